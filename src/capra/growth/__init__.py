@@ -1,0 +1,1 @@
+"""Children's growth: WHO z-scores, flags and survey prevalence."""
