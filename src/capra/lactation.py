@@ -443,7 +443,7 @@ def parity_class(parity: ArrayLike) -> NDArray[np.intp]:
 
 def _per_class(name: str, value: Any) -> NDArray[np.float64]:
     """Parameter as a float array of one value per parity class, validated."""
-    arr = np.asarray(value, dtype=float)
+    arr = np.array(value, dtype=float)
     if arr.ndim == 0:
         arr = np.full(N_PARITY_CLASSES, float(arr))
     if arr.shape != (N_PARITY_CLASSES,):
@@ -790,7 +790,7 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     Parameters
     ----------
     dim_days
-        Days in milk of each test day, >= 0. [d]
+        Days in milk of each test day, >= 0 (> 0 for the Wood models). [d]
     milk_kg
         Milk yield on each test day, >= 0. [kg/day]
     model
@@ -813,7 +813,8 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     ------
     DataError
         If the two sequences differ in length, hold negative or non-finite values, or are
-        too few (fewer distinct days than parameters + 1).
+        too few (fewer distinct days than parameters + 1); for the Wood models, if a test
+        day is on the day of kidding (``dim_days == 0``).
     ValueError
         If ``model`` or a bound name is unknown, or a bound is empty.
     """
@@ -848,6 +849,11 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
                         f"{p + 1} distinct days in milk; got {n_distinct}",
                         field="dim_days")
     n = int(t.size)
+    if model != "wilmink" and np.any(t == 0.0):
+        i = int(np.flatnonzero(t == 0.0)[0])
+        raise DataError("the Wood curve is 0 or infinite on the day of kidding; test days "
+                        f"must have dim_days > 0 (entry {i} is 0)", field="dim_days", row=i,
+                        value=0.0)
 
     if model == "wood":
         x0 = _wood_start(t, y, lo, hi)
@@ -871,7 +877,7 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     se[undetermined] = np.nan
     tq = float(stats.t.ppf(0.975, n - p))
     at_bound = tuple(nm for nm, m in zip(names, res.active_mask) if m != 0)
-    notes = [str(res.message)]
+    notes = [str(res.message).rstrip('.')]
     if at_bound:
         notes.append(f"at a bound: {', '.join(at_bound)}")
     if undetermined.any():
