@@ -725,13 +725,13 @@ def _as_records(name: str, values: ArrayLike) -> NDArray[np.float64]:
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"values must be finite; entry {i} is {arr[i]!r}", field=name,
-                        row=i, value=arr[i])
+        raise DataError(f"values must be finite; index {i} (0-based) is {arr[i]!r}",
+                        field=name, value=arr[i])
     neg = arr < 0.0
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
-        raise DataError(f"values must be >= 0; entry {i} is {arr[i]!r}", field=name,
-                        row=i, value=arr[i])
+        raise DataError(f"values must be >= 0; index {i} (0-based) is {arr[i]!r}",
+                        field=name, value=arr[i])
     return arr
 
 
@@ -852,8 +852,8 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     if model != "wilmink" and np.any(t == 0.0):
         i = int(np.flatnonzero(t == 0.0)[0])
         raise DataError("the Wood curve is 0 or infinite on the day of kidding; test days "
-                        f"must have dim_days > 0 (entry {i} is 0)", field="dim_days", row=i,
-                        value=0.0)
+                        f"must have dim_days > 0 (index {i}, 0-based, is 0)",
+                        field="dim_days", value=0.0)
 
     if model == "wood":
         x0 = _wood_start(t, y, lo, hi)
