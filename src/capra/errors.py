@@ -56,3 +56,63 @@ class DataError(CapraError):
                  field and f"field {field!r}"]
         where = ", ".join(p for p in parts if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidValuesError(DataError):
+    """Some values of one or more fields are invalid (bad code, wrong type).
+
+    Every offending row is reported, not just the first.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what was expected; the per-field details are appended.
+    problems
+        ``{field: [(row, value), ...]}`` with every offending row (1-based position in the
+        data, i.e. the data row of a CSV file) and its raw value.
+    expected
+        ``{field: "description of the accepted values"}``.
+    file
+        The data file, if the data came from a file.
+    """
+
+    def __init__(self, message: str, *, problems: dict[str, list[tuple[int, object]]],
+                 expected: dict[str, str] | None = None, file: str | None = None):
+        self.problems = problems
+        self.expected = expected or {}
+        details = [_describe_field(f, rows, self.expected.get(f)) for f, rows in problems.items()]
+        fields = list(problems)
+        super().__init__(message + ("\n" + "\n".join(details) if details else ""), file=file,
+                         field=fields[0] if len(fields) == 1 else None)
+
+    @property
+    def rows(self) -> dict[str, list[int]]:
+        """``{field: [row, ...]}``: every offending row number per field."""
+        return {f: [r for r, _ in items] for f, items in self.problems.items()}
+
+
+def _ranges(rows: list[int]) -> str:
+    """'3, 5-9, 12' for rows [3, 5, 6, 7, 8, 9, 12]."""
+    parts: list[str] = []
+    start = prev = None
+    for r in rows:
+        if start is None:
+            start = prev = r
+        elif r == prev + 1:
+            prev = r
+        else:
+            parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = r
+    if start is not None:
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+    return ", ".join(parts)
+
+
+def _describe_field(field: str, items: list[tuple[int, object]], expected: str | None) -> str:
+    by_value: dict[str, list[int]] = {}
+    for row, value in items:
+        by_value.setdefault(repr(value), []).append(row)
+    values = "; ".join(f"{v} at row{'s' if len(rows) > 1 else ''} {_ranges(sorted(rows))}"
+                       for v, rows in by_value.items())
+    exp = f" (expected {expected})" if expected else ""
+    return f"  field {field!r}: {len(items)} invalid value{'s' if len(items) > 1 else ''}{exp}: {values}"
