@@ -725,13 +725,13 @@ def _as_records(name: str, values: ArrayLike) -> NDArray[np.float64]:
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"values must be finite; index {i} (0-based) is {arr[i]!r}",
-                        field=name, value=arr[i])
+        raise DataError(f"values must be finite; index {i} (0-based) is {float(arr[i])!r}",
+                        field=name, value=float(arr[i]))
     neg = arr < 0.0
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
-        raise DataError(f"values must be >= 0; index {i} (0-based) is {arr[i]!r}",
-                        field=name, value=arr[i])
+        raise DataError(f"values must be >= 0; index {i} (0-based) is {float(arr[i])!r}",
+                        field=name, value=float(arr[i]))
     return arr
 
 
