@@ -36,11 +36,14 @@ __all__ = [
     "DAYS_PER_MONTH",
     "DataQualityWarning",
     "PrevalenceResult",
+    "STANDARD_INDICATORS",
     "SurveyDesign",
+    "analysis_zscores",
+    "domain_estimates",
     "prevalence",
     "prevalence_5_19",
+    "prevalence_and_zscores",
     "survey_design",
-    "domain_estimates",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -76,6 +79,35 @@ DEFAULT_OEDEMA_CODES: dict[str, bool] = {"y": True, "n": False, "1": True, "2": 
 SEX_CODES: dict[str, int] = {"1": 1, "m": 1, "2": 2, "f": 2}
 
 Reference = Literal["anthro", "anthroplus"]
+
+#: WHO's standard reporting cut-offs (specification §3.10): label → column prefix of the
+#: prevalence table (``{prefix}_r`` is the prevalence in percent).
+STANDARD_INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
+    "anthro": (
+        ("Stunting (HAZ < -2)", "HA_2"),
+        ("Severe stunting (HAZ < -3)", "HA_3"),
+        ("Wasting (WHZ < -2 or oedema)", "WH_2"),
+        ("Severe wasting (WHZ < -3 or oedema)", "WH_3"),
+        ("Underweight (WAZ < -2 or oedema)", "WA_2"),
+        ("Overweight (WHZ > +2)", "WH2"),
+        ("Obesity (WHZ > +3)", "WH3"),
+    ),
+    "anthroplus": (
+        ("Stunting (HAZ < -2)", "HA_2"),
+        ("Thinness (BAZ < -2 or oedema)", "BMI_2"),
+        ("Severe thinness (BAZ < -3 or oedema)", "BMI_3"),
+        ("Overweight (BAZ > +1)", "BMI1"),
+        ("Obesity (BAZ > +2)", "BMI2"),
+    ),
+}
+
+#: Indicator label → (z-score column, description) per reference.
+Z_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "anthro": {"HA": ("zlen", "length/height-for-age"), "WA": ("zwei", "weight-for-age"),
+               "BMI": ("zbmi", "BMI-for-age"), "WH": ("zwfl", "weight-for-length/height")},
+    "anthroplus": {"HA": ("zhfa", "height-for-age"), "WA": ("zwfa", "weight-for-age"),
+                   "BMI": ("zbfa", "BMI-for-age")},
+}
 
 
 @dataclass(frozen=True)
@@ -591,6 +623,33 @@ def prevalence(data: pd.DataFrame, *,
         A column is missing, or holds invalid codes (every offending row is listed,
         numbered from 1 = first data row), or a weight is negative.
     """
+    prep = _prepare(data, reference=reference, age=age, age_unit=age_unit, sex=sex,
+                    oedema=oedema, weights=weights, cluster=cluster, strata=strata,
+                    typeres=typeres, gregion=gregion, wealthq=wealthq, mothered=mothered,
+                    othergr=othergr, oedema_codes=oedema_codes,
+                    zscore_options=zscore_options, file=file)
+    return _tabulate(prep)
+
+
+@dataclass
+class _Prepared:
+    reference: str
+    n_in: int
+    excluded: dict
+    index: pd.Index
+    oedema: np.ndarray
+    age_months: np.ndarray
+    summ: dict
+    prev: dict
+    design: SurveyDesign
+    full_design: bool
+    groups: list
+
+
+def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, strata,
+             typeres, gregion, wealthq, mothered, othergr, oedema_codes, zscore_options,
+             file) -> _Prepared:
+    """Clean the input, apply WHO's scope rules and build the design and the groups."""
     if reference not in _INDICATORS:
         raise ValueError(f"reference must be 'anthro' or 'anthroplus', not {reference!r}")
     if age_unit is None:
@@ -724,6 +783,16 @@ def prevalence(data: pd.DataFrame, *,
 
     # --- groups ------------------------------------------------------------------------------
     groups = _groups(reference, data, idx, sex_code, age_months, named, file)
+    full_design = cluster is not None or strata is not None
+    return _Prepared(reference, n_in, excluded, data.index[idx], oed, age_months, summ, prev,
+                     design, full_design, groups)
+
+
+def _tabulate(prep: _Prepared) -> pd.DataFrame:
+    """WHO's prevalence table from prepared data."""
+    reference, design, groups = prep.reference, prep.design, prep.groups
+    prev, summ, inds = prep.prev, prep.summ, _INDICATORS[prep.reference]
+    full_design, n = prep.full_design, prep.design.n
     codes = [g[1] for g in groups]
     n_levels = [len(g[2]) for g in groups]
     dm = _Domains(design, codes, n_levels)
@@ -731,7 +800,6 @@ def prevalence(data: pd.DataFrame, *,
     # WHO's fast paths (no cluster and no strata) take N - 1 degrees of freedom for the
     # z-score mean, N = rows in scope, and count only non-missing z in the SD; the full
     # survey path takes degf(design) and counts every row of the group (survey::svyvar).
-    full_design = cluster is not None or strata is not None
     t_mean = t if full_design else _t_quantile(n - 1)
 
     labels: list[str] = []
@@ -783,7 +851,7 @@ def prevalence(data: pd.DataFrame, *,
     if reference == "anthroplus":
         wa_cols = [c for c in table.columns if c.startswith("WA")]
         table.loc[:2, wa_cols] = np.nan       # All, Sex: Female, Sex: Male
-    table.attrs["prevalence"] = PrevalenceResult(reference, n_in, n, excluded, design.degf)
+    table.attrs["prevalence"] = PrevalenceResult(reference, prep.n_in, n, prep.excluded, design.degf)
     return table
 
 
@@ -847,6 +915,48 @@ def _groups(reference: str, data: pd.DataFrame, idx: np.ndarray, sex_code: np.nd
                 ([y for y in _WIDE_YEARS_5_19 for _ in sexes],
                  [m for m in wide_months for _ in sexes])))
     return out
+
+
+def analysis_zscores(data: pd.DataFrame, *, reference: Reference = "anthro",
+                     **kwargs) -> pd.DataFrame:
+    """The z-scores that enter the means and SDs of :func:`prevalence`, one row per child.
+
+    Takes the same arguments as :func:`prevalence`. Returns the rows in scope (index of
+    ``data`` kept) with one column per indicator (``HA, WA, BMI`` and for ``anthro`` ``WH``)
+    in z units: flagged values and weight-based values of oedematous children are missing;
+    plus ``weight`` [persons per child] and ``oedema`` (bool).
+    """
+    return prevalence_and_zscores(data, reference=reference, **kwargs)[1]
+
+
+def prevalence_and_zscores(data: pd.DataFrame, *, reference: Reference = "anthro",
+                           **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`prevalence` and :func:`analysis_zscores` in one pass over the data.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The prevalence table (percent and z units) and the analysis z-scores [z].
+    """
+    prep = _prepare(data, reference=reference, **_prepare_defaults(reference, kwargs))
+    out = pd.DataFrame(prep.summ, index=prep.index)
+    out["weight"] = prep.design.weights
+    out["oedema"] = prep.oedema
+    return _tabulate(prep), out
+
+
+def _prepare_defaults(reference: str, kwargs: dict) -> dict:
+    names = ("age", "age_unit", "sex", "oedema", "weights", "cluster", "strata", "typeres",
+             "gregion", "wealthq", "mothered", "othergr", "oedema_codes",
+             "zscore_options", "file")
+    unknown = set(kwargs) - set(names)
+    if unknown:
+        raise TypeError(f"unknown argument(s): {sorted(unknown)}")
+    base = {"age": "age", "age_unit": None, "sex": "sex", "oedema": "oedema"}
+    full = {k: kwargs.get(k, base.get(k)) for k in names}
+    if full["age_unit"] is None:
+        full["age_unit"] = "days" if reference == "anthro" else "months"
+    return full
 
 
 def prevalence_5_19(data: pd.DataFrame, **kwargs) -> pd.DataFrame:
