@@ -82,8 +82,8 @@ class InvalidValuesError(DataError):
         self.expected = expected or {}
         details = [_describe_field(f, rows, self.expected.get(f)) for f, rows in problems.items()]
         fields = list(problems)
-        super().__init__(message + ("\n" + "\n".join(details) if details else ""), file=file,
-                         field=fields[0] if len(fields) == 1 else None)
+        super().__init__(message + ("\n" + "\n".join(details) if details else ""), file=file)
+        self.field = fields[0] if len(fields) == 1 else None
 
     @property
     def rows(self) -> dict[str, list[int]]:

@@ -277,22 +277,22 @@ def _plain(v: Any) -> Any:
 def _numbers(field: str, values: Any, problems: dict) -> np.ndarray:
     """Float array [field unit]; non-numbers are reported, blanks/NA become NaN."""
     dtype = getattr(values, "dtype", None)
-    if dtype is not None and dtype.kind in "fiu" and not isinstance(values, pd.Series):
-        if isinstance(values, np.ndarray):
-            return values.astype(np.float64, copy=True)
-    if dtype is not None and pd.api.types.is_numeric_dtype(dtype) \
-            and not pd.api.types.is_bool_dtype(dtype):
-        return pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    if dtype is not None and pd.api.types.is_bool_dtype(dtype):
+        obj = np.asarray(values, dtype=object)
+        bad = np.flatnonzero(~pd.isna(obj))
+        if bad.size:
+            problems[field] = [(int(r) + 1, _plain(obj[r])) for r in bad]
+        return np.full(len(obj), np.nan)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64, copy=True)
+    if dtype is not None and pd.api.types.is_numeric_dtype(dtype):
+        return np.array(pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan))
     obj = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    num = pd.to_numeric(obj, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    isbool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool) \
-        if pd.api.types.is_bool_dtype(dtype) or obj.dtype == object else None
-    suspects = np.isnan(num) & ~pd.isna(obj).to_numpy()
-    if isbool is not None:
-        suspects |= isbool
-        num[isbool] = np.nan
+    num = np.array(pd.to_numeric(obj, errors="coerce").to_numpy(dtype=np.float64,
+                                                               na_value=np.nan))
+    suspects = np.flatnonzero(np.isnan(num) & ~pd.isna(obj).to_numpy())
     bad = []
-    for r in np.flatnonzero(suspects):
+    for r in suspects:  # only values that did not convert: blanks, NA markers, errors
         v = obj.iat[r]
         if isinstance(v, str) and v.strip().lower() in _MISSING_STRINGS:
             continue
@@ -337,10 +337,15 @@ def _resolve(data, explicit: dict[str, Any], columns: Mapping[str, str] | None):
         elif field in data.columns:
             raw[field], source[field] = data[field], field
         else:
-            for alias in _ALIASES.get(field, ()):
-                if alias in data.columns:
-                    raw[field], source[field] = data[alias], alias
-                    break
+            names = (field, *_ALIASES.get(field, ()))
+            found = next((a for a in names[1:] if a in data.columns), None)
+            if found is None:  # same names in another letter case, if unambiguous
+                lower = {}
+                for c in data.columns:
+                    lower.setdefault(str(c).lower(), []).append(c)
+                found = next((lower[a][0] for a in names if len(lower.get(a, ())) == 1), None)
+            if found is not None:
+                raw[field], source[field] = data[found], found
     return raw, source
 
 
@@ -369,7 +374,7 @@ def _score(name: str, rows: np.ndarray, sex_row, sex_ok, x, y) -> np.ndarray:
 
 
 def _flags(z: np.ndarray, limits: tuple[float, float], method: str):
-    """Nullable integer flags on the rounded z (NA where z is NA)."""
+    """Nullable integer flags on the rounded z (NA where z is NA), and their count."""
     na = np.isnan(z)
     with np.errstate(invalid="ignore"):
         if method == "smart":
@@ -378,7 +383,7 @@ def _flags(z: np.ndarray, limits: tuple[float, float], method: str):
             f = np.abs(z - centre) > 3
         else:
             f = (z < limits[0]) | (z > limits[1])
-    return pd.arrays.IntegerArray(f.astype(np.int8), na)
+    return pd.arrays.IntegerArray(f.view(np.int8), na), _count(f)
 
 
 def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
@@ -563,7 +568,7 @@ def zscores(
     num = {f: (_numbers(f, arrays[f], problems) if f in arrays else np.full(n, np.nan))
            for f in _NUMERIC}
 
-    default_unit = 1 if source.get("age") == "age_in_months" else 0
+    default_unit = 1 if str(source.get("age", "")).lower() == "age_in_months" else 0
     unit_arg = explicit["age_unit"]
     if "age_unit" in arrays:
         unit_c = _codes("age_unit", arrays["age_unit"], _UNIT_LUT, problems)
@@ -622,6 +627,7 @@ def zscores(
         age_days = fl + ((days_raw - fl) >= 0.5)
         age_months = np.where(is_months, age, age / DAYS_PER_MONTH)
     age_na = np.isnan(age_days)
+    day_i = np.where(age_na | (age_days > 1856), -1, age_days).astype(np.intp)
 
     weight_in = num["weight"]
     lenhei_in = num["lenhei"]
@@ -673,7 +679,7 @@ def zscores(
         ok = in_range & sex_ok & positive
         if weight_based:
             ok &= ~oedema_yes
-        results[ind] = _score(tname, ok, sex_row, sex_ok, age_days, y)
+        results[ind] = _score(tname, ok, sex_row, sex_ok, day_i, y)
         scope[ind] = in_range | age_na
         reasons[ind] = _reasons(results[ind], scope[ind], [
             ("age_missing", age_na), ("sex_missing", ~sex_ok),
@@ -756,9 +762,7 @@ def zscores(
         zc, fc, _, _, _, limits, _ = _IND[ind]
         z = np.round(results[ind], 2)
         out[zc] = z
-        out[fc] = _flags(z, limits, flags)
-        flagged[ind] = int(np.nansum(np.asarray(out[fc].to_numpy(dtype=np.float64,
-                                                                  na_value=np.nan))))
+        out[fc], flagged[ind] = _flags(z, limits, flags)
     ref = np.full(n, -1, np.int8)
     with np.errstate(invalid="ignore"):
         ref[age_na | (in_age05 if macro else (age_months < 60))] = 0
