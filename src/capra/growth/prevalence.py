@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from capra.errors import DataError
+from capra.errors import DataError, InvalidValuesError
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -253,7 +253,7 @@ class _Domains:
                  n_levels: Sequence[int]):
         offsets = np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64)
         rows, dom = [], []
-        for c, off in zip(codes, offsets[:-1]):
+        for c, off in zip(codes, offsets[:-1], strict=True):
             c = np.asarray(c, dtype=np.int64)
             idx = np.flatnonzero(c >= 0)
             rows.append(idx)
@@ -418,56 +418,62 @@ def _code_strings(s: pd.Series) -> pd.Series:
     return st.astype(object).where(st.notna(), None)
 
 
-def _row_list(positions: np.ndarray, values: Sequence) -> str:
-    return "; ".join(f"row {p + 1}: {v!r}" for p, v in zip(positions, values))
+class _Problems:
+    """Collects every invalid value of every field, then raises one error listing them all."""
+
+    def __init__(self) -> None:
+        self.problems: dict[str, list[tuple[int, object]]] = {}
+        self.expected: dict[str, str] = {}
+
+    def add(self, column: str, raw: pd.Series, bad: np.ndarray, expected: str) -> None:
+        pos = np.flatnonzero(bad)
+        if pos.size:
+            vals = raw.to_numpy(dtype=object)[pos]
+            self.problems.setdefault(column, []).extend(
+                (int(p) + 1, v) for p, v in zip(pos, vals, strict=True))
+            self.expected[column] = expected
+
+    def raise_if_any(self, file: str | None) -> None:
+        if self.problems:
+            raise InvalidValuesError(
+                "invalid values for the prevalence computation; rows are numbered from 1 = "
+                "the first data row", problems=self.problems, expected=self.expected,
+                file=file)
 
 
-def _bad_codes(column: str, raw: pd.Series, bad: np.ndarray, expected: str,
-               file: str | None) -> DataError:
-    pos = np.flatnonzero(bad)
-    vals = raw.to_numpy(dtype=object)[pos]
-    err = DataError(
-        f"{pos.size} invalid value(s) in column {column!r} (expected {expected}); "
-        f"rows are numbered from 1 = first data row: {_row_list(pos, vals)}",
-        file=file, row=int(pos[0]) + 1, field=column, value=vals[0])
-    err.rows = [int(p) + 1 for p in pos]        # every offending row, 1-based
-    err.values = list(vals)
-    return err
-
-
-def _clean_sex(raw: pd.Series, column: str, file: str | None) -> np.ndarray:
+def _clean_sex(raw: pd.Series, column: str, problems: _Problems) -> np.ndarray:
     codes = _code_strings(raw)
     mapped = codes.map(SEX_CODES)
-    bad = (codes.notna() & mapped.isna()).to_numpy()
-    if bad.any():
-        raise _bad_codes(column, raw, bad, "1, 2, m, f, M, F or blank", file)
+    problems.add(column, raw, (codes.notna() & mapped.isna()).to_numpy(),
+                 "1, 2, m, f, M, F or blank")
     return mapped.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _clean_oedema(raw: pd.Series | None, n: int, column: str,
-                  codes_map: Mapping[object, bool] | None, file: str | None) -> np.ndarray:
+                  codes_map: Mapping[object, bool] | None, problems: _Problems) -> np.ndarray:
     if raw is None:
         return np.zeros(n, dtype=bool)
-    table = {str(k).strip().lower(): bool(v)
-             for k, v in (DEFAULT_OEDEMA_CODES if codes_map is None else codes_map).items()}
+    table = _oedema_table(codes_map)
     codes = _code_strings(raw)
     mapped = codes.map(table)
-    bad = (codes.notna() & mapped.isna()).to_numpy()
-    if bad.any():
-        allowed = ", ".join(sorted(table)) + " (any case) or blank"
-        raise _bad_codes(column, raw, bad, allowed, file)
+    problems.add(column, raw, (codes.notna() & mapped.isna()).to_numpy(),
+                 ", ".join(sorted(table)) + " (any case) or blank")
     return mapped.fillna(False).to_numpy(dtype=bool)
 
 
-def _numeric(data: pd.DataFrame, column: str, file: str | None) -> np.ndarray:
+def _oedema_table(codes_map: Mapping[object, bool] | None) -> dict[str, bool]:
+    source = DEFAULT_OEDEMA_CODES if codes_map is None else codes_map
+    return {str(k).strip().lower(): bool(v) for k, v in source.items()}
+
+
+def _numeric(data: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
     raw = data[column]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan)
-    num = pd.to_numeric(raw.astype("string").str.strip().replace("", pd.NA), errors="coerce")
-    bad = (num.isna() & raw.notna()
-           & (raw.astype("string").str.strip() != "")).to_numpy(dtype=bool, na_value=False)
-    if bad.any():
-        raise _bad_codes(column, raw, bad, "a number or blank", file)
+    text = raw.astype("string").str.strip()
+    num = pd.to_numeric(text.mask(text == ""), errors="coerce")
+    bad = (num.isna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+    problems.add(column, raw, bad, "a number or blank")
     return num.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -529,19 +535,28 @@ _ZCOLS = {"anthro": ("zlen", "zwei", "zwfl", "zbmi"), "anthroplus": ("zhfa", "zw
 _RAW_MEASUREMENTS = {"anthro": ("weight", "lenhei"), "anthroplus": ("weight", "height")}
 
 
-def _ensure_zscores(data: pd.DataFrame, reference: str,
-                    zscore_options: Mapping | None) -> pd.DataFrame:
+def _ensure_zscores(data: pd.DataFrame, reference: str, zscore_options: Mapping | None, *,
+                    age: str, age_unit: str, sex: str, oedema: str | None,
+                    oedema_codes: Mapping[object, bool] | None) -> pd.DataFrame:
+    """Score raw measurements with :func:`capra.growth.zscore.zscores` if no z is given."""
     present = [c for c in _ZCOLS[reference] if c in data.columns]
     if present:
         missing = [c for c in _ZCOLS[reference] if c not in data.columns]
         if missing:
             warnings.warn(f"z-score column(s) {missing} not in the data: those indicators "
-                          "are reported as missing", DataQualityWarning, stacklevel=3)
+                          "are reported as missing", DataQualityWarning, stacklevel=4)
         return data
-    from capra.growth.zscore import zscores  # imported here: z engine is optional
+    from capra.growth.zscore import zscores  # imported here: the z engine is optional
 
-    z = zscores(data, **dict(zscore_options or {}))
-    z = pd.DataFrame(z)
+    options: dict = {"sex": sex, "age": age, "age_unit": age_unit}
+    if oedema is not None:
+        options["oedema"] = oedema
+        if oedema_codes is not None:
+            table = _oedema_table(oedema_codes)
+            options["oedema_codes"] = ([k for k, v in table.items() if v],
+                                       [k for k, v in table.items() if not v])
+    options.update(dict(zscore_options or {}))
+    z = pd.DataFrame(zscores(data, **options))
     z.index = data.index
     extra = [c for c in z.columns if c not in data.columns]
     return pd.concat([data, z[extra]], axis=1)
@@ -658,27 +673,50 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
         raise ValueError(f"age_unit must be 'days' or 'months', not {age_unit!r}")
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
-    data = _ensure_zscores(data, reference, zscore_options)
-    n_in = len(data)
-
     named = {"age": age, "sex": sex, "oedema": oedema, "weights": weights,
              "cluster": cluster, "strata": strata, "typeres": typeres, "gregion": gregion,
              "wealthq": wealthq, "mothered": mothered, "othergr": othergr}
-    optional_ok = {"oedema"}
     for role, col in named.items():
-        if col is not None and col not in data.columns and role not in optional_ok:
+        if col is not None and col not in data.columns and role != "oedema":
             raise DataError(f"column {col!r} (for {role}) not found; columns are "
                             f"{list(data.columns)}", file=file, field=col)
     if oedema is not None and oedema not in data.columns:
-        oedema = None
+        oedema = named["oedema"] = None
+    data = _ensure_zscores(data, reference, zscore_options, age=age, age_unit=age_unit,
+                           sex=sex, oedema=oedema, oedema_codes=oedema_codes)
+    n_in = len(data)
 
-    # --- cleaning: codes checked on every row (nothing is dropped silently) -----------------
-    sex_code = _clean_sex(data[sex], sex, file)
+    # --- cleaning: every row of every field is checked before anything is computed -------
+    problems = _Problems()
+    sex_code = _clean_sex(data[sex], sex, problems)
     oed = _clean_oedema(data[oedema] if oedema else None, n_in, oedema or "oedema",
-                        oedema_codes, file)
-    age_raw = _numeric(data, age, file)
-    neg = age_raw < 0
+                        oedema_codes, problems)
+    age_raw = _numeric(data, age, problems)
+    if weights is not None:
+        w = _numeric(data, weights, problems)
+        problems.add(weights, data[weights], w < 0, "a sampling weight >= 0 or blank")
+    else:
+        w = np.ones(n_in)
+    inds = _INDICATORS[reference]
+    z: dict[str, np.ndarray] = {}
+    for ind in inds:
+        if ind.z not in data.columns:
+            z[ind.z] = np.full(n_in, np.nan)
+            continue
+        v = _numeric(data, ind.z, problems)
+        if ind.flag in data.columns:
+            f = _numeric(data, ind.flag, problems)
+            problems.add(ind.flag, data[ind.flag], ~np.isnan(f) & (f != 0) & (f != 1),
+                         "0, 1 or blank")
+            flagged = f == 1
+        else:
+            lo, hi = FLAG_LIMITS[ind.z]
+            flagged = (v < lo) | (v > hi)
+        z[ind.z] = np.where(flagged, np.nan, v)       # flagged z-scores leave the analysis
+    problems.raise_if_any(file)
+
     excluded: dict[str, int] = {}
+    neg = age_raw < 0
     if neg.any():
         excluded["negative age set to missing"] = int(neg.sum())
         _warn(int(neg.sum()), "with a negative age: age set to missing")
@@ -687,33 +725,6 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
         age_days, age_months = age_raw * DAYS_PER_MONTH, age_raw
     else:
         age_days, age_months = age_raw, age_raw / DAYS_PER_MONTH
-
-    if weights is not None:
-        w = _numeric(data, weights, file)
-        negw = w < 0
-        if negw.any():
-            raise _bad_codes(weights, data[weights], negw, "a sampling weight ≥ 0", file)
-    else:
-        w = np.ones(n_in)
-
-    # --- z-scores: flagged values and oedema ------------------------------------------------
-    inds = _INDICATORS[reference]
-    z: dict[str, np.ndarray] = {}
-    for ind in inds:
-        if ind.z not in data.columns:
-            z[ind.z] = np.full(n_in, np.nan)
-            continue
-        v = _numeric(data, ind.z, file)
-        if ind.flag in data.columns:
-            f = _numeric(data, ind.flag, file)
-            bad = ~np.isnan(f) & (f != 0) & (f != 1)
-            if bad.any():
-                raise _bad_codes(ind.flag, data[ind.flag], bad, "0, 1 or blank", file)
-            flagged = f == 1
-        else:
-            lo, hi = FLAG_LIMITS[ind.z]
-            flagged = (v < lo) | (v > hi)
-        z[ind.z] = np.where(flagged, np.nan, v)
 
     # --- rows in scope -----------------------------------------------------------------------
     keep = np.ones(n_in, dtype=bool)
@@ -760,11 +771,9 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
     z = {k: v[idx] for k, v in z.items()}
     n = idx.size
 
-    design = survey_design(
-        weights=w,
-        cluster=design_cols["cluster"].to_numpy(dtype=object)[idx] if "cluster" in design_cols else None,
-        strata=design_cols["strata"].to_numpy(dtype=object)[idx] if "strata" in design_cols else None,
-        n=n)
+    labels = {k: v.to_numpy(dtype=object)[idx] for k, v in design_cols.items()}
+    design = survey_design(weights=w, cluster=labels.get("cluster"),
+                           strata=labels.get("strata"), n=n)
 
     # --- indicator columns ------------------------------------------------------------------
     summ: dict[str, np.ndarray] = {}
@@ -851,7 +860,8 @@ def _tabulate(prep: _Prepared) -> pd.DataFrame:
     if reference == "anthroplus":
         wa_cols = [c for c in table.columns if c.startswith("WA")]
         table.loc[:2, wa_cols] = np.nan       # All, Sex: Female, Sex: Male
-    table.attrs["prevalence"] = PrevalenceResult(reference, prep.n_in, n, prep.excluded, design.degf)
+    table.attrs["prevalence"] = PrevalenceResult(reference, prep.n_in, n, prep.excluded,
+                                                 design.degf)
     return table
 
 
