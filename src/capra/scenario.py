@@ -202,8 +202,7 @@ def _not_blank(value: str) -> str:
 def _parse_date(value: object) -> object:
     """Accept a date (not a date-time) or an ISO ``YYYY-MM-DD`` string."""
     if isinstance(value, datetime):
-        raise _fail(f"a date-time ({_toml_type(value)}); expected a date written "
-                    "YYYY-MM-DD, without a time")
+        raise _fail("a date-time; expected a date written YYYY-MM-DD, without a time")
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -1470,19 +1469,21 @@ def _is_table_array(value: Any) -> bool:
         isinstance(v, Mapping) for v in value)
 
 
-def _emit(table: Mapping[str, Any], prefix: str, lines: list[str]) -> None:
-    for key, value in table.items():
-        if not isinstance(value, Mapping) and not _is_table_array(value):
-            lines.append(f"{key} = {_toml_value(value)}")
+def _emit(table: Mapping[str, Any], prefix: str, lines: list[str],
+          header: str | None = None) -> None:
+    """Append ``table`` as TOML lines: its values, then its tables and arrays of tables."""
+    values = [(k, v) for k, v in table.items()
+              if not isinstance(v, Mapping) and not _is_table_array(v)]
+    if header is not None and (values or len(values) == len(table) or header.startswith("[[")):
+        lines.extend(["", header])  # a table holding only tables needs no header line
+    lines.extend(f"{key} = {_toml_value(value)}" for key, value in values)
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
         if isinstance(value, Mapping):
-            lines.extend(["", f"[{name}]"])
-            _emit(value, name, lines)
+            _emit(value, name, lines, f"[{name}]")
         elif _is_table_array(value):
             for item in value:
-                lines.extend(["", f"[[{name}]]"])
-                _emit(item, name, lines)
+                _emit(item, name, lines, f"[[{name}]]")
 
 
 def scenario_to_toml(scenario: Scenario) -> str:
@@ -1498,6 +1499,8 @@ def scenario_to_toml(scenario: Scenario) -> str:
         data["breed_overrides"] = overrides
     lines = [f"# Capra scenario {_show(scenario.name)}.", ""]
     _emit(data, "", lines)
+    if len(lines) > 2 and lines[2] == "":
+        del lines[2]
     text = "\n".join(lines) + "\n"
     tomllib.loads(text)  # the writer only produces valid TOML; fail loudly otherwise
     return text

@@ -1,0 +1,587 @@
+"""Tests of capra.scenario: loading, defaults, breed overrides, round trip, error messages."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from capra import scenario as sc
+from capra.errors import ScenarioError
+from capra.scenario import (
+    AnimalGroup,
+    Breed,
+    BreedingGroup,
+    Culling,
+    LactationPolicy,
+    Policy,
+    Replacement,
+    Scenario,
+    bundled_breeds,
+    bundled_scenario_path,
+    bundled_scenarios,
+    load_breed,
+    load_scenario,
+    save_scenario,
+    scenario_from_dict,
+    scenario_to_toml,
+    validate_file,
+)
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
+
+
+@pytest.fixture(scope="module")
+def nampo() -> Scenario:
+    return load_scenario("nampo")
+
+
+@pytest.fixture(scope="module")
+def nampo_text() -> str:
+    return bundled_scenario_path("nampo").read_text(encoding="utf-8")
+
+
+def edited(text: str, old: str, new: str, count: int = 1) -> str:
+    """``text`` with ``old`` replaced; fails if ``old`` is not there."""
+    assert old in text, f"test setup: {old!r} not in the scenario"
+    return text.replace(old, new, count)
+
+
+def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_text(tmp_path: Path, text: str) -> Scenario:
+    return load_scenario(write(tmp_path, text))
+
+
+# --------------------------------------------------------------------------------------
+# The bundled scenario
+# --------------------------------------------------------------------------------------
+
+def test_bundled_names():
+    assert "nampo" in bundled_scenarios()
+    assert "saanen" in bundled_breeds()
+    assert bundled_scenario_path("nampo").name == "nampo.toml"
+
+
+def test_nampo_loads_with_the_keys_the_herd_model_reads(nampo):
+    assert nampo.name == "nampo"
+    assert nampo.start_date == date(2024, 8, 1)
+    assert nampo.breed.name == "Saanen"
+    assert nampo.breed.reproduction.gestation_days == 150
+    assert nampo.breed.reproduction.seasonal_activity[9] == 1.0  # October
+    assert nampo.breed.lactation.wood_a == (1.498, 1.826, 2.223)
+    assert nampo.policy.breeding_groups[0].window_start == "08-15"
+    assert nampo.policy.breeding_groups[1].conception_rate_per_cycle == 0.55
+    assert nampo.policy.replacement.decision_age_days == 60
+    assert nampo.policy.culling.involuntary_risk_per_year == 0.20
+    assert nampo.policy.lactation.kid_milk_kg_per_day == 1.5
+    assert nampo.batches[0].animals[0].age_months_min == 5
+    assert nampo.farms[0].capacity_head == 300
+    # 447 goats in the first batch (250 doelings + 167 does + 30 bucks)
+    assert nampo.batches[0].head == 447
+    assert nampo.batches[1].animals[1].kidding_from == date(2025, 12, 15)
+    assert nampo.batches[0].quarantine_end_date == date(2024, 9, 19)
+
+
+def test_calendar_properties(nampo):
+    # 1826 days from 2024-08-01 (2028 is a leap year): the last day is 2029-07-31.
+    assert nampo.end_date == date(2029, 7, 31)
+    assert len(nampo.dates) == 1826
+    assert nampo.dates[0].date() == nampo.start_date
+    assert nampo.dates[-1].date() == nampo.end_date
+
+
+def test_locations_are_farms_then_quarantine_stations(nampo):
+    assert nampo.locations == ("Kangso", "Chollima", "Ryonggang", "Onchon", "Taean", "Rason",
+                               "Nampo port")
+    assert nampo.farm_index("Onchon") == 3
+    assert nampo.location_index("Nampo port") == 6
+    with pytest.raises(ScenarioError, match=r'no farm named "Rason"'):
+        nampo.farm_index("Rason")
+    with pytest.raises(ScenarioError, match=r'did you mean "Taean"\?'):
+        nampo.farm_index("Taen")
+
+
+def test_arrival_place_equal_to_a_farm_is_no_separate_station(tmp_path, nampo_text):
+    text = edited(nampo_text, 'arrival_place = "Nampo port"', 'arrival_place = "Onchon"')
+    text = edited(text, "arrival_latitude = 38.736\narrival_longitude = 125.409\n", "")
+    scenario = load_text(tmp_path, text)
+    assert scenario.locations == ("Kangso", "Chollima", "Ryonggang", "Onchon", "Taean",
+                                  "Rason")
+
+
+def test_models_are_frozen_and_hashable(nampo):
+    with pytest.raises(ValidationError):
+        nampo.name = "other"  # type: ignore[misc]
+    assert isinstance(nampo.farms, tuple)
+    assert hash(nampo) == hash(load_scenario("nampo"))
+
+
+def test_validate_file(tmp_path, nampo_text):
+    assert validate_file(write(tmp_path, nampo_text)).name == "nampo"
+
+
+# --------------------------------------------------------------------------------------
+# Defaults
+# --------------------------------------------------------------------------------------
+
+def test_policy_defaults_equal_the_nampo_values(nampo):
+    assert Replacement() == nampo.policy.replacement
+    assert Culling() == nampo.policy.culling
+    assert LactationPolicy() == nampo.policy.lactation
+
+
+def test_default_breeding_group_is_one_natural_season():
+    (group,) = Policy().breeding_groups
+    assert group == BreedingGroup(name="season", share=1.0, method="natural",
+                                  window_start="01-01", window_days=365)
+    assert group.conception_rate_per_cycle is None
+
+
+def test_omitted_policy_and_optional_keys_take_defaults(tmp_path, nampo_text):
+    text = nampo_text[: nampo_text.index("[policy]")]
+    text = edited(text, 'description = "447', 'comment = "447')
+    with pytest.raises(ScenarioError, match=r"comment: unknown key; valid keys here"):
+        load_text(tmp_path, text)
+    text = re.sub(r'description = .*\n', "", nampo_text[: nampo_text.index("[policy]")])
+    scenario = load_text(tmp_path, text)
+    assert scenario.description == ""
+    assert scenario.policy == Policy()
+    doelings = scenario.batches[0].animals[0]
+    assert (doelings.pregnant, doelings.lactating, doelings.days_in_milk) == (False, False, 0)
+    assert scenario.batches[0].animals[2].parity == 0  # bucks: parity omitted
+
+
+# --------------------------------------------------------------------------------------
+# Breed: by name, by path, inline, overrides
+# --------------------------------------------------------------------------------------
+
+def test_breed_overrides_are_merged_deeply(tmp_path, nampo_text, nampo):
+    text = nampo_text + (
+        "\n[breed_overrides.reproduction]\ngestation_days = 152\n"
+        "\n[breed_overrides.lactation]\nwood_a = [1.2, 1.5, 1.9]\n")
+    scenario = load_text(tmp_path, text)
+    breed = scenario.breed
+    assert breed.reproduction.gestation_days == 152
+    assert breed.lactation.wood_a == (1.2, 1.5, 1.9)
+    # everything else is the bundled breed's
+    assert breed.reproduction.oestrous_cycle_days == nampo.breed.reproduction.oestrous_cycle_days
+    assert breed.lactation.wood_b == nampo.breed.lactation.wood_b
+    assert breed.mortality == nampo.breed.mortality
+
+
+def test_breed_from_a_path_relative_to_the_scenario(tmp_path, nampo_text):
+    saanen = (Path(sc.__file__).parent / "data" / "breeds" / "saanen.toml").read_text()
+    (tmp_path / "breeds").mkdir()
+    (tmp_path / "breeds" / "local.toml").write_text(
+        edited(saanen, 'name = "Saanen"', 'name = "Local Saanen"'))
+    text = edited(nampo_text, 'breed = "saanen"', 'breed = "breeds/local.toml"')
+    assert load_text(tmp_path, text).breed.name == "Local Saanen"
+
+
+def test_breed_inline_table(nampo):
+    data = tomllib.loads(bundled_scenario_path("nampo").read_text())
+    data["breed"] = nampo.breed.model_dump()
+    data["breed"]["name"] = "Inline"
+    scenario = scenario_from_dict(data)
+    assert scenario.breed.name == "Inline"
+    assert scenario.breed.reproduction == nampo.breed.reproduction
+
+
+def test_load_breed(nampo):
+    assert load_breed("saanen") == nampo.breed
+    assert isinstance(load_breed("saanen"), Breed)
+
+
+def test_load_breed_errors_name_the_file(tmp_path):
+    saanen = (Path(sc.__file__).parent / "data" / "breeds" / "saanen.toml").read_text()
+    path = write(tmp_path, edited(saanen, "stillbirth_risk = 0.04", "stillbirth_risk = 1.4"),
+                 "bad.toml")
+    with pytest.raises(ScenarioError, match=r"bad\.toml.*reproduction\.stillbirth_risk = 1\.4: "
+                                            r"out of range; expected a number in \[0, 1\]"):
+        load_breed(path)
+    with pytest.raises(ScenarioError, match=r"bundled breeds: saanen"):
+        load_breed("toggenburg")
+
+
+# --------------------------------------------------------------------------------------
+# Round trip
+# --------------------------------------------------------------------------------------
+
+def test_round_trip_gives_an_equal_scenario(tmp_path, nampo):
+    path = save_scenario(nampo, tmp_path / "copy.toml")
+    again = load_scenario(path)
+    assert again == nampo
+    assert scenario_to_toml(again) == scenario_to_toml(nampo)
+    assert 'breed = "saanen"' in path.read_text()
+    assert "breed_overrides" not in path.read_text()
+
+
+def test_round_trip_keeps_breed_overrides(tmp_path, nampo_text):
+    text = nampo_text + "\n[breed_overrides.mortality]\nadult_male_risk_per_year = 0.08\n"
+    scenario = load_text(tmp_path, text)
+    written = scenario_to_toml(scenario)
+    assert tomllib.loads(written)["breed_overrides"] == {
+        "mortality": {"adult_male_risk_per_year": 0.08}}
+    assert load_scenario(save_scenario(scenario, tmp_path / "copy.toml")) == scenario
+
+
+def test_round_trip_with_a_breed_that_is_not_bundled(tmp_path, nampo):
+    breed = nampo.breed.model_copy(update={"name": "Alpine"})
+    scenario = nampo.model_copy(update={"breed": breed})
+    written = scenario_to_toml(scenario)
+    assert tomllib.loads(written)["breed"]["name"] == "Alpine"
+    assert load_scenario(save_scenario(scenario, tmp_path / "copy.toml")) == scenario
+
+
+# --------------------------------------------------------------------------------------
+# Errors: one kind per test, each naming the key path, the value and the expectation
+# --------------------------------------------------------------------------------------
+
+def problem_of(tmp_path: Path, text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_text(tmp_path, text)
+    return info.value
+
+
+def test_unknown_key_suggests_the_closest_key(tmp_path, nampo_text):
+    text = edited(nampo_text, "capacity_head = 300", "capacity = 300")
+    with pytest.raises(ScenarioError,
+                       match=r"scenario\.toml.*farms\[0\]\.capacity: unknown key; "
+                             r"did you mean 'capacity_head'\?") as info:
+        load_text(tmp_path, text)
+    # the misspelt required key is reported once, not also as missing
+    assert info.value.problems == ["farms[0].capacity: unknown key; did you mean "
+                                   "'capacity_head'?"]
+    assert info.value.path == "farms[0].capacity"
+
+
+def test_unknown_top_level_key(tmp_path, nampo_text):
+    text = edited(nampo_text, "horizon_days = 1826", "horizon_day = 1826")
+    with pytest.raises(ScenarioError, match=r"horizon_day: unknown key; did you mean "
+                                            r"'horizon_days'\?"):
+        load_text(tmp_path, text)
+
+
+def test_unknown_key_in_breed_overrides(tmp_path, nampo_text):
+    text = nampo_text + "\n[breed_overrides.reproduction]\ngestaton_days = 152\n"
+    with pytest.raises(ScenarioError, match=r"breed_overrides\.reproduction\.gestaton_days: "
+                                            r"unknown key; did you mean 'gestation_days'\?"):
+        load_text(tmp_path, text)
+
+
+def test_wrong_type(tmp_path, nampo_text):
+    text = edited(nampo_text, "capacity_head = 300", 'capacity_head = "many"')
+    with pytest.raises(ScenarioError, match=r'farms\[0\]\.capacity_head = "many": wrong type '
+                                            r"\(a string\); expected an integer"):
+        load_text(tmp_path, text)
+
+
+def test_boolean_is_not_a_number(tmp_path, nampo_text):
+    text = edited(nampo_text, "count = 250", "count = true")
+    with pytest.raises(ScenarioError, match=r"batches\[0\]\.animals\[0\]\.count = true: wrong "
+                                            r"type \(a boolean\); expected an integer"):
+        load_text(tmp_path, text)
+
+
+def test_negative_capacity(tmp_path, nampo_text):
+    text = edited(nampo_text, "capacity_head = 250", "capacity_head = -5")
+    error = problem_of(tmp_path, text)
+    assert re.search(r"farms\[1\]\.capacity_head = -5: out of range; expected an integer ≥ 0",
+                     str(error))
+    assert error.path == "farms[1].capacity_head"
+    assert error.value == -5
+
+
+def test_probability_out_of_range(tmp_path, nampo_text):
+    text = edited(nampo_text, "involuntary_risk_per_year = 0.20",
+                  "involuntary_risk_per_year = 1.0")
+    with pytest.raises(ScenarioError, match=r"policy\.culling\.involuntary_risk_per_year = 1\.0:"
+                                            r" out of range; expected a number in \[0, 1\)"):
+        load_text(tmp_path, text)
+
+
+def test_batch_to_an_unknown_farm(tmp_path, nampo_text):
+    text = edited(nampo_text, '["Onchon", "Taean", "Ryonggang"]', '["Onchon", "Taen", "Ryonggang"]')
+    with pytest.raises(ScenarioError, match=r'batches\[1\]\.destinations\[1\] = "Taen": not a '
+                                            r'farm of this scenario; expected one of "Kangso", '
+                                            r'.*did you mean "Taean"\?'):
+        load_text(tmp_path, text)
+
+
+def test_kidding_to_before_kidding_from(tmp_path, nampo_text):
+    text = edited(nampo_text, "kidding_to = 2026-02-15", "kidding_to = 2025-11-01")
+    with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_to = "
+                                            r"2025-11-01: before kidding_from = 2025-12-15"):
+        load_text(tmp_path, text)
+
+
+def test_kidding_dates_required_when_pregnant(tmp_path, nampo_text):
+    text = edited(nampo_text, "kidding_to = 2026-02-15\n", "")
+    with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_to: missing; "
+                                            r"expected .* when pregnant = true"):
+        load_text(tmp_path, text)
+    text = edited(nampo_text, "pregnant = true\n", "")
+    with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_from = "
+                                            r"2025-12-15: given for animals that are not "
+                                            r"pregnant"):
+        load_text(tmp_path, text)
+
+
+def test_kidding_before_arrival(tmp_path, nampo_text):
+    text = edited(nampo_text, "kidding_from = 2025-12-15", "kidding_from = 2025-09-01")
+    with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_from = "
+                                            r"2025-09-01: not after the batch arrival_date = "
+                                            r"2025-09-10"):
+        load_text(tmp_path, text)
+
+
+def test_arrival_before_start(tmp_path, nampo_text):
+    text = edited(nampo_text, "arrival_date = 2024-08-20", "arrival_date = 2024-07-20")
+    with pytest.raises(ScenarioError, match=r"batches\[0\]\.arrival_date = 2024-07-20: before "
+                                            r"the scenario start_date = 2024-08-01; expected a "
+                                            r"date from 2024-08-01 to 2029-07-31"):
+        load_text(tmp_path, text)
+
+
+def test_arrival_after_the_horizon(tmp_path, nampo_text):
+    text = edited(nampo_text, "horizon_days = 1826", "horizon_days = 365")
+    with pytest.raises(ScenarioError, match=r"batches\[1\]\.arrival_date = 2025-09-10: after the "
+                                            r"last simulated day 2025-07-31"):
+        load_text(tmp_path, text)
+
+
+def test_impossible_date_gives_line_and_column(tmp_path, nampo_text):
+    text = edited(nampo_text, "arrival_date = 2024-08-20", "arrival_date = 2024-02-30")
+    line = text.splitlines().index("arrival_date = 2024-02-30") + 1
+    with pytest.raises(ScenarioError, match=rf"scenario\.toml: TOML syntax error at line {line}, "
+                                            rf"column 16: .*date.*2024-02-30"):
+        load_text(tmp_path, text)
+
+
+def test_toml_syntax_error_gives_line_and_column(tmp_path, nampo_text):
+    text = edited(nampo_text, 'name = "Kangso"', "name = Kangso")
+    line = text.splitlines().index("name = Kangso") + 1
+    error = problem_of(tmp_path, text)
+    assert f"TOML syntax error at line {line}, column 8" in str(error)
+    assert "name = Kangso" in str(error)  # the line is quoted
+    assert error.file.endswith("scenario.toml")
+
+
+def test_impossible_date_given_as_text(nampo):
+    data = tomllib.loads(bundled_scenario_path("nampo").read_text())
+    data["start_date"] = "2024-02-30"
+    with pytest.raises(ScenarioError, match=r'start_date = "2024-02-30": not a real calendar '
+                                            r"date"):
+        scenario_from_dict(data)
+
+
+def test_shares_not_summing_to_one(tmp_path, nampo_text):
+    text = edited(nampo_text, "share = 0.25", "share = 0.2")
+    with pytest.raises(ScenarioError, match=r"policy\.breeding_groups: shares sum to 0\.95 "
+                                            r"\(season 0\.75 \+ spring 0\.2\); expected a sum of "
+                                            r"1"):
+        load_text(tmp_path, text)
+
+
+@pytest.mark.parametrize("bad, expected", [
+    ("04-31", r"April has no day 31; expected a day in 01\.\.30"),
+    ("13-01", r"month 13 does not exist"),
+    ("4-1", r'not written "MM-DD"'),
+])
+def test_bad_month_day(tmp_path, nampo_text, bad, expected):
+    text = edited(nampo_text, 'window_start = "04-01"', f'window_start = "{bad}"')
+    with pytest.raises(ScenarioError, match=rf'policy\.breeding_groups\[1\]\.window_start = '
+                                            rf'"{bad}": {expected}'):
+        load_text(tmp_path, text)
+
+
+def test_conception_rate_required_for_induced_groups(tmp_path, nampo_text):
+    text = edited(nampo_text, "conception_rate_per_cycle = 0.55\n", "")
+    with pytest.raises(ScenarioError, match=r"policy\.breeding_groups\[1\]\."
+                                            r"conception_rate_per_cycle: missing; .* method = "
+                                            r'"induced"'):
+        load_text(tmp_path, text)
+
+
+def test_age_range_reversed(tmp_path, nampo_text):
+    text = edited(nampo_text, "age_months_max = 8\n", "age_months_max = 4\n")
+    with pytest.raises(ScenarioError, match=r"batches\[0\]\.animals\[0\]\.age_months_max = 4\.0:"
+                                            r" less than age_months_min = 5\.0"):
+        load_text(tmp_path, text)
+
+
+def test_males_have_parity_zero(tmp_path, nampo_text):
+    text = edited(nampo_text, "age_months_max = 24\n", "age_months_max = 24\nparity = 2\n")
+    with pytest.raises(ScenarioError, match=r"batches\[0\]\.animals\[2\]\.parity = 2: males "
+                                            r"have no kiddings"):
+        load_text(tmp_path, text)
+
+
+def test_lactating_needs_a_doe_that_has_kidded(tmp_path, nampo_text):
+    text = edited(nampo_text, "parity = 0\n", "parity = 0\nlactating = true\ndays_in_milk = 30\n")
+    with pytest.raises(ScenarioError, match=r"batches\[0\]\.animals\[0\]\.lactating = true: a doe"
+                                            r" with parity = 0 has not kidded"):
+        load_text(tmp_path, text)
+
+
+def test_wrong_literal(tmp_path, nampo_text):
+    text = edited(nampo_text, 'sex = "male"', 'sex = "buck"')
+    with pytest.raises(ScenarioError, match=r'batches\[0\]\.animals\[2\]\.sex = "buck": not '
+                                            r"allowed; expected 'female' or 'male'"):
+        load_text(tmp_path, text)
+
+
+def test_duplicate_farm_names(tmp_path, nampo_text):
+    text = edited(nampo_text, 'name = "Chollima"', 'name = "Kangso"')
+    with pytest.raises(ScenarioError, match=r'farms\[1\]\.name = "Kangso": duplicate farm name '
+                                            r"\(also farms\[0\]\.name\)"):
+        load_text(tmp_path, text)
+
+
+def test_arrival_place_confusable_with_a_farm(tmp_path, nampo_text):
+    text = edited(nampo_text, 'arrival_place = "Nampo port"', 'arrival_place = "onchon"')
+    with pytest.raises(ScenarioError, match=r'batches\[1\]\.arrival_place = "onchon": differs '
+                                            r'from farm "Onchon" only by case or spaces'):
+        load_text(tmp_path, text)
+
+
+def test_breed_override_value_out_of_range(tmp_path, nampo_text):
+    text = nampo_text + "\n[breed_overrides.reproduction]\nseasonal_activity = [0.1, 0.2]\n"
+    with pytest.raises(ScenarioError, match=r"breed_overrides\.reproduction\.seasonal_activity ="
+                                            r" \[0\.1, 0\.2\]: has 2 values; expected exactly "
+                                            r"12"):
+        load_text(tmp_path, text)
+
+
+def test_litter_probabilities_must_sum_to_one(tmp_path, nampo_text):
+    text = nampo_text + ("\n[breed_overrides.reproduction]\n"
+                         "litter_size_probabilities_parity1 = [0.5, 0.4]\n")
+    with pytest.raises(ScenarioError, match=r"litter_size_probabilities_parity1 = \[0\.5, 0\.4\]:"
+                                            r" the probabilities sum to 0\.9"):
+        load_text(tmp_path, text)
+
+
+def test_problem_in_a_breed_file_names_that_file(tmp_path, nampo_text):
+    saanen = (Path(sc.__file__).parent / "data" / "breeds" / "saanen.toml").read_text()
+    write(tmp_path, edited(saanen, "gestation_days = 150", "gestation_days = 0"), "goat.toml")
+    text = edited(nampo_text, 'breed = "saanen"', 'breed = "goat.toml"')
+    with pytest.raises(ScenarioError, match=r"breed\.reproduction\.gestation_days = 0: out of "
+                                            r"range; expected an integer ≥ 1 \(in breed file "
+                                            r".*goat\.toml\)"):
+        load_text(tmp_path, text)
+
+
+def test_unknown_breed_lists_the_bundled_breeds(tmp_path, nampo_text):
+    text = edited(nampo_text, 'breed = "saanen"', 'breed = "sanen"')
+    with pytest.raises(ScenarioError, match=r'breed = "sanen": no bundled breed named "sanen";'
+                                            r".*\(bundled breeds: saanen\); did you mean "
+                                            r'"saanen"\?'):
+        load_text(tmp_path, text)
+
+
+def test_all_problems_are_collected(tmp_path, nampo_text):
+    text = edited(nampo_text, "capacity_head = 300", "capacity = 300")
+    text = edited(text, "age_months_max = 8\n", "age_months_max = 4\n")
+    text = edited(text, '"Taean", "Ryonggang"]', '"Taen", "Ryonggang"]')
+    text = edited(text, "share = 0.25", "share = 0.2")
+    text = edited(text, 'window_start = "04-01"', 'window_start = "04-31"')
+    error = problem_of(tmp_path, text)
+    paths = [p.split(":")[0].split(" = ")[0] for p in error.problems]
+    # in file order, each once
+    assert paths == ["farms[0].capacity", "batches[0].animals[0].age_months_max",
+                     "batches[1].destinations[1]", "policy.breeding_groups",
+                     "policy.breeding_groups[1].window_start"]
+    assert str(error).startswith(f"file {tmp_path / 'scenario.toml'}: 5 problems")
+    for problem in error.problems:
+        assert problem in str(error)
+
+
+def test_errors_are_never_pydantic_errors(tmp_path, nampo_text):
+    text = edited(nampo_text, "capacity_head = 300", 'capacity_head = "many"')
+    error = problem_of(tmp_path, text)
+    assert not isinstance(error, ValidationError)
+    assert error.__cause__ is None and error.__suppress_context__
+
+
+def test_missing_file_and_unknown_name(tmp_path):
+    with pytest.raises(ScenarioError, match=r'no bundled scenario named "nampho".*bundled '
+                                            r'scenarios: nampo\); did you mean "nampo"\?'):
+        load_scenario("nampho")
+    with pytest.raises(ScenarioError, match=r"none\.toml: scenario file not found; .*\(nampo\)"):
+        load_scenario(tmp_path / "none.toml")
+    with pytest.raises(ScenarioError, match=r"bundled scenarios: nampo"):
+        bundled_scenario_path("pyongyang")
+
+
+# --------------------------------------------------------------------------------------
+# Field validators, directly
+# --------------------------------------------------------------------------------------
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)))
+def test_every_real_month_day_is_accepted(day):
+    text = day.strftime("%m-%d")
+    group = BreedingGroup(name="g", share=1.0, method="natural", window_start=text,
+                          window_days=30)
+    assert group.window_month_day == (day.month, day.day)
+
+
+@given(st.integers(1, 12), st.integers(29, 40))
+def test_days_past_the_month_end_are_rejected(month, day):
+    last = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}.get(month, 31)
+    text = f"{month:02d}-{day:02d}"
+    if day <= last:
+        BreedingGroup(name="g", share=1.0, method="natural", window_start=text, window_days=1)
+    else:
+        with pytest.raises(ValidationError, match="has no day"):
+            BreedingGroup(name="g", share=1.0, method="natural", window_start=text,
+                          window_days=1)
+
+
+def test_february_29_opens_on_the_28th_in_common_years():
+    group = BreedingGroup(name="g", share=1.0, method="ai", window_start="02-29",
+                          window_days=10, conception_rate_per_cycle=0.5)
+    assert group.window_start_date(2024) == date(2024, 2, 29)
+    assert group.window_start_date(2025) == date(2025, 2, 28)
+
+
+def test_animal_group_defaults():
+    group = AnimalGroup(count=3, sex="female", age_months_min=6, age_months_max=9)
+    assert (group.parity, group.pregnant, group.lactating, group.days_in_milk) == (0, False,
+                                                                                   False, 0)
+    assert group.kidding_from is None and group.kidding_to is None
+
+
+# --------------------------------------------------------------------------------------
+# Documentation cannot drift
+# --------------------------------------------------------------------------------------
+
+def all_models() -> list[type[BaseModel]]:
+    return [m for m in vars(sc).values()
+            if isinstance(m, type) and issubclass(m, sc._Model) and m is not sc._Model]
+
+
+def test_every_field_has_a_description_with_a_unit():
+    for model in all_models():
+        for name, field in model.model_fields.items():
+            assert field.description, f"{model.__name__}.{name} has no description"
+            assert re.search(r"\[[^\]]+\]$", field.description), (
+                f"{model.__name__}.{name}: description does not end with a [unit]")
+
+
+def test_every_key_is_documented():
+    text = DOCS.read_text(encoding="utf-8")
+    for model in all_models():
+        for name in model.model_fields:
+            assert f"`{name}`" in text, f"{model.__name__}.{name} missing in docs/scenario.md"
+    assert "`breed_overrides`" in text
