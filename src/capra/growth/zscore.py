@@ -239,10 +239,13 @@ def _as_array(values: Any, n: int) -> Any:
         return values.array if not isinstance(values.dtype, np.dtype) else values.to_numpy()
     if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
         return np.full(n, values, dtype=object)
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise DataError(f"expected a one-dimensional array, got shape {arr.shape}")
-    return arr
+    if not isinstance(values, np.ndarray):
+        if np.ndim(values) != 1:
+            raise DataError(f"expected a one-dimensional array, got {np.ndim(values)} dimensions")
+        return _as_array(pd.Series(list(values)), n)  # keeps mixed types as they are
+    if values.ndim != 1:
+        raise DataError(f"expected a one-dimensional array, got shape {values.shape}")
+    return values
 
 
 def _codes(field: str, values: Any, lut: Mapping[str, int], problems: dict) -> np.ndarray:
@@ -317,8 +320,8 @@ def _resolve(data, explicit: dict[str, Any], columns: Mapping[str, str] | None):
             if value.strip().lower() in _UNIT_CODES:
                 continue  # one unit for every row, handled by the caller
             if data is None or value not in data.columns:
-                raise DataError(f"age_unit={value!r}: expected 'days', 'months' or the name "
-                                "of a column of units", field="age_unit")
+                raise ValueError(f"age_unit={value!r}: expected 'days', 'months' or the name "
+                                 "of a column of units")
             columns[field] = value
         elif isinstance(value, str) and data is not None:
             columns[field] = value
