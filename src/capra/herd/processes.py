@@ -1,0 +1,474 @@
+"""The daily processes of the herd model, as vectorized functions.
+
+Each process is ``process(state, t, params, keys, rec)``: it reads and changes the
+:class:`~capra.herd.state.HerdState` in place through masks and index arrays, draws its
+random numbers from its own named stream (``keys[name][state.rep]``) and writes the events
+it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from capra.herd import rng
+from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS, HerdParams
+from capra.herd.state import HerdState
+
+
+class Recorder:
+    """Daily counts per (replicate, location): flows as they happen, stocks at day's end."""
+
+    FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths",
+             "sales", "culls", "arrivals", "transfers_in", "transfers_out")
+    STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
+              "does_pregnant", "head")
+    MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
+            "milk_kg")
+
+    def __init__(self, n_replicates: int, n_days: int, n_locations: int):
+        self.shape = (n_replicates, n_days, n_locations)
+        self.nrl = n_replicates * n_locations
+        self.n_locations = n_locations
+        self.data = {name: np.zeros(self.shape, np.int32) for name in self.FLOWS + self.STOCKS}
+        self.data.update({name: np.zeros(self.shape, np.float32) for name in self.MILK})
+        self.t = 0
+
+    def cell(self, state: HerdState, idx) -> np.ndarray:
+        """Replicate-location cell of the given animals."""
+        return state.cell[idx]
+
+    def count(self, name: str, state: HerdState, idx, weights=None) -> None:
+        """Add the animals ``idx`` (index array or mask) to flow ``name`` today."""
+        cells = self.cell(state, idx)
+        if cells.size == 0:
+            return
+        c = np.bincount(cells, weights=weights, minlength=self.nrl)
+        self.data[name][:, self.t, :] += c.reshape(self.shape[0], self.n_locations).astype(
+            self.data[name].dtype)
+
+    def add_cells(self, name: str, cells: np.ndarray, weights=None) -> None:
+        if cells.size:
+            c = np.bincount(cells, weights=weights, minlength=self.nrl)
+            self.data[name][:, self.t, :] += c.reshape(
+                self.shape[0], self.n_locations).astype(self.data[name].dtype)
+
+
+def _keys(keys: dict, name: str, state: HerdState, idx) -> np.ndarray:
+    return keys[name][state.rep[idx]]
+
+
+def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
+    """Alive animals per (replicate, location), optionally restricted by a mask."""
+    m = state.alive if mask is None else state.alive & mask
+    return np.bincount(rec.cell(state, m), minlength=rec.nrl).reshape(
+        state.n_replicates, rec.n_locations)
+
+
+def _rank_within(keys_sorted_groups: np.ndarray) -> np.ndarray:
+    """Rank of each element within its run of equal group values (input sorted by group)."""
+    n = keys_sorted_groups.size
+    if n == 0:
+        return np.empty(0, np.int64)
+    start = np.r_[True, keys_sorted_groups[1:] != keys_sorted_groups[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    return np.arange(n) - first
+
+
+def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Assign animals to columns of ``quota`` (replicates × slots) in random order.
+
+    Animals of replicate ``r``, taken in the order of ``u``, fill slot 0 up to ``quota[r, 0]``,
+    then slot 1, ...; returns the slot of each animal, or -1 past the total quota.
+    """
+    n = rep.size
+    out = np.full(n, -1, np.int64)
+    if n == 0:
+        return out
+    order = np.lexsort((u, rep))
+    rank = _rank_within(rep[order])
+    cum = np.cumsum(quota, axis=1)                      # (R, S)
+    big = int(cum[:, -1].max()) + n + 1
+    offsets = np.arange(quota.shape[0], dtype=np.int64)[:, None] * big
+    flat = (cum + offsets).ravel()
+    r = rep[order].astype(np.int64)
+    pos = np.searchsorted(flat, rank + r * big, side="right") - r * quota.shape[1]
+    ok = rank < cum[r, -1]
+    out[order[ok]] = pos[ok]
+    return out
+
+
+def new_animals(state: HerdState, p: HerdParams, keys: dict, t: int, rep, *, sex, birth, loc,
+                parity=0, due=-1, kidded=-1, lactating=False, quarantine_end=-1, batch=-1,
+                kept=False) -> np.ndarray:
+    """Append animals and draw their lifelong random attributes (group, milk effect, death clock)."""
+    idx = state.append(rep, sex=sex, birth=birth, loc=loc, parity=parity, due=due,
+                       kidded=kidded, lactating=lactating, quarantine_end=quarantine_end,
+                       batch=batch, kept=kept)
+    if idx.size == 0:
+        return idx
+    uid = state.uid[idx]
+    k = state.rep[idx]
+    u = rng.uniform(keys["grouping"][k], uid, 0)
+    state.group[idx] = np.minimum(np.searchsorted(np.cumsum(p.group_share), u, side="right"),
+                                  p.n_groups - 1)
+    z = rng.normal(keys["lactation"][k], uid, 0)
+    state.effect[idx] = np.exp(p.effect_sigma * z - 0.5 * p.effect_sigma ** 2)
+    _draw_death_day(state, p, keys, idx, t - state.birth[idx])
+    return idx
+
+
+def _draw_death_day(state, p, keys, idx, age_today) -> None:
+    """Day of death of animals ``idx``, facing risk from their age today (arrivals) or from
+    tomorrow (newborns, age 0).
+
+    The animal dies on the first day its cumulative hazard passes an exponential clock,
+    which gives exactly the daily probabilities of the hazard table.
+    """
+    age = np.asarray(age_today, dtype=np.int64)
+    sex = state.sex[idx]
+    start = p.cum_death_hazard[sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
+    clock = start + rng.exponential(keys["mortality"][state.rep[idx]], state.uid[idx], 0)
+    death_age = np.empty(idx.size, np.int64)
+    for s in (0, 1):
+        m = sex == s
+        death_age[m] = np.searchsorted(p.cum_death_hazard[s], clock[m], side="right")
+    day = state.birth[idx].astype(np.int64) + np.maximum(death_age, age)
+    state.death_day[idx] = np.minimum(day, np.iinfo(np.int32).max)
+
+
+def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
+    """Gestation length and abortion of new pregnancies ``idx`` conceived on ``conception_day``."""
+    k = state.rep[idx]
+    uid = state.uid[idx]
+    z = rng.normal(keys["gestation"][k], uid, t, slot=0)
+    length = np.rint(p.gestation_days + p.gestation_sd_days * z).astype(np.int32)
+    state.due[idx] = conception_day + np.maximum(length, 1)
+    _schedule_abortion(state, p, keys, t, idx, conception_day)
+
+
+def _schedule_abortion(state, p, keys, t, idx, conception_day):
+    k = state.rep[idx]
+    uid = state.uid[idx]
+    aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.abortion_risk
+    lo = np.maximum(conception_day + 30, t)
+    hi = np.maximum(state.due[idx] - 1, lo)
+    day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
+    state.abort_day[idx] = np.where(aborts, day, -1).astype(np.int32)
+
+
+def _cull_day_from(state, p, keys, t, idx):
+    """Involuntary culling day of does entering the milking herd on day ``t``."""
+    if p.cull_daily_probability <= 0:
+        state.cull_day[idx] = -1
+        return
+    u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
+    wait = np.floor(np.log1p(-u) / np.log1p(-p.cull_daily_probability)) + 1
+    state.cull_day[idx] = np.minimum(t + wait, np.iinfo(np.int32).max).astype(np.int32)
+
+
+def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Batches arriving today join at their arrival place, in quarantine if stated."""
+    for b_index, b in enumerate(p.batches):
+        if b.day != t:
+            continue
+        R = state.n_replicates
+        for g_index, g in enumerate(b.groups):
+            rep = np.repeat(np.arange(R, dtype=np.int32), g.count)
+            qend = t + b.quarantine_days if b.quarantine_days > 0 else -1
+            idx = new_animals(state, p, keys, t, rep, sex=g.sex, birth=0, loc=b.location,
+                              parity=g.parity, quarantine_end=qend, batch=b_index, kept=True)
+            uid, k = state.uid[idx], state.rep[idx]
+            u = rng.uniform(keys["arrival"][k], uid, t, slot=0)
+            age = g.age_days_min + np.floor(u * (g.age_days_max - g.age_days_min + 1)).astype(np.int64)
+            state.birth[idx] = t - age
+            _draw_death_day(state, p, keys, idx, age)
+            if g.pregnant:
+                u = rng.uniform(keys["arrival"][k], uid, t, slot=1)
+                due = g.due_min + np.floor(u * (g.due_max - g.due_min + 1))
+                state.due[idx] = due.astype(np.int32)
+                _schedule_abortion(state, p, keys, t, idx, state.due[idx] - p.gestation_days)
+            if g.lactating:
+                state.lactating[idx] = True
+                state.kidded[idx] = t - g.days_in_milk
+            if g.parity > 0:
+                _cull_day_from(state, p, keys, t, idx)
+            rec.count("arrivals", state, idx)
+
+
+def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Animals ending quarantine today move to their batch's destination farms."""
+    out = np.flatnonzero(state.alive & (state.quarantine_end == t))
+    if out.size == 0:
+        return
+    head = _head_per_cell(state, rec)
+    target = np.floor(p.capacity_head * p.target_fill)
+    for b_index in np.unique(state.batch[out]):
+        idx = out[state.batch[out] == b_index]
+        dest = p.batches[b_index].destinations
+        room = np.maximum(target[dest][None, :] - head[:, dest], 0)      # (R, D)
+        n = np.bincount(state.rep[idx], minlength=state.n_replicates)
+        weights = np.where(room.sum(axis=1, keepdims=True) > 0, room,
+                           p.capacity_head[dest][None, :].astype(float))
+        bounds = np.rint(np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+                         * n[:, None]).astype(np.int64)
+        quota = np.diff(np.concatenate([np.zeros((bounds.shape[0], 1), np.int64), bounds], axis=1), axis=1)
+        u = rng.uniform(keys["transfer"][state.rep[idx]], state.uid[idx], t)
+        slot = _split_by_quota(state.rep[idx], u, quota)
+        rec.count("transfers_out", state, idx)
+        state.move(idx, dest[slot])
+        state.quarantine_end[idx] = -1
+        rec.count("transfers_in", state, idx)
+        head = _head_per_cell(state, rec)
+
+
+def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Deaths by age and sex, on the day drawn when the animal joined the herd."""
+    dead = state.alive & (state.death_day == t)
+    if dead.any():
+        state.alive &= ~dead
+        rec.count("deaths", state, dead)
+
+
+def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Involuntary culls of does, and culls by rule (parity, age, failures; old bucks)."""
+    alive = state.alive
+    age = t - state.birth
+    female = state.sex == FEMALE
+    resting = female & ~state.lactating & (state.due < 0)
+    by_rule = resting & ((state.parity >= p.max_parity) | (age >= p.max_age_days)
+                         | (state.failed >= p.max_failed_windows))
+    old_buck = (state.sex == MALE) & state.kept & (age >= p.buck_max_age_days)
+    cull = alive & ((state.cull_day == t) | by_rule | old_buck)
+    if cull.any():
+        state.alive &= ~cull
+        rec.count("culls", state, cull)
+
+
+def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    idx = np.flatnonzero(state.alive & (state.abort_day == t))
+    if idx.size:
+        state.due[idx] = -1
+        state.abort_day[idx] = -1
+        rec.count("abortions", state, idx)
+
+
+def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Does due today kid: litter by parity, stillbirths, sex; lactation starts."""
+    dams = np.flatnonzero(state.alive & (state.due == t))
+    if dams.size == 0:
+        return
+    k, uid = state.rep[dams], state.uid[dams]
+    row = np.minimum(state.parity[dams], 1)
+    u = rng.uniform(keys["kidding"][k], uid, t, slot=0)
+    cdf = np.cumsum(p.litter_probabilities, axis=1)
+    litter = 1 + (u[:, None] >= cdf[row]).sum(axis=1)
+    litter = np.minimum(litter, p.litter_probabilities.shape[1])
+    rec.count("kiddings", state, dams)
+    # one row per kid born
+    kid_dam = np.repeat(dams, litter)
+    slot = _rank_within(np.repeat(np.arange(dams.size), litter))
+    kk, kuid = state.rep[kid_dam], state.uid[kid_dam]
+    still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.stillbirth_risk
+    male = rng.uniform(keys["kidding"][kk], kuid, t, slot=10 + slot) >= p.female_fraction
+    rec.count("stillbirths", state, kid_dam[still])
+    live = ~still
+    # dams
+    first = state.parity[dams] == 0
+    state.parity[dams] += 1
+    state.kidded[dams] = t
+    state.lactating[dams] = True
+    state.due[dams] = -1
+    state.abort_day[dams] = -1
+    state.failed[dams] = 0
+    _cull_day_from(state, p, keys, t, dams[first])
+    # kids
+    born = kid_dam[live]
+    idx = new_animals(state, p, keys, t, state.rep[born],
+                      sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born])
+    rec.count("births", state, idx)
+
+
+def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
+    """Open females on a farm, old enough, past the postpartum interval, in their window."""
+    if not p.in_window[:, t].any():
+        return np.zeros(len(state), bool)
+    return (state.alive & (state.sex == FEMALE) & (state.due < 0) & p.is_farm[state.loc]
+            & (t - state.birth >= p.min_breeding_age_days)
+            & ((state.kidded < 0) | (t - state.kidded >= p.postpartum_interval_days))
+            & p.in_window[state.group, t])
+
+
+def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
+    """Conceptions of eligible does; returns the eligibility mask (for failed windows)."""
+    elig = eligible_to_breed(state, t, p)
+    idx = np.flatnonzero(elig)
+    if idx.size == 0:
+        return elig
+    g = state.group[idx]
+    k, uid = state.rep[idx], state.uid[idx]
+    u = rng.uniform(keys["breeding"][k], uid, t)
+    ai_day = (p.group_method[g] == AI) & p.window_first_day[g, t]
+    by_ai = ai_day & (u < p.ai_probability[g])
+    service = ~ai_day & (u < p.service_probability[g, t])
+    # natural and induced service need bucks, and a buck serves a limited number of does
+    if service.any():
+        age = t - state.birth
+        bucks = _head_per_cell(state, rec, (state.sex == MALE) & state.kept
+                               & (age >= p.buck_min_breeding_age_days) & p.is_farm[state.loc])
+        cap = bucks * p.does_per_buck / p.oestrous_cycle_days
+        cells = rec.cell(state, idx[service])
+        want = np.bincount(cells, minlength=rec.nrl).reshape(cap.shape)
+        over = want > cap
+        if over.any():
+            frac = cap - np.floor(cap)
+            # stochastic rounding of the capacity, one draw per replicate and location
+            kb = keys["bucks"][:, None] * np.ones((1, rec.n_locations), np.uint64)
+            cu = rng.uniform(kb, np.broadcast_to(np.arange(rec.n_locations), kb.shape), t)
+            limit = np.floor(cap) + (cu < frac)
+            sidx = np.flatnonzero(service)
+            cell_s = cells
+            order = np.lexsort((rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1), cell_s))
+            rank = np.empty(sidx.size, np.int64)
+            rank[order] = _rank_within(cell_s[order])
+            flat_limit = limit.ravel()
+            service[sidx[rank >= flat_limit[cell_s]]] = False
+    conceived = idx[by_ai | service]
+    if conceived.size:
+        _schedule_pregnancy(state, p, keys, t, conceived, t)
+        rec.count("conceptions", state, conceived)
+    return elig
+
+
+def failed_windows(state: HerdState, t: int, p: HerdParams, elig: np.ndarray) -> None:
+    """On the last day of a window, eligible does still open count one more failure."""
+    ending = p.window_last_day[:, t]
+    if not ending.any():
+        return
+    hit = elig & (state.due < 0) & ending[state.group]
+    state.failed[hit] = np.minimum(state.failed[hit].astype(np.int16) + 1, 127).astype(np.int8)
+
+
+def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    idx = np.flatnonzero(state.alive & state.lactating)
+    if idx.size == 0:
+        return
+    dim = t - state.kidded[idx]
+    due = state.due[idx]
+    pregnant = due >= 0
+    dry = pregnant & (due - t <= p.dry_period_days)
+    if p.extended_lactation:
+        dry |= dim >= p.extended_max_days
+    else:
+        dry |= ~pregnant & (dim >= p.standard_length_days)
+        dry |= dim >= p.extended_max_days
+    low = (dim >= 60) & (p.curves.daily_kg(dim, state.parity[idx], 1.0,
+                                           extended=p.extended_lactation)
+                         < p.min_yield_kg_per_day)
+    dry |= low
+    state.lactating[idx[dry]] = False
+
+
+def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
+    age = t - state.birth
+    alive = state.alive
+    on_farm = p.is_farm[state.loc]
+    females = np.flatnonzero(alive & (state.sex == FEMALE) & (age == p.decision_age_days)
+                             & ~state.kept)
+    males = np.flatnonzero(alive & (state.sex == MALE) & (age == p.male_sale_age_days)
+                           & ~state.kept)
+    if females.size == 0 and males.size == 0:
+        return
+    R, L = state.n_replicates, p.n_locations
+    if females.size:
+        in_q = ~on_farm[state.loc[females]]
+        state.kept[females[in_q]] = True            # kids born in quarantine travel with the batch
+        f = females[~in_q]
+        if f.size:
+            head = _head_per_cell(state, rec, age > p.decision_age_days)
+            room = np.where(p.is_farm[None, :],
+                            np.maximum(np.floor(p.capacity_head * p.target_fill)[None, :] - head, 0), 0)
+            u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
+            cells = rec.cell(state, f)
+            order = np.lexsort((u, cells))
+            rank = np.empty(f.size, np.int64)
+            rank[order] = _rank_within(cells[order])
+            keep = rank < room.ravel()[cells]
+            state.kept[f[keep]] = True
+            kept_per = np.bincount(cells[keep], minlength=R * L).reshape(R, L)
+            surplus = f[~keep]
+            if surplus.size:
+                free = np.maximum(room - kept_per, 0)
+                slot = _split_by_quota(state.rep[surplus], u[~keep], free)
+                moved = surplus[slot >= 0]
+                if moved.size:
+                    rec.count("transfers_out", state, moved)
+                    state.move(moved, slot[slot >= 0])
+                    state.kept[moved] = True
+                    rec.count("transfers_in", state, moved)
+                sold = surplus[slot < 0]
+                if sold.size:
+                    rec.count("sales", state, sold)
+                    state.alive[sold] = False
+    if males.size:
+        m_on = males[on_farm[state.loc[males]]]
+        sell = males[~on_farm[state.loc[males]]]
+        if m_on.size:
+            breeding_females = _head_per_cell(state, rec, (state.sex == FEMALE)
+                                              & (age >= p.min_breeding_age_days))
+            bucks = _head_per_cell(state, rec, (state.sex == MALE) & state.kept)
+            need = np.maximum(np.ceil(breeding_females / p.does_per_buck) - bucks, 0)
+            u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
+            cells = rec.cell(state, m_on)
+            order = np.lexsort((u, cells))
+            rank = np.empty(m_on.size, np.int64)
+            rank[order] = _rank_within(cells[order])
+            keep = rank < need.ravel()[cells]
+            state.kept[m_on[keep]] = True
+            sell = np.concatenate([sell, m_on[~keep]])
+        if sell.size:
+            rec.count("sales", state, sell)
+            state.alive[sell] = False
+
+
+def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
+    """End-of-day stocks by class and the milk of the day."""
+    age = t - state.birth
+    female = state.sex == FEMALE
+    kid = age < p.weaning_age_days
+    # classes: 0 kids, 1 doelings, 2 bucklings, 3 bucks, 4 does in milk, 5 dry does, 6 removed
+    cls = np.where(female, np.where(state.parity > 0, 5 - state.lactating.view(np.int8), 1),
+                   2 + (age >= p.buck_min_breeding_age_days).view(np.int8))
+    cls[kid] = 0
+    cls[~state.alive] = 6
+    counts = np.bincount(state.cell * 7 + cls, minlength=rec.nrl * 7).reshape(
+        state.n_replicates, rec.n_locations, 7)
+    for i, name in enumerate(("kids", "doelings", "bucklings", "bucks", "does_in_milk",
+                              "does_dry")):
+        rec.data[name][:, t, :] = counts[:, :, i]
+    rec.data["head"][:, t, :] = counts[:, :, :6].sum(axis=2)
+    rec.add_cells("does_pregnant", state.cell[state.alive & (state.due >= 0)])
+    # milk
+    li = np.flatnonzero(state.alive & state.lactating)
+    if li.size:
+        dim = t - state.kidded[li]
+        kg = p.curves.daily_kg(dim, state.parity[li], state.effect[li],
+                               extended=p.extended_lactation)
+        mc = state.cell[li]
+        rec.add_cells("milk_gross_kg", mc, kg)
+        col = dim < p.colostrum_days
+        rec.add_cells("milk_colostrum_kg", mc[col], kg[col])
+        if not p.quarantine_milk_used:
+            quarantined = ~p.is_farm[state.loc[li]] & ~col
+            rec.add_cells("milk_quarantine_kg", mc[quarantined], kg[quarantined])
+    d = rec.data
+    if p.kid_milk_kg_per_day > 0:
+        d["milk_fed_kids_kg"][:, t] = counts[:, :, 0] * p.kid_milk_kg_per_day
+    available = d["milk_gross_kg"][:, t] - d["milk_colostrum_kg"][:, t] - d["milk_quarantine_kg"][:, t]
+    fed = np.minimum(d["milk_fed_kids_kg"][:, t], np.maximum(available, 0))
+    d["milk_fed_kids_kg"][:, t] = fed
+    d["milk_kg"][:, t] = np.maximum(available - fed, 0)
+
+
+#: The processes of one day, in order (docs/herd-model.md).
+DAILY = (arrivals, quarantine_release, deaths, culls, abortions, kiddings)

@@ -1,0 +1,202 @@
+"""The result of a herd simulation: a labelled xarray Dataset and its summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+#: Litres per kg of goat milk (density about 1.03 kg/L; design note: 1 kg ≈ 0.97 L).
+LITRES_PER_KG_MILK = 0.97
+#: The school-milk ration used for headline counts [L] (200 ml per child per school day:
+#: Thailand, Hungary, China school-milk schemes; research note supply.md §3.4).
+RATION_LITRES = 0.2
+QUANTILES = (0.1, 0.5, 0.9)
+
+_DESCRIPTIONS = {
+    "kids": ("head", "kids before weaning, both sexes (end of day)"),
+    "doelings": ("head", "weaned females that have not kidded"),
+    "bucklings": ("head", "weaned males younger than the buck breeding age"),
+    "bucks": ("head", "males of breeding age"),
+    "does_in_milk": ("head", "lactating does"),
+    "does_dry": ("head", "does that have kidded and are not lactating"),
+    "does_pregnant": ("head", "pregnant females of any parity (overlaps the classes)"),
+    "head": ("head", "all animals (the six classes above)"),
+    "births": ("head/day", "live kids born"),
+    "stillbirths": ("head/day", "kids born dead"),
+    "kiddings": ("1/day", "kiddings (litters)"),
+    "abortions": ("1/day", "pregnancies aborted"),
+    "conceptions": ("1/day", "pregnancies started"),
+    "deaths": ("head/day", "deaths"),
+    "sales": ("head/day", "animals sold (surplus doelings, male kids)"),
+    "culls": ("head/day", "animals culled"),
+    "arrivals": ("head/day", "animals delivered by batches"),
+    "transfers_in": ("head/day", "animals moved in from another location"),
+    "transfers_out": ("head/day", "animals moved out to another location"),
+    "milk_gross_kg": ("kg/day", "milk produced by lactating does"),
+    "milk_colostrum_kg": ("kg/day", "colostrum, not delivered"),
+    "milk_fed_kids_kg": ("kg/day", "milk fed to kids"),
+    "milk_quarantine_kg": ("kg/day", "milk of animals in quarantine, discarded"),
+    "milk_kg": ("kg/day", "deliverable milk"),
+}
+
+
+def kg_to_rations(milk_kg):
+    """Number of 200 ml rations in a quantity of goat milk. [kg] -> [rations]"""
+    return np.asarray(milk_kg) * LITRES_PER_KG_MILK / RATION_LITRES
+
+
+@dataclass
+class HerdResult:
+    """Daily herd and milk per replicate, date and location (farm or quarantine station).
+
+    ``data`` is an :class:`xarray.Dataset` with dims ``(replicate, date, farm)``; see each
+    variable's ``units`` and ``description`` attributes. Stocks are counted at the end of the
+    day, flows are totals of the day.
+    """
+
+    data: xr.Dataset
+    scenario: object = field(default=None, repr=False)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], params, scenario=None,
+                    seed: int | None = None) -> "HerdResult":
+        n_rep = next(iter(arrays.values())).shape[0]
+        coords = {
+            "replicate": np.arange(n_rep),
+            "date": params.dates,
+            "farm": list(params.locations),
+            "kind": ("farm", np.where(params.is_farm, "farm", "quarantine")),
+            "capacity_head": ("farm", np.where(params.is_farm, params.capacity_head, -1)),
+        }
+        ds = xr.Dataset({name: (("replicate", "date", "farm"), arr) for name, arr in arrays.items()},
+                        coords=coords)
+        for name, (units, desc) in _DESCRIPTIONS.items():
+            if name in ds:
+                ds[name].attrs.update(units=units, description=desc)
+        ds.attrs.update(scenario=getattr(scenario, "name", ""), seed=-1 if seed is None else seed,
+                        start_date=str(params.start_date), horizon_days=params.n_days)
+        return cls(ds, scenario)
+
+    # ---- reductions --------------------------------------------------------------------
+    @property
+    def replicates(self) -> int:
+        return self.data.sizes["replicate"]
+
+    def total(self, name: str) -> xr.DataArray:
+        """A variable summed over locations: (replicate, date)."""
+        return self.data[name].sum("farm")
+
+    def quantiles(self, name: str, q=QUANTILES, farm: str | None = None) -> xr.DataArray:
+        """Quantiles across replicates of a variable, per date (summed over farms unless
+        ``farm`` is given)."""
+        da = self.data[name].sel(farm=farm) if farm else self.total(name)
+        return da.quantile(list(q), dim="replicate")
+
+    def last_year(self) -> xr.Dataset:
+        """The last 365 days of the horizon (the herd at its established size)."""
+        n = self.data.sizes["date"]
+        return self.data.isel(date=slice(max(n - 365, 0), n))
+
+    def monthly_daily_milk(self, name: str = "milk_kg") -> xr.DataArray:
+        """Mean daily milk of each calendar month over the last 365 days, per replicate.
+        [kg/day], dims (replicate, month)"""
+        da = self.last_year()[name].sum("farm")
+        return da.groupby("date.month").mean("date")
+
+    def summary(self) -> pd.DataFrame:
+        """Headline figures with P10/P50/P90 across replicates."""
+        ds = self.data
+        last = self.last_year()
+        years = last.sizes["date"] / 365.25
+        rows = {
+            "final head [head]": ds["head"].isel(date=-1).sum("farm"),
+            "final does in milk [head]": ds["does_in_milk"].isel(date=-1).sum("farm"),
+            "peak head [head]": ds["head"].sum("farm").max("date"),
+            "kiddings per year, last year [1/y]": last["kiddings"].sum(("date", "farm")) / years,
+            "live births per year, last year [head/y]": last["births"].sum(("date", "farm")) / years,
+            "deaths per year, last year [head/y]": last["deaths"].sum(("date", "farm")) / years,
+            "sales per year, last year [head/y]": last["sales"].sum(("date", "farm")) / years,
+            "culls per year, last year [head/y]": last["culls"].sum(("date", "farm")) / years,
+            "milk per year, last year [kg/y]": last["milk_kg"].sum(("date", "farm")) / years,
+            "lowest monthly milk, last year [kg/day]": self.monthly_daily_milk().min("month"),
+            "highest monthly milk, last year [kg/day]": self.monthly_daily_milk().max("month"),
+            "milk over the horizon [kg]": ds["milk_kg"].sum(("date", "farm")),
+        }
+        out = pd.DataFrame({k: v.quantile(list(QUANTILES), dim="replicate").values
+                            for k, v in rows.items()}, index=["p10", "p50", "p90"]).T
+        out.index.name = "metric"
+        return out
+
+    def summary_dict(self) -> dict:
+        """The summary as plain data (the JSON form of ``capra run``)."""
+        def q(da):
+            v = da.quantile(list(QUANTILES), dim="replicate").values
+            return {"p10": float(v[0]), "p50": float(v[1]), "p90": float(v[2])}
+
+        last = self.last_year()
+        years = last.sizes["date"] / 365.25
+        monthly = self.monthly_daily_milk()
+        mq = monthly.quantile(list(QUANTILES), dim="replicate")
+        by_month = {int(m): {"p10": float(mq.sel(month=m)[0]), "p50": float(mq.sel(month=m)[1]),
+                             "p90": float(mq.sel(month=m)[2])} for m in mq["month"].values}
+        rations = {m: {k: float(kg_to_rations(v)) for k, v in d.items()} for m, d in by_month.items()}
+        ds = self.data
+        return {
+            "scenario": ds.attrs.get("scenario", ""),
+            "seed": int(ds.attrs.get("seed", -1)),
+            "replicates": self.replicates,
+            "start_date": ds.attrs.get("start_date"),
+            "horizon_days": int(ds.sizes["date"]),
+            "herd": {
+                "final_head": q(ds["head"].isel(date=-1).sum("farm")),
+                "final_does_in_milk": q(ds["does_in_milk"].isel(date=-1).sum("farm")),
+                "final_head_by_farm": {
+                    str(f): q(ds["head"].isel(date=-1).sel(farm=f)) for f in ds["farm"].values},
+                "kiddings_per_year": q(last["kiddings"].sum(("date", "farm")) / years),
+            },
+            "milk": {
+                "period": "last 365 days of the horizon",
+                "kg_per_year": q(last["milk_kg"].sum(("date", "farm")) / years),
+                "daily_kg_by_month": by_month,
+            },
+            "rations_200ml_per_day_by_month": rations,
+        }
+
+    # ---- export ------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: one row per replicate, date and location, one column per variable."""
+        return self.data.drop_vars(["kind", "capacity_head"]).to_dataframe().reset_index()
+
+    def to_csv(self, path) -> Path:
+        path = Path(path)
+        self.to_frame().to_csv(path, index=False)
+        return path
+
+    def to_parquet(self, path) -> Path:
+        path = Path(path)
+        self.to_frame().to_parquet(path, index=False)
+        return path
+
+    def to_netcdf(self, path) -> Path:
+        path = Path(path)
+        self.data.to_netcdf(path, engine="h5netcdf")
+        return path
+
+    def save(self, path) -> Path:
+        """Write by file extension: .csv, .parquet or .nc."""
+        path = Path(path)
+        writers = {".csv": self.to_csv, ".parquet": self.to_parquet, ".nc": self.to_netcdf}
+        try:
+            return writers[path.suffix.lower()](path)
+        except KeyError:
+            raise ValueError(f"{path}: unknown result format {path.suffix!r}; "
+                             f"expected one of {', '.join(writers)}") from None
+
+    @classmethod
+    def load(cls, path) -> "HerdResult":
+        """Read a result written with :meth:`to_netcdf`."""
+        return cls(xr.load_dataset(path, engine="h5netcdf"))
