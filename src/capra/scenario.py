@@ -666,8 +666,8 @@ class Culling(_Model):
     involuntary_risk_per_year: Annotated[float, Strict(), _range(0, 1, hi_open=True)] = 0.20
     """Annual risk of culling for other reasons (disease, udder, feet). Derived: a median
     age at removal of 3.7 years with first kidding at about 1.1 years (Massey thesis)
-    implies a removal hazard of about 0.27 per year; less deaths, about 20 % per year are
-    culled. [fraction per year]"""
+    implies a removal hazard of about 0.27 per year; after deducting deaths, about 20 %
+    per year are culled. [fraction per year]"""
 
 
 class LactationPolicy(_Model):
