@@ -480,7 +480,7 @@ def _numeric(data: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray
 def _warn(count: int, what: str) -> None:
     if count:
         warnings.warn(f"{count} row{'s' if count != 1 else ''} {what}",
-                      DataQualityWarning, stacklevel=3)
+                      DataQualityWarning, stacklevel=4)
 
 
 def _cut(x: np.ndarray, bins: Sequence[tuple[float, float, str]]) -> np.ndarray:
