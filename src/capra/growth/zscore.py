@@ -147,9 +147,11 @@ def lms_zscore(name: str, sex, x, y) -> np.ndarray:
     from capra.growth.tables import lms
 
     t = table(name)
+    sex, x, y = np.broadcast_arrays(np.asarray(sex, dtype=np.float64),
+                                    np.asarray(x, dtype=np.float64),
+                                    np.asarray(y, dtype=np.float64))
     l, m, s = lms(name, sex, x)
-    y = np.broadcast_to(np.asarray(y, dtype=np.float64), l.shape).ravel()
-    z = _lms_z(y, l.ravel(), m.ravel(), s.ravel(), restricted=t.restricted,
+    z = _lms_z(y.ravel(), l.ravel(), m.ravel(), s.ravel(), restricted=t.restricted,
                l_is_one=t.l_is_one)
     return z.reshape(l.shape)
 
@@ -165,8 +167,10 @@ def measurement_at_z(name: str, sex, x, z) -> np.ndarray:
     from capra.growth.tables import lms
 
     t = table(name)
+    sex, x, z = np.broadcast_arrays(np.asarray(sex, dtype=np.float64),
+                                    np.asarray(x, dtype=np.float64),
+                                    np.asarray(z, dtype=np.float64))
     l, m, s = lms(name, sex, x)
-    z = np.broadcast_to(np.asarray(z, dtype=np.float64), l.shape)
 
     def sd(k):
         with np.errstate(all="ignore"):
