@@ -261,8 +261,8 @@ def test_unknown_key_suggests_the_closest_key(tmp_path, nampo_text):
                              r"did you mean 'capacity_head'\?") as info:
         load_text(tmp_path, text)
     # the misspelt required key is reported once, not also as missing
-    assert info.value.problems == ["farms[0].capacity: unknown key; did you mean "
-                                   "'capacity_head'?"]
+    assert info.value.problems == [
+        "farms[0].capacity: unknown key; did you mean 'capacity_head'?"]
     assert info.value.path == "farms[0].capacity"
 
 

@@ -7,9 +7,9 @@ It is written in TOML (see ``docs/scenario.md``) and loaded into frozen pydantic
 whose attribute names are exactly the TOML key names.
 
 Every problem in a scenario file becomes one :class:`capra.errors.ScenarioError`. Its
-message names the file and, for each problem, the key path (``batches[1].animals[0].age_months_max``),
-the value and what was expected; all problems of the file are listed in
-``ScenarioError.problems``.
+message names the file and, for each problem, the key path
+(``batches[1].animals[0].age_months_max``), the value and what was expected; all problems
+of the file are listed in ``ScenarioError.problems``.
 
 >>> scenario = load_scenario("nampo")
 >>> scenario.breed.reproduction.gestation_days
@@ -296,6 +296,10 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
 Problem = tuple[Loc, Any, str]
 
 
+def _problem(loc: Loc, value: Any, message: str) -> Problem:
+    return loc, value, message
+
+
 # --------------------------------------------------------------------------------------
 # Models
 # --------------------------------------------------------------------------------------
@@ -303,8 +307,7 @@ Problem = tuple[Loc, Any, str]
 class _Model(BaseModel):
     """Base of the scenario models: unknown keys forbidden, frozen, documented fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
-                              validate_default=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     @classmethod
     def _cross_problems(cls, data: object) -> list[Problem]:
@@ -467,7 +470,7 @@ class AnimalGroup(_Model):
         low = _get(data, "age_months_min", number)
         high = _get(data, "age_months_max", number)
         if low is not None and high is not None and high < low:
-            problems.append((("age_months_max",), high,
+            problems.append(_problem(("age_months_max",), high,
                              f"less than age_months_min = {_show(low)}; expected "
                              "age_months_min ≤ age_months_max"))
         sex = _get(data, "sex", str)
@@ -477,20 +480,20 @@ class AnimalGroup(_Model):
         days_in_milk = _get(data, "days_in_milk", int, 0)
         if sex == "male":
             if parity:
-                problems.append((("parity",), parity,
+                problems.append(_problem(("parity",), parity,
                                  'males have no kiddings; expected parity = 0 for sex = "male"'))
             if pregnant:
-                problems.append((("pregnant",), pregnant,
+                problems.append(_problem(("pregnant",), pregnant,
                                  'males cannot be pregnant; expected false for sex = "male"'))
             if lactating:
-                problems.append((("lactating",), lactating,
+                problems.append(_problem(("lactating",), lactating,
                                  'males do not lactate; expected false for sex = "male"'))
         elif sex == "female" and lactating and parity == 0:
-            problems.append((("lactating",), lactating,
+            problems.append(_problem(("lactating",), lactating,
                              "a doe with parity = 0 has not kidded and cannot be in milk; "
                              "expected parity ≥ 1 for lactating does"))
         if days_in_milk and not lactating:
-            problems.append((("days_in_milk",), days_in_milk,
+            problems.append(_problem(("days_in_milk",), days_in_milk,
                              "given for animals that are not lactating; expected "
                              "lactating = true (a doe with parity ≥ 1) or days_in_milk = 0"))
         start = _get(data, "kidding_from", date)
@@ -498,18 +501,18 @@ class AnimalGroup(_Model):
         if pregnant:
             for key, value in (("kidding_from", start), ("kidding_to", end)):
                 if value is None and _get(data, key, object) is None:
-                    problems.append(((key,), _MISSING,
+                    problems.append(_problem((key,), _MISSING,
                                      "missing; expected the expected kidding date "
                                      "(YYYY-MM-DD) when pregnant = true"))
             if start is not None and end is not None and end < start:
-                problems.append((("kidding_to",), end,
+                problems.append(_problem(("kidding_to",), end,
                                  f"before kidding_from = {_show(start)}; expected "
                                  "kidding_from ≤ kidding_to"))
         else:
             for key in ("kidding_from", "kidding_to"):
                 value = _get(data, key, object)
                 if value is not None:
-                    problems.append(((key,), value,
+                    problems.append(_problem((key,), value,
                                      "given for animals that are not pregnant; expected "
                                      "pregnant = true, or no kidding dates"))
         return problems
@@ -558,14 +561,14 @@ class Batch(_Model):
         if has_lat != has_lon:
             given, missing = (("arrival_latitude", "arrival_longitude") if has_lat
                               else ("arrival_longitude", "arrival_latitude"))
-            problems.append(((missing,), _MISSING,
+            problems.append(_problem((missing,), _MISSING,
                              f"missing while {given} is given; expected both arrival "
                              "coordinates or neither"))
         seen: dict[str, int] = {}
         for k, name in enumerate(_items(data, "destinations")):
             if isinstance(name, str):
                 if name in seen:
-                    problems.append((("destinations", k), name,
+                    problems.append(_problem(("destinations", k), name,
                                      f"listed twice (also destinations[{seen[name]}]); "
                                      "expected each farm once"))
                 seen.setdefault(name, k)
@@ -575,7 +578,7 @@ class Batch(_Model):
                 first = _get(group, "kidding_from", date)
                 if _get(group, "pregnant", bool, False) and first is not None \
                         and first <= arrival:
-                    problems.append((("animals", i, "kidding_from"), first,
+                    problems.append(_problem(("animals", i, "kidding_from"), first,
                                      f"not after the batch arrival_date = {_show(arrival)}; "
                                      "expected kidding after arrival (animals that have "
                                      "kidded arrive with parity and lactating set)"))
@@ -619,11 +622,11 @@ class BreedingGroup(_Model):
         method = _get(data, "method", str)
         rate = _get(data, "conception_rate_per_cycle", object)
         if method in ("induced", "ai") and rate is None:
-            return [(("conception_rate_per_cycle",), _MISSING,
+            return [_problem(("conception_rate_per_cycle",), _MISSING,
                      f'missing; expected the conception rate per cycle (0 < rate ≤ 1) for '
                      f'method = "{method}"')]
         if method == "natural" and rate is not None:
-            return [(("conception_rate_per_cycle",), rate,
+            return [_problem(("conception_rate_per_cycle",), rate,
                      'not used for method = "natural" (the breed\'s '
                      "reproduction.conception_rate_per_cycle applies); expected no value, "
                      "or a change through [breed_overrides.reproduction]")]
@@ -708,15 +711,15 @@ class Policy(_Model):
         problems: list[Problem] = []
         groups = _items(data, "breeding_groups")
         if not groups and (isinstance(data, BaseModel) or "breeding_groups" in data):
-            return [(("breeding_groups",), _MISSING,
+            return [_problem(("breeding_groups",), _MISSING,
                      "empty; expected at least one breeding group")]
         shares = [_get(g, "share", (int, float)) for g in groups]
         if groups and all(s is not None for s in shares):
             total = math.fsum(shares)
             if abs(total - 1.0) > SUM_TOLERANCE:
                 terms = " + ".join(f"{_get(g, 'name', str, '?')} {_fmt_number(s)}"
-                                   for g, s in zip(groups, shares))
-                problems.append((("breeding_groups",), _MISSING,
+                                   for g, s in zip(groups, shares, strict=True))
+                problems.append(_problem(("breeding_groups",), _MISSING,
                                  f"shares sum to {total:.10g} ({terms}); expected a sum of 1"))
         seen: dict[str, int] = {}
         for i, group in enumerate(groups):
@@ -724,7 +727,7 @@ class Policy(_Model):
             if name is None:
                 continue
             if name in seen:
-                problems.append((("breeding_groups", i, "name"), name,
+                problems.append(_problem(("breeding_groups", i, "name"), name,
                                  f"duplicate group name (also breeding_groups[{seen[name]}]); "
                                  "expected unique names"))
             seen.setdefault(name, i)
@@ -836,14 +839,14 @@ class Scenario(_Model):
             try:
                 breed, path = _read_breed_table(breed, context.get("base_dir"))
             except ScenarioError as exc:
-                data["breed"] = _UnresolvedBreed([(("breed",), breed, str(exc))])
+                data["breed"] = _UnresolvedBreed([_problem(("breed",), breed, str(exc))])
                 return data
             context["breed_file"] = path
         elif isinstance(breed, Breed) and overrides is not None:
             breed = breed.model_dump()
         if overrides is not None:
             if not isinstance(overrides, Mapping):
-                data["breed"] = _UnresolvedBreed([(
+                data["breed"] = _UnresolvedBreed([_problem(
                     ("breed_overrides",), overrides,
                     f"wrong type ({_toml_type(overrides)}); expected a table with the "
                     "structure of a breed file, e.g. [breed_overrides.reproduction]")])
@@ -879,17 +882,18 @@ class Scenario(_Model):
             if key in first:
                 j = first[key]
                 if names[j] == name:
-                    problems.append((("farms", i, "name"), name,
+                    problems.append(_problem(("farms", i, "name"), name,
                                      f"duplicate farm name (also farms[{j}].name); "
                                      "expected unique names"))
                 else:
-                    problems.append((("farms", i, "name"), name,
+                    problems.append(_problem(("farms", i, "name"), name,
                                      f"differs from farms[{j}].name = {_show(names[j])} "
                                      "only by case or spaces; expected clearly different "
                                      "names"))
             else:
                 first[key] = i
-        farm_by_name = {name: farm for name, farm in zip(names, farms) if name is not None}
+        farm_by_name = {name: farm for name, farm in zip(names, farms, strict=True)
+                        if name is not None}
 
         start = _get(data, "start_date", date)
         horizon = _get(data, "horizon_days", int)
@@ -901,7 +905,7 @@ class Scenario(_Model):
             bname = _get(batch, "name", str)
             if bname is not None:
                 if bname in batch_first:
-                    problems.append((("batches", i, "name"), bname,
+                    problems.append(_problem(("batches", i, "name"), bname,
                                      f"duplicate batch name (also batches[{batch_first[bname]}]"
                                      "); expected unique names"))
                 batch_first.setdefault(bname, i)
@@ -916,11 +920,11 @@ class Scenario(_Model):
                             + (f"; did you mean {_show(hint)}?" if hint else "")))
             arrival = _get(batch, "arrival_date", date)
             if arrival is not None and start is not None and arrival < start:
-                problems.append((("batches", i, "arrival_date"), arrival,
+                problems.append(_problem(("batches", i, "arrival_date"), arrival,
                                  f"before the scenario start_date = {_show(start)}; expected "
                                  f"a date from {_show(start)} to {_show(end or start)}"))
             elif arrival is not None and end is not None and arrival > end:
-                problems.append((("batches", i, "arrival_date"), arrival,
+                problems.append(_problem(("batches", i, "arrival_date"), arrival,
                                  f"after the last simulated day {_show(end)} (start_date + "
                                  f"horizon_days - 1); expected a date from {_show(start)} to "
                                  f"{_show(end)}"))
@@ -942,14 +946,14 @@ class Scenario(_Model):
             flat, flon = _get(farm, "latitude", number), _get(farm, "longitude", number)
             if None not in (lat, lon, flat, flon) and (
                     abs(lat - flat) > SAME_PLACE_DEGREES or abs(lon - flon) > SAME_PLACE_DEGREES):
-                return [(("batches", i, "arrival_place"), place,
+                return [_problem(("batches", i, "arrival_place"), place,
                          f"is a farm at ({_show(flat)}, {_show(flon)}) but the batch gives "
                          f"arrival coordinates ({_show(lat)}, {_show(lon)}); expected the "
                          "farm's coordinates or none")]
             return []
         similar = [name for name in farm_by_name if _norm(name) == _norm(place)]
         if similar:
-            return [(("batches", i, "arrival_place"), place,
+            return [_problem(("batches", i, "arrival_place"), place,
                      f"differs from farm {_show(similar[0])} only by case or spaces; expected "
                      "the farm name written exactly (quarantine on that farm) or a clearly "
                      "different quarantine station name")]
@@ -958,7 +962,7 @@ class Scenario(_Model):
         if place in stations:
             j, slat, slon = stations[place]
             if abs(lat - slat) > SAME_PLACE_DEGREES or abs(lon - slon) > SAME_PLACE_DEGREES:
-                return [(("batches", i, "arrival_place"), place,
+                return [_problem(("batches", i, "arrival_place"), place,
                          f"has coordinates ({_show(lat)}, {_show(lon)}) but batches[{j}] "
                          f"puts it at ({_show(slat)}, {_show(slon)}); expected one place "
                          "per name")]
@@ -1171,12 +1175,12 @@ def _describe(error: dict, root: type[BaseModel], loc: Loc) -> tuple[Any, str]:
 
 def _has_path(table: object, path: Sequence[str | int]) -> bool:
     for part in path:
-        if isinstance(part, int) and isinstance(table, (list, tuple)) and part < len(table):
-            table = table[part]
-        elif isinstance(part, str) and isinstance(table, Mapping) and part in table:
-            table = table[part]
-        else:
+        in_array = isinstance(part, int) and isinstance(table, (list, tuple)) \
+            and part < len(table)
+        in_table = isinstance(part, str) and isinstance(table, Mapping) and part in table
+        if not (in_array or in_table):
             return False
+        table = table[part]
     return True
 
 
