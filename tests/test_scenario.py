@@ -287,6 +287,15 @@ def test_wrong_type(tmp_path, nampo_text):
         load_text(tmp_path, text)
 
 
+def test_table_instead_of_array_of_tables(tmp_path, nampo_text):
+    text = edited(nampo_text, "[[farms]]", "[farms]")
+    text = text.replace("[[farms]]", "[[oldfarms]]")
+    with pytest.raises(ScenarioError, match=r"farms = \{ name = .*: wrong type \(a table\); "
+                                            r"expected an array of tables, each written "
+                                            r"\[\[farms\]\]"):
+        load_text(tmp_path, text)
+
+
 def test_boolean_is_not_a_number(tmp_path, nampo_text):
     text = edited(nampo_text, "count = 250", "count = true")
     with pytest.raises(ScenarioError, match=r"batches\[0\]\.animals\[0\]\.count = true: wrong "

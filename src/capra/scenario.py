@@ -1159,6 +1159,10 @@ def _describe(error: dict, root: type[BaseModel], loc: Loc) -> tuple[Any, str]:
         return _MISSING, "missing required key" + (f" ({about})" if about else "")
     if kind == _ERROR_TYPE:
         return value, ctx.get("msg", error["msg"])
+    if kind in ("tuple_type", "list_type") and isinstance(value, Mapping) and loc:
+        header = ".".join(str(p) for p in loc if isinstance(p, str))
+        return value, (f"wrong type (a table); expected an array of tables, each written "
+                       f"[[{header}]]")
     if kind in _EXPECTED:
         return value, f"wrong type ({_toml_type(value)}); expected {_EXPECTED[kind]}"
     if kind == "literal_error":
