@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -68,8 +69,9 @@ AgeUnit = Annotated[Optional[str], typer.Option(
     help="Unit of the age column: days or months (default: days for anthro, "
          "months for anthroplus).")]
 OedemaCodes = Annotated[Optional[str], typer.Option(
-    help="Oedema coding CODE=y|n, comma-separated, replacing the default "
-         "'y=y,n=n,1=y,2=n' (e.g. '1=n,2=y' for surveys that code 2 = yes).")]
+    help="Oedema coding: 'who' (default: y, Y, 1 = oedema; n, N, 2 = none; blank = none), "
+         "YES/NO such as 'y/n', '1/2' or '2/1', or CODE=y|n pairs such as '1=n,2=y'. "
+         "Values outside the coding are an error.")]
 
 
 def _fail(console: Console, err: Exception, code: int) -> typer.Exit:
@@ -93,14 +95,22 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _parse_oedema_codes(text: Optional[str]) -> Optional[dict[str, bool]]:
-    if not text:
+    """``who`` (default), ``YES/NO`` (e.g. ``y/n``, ``1/2``, ``2/1``) or ``CODE=y|n,...``."""
+    if not text or text.strip().lower() == "who":
         return None
+    text = text.strip()
+    if "=" not in text and text.count("/") == 1:
+        yes, no = (c.strip().lower() for c in text.split("/"))
+        if yes and no and yes != no:
+            return {yes: True, no: False}
+        raise typer.BadParameter(f"{text!r}: expected YES/NO, e.g. y/n or 2/1",
+                                 param_hint="--oedema-codes")
     out: dict[str, bool] = {}
     for item in text.split(","):
         code, sep, value = item.partition("=")
         value = value.strip().lower()
         if not sep or not code.strip() or value not in ("y", "yes", "n", "no"):
-            raise typer.BadParameter(f"{item!r}: expected CODE=y or CODE=n",
+            raise typer.BadParameter(f"{item!r}: expected CODE=y or CODE=n, or YES/NO",
                                      param_hint="--oedema-codes")
         out[code.strip().lower()] = value in ("y", "yes")
     return out
@@ -172,11 +182,13 @@ def _rich_table(table: pd.DataFrame, reference: str, title: str) -> Table:
     from capra.growth.prevalence import STANDARD_INDICATORS
 
     inds = [i for i in STANDARD_INDICATORS[reference] if "Severe" not in i[0]][:4]
-    t = Table(title=title, header_style="bold", show_lines=False)
+    caption = "Prevalence % (95% CI): " + "; ".join(label for label, _ in inds) \
+        + ". N: children with a valid HAZ. mean HAZ in z."
+    t = Table(title=title, caption=caption, header_style="bold", show_lines=False)
     t.add_column("Group", no_wrap=True)
     t.add_column("N", justify="right")
     for label, _ in inds:
-        t.add_column(f"{label}\n% (95% CI)", justify="right")
+        t.add_column(label.split(" (")[0], justify="right", no_wrap=True)
     t.add_column("mean HAZ", justify="right")
     for _, row in table.iterrows():
         cells = [str(row["Group"]), f"{int(row['HAZ_unwpop'])}"]
@@ -255,8 +267,10 @@ def register(app: typer.Typer) -> typer.Typer:
         scored first) and prints WHO's prevalence table: cut-off prevalences in percent
         with 95 % logit confidence intervals, z-score means and SDs, by age group, sex and
         the optional groupings, with the survey design's weights, clusters and strata.
+        Invalid codes are reported with every row (data rows numbered from 1; file line =
+        row + 1) and nothing is written.
         """
-        out_console = Console()
+        out_console = Console() if sys.stdout.isatty() else Console(width=140)
         err = Console(stderr=True)
         options = {"weights": weights, "cluster": cluster, "strata": strata,
                    "typeres": area, "gregion": region, "wealthq": wealth,
