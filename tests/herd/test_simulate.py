@@ -1,0 +1,179 @@
+"""The stochastic herd simulator: accounting, reproducibility, and checks against theory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from capra.herd.simulate import simulate
+from capra.rates import annual_risk_to_daily
+
+from herd_scenarios import build, nampo_dict, one_farm_dict
+
+FLOWS_IN = ("births", "arrivals", "transfers_in")
+FLOWS_OUT = ("deaths", "sales", "culls", "transfers_out")
+CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
+
+
+@pytest.fixture(scope="module")
+def nampo_run(nampo):
+    return simulate(nampo, replicates=6, seed=11, batch_size=4)
+
+
+def test_stock_balance_every_day_every_replicate(nampo_run):
+    ds = nampo_run.data
+    head = ds["head"].values.astype(np.int64)
+    prev = np.concatenate([np.zeros_like(head[:, :1]), head[:, :-1]], axis=1)
+    change = sum(ds[v].values.astype(np.int64) for v in FLOWS_IN) - sum(
+        ds[v].values.astype(np.int64) for v in FLOWS_OUT)
+    np.testing.assert_array_equal(head, prev + change)
+    # the run really exercised every flow
+    for v in FLOWS_IN + FLOWS_OUT:
+        assert ds[v].values.sum() > 0, v
+
+
+def test_no_negative_counts_and_classes_sum_to_head(nampo_run):
+    ds = nampo_run.data
+    for v in ds.data_vars:
+        assert ds[v].values.min() >= 0, v
+    total = sum(ds[c].values for c in CLASSES)
+    np.testing.assert_array_equal(total, ds["head"].values)
+    assert (ds["does_pregnant"].values <= ds["head"].values).all()
+    # milk accounting: deliverable = gross - colostrum - quarantine - fed to kids (>= 0)
+    net = (ds["milk_gross_kg"] - ds["milk_colostrum_kg"] - ds["milk_quarantine_kg"]
+           - ds["milk_fed_kids_kg"])
+    np.testing.assert_allclose(ds["milk_kg"].values, np.maximum(net.values, 0), atol=1e-3)
+
+
+def test_capacity_kept_by_the_replacement_rule(nampo_run):
+    ds = nampo_run.data
+    farms = ds["kind"].values == "farm"
+    kept = (ds["doelings"] + ds["does_in_milk"] + ds["does_dry"] + ds["bucks"]).isel(
+        farm=np.flatnonzero(farms))
+    cap = ds["capacity_head"].values[farms]
+    # the kept herd (kids and young males awaiting sale aside) never exceeds capacity ...
+    assert (kept.values <= cap[None, None, :]).all()
+    # ... and the rule keeps farms near their target once the herd has grown
+    last_year = kept.isel(date=slice(-365, None)).mean(("replicate", "date")).values
+    assert (last_year > 0.85 * cap).all()
+
+
+def test_same_seed_same_numbers_any_batching(nampo):
+    a = simulate(nampo.model_copy(update={"horizon_days": 500}), replicates=5, seed=3, batch_size=5)
+    b = simulate(nampo.model_copy(update={"horizon_days": 500}), replicates=5, seed=3, batch_size=2)
+    for v in a.data.data_vars:
+        np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
+
+
+def test_same_seed_same_numbers_in_separate_processes(nampo):
+    short = nampo.model_copy(update={"horizon_days": 400})
+    a = simulate(short, replicates=4, seed=5, batch_size=4)
+    b = simulate(short, replicates=4, seed=5, batch_size=1, engine="processes", workers=2)
+    for v in a.data.data_vars:
+        np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
+
+
+def test_different_seed_different_numbers(nampo):
+    short = nampo.model_copy(update={"horizon_days": 400})
+    a = simulate(short, replicates=2, seed=1)
+    b = simulate(short, replicates=2, seed=2)
+    assert not np.array_equal(a.data["head"].values, b.data["head"].values)
+    # replicates within a run differ too
+    assert not np.array_equal(a.data["head"].values[0], a.data["head"].values[1])
+
+
+def test_survival_without_births_follows_constant_hazard():
+    risk = 0.30
+    data = one_farm_dict(
+        horizon_days=730,
+        animals=[{"count": 4000, "sex": "male", "age_months_min": 24, "age_months_max": 30}],
+        breed_overrides={"mortality": {"adult_male_risk_per_year": risk}},
+        policy={"replacement": {"buck_max_age_days": 10000}})
+    sc = build(data)
+    res = simulate(sc, replicates=3, seed=7)
+    head = res.total("head").values.astype(float)          # (replicate, day)
+    n0 = 4000
+    t = np.arange(head.shape[1])
+    p = annual_risk_to_daily(risk)
+    expected = n0 * (1 - p) ** (t + 1)                      # risk from the arrival day
+    # binomial sampling error of the mean of 3 replicates
+    se = np.sqrt(n0 * (1 - p) ** (t + 1) * (1 - (1 - p) ** (t + 1)) / 3)
+    z = (head.mean(axis=0) - expected) / np.maximum(se, 1e-9)
+    assert np.abs(z).max() < 4.5
+    # and after one year: exp(-rate t) with the annual hazard
+    one_year = head[:, 365].mean() / n0
+    assert one_year == pytest.approx(np.exp(np.log1p(-risk) * 366 / 365.25), abs=0.015)
+    assert res.data["births"].values.sum() == 0
+
+
+def _kiddings_by_month(result, skip_days=365):
+    k = result.total("kiddings").isel(date=slice(skip_days, None))
+    return k.groupby("date.month").sum().sum("replicate").to_series()
+
+
+def test_natural_season_kiddings_fall_in_january_to_may():
+    data = nampo_dict()
+    data["policy"].pop("breeding_groups")           # one natural group all year
+    sc = build(data)
+    res = simulate(sc, replicates=4, seed=2)
+    by_month = _kiddings_by_month(res)
+    share = by_month.loc[1:5].sum() / by_month.sum()
+    assert by_month.sum() > 1000
+    assert share >= 0.80
+
+
+def test_two_groups_half_a_year_apart_raise_the_trough():
+    base = nampo_dict()
+    base["policy"].pop("breeding_groups")
+    one = simulate(build(base), replicates=4, seed=4)
+    two_groups = nampo_dict()
+    two_groups["policy"]["breeding_groups"] = [
+        {"name": "autumn", "share": 0.5, "method": "natural", "window_start": "09-01",
+         "window_days": 90},
+        {"name": "spring", "share": 0.5, "method": "induced", "window_start": "03-01",
+         "window_days": 90, "conception_rate_per_cycle": 0.6}]
+    two = simulate(build(two_groups), replicates=4, seed=4)
+    m1 = one.monthly_daily_milk().mean("replicate")
+    m2 = two.monthly_daily_milk().mean("replicate")
+    trough = int(m1.idxmin())
+    assert float(m2.sel(month=trough)) > 1.5 * float(m1.sel(month=trough))
+    assert float(m2.min()) > float(m1.min())
+
+
+def test_quarantine_holds_animals_then_moves_them(nampo):
+    res = simulate(nampo.model_copy(update={"horizon_days": 120}), replicates=2, seed=9)
+    ds = res.data
+    rason = ds["head"].sel(farm="Rason")
+    arrival = (np.datetime64("2024-08-20") - np.datetime64("2024-08-01")).astype(int)
+    assert int(ds["arrivals"].sel(farm="Rason").isel(date=arrival).sum()) == 2 * 447
+    assert (rason.isel(date=slice(arrival, arrival + 30)).values > 400).all()
+    assert (rason.isel(date=slice(arrival + 31, None)).values == 0).all()
+    moved = int(ds["transfers_out"].sel(farm="Rason").sum())
+    assert moved == int(ds["transfers_in"].sum()) > 0
+    # quarantine milk is discarded, never delivered
+    assert float(ds["milk_kg"].sel(farm="Rason").sum()) == 0
+
+
+def test_result_exports_round_trip(tmp_path, nampo_run):
+    nc = nampo_run.save(tmp_path / "r.nc")
+    back = type(nampo_run).load(nc)
+    np.testing.assert_array_equal(back.data["head"].values, nampo_run.data["head"].values)
+    csv = nampo_run.save(tmp_path / "r.csv")
+    import pandas as pd
+    frame = pd.read_csv(csv)
+    assert len(frame) == nampo_run.data["head"].size
+    assert frame["head"].sum() == int(nampo_run.data["head"].sum())
+    pq = nampo_run.save(tmp_path / "r.parquet")
+    assert pd.read_parquet(pq)["milk_kg"].sum() == pytest.approx(float(nampo_run.data["milk_kg"].sum()), rel=1e-5)
+    with pytest.raises(ValueError, match="unknown result format"):
+        nampo_run.save(tmp_path / "r.xyz")
+
+
+def test_summary_quantiles_are_ordered(nampo_run):
+    s = nampo_run.summary()
+    assert (s["p10"] <= s["p50"]).all() and (s["p50"] <= s["p90"]).all()
+    d = nampo_run.summary_dict()
+    assert set(d["milk"]["daily_kg_by_month"]) == set(range(1, 13))
+    m = d["milk"]["daily_kg_by_month"][3]
+    r = d["rations_200ml_per_day_by_month"][3]
+    assert r["p50"] == pytest.approx(m["p50"] * 0.97 / 0.2)
