@@ -1,0 +1,203 @@
+"""The ``capra`` command line: parses, calls the library, formats. No domain logic here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from capra.errors import CapraError
+
+app = typer.Typer(
+    name="capra",
+    help="Plan, run and measure dairy-goat programmes that feed children.\n\n"
+         "Example: capra run            (the bundled 'nampo' scenario)",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+scenario_app = typer.Typer(help="Check and list scenarios.\n\nExample: capra scenario validate my.toml",
+                           no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[str, typer.Argument(
+    help="Scenario file (TOML) or the name of a bundled scenario.")]
+Replicates = Annotated[int, typer.Option("--replicates", "-n", min=1, help="Monte Carlo replicates.")]
+Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
+Engine = Annotated[str, typer.Option(help="Where replicates run: serial, processes or dask.")]
+Workers = Annotated[Optional[int], typer.Option(help="Local processes for --engine processes/dask.")]
+Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
+
+
+@contextmanager
+def _errors():
+    """Turn Capra's errors into a message and an exit code, never a traceback."""
+    try:
+        yield
+    except CapraError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except (ValueError, OSError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _simulate(scenario_source: str, replicates: int, seed: int, engine: str,
+              workers: Optional[int], scheduler: Optional[str], batch_size: int, quiet: bool):
+    from capra.herd.simulate import simulate
+    from capra.scenario import load_scenario
+
+    scenario = load_scenario(scenario_source)
+    total = replicates * scenario.horizon_days
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("replicate-days"), TimeRemainingColumn(),
+                  console=err_console, disable=quiet, transient=True) as progress:
+        task = progress.add_task(f"simulating {scenario.name}", total=total)
+        result = simulate(scenario, replicates=replicates, seed=seed, engine=engine,
+                          workers=workers, scheduler=scheduler, batch_size=batch_size,
+                          progress=lambda n: progress.advance(task, n))
+    return scenario, result
+
+
+def _summary_table(result) -> Table:
+    s = result.summary()
+    table = Table(title=f"{result.data.attrs.get('scenario', '')}: {result.replicates} replicates, "
+                        f"{result.data.sizes['date']} days")
+    table.add_column("metric")
+    for col in ("p10", "p50", "p90"):
+        table.add_column(col.upper(), justify="right")
+    for metric, row in s.iterrows():
+        table.add_row(escape(metric), *(f"{row[c]:,.0f}" for c in ("p10", "p50", "p90")))
+    return table
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = "nampo",
+    replicates: Replicates = 100,
+    seed: Seed = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("capra-out"),
+    json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")] = False,
+    engine: Engine = "serial",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    batch_size: BatchSize = 50,
+) -> None:
+    """Simulate the herd and its milk, print a summary and write an HTML report.
+
+    Writes OUT/report.html, OUT/summary.json and OUT/herd.nc (all daily results).
+
+    Example: capra run nampo --replicates 200 --seed 1 --out results/
+    """
+    with _errors():
+        from capra.report import write_report
+
+        sc, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
+                               batch_size, quiet=False)
+        out.mkdir(parents=True, exist_ok=True)
+        summary = result.summary_dict()
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        result.to_netcdf(out / "herd.nc")
+        report = write_report(result, out / "report.html")
+        if json_:
+            sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+            return
+        out_console.print(_summary_table(result))
+        out_console.print(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
+
+
+@app.command(name="simulate")
+def simulate_cmd(
+    scenario: ScenarioArg = "nampo",
+    output: Annotated[Path, typer.Option("--output", "-o",
+                                         help="Result file: .nc (NetCDF), .parquet or .csv.")] = Path("herd.nc"),
+    replicates: Replicates = 100,
+    seed: Seed = 0,
+    engine: Engine = "serial",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    batch_size: BatchSize = 50,
+) -> None:
+    """Simulate the herd and write the daily results (replicate × date × farm) to a file.
+
+    Example: capra simulate nampo -n 500 -o herd.parquet
+    """
+    with _errors():
+        _, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
+                              batch_size, quiet=False)
+        path = result.save(output)
+        out_console.print(f"wrote {path}")
+
+
+@scenario_app.command("validate")
+def scenario_validate(
+    file: Annotated[str, typer.Argument(help="Scenario file (TOML) or bundled name.")],
+) -> None:
+    """Check a scenario file and list every problem found.
+
+    Example: capra scenario validate my-programme.toml
+    """
+    with _errors():
+        from capra.scenario import validate_file
+
+        sc = validate_file(file)
+        out_console.print(f"[green]ok[/]: {file}: scenario {sc.name!r}, {len(sc.farms)} farms, "
+                          f"{len(sc.batches)} batches, {sc.horizon_days} days from {sc.start_date}")
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """List the bundled scenarios.
+
+    Example: capra scenario list
+    """
+    from capra.scenario import bundled_scenarios
+    for name in bundled_scenarios():
+        out_console.print(name)
+
+
+@app.command()
+def example(
+    name: Annotated[str, typer.Argument(help="Bundled scenario name, e.g. nampo.")],
+    directory: Annotated[Path, typer.Argument(help="Folder to copy it into.")],
+) -> None:
+    """Copy a bundled scenario into a folder, to edit and run.
+
+    Example: capra example nampo my-programme/   then   capra run my-programme/nampo.toml
+    """
+    with _errors():
+        from capra.scenario import bundled_scenario_path
+
+        src = bundled_scenario_path(name)
+        directory.mkdir(parents=True, exist_ok=True)
+        dest = directory / src.name
+        if dest.exists():
+            raise CapraError(f"{dest} exists already; remove it or choose another folder")
+        shutil.copyfile(src, dest)
+        out_console.print(f"wrote {dest}")
+
+
+def _mount_growth() -> None:
+    from capra.growth.cli import app as growth_app
+    app.add_typer(growth_app, name="growth")
+
+
+_mount_growth()
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":
+    main()
