@@ -68,7 +68,8 @@ def update(shared: Path, package: Path) -> int:
 
 
 def check(shared: Path, package: Path) -> int:
-    """Return 0 when the package copy is complete and matches its checksums (and the shared copy)."""
+    """Return 0 when the package copy is complete and matches its checksums and the shared
+    copy (when present); print every mismatch and return 1 otherwise."""
     problems: list[str] = []
     sums_path = package / SUMS
     if not sums_path.is_file():

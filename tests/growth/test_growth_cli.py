@@ -167,3 +167,16 @@ def test_who_example_survey_through_the_cli(tmp_path):
     want = pd.read_csv(VALIDATION / "anthro_r_survey_z_expected.csv")
     for z in ("zlen", "zwei", "zwfl", "zbmi", "zhc", "zac", "zts", "zss"):
         np.testing.assert_array_equal(got[z].to_numpy(float), want[z].to_numpy(float))
+
+
+def test_oedema_column_in_another_letter_case_also_needs_its_coding(tmp_path):
+    path = tmp_path / "upper.csv"
+    path.write_text("SEX,AGE,WEIGHT,OEDEMA\n1,400,9,1\n2,300,8,2\n")
+    out = tmp_path / "o.csv"
+    res = invoke("zscores", path, "-o", out)
+    assert res.exit_code == 2 and "'OEDEMA'" in res.stderr
+    res = invoke("zscores", path, "-o", out, "--oedema-codes", "2/1", "--results-only")
+    assert res.exit_code == 0, res.output
+    written = pd.read_csv(out)
+    assert written["coedema"].tolist() == ["n", "y"]
+    assert np.isnan(written["zwei"][1]) and not np.isnan(written["zwei"][0])

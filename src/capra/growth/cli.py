@@ -84,7 +84,8 @@ def _parse_map(items: list[str]) -> dict[str, str]:
 
 @app.command("zscores", help=_ZSCORES_HELP, no_args_is_help=True)
 def zscores_command(
-    input_csv: Annotated[Path, typer.Argument(metavar="IN.csv", help="Input CSV, one row per child.")],
+    input_csv: Annotated[Path, typer.Argument(metavar="IN.csv",
+                                              help="Input CSV, one row per child.")],
     output: Annotated[Path, typer.Option("-o", "--output", metavar="OUT.csv",
                                          help="Output CSV (input columns + results).")],
     map_: Annotated[Optional[list[str]], typer.Option(
@@ -95,7 +96,8 @@ def zscores_command(
         help="File with field = \"column\" pairs (top level or under [columns]).")] = None,
     age_unit: Annotated[Optional[str], typer.Option(
         "--age-unit", help="Unit of age: days or months (default days; months for an "
-                           "age_in_months column). Map age_unit=COLUMN for a per-row unit.")] = None,
+                           "age_in_months column). Map age_unit=COLUMN for a per-row unit."
+    )] = None,
     oedema_codes: Annotated[Optional[str], typer.Option(
         "--oedema-codes", metavar="YES/NO",
         help="Oedema coding: y/n, 1/2, 2/1, who, or lists such as 'y,1/n,2'. Required when "
@@ -113,7 +115,8 @@ def zscores_command(
     results_only: Annotated[bool, typer.Option(
         "--results-only", help="Write only the result columns, not the input columns.")] = False,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the summary (scored, flagged, missing per indicator) as JSON.")] = False,
+        "--json", help="Print the summary (scored, flagged, missing per indicator) as JSON."
+    )] = False,
 ) -> None:
     from capra.growth.zscore import parse_oedema_codes, zscore_summary, zscores
 
@@ -127,8 +130,9 @@ def zscores_command(
         except (OSError, ValueError, pd.errors.ParserError) as err:
             raise DataError(f"cannot read the CSV: {err}", file=str(input_csv)) from err
 
-        oedema_col = columns.get("oedema", "oedema")
-        if oedema_col in data.columns and oedema_codes is None:
+        oedema_col = columns.get("oedema") or next(
+            (c for c in data.columns if str(c).lower() == "oedema"), None)
+        if oedema_col is not None and oedema_col in data.columns and oedema_codes is None:
             _fail(f"{input_csv}: column {oedema_col!r} holds oedema; state its coding with "
                   "--oedema-codes (e.g. 'y/n', '1/2' for 1 = oedema, '2/1' for 2 = oedema, "
                   "or 'who')", 2)

@@ -449,7 +449,8 @@ def zscores(
         instead, like WHO's packages).
     age_unit
         ``"days"`` (default) or ``"months"``, or per row: an array (or, with ``data``, a column
-        name) of ``days``/``months``. When the age column is ``age_in_months`` the default is
+        name) of ``days``/``months``; a column called ``age_unit`` is used automatically.
+        When the age column is ``age_in_months`` the default is
         months. Months are converted with 30.4375 days per month.
     weight
         Weight [kg].
@@ -599,8 +600,8 @@ def zscores(
     for f in _NUMERIC:
         expected[f] = "a number or blank"
     if problems:
-        where = f" (data columns: {', '.join(f'{f}={source[f]}' for f in problems if f in source and source[f] != 'argument')})" \
-            if any(source.get(f, "argument") != "argument" for f in problems) else ""
+        mapped = [f"{f}={source[f]}" for f in problems if source.get(f, "argument") != "argument"]
+        where = f" (data columns: {', '.join(mapped)})" if mapped else ""
         raise InvalidValuesError(f"invalid input values{where}; rows are numbered from 1",
                                  problems=problems, expected=expected)
 
