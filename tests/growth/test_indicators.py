@@ -206,7 +206,7 @@ def test_macro_rules_score_up_to_1856_days():
 def test_5_19_age_limits():
     def row(age):
         return one(age=age, age_unit="months", lenhei=140, weight=35)
-    assert isna(row(59.99)["zhfa"]) and not isna(row(59.99)["zwfl"]) is False
+    assert isna(row(59.99)["zhfa"]) and isna(row(59.99)["zbfa"])
     for age in (60, 60.5, 120, 228):
         assert not isna(row(age)["zhfa"]) and not isna(row(age)["zbfa"])
     assert not isna(row(120)["zwfa"]) and isna(row(120.01)["zwfa"])
@@ -255,8 +255,8 @@ def test_negative_measurements_5_19_become_missing():
 def test_730_731_day_switch(age, unit, measure, clenhei):
     r = one(age=age, age_unit=unit, weight=12, lenhei=85, measure=measure)
     assert r["clenhei"] == pytest.approx(clenhei)
-    assert r["age_days"] == (730 if (age < 730.5 and unit == "days") or age == 23.99 else
-                             r["age_days"])
+    assert r["age_days"] == (730 if clenhei == 85.7 or (clenhei == 85 and measure == "l")
+                             else 731) or measure is None
 
 
 def test_wfl_table_chosen_by_age_not_by_measure():

@@ -179,11 +179,21 @@ def _gather(t: LMSTable, flat_idx: np.ndarray, ok: np.ndarray):
 
 
 def lookup_day(t: LMSTable, sex_row: np.ndarray, sex_ok: np.ndarray, day: np.ndarray):
-    """L, M, S at whole days ``day`` [days] (float, NaN allowed); NaN outside the table."""
-    d = np.asarray(day, dtype=np.float64)
-    pos = d - t.x0
-    ok = sex_ok & (pos >= 0) & (pos < t.n) & (pos == np.floor(pos))
-    flat = sex_row * t.n + np.where(ok, pos, 0).astype(np.intp)
+    """L, M, S at whole days ``day`` [days]; NaN outside the table.
+
+    ``day`` may be float (NaN allowed; non-whole days are outside the table) or an integer
+    array (negative = unknown).
+    """
+    d = np.asarray(day)
+    if d.dtype.kind in "iu":
+        pos = d - int(t.x0) if t.x0 else d
+        ok = sex_ok & (pos >= 0) & (pos < t.n)
+    else:
+        posf = d.astype(np.float64) - t.x0
+        with np.errstate(invalid="ignore"):
+            ok = sex_ok & (posf >= 0) & (posf < t.n) & (posf == np.floor(posf))
+        pos = np.where(ok, posf, 0).astype(np.intp)
+    flat = sex_row * t.n + pos
     return _gather(t, flat, ok)
 
 
