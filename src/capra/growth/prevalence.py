@@ -246,6 +246,15 @@ def survey_design(weights: Sequence[float] | np.ndarray | None = None,
     return SurveyDesign(w, psu, psu_stratum, n_psu_in_stratum, degf)
 
 
+def _dense_codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of the integer ``key`` (all < ``size``) and each key's rank."""
+    if size <= 20_000_000:                            # counting instead of sorting
+        present = np.bincount(key, minlength=size) > 0
+        rank = np.cumsum(present) - 1
+        return np.flatnonzero(present), rank[key]
+    return np.unique(key, return_inverse=True)
+
+
 class _Domains:
     """Stacked index of (domain, PSU) and (domain, stratum) cells for many domains at once."""
 
@@ -264,11 +273,12 @@ class _Domains:
         n_psu = max(int(design.psu_stratum.size), 1)
         n_strata = max(int(design.n_psu_in_stratum.size), 1)
         dp_key = self.dom * n_psu + design.psu[self.rows]
-        dp_uniq, self.dp = np.unique(dp_key, return_inverse=True)
+        dp_uniq, self.dp = _dense_codes(dp_key, self.n_dom * n_psu)
         self.n_dp = dp_uniq.size
         self.dp_dom = dp_uniq // n_psu
         dp_stratum = design.psu_stratum[dp_uniq % n_psu]
-        dh_uniq, self.dp_dh = np.unique(self.dp_dom * n_strata + dp_stratum, return_inverse=True)
+        dh_uniq, self.dp_dh = _dense_codes(self.dp_dom * n_strata + dp_stratum,
+                                           self.n_dom * n_strata)
         self.n_dh = dh_uniq.size
         self.dh_dom = dh_uniq // n_strata
         self.dh_nh = design.n_psu_in_stratum[dh_uniq % n_strata].astype(float)
@@ -277,6 +287,38 @@ class _Domains:
         self.dh_single = single
         self.dh_scale = np.where(single, 1.0, self.dh_nh / np.maximum(self.dh_nh - 1.0, 1.0))
         self.w = design.weights[self.rows]
+
+
+def _domain_stats_many(dm: _Domains, ys: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """:func:`_domain_stats` for several variables sharing one pattern of missing values."""
+    yv0 = ys[0][dm.rows]
+    valid = ~np.isnan(yv0)
+    wv = np.where(valid, dm.w, 0.0)
+    n = np.bincount(dm.dom, weights=valid, minlength=dm.n_dom)
+    b = np.bincount(dm.dp, weights=wv, minlength=dm.n_dp)
+    wsum = np.bincount(dm.dp_dom, weights=b, minlength=dm.n_dom)
+    ok = (n > 0) & (wsum > 0)
+    w_dp = np.where(ok[dm.dp_dom], wsum[dm.dp_dom], 1.0)
+    out = []
+    for y in ys:
+        yv = y[dm.rows]
+        a = np.bincount(dm.dp, weights=np.where(valid, wv * yv, 0.0), minlength=dm.n_dp)
+        ysum = np.bincount(dm.dp_dom, weights=a, minlength=dm.n_dom)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(ok, ysum / np.where(ok, wsum, 1.0), np.nan)
+        u = (a - np.nan_to_num(r[dm.dp_dom]) * b) / w_dp
+        out.append({"n": n, "pop": wsum, "r": r,
+                    "se": np.where(ok, np.sqrt(_variance(dm, u)), np.nan)})
+    return out
+
+
+def _variance(dm: _Domains, u: np.ndarray) -> np.ndarray:
+    """Taylor-linearisation variance per domain from the PSU totals ``u`` of each cell."""
+    usum = np.bincount(dm.dp_dh, weights=u, minlength=dm.n_dh)
+    ubar = np.where(dm.dh_single, 0.0, usum / np.maximum(dm.dh_nh, 1.0))
+    dev = (np.bincount(dm.dp_dh, weights=(u - ubar[dm.dp_dh]) ** 2, minlength=dm.n_dh)
+           + (dm.dh_nh - dm.dh_present) * ubar ** 2)  # PSUs without domain rows count as 0
+    return np.bincount(dm.dh_dom, weights=dm.dh_scale * dev, minlength=dm.n_dom)
 
 
 def _domain_stats(dm: _Domains, y: np.ndarray, *, with_sd: bool,
@@ -303,11 +345,7 @@ def _domain_stats(dm: _Domains, y: np.ndarray, *, with_sd: bool,
         r_dp = np.nan_to_num(r[dm.dp_dom])
         w_dp = np.where(ok[dm.dp_dom], wsum[dm.dp_dom], 1.0)
         u = (a - r_dp * b) / w_dp                     # PSU totals of the influence values
-    usum = np.bincount(dm.dp_dh, weights=u, minlength=dm.n_dh)
-    ubar = np.where(dm.dh_single, 0.0, usum / np.maximum(dm.dh_nh, 1.0))
-    dev = (np.bincount(dm.dp_dh, weights=(u - ubar[dm.dp_dh]) ** 2, minlength=dm.n_dh)
-           + (dm.dh_nh - dm.dh_present) * ubar ** 2)  # PSUs without domain rows count as 0
-    var = np.bincount(dm.dh_dom, weights=dm.dh_scale * dev, minlength=dm.n_dom)
+    var = _variance(dm, u)
     out = {"n": n, "pop": wsum, "r": r, "se": np.where(ok, np.sqrt(var), np.nan)}
     if with_sd:
         d = np.where(valid, yv - np.nan_to_num(r[dm.dom]), 0.0)
@@ -826,13 +864,10 @@ def _tabulate(prep: _Prepared) -> pd.DataFrame:
 
     for ind in inds:
         x = prev[ind.label]
-        first = True
-        for thr, op, suffix in CUTOFFS:
-            est = _domain_stats(dm, binary(x, thr, op), with_sd=False)
-            if first:
-                columns[f"{ind.label}Z_pop"] = est["pop"]
-                columns[f"{ind.label}Z_unwpop"] = est["n"]
-                first = False
+        ests = _domain_stats_many(dm, [binary(x, thr, op) for thr, op, _ in CUTOFFS])
+        columns[f"{ind.label}Z_pop"] = ests[0]["pop"]
+        columns[f"{ind.label}Z_unwpop"] = ests[0]["n"]
+        for est, (_, _, suffix) in zip(ests, CUTOFFS, strict=True):
             fin = _finish(est, t, proportion=True)
             for k in ("r", "se", "ll", "ul"):
                 columns[f"{ind.label}{suffix}_{k}"] = fin[k].to_numpy()
