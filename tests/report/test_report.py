@@ -1,0 +1,260 @@
+"""Tests of the herd and milk HTML report (capra.report) and its figures."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.dates import ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from capra.herd.result import HerdResult, kg_to_rations
+from capra.herd.simulate import simulate
+from capra.report import write_report
+from capra.report import figures as fg
+from capra.report.html import FIGURE_SECTIONS, render_report
+from capra.scenario import load_scenario
+
+REPLICATES = 6
+HORIZON_DAYS = 400
+FARM_CAPACITY = {"Kangso": 300, "Chollima": 250, "Ryonggang": 250, "Onchon": 200,
+                 "Taean": 200}
+HEADINGS = ("Summary", "Herd by class", "Daily milk", "Kiddings by month", "Head by farm",
+            "Milk by month", "Monthly milk and rations", "About the model")
+IMG_RE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("nampo").model_copy(update={"horizon_days": HORIZON_DAYS})
+
+
+@pytest.fixture(scope="module")
+def result(scenario) -> HerdResult:
+    return simulate(scenario, replicates=REPLICATES, seed=7)
+
+
+@pytest.fixture(scope="module")
+def report_html(result, tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "nampo.html"
+    out = write_report(result, path)
+    assert out == path
+    return path.read_text(encoding="utf-8")
+
+
+def _bars(ax) -> list[Rectangle]:
+    return [p for p in ax.patches if isinstance(p, Rectangle)]
+
+
+def _units(label: str) -> bool:
+    return bool(re.search(r"\[[^\]]+\]", label))
+
+
+# ---- the HTML file -----------------------------------------------------------------------
+
+def test_report_file_has_every_section_in_order(report_html):
+    positions = [report_html.find(f">{h}</h2>") for h in HEADINGS]
+    assert all(p > 0 for p in positions), dict(zip(HEADINGS, positions, strict=True))
+    assert positions == sorted(positions)
+    assert report_html.startswith("<!DOCTYPE html>")
+    assert report_html.rstrip().endswith("</html>")
+
+
+def test_report_embeds_one_png_per_figure(report_html):
+    images = IMG_RE.findall(report_html)
+    assert len(images) == len(FIGURE_SECTIONS) == 5
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report_html.count("<figcaption>") == 5
+
+
+def test_report_is_self_contained(report_html):
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', report_html)
+    assert "<link" not in report_html and "<script" not in report_html
+    assert "@import" not in report_html and "url(" not in report_html
+    # internal anchors only, one per section
+    assert len(re.findall(r'href="#', report_html)) == len(HEADINGS)
+
+
+def test_report_header(report_html, result):
+    header = report_html[report_html.index("<header>"):report_html.index("</header>")]
+    assert "<dd>nampo</dd>" in header
+    assert "<dd>7</dd>" in header                       # seed
+    assert f"<dd>{REPLICATES}</dd>" in header
+    assert "<dd>2024-08-01</dd>" in header
+    assert f"{HORIZON_DAYS} days" in header
+    assert "2025-09-04" in header                       # last simulated day
+    assert "1,200 head" in header
+
+
+def test_report_summary_and_monthly_tables(report_html, result):
+    summary = result.summary()
+    for metric in summary.index:
+        assert f"<td>{metric}</td>" in report_html
+    p50 = summary.loc["final head [head]", "p50"]
+    assert f'<td class="num">{p50:,.0f}</td>' in report_html
+
+    months = fg.monthly_milk(result)
+    section = report_html[report_html.index(">Monthly milk and rations</h2>"):]
+    section = section[:section.index("</section>")]
+    rows = re.findall(r"<tr( class=\"trough\")?><td>([A-Z][a-z]+)</td>", section)
+    assert [name for _, name in rows][:2] == ["January", "February"]
+    assert len(rows) == 12
+    trough = [name for cls, name in rows if cls]
+    assert len(trough) == 1
+    import calendar
+    assert trough[0] == calendar.month_name[int(months["p50"].idxmin())]
+
+
+def test_scenario_text_is_escaped(result, tmp_path):
+    name = '<script>alert("x")</script> & Co'
+    scenario = result.scenario.model_copy(update={"name": name,
+                                                  "description": "<b>bold</b> farms"})
+    tampered = HerdResult(result.data.assign_attrs(scenario=name), scenario)
+    text = write_report(tampered, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>" not in text and "<b>bold</b>" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in text
+    assert "&lt;b&gt;bold&lt;/b&gt; farms" in text
+
+
+def test_title_and_extra_sections(result):
+    text = render_report(result, title="Plan <A>",
+                         extra_sections=[("Planning & growth", "<p id='plan'>ok</p>"),
+                                         ("Growth", "<table><tr><td>1</td></tr></table>")])
+    assert "<title>Plan &lt;A&gt;</title>" in text
+    assert "<h1>Plan &lt;A&gt;</h1>" in text
+    assert ">Planning &amp; growth</h2>" in text
+    assert "<p id='plan'>ok</p>" in text                 # fragments are HTML, kept as given
+    order = [text.index(s) for s in (">Monthly milk and rations</h2>",
+                                     ">Planning &amp; growth</h2>", ">Growth</h2>",
+                                     ">About the model</h2>")]
+    assert order == sorted(order)
+
+
+def test_extra_sections_must_be_pairs(result, tmp_path):
+    with pytest.raises(ValueError, match="heading, html_fragment"):
+        write_report(result, tmp_path / "bad.html", extra_sections=[("only a heading",)])
+
+
+def test_short_horizon_renders(scenario, tmp_path):
+    short = simulate(scenario.model_copy(update={"horizon_days": 120}), replicates=2, seed=1)
+    months = fg.monthly_milk(short)
+    assert months["p50"].isna().sum() == 8               # Aug..Nov covered only
+    text = write_report(short, tmp_path / "short.html").read_text(encoding="utf-8")
+    assert len(IMG_RE.findall(text)) == 5
+    assert text.count('<td class="num">–</td>') == 8 * 6
+
+
+# ---- figures ---------------------------------------------------------------------------
+
+def test_herd_classes_figure(result):
+    fig = fg.herd_classes_figure(result)
+    assert isinstance(fig, Figure)
+    ax, ax_total = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == [label for _, label in fg.HERD_CLASSES]
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 6
+    p50_kids = np.percentile(result.total("kids").values, 50, axis=0)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), p50_kids)
+
+    head, capacity = ax_total.get_lines()
+    np.testing.assert_allclose(head.get_ydata(),
+                               np.percentile(result.total("head").values, 50, axis=0))
+    assert set(capacity.get_ydata()) == {sum(FARM_CAPACITY.values())}
+    for a in fig.axes:
+        assert _units(a.get_ylabel())
+    assert isinstance(ax_total.xaxis.get_major_formatter(), ConciseDateFormatter)
+
+
+def test_milk_figure(result):
+    fig = fg.milk_figure(result)
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["deliverable milk", "gross milk (P50)",
+                                                    "fed to kids (P50)"]
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
+    deliverable = result.quantiles("milk_kg").sel(quantile=0.5).values
+    np.testing.assert_allclose(lines[0].get_ydata(), deliverable, rtol=1e-6, atol=1e-6)
+    assert np.all(lines[1].get_ydata() >= lines[0].get_ydata() - 1e-6)   # gross >= net
+    assert ax.get_ylabel() == "milk [kg/day]"
+    assert len(ax.child_axes) == 1                                       # rations axis
+    rations = ax.child_axes[0]
+    assert "rations" in rations.get_ylabel() and _units(rations.get_ylabel())
+    assert isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter)
+
+
+def test_kiddings_by_month_figure(result):
+    fig = fg.kiddings_by_month_figure(result)
+    (ax,) = fig.axes
+    bars = _bars(ax)
+    assert len(bars) == 12
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "Jan"
+    table = fg.kiddings_by_month(result)
+    np.testing.assert_allclose([b.get_height() for b in bars], table["mean"].to_numpy())
+    assert (table["p10"] <= table["p90"]).all()
+    assert _units(ax.get_ylabel())
+
+
+def test_kiddings_by_month_is_a_rate_per_year(result):
+    # Summed back over each month's occurrences in the horizon, the rates give the
+    # total kiddings per replicate.
+    dates = result.data.indexes["date"]
+    occurrences = np.array([np.sum(1.0 / dates.days_in_month[dates.month == m])
+                            for m in range(1, 13)])
+    table = fg.kiddings_by_month(result)
+    total = result.total("kiddings").sum("date").values.mean()
+    assert np.nansum(table["mean"].to_numpy() * occurrences) == pytest.approx(total)
+    # 400 days from 1 August 2024 end on 4 September 2025: August is covered twice,
+    # September 1 + 4/30 times, July once
+    assert occurrences[7] == pytest.approx(2.0)
+    assert occurrences[8] == pytest.approx(1 + 4 / 30)
+    assert occurrences[6] == pytest.approx(1.0)
+
+
+def test_head_by_farm_figure(result):
+    fig = fg.head_by_farm_figure(result)
+    (ax,) = fig.axes
+    ds = result.data
+    stations = [str(f) for f, k in zip(ds["farm"].values, ds["kind"].values, strict=True)
+                if k != "farm" and ds["head"].sel(farm=f).values.any()]
+    assert stations, "the nampo batches pass through quarantine"
+    lines = ax.get_lines()
+    labelled = [line.get_label() for line in lines if not line.get_label().startswith("_")]
+    assert labelled == list(FARM_CAPACITY) + [f"{s} (quarantine)" for s in stations]
+    capacity = [line for line in lines if line.get_linestyle() == ":"]
+    assert len(capacity) == len(FARM_CAPACITY)
+    assert sorted(line.get_ydata()[0] for line in capacity) == sorted(FARM_CAPACITY.values())
+    np.testing.assert_allclose(lines[0].get_ydata(),
+                               np.percentile(ds["head"].sel(farm="Kangso").values, 50, axis=0))
+    assert _units(ax.get_ylabel())
+
+
+def test_monthly_milk_figure_matches_result(result):
+    fig = fg.monthly_milk_figure(result)
+    ax = fig.axes[0]
+    bars = _bars(ax)
+    assert len(bars) == 12
+    expected = result.monthly_daily_milk().quantile([0.1, 0.5, 0.9], dim="replicate")
+    np.testing.assert_allclose([b.get_height() for b in bars],
+                               expected.sel(quantile=0.5).values, rtol=1e-6)
+    table = fg.monthly_milk(result)
+    np.testing.assert_allclose(table["p10"], expected.sel(quantile=0.1).values, rtol=1e-6)
+    np.testing.assert_allclose(table["rations_p90"],
+                               kg_to_rations(expected.sel(quantile=0.9).values), rtol=1e-6)
+    trough = int(np.argmin([b.get_height() for b in bars]))
+    colours = {tuple(b.get_facecolor()) for i, b in enumerate(bars) if i != trough}
+    assert len(colours) == 1 and tuple(bars[trough].get_facecolor()) not in colours
+    assert any("lowest month" in t.get_text() for t in ax.texts)
+    assert ax.get_ylabel() == "milk [kg/day]" and len(ax.child_axes) == 1
+
+
+def test_report_figures_are_all_figures(result):
+    figures = fg.report_figures(result)
+    assert [key for key, _ in figures] == [key for key, _, _ in FIGURE_SECTIONS]
+    for _, fig in figures:
+        assert isinstance(fig, Figure)
+        assert fig.axes[0].get_title()
