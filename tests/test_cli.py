@@ -1,0 +1,93 @@
+"""The command line: help everywhere, JSON output, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from capra.cli import app
+
+runner = CliRunner()
+
+
+def _all_commands(cmd, path=()):
+    yield path, cmd
+    if hasattr(cmd, "commands"):
+        for name, sub in cmd.commands.items():
+            yield from _all_commands(sub, path + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _all_commands(get_command(app))],
+                         ids=lambda p: " ".join(p) or "capra")
+def test_every_command_has_help_with_an_example(path):
+    res = runner.invoke(app, [*path, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Example" in res.output or "example" in res.output
+
+
+def test_run_json_has_the_documented_keys(tmp_path):
+    res = runner.invoke(app, ["run", "nampo", "-n", "3", "--seed", "2", "--json",
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["scenario"] == "nampo"
+    assert data["replicates"] == 3
+    assert data["horizon_days"] == 1826
+    for q in ("p10", "p50", "p90"):
+        assert data["herd"]["final_head"][q] > 0
+        assert data["milk"]["kg_per_year"][q] > 0
+    assert len(data["milk"]["daily_kg_by_month"]) == 12
+    assert len(data["rations_200ml_per_day_by_month"]) == 12
+    assert set(data["rations_200ml_per_day_by_month"]["1"]) == {"p10", "p50", "p90"}
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "herd.nc").exists()
+    assert json.loads((tmp_path / "summary.json").read_text()) == data
+
+
+def test_run_prints_a_table(tmp_path):
+    res = runner.invoke(app, ["run", "-n", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "final head [head]" in res.stdout
+    assert "report.html" in res.stdout
+
+
+def test_simulate_writes_a_file(tmp_path):
+    out = tmp_path / "h.parquet"
+    res = runner.invoke(app, ["simulate", "nampo", "-n", "2", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+    assert set(pd.read_parquet(out)["farm"]) >= {"Kangso", "Rason"}
+
+
+def test_bad_scenario_is_a_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nstart_date = 2024-01-01\nhorizon_days = 10\nbreed = "saanen"\n'
+                   '[[farms]]\nname = "A"\ndistrict = "D"\ncapacity = 5\n'
+                   'latitude = 1.0\nlongitude = 1.0\n')
+    res = runner.invoke(app, ["scenario", "validate", str(bad)])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "capacity_head" in res.output          # the suggestion for the unknown key
+    res = runner.invoke(app, ["run", str(bad), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_unknown_scenario_name_lists_the_bundled_ones(tmp_path):
+    res = runner.invoke(app, ["run", "nampoo", "--out", str(tmp_path)])
+    assert res.exit_code != 0
+    assert "nampo" in res.output and "Traceback" not in res.output
+
+
+def test_validate_and_example(tmp_path):
+    res = runner.invoke(app, ["scenario", "validate", "nampo"])
+    assert res.exit_code == 0 and "ok" in res.output
+    res = runner.invoke(app, ["example", "nampo", str(tmp_path)])
+    assert res.exit_code == 0
+    assert (tmp_path / "nampo.toml").exists()
+    res = runner.invoke(app, ["scenario", "validate", str(tmp_path / "nampo.toml")])
+    assert res.exit_code == 0
+    res = runner.invoke(app, ["example", "nampo", str(tmp_path)])
+    assert res.exit_code == 1 and "exists" in res.output
