@@ -34,24 +34,24 @@ PNG_DPI = 96
 #: (figure key, section heading, caption) in report order.
 FIGURE_SECTIONS = (
     ("herd_classes", "Herd by class",
-     "Each line is the median (P50) number of animals of a class across replicates, and the "
-     "shaded band holds the middle 80 % of replicates (P10–P90); the lower panel compares "
-     "the whole herd with the summed capacity of the farms."),
+     ("Each line is the median (P50) number of animals of a class across replicates, and "
+      "the shaded band holds the middle 80 % of replicates (P10–P90); the lower panel "
+      "compares the whole herd with the summed capacity of the farms.")),
     ("milk", "Daily milk",
-     "The green line and band are the deliverable milk per day (P50 and P10–P90 across "
-     "replicates), the dotted and dashed lines the median gross milk and milk fed to kids, "
-     "and the right-hand axis reads the same quantity as 200 ml rations per day."),
+     ("The green line and band are the deliverable milk per day (P50 and P10–P90 across "
+      "replicates), the dotted and dashed lines the median gross milk and milk fed to "
+      "kids, and the right-hand axis reads the same quantity as 200 ml rations per day.")),
     ("kiddings_by_month", "Kiddings by month",
-     "Each bar is the mean number of kiddings in that calendar month per year of the "
-     "horizon, averaged over replicates, and the error bar spans P10 to P90 across "
-     "replicates."),
+     ("Each bar is the mean number of kiddings in that calendar month per year of the "
+      "horizon, averaged over replicates, and the error bar spans P10 to P90 across "
+      "replicates.")),
     ("head_by_farm", "Head by farm",
-     "Each solid line is the median head on one farm, the dotted line of the same colour "
-     "its capacity, and dashed lines are quarantine stations."),
+     ("Each solid line is the median head on one farm, the dotted line of the same colour "
+      "its capacity, and dashed lines are quarantine stations.")),
     ("monthly_milk", "Milk by month",
-     "Each bar is the median mean daily deliverable milk of a calendar month over the last "
-     "365 days (error bars P10–P90 across replicates); the red bar is the seasonal trough, "
-     "the month with the least milk to share out."),
+     ("Each bar is the median mean daily deliverable milk of a calendar month over the "
+      "last 365 days (error bars P10–P90 across replicates); the red bar is the seasonal "
+      "trough, the month with the least milk to share out.")),
 )
 
 _CSS = """
