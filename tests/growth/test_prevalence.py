@@ -378,3 +378,17 @@ def test_analysis_zscores_match_table_means():
     assert np.isnan(z.loc[0, "WH"])
     assert z["WH"].mean() == pytest.approx(table_row(t, "All")["WH_r"])
     assert z["HA"].mean() == pytest.approx(table_row(t, "All")["HA_r"])
+
+
+def test_optional_group_levels_sorted_with_a_full_design():
+    # the R survey path (svyby) orders levels; the fast paths keep first appearance
+    data = children(8)
+    data["region"] = ["West", "North", "West", "East", "East", "North", "South", "West"]
+    data["psu"] = [1, 1, 2, 2, 3, 3, 4, 4]
+    t = prevalence(data, gregion="region", cluster="psu")
+    regions = t[t["Group"].str.startswith("Geographical")]["Group"].str[21:].tolist()
+    assert regions == ["East", "North", "South", "West"]
+    data["code"] = [10, 9, 10, 2, 2, 9, 1, 10]
+    t = prevalence(data, othergr="code", cluster="psu")
+    assert t[t["Group"].str.startswith("Other")]["Group"].tolist() == [
+        "Other grouping: 1", "Other grouping: 2", "Other grouping: 9", "Other grouping: 10"]

@@ -529,15 +529,27 @@ def _cut(x: np.ndarray, bins: Sequence[tuple[float, float, str]]) -> np.ndarray:
     return code
 
 
-def _level_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes and labels of a free grouping variable, levels in order of first appearance."""
+def _level_codes(values: pd.Series, sort: bool) -> tuple[np.ndarray, list[str]]:
+    """Codes and labels of a free grouping variable (area, region, ...).
+
+    Levels come in order of first appearance (WHO's fast paths, no cluster and no strata) or
+    sorted, numerically when every value is a number (the R ``survey`` path, ``svyby``).
+    """
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    if sort and len(uniq):
+        numeric = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce")
+        keys = numeric.to_numpy() if numeric.notna().all() else np.array([str(u) for u in uniq])
+        order = np.argsort(keys, kind="stable")
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[order] = np.arange(len(uniq))
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+        uniq = [uniq[i] for i in order]
     labels = []
     for u in uniq:
         if isinstance(u, float) and float(u).is_integer():
             u = int(u)
         labels.append(str(u))
-    return codes.astype(np.int64), labels
+    return np.asarray(codes, dtype=np.int64), labels
 
 
 # ---------------------------------------------------------------------------------------
@@ -829,8 +841,10 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
         summ[ind.label] = v
 
     # --- groups ------------------------------------------------------------------------------
-    groups = _groups(reference, data, idx, sex_code, age_months, named, file)
+    # WHO's full survey path (cluster or strata given) differs from its fast paths in two
+    # details: free grouping levels are sorted, and the SD counts every row of the group.
     full_design = cluster is not None or strata is not None
+    groups = _groups(reference, data, idx, sex_code, age_months, named, full_design)
     return _Prepared(reference, n_in, excluded, data.index[idx], oed, age_months, summ, prev,
                      design, full_design, groups)
 
@@ -901,7 +915,7 @@ def _tabulate(prep: _Prepared) -> pd.DataFrame:
 
 
 def _groups(reference: str, data: pd.DataFrame, idx: np.ndarray, sex_code: np.ndarray,
-            age_months: np.ndarray, named: Mapping[str, str | None], file: str | None):
+            age_months: np.ndarray, named: Mapping[str, str | None], sort_levels: bool):
     """List of (title, codes, level labels, (years, months) labels) in WHO's row order."""
     n = idx.size
     sex_g = np.where(sex_code == 2, 0, np.where(sex_code == 1, 1, -1))
@@ -936,7 +950,7 @@ def _groups(reference: str, data: pd.DataFrame, idx: np.ndarray, sex_code: np.nd
                 if vals.dtype == object or pd.api.types.is_string_dtype(vals):
                     s = vals.astype("string").str.strip()
                     v = s.astype(object).where(s.notna() & (s != ""), None)
-                c, levels = _level_codes(pd.Series(v, dtype=object))
+                c, levels = _level_codes(pd.Series(v, dtype=object), sort_levels)
             if (c < 0).all():
                 continue
             out.append((title, c, levels, None))
