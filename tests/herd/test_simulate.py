@@ -177,3 +177,12 @@ def test_summary_quantiles_are_ordered(nampo_run):
     m = d["milk"]["daily_kg_by_month"][3]
     r = d["rations_200ml_per_day_by_month"][3]
     assert r["p50"] == pytest.approx(m["p50"] * 0.97 / 0.2)
+
+
+def test_same_seed_same_numbers_on_a_dask_cluster(nampo):
+    pytest.importorskip("dask.distributed")
+    short = nampo.model_copy(update={"horizon_days": 200})
+    a = simulate(short, replicates=3, seed=8, batch_size=3)
+    b = simulate(short, replicates=3, seed=8, batch_size=1, engine="dask", workers=2)
+    for v in a.data.data_vars:
+        np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
