@@ -685,8 +685,27 @@ def prevalence(data: pd.DataFrame, *,
     Raises
     ------
     capra.errors.DataError
-        A column is missing, or holds invalid codes (every offending row is listed,
-        numbered from 1 = first data row), or a weight is negative.
+        A column is missing, or no row is left in scope.
+    capra.errors.InvalidValuesError
+        Invalid codes or numbers (sex, oedema, age, weights, z-scores, flags), negative
+        weights: every offending row of every field is listed, numbered from 1 = first data
+        row, and nothing is computed.
+
+    Notes
+    -----
+    Estimators are those of the R ``survey`` package as WHO calls it (SPEC §3.8): the group
+    is a domain of the whole design; SEs by Taylor linearisation with PSUs sampled with
+    replacement; a stratum with one PSU adds its squared total ("adjust"); degrees of
+    freedom = PSUs − strata; proportions get a logit interval, means a t interval.
+    Two details depend on WHO's code path and are reproduced as such:
+
+    * without cluster and strata (WHO's fast "simple"/"hybrid" paths) the z-score mean's
+      interval uses N − 1 degrees of freedom (N = rows in scope) and the SD's ``n/(n-1)``
+      counts the group's non-missing z-scores; free grouping levels keep their order of
+      first appearance;
+    * with a cluster or strata column (``survey`` throughout) the SD's n counts every row of
+      the group with a non-zero weight, also rows whose z-score is missing (as
+      ``svyvar(..., na.rm = TRUE)`` in a domain), and free grouping levels are sorted.
     """
     prep = _prepare(data, reference=reference, age=age, age_unit=age_unit, sex=sex,
                     oedema=oedema, weights=weights, cluster=cluster, strata=strata,
