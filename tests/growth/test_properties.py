@@ -90,3 +90,9 @@ def test_rows_are_independent_of_order(rows, rnd):
     a = zscores(df, age_unit="months")
     b = zscores(df.iloc[perm], age_unit="months")
     pd.testing.assert_frame_equal(a.loc[b.index], b, check_categorical=False)
+
+
+def test_inverse_is_nan_where_no_positive_measurement_has_that_z():
+    assert np.isnan(measurement_at_z("wfa", 1, 0, -9.0))  # linear tail crosses 0 near -8.3
+    assert float(measurement_at_z("wfa", 1, 0, -8.0)) > 0
+    assert np.isnan(measurement_at_z("wfa", 1, 5000, 0.0))  # outside the table

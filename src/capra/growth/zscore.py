@@ -161,8 +161,9 @@ def measurement_at_z(name: str, sex, x, z) -> np.ndarray:
 
     Parameters are as for :func:`lms_zscore`, with ``z`` in SD units. For restricted tables the
     inverse is linear beyond ±3 SD, as the forward method. Returns the measurement in the
-    table's unit ([kg], [cm], [kg/m²] or [mm]); NaN outside the table. For ``z`` below the
-    lowest value the Box-Cox curve reaches, the result is NaN.
+    table's unit ([kg], [cm], [kg/m²] or [mm]); NaN outside the table, and NaN where ``z`` is so
+    low that no positive measurement has it (below the lowest value the Box-Cox curve reaches,
+    or where the linear tail of a restricted table crosses zero).
     """
     from capra.growth.tables import lms
 
@@ -181,7 +182,8 @@ def measurement_at_z(name: str, sex, x, z) -> np.ndarray:
         sd3, sd2, sd3n, sd2n = sd(3.0), sd(2.0), sd(-3.0), sd(-2.0)
         y = np.where(z > 3, sd3 + (z - 3) * (sd3 - sd2), y)
         y = np.where(z < -3, sd3n + (z + 3) * (sd2n - sd3n), y)
-    return y
+    with np.errstate(invalid="ignore"):
+        return np.where(y > 0, y, np.nan)
 
 
 # --------------------------------------------------------------------------------------------
