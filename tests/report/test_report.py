@@ -259,3 +259,11 @@ def test_report_figures_are_all_figures(result):
     for _, fig in figures:
         assert isinstance(fig, Figure)
         assert fig.axes[0].get_title()
+
+
+def test_report_without_scenario_object(result):
+    # A result read back from a file carries the scenario name only in its attributes.
+    text = render_report(HerdResult(result.data))
+    assert "<title>Herd and milk report: nampo</title>" in text
+    assert 'class="description"' not in text
+    assert len(IMG_RE.findall(text)) == 5
