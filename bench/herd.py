@@ -1,0 +1,295 @@
+"""Benchmark: speed of the herd simulator, side by side with a per-animal object loop.
+
+Run ``python bench/herd.py [--replicates N] [--quick] [--json] [--profile]``.
+
+On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one process:
+
+1. agreement: the mean final head, annual deliverable milk and event counts of Capra's
+   vectorized simulator and of a plain-Python object loop (``bench/_object_loop.py``: one
+   ``Goat`` object per animal, the rules of ``docs/herd-model.md`` applied goat by goat with
+   ``random.random()``), both from the same compiled ``HerdParams``;
+2. speed in animal-days per second (the sum over days of the animals alive at the end of
+   the day, ``head``): the object loop on a few replicates, Capra serial on a batch of
+   replicates simulated together; their ratio and Capra's rate per core;
+3. the wall time of ``--replicates`` (default 1,000) replicates of the full horizon with
+   ``engine="processes"`` on all cores, and serial (run in full with ``--full-serial``,
+   otherwise extrapolated from a 200-replicate run).
+
+Timings are wall-clock (``time.perf_counter``); speeds are the best of ``--repeats`` runs,
+because other work on the machine only ever makes a run slower. ``--quick`` uses small
+sizes (a smoke test, under a minute) and extrapolates the large run. ``--json`` writes the
+figures to stdout as JSON (the table then goes to stderr). ``--profile`` adds a cProfile of
+the vectorized simulator on 100 replicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _object_loop import simulate_replicate
+
+from capra.herd.params import compile_params
+from capra.herd.simulate import simulate
+from capra.scenario import load_scenario
+
+SCENARIO = "nampo"
+GOAL_RATIO = 100.0
+GOAL_PER_CORE = 20e6            # animal-days per second per core
+GOAL_WALL_S = 60.0              # 1,000 replicates x 5 years, all cores
+EVENTS = ("births", "deaths", "culls", "sales", "conceptions", "abortions")
+
+
+def machine() -> dict:
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {"cpu_count": os.cpu_count(), "cpus_usable": usable, "cpu_model": model,
+            "numpy": np.__version__, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def mean_se(values) -> tuple[float, float]:
+    v = np.asarray(values, float)
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
+    return float(v.mean()), se
+
+
+def capra_summary(data: dict, years: float) -> dict[str, np.ndarray]:
+    """Per-replicate figures from Capra's arrays (replicate, day, location)."""
+    out = {"final_head": data["head"][:, -1, :].sum(axis=1).astype(float),
+           "milk_kg_per_year": data["milk_kg"].sum(axis=(1, 2), dtype=float) / years,
+           "mean_head": data["head"].sum(axis=2).mean(axis=1)}
+    for name in EVENTS:
+        out[name + "_per_year"] = data[name].sum(axis=(1, 2), dtype=float) / years
+    return out
+
+
+def loop_summary(results, years: float) -> dict[str, np.ndarray]:
+    out = {"final_head": np.array([r.head[-1].sum() for r in results], float),
+           "milk_kg_per_year": np.array([r.milk_kg.sum() / years for r in results]),
+           "mean_head": np.array([r.head.sum(axis=1).mean() for r in results])}
+    for name in EVENTS:
+        out[name + "_per_year"] = np.array([r.totals[name] / years for r in results])
+    return out
+
+
+def run_capra_serial(scenario, params, replicates, batch, seed, repeats):
+    """Best-of-``repeats`` serial run; returns (seconds, animal-days, arrays)."""
+    best, arrays = math.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        arrays = {name: res.data[name].values for name in
+                  ("head", "milk_kg") + EVENTS}
+        del res
+    return best, int(arrays["head"].sum(dtype=np.int64)), arrays
+
+
+def profile_capra(scenario, replicates: int, batch: int, seed: int, top: int = 25) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+    prof.disable()
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--replicates", type=int, default=None,
+                    help="replicates of the large run (default 1000; 40 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    ap.add_argument("--json", action="store_true", help="figures as JSON on stdout")
+    ap.add_argument("--profile", action="store_true",
+                    help="also cProfile the vectorized simulator (100 replicates)")
+    ap.add_argument("--full-serial", action="store_true",
+                    help="run the large run serially in full instead of extrapolating")
+    ap.add_argument("--baseline-replicates", type=int, default=None,
+                    help="replicates of the object loop (default 4; 1 with --quick)")
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="replicates per batch for Capra (default 100; 20 with --quick)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="timing repeats of the serial runs, best taken (default 2; 1 quick)")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
+    ap.add_argument("--seed", type=int, default=20240820)
+    a = ap.parse_args(argv)
+    quick = a.quick
+    big_n = a.replicates or (40 if quick else 1000)
+    base_n = a.baseline_replicates or (1 if quick else 4)
+    batch = a.batch_size or (20 if quick else 100)
+    repeats = a.repeats or (1 if quick else 2)
+    serial_n = batch if quick else 200
+    mach = machine()
+    workers = a.workers or mach["cpus_usable"] or 1
+    out = sys.stderr if a.json else sys.stdout
+
+    def say(*parts):
+        print(*parts, file=out, flush=True)
+
+    scenario = load_scenario(SCENARIO)
+    params = compile_params(scenario)
+    years = params.n_days / 365.25
+    say(f"Capra herd benchmark: scenario {SCENARIO}, {params.n_days} days "
+        f"({years:.2f} y), {params.n_locations} locations")
+    say(f"machine: {mach['cpu_count']} CPUs ({mach['cpus_usable']} usable), {mach['cpu_model']}; "
+        f"numpy {mach['numpy']}, Python {mach['python']}")
+    say()
+
+    # -- baseline: object loop ----------------------------------------------------------
+    loop_results, loop_rates, loop_time, loop_ad = [], [], 0.0, 0
+    for i in range(base_n):
+        start = time.perf_counter()
+        r = simulate_replicate(params, a.seed * 1000 + i)
+        elapsed = time.perf_counter() - start
+        loop_results.append(r)
+        loop_rates.append(r.animal_days / elapsed)
+        loop_time += elapsed
+        loop_ad += r.animal_days
+    loop_rate = max(loop_rates)
+
+    # -- Capra serial ---------------------------------------------------------------------
+    simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
+    cap_time, cap_ad, cap_arrays = run_capra_serial(scenario, params, batch, batch, a.seed,
+                                                    repeats)
+    cap_rate = cap_ad / cap_time
+    ratio = cap_rate / loop_rate
+
+    # -- agreement ----------------------------------------------------------------------
+    lsum = loop_summary(loop_results, years)
+    csum = capra_summary(cap_arrays, years)
+    del cap_arrays
+    agreement = {}
+    say(f"Agreement (mean ± s.e. over replicates; object loop {base_n}, Capra {batch})")
+    say(f"  {'quantity':<24}{'object loop':>22}{'Capra':>22}{'diff/s.e.':>11}")
+    for name in lsum:
+        lm, ls = mean_se(lsum[name])
+        cm, cs = mean_se(csum[name])
+        # two-sample z under the hypothesis that both simulate the same model, so the
+        # replicate-to-replicate spread of the larger sample (Capra) stands for both
+        sd = cs * math.sqrt(csum[name].size)
+        se = sd * math.sqrt(1 / lsum[name].size + 1 / csum[name].size)
+        z = (lm - cm) / se if se > 0 else float("nan")
+        agreement[name] = {"object_loop": [lm, ls], "capra": [cm, cs], "z": z}
+        fmt = (lambda m, s: f"{m:,.0f} ± {s:,.0f}") if abs(cm) >= 1000 else \
+              (lambda m, s: f"{m:,.1f} ± {s:,.1f}")
+        say(f"  {name:<24}{fmt(lm, ls):>22}{fmt(cm, cs):>22}{z:>11.2f}")
+    say("  diff/s.e.: (object loop - Capra) / s.e. of the difference, using Capra's spread"
+        " between replicates for both; |diff/s.e.| < 2 is within sampling error")
+    say()
+
+    # -- speed ----------------------------------------------------------------------------
+    say("Speed, animal-days per second (best run)")
+    say(f"  object loop, {base_n} replicate(s), 1 core      {loop_rate / 1e6:10.2f} M/s"
+        f"   ({loop_ad:,} animal-days in {loop_time:.1f} s)")
+    say(f"  Capra serial, batch of {batch}, 1 core{'':<{8 - len(str(batch))}}"
+        f"{cap_rate / 1e6:10.2f} M/s   ({cap_ad:,} animal-days in {cap_time:.1f} s)")
+    say(f"  ratio Capra / object loop              {ratio:10.1f} x"
+        f"     goal >= {GOAL_RATIO:.0f} x: {verdict(ratio >= GOAL_RATIO)}")
+    say(f"  Capra per core                         {cap_rate / 1e6:10.2f} M/s"
+        f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(cap_rate >= GOAL_PER_CORE)}")
+    say()
+
+    # -- the large run --------------------------------------------------------------------
+    start = time.perf_counter()
+    res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
+                   workers=workers)
+    proc_time = time.perf_counter() - start
+    proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
+    del res
+    if a.full_serial:
+        start = time.perf_counter()
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial")
+        serial_time = time.perf_counter() - start
+        serial_note = "measured"
+        del res
+    elif quick:
+        serial_time = cap_time * big_n / batch
+        serial_note = f"estimated from {batch} replicates"
+    else:
+        start = time.perf_counter()
+        res = simulate(scenario, serial_n, seed=a.seed, batch_size=batch, engine="serial")
+        serial_time = (time.perf_counter() - start) * big_n / serial_n
+        serial_note = f"estimated from {serial_n} replicates"
+        del res
+    # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of the
+    # worker processes is a fixed cost, the rest scales with the replicates per worker
+    per_rep = cap_time / batch
+    startup = max(proc_time - per_rep * big_n / workers, 0.0)
+    proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
+    serial_1000 = serial_time * 1000 / big_n
+    say(f"{big_n:,} replicates x {years:.0f} years of {SCENARIO}, wall time")
+    say(f"  processes, {workers} workers{'':<20}{proc_time:8.1f} s"
+        f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
+        f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
+    say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
+    if big_n != 1000:
+        say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
+            f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
+    say(f"  goal for 1,000 replicates, all cores: < {GOAL_WALL_S:.0f} s: "
+        f"{verdict(proc_1000 < GOAL_WALL_S)}")
+
+    figures = {
+        "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "quick": quick,
+        "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
+                        "animal_days_per_s": loop_rate},
+        "capra_serial": {"replicates": batch, "batch_size": batch, "seconds": cap_time,
+                         "animal_days": cap_ad, "animal_days_per_s": cap_rate,
+                         "animal_days_per_s_per_core": cap_rate},
+        "ratio": ratio,
+        "large_run": {"replicates": big_n, "workers": workers, "processes_s": proc_time,
+                      "processes_animal_days_per_s": proc_ad / proc_time,
+                      "serial_s": serial_time, "serial_note": serial_note,
+                      "processes_s_for_1000": proc_1000,
+                      "processes_1000_estimated": big_n != 1000, "serial_s_for_1000": serial_1000},
+        "agreement": agreement,
+        "goals": {"ratio": GOAL_RATIO, "per_core": GOAL_PER_CORE, "wall_1000_s": GOAL_WALL_S,
+                  "ratio_met": ratio >= GOAL_RATIO, "per_core_met": cap_rate >= GOAL_PER_CORE,
+                  "wall_met": proc_1000 < GOAL_WALL_S},
+    }
+
+    if a.profile:
+        say()
+        say("cProfile of Capra serial, 100 replicates (batch of 100)")
+        say(profile_capra(scenario, 100, 100, a.seed))
+
+    if a.json:
+        json.dump(figures, sys.stdout, indent=2)
+        print()
+    return figures
+
+
+if __name__ == "__main__":
+    main()
