@@ -560,3 +560,418 @@ def distance_from_stable(result: SteadyState, stock) -> StableDistance:
     return StableDistance(delta=0.5 * float(np.abs(share - stable).sum()), shares=table,
                           years_to_halve=result.transient_half_life_days
                           / DYNMOD_DAYS_PER_YEAR)
+
+
+# --------------------------------------------------------------------------------------
+# Part 2: the expected-value path of Capra's daily herd model
+# --------------------------------------------------------------------------------------
+
+#: Output variables of :func:`project_mean`, named as in the stochastic simulator.
+MEAN_FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths",
+              "sales", "culls", "arrivals", "transfers_in", "transfers_out")
+MEAN_STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
+               "does_pregnant", "head")
+MEAN_MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
+             "milk_kg")
+
+#: First day of gestation on which an abortion can happen (the doc's "30th day"; the
+#: simulator schedules it from conception day + 30). [d]
+ABORTION_FIRST_GESTATION_DAY = 30
+
+#: Days in milk from which the minimum-yield dry-off rule applies (docs/herd-model.md,
+#: dry-off rule (d)). [d]
+MIN_YIELD_RULE_FROM_DIM = 60
+
+#: Gestation lengths further than this many standard deviations from the mean are left out
+#: of the gestation-length distribution (their probability is below 2e-9). [-]
+_GESTATION_SD_SPAN = 6.0
+
+
+def _gestation_distribution(p) -> tuple[np.ndarray, np.ndarray]:
+    """Gestation lengths and their probabilities, ``round(gestation + sd * z)``. [d], [-]"""
+    from scipy.special import ndtr
+    mu, sd = float(p.gestation_days), float(p.gestation_sd_days)
+    if sd <= 0:
+        return np.array([max(int(round(mu)), 1)]), np.array([1.0])
+    lo = int(math.floor(mu - _GESTATION_SD_SPAN * sd))
+    hi = int(math.ceil(mu + _GESTATION_SD_SPAN * sd))
+    lengths = np.arange(lo, hi + 1)
+    prob = ndtr((lengths + 0.5 - mu) / sd) - ndtr((lengths - 0.5 - mu) / sd)
+    keep = prob > 0
+    lengths, prob = lengths[keep], prob[keep]
+    return lengths, prob / prob.sum()
+
+
+def _dry_sets(p, k_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Days in milk on which a lactating doe is dried off, by parity index and status.
+
+    Returns boolean arrays ``(P, k_max + 1)`` for pregnant and for open does (rules (b),
+    (c), (d) of docs/herd-model.md; rule (a) depends on the days to kidding).
+    """
+    k = np.arange(k_max + 1)
+    parity = np.minimum(np.arange(1, p.max_parity + 1), 3)
+    curve = p.curves.daily_kg(k[None, :], parity[:, None], 1.0, extended=p.extended_lactation)
+    preg = (k[None, :] >= p.extended_max_days) | (
+        (k[None, :] >= MIN_YIELD_RULE_FROM_DIM) & (curve < p.min_yield_kg_per_day))
+    opened = preg.copy()
+    if not p.extended_lactation:
+        opened |= k[None, :] >= p.standard_length_days
+    return preg, opened
+
+
+def _left_edges(mask: np.ndarray) -> list[np.ndarray]:
+    """Per row, the positions where a run of True starts (first day of a dry-off set)."""
+    prev = np.zeros_like(mask)
+    prev[:, 1:] = mask[:, :-1]
+    return [np.flatnonzero(row) for row in (mask & ~prev)]
+
+
+def project_mean(params) -> "xr.Dataset":
+    """Expected-value (mean) path of Capra's daily herd model.
+
+    Applies the rules of ``docs/herd-model.md`` to expected numbers of animals instead of
+    individual animals, from the same compiled daily parameters as the stochastic
+    simulator (:class:`capra.herd.params.HerdParams`): every probability of the simulator
+    becomes a fraction of the animals in a state. The result is the mean of the
+    simulator's replicates wherever the simulator's nonlinear management rules do not bind.
+
+    State (all arrays of expected head, per location and breeding group; a Python loop over
+    days, NumPy over everything else):
+
+    * nulliparous females that have never conceived, by age [d] and failed windows [-];
+    * males by age [d] and kept/not kept;
+    * every female that has conceived at least once, *without* age: open dry by parity and
+      failed windows; open lactating by parity, failed windows and days in milk [d];
+      pregnant dry by parity and days to kidding [d]; pregnant lactating by parity, days
+      in milk and days to kidding (a moving frame over kidding day and due day, so a day
+      costs only the slices that change). Each pregnancy is split at conception into its
+      three outcomes: it goes to term, it aborts before the dry-off date (tracked by days
+      to the abortion, with its failed count), or it aborts in the last
+      ``dry_period_days - 1`` days (aborting uniformly over those days, tracked with its
+      failed count beside the pregnant-dry array). With the gestation length
+      ``round(gestation_days + gestation_sd_days * z)`` and the abortion day uniform from
+      conception + 30 to the day before kidding, this reproduces the simulator's
+      distribution of abortion days exactly.
+
+    Assumptions (the mean path equals the simulator's replicate mean only when they hold):
+
+    * farm capacity is never reached: every doeling is kept at ``decision_age_days``, no
+      doeling is moved or sold, and the quarantine release splits a batch in proportion to
+      each destination's expected room;
+    * the buck ratio never binds: there is a buck on every farm whenever a doe is eligible,
+      conceptions are never limited by ``does_per_buck``, and no male kid is kept as a buck
+      (all are sold at ``male_sale_age_days``);
+    * deliverable milk is ``max(gross - colostrum - quarantine - kids' milk, 0)`` of the
+      expected values; the simulator clips per replicate, so the two agree when the clip
+      does not bind (the does give more than the kids drink);
+    * the female death hazard is constant from ``min_breeding_age_days`` on (age only
+      matters for the death of females that have not conceived), and no female that has
+      conceived reaches ``max_age_days`` within the horizon. Both are checked; if either
+      fails a :class:`NotImplementedError` says so.
+
+    Rules followed as the simulator implements them where the text leaves room: arrivals
+    face the death risk on their arrival day but involuntary culling only from the next
+    day; the failed-window count rises for females that were *eligible* (postpartum
+    interval passed) and are still open after the day's conceptions; kids born in
+    quarantine stay at the quarantine station.
+
+    Parameters
+    ----------
+    params
+        Compiled daily parameters (:func:`capra.herd.params.compile_params`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``date`` and ``farm`` (all locations, farms then quarantine stations), float
+        expected values with the simulator's variable names: stocks at the end of the day
+        [head] (``head, kids, doelings, bucklings, bucks, does_in_milk, does_dry,
+        does_pregnant``), flows of the day [head/day] (``births, stillbirths, kiddings,
+        abortions, conceptions, deaths, sales, culls, arrivals, transfers_in,
+        transfers_out``) and milk [kg/day] (``milk_gross_kg, milk_colostrum_kg,
+        milk_fed_kids_kg, milk_quarantine_kg, milk_kg``).
+    """
+    return _MeanProjection(params).run()
+
+
+class _MeanProjection:
+    """State and daily steps of :func:`project_mean` (see its docstring for the rules)."""
+
+    def __init__(self, p):
+        from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS
+        self.p = p
+        self.AI = AI
+        n_days = p.n_days
+        n_out = p.n_locations
+        # internal locations: the real ones, then one quarantine slot per quarantined batch
+        self.slot_of = {}
+        real_of = list(range(n_out))
+        for b_index, b in enumerate(p.batches):
+            if b.quarantine_days > 0:
+                self.slot_of[b_index] = len(real_of)
+                real_of.append(b.location)
+        self.real_of = np.array(real_of)
+        self.NL = NL = len(real_of)
+        self.is_farm = np.array([bool(p.is_farm[i]) if i < n_out else False for i in range(NL)])
+        G = self.G = p.n_groups
+        F = self.F = int(p.max_failed_windows)
+        P = self.P = max(int(p.max_parity), 1)
+
+        # mortality
+        haz = p.death_hazard
+        self.pd_age = -np.expm1(-haz)                       # (2, MAX_AGE+1)
+        fem = haz[FEMALE]
+        const_from = int(np.flatnonzero(fem != fem[-1]).max()) + 1 if np.any(fem != fem[-1]) else 0
+        if const_from > p.min_breeding_age_days:
+            raise NotImplementedError(
+                f"the female death hazard changes at age {const_from} d, after "
+                f"min_breeding_age_days = {p.min_breeding_age_days}; the mean path tracks "
+                "females that have conceived without their age")
+        self.const_from = const_from
+        self.pd_adult = float(self.pd_age[FEMALE, -1])
+        self.pc = float(p.cull_daily_probability)
+        self.s_par = (1.0 - self.pd_adult) * (1.0 - self.pc)
+
+        # ages
+        max_arrival_age = 0
+        for b in p.batches:
+            for g in b.groups:
+                max_arrival_age = max(max_arrival_age, g.age_days_max + n_days - b.day)
+                if g.sex == FEMALE and g.age_days_max + (n_days - 1 - b.day) >= p.max_age_days:
+                    raise NotImplementedError(
+                        f"females of batch {b.name!r} can reach max_age_days = "
+                        f"{p.max_age_days} within the horizon; the mean path tracks females "
+                        "that have conceived without their age")
+                if g.sex == FEMALE and (g.pregnant or g.parity > 0) and g.age_days_min < const_from:
+                    raise NotImplementedError(
+                        f"batch {b.name!r} brings pregnant or parous females younger than "
+                        f"{const_from} d, whose death risk depends on age")
+                if g.pregnant and g.due_min <= b.day:
+                    raise ValueError(f"batch {b.name!r}: pregnant females must kid after "
+                                     "their arrival day")
+        if n_days - 1 >= p.max_age_days:
+            raise NotImplementedError("the horizon is longer than max_age_days; the mean path "
+                                      "tracks females that have conceived without their age")
+        self.A = A = min(max(max_arrival_age, n_days) + 2, MAX_AGE_DAYS + 1)
+        self.MALE, self.FEMALE = MALE, FEMALE
+
+        # gestation and abortion
+        lengths, prob = _gestation_distribution(p)
+        r = float(p.abortion_risk)
+        D = int(p.dry_period_days)
+        n_ab = lengths - ABORTION_FIRST_GESTATION_DAY              # days the abortion can fall on
+        if n_ab.min() < max(D - 1, 1):
+            raise NotImplementedError("gestation too short for the abortion window and the "
+                                      "dry period")
+        self.D = D
+        self.lengths, self.len_prob = lengths, prob
+        ab2_days = max(D - 1, 0)
+        self.w_kid = prob * (1.0 - r)
+        self.w_ab2 = prob * r * ab2_days / n_ab
+        a_max = int(lengths.max()) - D
+        self.ab1_gday = np.arange(ABORTION_FIRST_GESTATION_DAY, a_max + 1)
+        self.w_ab1 = np.array([np.sum(prob * r / n_ab * ((a <= lengths - D)))
+                               for a in self.ab1_gday])
+        # buffers
+        max_m = int(lengths.max())
+        max_j = a_max
+        self.max_dim = int(p.extended_max_days)
+        for b in p.batches:
+            for g in b.groups:
+                if g.pregnant:
+                    max_m = max(max_m, g.due_max - b.day)
+                    max_j = max(max_j, g.due_max - b.day - D)
+                if g.lactating:
+                    self.max_dim = max(self.max_dim, g.days_in_milk)
+        self.Kb = self.max_dim + 2
+        self.Mb = max_m + 2
+        self.Jb = max_j + 2
+        self.dry_preg, self.dry_open = _dry_sets(p, self.Kb - 1)
+        self.dry_preg[:, -1] = True
+        self.dry_open[:, -1] = True
+        self.edges_preg = _left_edges(self.dry_preg)
+        self.pp = int(p.postpartum_interval_days)
+        self.amin = int(p.min_breeding_age_days)
+        parity = np.minimum(np.arange(1, P + 1), 3)
+        self.curve = p.curves.daily_kg(np.arange(self.Kb)[None, :], parity[:, None], 1.0,
+                                       extended=p.extended_lactation)
+        kids = np.arange(1, p.litter_probabilities.shape[1] + 1)
+        self.mean_litter = p.litter_probabilities @ kids           # (2,) first, later
+
+        Kb, Mb, Jb = self.Kb, self.Mb, self.Jb
+        z = np.zeros
+        self.Y = z((NL, G, F + 1, A))
+        self.M = z((NL, 2, A))
+        self.N0 = z((NL, G, F + 1))
+        self.OD = z((NL, G, P, F + 1))
+        self.OL = z((NL, G, P, F + 1, Kb))
+        self.PD = z((NL, G, P + 1, Mb))
+        self.AB2 = z((NL, G, P + 1, F + 1, Mb))
+        self.AB1D = z((NL, G, P + 1, F + 1, Jb))
+        # moving-frame arrays, stored divided by `scale`
+        big = [i for i in range(NL) if self.is_farm[i] or i >= n_out]
+        self.big_of = np.full(NL, -1)
+        self.big_of[big] = np.arange(len(big))
+        NB = len(big)
+        self.PL = z((NB, G, P, Kb, Mb))
+        self.LPk = z((NB, G, P, Kb))
+        self.AB1L = z((NB, G, P, F + 1, Kb, Jb))
+        self.A1k = z((NB, G, P, Kb))
+        self.big_total = z((NB, G))                                 # true head
+        self.scale = 1.0
+        self.out = {name: np.zeros((n_days, NL)) for name in MEAN_FLOWS + MEAN_STOCKS + MEAN_MILK}
+        self.t = 0
+
+    # ---- moving frame -----------------------------------------------------------------
+    def rows(self, k):
+        return (np.asarray(k) - self.t) % self.Kb
+
+    def k_of_rows(self):
+        """Days in milk held by each stored row today."""
+        return (np.arange(self.Kb) + self.t) % self.Kb
+
+    def mcol(self, m):
+        return (np.asarray(m) + self.t) % self.Mb
+
+    def jcol(self, j):
+        return (np.asarray(j) + self.t) % self.Jb
+
+    # ---- helpers ----------------------------------------------------------------------
+    def head(self) -> np.ndarray:
+        """Expected head per internal location now. [head]"""
+        h = (self.Y.sum(axis=(1, 2, 3)) + self.M.sum(axis=(1, 2)) + self.N0.sum(axis=(1, 2))
+             + self.OD.sum(axis=(1, 2, 3)) + self.OL.sum(axis=(1, 2, 3, 4))
+             + self.PD.sum(axis=(1, 2, 3)) + self.AB1D.sum(axis=(1, 2, 3, 4)))
+        for i in range(self.NL):
+            b = self.big_of[i]
+            if b >= 0:
+                h[i] += self.big_total[b].sum()
+        return h
+
+    def add(self, name, loc, value):
+        self.out[name][self.t, loc] += value
+
+    def _pregnancy_in(self, loc, g, parity_index, f_mass, lactating_k=None, m_arr=None):
+        """Put new pregnancies in the pregnant arrays.
+
+        ``f_mass``: (F+1,) head conceiving (or arriving) per failed count, or, when
+        ``lactating_k`` is given, (F+1, Kb) per failed count and days in milk.
+        ``parity_index``: parity 0..P of the pregnant females. With ``m_arr`` (arrivals),
+        the pregnancy kids in ``m_arr`` days with the arrivals' fixed gestation length.
+        """
+        p = self.p
+        D = self.D
+        if m_arr is None:
+            m_kid = self.lengths
+            w_term = self.w_kid + self.w_ab2
+            w_ab2 = self.w_ab2
+            j_ab1, w_ab1 = self.ab1_gday, self.w_ab1
+        else:
+            n = min(p.gestation_days - ABORTION_FIRST_GESTATION_DAY, m_arr)
+            r = float(p.abortion_risk)
+            ab2 = min(max(D - 1, 0), n)
+            m_kid = np.array([m_arr])
+            w_term = np.array([1.0 - r + r * ab2 / n])
+            w_ab2 = np.array([r * ab2 / n])
+            m_abort = np.arange(max(D, 1), n + 1)
+            j_ab1 = m_arr - m_abort
+            w_ab1 = np.full(m_abort.size, r / n)
+        if lactating_k is None:
+            tot = f_mass.sum()
+            self.PD[loc, g, parity_index, m_kid] += tot * w_term
+            self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass)
+            if j_ab1.size:
+                self.AB1D[loc, g, parity_index, :, j_ab1] += np.outer(w_ab1, f_mass)
+            return
+        # lactating: parity_index >= 1; f_mass (F+1, Kb) by days in milk
+        b = self.big_of[loc]
+        pi = parity_index - 1
+        by_k = f_mass.sum(axis=0)
+        rows = self.rows(np.arange(self.Kb))
+        s = self.scale
+        self.PL[b, g, pi][np.ix_(rows, self.mcol(m_kid))] += np.outer(by_k, w_term) / s
+        self.LPk[b, g, pi, rows] += by_k * w_term.sum() / s
+        self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass.sum(axis=1))
+        if j_ab1.size:
+            cols = self.jcol(j_ab1)
+            blk = self.AB1L[b, g, pi]
+            blk[:, rows[:, None], cols[None, :]] += f_mass[:, :, None] * (w_ab1 / s)[None, None, :]
+            self.A1k[b, g, pi, rows] += by_k * w_ab1.sum() / s
+        self.big_total[b, g] += by_k.sum() * (w_term.sum() + w_ab1.sum())
+
+    # ---- daily steps ------------------------------------------------------------------
+    def shift(self):
+        for arr in (self.Y, self.M, self.OL):
+            arr[..., 1:] = arr[..., :-1]
+            arr[..., 0] = 0.0
+        for arr in (self.PD, self.AB2, self.AB1D):
+            arr[..., :-1] = arr[..., 1:]
+            arr[..., -1] = 0.0
+
+    def arrival_head(self) -> np.ndarray:
+        """Head arriving today per internal location. [head]"""
+        h = np.zeros(self.NL)
+        for b_index, b in enumerate(self.p.batches):
+            if b.day == self.t:
+                h[self.slot_of.get(b_index, b.location)] += b.size
+        return h
+
+    def arrivals(self):
+        """Batches arriving today, after the day's deaths and culls of the others.
+
+        Arrivals face the death risk of the day and the culls by rule, but not the
+        involuntary culling (which starts the day after arrival), so they are put in
+        here, after the other animals' deaths and culls, with the same outcome as in
+        step order.
+        """
+        p, t = self.p, self.t
+        G, F, P = self.G, self.F, self.P
+        share = p.group_share
+        for b_index, b in enumerate(p.batches):
+            if b.day != t:
+                continue
+            loc = self.slot_of.get(b_index, b.location)
+            self.add("arrivals", loc, b.size)
+            for grp in b.groups:
+                ages = np.arange(grp.age_days_min, grp.age_days_max + 1)
+                per_age = grp.count / ages.size
+                if grp.sex == self.MALE:
+                    alive = per_age * (1.0 - self.pd_age[self.MALE, ages])
+                    self.add("deaths", loc, grp.count - alive.sum())
+                    old = ages >= p.buck_max_age_days
+                    self.add("culls", loc, alive[old].sum())
+                    self.M[loc, 1, ages] += np.where(old, 0.0, alive)
+                    continue
+                if grp.parity == 0 and not grp.pregnant:
+                    alive = per_age * (1.0 - self.pd_age[self.FEMALE, ages])
+                    self.add("deaths", loc, grp.count - alive.sum())
+                    self.Y[loc, :, 0, ages] += alive[:, None] * share[None, :]
+                    continue
+                count = grp.count * (1.0 - self.pd_adult)
+                self.add("deaths", loc, grp.count - count)
+                parity_index = min(grp.parity, P)
+                pi = parity_index - 1
+                k = min(grp.days_in_milk, self.Kb - 1)
+                if not grp.pregnant:
+                    if grp.lactating and not self.dry_open[pi, k]:
+                        self.OL[loc, :, pi, 0, k] += count * share
+                    elif parity_index >= P:
+                        self.add("culls", loc, count)          # resting at max parity
+                    else:
+                        self.OD[loc, :, pi, 0] += count * share
+                    continue
+                dues = np.arange(grp.due_min, grp.due_max + 1)
+                lact = (grp.lactating and not self.dry_preg[pi, k]
+                        and self.big_of[loc] >= 0)
+                for g in range(G):
+                    for due in dues:
+                        head = count * share[g] / dues.size
+                        fm = np.zeros(F + 1)
+                        fm[0] = head
+                        if lact:
+                            km = np.zeros((F + 1, self.Kb))
+                            km[0, k] = head
+                            self._pregnancy_in(loc, g, parity_index, fm, lactating_k=km,
+                                               m_arr=int(due - t))
+                        else:
+                            self._pregnancy_in(loc, g, parity_index, fm, m_arr=int(due - t))

@@ -119,6 +119,8 @@ class HerdParams:
     kid_milk_kg_per_day: float
     quarantine_milk_used: bool
     effect_sigma: float              # sd of log animal effect (lognormal, mean 1)
+    low_yield_dim_days: np.ndarray   # (3,) first day in milk >= 60 with the expected yield of
+                                     # the parity class below min_yield (dry-off rule d)
     batches: tuple[BatchSpec, ...] = field(default=())
 
     @property
@@ -223,6 +225,12 @@ def compile_params(scenario) -> HerdParams:
         rep.litter_size_probabilities_parity2plus)
 
     cv = float(lac.animal_effect_cv)
+    curves = LactationCurves.from_breed(lac)
+    table = curves.table(extended=bool(pol.lactation.extended))
+    below = table < float(lac.min_yield_kg_per_day)
+    below[:, :60] = False
+    low_yield_dim = np.where(below.any(axis=1), below.argmax(axis=1),
+                             np.iinfo(np.int32).max).astype(np.int64)
     batches = []
     for b in scenario.batches:
         day = (pd.Timestamp(b.arrival_date) - dates[0]).days
@@ -265,7 +273,7 @@ def compile_params(scenario) -> HerdParams:
         target_fill=float(pol.replacement.target_fill), weaning_age_days=weaning,
         decision_age_days=int(pol.replacement.decision_age_days),
         male_sale_age_days=int(pol.replacement.male_sale_age_days),
-        curves=LactationCurves.from_breed(lac), extended_lactation=bool(pol.lactation.extended),
+        curves=curves, extended_lactation=bool(pol.lactation.extended),
         extended_max_days=int(pol.lactation.extended_max_days),
         standard_length_days=int(lac.standard_length_days),
         dry_period_days=int(lac.dry_period_days),
@@ -274,4 +282,5 @@ def compile_params(scenario) -> HerdParams:
         kid_milk_kg_per_day=float(pol.lactation.kid_milk_kg_per_day),
         quarantine_milk_used=bool(pol.lactation.quarantine_milk_used),
         effect_sigma=float(np.sqrt(np.log1p(cv * cv))),
+        low_yield_dim_days=low_yield_dim,
         batches=tuple(batches))

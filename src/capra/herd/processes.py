@@ -230,18 +230,33 @@ def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -
 
 
 def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Involuntary culls of does, and culls by rule (parity, age, failures; old bucks)."""
-    alive = state.alive
-    age = t - state.birth
-    female = state.sex == FEMALE
-    resting = female & ~state.lactating & (state.due < 0)
-    by_rule = resting & ((state.parity >= p.max_parity) | (age >= p.max_age_days)
-                         | (state.failed >= p.max_failed_windows))
-    old_buck = (state.sex == MALE) & state.kept & (age >= p.buck_max_age_days)
-    cull = alive & ((state.cull_day == t) | by_rule | old_buck)
+    """Involuntary culls of does; culls by age (does and bucks).
+
+    Culls by parity and failed windows happen when a doe becomes open and dry (see
+    :func:`_rule_culls`), the only moments those conditions can start to hold.
+    """
+    cull = (state.cull_day == t) | (state.birth == t - p.max_age_days)
+    old = state.birth <= t - p.buck_max_age_days
+    cull |= old & (state.sex == MALE) & state.kept
+    cull &= state.alive
+    # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
+    cull &= ~((state.sex == FEMALE) & (state.lactating | (state.due >= 0)) & (state.cull_day != t))
     if cull.any():
         state.alive &= ~cull
         rec.count("culls", state, cull)
+
+
+def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
+    """Cull the does ``idx`` that are now open and dry and meet a culling rule."""
+    if idx.size == 0:
+        return
+    resting = ~state.lactating[idx] & (state.due[idx] < 0) & state.alive[idx]
+    rule = ((state.parity[idx] >= p.max_parity) | (t - state.birth[idx] >= p.max_age_days)
+            | (state.failed[idx] >= p.max_failed_windows))
+    gone = idx[resting & rule & (state.sex[idx] == FEMALE)]
+    if gone.size:
+        state.alive[gone] = False
+        rec.count("culls", state, gone)
 
 
 def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -250,6 +265,7 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
         state.due[idx] = -1
         state.abort_day[idx] = -1
         rec.count("abortions", state, idx)
+        _rule_culls(state, t, p, rec, idx)
 
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -339,46 +355,45 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     return elig
 
 
-def failed_windows(state: HerdState, t: int, p: HerdParams, elig: np.ndarray) -> None:
+def failed_windows(state: HerdState, t: int, p: HerdParams, elig: np.ndarray,
+                   rec: Recorder) -> None:
     """On the last day of a window, eligible does still open count one more failure."""
     ending = p.window_last_day[:, t]
     if not ending.any():
         return
-    hit = elig & (state.due < 0) & ending[state.group]
+    hit = np.flatnonzero(elig & (state.due < 0) & ending[state.group])
     state.failed[hit] = np.minimum(state.failed[hit].astype(np.int16) + 1, 127).astype(np.int8)
+    _rule_culls(state, t, p, rec, hit)
 
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    idx = np.flatnonzero(state.alive & state.lactating)
+    """Dry off before kidding, at the end of the (extended) lactation, or on low yield."""
+    idx = np.flatnonzero(state.lactating & state.alive)
     if idx.size == 0:
         return
     dim = t - state.kidded[idx]
     due = state.due[idx]
     pregnant = due >= 0
     dry = pregnant & (due - t <= p.dry_period_days)
-    if p.extended_lactation:
-        dry |= dim >= p.extended_max_days
-    else:
+    dry |= dim >= p.extended_max_days
+    if not p.extended_lactation:
         dry |= ~pregnant & (dim >= p.standard_length_days)
-        dry |= dim >= p.extended_max_days
-    low = (dim >= 60) & (p.curves.daily_kg(dim, state.parity[idx], 1.0,
-                                           extended=p.extended_lactation)
-                         < p.min_yield_kg_per_day)
-    dry |= low
+    pc = np.minimum(state.parity[idx], 3) - 1
+    dry |= dim >= p.low_yield_dim_days[pc]
     state.lactating[idx[dry]] = False
+    _rule_culls(state, t, p, rec, idx[dry])
 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
-    age = t - state.birth
-    alive = state.alive
-    on_farm = p.is_farm[state.loc]
-    females = np.flatnonzero(alive & (state.sex == FEMALE) & (age == p.decision_age_days)
-                             & ~state.kept)
-    males = np.flatnonzero(alive & (state.sex == MALE) & (age == p.male_sale_age_days)
-                           & ~state.kept)
+    females = np.flatnonzero(state.birth == t - p.decision_age_days)
+    females = females[state.alive[females] & (state.sex[females] == FEMALE) & ~state.kept[females]]
+    males = np.flatnonzero(state.birth == t - p.male_sale_age_days)
+    males = males[state.alive[males] & (state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
+    age = t - state.birth
+    on_farm = p.is_farm[state.loc]
     R, L = state.n_replicates, p.n_locations
     if females.size:
         in_q = ~on_farm[state.loc[females]]

@@ -47,7 +47,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
         for process in pr.DAILY:
             process(state, t, params, keys, rec)
         eligible = pr.conception(state, t, params, keys, rec)
-        pr.failed_windows(state, t, params, eligible)
+        pr.failed_windows(state, t, params, eligible, rec)
         pr.dry_off(state, t, params, keys, rec)
         pr.replacement(state, t, params, keys, rec)
         pr.record_day(state, t, params, rec)

@@ -36,20 +36,38 @@ FIELDS: dict[str, tuple[type, object]] = {
 
 
 class HerdState:
-    """Struct of arrays holding every animal of a batch of replicates."""
+    """Struct of arrays holding every animal of a batch of replicates.
 
-    __slots__ = tuple(FIELDS) + ("n_replicates", "n_locations", "next_uid")
+    Each field is a view of the first ``len(self)`` rows of a larger buffer, so appending
+    the day's newborns does not copy the whole herd (buffers grow geometrically).
+    """
 
-    def __init__(self, n_replicates: int, n_locations: int):
-        for name, (dtype, _) in FIELDS.items():
-            setattr(self, name, np.empty(0, dtype=dtype))
+    def __init__(self, n_replicates: int, n_locations: int, capacity: int = 1024):
+        self._buf = {name: np.full(capacity, fill, dtype=dtype)
+                     for name, (dtype, fill) in FIELDS.items()}
+        self._n = 0
         self.n_replicates = n_replicates
         self.n_locations = n_locations
         #: next free animal id of each replicate
         self.next_uid = np.zeros(n_replicates, dtype=np.int64)
+        self._view()
+
+    def _view(self) -> None:
+        for name, buf in self._buf.items():
+            setattr(self, name, buf[:self._n])
 
     def __len__(self) -> int:
-        return self.uid.size
+        return self._n
+
+    def _reserve(self, n: int) -> None:
+        cap = next(iter(self._buf.values())).size
+        if n <= cap:
+            return
+        new_cap = max(n, int(cap * 1.5) + 1024)
+        for name, (dtype, fill) in FIELDS.items():
+            buf = np.full(new_cap, fill, dtype=dtype)
+            buf[:self._n] = self._buf[name][:self._n]
+            self._buf[name] = buf
 
     def append(self, rep: np.ndarray, **values) -> np.ndarray:
         """Append animals; returns their row indices.
@@ -72,20 +90,24 @@ class HerdState:
         rank[order] = np.arange(n) - np.repeat(starts, counts)
         uid = self.next_uid[rep] + rank
         self.next_uid += counts
-        first = len(self)
+        first = self._n
+        self._reserve(first + n)
+        rows = slice(first, first + n)
         loc = np.broadcast_to(np.asarray(values.get("loc", 0), dtype=np.int64), (n,))
         for name, (dtype, fill) in FIELDS.items():
+            buf = self._buf[name]
             if name == "uid":
-                new = uid
+                buf[rows] = uid
             elif name == "rep":
-                new = rep
+                buf[rows] = rep
             elif name == "cell":
-                new = rep.astype(np.int64) * self.n_locations + loc
+                buf[rows] = rep.astype(np.int64) * self.n_locations + loc
             elif name in values:
-                new = np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,))
+                buf[rows] = values[name]
             else:
-                new = np.full(n, fill, dtype=dtype)
-            setattr(self, name, np.concatenate([getattr(self, name), new.astype(dtype)]))
+                buf[rows] = fill
+        self._n = first + n
+        self._view()
         return np.arange(first, first + n)
 
     def move(self, idx, loc) -> None:
@@ -95,8 +117,11 @@ class HerdState:
 
     def compact(self) -> None:
         """Drop removed animals, keeping the order of the others."""
-        keep = self.alive
-        if keep.all():
+        keep = self.alive.copy()
+        m = int(keep.sum())
+        if m == self._n:
             return
-        for name in FIELDS:
-            setattr(self, name, getattr(self, name)[keep])
+        for name, buf in self._buf.items():
+            buf[:m] = buf[:self._n][keep]
+        self._n = m
+        self._view()
