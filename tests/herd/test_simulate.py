@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from capra.herd.simulate import simulate
@@ -186,3 +187,26 @@ def test_same_seed_same_numbers_on_a_dask_cluster(nampo):
     b = simulate(short, replicates=3, seed=8, batch_size=1, engine="dask", workers=2)
     for v in a.data.data_vars:
         np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
+
+
+def test_event_log_matches_the_counts(nampo):
+    from capra.herd.simulate import simulate_events
+    short = nampo.model_copy(update={"horizon_days": 700})
+    ev = simulate_events(short, seed=3, replicate=1)
+    res = simulate(short, replicates=2, seed=3)
+    one = res.data.isel(replicate=1)
+    for event, flow in [("births", "births"), ("deaths", "deaths"), ("sales", "sales"),
+                        ("culls", "culls"), ("kiddings", "kiddings"), ("arrivals", "arrivals"),
+                        ("abortions", "abortions"), ("conceptions", "conceptions")]:
+        assert len(ev[event]) == int(one[flow].sum()), event
+    assert len(ev["transfers"]) == int(one["transfers_out"].sum())
+    # every kid's dam kidded that day; litter sizes add up to live + stillborn kids
+    k = ev["kiddings"]
+    assert set(zip(ev["births"]["date"], ev["births"]["dam"])) <= set(zip(k["date"], k["uid"]))
+    assert k["litter"].sum() == len(ev["births"]) + len(ev["stillbirths"])
+    # nobody has an event after leaving the herd
+    gone = pd.concat([ev[e][["date", "uid"]] for e in ("deaths", "sales", "culls")])
+    last = gone.groupby("uid")["date"].min()
+    tests = ev["test_days"].merge(last.rename("gone"), left_on="uid", right_index=True)
+    assert (tests["date"] <= tests["gone"]).all()
+    assert (ev["test_days"]["milk_kg"] > 0).all()

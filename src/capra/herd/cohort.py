@@ -34,6 +34,7 @@ from capra.errors import DataError
 from capra.rates import competing_risks, risk_to_hazard
 
 __all__ = [
+    "project_mean",
     "COHORTS",
     "STATES",
     "DYNMOD_DAYS_PER_YEAR",
@@ -851,11 +852,11 @@ class _MeanProjection:
     def add(self, name, loc, value):
         self.out[name][self.t, loc] += value
 
-    def _pregnancy_in(self, loc, g, parity_index, f_mass, lactating_k=None, m_arr=None):
+    def _pregnancy_in(self, loc, g, parity_index, f_mass, lactating=False, m_arr=None):
         """Put new pregnancies in the pregnant arrays.
 
         ``f_mass``: (F+1,) head conceiving (or arriving) per failed count, or, when
-        ``lactating_k`` is given, (F+1, Kb) per failed count and days in milk.
+        ``lactating``, (F+1, Kb) per failed count and days in milk.
         ``parity_index``: parity 0..P of the pregnant females. With ``m_arr`` (arrivals),
         the pregnancy kids in ``m_arr`` days with the arrivals' fixed gestation length.
         """
@@ -876,7 +877,7 @@ class _MeanProjection:
             m_abort = np.arange(max(D, 1), n + 1)
             j_ab1 = m_arr - m_abort
             w_ab1 = np.full(m_abort.size, r / n)
-        if lactating_k is None:
+        if not lactating:
             tot = f_mass.sum()
             self.PD[loc, g, parity_index, m_kid] += tot * w_term
             self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass)
@@ -971,7 +972,334 @@ class _MeanProjection:
                         if lact:
                             km = np.zeros((F + 1, self.Kb))
                             km[0, k] = head
-                            self._pregnancy_in(loc, g, parity_index, fm, lactating_k=km,
+                            self._pregnancy_in(loc, g, parity_index, km, lactating=True,
                                                m_arr=int(due - t))
                         else:
                             self._pregnancy_in(loc, g, parity_index, fm, m_arr=int(due - t))
+
+    def release(self):
+        """Quarantine release: a batch's animals move to its destinations (step 2)."""
+        p, t = self.p, self.t
+        for b_index, b in enumerate(p.batches):
+            slot = self.slot_of.get(b_index)
+            if slot is None or b.day + b.quarantine_days != t:
+                continue
+            head = self.head() + self.arrival_head()
+            moving = head[slot]
+            dest = np.asarray(b.destinations)
+            target = np.floor(p.capacity_head[dest] * p.target_fill)
+            room = np.maximum(target - head[dest], 0.0)
+            weights = room if room.sum() > 0 else p.capacity_head[dest].astype(float)
+            share = weights / weights.sum()
+            self.add("transfers_out", slot, moving)
+            for d, w in zip(dest, share):
+                self.add("transfers_in", d, moving * w)
+                for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D"):
+                    arr = getattr(self, name)
+                    arr[d] += w * arr[slot]
+                bs, bd = self.big_of[slot], self.big_of[d]
+                for name in ("PL", "LPk", "AB1L", "A1k", "big_total"):
+                    arr = getattr(self, name)
+                    arr[bd] += w * arr[bs]
+            for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D"):
+                getattr(self, name)[slot] = 0.0
+            bs = self.big_of[slot]
+            for name in ("PL", "LPk", "AB1L", "A1k", "big_total"):
+                getattr(self, name)[bs] = 0.0
+
+    def _per_loc(self, arr) -> np.ndarray:
+        return arr.reshape(arr.shape[0], -1).sum(axis=1)
+
+    def deaths_culls(self):
+        """Deaths (step 3) and culls (step 4) of the animals present."""
+        p, F, P = self.p, self.F, self.P
+        A = self.A
+        deaths = np.zeros(self.NL)
+        culls = np.zeros(self.NL)
+        # never-conceived females, by age
+        pdf = self.pd_age[self.FEMALE, :A]
+        dead = self.Y * pdf
+        deaths += self._per_loc(dead)
+        self.Y -= dead
+        old = np.arange(A) >= p.max_age_days
+        rule = self.Y[:, :, F].sum(axis=(1, 2)) + self.Y[:, :, :F, old].sum(axis=(1, 2, 3))
+        culls += rule
+        self.Y[:, :, F] = 0.0
+        self.Y[..., old] = 0.0
+        # males
+        pdm = self.pd_age[self.MALE, :A]
+        dead = self.M * pdm
+        deaths += self._per_loc(dead)
+        self.M -= dead
+        oldb = np.arange(A) >= p.buck_max_age_days
+        culls += self.M[:, 1, oldb].sum(axis=1)
+        self.M[:, 1, oldb] = 0.0
+        # age-free females
+        pd, pc = self.pd_adult, self.pc
+        for name in ("N0", "OD", "OL", "PD", "AB1D"):
+            arr = getattr(self, name)
+            deaths += self._per_loc(arr) * pd
+            arr *= 1.0 - pd
+        self.AB2 *= 1.0 - pd
+        culls += self.N0[:, :, F].sum(axis=1)
+        self.N0[:, :, F] = 0.0
+        rule = np.zeros(self.OD.shape, bool)
+        rule[:, :, P - 1, :] = True
+        rule[..., F] = True
+        culls += self._per_loc(np.where(rule, self.OD, self.OD * pc))
+        self.OD = np.where(rule, 0.0, self.OD * (1.0 - pc))
+        culls += self._per_loc(self.OL) * pc
+        self.OL *= 1.0 - pc
+        for name in ("PD", "AB1D", "AB2"):
+            arr = getattr(self, name)
+            if name != "AB2":
+                culls += self._per_loc(arr[:, :, 1:]) * pc
+            arr[:, :, 1:] *= 1.0 - pc
+        # moving-frame arrays (all parous, all the same risks)
+        tot = self.big_total.sum(axis=1)
+        for i in range(self.NL):
+            b = self.big_of[i]
+            if b >= 0:
+                deaths[i] += tot[b] * pd
+                culls[i] += tot[b] * (1.0 - pd) * pc
+        self.big_total *= self.s_par
+        self.scale *= self.s_par
+        self.out["deaths"][self.t] += deaths
+        self.out["culls"][self.t] += culls
+
+    def abortions(self):
+        """Step 5: pregnancies ending in abortion today; the does become open."""
+        D, P = self.D, self.P
+        ab = np.zeros(self.NL)
+        # before the dry-off date, lactating
+        col = self.jcol(0)
+        kr = self.k_of_rows()
+        for i in range(self.NL):
+            b = self.big_of[i]
+            if b < 0:
+                continue
+            x = self.AB1L[b, :, :, :, :, col] * self.scale          # (G, P, F+1, Kb rows)
+            if not x.any():
+                continue
+            self.OL[i][..., kr] += x
+            ab[i] += x.sum()
+            self.big_total[b] -= x.sum(axis=(1, 2, 3))
+            self.A1k[b] -= self.AB1L[b, :, :, :, :, col].sum(axis=2)
+            self.AB1L[b, :, :, :, :, col] = 0.0
+        # before the dry-off date, dry
+        x = self.AB1D[..., 0]                                         # (NL, G, P+1, F+1)
+        ab += self._per_loc(x)
+        self.N0 += x[:, :, 0]
+        self.OD += x[:, :, 1:]
+        self.AB1D[..., 0] = 0.0
+        # in the last D - 1 days: uniform over the days left
+        for m in range(1, min(D, self.Mb)):
+            x = self.AB2[..., m] / m                                  # (NL, G, P+1, F+1)
+            if not x.any():
+                continue
+            self.AB2[..., m] -= x
+            self.PD[..., m] -= x.sum(axis=3)
+            ab += self._per_loc(x)
+            self.N0 += x[:, :, 0]
+            self.OD += x[:, :, 1:]
+        self.out["abortions"][self.t] += ab
+
+    def kiddings(self):
+        """Step 6: does due today kid; live kids join the dam's location."""
+        p, P = self.p, self.P
+        x = self.PD[..., 0].copy()                                    # (NL, G, P+1)
+        self.PD[..., 0] = 0.0
+        self.AB2[..., 0] = 0.0
+        if not x.any():
+            return
+        kid = self._per_loc(x)
+        self.out["kiddings"][self.t] += kid
+        litter = x[:, :, 0].sum(axis=1) * self.mean_litter[0] + x[:, :, 1:].sum(axis=(1, 2)) \
+            * self.mean_litter[1]
+        live = litter * (1.0 - p.stillbirth_risk)
+        self.out["stillbirths"][self.t] += litter * p.stillbirth_risk
+        # dams: parity + 1, lactation day 0, failed reset
+        self.OL[:, :, : P - 1, 0, 0] += x[:, :, : P - 1]
+        self.OL[:, :, P - 1, 0, 0] += x[:, :, P - 1:].sum(axis=2)
+        # kids join the real location of the dam (kids born in quarantine stay there)
+        real = self.real_of
+        self.out["births"][self.t] += np.bincount(real, weights=live, minlength=self.NL)
+        females = np.bincount(real, weights=live * p.female_fraction, minlength=self.NL)
+        males = np.bincount(real, weights=live * (1.0 - p.female_fraction), minlength=self.NL)
+        self.Y[:, :, 0, 0] += females[:, None] * p.group_share[None, :]
+        self.M[:, 0, 0] += males
+
+    def conception_and_failures(self):
+        """Steps 7 and 8: conceptions of eligible open females; failed windows."""
+        p, t, F = self.p, self.t, self.F
+        farms = np.flatnonzero(self.is_farm)
+        amin, pp = self.amin, self.pp
+        conc = np.zeros(self.NL)
+        for g in range(self.G):
+            if not p.in_window[g, t]:
+                continue
+            if p.group_method[g] == self.AI and p.window_first_day[g, t]:
+                q = float(p.ai_probability[g])
+            else:
+                q = float(p.service_probability[g, t])
+            if q > 0:
+                for i in farms:
+                    y = self.Y[i, g, :, amin:]
+                    n0 = self.N0[i, g]
+                    xf = q * (y.sum(axis=1) + n0)
+                    y *= 1.0 - q
+                    n0 *= 1.0 - q
+                    total = xf.sum()
+                    if total > 0:
+                        self._pregnancy_in(i, g, 0, xf)
+                    od = q * self.OD[i, g]                            # (P, F+1)
+                    self.OD[i, g] -= od
+                    for pi in np.flatnonzero(od.sum(axis=1) > 0):
+                        self._pregnancy_in(i, g, pi + 1, od[pi])
+                    total += od.sum()
+                    ol = np.zeros_like(self.OL[i, g])
+                    ol[..., pp:] = q * self.OL[i, g, ..., pp:]
+                    self.OL[i, g] -= ol
+                    for pi in np.flatnonzero(ol.sum(axis=(1, 2)) > 0):
+                        self._pregnancy_in(i, g, pi + 1, ol[pi], lactating=True)
+                    total += ol.sum()
+                    conc[i] += total
+            if p.window_last_day[g, t]:
+                for i in farms:
+                    _add_failure(self.Y[i, g, :, amin:], F, axis=0)
+                    _add_failure(self.N0[i, g], F, axis=0)
+                    _add_failure(self.OD[i, g], F, axis=1)
+                    _add_failure(self.OL[i, g, :, :, pp:], F, axis=1)
+        self.out["conceptions"][t] += conc
+
+    def dry_off(self):
+        """Step 9: dry-off of lactating does."""
+        D, P = self.D, self.P
+        mask = self.dry_open                                          # (P, Kb)
+        x = np.where(mask[None, None, :, None, :], self.OL, 0.0)
+        self.OD += x.sum(axis=-1)
+        self.OL -= x
+        kr = self.k_of_rows()
+        for i in range(self.NL):
+            b = self.big_of[i]
+            if b < 0 or not self.big_total[b].any():
+                continue
+            # rule (a): kidding within the dry period
+            for m in range(0, min(D, self.Mb - 1) + 1):
+                col = self.mcol(m)
+                xs = self.PL[b, :, :, :, col]                         # (G, P, Kb)
+                if not xs.any():
+                    continue
+                moved = xs.sum(axis=2) * self.scale
+                self.PD[i, :, 1:, m] += moved
+                self.LPk[b] -= xs
+                self.big_total[b] -= moved.sum(axis=1)
+                self.PL[b, :, :, :, col] = 0.0
+            # rules (b)-(d): by days in milk
+            for pi in range(P):
+                for k in self.edges_preg[pi]:
+                    row = int(self.rows(k))
+                    xs = self.PL[b, :, pi, row, :]                    # (G, Mb cols)
+                    if xs.any():
+                        moved = xs * self.scale
+                        m_of_col = (np.arange(self.Mb) - self.t) % self.Mb
+                        self.PD[i, :, pi + 1, m_of_col] += moved.T
+                        self.big_total[b] -= moved.sum(axis=1)
+                        self.PL[b, :, pi, row, :] = 0.0
+                        self.LPk[b, :, pi, row] = 0.0
+                    xa = self.AB1L[b, :, pi, :, row, :]               # (G, F+1, Jb cols)
+                    if xa.any():
+                        moved = xa * self.scale
+                        j_of_col = (np.arange(self.Jb) - self.t) % self.Jb
+                        self.AB1D[i, :, pi + 1][..., j_of_col] += moved
+                        self.big_total[b] -= moved.sum(axis=(1, 2))
+                        self.AB1L[b, :, pi, :, row, :] = 0.0
+                        self.A1k[b, :, pi, row] = 0.0
+        del kr
+
+    def male_sales(self):
+        """Step 10: male kids not kept are sold at ``male_sale_age_days``."""
+        a = self.p.male_sale_age_days
+        if a < self.A:
+            self.out["sales"][self.t] += self.M[:, 0, a]
+            self.M[:, 0, a] = 0.0
+
+    def record(self):
+        """Step 11: classes at the end of the day, and the milk parts."""
+        p, t, o = self.p, self.t, self.out
+        W = p.weaning_age_days
+        bmin = p.buck_min_breeding_age_days
+        big = np.zeros(self.NL)
+        lact = self.OL.sum(axis=3)                                    # (NL, G, P, Kb)
+        kr = self.k_of_rows()
+        for i in range(self.NL):
+            b = self.big_of[i]
+            if b >= 0:
+                big[i] = self.big_total[b].sum()
+                lact[i][..., kr] += (self.LPk[b] + self.A1k[b]) * self.scale
+        kids = self.Y[..., :W].sum(axis=(1, 2, 3)) + self.M[..., :W].sum(axis=(1, 2))
+        o["kids"][t] = kids
+        o["doelings"][t] = (self.Y[..., W:].sum(axis=(1, 2, 3)) + self.N0.sum(axis=(1, 2))
+                            + self.PD[:, :, 0].sum(axis=(1, 2))
+                            + self.AB1D[:, :, 0].sum(axis=(1, 2, 3)))
+        o["bucklings"][t] = self.M[..., W:bmin].sum(axis=(1, 2))
+        o["bucks"][t] = self.M[..., max(bmin, W):].sum(axis=(1, 2))
+        o["does_in_milk"][t] = self._per_loc(self.OL) + big
+        o["does_dry"][t] = (self._per_loc(self.OD) + self._per_loc(self.PD[:, :, 1:])
+                            + self._per_loc(self.AB1D[:, :, 1:]))
+        o["does_pregnant"][t] = self._per_loc(self.PD) + self._per_loc(self.AB1D) + big
+        o["head"][t] = sum(o[n][t] for n in ("kids", "doelings", "bucklings", "bucks",
+                                             "does_in_milk", "does_dry"))
+        kg = lact * self.curve[None, None]                             # (NL, G, P, Kb)
+        cd = p.colostrum_days
+        o["milk_gross_kg"][t] = kg.sum(axis=(1, 2, 3))
+        o["milk_colostrum_kg"][t] = kg[..., :cd].sum(axis=(1, 2, 3))
+        if not p.quarantine_milk_used:
+            o["milk_quarantine_kg"][t] = np.where(self.is_farm, 0.0,
+                                                  kg[..., cd:].sum(axis=(1, 2, 3)))
+        o["milk_fed_kids_kg"][t] = kids * p.kid_milk_kg_per_day   # demand; clipped later
+
+    def run(self):
+        import xarray as xr
+        p = self.p
+        for t in range(p.n_days):
+            self.t = t
+            if t:
+                self.shift()
+            self.release()
+            self.deaths_culls()
+            self.arrivals()
+            self.abortions()
+            self.kiddings()
+            self.conception_and_failures()
+            self.dry_off()
+            self.male_sales()
+            self.record()
+        n_out = p.n_locations
+        data = {}
+        for name, arr in self.out.items():
+            real = np.zeros((p.n_days, n_out))
+            for i in range(self.NL):
+                real[:, self.real_of[i]] += arr[:, i]
+            data[name] = real
+        # a slot's transfers out are the station's; moves between a slot and its station
+        # do not happen, so no netting is needed
+        available = data["milk_gross_kg"] - data["milk_colostrum_kg"] - data["milk_quarantine_kg"]
+        fed = np.minimum(data["milk_fed_kids_kg"], np.maximum(available, 0.0))
+        data["milk_fed_kids_kg"] = fed
+        data["milk_kg"] = np.maximum(available - fed, 0.0)
+        coords = {"date": pd.DatetimeIndex(p.dates, name="date"), "farm": list(p.locations)}
+        ds = xr.Dataset({name: (("date", "farm"), arr) for name, arr in data.items()},
+                        coords=coords)
+        ds.attrs["description"] = ("expected-value path of the herd model "
+                                   "(capra.herd.cohort.project_mean)")
+        return ds
+
+
+def _add_failure(arr: np.ndarray, F: int, axis: int) -> None:
+    """Move head from failed count f to f + 1 (at most F) along ``axis``, in place."""
+    a = np.moveaxis(arr, axis, 0)
+    top = a[F].copy()
+    a[1:] = a[:-1].copy()
+    a[0] = 0.0
+    a[F] += top

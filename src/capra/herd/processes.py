@@ -15,6 +15,10 @@ from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import HerdState
 
 
+#: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
+TEST_DAY_INTERVAL_DAYS = 30
+
+
 class Recorder:
     """Daily counts per (replicate, location): flows as they happen, stocks at day's end."""
 
@@ -25,8 +29,11 @@ class Recorder:
     MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
             "milk_kg")
 
-    def __init__(self, n_replicates: int, n_days: int, n_locations: int):
+    def __init__(self, n_replicates: int, n_days: int, n_locations: int,
+                 log_events: bool = False):
         self.shape = (n_replicates, n_days, n_locations)
+        #: per-animal event log (only when asked for: farm records, checks), else None
+        self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
         self.data = {name: np.zeros(self.shape, np.int32) for name in self.FLOWS + self.STOCKS}
@@ -37,11 +44,25 @@ class Recorder:
         """Replicate-location cell of the given animals."""
         return state.cell[idx]
 
-    def count(self, name: str, state: HerdState, idx, weights=None) -> None:
+    def log(self, name: str, state: HerdState, idx, **extra) -> None:
+        """Append one event per animal ``idx`` to the event log (if logging)."""
+        if self.events is None:
+            return
+        idx = np.flatnonzero(idx) if np.asarray(idx).dtype == bool else np.asarray(idx)
+        if idx.size == 0:
+            return
+        row = {"event": name, "day": self.t, "rep": state.rep[idx].copy(),
+               "uid": state.uid[idx].copy(), "loc": state.loc[idx].copy()}
+        row.update({k: np.broadcast_to(np.asarray(v), idx.shape).copy() for k, v in extra.items()})
+        self.events.append(row)
+
+    def count(self, name: str, state: HerdState, idx, weights=None, **extra) -> None:
         """Add the animals ``idx`` (index array or mask) to flow ``name`` today."""
         cells = self.cell(state, idx)
         if cells.size == 0:
             return
+        if self.events is not None:
+            self.log(name, state, idx, **extra)
         c = np.bincount(cells, weights=weights, minlength=self.nrl)
         self.data[name][:, self.t, :] += c.reshape(self.shape[0], self.n_locations).astype(
             self.data[name].dtype)
@@ -192,7 +213,9 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
                 state.kidded[idx] = t - g.days_in_milk
             if g.parity > 0:
                 _cull_day_from(state, p, keys, t, idx)
-            rec.count("arrivals", state, idx)
+            rec.count("arrivals", state, idx, sex=state.sex[idx], birth=state.birth[idx],
+                      parity=state.parity[idx], due=state.due[idx], kidded=state.kidded[idx],
+                      lactating=state.lactating[idx], batch=b_index)
 
 
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -279,7 +302,7 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     cdf = np.cumsum(p.litter_probabilities, axis=1)
     litter = 1 + (u[:, None] >= cdf[row]).sum(axis=1)
     litter = np.minimum(litter, p.litter_probabilities.shape[1])
-    rec.count("kiddings", state, dams)
+    rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams] + 1)
     # one row per kid born
     kid_dam = np.repeat(dams, litter)
     slot = _rank_within(np.repeat(np.arange(dams.size), litter))
@@ -301,7 +324,7 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     born = kid_dam[live]
     idx = new_animals(state, p, keys, t, state.rep[born],
                       sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born])
-    rec.count("births", state, idx)
+    rec.count("births", state, idx, sex=state.sex[idx], dam=state.uid[born])
 
 
 def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
@@ -351,7 +374,8 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     conceived = idx[by_ai | service]
     if conceived.size:
         _schedule_pregnancy(state, p, keys, t, conceived, t)
-        rec.count("conceptions", state, conceived)
+        rec.count("conceptions", state, conceived, due=state.due[conceived],
+                  method=np.where(by_ai[by_ai | service], "ai", "service"))
     return elig
 
 
@@ -381,6 +405,7 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
     pc = np.minimum(state.parity[idx], 3) - 1
     dry |= dim >= p.low_yield_dim_days[pc]
     state.lactating[idx[dry]] = False
+    rec.log("dry_offs", state, idx[dry])
     _rule_culls(state, t, p, rec, idx[dry])
 
 
@@ -472,6 +497,9 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
         mc = state.cell[li]
         rec.add_cells("milk_gross_kg", mc, kg)
         col = dim < p.colostrum_days
+        if rec.events is not None:       # monthly test day of each doe after colostrum
+            test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & ~col
+            rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
         rec.add_cells("milk_colostrum_kg", mc[col], kg[col])
         if not p.quarantine_milk_used:
             quarantined = ~p.is_farm[state.loc[li]] & ~col

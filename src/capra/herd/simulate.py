@@ -23,7 +23,8 @@ COMPACT_EVERY_DAYS = 16
 
 
 def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
-                   progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+                   progress: Callable[[int], None] | None = None,
+                   recorder: pr.Recorder | None = None) -> dict[str, np.ndarray]:
     """Simulate the given replicates together; returns arrays (replicate, day, location).
 
     Parameters
@@ -40,7 +41,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     reps = np.asarray(replicates, dtype=np.int64)
     keys = replicate_keys(seed, reps)
     state = HerdState(reps.size, params.n_locations)
-    rec = pr.Recorder(reps.size, params.n_days, params.n_locations)
+    rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations)
     step = max(params.n_days // 100, 1)
     for t in range(params.n_days):
         rec.t = t
@@ -99,3 +100,48 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
                         scheduler=scheduler, progress=progress)
     data = {name: np.concatenate([part[name] for part in parts], axis=0) for name in parts[0]}
     return HerdResult.from_arrays(data, params, scenario=scenario, seed=seed)
+
+
+def simulate_events(scenario, seed: int = 0, replicate: int = 0) -> dict[str, "pd.DataFrame"]:
+    """One replicate with its per-animal event log, as farm records would have it.
+
+    Returns ``{event: DataFrame}`` with columns ``date, uid, location`` and the event's own
+    fields: ``arrivals`` (sex, birth_date, parity, due_date, kidding_date, lactating, batch),
+    ``births`` (sex, dam), ``kiddings`` (litter, parity), ``stillbirths`` (one row per
+    stillborn kid, uid = dam), ``conceptions`` (due_date, method), ``abortions``,
+    ``dry_offs``, ``deaths``, ``sales``, ``culls``, ``transfers`` (from_location,
+    to_location) and ``test_days`` (milk_kg, dim). The numbers are those of replicate
+    ``replicate`` of :func:`simulate` with the same seed.
+    """
+    import pandas as pd
+
+    params = compile_params(scenario)
+    rec = pr.Recorder(1, params.n_days, params.n_locations, log_events=True)
+    simulate_batch(params, [replicate], seed, recorder=rec)
+    locs = np.asarray(params.locations, dtype=object)
+    dates = params.dates
+    frames: dict[str, list] = {}
+    for row in rec.events:
+        frames.setdefault(row["event"], []).append(row)
+    out = {}
+    for name, rows in frames.items():
+        cols = {k: np.concatenate([np.broadcast_to(r[k], r["uid"].shape) for r in rows])
+                for k in rows[0] if k not in ("event", "rep")}
+        df = pd.DataFrame(cols)
+        df.insert(0, "date", dates[df.pop("day").to_numpy()])
+        df["location"] = locs[df.pop("loc").to_numpy()]
+        for col in ("birth", "due", "kidded"):
+            if col in df:
+                day = df.pop(col).to_numpy()
+                name_ = {"birth": "birth_date", "due": "due_date", "kidded": "kidding_date"}[col]
+                when = pd.Timestamp(params.start_date) + pd.to_timedelta(day, "D")
+                df[name_] = when if col == "birth" else when.where(day >= 0)
+        if "sex" in df:
+            df["sex"] = np.where(df["sex"] == 0, "female", "male")
+        out[name] = df.sort_values(["date", "uid"], kind="stable").reset_index(drop=True)
+    if "transfers_out" in out:
+        o, i = out.pop("transfers_out"), out.pop("transfers_in")
+        out["transfers"] = o.rename(columns={"location": "from_location"}).assign(
+            to_location=i.set_index(["date", "uid"]).loc[
+                list(zip(o["date"], o["uid"])), "location"].to_numpy())
+    return out
