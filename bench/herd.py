@@ -72,6 +72,21 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
+def code_version() -> str:
+    """Commit of the checkout, and whether the simulator's sources differ from it."""
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src/capra/herd",
+                                "src/capra/lactation.py", "src/capra/engines.py"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (herd sources modified)" if dirty else "")
+
+
 def mean_se(values) -> tuple[float, float]:
     v = np.asarray(values, float)
     se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
@@ -166,6 +181,8 @@ def main(argv=None) -> dict:
         f"({years:.2f} y), {params.n_locations} locations")
     say(f"machine: {mach['cpu_count']} CPUs ({mach['cpus_usable']} usable), {mach['cpu_model']}; "
         f"numpy {mach['numpy']}, Python {mach['python']}")
+    version = code_version()
+    say(f"code: {version}")
     say()
 
     # -- baseline: object loop ----------------------------------------------------------
@@ -262,7 +279,8 @@ def main(argv=None) -> dict:
         f"{verdict(proc_1000 < GOAL_WALL_S)}")
 
     figures = {
-        "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "quick": quick,
+        "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "code": version,
+        "quick": quick,
         "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
                         "animal_days_per_s": loop_rate},
         "capra_serial": {"replicates": batch, "batch_size": batch, "seconds": cap_time,
