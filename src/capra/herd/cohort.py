@@ -814,9 +814,9 @@ class _MeanProjection:
         self.big_of = np.full(NL, -1)
         self.big_of[big] = np.arange(len(big))
         NB = len(big)
-        self.PL = z((NB, G, P, Kb, Mb))
+        self.PL = z((NB, G, P, Mb, Kb))
         self.LPk = z((NB, G, P, Kb))
-        self.AB1L = z((NB, G, P, F + 1, Kb, Jb))
+        self.AB1L = z((NB, G, P, F + 1, Jb, Kb))
         self.A1k = z((NB, G, P, Kb))
         self.big_total = z((NB, G))                                 # true head
         self.scale = 1.0
@@ -890,15 +890,46 @@ class _MeanProjection:
         by_k = f_mass.sum(axis=0)
         rows = self.rows(np.arange(self.Kb))
         s = self.scale
-        self.PL[b, g, pi][np.ix_(rows, self.mcol(m_kid))] += np.outer(by_k, w_term) / s
+        self.PL[b, g, pi][np.ix_(self.mcol(m_kid), rows)] += np.outer(w_term, by_k) / s
         self.LPk[b, g, pi, rows] += by_k * w_term.sum() / s
         self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass.sum(axis=1))
         if j_ab1.size:
             cols = self.jcol(j_ab1)
             blk = self.AB1L[b, g, pi]
-            blk[:, rows[:, None], cols[None, :]] += f_mass[:, :, None] * (w_ab1 / s)[None, None, :]
+            blk[:, cols[:, None], rows[None, :]] += (w_ab1 / s)[None, :, None] * f_mass[:, None, :]
             self.A1k[b, g, pi, rows] += by_k * w_ab1.sum() / s
         self.big_total[b, g] += by_k.sum() * (w_term.sum() + w_ab1.sum())
+
+    def _conceive_lactating(self, loc, g, ol):
+        """Conceptions of open lactating does, all parities at once.
+
+        ``ol``: (P, F+1, Kb) head conceiving by parity index, failed count and days in milk.
+        """
+        b = self.big_of[loc]
+        by_k = ol.sum(axis=1)                                         # (P, Kb)
+        tot = by_k.sum()
+        if tot <= 0:
+            return
+        s = self.scale
+        nz = np.flatnonzero(by_k.sum(axis=0))
+        k0, k1 = int(nz[0]), int(nz[-1]) + 1                          # days in milk present
+        krows = _circular(k0 - self.t, k1 - k0, self.Kb)
+        w_term = self.w_kid + self.w_ab2
+        mcols = _circular(int(self.lengths[0]) + self.t, self.lengths.size, self.Mb)
+        jcols = _circular(int(self.ab1_gday[0]) + self.t, self.ab1_gday.size, self.Jb)
+        pl, lp, ab1, a1 = self.PL[b, g], self.LPk[b, g], self.AB1L[b, g], self.A1k[b, g]
+        term = (w_term / s)[None, :, None] * by_k[:, None, k0:k1]     # (P, nL, nk)
+        ab = ol[:, :, None, k0:k1] * (self.w_ab1 / s)[None, None, :, None]
+        for rdst, rsrc in krows:
+            for cdst, csrc in mcols:
+                pl[:, cdst, rdst] += term[:, csrc, rsrc]
+            for cdst, csrc in jcols:
+                ab1[:, :, cdst, rdst] += ab[:, :, csrc, rsrc]
+            lp[:, rdst] += by_k[:, k0:k1][:, rsrc] * (w_term.sum() / s)
+            a1[:, rdst] += by_k[:, k0:k1][:, rsrc] * (self.w_ab1.sum() / s)
+        self.AB2[loc, g, 1:, :, self.lengths[0]:self.lengths[-1] + 1] += (
+            ol.sum(axis=2)[:, :, None] * self.w_ab2[None, None, :])
+        self.big_total[b, g] += tot * (w_term.sum() + self.w_ab1.sum())
 
     # ---- daily steps ------------------------------------------------------------------
     def shift(self):
@@ -1078,14 +1109,13 @@ class _MeanProjection:
             b = self.big_of[i]
             if b < 0:
                 continue
-            x = self.AB1L[b, :, :, :, :, col] * self.scale          # (G, P, F+1, Kb rows)
-            if not x.any():
-                continue
-            self.OL[i][..., kr] += x
+            x = self.AB1L[b, :, :, :, col, :] * self.scale          # (G, P, F+1, Kb rows)
+            for rdst, ksrc in _circular(-self.t, self.Kb, self.Kb):
+                self.OL[i][..., ksrc] += x[..., rdst]
             ab[i] += x.sum()
             self.big_total[b] -= x.sum(axis=(1, 2, 3))
-            self.A1k[b] -= self.AB1L[b, :, :, :, :, col].sum(axis=2)
-            self.AB1L[b, :, :, :, :, col] = 0.0
+            self.A1k[b] -= self.AB1L[b, :, :, :, col, :].sum(axis=2)
+            self.AB1L[b, :, :, :, col, :] = 0.0
         # before the dry-off date, dry
         x = self.AB1D[..., 0]                                         # (NL, G, P+1, F+1)
         ab += self._per_loc(x)
@@ -1093,15 +1123,15 @@ class _MeanProjection:
         self.OD += x[:, :, 1:]
         self.AB1D[..., 0] = 0.0
         # in the last D - 1 days: uniform over the days left
-        for m in range(1, min(D, self.Mb)):
-            x = self.AB2[..., m] / m                                  # (NL, G, P+1, F+1)
-            if not x.any():
-                continue
-            self.AB2[..., m] -= x
-            self.PD[..., m] -= x.sum(axis=3)
-            ab += self._per_loc(x)
-            self.N0 += x[:, :, 0]
-            self.OD += x[:, :, 1:]
+        top = min(D, self.Mb)
+        if top > 1:
+            x = self.AB2[..., 1:top] / np.arange(1, top)              # (NL, G, P+1, F+1, m)
+            self.AB2[..., 1:top] -= x
+            self.PD[..., 1:top] -= x.sum(axis=3)
+            back = x.sum(axis=4)
+            ab += self._per_loc(back)
+            self.N0 += back[:, :, 0]
+            self.OD += back[:, :, 1:]
         self.out["abortions"][self.t] += ab
 
     def kiddings(self):
@@ -1160,8 +1190,7 @@ class _MeanProjection:
                     ol = np.zeros_like(self.OL[i, g])
                     ol[..., pp:] = q * self.OL[i, g, ..., pp:]
                     self.OL[i, g] -= ol
-                    for pi in np.flatnonzero(ol.sum(axis=(1, 2)) > 0):
-                        self._pregnancy_in(i, g, pi + 1, ol[pi], lactating=True)
+                    self._conceive_lactating(i, g, ol)
                     total += ol.sum()
                     conc[i] += total
             if p.window_last_day[g, t]:
@@ -1185,35 +1214,33 @@ class _MeanProjection:
             if b < 0 or not self.big_total[b].any():
                 continue
             # rule (a): kidding within the dry period
-            for m in range(0, min(D, self.Mb - 1) + 1):
-                col = self.mcol(m)
-                xs = self.PL[b, :, :, :, col]                         # (G, P, Kb)
-                if not xs.any():
-                    continue
-                moved = xs.sum(axis=2) * self.scale
-                self.PD[i, :, 1:, m] += moved
-                self.LPk[b] -= xs
-                self.big_total[b] -= moved.sum(axis=1)
-                self.PL[b, :, :, :, col] = 0.0
+            n_m = min(D, self.Mb - 1) + 1
+            for cdst, msrc in _circular(self.t, n_m, self.Mb):
+                xs = self.PL[b][..., cdst, :]                         # (G, P, m, Kb)
+                moved = xs.sum(axis=3) * self.scale                   # (G, P, m)
+                self.PD[i, :, 1:, msrc] += moved
+                self.LPk[b] -= xs.sum(axis=2)
+                self.big_total[b] -= moved.sum(axis=(1, 2))
+                self.PL[b][..., cdst, :] = 0.0
             # rules (b)-(d): by days in milk
             for pi in range(P):
                 for k in self.edges_preg[pi]:
                     row = int(self.rows(k))
-                    xs = self.PL[b, :, pi, row, :]                    # (G, Mb cols)
+                    xs = self.PL[b, :, pi, :, row]                    # (G, Mb cols)
                     if xs.any():
                         moved = xs * self.scale
                         m_of_col = (np.arange(self.Mb) - self.t) % self.Mb
                         self.PD[i, :, pi + 1, m_of_col] += moved.T
                         self.big_total[b] -= moved.sum(axis=1)
-                        self.PL[b, :, pi, row, :] = 0.0
+                        self.PL[b, :, pi, :, row] = 0.0
                         self.LPk[b, :, pi, row] = 0.0
-                    xa = self.AB1L[b, :, pi, :, row, :]               # (G, F+1, Jb cols)
+                    xa = self.AB1L[b, :, pi, :, :, row]               # (G, F+1, Jb cols)
                     if xa.any():
                         moved = xa * self.scale
                         j_of_col = (np.arange(self.Jb) - self.t) % self.Jb
                         self.AB1D[i, :, pi + 1][..., j_of_col] += moved
                         self.big_total[b] -= moved.sum(axis=(1, 2))
-                        self.AB1L[b, :, pi, :, row, :] = 0.0
+                        self.AB1L[b, :, pi, :, :, row] = 0.0
                         self.A1k[b, :, pi, row] = 0.0
         del kr
 
@@ -1294,6 +1321,16 @@ class _MeanProjection:
         ds.attrs["description"] = ("expected-value path of the herd model "
                                    "(capra.herd.cohort.project_mean)")
         return ds
+
+
+def _circular(start: int, n: int, size: int) -> list[tuple[slice, slice]]:
+    """Positions ``(start + i) % size`` for ``i < n`` as at most two (stored, i) slices."""
+    start %= size
+    first = min(n, size - start)
+    out = [(slice(start, start + first), slice(0, first))]
+    if n > first:
+        out.append((slice(0, n - first), slice(first, n)))
+    return out
 
 
 def _add_failure(arr: np.ndarray, F: int, axis: int) -> None:
