@@ -1,0 +1,191 @@
+"""Questions asked of the records: the herd as it stood on a date.
+
+:func:`herd_state` is one set-based SQL query (window functions and aggregates over the
+event log, the same on SQLite and PostgreSQL) followed by column-wise arithmetic in
+pandas; there is no loop over animals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, Engine, bindparam, text
+
+__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "herd_state"]
+
+#: Gestation length used when an insemination has no expected kidding date: 150 days
+#: (146-155; Kentucky State University extension, as in capra/data/breeds/saanen.toml).
+#: [days]
+GESTATION_DAYS = 150
+
+#: Columns of :func:`herd_state`.
+STATE_COLUMNS = ("tag", "sex", "breed", "farm", "status", "exit_date", "birth_date",
+                 "age_days", "parity", "last_parturition_date", "lactating", "days_in_milk",
+                 "reproduction_status", "pregnant", "expected_parturition_date",
+                 "milk_withheld")
+
+_SQL = """
+WITH ev AS (
+    SELECT id, animal_id, date, type, farm_id, result, expected_parturition_date,
+           withdrawal_days
+    FROM events WHERE date <= :d
+),
+term AS (
+    SELECT animal_id, date, type,
+           ROW_NUMBER() OVER (PARTITION BY animal_id ORDER BY date, id) AS rn
+    FROM ev WHERE type IN ('death', 'departure')
+),
+loc AS (
+    SELECT animal_id, farm_id,
+           ROW_NUMBER() OVER (PARTITION BY animal_id ORDER BY date DESC, id DESC) AS rn
+    FROM ev WHERE farm_id IS NOT NULL
+),
+kid AS (
+    SELECT animal_id, COUNT(*) AS n, MAX(date) AS last
+    FROM ev WHERE type = 'parturition' GROUP BY animal_id
+),
+dry AS (
+    SELECT animal_id, MAX(date) AS last FROM ev WHERE type = 'dry_off' GROUP BY animal_id
+),
+repro AS (
+    SELECT animal_id, type, date, result, expected_parturition_date,
+           ROW_NUMBER() OVER (PARTITION BY animal_id ORDER BY date DESC, id DESC) AS rn
+    FROM ev WHERE type IN ('insemination', 'pregnancy_check', 'abortion', 'parturition')
+),
+ins AS (
+    SELECT animal_id, date, expected_parturition_date,
+           ROW_NUMBER() OVER (PARTITION BY animal_id ORDER BY date DESC, id DESC) AS rn
+    FROM ev WHERE type = 'insemination'
+)
+SELECT a.tag, a.sex, a.breed, f.name AS farm, a.birth_date, a.entry_date,
+       a.entry_parity, a.entry_last_parturition_date, a.entry_expected_parturition_date,
+       a.entry_lactating, t.date AS exit_date, t.type AS exit_type,
+       COALESCE(k.n, 0) AS n_kiddings, k.last AS last_kidding, d.last AS last_dry_off,
+       r.type AS repro_type, r.date AS repro_date, r.result AS repro_result,
+       r.expected_parturition_date AS repro_expected,
+       i.date AS ins_date, i.expected_parturition_date AS ins_expected,
+       w.withheld_until
+FROM animals a
+LEFT JOIN term t ON t.animal_id = a.id AND t.rn = 1
+LEFT JOIN loc l ON l.animal_id = a.id AND l.rn = 1
+JOIN farms f ON f.id = COALESCE(l.farm_id, a.farm_id)
+LEFT JOIN kid k ON k.animal_id = a.id
+LEFT JOIN dry d ON d.animal_id = a.id
+LEFT JOIN repro r ON r.animal_id = a.id AND r.rn = 1
+LEFT JOIN ins i ON i.animal_id = a.id AND i.rn = 1
+LEFT JOIN (
+    SELECT animal_id, MAX({until}) AS withheld_until
+    FROM ev WHERE type = 'treatment' AND withdrawal_days IS NOT NULL GROUP BY animal_id
+) w ON w.animal_id = a.id
+WHERE a.entry_date <= :d
+ORDER BY a.tag
+"""
+
+_UNTIL = {"sqlite": "date(date, '+' || withdrawal_days || ' days')",
+          "postgresql": "date + withdrawal_days"}
+
+_DATES = ("birth_date", "entry_date", "entry_last_parturition_date",
+          "entry_expected_parturition_date", "exit_date", "last_kidding", "last_dry_off",
+          "repro_date", "repro_expected", "ins_date", "ins_expected", "withheld_until")
+
+
+def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
+    """Every animal as it stood at the end of ``date``.
+
+    Parameters
+    ----------
+    engine
+        An open records database.
+    date
+        The day (events of that day included).
+    alive_only
+        Only animals alive and in the herd (default); otherwise also those that died or
+        left, with their ``exit_date``.
+
+    Returns
+    -------
+    DataFrame, one row per animal (sorted by tag), columns :data:`STATE_COLUMNS`:
+    ``farm`` (where it is: last transfer or entry farm), ``status`` (ICAR
+    icarAnimalStatusType: ``Alive``, ``Dead``, ``OffFarm``), ``age_days`` [days],
+    ``parity`` (kiddings, those before entry included), ``last_parturition_date``,
+    ``lactating`` (kidded and not dried off since), ``days_in_milk`` [days],
+    ``reproduction_status`` (ICAR icarAnimalReproductionStatusType: ``Open``,
+    ``Inseminated``, ``Pregnant``, ``PregnantMultipleFoetus``, ``NotPregnant``,
+    ``Birthed``; empty for males), ``pregnant`` (true after a positive pregnancy check or
+    when pregnant at entry; unknown after an insemination not yet checked; false
+    otherwise), ``expected_parturition_date`` (pregnant or inseminated does: the recorded
+    date, else insemination + :data:`GESTATION_DAYS`), ``milk_withheld`` (within a
+    treatment's withdrawal period).
+    """
+    day = pd.Timestamp(date).date()
+    with engine.connect() as conn:
+        sql = _SQL.replace("{until}", _UNTIL[conn.dialect.name])
+        stmt = text(sql).bindparams(bindparam("d", type_=Date()))
+        res = conn.execute(stmt, {"d": day})
+        df = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+    D = pd.Timestamp(day)
+    for c in _DATES:
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
+    n = len(df)
+    female = (df["sex"] == "female").to_numpy()
+    alive = df["exit_date"].isna().to_numpy()
+    status = np.where(alive, "Alive", np.where(df["exit_type"] == "death", "Dead", "OffFarm"))
+    parity = df["entry_parity"].astype("int64") + df["n_kiddings"].astype("int64")
+    last_kid = df["last_kidding"].fillna(df["entry_last_parturition_date"])
+    entry_lact = df["entry_lactating"].astype(bool).to_numpy()
+    # in milk since the last kidding recorded, or since entry for does in milk at entry
+    since = df["last_kidding"].fillna(df["entry_date"].where(entry_lact))
+    lactating = alive & female & since.notna().to_numpy() & \
+        (df["last_dry_off"].isna() | (df["last_dry_off"] < since)).to_numpy()
+    dim = (D - last_kid).dt.days.where(lactating)
+    # reproduction status from the latest reproductive event
+    rt, rr = df["repro_type"], df["repro_result"]
+    ins_expected = df["ins_expected"].fillna(df["ins_date"] + pd.Timedelta(days=GESTATION_DAYS))
+    status_r = pd.Series(np.where(df["entry_expected_parturition_date"].notna(), "Pregnant",
+                                  "Open"), index=df.index, dtype=object)
+    expected = df["entry_expected_parturition_date"].copy()
+    sel = rt == "insemination"
+    status_r[sel] = "Inseminated"
+    expected[sel] = ins_expected[sel]
+    sel = rt.isin(["parturition"])
+    status_r[sel] = "Birthed"
+    expected[sel] = pd.NaT
+    sel = rt == "abortion"
+    status_r[sel] = "Open"
+    expected[sel] = pd.NaT
+    chk = rt == "pregnancy_check"
+    pos = chk & rr.isin(["Pregnant", "Multiple"])
+    status_r[pos & (rr == "Pregnant")] = "Pregnant"
+    status_r[pos & (rr == "Multiple")] = "PregnantMultipleFoetus"
+    ins_before = df["ins_date"].notna() & (df["ins_date"] <= df["repro_date"])
+    expected[pos] = df["repro_expected"].fillna(ins_expected.where(ins_before))[pos]
+    status_r[chk & (rr == "Empty")] = "NotPregnant"
+    expected[chk & (rr == "Empty")] = pd.NaT
+    unk = chk & ~rr.isin(["Pregnant", "Multiple", "Empty"])
+    status_r[unk] = np.where(ins_before[unk], "Inseminated", "Open")
+    expected[unk] = ins_expected.where(ins_before)[unk]
+    pregnant = pd.Series(pd.NA, index=df.index, dtype="boolean")
+    pregnant[:] = status_r.isin(["Pregnant", "PregnantMultipleFoetus"]).to_numpy()
+    pregnant[status_r == "Inseminated"] = pd.NA
+    keep = female & alive
+    status_r = status_r.where(keep, None)
+    pregnant = pregnant.where(keep, pd.NA)
+    expected = expected.where(keep)
+    withheld = (alive & df["withheld_until"].notna().to_numpy()
+                & (df["withheld_until"] >= D).to_numpy())
+    out = pd.DataFrame({
+        "tag": df["tag"], "sex": df["sex"], "breed": df["breed"], "farm": df["farm"],
+        "status": status, "exit_date": df["exit_date"], "birth_date": df["birth_date"],
+        "age_days": (D - df["birth_date"]).dt.days.astype("Int64"),
+        "parity": parity.where(female, 0).astype("int64"),
+        "last_parturition_date": last_kid.where(female),
+        "lactating": lactating, "days_in_milk": dim.astype("Int64"),
+        "reproduction_status": status_r, "pregnant": pregnant,
+        "expected_parturition_date": expected.astype("datetime64[s]"),
+        "milk_withheld": withheld,
+    }, index=pd.RangeIndex(n))
+    if alive_only:
+        out = out[alive].reset_index(drop=True)
+    return out
