@@ -182,7 +182,7 @@ def main(argv=None) -> dict:
     say(f"machine: {mach['cpu_count']} CPUs ({mach['cpus_usable']} usable), {mach['cpu_model']}; "
         f"numpy {mach['numpy']}, Python {mach['python']}")
     version = code_version()
-    say(f"code: {version}")
+    say(f"code: {version}; load average {os.getloadavg()[0]:.2f} at start")
     say()
 
     # -- baseline: object loop ----------------------------------------------------------
@@ -240,6 +240,7 @@ def main(argv=None) -> dict:
     say()
 
     # -- the large run --------------------------------------------------------------------
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
                    workers=workers)
@@ -272,6 +273,8 @@ def main(argv=None) -> dict:
         f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
         f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
     say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
+    say(f"  (load average {load_before:.2f} before the run: above 0 means other work shared"
+        f" the {mach['cpus_usable']} CPUs)")
     if big_n != 1000:
         say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
             f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
@@ -287,7 +290,7 @@ def main(argv=None) -> dict:
                          "animal_days": cap_ad, "animal_days_per_s": cap_rate,
                          "animal_days_per_s_per_core": cap_rate},
         "ratio": ratio,
-        "large_run": {"replicates": big_n, "workers": workers, "processes_s": proc_time,
+        "large_run": {"replicates": big_n, "workers": workers, "load_average_before": load_before, "processes_s": proc_time,
                       "processes_animal_days_per_s": proc_ad / proc_time,
                       "serial_s": serial_time, "serial_note": serial_note,
                       "processes_s_for_1000": proc_1000,
