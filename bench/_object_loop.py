@@ -7,7 +7,9 @@ compiled :class:`~capra.herd.params.HerdParams` as the vectorized simulator, so 
 the same daily probabilities, windows and tables.
 
 It is written to be reasonably fast for plain Python, not slow on purpose: goats have
-``__slots__``; the parameter arrays are turned into Python lists once; the processes that
+``__slots__``; the parameter arrays are turned into Python lists once; the breed curves
+are tabulated once from the Wood formula (calling the vectorized ``daily_kg`` for one doe
+at a time costs tens of microseconds and would dominate the loop); the processes that
 concern one animal at a time run in one pass over the goats, and the day's end (dry-off,
 counts, milk, dropping the removed animals) in a second pass. The order of the processes
 within a day is the documented one; where a rule needs the whole farm (the buck cap on
