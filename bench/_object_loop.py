@@ -16,7 +16,7 @@ within a day is the documented one; where a rule needs the whole farm (the buck 
 conceptions, quarantine release, replacement) the pass collects what it needs and the
 decision is taken between the passes.
 
-The two differ only in how the random numbers are drawn: here daily Bernoulli trials from
+The random numbers are drawn differently: here daily Bernoulli trials from
 one Mersenne Twister per replicate (e.g. death: ``random() < p(sex, age)`` every day),
 there counter-based streams and event clocks with the same daily probabilities. Results
 agree in distribution, not draw by draw.
