@@ -1032,9 +1032,8 @@ def _rules_test_days(ctx: _Ctx) -> None:
     ev = ctx.table("events")
     kid = ev[ev["type"] == "parturition"].groupby("animal_id")["date"].min()
     first_kid = _lookup(v.loc[ok, "animal_id"], kid.astype("datetime64[s]"))
-    entry_kid = a["entry_last_parturition_date"].where(
-        a["entry_last_parturition_date"].notna(),
-        a["entry_date"].where(a["entry_lactating"].fillna(False).astype(bool)))
+    # in milk at entry: from entry on; otherwise only after a kidding recorded as an event
+    entry_kid = a["entry_date"].where(a["entry_lactating"].fillna(False).astype(bool))
     earliest = pd.concat([first_kid, entry_kid], axis=1).min(axis=1)
     dry = earliest.isna() | (v.loc[ok, "date"] < earliest)
     P.add_mask(dry.reindex(v.index, fill_value=False), "date",

@@ -1,0 +1,141 @@
+"""Opening databases, the write transaction, migrations, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from capra.store.db import (StoreError, create, current_revision, head_revision, open_db,
+                            resolve_url, transaction)
+from capra.store.io import export_frame, import_frame
+from capra.store.schema import metadata
+
+from store_helpers import csv, load_base
+
+
+def test_resolve_url_default_and_paths():
+    assert resolve_url(None) == "sqlite:///capra.db"
+    assert resolve_url("x/y.db") == "sqlite:///x/y.db"
+    assert resolve_url("postgresql+psycopg://a@b/c") == "postgresql+psycopg://a@b/c"
+
+
+def test_open_migrates_an_empty_database_to_head(db_url):
+    engine = open_db(db_url)
+    assert current_revision(engine) == head_revision() == "0001"
+    names = set(inspect(engine).get_table_names())
+    assert {"farms", "sites", "batches", "animals", "events", "test_days", "product_batches",
+            "deliveries", "children", "measurements", "imports", "audit"} <= names
+    engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, metadata) == []
+
+
+def test_open_refuses_a_foreign_database(db_url):
+    raw = create(db_url)
+    with raw.begin() as conn:
+        conn.execute(text("CREATE TABLE other (x INTEGER)"))
+    with pytest.raises(StoreError, match="no Capra schema version"):
+        open_db(db_url)
+    raw.dispose()
+
+
+def test_open_reports_an_unreachable_server():
+    with pytest.raises(StoreError, match="cannot open"):
+        open_db("postgresql+psycopg://nobody:x@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_sqlite_pragmas(tmp_path):
+    engine = open_db(tmp_path / "r.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_transaction_rolls_back_on_error(engine):
+    with pytest.raises(RuntimeError):
+        with transaction(engine) as conn:
+            conn.execute(text("INSERT INTO farms (name, kind) VALUES ('X', 'farm')"))
+            raise RuntimeError("boom")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM farms")).scalar() == 0
+
+
+def test_database_enforces_codes_and_keys(engine):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        with transaction(engine) as conn:
+            conn.execute(text("INSERT INTO farms (name, kind) VALUES ('X', 'barn')"))
+    with pytest.raises(IntegrityError):
+        with transaction(engine) as conn:
+            conn.execute(text("INSERT INTO events (animal_id, date, type) "
+                              "VALUES (999, '2025-01-01', 'dry_off')"))
+
+
+# ---- concurrent writers ---------------------------------------------------------------
+
+def _events_csv(tags, start_day, n_days):
+    import pandas as pd
+
+    dates = pd.date_range("2025-01-01", periods=365, freq="D")[start_day:start_day + n_days]
+    rows = [f"{t},{d:%Y-%m-%d},treatment,,,,,,,,,,,vitamin,0," for t in tags for d in dates]
+    head = ("animal,date,type,farm,from_farm,reason,departure_kind,litter_size,live_kids,"
+            "method,sire,result,expected_parturition_date,product,withdrawal_days,note\n")
+    return head + "\n".join(rows) + "\n"
+
+
+def _writer(url, start_day, n_days, user):
+    from capra.store.db import open_db
+    from capra.store.io import import_frame
+
+    engine = open_db(url)
+    for k in range(n_days):  # many small transactions, interleaving with the others
+        import_frame(engine, "events", csv(_events_csv(["D1", "D2", "B1"], start_day + k, 1)),
+                     user=user)
+    engine.dispose()
+
+
+def test_concurrent_threads_lose_no_event(engine, db_url):
+    load_base(engine)
+    threads = [threading.Thread(target=_writer, args=(db_url, 10 * i, 5, f"t{i}"))
+               for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ev = export_frame(engine, "events")
+    assert len(ev) == 4 * 5 * 3
+    assert not ev.duplicated(["animal", "date", "type"]).any()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM audit WHERE table_name = 'events'")
+                            ).scalar() == 60
+
+
+def test_concurrent_processes_lose_no_event(engine, db_url):
+    load_base(engine)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(db_url, 10 * i, 4, f"p{i}")) for i in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    ev = export_frame(engine, "events")
+    assert len(ev) == 3 * 4 * 3
+    # same rows imported again by two writers at once: still each event once
+    both = [threading.Thread(target=_writer, args=(db_url, 0, 3, f"again{i}")) for i in range(2)]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join()
+    assert len(export_frame(engine, "events")) == 36

@@ -1,0 +1,360 @@
+"""Imports and exports: validation, all-or-nothing, rejects, idempotency, round trip,
+integrity rules, a killed import, malformed rows (hypothesis)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import hypothesis.strategies as st
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import text
+
+from capra.errors import DataError
+from capra.store.io import (KINDS, RowsRejectedError, export_frame, export_table, import_file,
+                            import_frame, read_table, template, write_table)
+from capra.store.schema import metadata
+from store_helpers import ANIMALS, BATCHES, FARMS, csv, load_base
+
+EVENT_HEAD = "animal,date,type,farm,from_farm,litter_size,live_kids,reason,method,sire,result\n"
+
+
+def dump(engine) -> dict[str, list[tuple]]:
+    """Every row of every table, ordered: equal dumps mean equal databases."""
+    out = {}
+    with engine.connect() as conn:
+        for name, table in metadata.tables.items():
+            out[name] = [tuple(r) for r in conn.execute(table.select().order_by(*table.primary_key.columns))]
+    return out
+
+
+def events(engine, rows: str, **kw):
+    return import_frame(engine, "events", csv(EVENT_HEAD + rows), **kw)
+
+
+# ---- validation, all-or-nothing, rejects ------------------------------------------------
+
+def test_all_or_nothing_names_every_bad_row_and_writes_nothing(engine):
+    load_base(engine)
+    before = dump(engine)
+    data = csv("animal,date,milk_kg\nD2,2024-09-01,2.5\nD2,2024-09-02,abc\nXX,2024-09-03,1\n"
+               "D2,2024-13-01,1\nD2,2024-09-05,25\n")
+    with pytest.raises(RowsRejectedError) as err:
+        import_frame(engine, "test_days", data)
+    rej = err.value.rejects
+    assert set(zip(rej["row"], rej["field"])) == {(2, "milk_kg"), (3, "animal"), (4, "date"),
+                                                  (5, "milk_kg")}
+    msg = str(err.value)
+    assert "row 2, field 'milk_kg': not a number" in msg
+    assert "unknown animal 'XX'" in msg and "4 of 5 rows rejected" in msg
+    assert dump(engine) == before
+
+
+def test_rejects_file_keeps_valid_rows(engine, tmp_path):
+    load_base(engine)
+    src = tmp_path / "milk.csv"
+    src.write_text("animal,date,milk_kg\nD2,2024-09-01,2.5\nB1,2024-09-01,1.0\n"
+                   "D2,2024-09-02,\nD2,2024-09-03,3.1\n")
+    res = import_file(engine, "test_days", src, rejects_path=tmp_path / "bad.csv", user="kim")
+    assert (res.inserted, res.rejected, res.unchanged) == (2, 2, 0)
+    bad = pd.read_csv(tmp_path / "bad.csv", dtype=str, keep_default_na=False)
+    assert list(bad.columns[:3]) == ["row", "field", "reason"]
+    assert bad["row"].tolist() == ["2", "3"]
+    assert bad["field"].tolist() == ["animal", "milk_kg"]
+    assert "male" in bad["reason"][0] and "required" in bad["reason"][1]
+    assert bad["animal"].tolist() == ["B1", "D2"]  # the rejected rows themselves
+    assert len(export_frame(engine, "test_days")) == 2
+
+
+def test_unknown_and_missing_columns(engine):
+    with pytest.raises(DataError, match="did you mean 'capacity_head'"):
+        import_frame(engine, "farms", csv("name,capacity\nA,1\n"))
+    with pytest.raises(DataError, match="missing required column name"):
+        import_frame(engine, "farms", csv("kind\nfarm\n"))
+    with pytest.raises(DataError, match="unknown kind of record 'animal'; did you mean 'animals'"):
+        import_frame(engine, "animal", csv("tag\nA\n"))
+
+
+def test_codes_are_case_insensitive_and_canonical(engine):
+    load_base(engine)
+    events(engine, "D1,2024-10-01,Insemination,,,,,,naturalservice,B1,\n")
+    ev = export_frame(engine, "events")
+    assert ev.loc[0, "type"] == "insemination" and ev.loc[0, "method"] == "NaturalService"
+
+
+# ---- idempotency and round trip ------------------------------------------------------
+
+def test_importing_twice_changes_nothing(engine, tmp_path):
+    load_base(engine)
+    f = tmp_path / "ev.csv"
+    f.write_text(EVENT_HEAD + "D1,2024-09-20,transfer,Kangso,Rason,,,,,,\n"
+                 "D1,2025-02-15,parturition,,,2,2,,,,\n")
+    first = import_file(engine, "events", f)
+    assert first.inserted == 2
+    before = dump(engine)
+    again = import_file(engine, "events", f)
+    assert (again.inserted, again.unchanged, again.rejected) == (0, 2, 0)
+    assert dump(engine) == before
+    # the same key with other values is a conflict, not an overwrite
+    f.write_text(EVENT_HEAD + "D1,2025-02-15,parturition,,,3,3,,,,\n")
+    with pytest.raises(RowsRejectedError, match="already recorded with litter_size 2; the file has 3"):
+        import_file(engine, "events", f)
+    assert dump(engine) == before
+
+
+def _full_records(engine):
+    load_base(engine)
+    import_frame(engine, "sites", csv("name,kind,district\nKG-1,kindergarten,Chollima\n"
+                                      "School 4,school,\n"))
+    import_frame(engine, "animals", csv(
+        "tag,sex,birth_date,farm,dam,sire\nK1,female,2025-02-15,Kangso,D1,B1\n"
+        "K2,male,2025-02-15,Kangso,D1,B1\nK3,female,2025-04-01,Kangso,D3,\n"))
+    events(engine, "D1,2024-09-20,transfer,Kangso,Rason,,,,,,\n"
+                   "D1,2024-10-01,insemination,,,,,,NaturalService,B1,\n"
+                   "D1,2024-11-15,pregnancy_check,,,,,,Ecography,,Pregnant\n"
+                   "D1,2025-02-15,parturition,,,2,2,,,,\n"
+                   "K2,2025-05-16,departure,,,,,Sale,,,\n"
+                   "D2,2025-01-05,death,,,,,Disease,,,\n")
+    import_frame(engine, "test_days", csv("animal,date,milk_kg,fat_pct,protein_pct\n"
+                                          "D1,2025-03-01,3.25,3.9,3.1\nD1,2025-04-01,2.875,,\n"))
+    import_frame(engine, "product_batches", csv(
+        "code,product,farm,production_date,expiry_date,quantity_kg,milk_kg\n"
+        "Y-001,yogurt,Kangso,2025-03-02,2025-03-16,120.5,130\n"))
+    import_frame(engine, "deliveries", csv("product_batch,site,date,quantity_kg,servings\n"
+                                           "Y-001,KG-1,2025-03-03,60,400\n"
+                                           "Y-001,School 4,2025-03-03,60.5,\n"))
+    import_frame(engine, "children", csv("code,sex,birth_date,site\nC-0001,f,2021-05-01,KG-1\n"
+                                         "C-0002,m,2020-11-30,KG-1\n"))
+    import_frame(engine, "measurements", csv(
+        "child,date,weight_kg,height_cm,measured,muac_cm,oedema\n"
+        "C-0001,2025-03-10,14.2,96.5,h,15.1,false\nC-0002,2025-03-10,15.0,,,,\n"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_round_trip_export_then_import_into_an_empty_database(engine, tmp_path, suffix):
+    from capra.store.db import open_db
+
+    _full_records(engine)
+    files = {k: export_table(engine, k, tmp_path / f"{k}{suffix}") for k in KINDS}
+    other = open_db(tmp_path / "copy.db")
+    for k in KINDS:
+        res = import_file(other, k, files[k])
+        assert res.rejected == 0
+    for k in KINDS:
+        a, b = export_frame(engine, k), export_frame(other, k)
+        assert len(a) > 0, k
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=k)
+    other.dispose()
+
+
+# ---- integrity rules ----------------------------------------------------------------
+
+RULES = [
+    ("kidding by a male", "B1,2025-02-15,parturition,,,1,1,,,,\n", "type", "male"),
+    ("pregnancy check of a male", "B1,2025-01-15,pregnancy_check,,,,,,,,Empty\n", "type", "male"),
+    ("insemination of a male", "B1,2025-01-15,insemination,,,,,,,,\n", "type", "male"),
+    ("event before birth", "G1,2024-01-01,dry_off,,,,,,,,\n", "date", "before the animal's birth"),
+    ("event before entry", "D1,2024-08-01,dry_off,,,,,,,,\n", "date", "entered the records"),
+    ("event after death", "D2,2025-01-05,death,,,,,Disease,,,\nD2,2025-02-01,dry_off,,,,,,,,\n",
+     "date", "after the animal's death on 2025-01-05"),
+    ("event after sale", "D2,2025-01-05,departure,,,,,Sale,,,\nD2,2025-03-01,treatment,,,,,,,,\n",
+     "date", "after the animal's departure"),
+    ("two deaths", "D2,2025-01-05,death,,,,,Disease,,,\nD2,2025-01-05,departure,,,,,Sale,,,\n",
+     "type", "already has a death"),
+    ("sire not a male", "D1,2024-10-01,insemination,,,,,,NaturalService,D2,\n", "sire", "not a male"),
+    ("litter missing", "D1,2025-02-15,parturition,,,,,,,,\n", "litter_size", "required"),
+    ("live kids above litter", "D1,2025-02-15,parturition,,,1,2,,,,\n", "live_kids", "more than"),
+    ("death reason code", "D1,2025-02-15,death,,,,,Sale,,,\n", "reason", "not a death reason"),
+    ("field of another type", "D1,2025-02-15,dry_off,,,2,,,,,\n", "litter_size", "only for"),
+    ("transfer without origin", "D1,2024-09-20,transfer,Kangso,,,,,,,\n", "from_farm", "required"),
+    ("transfer to the same farm", "D1,2024-09-20,transfer,Rason,Rason,,,,,,\n", "from_farm", "same"),
+    ("check without result", "D1,2024-11-15,pregnancy_check,,,,,,,,\n", "result", "required"),
+]
+
+
+@pytest.mark.parametrize("name,rows,field,reason", RULES, ids=[r[0] for r in RULES])
+def test_event_integrity_rules(engine, name, rows, field, reason):
+    load_base(engine)
+    res = events(engine, rows, keep_valid=True)
+    assert res.rejected == 1, res.rejects
+    assert res.rejects["field"].iloc[0] == field
+    assert reason in res.rejects["reason"].iloc[0]
+
+
+def test_death_before_recorded_events_is_rejected(engine):
+    load_base(engine)
+    events(engine, "D1,2025-03-01,dry_off,,,,,,,,\n")
+    res = events(engine, "D1,2025-01-01,death,,,,,Disease,,,\n", keep_valid=True)
+    assert "has records after this date (latest 2025-03-01)" in res.rejects["reason"].iloc[0]
+
+
+def test_no_event_after_a_recorded_death(engine):
+    load_base(engine)
+    events(engine, "D2,2025-01-05,death,,,,,Disease,,,\n")
+    with pytest.raises(RowsRejectedError, match="after the animal's death on 2025-01-05"):
+        import_frame(engine, "test_days", csv("animal,date,milk_kg\nD2,2025-02-01,2\n"))
+
+
+def test_test_day_rules(engine):
+    load_base(engine)
+    res = import_frame(engine, "test_days", csv(
+        "animal,date,milk_kg\nG1,2025-01-01,1.0\nD3,2024-09-01,1.0\nD2,2024-09-01,2.0\n"
+        "D1,2024-09-01,2.0\n"), keep_valid=True)
+    # G1 never kidded; D3 parity 0 (pregnant); D2 in milk at entry; D1 dry at entry
+    assert sorted(res.rejects["row"]) == [1, 2, 4]
+    assert res.inserted == 1
+
+
+def test_animal_rules(engine):
+    load_base(engine)
+    res = import_frame(engine, "animals", csv(
+        "tag,sex,birth_date,farm,dam,sire,parity,lactating,batch,age_months\n"
+        "K1,female,2025-02-15,Kangso,B1,,,,,\n"        # dam is a male
+        "K2,female,2025-02-15,Kangso,,D1,,,,\n"        # sire is a female
+        "K3,male,2025-02-15,Kangso,,,2,,,\n"           # male with kiddings
+        "K4,female,,Kangso,,,,,,\n"                    # born here without a birth date
+        "K5,female,2020-01-01,Kangso,D1,,,,,\n"        # older than its dam
+        "K6,female,2025-02-15,Kangso,K1,,,,,\n"        # dam rejected in this file
+        "K7,female,2025-02-15,Nowhere,,,,,,\n"         # unknown farm
+        "K8,female,2025-02-15,,,,,,L-2024,3\n"         # both birth date and age
+        "K9,female,2025-02-15,Kangso,D1,B1,,,,\n"), keep_valid=True)  # fine
+    got = dict(zip(res.rejects["row"], res.rejects["field"]))
+    assert got == {1: "dam", 2: "sire", 3: "parity", 4: "birth_date", 5: "dam", 6: "dam",
+                   7: "farm", 8: "age_months"}
+    assert res.inserted == 1
+
+
+def test_estimated_age_gives_an_estimated_birth_date(engine):
+    load_base(engine)
+    a = export_frame(engine, "animals").set_index("tag")
+    assert a.loc["D2", "birth_date_estimated"] and not a.loc["D1", "birth_date_estimated"]
+    # 24 months (730 days) before the batch's arrival on 2024-08-20
+    assert a.loc["D2", "birth_date"] == pd.Timestamp("2022-08-21")
+    assert a.loc["D2", "farm"] == "Rason" and a.loc["D2", "entry_date"] == pd.Timestamp("2024-08-20")
+
+
+def test_delivery_rules(engine):
+    _full_records(engine)
+    res = import_frame(engine, "deliveries", csv(
+        "product_batch,site,date,quantity_kg\nY-001,KG-1,2025-03-20,1\n"
+        "Y-001,KG-1,2025-03-01,1\nY-001,KG-1,2025-03-04,1\n"), keep_valid=True)
+    assert res.rejects["reason"].str.contains("expiry").iloc[0]
+    assert res.rejects["reason"].str.contains("before the batch was made").iloc[1]
+    assert "more than the batch holds" in res.rejects["reason"].iloc[2]  # 120.5 kg all delivered
+
+
+def test_measurement_rules(engine):
+    _full_records(engine)
+    res = import_frame(engine, "measurements", csv(
+        "child,date,weight_kg,height_cm\nC-0001,2020-01-01,10,\nC-0001,2025-04-01,,\n"
+        "C-0009,2025-04-01,10,\n"), keep_valid=True)
+    assert res.rejects["field"].tolist() == ["date", "weight_kg", "child"]
+
+
+def test_duplicate_rows_in_one_file(engine):
+    load_base(engine)
+    res = import_frame(engine, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,2\n"
+                                                "D2,2024-09-01,2\n"), keep_valid=True)
+    assert res.inserted == 1 and "same animal/date as row 1" in res.rejects["reason"].iloc[0]
+
+
+# ---- templates and files ----------------------------------------------------------------
+
+def test_templates(tmp_path):
+    assert template("test_days").startswith("animal,date,milk_kg,")
+    x = template("events", tmp_path / "events.xlsx")
+    cols = pd.read_excel(x, sheet_name="columns")
+    assert "type" in cols["column"].tolist()
+    assert list(read_table(template("farms", tmp_path / "farms.csv")).columns)[:2] == ["name", "kind"]
+
+
+def test_xlsx_dates_and_numbers_are_read(engine, tmp_path):
+    load_base(engine)
+    df = pd.DataFrame({"animal": ["D2"], "date": [pd.Timestamp("2024-09-01")], "milk_kg": [2.5]})
+    df.to_excel(tmp_path / "m.xlsx", index=False)
+    assert import_file(engine, "test_days", tmp_path / "m.xlsx").inserted == 1
+
+
+# ---- malformed rows never crash -----------------------------------------------------
+
+_cell = st.one_of(st.just(""), st.text(max_size=12), st.sampled_from(
+    ["D1", "D2", "B1", "ZZ", "2025-02-30", "2025-01-01", "1e400", "nan", "-1", "3.5", "true",
+     "parturition", "death", "Kangso", "Rason", "NaturalService", "Pregnant", " 7 ", "0"]))
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_malformed_rows_never_crash_and_are_reported(engine, data):
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT COUNT(*) FROM farms")).scalar():
+            load_base(engine)
+    kind = data.draw(st.sampled_from(["events", "test_days", "animals", "measurements"]))
+    cols = [f.name for f in KINDS[kind].fields]
+    n = data.draw(st.integers(1, 6))
+    rows = data.draw(st.lists(st.lists(_cell, min_size=len(cols), max_size=len(cols)),
+                              min_size=n, max_size=n))
+    df = pd.DataFrame(rows, columns=cols, dtype=object)
+    res = import_frame(engine, kind, df, keep_valid=True)
+    assert res.inserted + res.unchanged + res.rejected == len(df)
+    assert res.rejects["row"].between(1, len(df)).all()
+    assert res.rejects["field"].isin(cols).all()
+    assert (res.rejects["reason"].str.len() > 0).all()
+    # all-or-nothing reports the same rows and fields
+    if res.rejected:
+        with pytest.raises(RowsRejectedError) as err:
+            import_frame(engine, kind, df)
+        assert set(err.value.rejects["row"]) == set(res.rejects["row"])
+
+
+# ---- an import killed mid-way ------------------------------------------------------------
+
+KILLED = textwrap.dedent("""
+    import sys
+    from capra.store import io
+    from capra.store.db import open_db
+    real = io._bulk_insert
+    def slow(conn, table, frame):
+        real(conn, table, frame)
+        if table.name == "test_days":
+            print("inserted", flush=True)
+            import time; time.sleep(60)   # killed here, inside the transaction
+    io._bulk_insert = slow
+    engine = open_db(sys.argv[1])
+    io.import_file(engine, "test_days", sys.argv[2], user="killed")
+""")
+
+
+def test_import_killed_mid_way_leaves_the_database_as_before(engine, db_url, tmp_path):
+    load_base(engine)
+    import_frame(engine, "test_days", csv("animal,date,milk_kg\nD2,2024-08-25,3.0\n"))
+    before = dump(engine)
+    days = pd.date_range("2024-09-01", periods=400, freq="D")
+    big = pd.DataFrame({"animal": np.repeat(["D2"], len(days)), "date": days.strftime("%Y-%m-%d"),
+                        "milk_kg": np.round(np.linspace(1, 4, len(days)), 3)})
+    big.to_csv(tmp_path / "big.csv", index=False)
+    script = tmp_path / "kill.py"
+    script.write_text(KILLED)
+    proc = subprocess.Popen([sys.executable, str(script), db_url, str(tmp_path / "big.csv")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == "inserted", "the import did not reach its insert"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    time.sleep(0.2)
+    engine.dispose()
+    assert dump(engine) == before
+    # and the database still takes the same import afterwards
+    assert import_file(engine, "test_days", tmp_path / "big.csv").inserted == 400
