@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -577,15 +578,19 @@ def write_breed_overrides(fits: LactationFits, path: str | os.PathLike, base=Non
     simulation uses the fitted curves. Values a fit does not determine are the base
     breed's (``base``: a scenario, breed, scenario name or file; default Saanen).
     """
-    import tomli_w
-
     values = lactation_overrides(fits, base)
     n = len(fits.records)
     head = [f"# Lactation curves fitted to {n} test days of "
             f"{fits.records['lactation'].nunique()} lactations (capra milk fit).",
             "# Parity classes 1, 2, 3+; values not determined by the records are the "
             "base breed's.", ""]
-    text = "\n".join(head) + tomli_w.dumps({"breed_overrides": {"lactation": values}})
+    body = ["[breed_overrides.lactation]"]
+    for key, value in values.items():
+        shown = ("[" + ", ".join(repr(v) for v in value) + "]" if isinstance(value, list)
+                 else repr(value))
+        body.append(f"{key} = {shown}")
+    text = "\n".join(head + body) + "\n"
+    tomllib.loads(text)  # always valid TOML
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path
