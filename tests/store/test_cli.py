@@ -1,0 +1,71 @@
+"""``capra db`` commands, run in-process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from capra.store.cli import register
+from store_helpers import ANIMALS, BATCHES, FARMS
+
+runner = CliRunner()
+app = typer.Typer()
+register(app)
+
+
+@app.callback()
+def _root():
+    """Test root."""
+
+
+@pytest.mark.parametrize("cmd", sorted(get_command(app).commands["db"].commands))
+def test_every_db_command_has_help_with_an_example(cmd):
+    res = runner.invoke(app, ["db", cmd, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Example" in res.output
+
+
+def test_init_import_export_state(tmp_path):
+    db = str(tmp_path / "r.db")
+    assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0
+    for kind, data in (("farms", FARMS), ("batches", BATCHES), ("animals", ANIMALS)):
+        f = tmp_path / f"{kind}.csv"
+        f.write_text(data)
+        res = runner.invoke(app, ["db", "import", kind, str(f), "--db", db, "--user", "kim",
+                                  "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["inserted"] > 0
+    res = runner.invoke(app, ["db", "export", "animals", "-o", str(tmp_path / "a.parquet"),
+                              "--db", db])
+    assert res.exit_code == 0 and (tmp_path / "a.parquet").exists()
+    res = runner.invoke(app, ["db", "state", "--date", "2024-09-01", "--db", db])
+    assert res.exit_code == 0 and "D1" in res.output
+    res = runner.invoke(app, ["db", "state", "--date", "2024-09-01", "--db", db,
+                              "-o", str(tmp_path / "s.csv")])
+    assert res.exit_code == 0 and (tmp_path / "s.csv").read_text().startswith("tag,")
+
+
+def test_bad_rows_give_an_exit_code_and_a_rejects_file(tmp_path):
+    db = str(tmp_path / "r.db")
+    f = tmp_path / "farms.csv"
+    f.write_text("name,capacity_head\nKangso,300\nBad,-4\n")
+    res = runner.invoke(app, ["db", "import", "farms", str(f), "--db", db])
+    assert res.exit_code == 3 and "row 2, field 'capacity_head'" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["db", "import", "farms", str(f), "--db", db,
+                              "--rejects", str(tmp_path / "bad.csv")])
+    assert res.exit_code == 5 and "1 inserted" in res.output
+    assert "out of range" in (tmp_path / "bad.csv").read_text()
+
+
+def test_template_command(tmp_path):
+    res = runner.invoke(app, ["db", "template", "children"])
+    assert res.exit_code == 0 and res.stdout.startswith("code,sex,birth_date,site")
+    res = runner.invoke(app, ["db", "template", "children", "-o", str(tmp_path / "c.xlsx")])
+    assert res.exit_code == 0 and (tmp_path / "c.xlsx").exists()
+    res = runner.invoke(app, ["db", "template", "goats"])
+    assert res.exit_code == 3 and "unknown kind" in res.output
