@@ -49,7 +49,8 @@ import pandas as pd
 
 from capra.errors import DataError
 
-__all__ = ["CLASSES", "classify", "herd_at", "herd_counts", "scenario_from_records"]
+__all__ = ["CLASSES", "classify", "herd_at", "herd_counts", "last_record_date",
+           "scenario_from_records"]
 
 #: Classes of animals counted by the simulator (``docs/herd-model.md``), in its order.
 CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
@@ -70,6 +71,17 @@ def _day(date) -> dt.date:
         return pd.Timestamp(date).date()
     except (ValueError, TypeError):
         raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
+
+
+def last_record_date(db) -> dt.date | None:
+    """The latest date in the records: entries, events and test days (``None`` if empty)."""
+    engine = _engine(db)
+    with engine.connect() as conn:
+        dates = [conn.exec_driver_sql(f"SELECT MAX({col}) FROM {table}").scalar()
+                 for table, col in (("animals", "entry_date"), ("events", "date"),
+                                    ("test_days", "date"))]
+    dates = [pd.Timestamp(d).date() for d in dates if d is not None]
+    return max(dates) if dates else None
 
 
 def classify(sex, age_days, parity, lactating, *, weaning_age_days: int = 60,

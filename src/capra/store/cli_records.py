@@ -1,0 +1,300 @@
+"""Commands on the records beyond import and export: ``capra milk fit``, ``capra db report``,
+``capra example records`` and the scenario of ``capra run --from-db``.
+
+Plain functions with Typer annotations; :func:`register` mounts them. They parse and
+format only; the work is done by :mod:`capra.store.fitting`, :mod:`capra.store.snapshot`,
+:mod:`capra.store.monitoring` and :mod:`capra.store.examples`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from capra.errors import CapraError, DataError
+
+__all__ = ["db_report_command", "example_records_command", "milk_fit_command",
+           "register", "scenario_from_db"]
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+Db = Annotated[Optional[str], typer.Option(
+    "--db", help="Records database: a SQLite file or a URL such as "
+                 "postgresql+psycopg://user:password@host/capra. Default: capra.db here.")]
+ScenarioOpt = Annotated[str, typer.Option(
+    "--scenario", help="The programme's scenario (TOML file or bundled name): breed, farms, "
+                       "policy and later batches.")]
+DateOpt = Annotated[Optional[str], typer.Option(
+    "--date", help="Day of the recorded herd, YYYY-MM-DD. Default: the latest recorded day.")]
+
+
+@contextmanager
+def _errors():
+    """Capra's errors as a message and an exit code, never a traceback."""
+    try:
+        yield
+    except CapraError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except (ValueError, OSError) as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _day(text: Optional[str]):
+    import pandas as pd
+
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text).date()
+    except ValueError:
+        raise DataError(f"--date {text!r}: not a date; expected YYYY-MM-DD") from None
+
+
+def scenario_from_db(db: Optional[str] = None, date: Optional[str] = None,
+                     scenario: str = "nampo", horizon_days: Optional[int] = None):
+    """The scenario of ``capra run --from-db``: the recorded herd of ``date`` (default the
+    latest recorded day) as the initial herd of ``scenario``.
+
+    Raises :class:`~capra.errors.CapraError` subclasses with a plain message (empty
+    database, bad date, farms missing from the scenario).
+    """
+    from capra.scenario import load_scenario
+    from capra.store.db import open_db
+    from capra.store.snapshot import last_record_date, scenario_from_records
+
+    engine = open_db(db)
+    day = _day(date) or last_record_date(engine)
+    if day is None:
+        raise DataError("the records database is empty: import records first "
+                        "(capra db import ...) or try capra example records DIR")
+    return scenario_from_records(engine, day, load_scenario(scenario), horizon_days)
+
+
+# --------------------------------------------------------------------------------------
+# capra milk fit
+# --------------------------------------------------------------------------------------
+
+def milk_fit_command(
+    db: Db = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("milk-fit"),
+    scenario: ScenarioOpt = "nampo",
+    min_test_days_per_doe: Annotated[int, typer.Option(
+        min=4, help="Fewest test days for a doe's lactation to get its own curve.")] = 6,
+    json_: Annotated[bool, typer.Option("--json", help="Print the class fits as JSON.")] = False,
+) -> None:
+    """Fit lactation curves to the recorded test days, per parity class and per doe.
+
+    Wood curves per parity class (1, 2, 3+) with cluster-robust 95 % intervals, the
+    extended-lactation rebound where the records reach it, a curve per doe's lactation
+    with enough test days, and the between-doe milk variation. Writes
+    OUT/lactation-fits.csv, OUT/doe-fits.csv, OUT/lactation-fit.png (fit against data),
+    OUT/breed-overrides.toml (a [breed_overrides.lactation] table to paste into a
+    scenario) and OUT/scenario-fitted.toml (the scenario using the fitted curves: run it
+    with capra run OUT/scenario-fitted.toml).
+
+    Example: capra milk fit --db records.db --scenario nampo --out milk-fit/
+    """
+    with _errors():
+        from capra.scenario import load_scenario, save_scenario
+        from capra.store.db import open_db
+        from capra.store.fitting import fit_lactations, scenario_with_fits, write_breed_overrides
+
+        base = load_scenario(scenario)
+        lac = base.breed.lactation
+        fits = fit_lactations(open_db(db), min_test_days_per_doe=min_test_days_per_doe,
+                              wood_max_dim_days=lac.standard_length_days,
+                              rebound_day=lac.rebound_day)
+        out.mkdir(parents=True, exist_ok=True)
+        table = fits.table()
+        table.to_csv(out / "lactation-fits.csv", index=False)
+        fits.does.to_csv(out / "doe-fits.csv", index=False)
+        fits.figure(base).savefig(out / "lactation-fit.png", dpi=110)
+        write_breed_overrides(fits, out / "breed-overrides.toml", base)
+        save_scenario(scenario_with_fits(base, fits), out / "scenario-fitted.toml")
+        if json_:
+            sys.stdout.write(json.dumps({
+                "fits": table.to_dict("records"), "effect_cv": fits.effect_cv,
+                "does_fitted": int(len(fits.does)), "out": str(out)}, default=str) + "\n")
+            return
+        t = Table(title=f"lactation curves: {len(fits.records)} test days, "
+                        f"{fits.records['lactation'].nunique()} lactations")
+        for col in ("parity", "model", "parameter", "estimate", "95 % interval", "n"):
+            t.add_column(col, justify="right" if col in ("estimate", "n") else "left")
+        for r in table.itertuples(index=False):
+            t.add_row(r.parity_class, r.model, r.parameter, f"{r.estimate:.4g}",
+                      f"{r.ci95_low:.4g} – {r.ci95_high:.4g}" + (" (at bound)" if r.at_bound
+                                                                  else ""),
+                      f"{r.n_test_days}")
+        out_console.print(t)
+        out_console.print(f"does' own curves: {len(fits.does)}; between-doe CV "
+                          f"{fits.effect_cv:.3f}\nwrote {out}/lactation-fits.csv, doe-fits.csv, "
+                          f"lactation-fit.png, breed-overrides.toml, scenario-fitted.toml")
+
+
+# --------------------------------------------------------------------------------------
+# capra db report
+# --------------------------------------------------------------------------------------
+
+def _counts_html(counts) -> str:
+    cols = list(counts.columns)
+    head = "<th>farm</th>" + "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in cols)
+    rows = [f"<tr><td>{html.escape(str(farm))}</td>"
+            + "".join(f'<td class="num">{int(v)}</td>' for v in row) + "</tr>"
+            for farm, row in zip(counts.index, counts.to_numpy())]
+    total = counts.sum()
+    rows.append("<tr><td><b>all</b></td>" + "".join(f'<td class="num"><b>{int(v)}</b></td>'
+                                                    for v in total) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _lactation_section(fits, base) -> str:
+    from capra.store.monitoring import _png
+
+    t = fits.table()
+    rows = "".join(
+        f"<tr><td>{html.escape(str(r.parity_class))}</td><td>{r.model}</td><td>{r.parameter}"
+        f'</td><td class="num">{r.estimate:.4g}</td><td class="num">{r.ci95_low:.4g} – '
+        f'{r.ci95_high:.4g}</td><td class="num">{r.n_lactations}</td>'
+        f'<td class="num">{r.n_test_days}</td></tr>' for r in t.itertuples(index=False))
+    table = ("<table><thead><tr><th>parity</th><th>model</th><th>parameter</th>"
+             "<th>estimate</th><th>95 % interval (robust)</th><th>lactations</th>"
+             f"<th>test days</th></tr></thead><tbody>{rows}</tbody></table>")
+    return (f'<figure><img src="{_png(fits.figure(base))}" alt="Lactation curves">'
+            "<figcaption>Test days (grey), the Wood curve fitted to each parity class with its "
+            "95 % band (blue), and the breed curve of the scenario (dashed). Intervals are "
+            "cluster-robust (test days of one lactation are not independent).</figcaption>"
+            f"</figure>{table}<p>Between-doe milk variation (CV): {fits.effect_cv:.3f}; "
+            f"{len(fits.does)} lactations have their own curve.</p>")
+
+
+def db_report_command(
+    db: Db = None,
+    date: DateOpt = None,
+    scenario: ScenarioOpt = "nampo",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("records-report"),
+    replicates: Annotated[int, typer.Option("--replicates", "-n", min=1,
+                                            help="Monte Carlo replicates of the projection.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the projection.")] = 0,
+    horizon_days: Annotated[Optional[int], typer.Option(
+        min=1, help="Days projected from the date. Default: the scenario's horizon.")] = None,
+    period: Annotated[str, typer.Option(help="Growth periods: half-year, year or quarter.")]
+        = "half-year",
+) -> None:
+    """HTML report from the records: the herd projected from the recorded herd, with the
+    recorded herd by farm and class, the lactation curves fitted to the test days, and the
+    children's growth (stunting, wasting, underweight by district, site and period).
+
+    Writes OUT/report.html.
+
+    Example: capra db report --db records.db --scenario nampo --out report/ -n 200
+    """
+    with _errors():
+        from capra.herd.simulate import simulate
+        from capra.report import write_report
+        from capra.scenario import load_scenario
+        from capra.store.db import open_db
+        from capra.store.fitting import fit_lactations
+        from capra.store.monitoring import monitoring_sections
+        from capra.store.snapshot import (herd_at, herd_counts, last_record_date,
+                                          scenario_from_records)
+
+        engine = open_db(db)
+        base = load_scenario(scenario)
+        day = _day(date) or last_record_date(engine)
+        if day is None:
+            raise DataError("the records database is empty: import records first")
+        sc = scenario_from_records(engine, day, base, horizon_days)
+        err_console.print(f"simulating {replicates} replicates of {sc.horizon_days} days "
+                          f"from the herd of {day} ...")
+        result = simulate(sc, replicates=replicates, seed=seed)
+        sections = [(f"Recorded herd on {day}",
+                     f"<p>{html.escape(sc.description)}</p>"
+                     + _counts_html(herd_counts(herd_at(engine, day, base))))]
+        try:
+            lac = base.breed.lactation
+            fits = fit_lactations(engine, wood_max_dim_days=lac.standard_length_days,
+                                  rebound_day=lac.rebound_day)
+            sections.append(("Lactation curves from the test days",
+                             _lactation_section(fits, base)))
+        except DataError as exc:
+            sections.append(("Lactation curves from the test days",
+                             f"<p>No fit: {html.escape(str(exc))}</p>"))
+        sections += monitoring_sections(engine, period=period)
+        out.mkdir(parents=True, exist_ok=True)
+        path = write_report(result, out / "report.html",
+                            title=f"Records and projection: {base.name} from {day}",
+                            extra_sections=sections)
+        out_console.print(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------------------
+# capra example records
+# --------------------------------------------------------------------------------------
+
+def example_records_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the CSV files into.")],
+    scenario: Annotated[str, typer.Option(help="Scenario simulated (bundled name or TOML "
+                                               "file).")] = "nampo",
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed writes the "
+                                                           "same records.")] = 20240820,
+    years: Annotated[int, typer.Option(min=1, max=20, help="Years of records.")] = 2,
+    import_into: Annotated[Optional[str], typer.Option(
+        "--import-into", help="Also import the files, in order, into this database "
+                              "(SQLite file or URL).")] = None,
+) -> None:
+    """Write example records (farms, batches, animals, events, test days, sites, children,
+    measurements) generated by the herd simulator, and a README.txt with the import order.
+
+    Not real data: a seeded simulation of the scenario and synthetic children, to try
+    every command on.
+
+    Example: capra example records my-records/ --import-into my-records/capra.db
+    """
+    with _errors():
+        from capra.store.examples import import_records, write_example_records
+
+        paths = write_example_records(directory, scenario=scenario, seed=seed, years=years)
+        t = Table(title=f"example records in {directory}")
+        t.add_column("order", justify="right")
+        t.add_column("file")
+        t.add_column("rows", justify="right")
+        results = import_records(import_into, directory) if import_into else {}
+        if results:
+            t.add_column("imported", justify="right")
+        for i, (kind, path) in enumerate(paths.items(), 1):
+            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+            extra = [str(results[kind].inserted + results[kind].unchanged)] if results else []
+            t.add_row(str(i), path.name, str(rows), *extra)
+        out_console.print(t)
+        out_console.print(f"import order and next steps: {directory / 'README.txt'}")
+
+
+# --------------------------------------------------------------------------------------
+# Mounting
+# --------------------------------------------------------------------------------------
+
+def register(app: typer.Typer, db_app: typer.Typer | None = None) -> typer.Typer:
+    """Add the ``milk`` group (``milk fit``) to ``app`` and, with ``db_app``, the
+    ``report`` command to it. Returns the ``milk`` group."""
+    milk_app = typer.Typer(help="Milk records: lactation curves fitted to the test days.\n\n"
+                                "Example: capra milk fit --db records.db --out milk-fit/",
+                           no_args_is_help=True)
+    milk_app.command("fit")(milk_fit_command)
+    app.add_typer(milk_app, name="milk")
+    if db_app is not None:
+        db_app.command("report")(db_report_command)
+    return milk_app
