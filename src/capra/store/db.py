@@ -42,6 +42,8 @@ __all__ = ["DEFAULT_URL", "StoreError", "current_revision", "head_revision", "op
 DEFAULT_URL = "sqlite:///capra.db"
 #: Busy timeout of SQLite connections: how long a writer waits for another. [ms]
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+#: Page cache of each SQLite connection. [KiB]
+SQLITE_CACHE_KIB = 65_536
 #: Key of the PostgreSQL advisory lock that serializes writers.
 PG_WRITE_LOCK_KEY = 0x43415052  # "CAPR"
 
@@ -78,6 +80,7 @@ def _setup_sqlite(engine: Engine, memory: bool) -> None:
         if not memory:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")  # safe against a killed process in WAL
+            cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
