@@ -59,14 +59,27 @@ __all__ = [
     "Breed",
     "BreedLactation",
     "BreedingGroup",
+    "Calendar",
+    "Children",
+    "ClosedPeriod",
     "Culling",
     "Farm",
     "LactationPolicy",
     "Mortality",
+    "PlanningSettings",
+    "Plant",
     "Policy",
+    "ProductCapacities",
+    "ProductOverride",
+    "ProductOverrides",
     "Replacement",
     "Reproduction",
+    "Route",
     "Scenario",
+    "Servings",
+    "Site",
+    "StorageCapacities",
+    "Transport",
     "bundled_breeds",
     "bundled_scenario_path",
     "bundled_scenarios",
@@ -734,6 +747,324 @@ class Policy(_Model):
         return problems
 
 
+# --------------------------------------------------------------------------------------
+# Planning: products, calendars, sites, plants, transport (all optional)
+# --------------------------------------------------------------------------------------
+
+#: Dairy products the planner knows, in table order; their data are in
+#: ``capra/data/products.toml``.
+PRODUCTS = ("fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder", "uht_milk",
+            "frozen_milk")
+#: Children's age groups, in completed years (``age_1_2``: 1 and 2 years old).
+AGE_GROUPS = ("age_1_2", "age_3_5", "age_6_11")
+#: Storage classes of products and stores.
+STORAGE_CLASSES = ("chilled", "frozen", "ambient")
+
+
+class Servings(_Model):
+    """Serving size of one product for each age group; 0 means not served to the group."""
+
+    age_1_2: NonNegFloat | None = None
+    """Serving for children aged 1-2 years. [g product]"""
+    age_3_5: NonNegFloat | None = None
+    """Serving for children aged 3-5 years. [g product]"""
+    age_6_11: NonNegFloat | None = None
+    """Serving for children aged 6-11 years. [g product]"""
+
+
+class ProductOverride(_Model):
+    """Values that replace the bundled data of one product (``capra/data/products.toml``)."""
+
+    milk_kg_per_kg: Annotated[float, Strict(), _range(0, lo_open=True)] | None = None
+    """Raw milk used per kg of product. [kg milk/kg product]"""
+    shelf_life_days: PosInt | None = None
+    """Days the product can be served, the day it is made included. [days]"""
+    storage: Literal["chilled", "frozen", "ambient"] | None = None
+    """Storage class. [-]"""
+    protein_g_per_100g: NonNegFloat | None = None
+    """Protein content. [g/100 g]"""
+    energy_kcal_per_100g: NonNegFloat | None = None
+    """Energy content. [kcal/100 g]"""
+    calcium_mg_per_100g: NonNegFloat | None = None
+    """Calcium content. [mg/100 g]"""
+    serving_g: Servings | None = None
+    """Serving size per age group; one serving is one child's ration for the day. [g]"""
+
+
+class ProductOverrides(_Model):
+    """Overrides of the bundled product data, one optional table per product."""
+
+    fresh_milk: ProductOverride | None = None
+    """Pasteurised goat milk. [-]"""
+    yogurt: ProductOverride | None = None
+    """Goat-milk yogurt. [-]"""
+    soft_cheese: ProductOverride | None = None
+    """Soft (fresh) goat cheese. [-]"""
+    hard_cheese: ProductOverride | None = None
+    """Hard goat cheese. [-]"""
+    milk_powder: ProductOverride | None = None
+    """Whole goat-milk powder. [-]"""
+    uht_milk: ProductOverride | None = None
+    """UHT goat milk. [-]"""
+    frozen_milk: ProductOverride | None = None
+    """Frozen pasteurised goat milk. [-]"""
+
+
+class ClosedPeriod(_Model):
+    """A yearly period when a site is closed, e.g. a school vacation."""
+
+    start: MonthDay
+    """First closed day each year, ``"MM-DD"``. [month-day]"""
+    end: MonthDay
+    """Last closed day each year, ``"MM-DD"``; before ``start`` means the period runs over
+    the new year. [month-day]"""
+
+
+class Calendar(_Model):
+    """When a site serves children: weekdays, public holidays and yearly closures."""
+
+    name: Name
+    """Calendar name, unique; sites refer to it. [-]"""
+    weekdays: Annotated[tuple[Annotated[int, Strict(), _range(1, 7, kind="an integer")], ...],
+                        Field(min_length=1)]
+    """Days of the week the site serves children, ISO numbers (1 Monday ... 7 Sunday). [-]"""
+    holidays: tuple[MonthDay, ...] = ()
+    """Public holidays, closed every year, ``"MM-DD"``. [month-day]"""
+    closed: tuple[ClosedPeriod, ...] = ()
+    """Yearly closures (vacations). [-]"""
+
+
+class Children(_Model):
+    """Children enrolled at a site, by age group."""
+
+    age_1_2: NonNegInt = 0
+    """Children aged 1-2 years. [children]"""
+    age_3_5: NonNegInt = 0
+    """Children aged 3-5 years. [children]"""
+    age_6_11: NonNegInt = 0
+    """Children aged 6-11 years. [children]"""
+
+    @property
+    def total(self) -> int:
+        """All children of the site. [children]"""
+        return self.age_1_2 + self.age_3_5 + self.age_6_11
+
+
+class Site(_Model):
+    """A place where children get their ration: a kindergarten, a school, or the enrolled
+    kindergartens or schools of a district counted together."""
+
+    name: Name
+    """Site name, unique among sites, plants and farms. [-]"""
+    district: Text = ""
+    """District or county of the site. [-]"""
+    kind: Literal["kindergarten", "school", "district"]
+    """``"kindergarten"``, ``"school"`` or ``"district"`` (an aggregate of sites). [-]"""
+    latitude: Annotated[float, Strict(), _range(-90, 90)]
+    """Latitude, WGS 84. [degrees north]"""
+    longitude: Annotated[float, Strict(), _range(-180, 180)]
+    """Longitude, WGS 84. [degrees east]"""
+    calendar: Name
+    """Name of the site's calendar in ``[[calendars]]``. [-]"""
+    children: Children
+    """Children enrolled, by age group. [children]"""
+    attendance: Annotated[float, Strict(), _range(0, 1, lo_open=True)] = 1.0
+    """Share of enrolled children present on an operating day. [fraction]"""
+    cold_storage_kg: NonNegFloat | None = None
+    """Chilled and frozen product the site can receive and hold on one day; 0: ambient
+    products only; no value: no limit. [kg/day]"""
+
+
+class ProductCapacities(_Model):
+    """Largest output of a plant per product per day; 0 (the default): not made there."""
+
+    fresh_milk: NonNegFloat = 0.0
+    """Pasteurised milk. [kg product/day]"""
+    yogurt: NonNegFloat = 0.0
+    """Yogurt. [kg product/day]"""
+    soft_cheese: NonNegFloat = 0.0
+    """Soft cheese. [kg product/day]"""
+    hard_cheese: NonNegFloat = 0.0
+    """Hard cheese. [kg product/day]"""
+    milk_powder: NonNegFloat = 0.0
+    """Whole milk powder. [kg product/day]"""
+    uht_milk: NonNegFloat = 0.0
+    """UHT milk. [kg product/day]"""
+    frozen_milk: NonNegFloat = 0.0
+    """Frozen milk. [kg product/day]"""
+
+
+class StorageCapacities(_Model):
+    """Stock a plant can hold, by storage class; 0 (the default): no store of that class."""
+
+    chilled: NonNegFloat = 0.0
+    """Cold room (0-4 °C). [kg product]"""
+    frozen: NonNegFloat = 0.0
+    """Freezer (-18 °C). [kg product]"""
+    ambient: NonNegFloat = 0.0
+    """Dry store. [kg product]"""
+
+
+class Plant(_Model):
+    """A dairy plant: takes raw milk from farms, makes products, stores and dispatches them."""
+
+    name: Name
+    """Plant name, unique among sites, plants and farms. [-]"""
+    latitude: Annotated[float, Strict(), _range(-90, 90)]
+    """Latitude, WGS 84. [degrees north]"""
+    longitude: Annotated[float, Strict(), _range(-180, 180)]
+    """Longitude, WGS 84. [degrees east]"""
+    intake_kg_per_day: NonNegFloat | None = None
+    """Largest raw-milk intake; no value: no limit. [kg milk/day]"""
+    capacity_kg_per_day: ProductCapacities = Field(default_factory=ProductCapacities)
+    """Largest output per product. [kg product/day]"""
+    storage_kg: StorageCapacities = Field(default_factory=StorageCapacities)
+    """Stock it can hold, by storage class. [kg product]"""
+
+
+class Route(_Model):
+    """A road link from a farm to a plant or from a plant to a site."""
+
+    origin: Name
+    """Farm (raw milk) or plant (products) the route starts from. [-]"""
+    destination: Name
+    """Plant (from a farm) or site (from a plant). [-]"""
+    distance_km: NonNegFloat | None = None
+    """Road distance; no value: great-circle distance times ``road_factor``. [km]"""
+    capacity_kg_per_day: NonNegFloat | None = None
+    """Largest load per day; no value: the transport ``capacity_kg_per_day``. [kg/day]"""
+
+
+class Transport(_Model):
+    """Road transport between farms, plants and sites.
+
+    Every farm is linked to every plant and every plant to every site; ``[[transport.routes]]``
+    changes the distance or capacity of single links.
+    """
+
+    road_factor: Annotated[float, Strict(), _range(1)] = 1.3
+    """Road distance over great-circle distance (1.2-1.4 is a usual assumption, research
+    note supply.md §4.1). [-]"""
+    capacity_kg_per_day: NonNegFloat = 2000.0
+    """Load per route per day unless a route says otherwise: one 2-tonne truck, one trip
+    a day (illustrative). [kg/day]"""
+    routes: tuple[Route, ...] = ()
+    """Links with their own distance or capacity. [-]"""
+
+
+class PlanningSettings(_Model):
+    """Which days the plan covers and how supply uncertainty is treated."""
+
+    start_date: Date | None = None
+    """First day children are served; no value: 364 days before the scenario's last day
+    (the plan covers the last year, with the herd established). [date]"""
+    days: PosInt | None = None
+    """Days planned from ``start_date``; no value: to the scenario's last day. [days]"""
+    warmup_days: NonNegInt = 0
+    """Days before ``start_date`` when milk is already processed and stocked but no child
+    is served (the programme's previous season). [days]"""
+    quantile: Annotated[float, Strict(), _range(0, 1, lo_open=True, hi_open=True)] = 0.1
+    """Supply quantile across simulated futures the plan must withstand: the plan serves
+    its enrolment in at least ``1 - quantile`` of the futures. [fraction]"""
+
+
+
+def _unique_names(items: list, key: str, seen: dict[str, Loc]) -> list[Problem]:
+    """Names of ``items`` (under ``key``) unique among themselves and against ``seen``."""
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        name = _get(item, "name", str)
+        if name is None:
+            continue
+        if name in seen:
+            problems.append(_problem((key, i, "name"), name,
+                             f"name already used by {_key_path(seen[name])}; expected a "
+                             "name unique among farms, plants and sites"))
+        else:
+            seen[name] = (key, i)
+    return problems
+
+
+def _unknown_ref(loc: Loc, name: str, choices: Sequence[str], what: str) -> Problem:
+    hint = _suggest(name, choices)
+    listed = ", ".join(_show(n) for n in choices) or "none defined"
+    return _problem(loc, name, f"not {what} of this scenario; expected one of {listed}"
+                    + (f"; did you mean {_show(hint)}?" if hint else ""))
+
+
+def _planning_problems(data: object, farms: list[str], start: date | None,
+                       end: date | None) -> list[Problem]:
+    """Cross-checks of the planning sections: names, calendar and route references, dates."""
+    problems: list[Problem] = []
+    calendars = _items(data, "calendars")
+    calendar_names: list[str] = []
+    for i, cal in enumerate(calendars):
+        name = _get(cal, "name", str)
+        if name is None:
+            continue
+        if name in calendar_names:
+            problems.append(_problem(("calendars", i, "name"), name,
+                             f"duplicate calendar name (also calendars"
+                             f"[{calendar_names.index(name)}]); expected unique names"))
+        calendar_names.append(name)
+    seen: dict[str, Loc] = {name: ("farms", k) for k, name in enumerate(farms)}
+    plants, sites = _items(data, "plants"), _items(data, "sites")
+    problems += _unique_names(plants, "plants", seen)
+    problems += _unique_names(sites, "sites", seen)
+    plant_names = [n for n in (_get(p, "name", str) for p in plants) if n is not None]
+    site_names = [n for n in (_get(s, "name", str) for s in sites) if n is not None]
+    for i, site in enumerate(sites):
+        cal = _get(site, "calendar", str)
+        if cal is not None and cal not in calendar_names:
+            problems.append(_unknown_ref(("sites", i, "calendar"), cal, calendar_names,
+                                         "a calendar ([[calendars]])"))
+    transport = _get(data, "transport", (Mapping, BaseModel))
+    links: dict[tuple[str, str], int] = {}
+    for i, route in enumerate(_items(transport, "routes")):
+        origin = _get(route, "origin", str)
+        dest = _get(route, "destination", str)
+        loc = ("transport", "routes", i)
+        if origin is None or dest is None:
+            continue
+        if origin in farms:
+            if dest not in plant_names:
+                problems.append(_unknown_ref(loc + ("destination",), dest, plant_names,
+                                             "a plant (raw milk goes from a farm to a plant)"))
+        elif origin in plant_names:
+            if dest not in site_names:
+                problems.append(_unknown_ref(loc + ("destination",), dest, site_names,
+                                             "a site (products go from a plant to a site)"))
+        else:
+            problems.append(_unknown_ref(loc + ("origin",), origin, farms + plant_names,
+                                         "a farm or a plant"))
+            continue
+        if (origin, dest) in links:
+            problems.append(_problem(loc, _MISSING,
+                             f"route {_show(origin)} -> {_show(dest)} given twice (also "
+                             f"transport.routes[{links[origin, dest]}]); expected each "
+                             "route once"))
+        links.setdefault((origin, dest), i)
+    settings = _get(data, "planning", (Mapping, BaseModel))
+    first = _get(settings, "start_date", date)
+    if first is not None and start is not None and end is not None:
+        if not start <= first <= end:
+            problems.append(_problem(("planning", "start_date"), first,
+                             f"outside the simulated days; expected a date from "
+                             f"{_show(start)} to {_show(end)}"))
+        else:
+            warmup = _get(settings, "warmup_days", int, 0)
+            if first - timedelta(days=warmup) < start:
+                problems.append(_problem(("planning", "warmup_days"), warmup,
+                                 f"reaches before the scenario start_date = {_show(start)}; "
+                                 f"expected at most {(first - start).days} days"))
+            days = _get(settings, "days", int)
+            if days is not None and first + timedelta(days=days - 1) > end:
+                problems.append(_problem(("planning", "days"), days,
+                                 f"runs past the last simulated day {_show(end)}; expected "
+                                 f"at most {(end - first).days + 1} days"))
+    return problems
+
+
 class _UnresolvedBreed:
     """Placeholder for a breed that could not be read; validation reports its problems."""
 
@@ -766,6 +1097,19 @@ class Scenario(_Model):
     """Deliveries of animals. [-]"""
     policy: Policy = Field(default_factory=Policy)
     """Management policy. [-]"""
+    products: ProductOverrides = Field(default_factory=ProductOverrides)
+    """Changes to the bundled product data (``capra/data/products.toml``), by product.
+    [-]"""
+    calendars: tuple[Calendar, ...] = ()
+    """Operating calendars that sites refer to. [-]"""
+    sites: tuple[Site, ...] = ()
+    """Kindergartens, schools or district aggregates where children are served. [-]"""
+    plants: tuple[Plant, ...] = ()
+    """Dairy plants. [-]"""
+    transport: Transport = Field(default_factory=Transport)
+    """Road links between farms, plants and sites. [-]"""
+    planning: PlanningSettings = Field(default_factory=PlanningSettings)
+    """Planned days and the supply quantile of the plan. [-]"""
 
     # ---- derived -------------------------------------------------------------------
 
@@ -929,6 +1273,7 @@ class Scenario(_Model):
                                  f"horizon_days - 1); expected a date from {_show(start)} to "
                                  f"{_show(end)}"))
             problems.extend(cls._place_problems(i, batch, farm_by_name, stations))
+        problems.extend(_planning_problems(data, list(farm_by_name), start, end))
         return problems
 
     @staticmethod

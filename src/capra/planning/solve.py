@@ -1,0 +1,239 @@
+"""Solve planning LPs with HiGHS (``highspy``); outcomes are data, never exceptions.
+
+:func:`solve` runs one objective; :func:`solve_lexicographic` runs several in order, each
+later one restricted to solutions within a small tolerance of the earlier optima.
+:class:`Solver` keeps one HiGHS instance so that right-hand sides can be changed and the
+model re-solved from the previous basis (used to evaluate one plan on many supply
+futures).
+
+Row duals are HiGHS's: for a minimisation, the change of the objective per unit increase
+of a row bound that is active (a marginal value, valid only near the optimum, while the
+optimal basis stays the same).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from capra.planning.model import LinearModel
+
+__all__ = ["LPResult", "Solver", "solve", "solve_lexicographic"]
+
+#: Relative and absolute slack allowed on an earlier objective in a lexicographic solve.
+LEX_RELATIVE_TOLERANCE = 1e-7
+LEX_ABSOLUTE_TOLERANCE = 1e-6
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kModelEmpty": "optimal",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+}
+
+
+@dataclass
+class LPResult:
+    """Outcome of one LP solve.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"``, ``"infeasible"``, ``"unbounded"``, ``"infeasible_or_unbounded"``,
+        ``"time_limit"``, ``"iteration_limit"`` or ``"error"``. [-]
+    message
+        What happened, in words. [-]
+    x
+        Column values (None unless a solution exists). [model units]
+    row_dual, col_dual
+        Row duals and reduced costs (None unless optimal). [objective units per unit]
+    objective
+        Objective value (NaN unless optimal). [objective units]
+    seconds
+        Wall time of the solve. [s]
+    """
+
+    status: str
+    message: str
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
+    objective: float = float("nan")
+    seconds: float = 0.0
+    objectives: dict | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status == "optimal"
+
+
+def _messages(status: str) -> str:
+    return {
+        "optimal": "optimal solution found",
+        "infeasible": "no plan satisfies all constraints (e.g. no milk or no plant can "
+                      "reach a site that must be served)",
+        "unbounded": "the objective is unbounded (e.g. no operating day to serve, so any "
+                     "enrolment is served)",
+        "infeasible_or_unbounded": "the problem is infeasible or unbounded",
+        "time_limit": "the solver stopped at its time limit",
+        "iteration_limit": "the solver stopped at its iteration limit",
+    }.get(status, "the solver failed")
+
+
+_QUIET = {"done": False}
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. The first one prints a banner straight to the process's
+    standard output (not through Python), which would corrupt JSON output; it is sent to
+    the null device."""
+    if _QUIET["done"]:
+        return highspy.Highs()
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1: nothing to protect
+        _QUIET["done"] = True
+        return highspy.Highs()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    _QUIET["done"] = True
+    return h
+
+
+class Solver:
+    """One HiGHS instance holding a :class:`~capra.planning.model.LinearModel`.
+
+    Parameters
+    ----------
+    model
+        The LP.
+    threads
+        HiGHS threads (1 keeps runs reproducible and leaves cores to other work).
+    time_limit
+        Seconds per solve; None: none. [s]
+    """
+
+    def __init__(self, model: LinearModel, *, threads: int = 1,
+                 time_limit: float | None = None):
+        self.model = model
+        h = _new_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        lp = highspy.HighsLp()
+        A = model.A.tocsc()
+        lp.num_col_ = A.shape[1]
+        lp.num_row_ = A.shape[0]
+        lp.col_cost_ = np.asarray(model.c, float)
+        inf = highspy.kHighsInf
+        lp.col_lower_ = np.where(np.isfinite(model.col_lo), model.col_lo, -inf)
+        lp.col_upper_ = np.where(np.isfinite(model.col_hi), model.col_hi, inf)
+        lp.row_lower_ = np.where(np.isfinite(model.row_lo), model.row_lo, -inf)
+        lp.row_upper_ = np.where(np.isfinite(model.row_hi), model.row_hi, inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        h.passModel(lp)
+        self.highs = h
+        self.n_rows = A.shape[0]
+        self._solved = False
+
+    #: Models with more columns than this start with the interior-point method (then
+    #: crossover to a basis); later solves of the same instance use the dual simplex
+    #: from the previous basis.
+    IPM_COLUMNS = 20000
+
+    def set_cost(self, c: np.ndarray) -> None:
+        idx = np.arange(len(c), dtype=np.int32)
+        self.highs.changeColsCost(len(c), idx, np.asarray(c, float))
+
+    def set_row_bounds(self, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int32)
+        self.highs.changeRowsBounds(len(rows), rows, np.asarray(lo, float),
+                                    np.asarray(hi, float))
+
+    def add_row(self, coefs: np.ndarray, hi: float) -> None:
+        idx = np.flatnonzero(coefs).astype(np.int32)
+        self.highs.addRow(-highspy.kHighsInf, float(hi), len(idx), idx, coefs[idx])
+
+    def run(self) -> LPResult:
+        h = self.highs
+        t0 = time.perf_counter()
+        cold = not self._solved and self.model.n_cols > self.IPM_COLUMNS
+        h.setOptionValue("solver", "ipm" if cold else "simplex")
+        try:
+            h.run()
+            name = h.getModelStatus().name
+        except Exception as exc:  # noqa: BLE001 - a solver failure is a status
+            return LPResult("error", f"HiGHS failed: {exc}", seconds=time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        status = _STATUS.get(name, "error")
+        message = _messages(status) + ("" if status != "error" else f" ({name})")
+        if status != "optimal":
+            return LPResult(status, message, seconds=seconds)
+        self._solved = True
+        sol = h.getSolution()
+        n = self.model.n_cols
+        return LPResult(status, message, x=np.asarray(sol.col_value)[:n],
+                        row_dual=np.asarray(sol.row_dual)[: self.n_rows],
+                        col_dual=np.asarray(sol.col_dual)[:n],
+                        objective=float(h.getInfo().objective_function_value),
+                        seconds=seconds)
+
+
+def solve(model: LinearModel, *, threads: int = 1, time_limit: float | None = None
+          ) -> LPResult:
+    """Solve ``model`` with its current cost vector ``model.c``."""
+    return Solver(model, threads=threads, time_limit=time_limit).run()
+
+
+def solve_lexicographic(model: LinearModel, order: tuple[str, ...], *, threads: int = 1,
+                        time_limit: float | None = None) -> LPResult:
+    """Optimise the objectives ``model.costs[name]`` for ``name`` in ``order``, each one
+    within a small tolerance of the optima of those before it.
+
+    Returns the last stage's result; ``objectives`` holds every stage's optimum. A stage
+    that is not optimal ends the sequence with its status.
+    """
+    solver = Solver(model, threads=threads, time_limit=time_limit)
+    values: dict[str, float] = {}
+    result = LPResult("error", "no objective given")
+    total = 0.0
+    for name in order:
+        c = model.costs[name]
+        slack = LEX_ABSOLUTE_TOLERANCE
+        if result.success and result.x is not None and (c >= 0).all() \
+                and float(c @ result.x) <= slack:
+            # a non-negative objective already at zero: the previous solution is optimal
+            values[name] = float(c @ result.x)
+            solver.add_row(c, slack)
+            continue
+        solver.set_cost(c)
+        result = solver.run()
+        total += result.seconds
+        if not result.success:
+            result.message = f"stage {name!r}: {result.message}"
+            break
+        values[name] = result.objective
+        slack = LEX_ABSOLUTE_TOLERANCE + LEX_RELATIVE_TOLERANCE * abs(result.objective)
+        solver.add_row(c, result.objective + slack)
+    result.objectives = values
+    result.seconds = total
+    return result
