@@ -6,8 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.store.examples import (IMPORT_ORDER, example_frames, import_records,
-                                  write_example_records)
+from capra.store.examples import (
+    IMPORT_ORDER,
+    example_frames,
+    import_records,
+    write_example_records,
+)
 from capra.store.io import KINDS
 
 SEED = 20240820

@@ -11,8 +11,14 @@ import pytest
 from capra.errors import DataError
 from capra.lactation import wood, wood_extended
 from capra.scenario import load_scenario, scenario_from_dict
-from capra.store.fitting import (fit_does, fit_lactations, lactation_overrides,
-                                 lactation_records, scenario_with_fits, write_breed_overrides)
+from capra.store.fitting import (
+    fit_does,
+    fit_lactations,
+    lactation_overrides,
+    lactation_records,
+    scenario_with_fits,
+    write_breed_overrides,
+)
 
 SEED = 20240820
 

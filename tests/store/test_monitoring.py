@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.store.monitoring import (growth_prevalence, growth_records, monitoring_sections,
-                                    period_labels, prevalence_figure)
+from capra.store.monitoring import (
+    growth_prevalence,
+    growth_records,
+    monitoring_sections,
+    period_labels,
+    prevalence_figure,
+)
 
 SEED = 20240820
 
@@ -133,5 +138,5 @@ def test_no_measurements(tmp_path):
 
     engine = open_db(tmp_path / "empty.db")
     assert growth_prevalence(engine).empty
-    [(heading, body)] = monitoring_sections(engine)
+    [(_, body)] = monitoring_sections(engine)
     assert "No measurements" in body

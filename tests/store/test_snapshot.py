@@ -10,8 +10,14 @@ import pytest
 
 from capra.errors import DataError
 from capra.scenario import load_scenario
-from capra.store.snapshot import (CLASSES, classify, herd_at, herd_counts, last_record_date,
-                                  scenario_from_records)
+from capra.store.snapshot import (
+    CLASSES,
+    classify,
+    herd_at,
+    herd_counts,
+    last_record_date,
+    scenario_from_records,
+)
 
 SEED = 20240820
 DATES = ("2024-09-01", "2025-03-15", "2025-12-01", "2026-07-31")
@@ -139,7 +145,7 @@ def test_animals_in_quarantine_finish_it_then_move_to_their_batch_farms(engine, 
 def test_month_resolution_fewer_groups_same_counts(engine, base):
     day_sc = scenario_from_records(engine, "2026-07-31", base)
     month_sc = scenario_from_records(engine, "2026-07-31", base, age_resolution="month")
-    n_groups = lambda s: sum(len(b.animals) for b in s.batches)  # noqa: E731
+    n_groups = lambda s: sum(len(b.animals) for b in s.batches)
     assert n_groups(month_sc) < n_groups(day_sc)
     assert [b.head for b in month_sc.batches] == [b.head for b in day_sc.batches]
     with pytest.raises(ValueError, match="age_resolution"):
@@ -189,7 +195,7 @@ def test_hand_made_herd_states_and_approximations(small, base):
     [b] = sc.batches
     assert (b.arrival_place, b.quarantine_days, b.destinations) == ("Kangso", 0, ("Kangso",))
     D = dt.date(2025, 3, 1)
-    age = lambda s: (D - dt.date.fromisoformat(s)).days  # noqa: E731
+    age = lambda s: (D - dt.date.fromisoformat(s)).days
     assert _groups(sc) == {
         ("female", 2, False, None, True, 90, age("2022-01-01")): 1,          # A in milk
         ("female", 1, True, dt.date(2025, 3, 2), False, 0, age("2022-03-01")): 1,  # B overdue

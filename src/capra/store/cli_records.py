@@ -13,7 +13,7 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,13 +28,13 @@ __all__ = ["db_report_command", "example_records_command", "milk_fit_command",
 out_console = Console()
 err_console = Console(stderr=True)
 
-Db = Annotated[Optional[str], typer.Option(
+Db = Annotated[str | None, typer.Option(
     "--db", help="Records database: a SQLite file or a URL such as "
                  "postgresql+psycopg://user:password@host/capra. Default: capra.db here.")]
 ScenarioOpt = Annotated[str, typer.Option(
     "--scenario", help="The programme's scenario (TOML file or bundled name): breed, farms, "
                        "policy and later batches.")]
-DateOpt = Annotated[Optional[str], typer.Option(
+DateOpt = Annotated[str | None, typer.Option(
     "--date", help="Day of the recorded herd, YYYY-MM-DD. Default: the latest recorded day.")]
 
 
@@ -53,7 +53,7 @@ def _errors():
         raise typer.Exit(1) from None
 
 
-def _day(text: Optional[str]):
+def _day(text: str | None):
     import pandas as pd
 
     if text is None:
@@ -64,8 +64,8 @@ def _day(text: Optional[str]):
         raise DataError(f"--date {text!r}: not a date; expected YYYY-MM-DD") from None
 
 
-def scenario_from_db(db: Optional[str] = None, date: Optional[str] = None,
-                     scenario: str = "nampo", horizon_days: Optional[int] = None):
+def scenario_from_db(db: str | None = None, date: str | None = None,
+                     scenario: str = "nampo", horizon_days: int | None = None):
     """The scenario of ``capra run --from-db``: the recorded herd of ``date`` (default the
     latest recorded day) as the initial herd of ``scenario``.
 
@@ -111,7 +111,11 @@ def milk_fit_command(
     with _errors():
         from capra.scenario import load_scenario, save_scenario
         from capra.store.db import open_db
-        from capra.store.fitting import fit_lactations, scenario_with_fits, write_breed_overrides
+        from capra.store.fitting import (
+            fit_lactations,
+            scenario_with_fits,
+            write_breed_overrides,
+        )
 
         base = load_scenario(scenario)
         lac = base.breed.lactation
@@ -128,7 +132,7 @@ def milk_fit_command(
         if json_:
             sys.stdout.write(json.dumps({
                 "fits": table.to_dict("records"), "effect_cv": fits.effect_cv,
-                "does_fitted": int(len(fits.does)), "out": str(out)}, default=str) + "\n")
+                "does_fitted": len(fits.does), "out": str(out)}, default=str) + "\n")
             return
         t = Table(title=f"lactation curves: {len(fits.records)} test days, "
                         f"{fits.records['lactation'].nunique()} lactations")
@@ -189,7 +193,7 @@ def db_report_command(
     replicates: Annotated[int, typer.Option("--replicates", "-n", min=1,
                                             help="Monte Carlo replicates of the projection.")] = 100,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the projection.")] = 0,
-    horizon_days: Annotated[Optional[int], typer.Option(
+    horizon_days: Annotated[int | None, typer.Option(
         min=1, help="Days projected from the date. Default: the scenario's horizon.")] = None,
     period: Annotated[str, typer.Option(help="Growth periods: half-year, year or quarter.")]
         = "half-year",
@@ -209,8 +213,12 @@ def db_report_command(
         from capra.store.db import open_db
         from capra.store.fitting import fit_lactations
         from capra.store.monitoring import monitoring_sections
-        from capra.store.snapshot import (herd_at, herd_counts, last_record_date,
-                                          scenario_from_records)
+        from capra.store.snapshot import (
+            herd_at,
+            herd_counts,
+            last_record_date,
+            scenario_from_records,
+        )
 
         engine = open_db(db)
         base = load_scenario(scenario)
@@ -252,7 +260,7 @@ def example_records_command(
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed writes the "
                                                            "same records.")] = 20240820,
     years: Annotated[int, typer.Option(min=1, max=20, help="Years of records.")] = 2,
-    import_into: Annotated[Optional[str], typer.Option(
+    import_into: Annotated[str | None, typer.Option(
         "--import-into", help="Also import the files, in order, into this database "
                               "(SQLite file or URL).")] = None,
 ) -> None:

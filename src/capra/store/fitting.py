@@ -40,11 +40,24 @@ import pandas as pd
 from scipy import stats
 
 from capra.errors import DataError
-from capra.lactation import (GOAT_BOUNDS, N_PARITY_CLASSES, LactationFit, fit_lactation,
-                             wood, wood_extended)
+from capra.lactation import (
+    GOAT_BOUNDS,
+    N_PARITY_CLASSES,
+    LactationFit,
+    fit_lactation,
+    wood,
+    wood_extended,
+)
 
-__all__ = ["CurveFit", "LactationFits", "fit_lactations", "fit_does", "lactation_records",
-           "scenario_with_fits", "write_breed_overrides"]
+__all__ = [
+    "CurveFit",
+    "LactationFits",
+    "fit_does",
+    "fit_lactations",
+    "lactation_records",
+    "scenario_with_fits",
+    "write_breed_overrides",
+]
 
 #: Parity classes of the breed curves (3 stands for 3 and later). [-]
 PARITY_CLASSES = (1, 2, 3)
@@ -561,7 +574,7 @@ def lactation_overrides(fits: LactationFits, base=None) -> dict:
         best = max(fits.extended.values(), key=lambda f: f.n_test_days)
         det = best.determined
         if "rebound_day" in det:
-            out["rebound_day"] = int(round(best.params["rebound_day"]))
+            out["rebound_day"] = round(best.params["rebound_day"])
         if "rebound_rate_per_day" in det:
             out["rebound_rate_per_day"] = round(best.params["rebound_rate_per_day"], 6)
         if "rebound_max_ratio" in det:
@@ -580,10 +593,10 @@ def write_breed_overrides(fits: LactationFits, path: str | os.PathLike, base=Non
     """
     values = lactation_overrides(fits, base)
     n = len(fits.records)
-    head = [f"# Lactation curves fitted to {n} test days of "
-            f"{fits.records['lactation'].nunique()} lactations (capra milk fit).",
-            "# Parity classes 1, 2, 3+; values not determined by the records are the "
-            "base breed's.", ""]
+    head = [(f"# Lactation curves fitted to {n} test days of "
+             f"{fits.records['lactation'].nunique()} lactations (capra milk fit)."),
+            ("# Parity classes 1, 2, 3+; values not determined by the records are the "
+             "base breed's."), ""]
     body = ["[breed_overrides.lactation]"]
     for key, value in values.items():
         shown = ("[" + ", ".join(repr(v) for v in value) + "]" if isinstance(value, list)

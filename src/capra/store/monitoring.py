@@ -34,8 +34,14 @@ import pandas as pd
 
 from capra.errors import DataError
 
-__all__ = ["INDICATORS", "growth_prevalence", "growth_records", "monitoring_sections",
-           "prevalence_figure", "period_labels"]
+__all__ = [
+    "INDICATORS",
+    "growth_prevalence",
+    "growth_records",
+    "monitoring_sections",
+    "period_labels",
+    "prevalence_figure",
+]
 
 #: Indicator -> (label, z-score columns, flag columns, oedema counts). [-]
 INDICATORS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], bool]] = {
@@ -232,7 +238,7 @@ def _png(fig) -> str:
 
 def _cells(t: pd.DataFrame) -> pd.Series:
     """``prevalence (low–high)`` and ``cases/n`` of each row, as HTML."""
-    f = lambda s: s.map("{:.1f}".format)  # noqa: E731
+    f = lambda s: s.map("{:.1f}".format)
     return (f(t["prevalence_pct"]) + " (" + f(t["ci95_low"]) + "–" + f(t["ci95_high"])
             + ")<br><small>" + t["cases"].astype(str) + "/" + t["n"].astype(str) + "</small>")
 
