@@ -32,6 +32,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -113,17 +114,18 @@ def loop_summary(results, years: float) -> dict[str, np.ndarray]:
 
 
 def run_capra_serial(scenario, params, replicates, batch, seed, repeats):
-    """Best-of-``repeats`` serial run; returns (seconds, animal-days, arrays)."""
-    best, arrays = math.inf, None
+    """Best-of-``repeats`` serial run; returns (seconds, CPU seconds, animal-days, arrays)."""
+    best, best_cpu, arrays = math.inf, math.inf, None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
         elapsed = time.perf_counter() - start
         best = min(best, elapsed)
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
         arrays = {name: res.data[name].values for name in
                   ("head", "milk_kg") + EVENTS}
         del res
-    return best, int(arrays["head"].sum(dtype=np.int64)), arrays
+    return best, best_cpu, int(arrays["head"].sum(dtype=np.int64)), arrays
 
 
 def profile_capra(scenario, replicates: int, batch: int, seed: int, top: int = 25) -> str:
@@ -186,23 +188,25 @@ def main(argv=None) -> dict:
     say()
 
     # -- baseline: object loop ----------------------------------------------------------
-    loop_results, loop_rates, loop_time, loop_ad = [], [], 0.0, 0
+    loop_results, loop_rates, loop_cpu_rates, loop_time, loop_ad = [], [], [], 0.0, 0
     for i in range(base_n):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         r = simulate_replicate(params, a.seed * 1000 + i)
         elapsed = time.perf_counter() - start
+        loop_cpu_rates.append(r.animal_days / (time.process_time() - start_cpu))
         loop_results.append(r)
         loop_rates.append(r.animal_days / elapsed)
         loop_time += elapsed
         loop_ad += r.animal_days
-    loop_rate = max(loop_rates)
+    loop_rate, loop_cpu_rate = max(loop_rates), max(loop_cpu_rates)
 
     # -- Capra serial ---------------------------------------------------------------------
     simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
-    cap_time, cap_ad, cap_arrays = run_capra_serial(scenario, params, batch, batch, a.seed,
+    cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(scenario, params, batch, batch, a.seed,
                                                     repeats)
     cap_rate = cap_ad / cap_time
     ratio = cap_rate / loop_rate
+    cap_cpu_rate = cap_ad / cap_cpu
 
     # -- agreement ----------------------------------------------------------------------
     lsum = loop_summary(loop_results, years)
@@ -237,14 +241,22 @@ def main(argv=None) -> dict:
         f"     goal >= {GOAL_RATIO:.0f} x: {verdict(ratio >= GOAL_RATIO)}")
     say(f"  Capra per core                         {cap_rate / 1e6:10.2f} M/s"
         f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(cap_rate >= GOAL_PER_CORE)}")
+    say(f"  per CPU second (less sensitive to other work): object loop "
+        f"{loop_cpu_rate / 1e6:.2f} M, Capra {cap_cpu_rate / 1e6:.2f} M, ratio "
+        f"{cap_cpu_rate / loop_cpu_rate:.1f} x")
     say()
 
     # -- the large run --------------------------------------------------------------------
     load_before = os.getloadavg()[0]
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
                    workers=workers)
     proc_time = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the worker processes per wall second: the cores actually obtained
+    proc_cores = ((children.ru_utime - children_before.ru_utime)
+                  + (children.ru_stime - children_before.ru_stime)) / proc_time
     proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
     del res
     if a.full_serial:
@@ -273,8 +285,10 @@ def main(argv=None) -> dict:
         f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
         f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
     say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
-    say(f"  (load average {load_before:.2f} before the run: above 0 means other work shared"
-        f" the {mach['cpus_usable']} CPUs)")
+    say(f"  worker CPU time {proc_cores * proc_time:.1f} s: {proc_cores * proc_time / workers:.1f} s"
+        f" of wall time on {workers} otherwise idle cores")
+    say(f"  (workers used {proc_cores:.2f} cores on average; load average {load_before:.2f}"
+        f" before the run, above 0 means other work shared the {mach['cpus_usable']} CPUs)")
     if big_n != 1000:
         say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
             f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
@@ -290,7 +304,11 @@ def main(argv=None) -> dict:
                          "animal_days": cap_ad, "animal_days_per_s": cap_rate,
                          "animal_days_per_s_per_core": cap_rate},
         "ratio": ratio,
-        "large_run": {"replicates": big_n, "workers": workers, "load_average_before": load_before, "processes_s": proc_time,
+        "per_cpu_second": {"object_loop": loop_cpu_rate, "capra_serial": cap_cpu_rate,
+                           "ratio": cap_cpu_rate / loop_cpu_rate},
+        "large_run": {"replicates": big_n, "workers": workers, "load_average_before": load_before,
+                      "worker_cores_used": proc_cores,
+                      "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
                       "processes_animal_days_per_s": proc_ad / proc_time,
                       "serial_s": serial_time, "serial_note": serial_note,
                       "processes_s_for_1000": proc_1000,
