@@ -14,8 +14,9 @@ Supply uncertainty. With ``futures=None`` the plan uses the ``quantile`` (defaul
 of each farm's daily milk across the simulated futures, and its confidence is the share
 of futures whose own largest enrolment reaches the plan's. With ``futures=K`` the largest
 enrolment is solved separately in each of K futures, and the plan takes the order
-statistic that leaves at most a share ``quantile`` of futures below it (one LP per future,
-warm-started; not a joint model). Replaying a future means re-solving its operations
+statistic that leaves at most a share ``quantile`` of new futures below it with 90 %
+assurance (one LP per future, warm-started; not a joint model; see
+:func:`order_statistic`). Replaying a future means re-solving its operations
 with the plan's enrolment fixed, with that future's supply known in advance.
 """
 
@@ -157,14 +158,24 @@ def future_enrolments(inputs: PlanInputs, futures: np.ndarray, *, max_scale=None
     return out, statuses
 
 
-def order_statistic(values: np.ndarray, quantile: float) -> float:
-    """The r-th smallest value with r = max(1, floor(quantile * (n + 1))): a new
-    exchangeable value falls below it with probability at most ``quantile``."""
+def order_statistic(values: np.ndarray, quantile: float, assurance: float = 0.9) -> float:
+    """A value that at most a share ``quantile`` of new futures fall below, with
+    probability ``assurance`` over the futures drawn.
+
+    With n finite values, the share of new exchangeable futures below the r-th smallest
+    follows Beta(r, n + 1 - r); the largest r whose chance of exceeding ``quantile`` is at
+    most ``1 - assurance`` is P(Binomial(n, quantile) <= r - 1) <= 1 - assurance. With too
+    few futures for that, the smallest value is taken.
+    """
+    from scipy.stats import binom
+
     v = np.sort(values[np.isfinite(values)])
     if v.size == 0:
         return float("nan")
-    r = max(1, int(math.floor(quantile * (v.size + 1))))
-    return float(v[min(r, v.size) - 1])
+    ranks = np.arange(1, v.size + 1)
+    ok = binom.cdf(ranks - 1, v.size, quantile) <= 1 - assurance
+    r = int(ranks[ok].max()) if ok.any() else 1
+    return float(v[r - 1])
 
 
 # --------------------------------------------------------------------------------------
@@ -454,7 +465,8 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     else:
         k = min(int(futures), n_fut)
         method = (f"largest enrolment solved in each of {k} futures; plan at the order "
-                  f"statistic leaving at most {100 * q:.0f}% below")
+                  f"statistic that leaves at most {100 * q:.0f}% of new futures below it, "
+                  "with 90% assurance")
         eval_futures = supply[:k]
         a_inputs = base
     solve_in = coarsen(a_inputs, 0, 7) if rolling else a_inputs
