@@ -24,6 +24,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from scipy.optimize import brentq
 
 from capra.errors import DataError
 from capra.rates import competing_risks, risk_to_hazard
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "project_mean",
@@ -627,7 +631,7 @@ def _left_edges(mask: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(row) for row in (mask & ~prev)]
 
 
-def project_mean(params) -> "xr.Dataset":
+def project_mean(params) -> xr.Dataset:
     """Expected-value (mean) path of Capra's daily herd model.
 
     Applies the rules of ``docs/herd-model.md`` to expected numbers of animals instead of
@@ -1100,11 +1104,10 @@ class _MeanProjection:
 
     def abortions(self):
         """Step 5: pregnancies ending in abortion today; the does become open."""
-        D, P = self.D, self.P
+        D = self.D
         ab = np.zeros(self.NL)
         # before the dry-off date, lactating
         col = self.jcol(0)
-        kr = self.k_of_rows()
         for i in range(self.NL):
             b = self.big_of[i]
             if b < 0:
@@ -1208,7 +1211,6 @@ class _MeanProjection:
         x = np.where(mask[None, None, :, None, :], self.OL, 0.0)
         self.OD += x.sum(axis=-1)
         self.OL -= x
-        kr = self.k_of_rows()
         for i in range(self.NL):
             b = self.big_of[i]
             if b < 0 or not self.big_total[b].any():
@@ -1242,7 +1244,6 @@ class _MeanProjection:
                         self.big_total[b] -= moved.sum(axis=(1, 2))
                         self.AB1L[b, :, pi, :, :, row] = 0.0
                         self.A1k[b, :, pi, row] = 0.0
-        del kr
 
     def male_sales(self):
         """Step 10: male kids not kept are sold at ``male_sale_age_days``."""
