@@ -671,8 +671,10 @@ def project_mean(params) -> xr.Dataset:
       does not bind (the does give more than the kids drink);
     * the female death hazard is constant from ``min_breeding_age_days`` on (age only
       matters for the death of females that have not conceived), and no female that has
-      conceived reaches ``max_age_days`` within the horizon. Both are checked; if either
-      fails a :class:`NotImplementedError` says so.
+      conceived reaches ``max_age_days`` within the horizon;
+    * no doe is dried off before ``postpartum_interval_days`` (dry open does are tracked
+      without their days since kidding). These three are checked; if one fails a
+      :class:`NotImplementedError` says so.
 
     Rules followed as the simulator implements them where the text leaves room: arrivals
     face the death risk on their arrival day but involuntary culling only from the next
@@ -796,6 +798,12 @@ class _MeanProjection:
         self.dry_open[:, -1] = True
         self.edges_preg = _left_edges(self.dry_preg)
         self.pp = int(p.postpartum_interval_days)
+        earliest_dry = int(np.flatnonzero(self.dry_open.any(axis=0))[0])
+        if earliest_dry < self.pp:
+            raise NotImplementedError(
+                f"does can be dried off at {earliest_dry} days in milk, before the "
+                f"postpartum interval of {self.pp} days; the mean path tracks dry open does "
+                "without their days since kidding")
         self.amin = int(p.min_breeding_age_days)
         parity = np.minimum(np.arange(1, P + 1), 3)
         self.curve = p.curves.daily_kg(np.arange(self.Kb)[None, :], parity[:, None], 1.0,
