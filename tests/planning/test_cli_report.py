@@ -1,0 +1,115 @@
+"""The plan command, the JSON form and the report sections."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+import xarray as xr
+from plan_checks import tiny
+from typer.testing import CliRunner
+
+from capra.herd.result import _DESCRIPTIONS, HerdResult
+from capra.planning.cli import register
+from capra.planning.optimize import plan_from_herd
+from capra.planning.report import report_sections
+from capra.scenario import save_scenario, scenario_from_dict
+
+
+def herd_result(scenario, replicates: int = 5, seed: int = 0) -> HerdResult:
+    """A stand-in herd result: seasonal milk on each farm, plus an idle quarantine station."""
+    rng = np.random.default_rng(seed)
+    dates = scenario.dates
+    t = np.arange(len(dates))
+    milk = 120 * (1 + 0.5 * np.sin(2 * np.pi * t / 365))[None, :, None] \
+        * rng.lognormal(0, 0.1, size=(replicates, len(dates), len(scenario.farms) + 1))
+    milk[:, :, -1] = 50.0  # quarantine milk is discarded, never planned
+    farms = list(scenario.farm_names) + ["Port"]
+    dims = ("replicate", "date", "farm")
+    # every variable of a herd result (zeros), so that the herd report renders too
+    data = {name: (dims, np.zeros_like(milk)) for name in _DESCRIPTIONS}
+    data["milk_kg"] = (dims, milk)
+    data["milk_gross_kg"] = (dims, milk)
+    ds = xr.Dataset(data, coords={
+        "replicate": np.arange(replicates), "date": dates, "farm": farms,
+        "kind": ("farm", ["farm"] * len(scenario.farms) + ["quarantine"]),
+        "capacity_head": ("farm", [10] * len(scenario.farms) + [-1])})
+    ds.attrs.update(scenario=scenario.name, seed=seed, start_date=str(scenario.start_date),
+                    horizon_days=len(dates))
+    return HerdResult(ds, scenario)
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    sites = [{"name": "K", "kind": "kindergarten", "latitude": 38.9, "longitude": 125.5,
+              "calendar": "all", "children": {"age_1_2": 100, "age_3_5": 200}},
+             {"name": "S", "kind": "school", "latitude": 38.95, "longitude": 125.55,
+              "calendar": "all", "children": {"age_6_11": 400}}]
+    return scenario_from_dict(tiny(days=40, farms=2, sites=sites,
+                                   products={"fresh_milk": 500.0, "milk_powder": 30.0},
+                                   storage={"ambient": 500.0}))
+
+
+def test_plan_from_herd_ignores_quarantine_stations(scenario):
+    herd = herd_result(scenario)
+    p = plan_from_herd(scenario, herd)
+    assert p.status == "optimal"
+    assert p.tables["daily"]["supply_kg"].iloc[0] == pytest.approx(
+        np.quantile(herd.data["milk_kg"].values[:, 0, :2], 0.1, axis=0).sum())
+    d = p.to_dict()
+    json.dumps(d)  # plain data
+    for key in ("children_served_every_day", "confidence", "interruption_days", "waste_kg",
+                "binding"):
+        assert key in d
+    assert set(d["interruption_days"]) == {"K", "S"}
+    assert isinstance(d["binding"], list) and d["binding"]
+    assert 0 <= d["confidence"] <= 1
+
+
+def test_report_sections(scenario):
+    p = plan_from_herd(scenario, herd_result(scenario))
+    sections = report_sections(p)
+    headings = [h for h, _ in sections]
+    assert headings == ["Plan", "Coverage by site and day", "Stock of products",
+                        "Supply and demand", "Interruptions by site", "What binds"]
+    body = dict(sections)
+    assert body["Coverage by site and day"].count("data:image/png;base64,") == 1
+    assert "children served every operating day" in body["Plan"]
+    assert "more children served" in body["What binds"]
+
+
+def test_report_of_a_failed_plan_is_one_section():
+    from capra.planning.result import Plan
+
+    sections = report_sections(Plan(status="infeasible", message="no <milk>"))
+    assert sections == [("Plan", "<p>No plan (infeasible): no &lt;milk&gt;</p>")]
+
+
+def test_plan_command(scenario, tmp_path):
+    app = typer.Typer()
+    register(app)
+
+    @app.command()
+    def other() -> None:  # a second command keeps `plan` a named subcommand
+        pass
+
+    path = save_scenario(scenario, tmp_path / "tiny.toml")
+    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
+    runner = CliRunner()
+    res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["status"] == "optimal" and data["children_served_every_day"] > 0
+    res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--out",
+                              str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "children served every operating day" in res.stdout
+    assert (tmp_path / "out" / "report.html").read_text().count("What binds") >= 1
+    assert pd.read_csv(tmp_path / "out" / "plan_sites.csv").shape[0] == 2
+    res = runner.invoke(app, ["plan", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["plan", "--help"])
+    assert res.exit_code == 0 and "Example: capra plan" in res.stdout
