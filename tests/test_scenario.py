@@ -89,7 +89,7 @@ def test_nampo_loads_with_the_keys_the_herd_model_reads(nampo):
     assert nampo.farms[0].capacity_head == 300
     # 447 goats in the first batch (250 doelings + 167 does + 30 bucks)
     assert nampo.batches[0].head == 447
-    assert nampo.batches[1].animals[1].kidding_from == date(2025, 12, 15)
+    assert nampo.batches[1].animals[1].kidding_from == date(2026, 1, 5)
     assert nampo.batches[0].quarantine_end_date == date(2024, 9, 19)
 
 
@@ -329,26 +329,26 @@ def test_batch_to_an_unknown_farm(tmp_path, nampo_text):
 
 
 def test_kidding_to_before_kidding_from(tmp_path, nampo_text):
-    text = edited(nampo_text, "kidding_to = 2026-02-15", "kidding_to = 2025-11-01")
+    text = edited(nampo_text, "kidding_to = 2026-02-05", "kidding_to = 2025-11-01")
     with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_to = "
-                                            r"2025-11-01: before kidding_from = 2025-12-15"):
+                                            r"2025-11-01: before kidding_from = 2026-01-05"):
         load_text(tmp_path, text)
 
 
 def test_kidding_dates_required_when_pregnant(tmp_path, nampo_text):
-    text = edited(nampo_text, "kidding_to = 2026-02-15\n", "")
+    text = edited(nampo_text, "kidding_to = 2026-02-05\n", "")
     with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_to: missing; "
                                             r"expected .* when pregnant = true"):
         load_text(tmp_path, text)
     text = edited(nampo_text, "pregnant = true\n", "")
     with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_from = "
-                                            r"2025-12-15: given for animals that are not "
+                                            r"2026-01-05: given for animals that are not "
                                             r"pregnant"):
         load_text(tmp_path, text)
 
 
 def test_kidding_before_arrival(tmp_path, nampo_text):
-    text = edited(nampo_text, "kidding_from = 2025-12-15", "kidding_from = 2025-09-01")
+    text = edited(nampo_text, "kidding_from = 2026-01-05", "kidding_from = 2025-09-01")
     with pytest.raises(ScenarioError, match=r"batches\[1\]\.animals\[1\]\.kidding_from = "
                                             r"2025-09-01: not after the batch arrival_date = "
                                             r"2025-09-10"):
@@ -596,3 +596,143 @@ def test_every_key_is_documented():
             assert re.search(rf"`[^`\n]*\b{name}\b[^`\n]*`", text), (
                 f"{model.__name__}.{name} missing in docs/scenario.md")
     assert "`breed_overrides`" in text
+
+
+# --------------------------------------------------------------------------------------
+# Planning sections: products, calendars, sites, plants, transport, planning
+# --------------------------------------------------------------------------------------
+
+def test_nampo_planning_sections(nampo):
+    assert len(nampo.sites) == 12 and len(nampo.plants) == 1
+    assert {s.kind for s in nampo.sites} == {"kindergarten", "school"}
+    assert {c.name for c in nampo.calendars} == {"kindergarten", "school"}
+    assert nampo.calendars[1].closed[0].start == "01-15"
+    kangso = nampo.sites[0]
+    assert (kangso.children.age_1_2, kangso.children.age_3_5, kangso.children.total) == (
+        536, 804, 1340)
+    assert nampo.plants[0].capacity_kg_per_day.milk_powder == 120.0
+    assert nampo.plants[0].capacity_kg_per_day.uht_milk == 0.0
+    assert nampo.plants[0].storage_kg.frozen == 0.0
+    assert nampo.transport.road_factor == 1.3
+    assert nampo.transport.routes[0].destination == "Onchon schools"
+    assert nampo.planning.warmup_days == 180 and nampo.planning.quantile == 0.1
+
+
+def test_planning_sections_are_optional(tmp_path):
+    sc = scenario_from_dict({
+        "name": "bare", "start_date": "2025-01-01", "horizon_days": 30, "breed": "saanen",
+        "farms": [{"name": "F", "district": "d", "capacity_head": 1, "latitude": 0.0,
+                   "longitude": 0.0}]})
+    assert sc.sites == () and sc.plants == () and sc.calendars == ()
+    assert sc.transport.capacity_kg_per_day == 2000.0
+    assert sc.planning.start_date is None and sc.planning.quantile == 0.1
+    assert sc.products.milk_powder is None
+    assert load_scenario(save_scenario(sc, tmp_path / "bare.toml")) == sc
+
+
+PLANNING_TEXT = '''
+[[calendars]]
+name = "week"
+weekdays = [1, 2, 3, 4, 5]
+
+[[sites]]
+name = "Kangso school 1"
+kind = "school"
+latitude = 38.92
+longitude = 125.53
+calendar = "week"
+children = { age_6_11 = 300 }
+
+[[plants]]
+name = "Nampo plant"
+latitude = 38.74
+longitude = 125.41
+capacity_kg_per_day = { fresh_milk = 500.0 }
+
+[transport]
+
+  [[transport.routes]]
+  origin = "Nampo plant"
+  destination = "Kangso school 1"
+  distance_km = 31.0
+'''
+
+
+def planning_text(nampo_text: str) -> str:
+    """The nampo scenario with its planning sections replaced by PLANNING_TEXT."""
+    head = nampo_text.split("# Planning: where the milk goes")[0].rstrip().rstrip("-#").rstrip()
+    return head + "\n" + PLANNING_TEXT
+
+
+def test_planning_text_is_valid(tmp_path, nampo_text):
+    sc = load_text(tmp_path, planning_text(nampo_text))
+    assert sc.sites[0].attendance == 1.0 and sc.sites[0].cold_storage_kg is None
+    assert sc.transport.routes[0].distance_km == 31.0
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("children = { age_6_11 = 300 }", "children = { age_6_to_11 = 300 }",
+     r"sites\[0\]\.children\.age_6_to_11: unknown key; did you mean 'age_6_11'\?"),
+    ('calendar = "week"', 'calendar = "weak"',
+     r'sites\[0\]\.calendar = "weak": not a calendar .*expected one of "week"; '
+     r'did you mean "week"\?'),
+    ('destination = "Kangso school 1"', 'destination = "Kangso school 2"',
+     r'transport\.routes\[0\]\.destination = "Kangso school 2": not a site .*did you mean '
+     r'"Kangso school 1"\?'),
+    ('origin = "Nampo plant"', 'origin = "Nampho plant"',
+     r'transport\.routes\[0\]\.origin = "Nampho plant": not a farm or a plant .*did you '
+     r'mean "Nampo plant"\?'),
+    ('name = "Nampo plant"', 'name = "Kangso"',
+     r'plants\[0\]\.name = "Kangso": name already used by farms\[0\]'),
+    ("capacity_kg_per_day = { fresh_milk = 500.0 }",
+     "capacity_kg_per_day = { fresh_milks = 500.0 }",
+     r"plants\[0\]\.capacity_kg_per_day\.fresh_milks: unknown key; did you mean "
+     r"'fresh_milk'\?"),
+    ("weekdays = [1, 2, 3, 4, 5]", "weekdays = [1, 2, 8]",
+     r"calendars\[0\]\.weekdays\[2\] = 8: out of range; expected an integer in \[1, 7\]"),
+    ('kind = "school"', 'kind = "college"',
+     r'sites\[0\]\.kind = "college": not allowed'),
+    ("[transport]", "[transport]\nroad_factor = 0.9",
+     r"transport\.road_factor = 0\.9: out of range; expected a number ≥ 1"),
+])
+def test_planning_errors_are_located(tmp_path, nampo_text, old, new, message):
+    text = edited(planning_text(nampo_text), old, new)
+    with pytest.raises(ScenarioError, match=message):
+        load_text(tmp_path, text)
+
+
+def test_product_overrides_and_planning_dates_are_checked(tmp_path, nampo_text):
+    text = planning_text(nampo_text) + '''
+[products.milk_pwder]
+shelf_life_days = 100
+
+[planning]
+start_date = 2020-01-01
+'''
+    with pytest.raises(ScenarioError) as err:
+        load_text(tmp_path, text)
+    problems = "\n".join(err.value.problems)
+    assert "products.milk_pwder: unknown key; did you mean 'milk_powder'?" in problems
+    assert ("planning.start_date = 2020-01-01: outside the simulated days; expected a date "
+            "from 2024-08-01 to 2029-07-31") in problems
+    text = planning_text(nampo_text) + '''
+[planning]
+start_date = 2024-08-10
+warmup_days = 20
+days = 2000
+'''
+    with pytest.raises(ScenarioError) as err:
+        load_text(tmp_path, text)
+    problems = "\n".join(err.value.problems)
+    assert "planning.warmup_days = 20: reaches before the scenario start_date" in problems
+    assert "planning.days = 2000: runs past the last simulated day 2029-07-31" in problems
+
+
+def test_duplicate_planning_names(tmp_path, nampo_text):
+    text = planning_text(nampo_text) + PLANNING_TEXT.split("[transport]")[0]
+    with pytest.raises(ScenarioError) as err:
+        load_text(tmp_path, text)
+    problems = "\n".join(err.value.problems)
+    assert "calendars[1].name = \"week\": duplicate calendar name" in problems
+    assert 'sites[1].name = "Kangso school 1": name already used by sites[0]' in problems
+    assert 'plants[1].name = "Nampo plant": name already used by plants[0]' in problems
