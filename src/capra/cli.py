@@ -52,12 +52,13 @@ def _errors():
         raise typer.Exit(1) from None
 
 
-def _simulate(scenario_source: str, replicates: int, seed: int, engine: str,
+def _simulate(scenario_source, replicates: int, seed: int, engine: str,
               workers: Optional[int], scheduler: Optional[str], batch_size: int, quiet: bool):
     from capra.herd.simulate import simulate
     from capra.scenario import load_scenario
 
-    scenario = load_scenario(scenario_source)
+    scenario = (load_scenario(scenario_source) if isinstance(scenario_source, (str, Path))
+                else scenario_source)
     total = replicates * scenario.horizon_days
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("replicate-days"), TimeRemainingColumn(),
@@ -92,17 +93,30 @@ def run(
     workers: Workers = None,
     scheduler: Scheduler = None,
     batch_size: BatchSize = 50,
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="Start from the herd recorded in the database (--db) on --date; "
+                          "the scenario gives farms, policy and breed.")] = False,
+    db: Annotated[Optional[str], typer.Option(
+        help="Records database for --from-db: SQLite file or URL (default capra.db).")] = None,
+    date: Annotated[Optional[str], typer.Option(
+        help="Date of the recorded herd for --from-db (default: the latest recorded day).")] = None,
 ) -> None:
     """Simulate the herd and its milk, print a summary and write an HTML report.
 
     Writes OUT/report.html, OUT/summary.json and OUT/herd.nc (all daily results).
 
     Example: capra run nampo --replicates 200 --seed 1 --out results/
+
+    Example: capra run --from-db --db records/capra.db   (project from today's recorded herd)
     """
     with _errors():
         from capra.report import write_report
 
-        sc, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
+        source = scenario
+        if from_db:
+            from capra.store.cli_records import scenario_from_db
+            source = scenario_from_db(db, date, scenario)
+        sc, result = _simulate(source, replicates, seed, engine, workers, scheduler,
                                batch_size, quiet=False)
         out.mkdir(parents=True, exist_ok=True)
         summary = result.summary_dict()
@@ -168,13 +182,27 @@ def scenario_list() -> None:
 
 @app.command()
 def example(
-    name: Annotated[str, typer.Argument(help="Bundled scenario name, e.g. nampo.")],
-    directory: Annotated[Path, typer.Argument(help="Folder to copy it into.")],
+    name: Annotated[str, typer.Argument(
+        help="A bundled scenario name (e.g. nampo) to copy, or 'records' to write example "
+             "farm records.")],
+    directory: Annotated[Path, typer.Argument(help="Folder to write into.")],
+    scenario: Annotated[str, typer.Option(help="records: the scenario simulated.")] = "nampo",
+    seed: Annotated[int, typer.Option("--seed", "-s", help="records: seed of the simulation.")] = 20240820,
+    years: Annotated[int, typer.Option(min=1, max=20, help="records: years of records.")] = 2,
+    import_into: Annotated[Optional[str], typer.Option(
+        "--import-into", help="records: also import them into this database.")] = None,
 ) -> None:
-    """Copy a bundled scenario into a folder, to edit and run.
+    """Copy a bundled scenario into a folder to edit, or write example farm records.
 
     Example: capra example nampo my-programme/   then   capra run my-programme/nampo.toml
+
+    Example: capra example records my-records/ --import-into my-records/capra.db
     """
+    if name == "records":
+        from capra.store.cli_records import example_records_command
+        example_records_command(directory, scenario=scenario, seed=seed, years=years,
+                                import_into=import_into)
+        return
     with _errors():
         from capra.scenario import bundled_scenario_path
 
@@ -187,12 +215,18 @@ def example(
         out_console.print(f"wrote {dest}")
 
 
-def _mount_growth() -> None:
+def _mount_subcommands() -> None:
     from capra.growth.cli import app as growth_app
+    from capra.store.cli import app as db_app
+    from capra.store.cli import register as register_db
+    from capra.store.cli_records import register as register_records
+
     app.add_typer(growth_app, name="growth")
+    register_db(app)
+    register_records(app, db_app)
 
 
-_mount_growth()
+_mount_subcommands()
 
 
 def main() -> None:  # console-script entry point

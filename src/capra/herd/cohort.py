@@ -680,7 +680,7 @@ def project_mean(params) -> xr.Dataset:
     face the death risk on their arrival day but involuntary culling only from the next
     day; the failed-window count rises for females that were *eligible* (postpartum
     interval passed) and are still open after the day's conceptions; kids born in
-    quarantine stay at the quarantine station.
+    quarantine leave it with their dam's batch.
 
     Parameters
     ----------
@@ -1162,11 +1162,10 @@ class _MeanProjection:
         # dams: parity + 1, lactation day 0, failed reset
         self.OL[:, :, : P - 1, 0, 0] += x[:, :, : P - 1]
         self.OL[:, :, P - 1, 0, 0] += x[:, :, P - 1:].sum(axis=2)
-        # kids join the real location of the dam (kids born in quarantine stay there)
-        real = self.real_of
-        self.out["births"][self.t] += np.bincount(real, weights=live, minlength=self.NL)
-        females = np.bincount(real, weights=live * p.female_fraction, minlength=self.NL)
-        males = np.bincount(real, weights=live * (1.0 - p.female_fraction), minlength=self.NL)
+        # kids join their dam's location (in quarantine: her batch's slot, released with it)
+        self.out["births"][self.t] += live
+        females = live * p.female_fraction
+        males = live * (1.0 - p.female_fraction)
         self.Y[:, :, 0, 0] += females[:, None] * p.group_share[None, :]
         self.M[:, 0, 0] += males
 

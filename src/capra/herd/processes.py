@@ -12,7 +12,7 @@ import numpy as np
 
 from capra.herd import rng
 from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS, HerdParams
-from capra.herd.state import HerdState
+from capra.herd.state import NEVER, HerdState
 
 
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
@@ -119,7 +119,7 @@ def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.nda
 
 
 def new_animals(state: HerdState, p: HerdParams, keys: dict, t: int, rep, *, sex, birth, loc,
-                parity=0, due=-1, kidded=-1, lactating=False, quarantine_end=-1, batch=-1,
+                parity=0, due=-1, kidded=NEVER, lactating=False, quarantine_end=-1, batch=-1,
                 kept=False) -> np.ndarray:
     """Append animals and draw their lifelong random attributes (group, milk effect, death clock)."""
     idx = state.append(rep, sex=sex, birth=birth, loc=loc, parity=parity, due=due,
@@ -203,6 +203,9 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
             age = g.age_days_min + np.floor(u * (g.age_days_max - g.age_days_min + 1)).astype(np.int64)
             state.birth[idx] = t - age
             _draw_death_day(state, p, keys, idx, age)
+            # young stock not yet past its keep-or-sell age goes through that decision
+            decision = p.decision_age_days if g.sex == FEMALE else p.male_sale_age_days
+            state.kept[idx] = age >= decision
             if g.pregnant:
                 u = rng.uniform(keys["arrival"][k], uid, t, slot=1)
                 due = g.due_min + np.floor(u * (g.due_max - g.due_min + 1))
@@ -322,8 +325,10 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     _cull_day_from(state, p, keys, t, dams[first])
     # kids
     born = kid_dam[live]
+    # kids born in quarantine stay with their dam's batch and leave quarantine with it
     idx = new_animals(state, p, keys, t, state.rep[born],
-                      sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born])
+                      sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born],
+                      quarantine_end=state.quarantine_end[born], batch=state.batch[born])
     rec.count("births", state, idx, sex=state.sex[idx], dam=state.uid[born])
 
 
@@ -333,7 +338,7 @@ def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
         return np.zeros(len(state), bool)
     return (state.alive & (state.sex == FEMALE) & (state.due < 0) & p.is_farm[state.loc]
             & (t - state.birth >= p.min_breeding_age_days)
-            & ((state.kidded < 0) | (t - state.kidded >= p.postpartum_interval_days))
+            & (t - state.kidded >= p.postpartum_interval_days)
             & p.in_window[state.group, t])
 
 

@@ -16,7 +16,7 @@ from capra.herd import processes as pr
 from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
 from capra.herd.rng import replicate_keys
-from capra.herd.state import HerdState
+from capra.herd.state import NEVER, HerdState
 
 #: Drop removed animals from the arrays every this many days.
 COMPACT_EVERY_DAYS = 16
@@ -134,8 +134,11 @@ def simulate_events(scenario, seed: int = 0, replicate: int = 0) -> dict[str, "p
             if col in df:
                 day = df.pop(col).to_numpy()
                 name_ = {"birth": "birth_date", "due": "due_date", "kidded": "kidding_date"}[col]
-                when = pd.Timestamp(params.start_date) + pd.to_timedelta(day, "D")
-                df[name_] = when if col == "birth" else when.where(day >= 0)
+                known = {"birth": np.ones(day.size, bool), "due": day >= 0,
+                         "kidded": day > NEVER}[col]
+                when = pd.Timestamp(params.start_date) + pd.to_timedelta(
+                    np.where(known, day, 0), "D")
+                df[name_] = when.where(known)
         if "sex" in df:
             df["sex"] = np.where(df["sex"] == 0, "female", "male")
         out[name] = df.sort_values(["date", "uid"], kind="stable").reset_index(drop=True)

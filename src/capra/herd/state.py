@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: "Never" for the day of the last kidding: far enough in the past that any day minus it
+#: is larger than every interval, and no arithmetic on it overflows int32.
+NEVER = -100_000_000
+
 #: Field name -> (dtype, fill value for new rows). Days are simulation days; -1 = none.
 FIELDS: dict[str, tuple[type, object]] = {
     "uid": (np.int64, -1),            # animal id, unique within a replicate
@@ -22,7 +26,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "group": (np.int8, 0),            # breeding group index
     "due": (np.int32, -1),            # kidding day of the current pregnancy, -1 open
     "abort_day": (np.int32, -1),      # day the current pregnancy aborts, -1 never
-    "kidded": (np.int32, -1),         # day of the last kidding, -1 never
+    "kidded": (np.int32, NEVER),      # day of the last kidding (may be before day 0)
     "lactating": (np.bool_, False),
     "failed": (np.int8, 0),           # breeding windows ended open, since the last kidding
     "effect": (np.float32, 1.0),      # milk animal effect (lognormal, mean 1) [-]
