@@ -210,3 +210,37 @@ def test_event_log_matches_the_counts(nampo):
     tests = ev["test_days"].merge(last.rename("gone"), left_on="uid", right_index=True)
     assert (tests["date"] <= tests["gone"]).all()
     assert (ev["test_days"]["milk_kg"] > 0).all()
+
+
+def test_buck_ratio_limits_conceptions_per_day():
+    does = {"count": 300, "sex": "female", "age_months_min": 20, "age_months_max": 30,
+            "parity": 1}
+    one_buck = {"count": 1, "sex": "male", "age_months_min": 20, "age_months_max": 30}
+    sc = build(one_farm_dict(horizon_days=200, animals=[does, one_buck]))
+    res = simulate(sc, replicates=3, seed=1)
+    per_day = res.data["conceptions"].sel(farm="Farm").values
+    cap = 1 * 30 / 21                       # does_per_buck / oestrous cycle per buck
+    assert per_day.max() <= np.ceil(cap)
+    assert per_day.mean(axis=0)[60:150].mean() == pytest.approx(cap, rel=0.15)  # it binds
+    # with plenty of bucks the same does conceive much faster
+    many = build(one_farm_dict(horizon_days=200, animals=[does, {**one_buck, "count": 20}]))
+    fast = simulate(many, replicates=3, seed=1).data["conceptions"].sel(farm="Farm").values
+    assert fast.max() > 2 * np.ceil(cap)
+
+
+def test_no_bucks_no_natural_service_but_ai_works():
+    does = {"count": 200, "sex": "female", "age_months_min": 20, "age_months_max": 30,
+            "parity": 1}
+    natural = build(one_farm_dict(horizon_days=300, animals=[does]))
+    assert int(simulate(natural, replicates=2, seed=1).data["conceptions"].sum()) == 0
+    ai = build(one_farm_dict(horizon_days=300, animals=[does], groups=[
+        {"name": "ai", "share": 1.0, "method": "ai", "window_start": "10-01",
+         "window_days": 30, "conception_rate_per_cycle": 0.6}]))
+    res = simulate(ai, replicates=4, seed=1)
+    c = res.data["conceptions"].sel(farm="Farm")
+    day = (np.datetime64("2024-10-01") - np.datetime64("2024-08-01")).astype(int)
+    first = c.isel(date=day).values
+    assert c.sum().values == first.sum()            # all on the insemination day
+    # binomial: 60 % of the does alive on that day
+    alive = res.data["head"].sel(farm="Farm").isel(date=day - 1).values
+    assert abs(first.sum() / alive.sum() - 0.6) < 4 * np.sqrt(0.24 / alive.sum())

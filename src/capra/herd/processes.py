@@ -95,6 +95,14 @@ def _rank_within(keys_sorted_groups: np.ndarray) -> np.ndarray:
     return np.arange(n) - first
 
 
+def _random_rank(groups: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Rank of each element within its group, in the random order given by ``u``."""
+    order = np.lexsort((u, groups))
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = _rank_within(groups[order])
+    return rank
+
+
 def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """Assign animals to columns of ``quota`` (replicates × slots) in random order.
 
@@ -370,12 +378,8 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
             cu = rng.uniform(kb, np.broadcast_to(np.arange(rec.n_locations), kb.shape), t)
             limit = np.floor(cap) + (cu < frac)
             sidx = np.flatnonzero(service)
-            cell_s = cells
-            order = np.lexsort((rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1), cell_s))
-            rank = np.empty(sidx.size, np.int64)
-            rank[order] = _rank_within(cell_s[order])
-            flat_limit = limit.ravel()
-            service[sidx[rank >= flat_limit[cell_s]]] = False
+            rank = _random_rank(cells, rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1))
+            service[sidx[rank >= limit.ravel()[cells]]] = False
     conceived = idx[by_ai | service]
     if conceived.size:
         _schedule_pregnancy(state, p, keys, t, conceived, t)
@@ -435,10 +439,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                             np.maximum(np.floor(p.capacity_head * p.target_fill)[None, :] - head, 0), 0)
             u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
             cells = rec.cell(state, f)
-            order = np.lexsort((u, cells))
-            rank = np.empty(f.size, np.int64)
-            rank[order] = _rank_within(cells[order])
-            keep = rank < room.ravel()[cells]
+            keep = _random_rank(cells, u) < room.ravel()[cells]
             state.kept[f[keep]] = True
             kept_per = np.bincount(cells[keep], minlength=R * L).reshape(R, L)
             surplus = f[~keep]
@@ -465,10 +466,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
             need = np.maximum(np.ceil(breeding_females / p.does_per_buck) - bucks, 0)
             u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
             cells = rec.cell(state, m_on)
-            order = np.lexsort((u, cells))
-            rank = np.empty(m_on.size, np.int64)
-            rank[order] = _rank_within(cells[order])
-            keep = rank < need.ravel()[cells]
+            keep = _random_rank(cells, u) < need.ravel()[cells]
             state.kept[m_on[keep]] = True
             sell = np.concatenate([sell, m_on[~keep]])
         if sell.size:
