@@ -124,18 +124,18 @@ def test_concurrent_threads_lose_no_event(engine, db_url):
 def test_concurrent_processes_lose_no_event(engine, db_url):
     load_base(engine)
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(db_url, 10 * i, 4, f"p{i}")) for i in range(3)]
+    procs = [ctx.Process(target=_writer, args=(db_url, 10 * i, 4, f"p{i}")) for i in range(2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
     ev = export_frame(engine, "events")
-    assert len(ev) == 3 * 4 * 3
+    assert len(ev) == 2 * 4 * 3
     # same rows imported again by two writers at once: still each event once
     both = [threading.Thread(target=_writer, args=(db_url, 0, 3, f"again{i}")) for i in range(2)]
     for t in both:
         t.start()
     for t in both:
         t.join()
-    assert len(export_frame(engine, "events")) == 36
+    assert len(export_frame(engine, "events")) == 24
