@@ -304,7 +304,9 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
               mask=want[:, :, None, :] & (serving.T > 0)[None, :, :, None]
               & site_ok[:, None, :, None])
     if question == "enrolment":
-        lam = b.var("scale", (1,), hi=INF if max_scale is None else max_scale)
+        # one copy of the scale per period, chained equal: a single column in every
+        # demand row would be dense and slow the interior-point method down
+        lam = b.var("scale", (T,), hi=INF if max_scale is None else max_scale)
     else:
         seg = b.var("shortfall", (3, S, G, T), hi=(scale * inputs.rations / 3.0)[None],
                     mask=want[None])
@@ -395,7 +397,10 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
     if question == "enrolment":
         rq = b.row("demand", (S, G, T), 0.0, 0.0, mask=want)
         b.coef(rq[:, :, None, :], q)
-        b.coef(rq, lam[0], -inputs.rations)
+        b.coef(rq, lam[None, None, :], -inputs.rations)
+        rl = b.row("scale_link", (T - 1,), 0.0, 0.0)
+        b.coef(rl, lam[1:])
+        b.coef(rl, lam[:-1], -1.0)
     else:
         target = scale * inputs.rations
         rq = b.row("demand", (S, G, T), target, target, mask=want)
@@ -418,7 +423,7 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
     transport_cost = b.cost([(x, net.farm_plant_km[:, :, None]), ship_cost])
     if question == "enrolment":
         # in children, so that reduced costs are well above the solver's tolerances
-        model.costs = {"enrolment": b.cost([(lam, -inputs.total_children)])}
+        model.costs = {"enrolment": b.cost([(lam[:1], -inputs.total_children)])}
         model.c = model.costs["enrolment"]
     else:
         weights = np.asarray(SHORTFALL_WEIGHTS)[:, None, None, None]
