@@ -254,6 +254,18 @@ def _shelf_windows(period_end: np.ndarray, life: int) -> np.ndarray:
     return np.searchsorted(period_end, period_end - (life - 2), side="left")
 
 
+def _largest_scale(inputs: PlanInputs) -> float:
+    """An upper bound on the enrolment scale: all the milk (and opening stock) turned into
+    rations at the least milk per ration. [-]"""
+    prods = inputs.products
+    milk = inputs.supply_kg.sum() + float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
+    per_ration = prods.serving_kg * prods.milk_kg_per_kg[:, None]  # (P, G)
+    per_ration = np.where(prods.serving_kg > 0, per_ration, np.inf).min(axis=0)  # (G,)
+    wanted = inputs.rations.sum(axis=(0, 2))  # (G,)
+    need = float(np.where(wanted > 0, wanted * per_ration, 0.0).sum())
+    return milk / need if need > 0 else np.inf
+
+
 def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float | None = None,
                 max_scale: float | None = None) -> LinearModel:
     """Build the planning LP.
@@ -378,14 +390,26 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
                 mask=present[None, :, None] & np.isfinite(cap)[:, :, None])
     b.coef(rst[:, classes, :], inv)
     # transport plant -> site, site cold storage
+    # A site's load on a day cannot exceed its rations at the largest possible scale
+    # times the heaviest serving; route and cold-storage rows that this bound already
+    # keeps are redundant and left out (the feasible set does not change).
+    top = _largest_scale(inputs) if question == "enrolment" else scale
+    heaviest = np.where(site_ok[:, :, None], serving[None, :, :], 0.0)  # (S, P, G)
+    heaviest_cold = np.where(cold[None, :, None], heaviest, 0.0)
+    with np.errstate(invalid="ignore"):  # an infinite bound times no demand: no load
+        load_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
+                                                 heaviest.max(axis=1)), nan=0.0)
+        cold_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
+                                                 heaviest_cold.max(axis=1)), nan=0.0)
     fin = np.isfinite(net.plant_site_capacity_kg)
-    rr = b.row("route_capacity", (K, S, T),
-               hi=np.where(fin, net.plant_site_capacity_kg, 0)[:, :, None] * days,
-               mask=fin[:, :, None])
+    cap_route = np.where(fin, net.plant_site_capacity_kg, 0)[:, :, None] * days
+    rr = b.row("route_capacity", (K, S, T), hi=cap_route,
+               mask=fin[:, :, None] & (load_max[None] > cap_route))
     ship(rr[:, :, None, :])
     finc = np.isfinite(net.site_cold_kg) & (net.site_cold_kg > 0)
-    rc = b.row("site_cold_storage", (S, T),
-               hi=np.where(finc, net.site_cold_kg, 0)[:, None] * days, mask=finc[:, None])
+    cap_cold = np.where(finc, net.site_cold_kg, 0)[:, None] * days
+    rc = b.row("site_cold_storage", (S, T), hi=cap_cold,
+               mask=finc[:, None] & (cold_max > cap_cold))
     ship(rc[None, :, None, :], cold[None, None, :, None].astype(float))
     # deliveries are served the day they arrive
     if not direct:

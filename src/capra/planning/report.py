@@ -79,18 +79,20 @@ def stock_figure(plan) -> Figure:
 
 
 def supply_demand_figure(plan) -> Figure:
-    """Milk supplied against the milk in the rations wanted and served, per day. [kg/day]"""
+    """Milk supplied against the milk in the rations wanted and served, 7-day means.
+    [kg/day]"""
     daily = plan.tables["daily"]
+    week = daily.rolling(7, min_periods=1, center=True).mean()
     fig, ax = _figure(3.4)
     served = daily["milk_in_servings_kg"]
     per_ration = (served / daily["rations_served"]).replace([np.inf], np.nan).median()
     per_ration = per_ration if math.isfinite(per_ration) else 0.21
-    ax.plot(daily.index, daily["supply_kg"], color="#2ca02c", label="milk supplied (plan)")
-    ax.plot(daily.index, daily["rations_wanted"] * per_ration, color="#444", lw=0.8,
+    ax.plot(week.index, week["supply_kg"], color="#2ca02c", label="milk supplied (plan)")
+    ax.plot(week.index, week["rations_wanted"] * per_ration, color="#444", lw=1.0,
             label="milk in the rations wanted")
-    ax.fill_between(daily.index, 0, served, color="#1f77b4", alpha=0.35, lw=0,
-                    label="milk in the rations served")
-    ax.set_ylabel("milk [kg/day]")
+    ax.fill_between(week.index, 0, week["milk_in_servings_kg"], color="#1f77b4", alpha=0.35,
+                    lw=0, label="milk in the rations served")
+    ax.set_ylabel("milk [kg/day], 7-day mean")
     ax.legend(loc="upper left", fontsize=8)
     _dates_axis(ax)
     return fig
@@ -160,7 +162,8 @@ def report_sections(plan, *, binding_rows: int = 15) -> list[tuple[str, str]]:
     sections.append(("Supply and demand", _figure_html(
         supply_demand_figure(plan), "supply and demand",
         "Milk available to the plan per day, against the milk that the rations wanted "
-        "would need and the milk in the rations served.")))
+        "would need and the milk in the rations served (7-day means; milk served above "
+        "the supply comes out of stock made earlier).")))
     sites = plan.tables["sites"].reset_index()
     sections.append(("Interruptions by site", _table(sites, [
         ("site", "site"), ("operating_days", "operating days"),
