@@ -69,6 +69,7 @@ def interruptions(rations: np.ndarray, served: np.ndarray, open_: np.ndarray
 def waste_kg(waste: np.ndarray, milk_kg_per_kg: np.ndarray) -> tuple[np.ndarray, float]:
     """Waste per product [kg product] and in total as milk [kg milk] from (K, P, T)."""
     by_product = waste.sum(axis=(0, 2))
+    by_product = np.where(by_product < 1e-6, 0.0, by_product)  # solver round-off
     return by_product, float(by_product @ milk_kg_per_kg)
 
 

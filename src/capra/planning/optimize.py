@@ -139,18 +139,23 @@ def _scale_of(result: LPResult, children: float) -> float:
 
 
 def future_enrolments(inputs: PlanInputs, futures: np.ndarray, *, max_scale=None,
-                      threads: int = 1) -> tuple[np.ndarray, list[str]]:
+                      threads: int = 1, solver: Solver | None = None
+                      ) -> tuple[np.ndarray, list[str]]:
     """Largest scale served every operating day in each supply future, (K,) [-].
 
-    One model is built; each future changes the milk-supply right-hand sides and is
-    re-solved from the previous basis. Statuses other than optimal give NaN.
+    One model is built (or ``solver``'s enrolment model is reused); each future changes
+    the milk-supply right-hand sides and is re-solved from the previous basis. Statuses
+    other than optimal give NaN.
     """
-    model = build_model(_with_supply(inputs, futures[0]), "enrolment", max_scale=max_scale)
-    solver = Solver(model, threads=threads)
-    rows = model.rows["milk_supply"]
+    fresh = solver is None
+    if fresh:
+        model = build_model(_with_supply(inputs, futures[0]), "enrolment",
+                            max_scale=max_scale)
+        solver = Solver(model, threads=threads)
+    rows = solver.model.rows["milk_supply"]
     out, statuses = np.full(len(futures), np.nan), []
     for k, supply in enumerate(futures):
-        if k:
+        if k or not fresh:
             solver.set_row_bounds(rows.ravel(), supply.ravel(), supply.ravel())
         res = solver.run()
         statuses.append(res.status)
@@ -470,8 +475,11 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
         eval_futures = supply[:k]
         a_inputs = base
     solve_in = coarsen(a_inputs, 0, 7) if rolling else a_inputs
+    solver_a = None
     if futures is None:
-        res_a, model_a = max_enrolment(solve_in, threads=threads)
+        model_a = build_model(solve_in, "enrolment")
+        solver_a = Solver(model_a, threads=threads)
+        res_a = solver_a.run()
         scale = _scale_of(res_a, base.total_children)
         if not res_a.success:
             return _failed(res_a.status, f"enrolment: {res_a.message}", **info)
@@ -483,7 +491,8 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                                                     base.total_children)
                                   for fi in fut_in])
         else:
-            fut_scale, _ = future_enrolments(base, eval_futures, threads=threads)
+            fut_scale, _ = future_enrolments(base, eval_futures, threads=threads,
+                                             solver=solver_a)
     if futures is not None:
         scale = order_statistic(fut_scale, q)
         if not math.isfinite(scale):
