@@ -90,3 +90,50 @@ def test_plan_rolls_long_horizons():
     assert "dispatch_window" in p.sizes
     daily = p.tables["daily"]
     assert len(daily) == 60 and (daily["rations_served"] <= daily["rations_wanted"] + 1e-6).all()
+
+
+# --------------------------------------------------------------------------------------
+# Random small instances: every dispatch passes every check
+# --------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PRODUCT_NAMES = ("fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder",
+                 "uht_milk", "frozen_milk")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days=st.integers(3, 16),
+       made=st.sets(st.sampled_from(PRODUCT_NAMES), min_size=1, max_size=4),
+       capacity=st.floats(5.0, 300.0),
+       store=st.tuples(st.floats(0.0, 50.0), st.floats(0.0, 50.0), st.floats(0.0, 50.0)),
+       life=st.integers(1, 6),
+       scale=st.floats(0.1, 3.0),
+       cold=st.one_of(st.none(), st.floats(0.0, 40.0)),
+       seed=st.integers(0, 1000))
+def test_random_instances_pass_every_check(days, made, capacity, store, life, scale, cold,
+                                           seed):
+    from plan_checks import check_all, tiny
+
+    sites = [{"name": "K", "kind": "kindergarten", "latitude": 38.9, "longitude": 125.5,
+              "calendar": "week", "children": {"age_1_2": 30, "age_3_5": 50}},
+             {"name": "S", "kind": "school", "latitude": 38.95, "longitude": 125.6,
+              "calendar": "all", "children": {"age_6_11": 120},
+              **({} if cold is None else {"cold_storage_kg": cold})}]
+    cal = [{"name": "all", "weekdays": [1, 2, 3, 4, 5, 6, 7]},
+           {"name": "week", "weekdays": [1, 2, 3, 4, 5], "holidays": ["01-08"]}]
+    data = tiny(days=days, farms=2, sites=sites, calendars=cal,
+                products={p: capacity for p in made},
+                storage=dict(zip(("chilled", "frozen", "ambient"), store, strict=True)))
+    data["products"] = {p: {"shelf_life_days": life} for p in made if p != "milk_powder"}
+    data["transport"] = {"capacity_kg_per_day": 60.0}
+    sc = scenario_from_dict(data)
+    dates, warm = plan_dates(sc)
+    supply = np.random.default_rng(seed).uniform(0, 80, size=(2, days))
+    inputs = plan_inputs(sc, supply, dates, warm)
+    res, sol, _ = dispatch(inputs, scale)
+    assert res.status == "optimal"
+    check_all(inputs, sol)
+    res_a, _ = max_enrolment(inputs)
+    assert res_a.status == "optimal" and -res_a.objective >= -1e-9

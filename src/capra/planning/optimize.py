@@ -485,11 +485,11 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
             return _failed(res_a.status, f"enrolment: {res_a.message}", **info)
     fut_scale = None
     if eval_futures is not None:
-        fut_in = [coarsen(_with_supply(base, f), 0, 7) if rolling else f for f in eval_futures]
-        if rolling:
-            fut_scale = np.array([_scale_of(max_enrolment(fi, threads=threads)[0],
-                                                    base.total_children)
-                                  for fi in fut_in])
+        if rolling:  # weekly periods: one small model per future
+            fut_scale = np.array([
+                _scale_of(max_enrolment(coarsen(_with_supply(base, f), 0, 7),
+                                        threads=threads)[0], base.total_children)
+                for f in eval_futures])
         else:
             fut_scale, _ = future_enrolments(base, eval_futures, threads=threads,
                                              solver=solver_a)
