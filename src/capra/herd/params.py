@@ -119,8 +119,11 @@ class HerdParams:
     kid_milk_kg_per_day: float
     quarantine_milk_used: bool
     effect_sigma: float              # sd of log animal effect (lognormal, mean 1)
+    milk_table: np.ndarray           # (3, max dim + 1) yield by parity class and day in milk,
+                                     # the last column repeated past the table [kg/day]
     low_yield_dim_days: np.ndarray   # (3,) first day in milk >= 60 with the expected yield of
                                      # the parity class below min_yield (dry-off rule d)
+    quarantine_on_day: np.ndarray = field(default=None)  # (n_days,) some batch in quarantine
     batches: tuple[BatchSpec, ...] = field(default=())
 
     @property
@@ -225,7 +228,9 @@ def compile_params(scenario) -> HerdParams:
         rep.litter_size_probabilities_parity2plus)
 
     cv = float(lac.animal_effect_cv)
-    curves = LactationCurves.from_breed(lac)
+    # long enough for the longest lactation the dry-off rules allow
+    longest = max(int(pol.lactation.extended_max_days), int(lac.standard_length_days)) + 1
+    curves = LactationCurves.from_breed(lac, max_dim_days=max(1500, longest))
     table = curves.table(extended=bool(pol.lactation.extended))
     below = table < float(lac.min_yield_kg_per_day)
     below[:, :60] = False
@@ -250,6 +255,10 @@ def compile_params(scenario) -> HerdParams:
             destinations=np.array([locations.index(d) for d in b.destinations]),
             groups=tuple(specs)))
 
+    quarantine_on_day = np.zeros(n_days, bool)
+    for b in batches:
+        if b.quarantine_days > 0:
+            quarantine_on_day[max(b.day, 0):max(b.day + b.quarantine_days + 1, 0)] = True
     return HerdParams(
         start_date=scenario.start_date, n_days=n_days, dates=dates, locations=locations,
         is_farm=is_farm, capacity_head=capacity,
@@ -282,5 +291,6 @@ def compile_params(scenario) -> HerdParams:
         kid_milk_kg_per_day=float(pol.lactation.kid_milk_kg_per_day),
         quarantine_milk_used=bool(pol.lactation.quarantine_milk_used),
         effect_sigma=float(np.sqrt(np.log1p(cv * cv))),
+        milk_table=np.ascontiguousarray(table, dtype=np.float64),
         low_yield_dim_days=low_yield_dim,
-        batches=tuple(batches))
+        quarantine_on_day=quarantine_on_day, batches=tuple(batches))

@@ -222,6 +222,7 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
             if g.lactating:
                 state.lactating[idx] = True
                 state.kidded[idx] = t - g.days_in_milk
+                _set_dry_day(state, p, idx)
             if g.parity > 0:
                 _cull_day_from(state, p, keys, t, idx)
             rec.count("arrivals", state, idx, sex=state.sex[idx], birth=state.birth[idx],
@@ -298,6 +299,7 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
     if idx.size:
         state.due[idx] = -1
         state.abort_day[idx] = -1
+        _set_dry_day(state, p, idx)
         rec.count("abortions", state, idx)
         _rule_culls(state, t, p, rec, idx)
 
@@ -330,6 +332,7 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     state.due[dams] = -1
     state.abort_day[dams] = -1
     state.failed[dams] = 0
+    _set_dry_day(state, p, dams)
     _cull_day_from(state, p, keys, t, dams[first])
     # kids
     born = kid_dam[live]
@@ -341,21 +344,23 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
 
 
 def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
-    """Open females on a farm, old enough, past the postpartum interval, in their window."""
+    """Rows of open females on a farm, old enough, past the postpartum interval, in their
+    breeding window today."""
     if not p.in_window[:, t].any():
-        return np.zeros(len(state), bool)
-    return (state.alive & (state.sex == FEMALE) & (state.due < 0) & p.is_farm[state.loc]
-            & (t - state.birth >= p.min_breeding_age_days)
-            & (t - state.kidded >= p.postpartum_interval_days)
-            & p.in_window[state.group, t])
+        return np.empty(0, np.int64)
+    idx = np.flatnonzero((state.due < 0) & (state.sex == FEMALE))
+    ok = state.alive[idx] & p.in_window[:, t][state.group[idx]]
+    idx = idx[ok]
+    ok = (p.is_farm[state.loc[idx]] & (t - state.birth[idx] >= p.min_breeding_age_days)
+          & (t - state.kidded[idx] >= p.postpartum_interval_days))
+    return idx[ok]
 
 
 def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
-    """Conceptions of eligible does; returns the eligibility mask (for failed windows)."""
-    elig = eligible_to_breed(state, t, p)
-    idx = np.flatnonzero(elig)
+    """Conceptions of eligible does; returns the rows that were eligible (for failed windows)."""
+    idx = eligible_to_breed(state, t, p)
     if idx.size == 0:
-        return elig
+        return idx
     g = state.group[idx]
     k, uid = state.rep[idx], state.uid[idx]
     u = rng.uniform(keys["breeding"][k], uid, t)
@@ -364,9 +369,11 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     service = ~ai_day & (u < p.service_probability[g, t])
     # natural and induced service need bucks, and a buck serves a limited number of does
     if service.any():
-        age = t - state.birth
-        bucks = _head_per_cell(state, rec, (state.sex == MALE) & state.kept
-                               & (age >= p.buck_min_breeding_age_days) & p.is_farm[state.loc])
+        males = np.flatnonzero(state.kept & (state.sex == MALE))
+        males = males[state.alive[males] & p.is_farm[state.loc[males]]
+                      & (t - state.birth[males] >= p.buck_min_breeding_age_days)]
+        bucks = np.bincount(state.cell[males], minlength=rec.nrl).reshape(
+            state.n_replicates, rec.n_locations)
         cap = bucks * p.does_per_buck / p.oestrous_cycle_days
         cells = rec.cell(state, idx[service])
         want = np.bincount(cells, minlength=rec.nrl).reshape(cap.shape)
@@ -383,39 +390,51 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     conceived = idx[by_ai | service]
     if conceived.size:
         _schedule_pregnancy(state, p, keys, t, conceived, t)
+        _set_dry_day(state, p, conceived)
         rec.count("conceptions", state, conceived, due=state.due[conceived],
                   method=np.where(by_ai[by_ai | service], "ai", "service"))
-    return elig
+    return idx
 
 
-def failed_windows(state: HerdState, t: int, p: HerdParams, elig: np.ndarray,
+def failed_windows(state: HerdState, t: int, p: HerdParams, eligible: np.ndarray,
                    rec: Recorder) -> None:
     """On the last day of a window, eligible does still open count one more failure."""
     ending = p.window_last_day[:, t]
-    if not ending.any():
+    if not ending.any() or eligible.size == 0:
         return
-    hit = np.flatnonzero(elig & (state.due < 0) & ending[state.group])
+    hit = eligible[(state.due[eligible] < 0) & ending[state.group[eligible]]]
     state.failed[hit] = np.minimum(state.failed[hit].astype(np.int16) + 1, 127).astype(np.int8)
     _rule_culls(state, t, p, rec, hit)
 
 
-def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Dry off before kidding, at the end of the (extended) lactation, or on low yield."""
-    idx = np.flatnonzero(state.lactating & state.alive)
+def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
+    """The day the lactation of does ``idx`` ends under the dry-off rules, given their
+    kidding day and pregnancy (recomputed whenever either changes)."""
+    idx = idx[state.lactating[idx]]
     if idx.size == 0:
         return
-    dim = t - state.kidded[idx]
-    due = state.due[idx]
+    kidded = state.kidded[idx].astype(np.int64)
+    limit = np.minimum(p.extended_max_days,
+                       p.low_yield_dim_days[np.minimum(state.parity[idx], 3) - 1])
+    due = state.due[idx].astype(np.int64)
     pregnant = due >= 0
-    dry = pregnant & (due - t <= p.dry_period_days)
-    dry |= dim >= p.extended_max_days
     if not p.extended_lactation:
-        dry |= ~pregnant & (dim >= p.standard_length_days)
-    pc = np.minimum(state.parity[idx], 3) - 1
-    dry |= dim >= p.low_yield_dim_days[pc]
-    state.lactating[idx[dry]] = False
-    rec.log("dry_offs", state, idx[dry])
-    _rule_culls(state, t, p, rec, idx[dry])
+        limit = np.where(pregnant, limit, np.minimum(limit, p.standard_length_days))
+    day = kidded + limit
+    day = np.where(pregnant, np.minimum(day, due - p.dry_period_days), day)
+    state.dry_day[idx] = np.clip(day, -1, np.iinfo(np.int32).max)
+
+
+def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
+    on the day set by :func:`_set_dry_day`."""
+    idx = np.flatnonzero(state.lactating & (state.dry_day <= t))
+    idx = idx[state.alive[idx]]
+    if idx.size == 0:
+        return
+    state.lactating[idx] = False
+    rec.log("dry_offs", state, idx)
+    _rule_culls(state, t, p, rec, idx)
 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -474,42 +493,74 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
             state.alive[sell] = False
 
 
+#: Stock classes counted each day, in the order of their codes in :func:`record_day`.
+CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
+
+
+def _class_lut() -> np.ndarray:
+    """Count slot (class * 2 + pregnant) from the packed bits of an animal's state.
+
+    Bits: 1 male, 2 parous, 4 lactating, 8 weaned, 16 of buck breeding age, 32 removed,
+    64 pregnant. Classes: 0 kids, 1 doelings, 2 bucklings, 3 bucks, 4 does in milk,
+    5 dry does, 6 removed.
+    """
+    key = np.arange(128)
+    male, parous, lact = key & 1, key & 2, key & 4
+    weaned, buck_age, removed, preg = key & 8, key & 16, key & 32, (key & 64) > 0
+    cls = np.where(male > 0, np.where(buck_age > 0, 3, 2),
+                   np.where(parous > 0, np.where(lact > 0, 4, 5), 1))
+    cls = np.where(weaned > 0, cls, 0)
+    cls = np.where(removed > 0, 6, cls)
+    return (cls * 2 + preg).astype(np.int64)
+
+
+_CLASS_LUT = _class_lut()
+
+
 def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
     """End-of-day stocks by class and the milk of the day."""
     age = t - state.birth
-    female = state.sex == FEMALE
-    kid = age < p.weaning_age_days
-    # classes: 0 kids, 1 doelings, 2 bucklings, 3 bucks, 4 does in milk, 5 dry does, 6 removed
-    cls = np.where(female, np.where(state.parity > 0, 5 - state.lactating.view(np.int8), 1),
-                   2 + (age >= p.buck_min_breeding_age_days).view(np.int8))
-    cls[kid] = 0
-    cls[~state.alive] = 6
-    counts = np.bincount(state.cell * 7 + cls, minlength=rec.nrl * 7).reshape(
-        state.n_replicates, rec.n_locations, 7)
-    for i, name in enumerate(("kids", "doelings", "bucklings", "bucks", "does_in_milk",
-                              "does_dry")):
-        rec.data[name][:, t, :] = counts[:, :, i]
-    rec.data["head"][:, t, :] = counts[:, :, :6].sum(axis=2)
-    rec.add_cells("does_pregnant", state.cell[state.alive & (state.due >= 0)])
-    # milk
-    li = np.flatnonzero(state.alive & state.lactating)
+    bits = state.sex.view(np.uint8).copy()          # 1 male
+    bits |= (state.parity > 0).view(np.uint8) << 1
+    bits |= state.lactating.view(np.uint8) << 2
+    bits |= (age >= p.weaning_age_days).view(np.uint8) << 3
+    bits |= (age >= p.buck_min_breeding_age_days).view(np.uint8) << 4
+    bits |= (~state.alive).view(np.uint8) << 5
+    bits |= (state.due >= 0).view(np.uint8) << 6
+    code = state.cell * 14
+    code += _CLASS_LUT[bits]
+    counts = np.bincount(code, minlength=rec.nrl * 14).reshape(
+        state.n_replicates, rec.n_locations, 7, 2)
+    by_class = counts.sum(axis=3)
+    for i, name in enumerate(CLASSES):
+        rec.data[name][:, t, :] = by_class[:, :, i]
+    rec.data["head"][:, t, :] = by_class[:, :, :6].sum(axis=2)
+    rec.data["does_pregnant"][:, t, :] = counts[:, :, :6, 1].sum(axis=2)
+    d = rec.data
+    # milk: one weighted count by kind (0 delivered, 1 colostrum, 2 quarantine)
+    li = np.flatnonzero(state.lactating & state.alive)
     if li.size:
         dim = t - state.kidded[li]
-        kg = p.curves.daily_kg(dim, state.parity[li], state.effect[li],
-                               extended=p.extended_lactation)
-        mc = state.cell[li]
-        rec.add_cells("milk_gross_kg", mc, kg)
-        col = dim < p.colostrum_days
+        width = p.milk_table.shape[1]
+        flat = np.minimum(state.parity[li], 3).astype(np.int64)
+        flat -= 1
+        flat *= width
+        flat += dim           # dry-off rules keep days in milk inside the table
+        kg = p.milk_table.ravel()[flat]
+        kg *= state.effect[li]
+        kind = (dim < p.colostrum_days).view(np.int8)
+        if p.quarantine_on_day[t] and not p.quarantine_milk_used:
+            kind = np.where((kind == 0) & ~p.is_farm[state.loc[li]], 2, kind)
+        milk = np.bincount(state.cell[li] * 3 + kind, weights=kg, minlength=rec.nrl * 3).reshape(
+            state.n_replicates, rec.n_locations, 3)
+        d["milk_gross_kg"][:, t] = milk.sum(axis=2)
+        d["milk_colostrum_kg"][:, t] = milk[:, :, 1]
+        d["milk_quarantine_kg"][:, t] = milk[:, :, 2]
         if rec.events is not None:       # monthly test day of each doe after colostrum
-            test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & ~col
+            test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
             rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
-        rec.add_cells("milk_colostrum_kg", mc[col], kg[col])
-        if not p.quarantine_milk_used:
-            quarantined = ~p.is_farm[state.loc[li]] & ~col
-            rec.add_cells("milk_quarantine_kg", mc[quarantined], kg[quarantined])
-    d = rec.data
     if p.kid_milk_kg_per_day > 0:
-        d["milk_fed_kids_kg"][:, t] = counts[:, :, 0] * p.kid_milk_kg_per_day
+        d["milk_fed_kids_kg"][:, t] = by_class[:, :, 0] * p.kid_milk_kg_per_day
     available = d["milk_gross_kg"][:, t] - d["milk_colostrum_kg"][:, t] - d["milk_quarantine_kg"][:, t]
     fed = np.minimum(d["milk_fed_kids_kg"][:, t], np.maximum(available, 0))
     d["milk_fed_kids_kg"][:, t] = fed

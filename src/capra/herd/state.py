@@ -28,6 +28,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "abort_day": (np.int32, -1),      # day the current pregnancy aborts, -1 never
     "kidded": (np.int32, NEVER),      # day of the last kidding (may be before day 0)
     "lactating": (np.bool_, False),
+    "dry_day": (np.int32, -1),        # day the current lactation ends (dry-off rules)
     "failed": (np.int8, 0),           # breeding windows ended open, since the last kidding
     "effect": (np.float32, 1.0),      # milk animal effect (lognormal, mean 1) [-]
     "death_day": (np.int32, np.iinfo(np.int32).max),  # day of death (drawn at entry)
