@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import special
 
 from capra.errors import DataError
 
@@ -837,6 +837,8 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     lo = np.array([bnd[n][0] for n in names])
     hi = np.array([bnd[n][1] for n in names])
 
+    from scipy import optimize, stats  # fitting only: keeps the simulator's import light
+
     t = _as_records("dim_days", dim_days)
     y = _as_records("milk_kg", milk_kg)
     if t.size != y.size:
@@ -899,6 +901,7 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
 
 def _fit_extended(t, y, lo, hi):
     """Least squares for the extended model from several rebound-day starts."""
+    from scipy import optimize
     wood_x0 = _wood_start(t, y, lo[:3], hi[:3])
     first, last = float(t.min()), float(t.max())
     best = None
