@@ -26,10 +26,27 @@ def test_resolve_url_default_and_paths():
 
 def test_open_migrates_an_empty_database_to_head(db_url):
     engine = open_db(db_url)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
     names = set(inspect(engine).get_table_names())
     assert {"farms", "sites", "batches", "animals", "events", "test_days", "product_batches",
             "deliveries", "children", "measurements", "imports", "audit"} <= names
+    engine.dispose()
+
+
+def test_upgrade_from_the_first_revision_keeps_its_audit_rows(db_url):
+    from capra.store.audit import read_audit
+    from capra.store.db import upgrade
+
+    engine = create(db_url)
+    upgrade(engine, "0001")
+    with transaction(engine) as conn:
+        conn.execute(text("INSERT INTO farms (name, kind) VALUES ('Kangso', 'farm')"))
+        conn.execute(text("INSERT INTO audit (at, user_name, table_name, row_key, action, new) "
+                          "VALUES ('2025-01-01 00:00:00', 'kim', 'farms', '{\"name\": \"Kangso\"}', "
+                          "'insert', '{}')"))
+    assert upgrade(engine) == head_revision()
+    log = read_audit(engine, expand=True)
+    assert log["user_name"].tolist() == ["kim"] and log["first_id"].isna().all()
     engine.dispose()
 
 
@@ -117,8 +134,12 @@ def test_concurrent_threads_lose_no_event(engine, db_url):
     assert len(ev) == 4 * 5 * 3
     assert not ev.duplicated(["animal", "date", "type"]).any()
     with engine.connect() as conn:
+        # one audit row per import (4 writers x 5 imports), covering every event once
         assert conn.execute(text("SELECT COUNT(*) FROM audit WHERE table_name = 'events'")
-                            ).scalar() == 60
+                            ).scalar() == 20
+        assert conn.execute(text(
+            "SELECT COUNT(*) FROM events e JOIN audit a ON a.table_name = 'events' "
+            "AND a.action = 'insert' AND e.id BETWEEN a.first_id AND a.last_id")).scalar() == 60
 
 
 def test_concurrent_processes_lose_no_event(engine, db_url):

@@ -2,8 +2,20 @@
 
 Audit rows are written by the same transaction as the change they describe, so the log
 and the records cannot disagree: a rolled-back import leaves neither records nor audit
-rows. Each row names the table, the record's natural key (JSON), the action (``insert``,
-``update``, ``delete``), the values before and after (JSON), the user and the time (UTC).
+rows.
+
+* The records added by one import are **one** ``insert`` row: the table, the ids of the
+  first and last record added (``first_id``, ``last_id``), the import (``import_id``: file,
+  SHA-256 of its content, row counts), the user and the time (UTC). Every record of the
+  table whose id lies in that range was added by that import (ids are allocated above
+  every recorded id, and the range holds no other record; if a range ever covers an id
+  again after a delete, the latest audit row is the one that added the record).
+* Updates and deletes are one row per record: table, natural key (JSON), action, values
+  before and after (JSON), user, time.
+
+:func:`read_audit` with ``expand=True`` gives one row per record (natural key and values
+in the file layout), and :func:`inserted_by` answers "who added this record, when, from
+which file" for one record.
 """
 
 from __future__ import annotations
@@ -14,11 +26,12 @@ import json
 import os
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from capra.store.schema import Audit, Import
 
-__all__ = ["current_user", "log_change", "read_audit", "utc_now"]
+__all__ = ["current_user", "inserted_by", "log_change", "log_import", "log_inserts",
+           "read_audit", "utc_now"]
 
 
 def current_user(user: str | None = None) -> str:
@@ -44,12 +57,23 @@ def _json(value) -> str | None:
 
 def log_change(conn: Connection, table: str, key, action: str, *, old: dict | None = None,
                new: dict | None = None, user: str | None = None,
-               at: dt.datetime | None = None) -> None:
-    """Write one audit row in the caller's transaction."""
+               at: dt.datetime | None = None, record_id: int | None = None) -> None:
+    """Write one audit row (one record's change) in the caller's transaction."""
     conn.execute(insert(Audit), [{
         "at": at or utc_now(), "user_name": current_user(user), "table_name": table,
         "row_key": _json(key), "action": action, "old": _json(old), "new": _json(new),
-        "import_id": None}])
+        "import_id": None, "first_id": record_id, "last_id": record_id}])
+
+
+def log_inserts(conn: Connection, table: str, *, first_id: int, last_id: int, rows: int,
+                user: str, at: dt.datetime, import_id: int | None) -> None:
+    """Write the one audit row of the records an import added (ids ``first_id`` to
+    ``last_id``, ``rows`` of them) in the caller's transaction."""
+    conn.execute(insert(Audit), [{
+        "at": at, "user_name": user, "table_name": table,
+        "row_key": _json({"ids": [int(first_id), int(last_id)]}), "action": "insert",
+        "old": None, "new": _json({"rows": int(rows)}), "import_id": import_id,
+        "first_id": int(first_id), "last_id": int(last_id)}])
 
 
 def log_import(conn: Connection, *, kind: str, file: str | None, sha256: str | None,
@@ -62,12 +86,107 @@ def log_import(conn: Connection, *, kind: str, file: str | None, sha256: str | N
     return int(res.scalar_one())
 
 
-def read_audit(conn_or_engine, table: str | None = None) -> pd.DataFrame:
-    """The audit log (optionally of one table) in order, as a DataFrame."""
-    stmt = select(Audit).order_by(Audit.id)
-    if table:
-        stmt = stmt.where(Audit.table_name == table)
+def _with_conn(conn_or_engine, fn):
     if hasattr(conn_or_engine, "connect"):
         with conn_or_engine.connect() as conn:
-            return pd.DataFrame(conn.execute(stmt).mappings().all())
-    return pd.DataFrame(conn_or_engine.execute(stmt).mappings().all())
+            return fn(conn)
+    return fn(conn_or_engine)
+
+
+def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False) -> pd.DataFrame:
+    """The audit log (optionally of one table) in order, as a DataFrame.
+
+    With ``expand``, an import's ``insert`` row becomes one row per record it added, with
+    ``record_id``, the record's natural key (``row_key``) and its values (``new``) in the
+    file layout, as JSON. The values are the recorded ones, with later updates undone
+    (their ``old`` values), so they are the values the import wrote.
+    """
+    def read(conn):
+        stmt = select(Audit).order_by(Audit.id)
+        if table:
+            stmt = stmt.where(Audit.table_name == table)
+        log = pd.DataFrame(conn.execute(stmt).mappings().all(),
+                           columns=[c.name for c in Audit.__table__.c])
+        if not expand or log.empty:
+            return log
+        return _expand(conn, log)
+    return _with_conn(conn_or_engine, read)
+
+
+def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
+    from capra.store.io import KINDS, _records_with_ids  # io imports this module
+
+    ranged = (log["action"] == "insert") & log["first_id"].notna()
+    parts = [log[~ranged].assign(record_id=log.loc[~ranged, "first_id"])]
+    for name, batch in log[ranged].groupby("table_name", sort=False):
+        if name not in KINDS:
+            parts.append(batch.assign(record_id=pd.NA))
+            continue
+        kind = KINDS[name]
+        recs = _records_with_ids(conn, name)
+        ids = recs["id"].to_numpy()
+        # the latest insert row covering an id is the one that added the record
+        owner = pd.Series(pd.NA, index=recs.index, dtype="Int64")
+        for r in batch.sort_values("id").itertuples():
+            hit = (ids >= r.first_id) & (ids <= r.last_id)
+            owner[hit] = r.id
+        recs = recs[owner.notna().to_numpy()]
+        owner = owner.dropna().astype("int64")
+        updates = log[(log["table_name"] == name) & (log["action"] == "update")]
+        key_cols = list(kind.key)
+        rows = []
+        values = recs.drop(columns="id")
+        for rec, rid, aid in zip(_json_records(values), recs["id"].to_numpy(), owner.to_numpy()):
+            key = {k: rec.get(k) for k in key_cols}
+            for u in updates[updates["id"] > aid].sort_values("id", ascending=False).itertuples():
+                if json.loads(u.row_key) == key and u.old:
+                    rec.update(json.loads(u.old))
+            rows.append({"id": int(aid), "record_id": int(rid), "row_key": _json(key),
+                         "new": _json(rec)})
+        per = pd.DataFrame(rows, columns=["id", "record_id", "row_key", "new"])
+        head = batch.drop(columns=["row_key", "new"])
+        parts.append(per.merge(head, on="id", how="left"))
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else log.assign(record_id=pd.NA).iloc[:0]
+    out = out.sort_values(["id", "record_id"], kind="stable").reset_index(drop=True)
+    return out[[c.name for c in Audit.__table__.c] + ["record_id"]]
+
+
+def _json_records(df: pd.DataFrame) -> list[dict]:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), None)
+    return [json.loads(line) for line in
+            out.to_json(orient="records", lines=True, force_ascii=False).splitlines()]
+
+
+def inserted_by(conn_or_engine, table: str, record) -> dict | None:
+    """Who added a record, when and from which import: ``at``, ``user_name``,
+    ``import_id``, ``file``, ``sha256`` and ``audit_id`` (``None`` if no audit row).
+
+    ``record`` is the record's id or its natural key as a dict in the file layout (e.g.
+    ``{"animal": "D1", "date": "2025-03-01"}``).
+    """
+    def find(conn):
+        if isinstance(record, dict):
+            log = read_audit(conn, table, expand=True)
+            if log.empty:
+                return None
+            want = _json(record)
+            hit = log[(log["action"] == "insert") & (log["row_key"].map(
+                lambda k: _json(json.loads(k)) if k else None) == want)]
+            if hit.empty:
+                return None
+            aid = int(hit["id"].iloc[-1])
+            cond, params = "a.id = :aid", {"aid": aid}
+        else:
+            cond = ("a.table_name = :t AND a.action = 'insert' AND a.first_id <= :rid "
+                    "AND a.last_id >= :rid")
+            params = {"t": table, "rid": int(record)}
+        row = conn.execute(text(
+            "SELECT a.id AS audit_id, a.at, a.user_name, a.import_id, i.file, i.sha256 "
+            "FROM audit a LEFT JOIN imports i ON i.id = a.import_id "
+            f"WHERE {cond} ORDER BY a.id DESC LIMIT 1"), params).mappings().first()
+        return dict(row) if row else None
+    return _with_conn(conn_or_engine, find)

@@ -31,6 +31,7 @@ import hashlib
 import io
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from sqlalchemy import Connection, Engine, Table, func, select, text
 from capra.errors import DataError, InvalidValuesError
 from capra.scenario import PRODUCTS
 from capra.store import schema as S
-from capra.store.audit import current_user, log_import, utc_now
+from capra.store.audit import current_user, log_import, log_inserts, utc_now
 from capra.store.db import transaction
 
 __all__ = ["FORMATS", "KINDS", "Field", "ImportResult", "Kind", "RowsRejectedError",
@@ -283,10 +284,19 @@ class _Problems:
                                          "reason": reason.astype(str)}))
 
     def add_mask(self, mask: pd.Series, field: str, reason) -> None:
+        """Reject the rows where ``mask`` holds. ``reason``: text, a Series aligned with
+        the mask, or a function of the rejected rows' index that returns their reasons
+        (so that reasons are only worked out for rejected rows)."""
         mask = mask.fillna(False).astype(bool)
-        if isinstance(reason, pd.Series):
+        hit = mask.to_numpy()
+        if not hit.any():
+            return
+        idx = mask.index[hit]
+        if callable(reason):
+            reason = np.asarray(reason(idx), dtype=object)
+        elif isinstance(reason, pd.Series):
             reason = reason[mask].to_numpy()
-        self.add(mask.index[mask.to_numpy()], field, reason)
+        self.add(idx, field, reason)
 
     def frame(self) -> pd.DataFrame:
         if not self._parts:
@@ -438,74 +448,96 @@ def _check_columns(kind: Kind, raw: pd.DataFrame, file: str | None) -> None:
 
 
 def _parse(kind: Kind, raw: pd.DataFrame, P: _Problems) -> pd.DataFrame:
-    """Typed values of every field (NaN/NaT/None where empty or invalid)."""
+    """Typed values of every field (NaN/NaT/None where empty or invalid).
+
+    Each distinct text of a column is parsed and checked once (a file of a million test
+    days holds a few hundred distinct dates and tags), then the values and the problems
+    are spread back to the rows that hold that text.
+    """
     n = len(raw)
     out = {}
     for f in kind.fields:
-        s = raw[f.name] if f.name in raw else pd.Series([""] * n, index=raw.index, dtype=object)
-        s = s.astype("str").fillna("").str.strip()
-        present = s != ""
-        if f.required:
-            P.add_mask(~present, f.name, "missing; required")
-        if f.type in ("text", "ref"):
-            long_ = present & (s.str.len() > f.max_len)
-            P.add_mask(long_, f.name, f"longer than {f.max_len} characters")
-            v = s.where(present & ~long_, None)
-            if f.default is not None:
-                v = v.where(present, f.default)
-            out[f.name] = v
-        elif f.type in ("int", "float"):
-            num = pd.to_numeric(s.where(present, None), errors="coerce").astype("float64")
-            bad = present & (num.isna() | ~np.isfinite(num))
-            if f.type == "int":
-                bad |= present & ~bad & (num != np.floor(num))
-            P.add_mask(bad, f.name, f"not {'an integer' if f.type == 'int' else 'a number'}")
-            ok = present & ~bad
-            rng = pd.Series(False, index=s.index)
-            if f.lo is not None:
-                rng |= ok & (num < f.lo)
-            if f.hi is not None:
-                rng |= ok & (num > f.hi)
-            P.add_mask(rng, f.name, f"out of range; expected {f.describe()}")
-            num = num.where(ok & ~rng)
-            if f.default is not None:
-                num = num.where(present, f.default)
-            out[f.name] = num.astype("Int64") if f.type == "int" else num
-        elif f.type == "date":
-            t = s.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
-            well = t.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-            d = pd.to_datetime(t.where(present & well, None), format="%Y-%m-%d", errors="coerce")
-            d = d.astype("datetime64[s]")
-            bad = present & d.isna()
-            P.add_mask(bad, f.name, "not a date; expected YYYY-MM-DD")
-            year = d.dt.year
-            rng = present & ~bad & ((year < YEAR_RANGE[0]) | (year > YEAR_RANGE[1]))
-            P.add_mask(rng, f.name, f"year out of range; expected {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
-            out[f.name] = d.where(~rng)
-        elif f.type == "bool":
-            low = s.str.lower()
-            v = pd.Series(pd.NA, index=s.index, dtype="boolean")
-            v[low.isin(_TRUE)] = True
-            v[low.isin(_FALSE)] = False
-            bad = present & v.isna()
-            P.add_mask(bad, f.name, "not true or false")
-            if f.default is not None:
-                v = v.where(present, f.default)
-            out[f.name] = v
-        elif f.type == "choice":
-            canon = {c.lower(): c for c in f.choices}
-            if f.choices == S.SEXES:
-                canon.update(_SEX_ALIASES)
-            v = s.str.lower().map(canon)
-            bad = present & v.isna()
-            P.add_mask(bad, f.name, f"unknown code; expected {f.describe()}")
-            v = v.astype(object).where(present & ~bad, None)
-            if f.default is not None:
-                v = v.where(present, f.default)
-            out[f.name] = v
-        else:  # pragma: no cover - layouts are fixed above
-            raise AssertionError(f.type)
+        if f.name in raw:
+            codes, uniq = pd.factorize(raw[f.name].to_numpy(dtype=object), use_na_sentinel=False)
+        else:  # column absent: every cell empty
+            codes, uniq = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
+        PU = _Problems()
+        typed = _parse_field(f, pd.Series(uniq, dtype=object), PU)
+        vals = typed.take(codes)
+        vals.index = raw.index
+        out[f.name] = vals
+        probs = PU.frame()
+        if len(probs):
+            rows = np.flatnonzero(np.isin(codes, probs["idx"].unique()))
+            hits = pd.DataFrame({"row": raw.index[rows], "idx": codes[rows]}).merge(
+                probs[["idx", "reason"]], on="idx")
+            P.add(hits["row"].to_numpy(), f.name, hits["reason"].to_numpy())
     return pd.DataFrame(out, index=raw.index)
+
+
+def _parse_field(f: Field, s: pd.Series, P: _Problems) -> pd.Series:
+    """Typed values of one field's texts ``s``; problems by position in ``s``."""
+    s = s.astype("str").fillna("").str.strip()
+    present = s != ""
+    if f.required:
+        P.add_mask(~present, f.name, "missing; required")
+    if f.type in ("text", "ref"):
+        long_ = present & (s.str.len() > f.max_len)
+        P.add_mask(long_, f.name, f"longer than {f.max_len} characters")
+        v = s.astype(object).where(present & ~long_, None)
+        if f.default is not None:
+            v = v.where(present, f.default)
+        return v
+    elif f.type in ("int", "float"):
+        num = pd.to_numeric(s.where(present, None), errors="coerce").astype("float64")
+        bad = present & (num.isna() | ~np.isfinite(num))
+        if f.type == "int":
+            bad |= present & ~bad & (num != np.floor(num))
+        P.add_mask(bad, f.name, f"not {'an integer' if f.type == 'int' else 'a number'}")
+        ok = present & ~bad
+        rng = pd.Series(False, index=s.index)
+        if f.lo is not None:
+            rng |= ok & (num < f.lo)
+        if f.hi is not None:
+            rng |= ok & (num > f.hi)
+        P.add_mask(rng, f.name, f"out of range; expected {f.describe()}")
+        num = num.where(ok & ~rng)
+        if f.default is not None:
+            num = num.where(present, f.default)
+        return num.astype("Int64") if f.type == "int" else num
+    elif f.type == "date":
+        t = s.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+        well = t.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        d = pd.to_datetime(t.where(present & well, None), format="%Y-%m-%d", errors="coerce")
+        d = d.astype("datetime64[s]")
+        bad = present & d.isna()
+        P.add_mask(bad, f.name, "not a date; expected YYYY-MM-DD")
+        year = d.dt.year
+        rng = present & ~bad & ((year < YEAR_RANGE[0]) | (year > YEAR_RANGE[1]))
+        P.add_mask(rng, f.name, f"year out of range; expected {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+        return d.where(~rng)
+    elif f.type == "bool":
+        low = s.str.lower()
+        v = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        v[low.isin(_TRUE)] = True
+        v[low.isin(_FALSE)] = False
+        bad = present & v.isna()
+        P.add_mask(bad, f.name, "not true or false")
+        if f.default is not None:
+            v = v.where(present, f.default)
+        return v
+    elif f.type == "choice":
+        canon = {c.lower(): c for c in f.choices}
+        if f.choices == S.SEXES:
+            canon.update(_SEX_ALIASES)
+        v = s.str.lower().map(canon)
+        bad = present & v.isna()
+        P.add_mask(bad, f.name, f"unknown code; expected {f.describe()}")
+        v = v.astype(object).where(present & ~bad, None)
+        if f.default is not None:
+            v = v.where(present, f.default)
+        return v
+    raise AssertionError(f.type)  # pragma: no cover - layouts are fixed above
 
 
 # --------------------------------------------------------------------------------------
@@ -530,6 +562,13 @@ def _read(conn: Connection, table: Table, where=None, columns=None) -> pd.DataFr
         elif typ is float:
             df[c] = df[c].astype("float64")
     return df
+
+
+def _map_distinct(s: pd.Series, mapping: dict) -> pd.Series:
+    """``s.map(mapping)``, looking up each distinct value once."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object))
+    looked = np.array([mapping.get(u, np.nan) for u in uniq] + [np.nan], dtype="float64")
+    return pd.Series(looked[codes], index=s.index)
 
 
 def _key_map(conn: Connection, kind: str) -> dict[str, int]:
@@ -577,7 +616,7 @@ def _resolve_refs(ctx: _Ctx, self_ids: pd.Series | None) -> None:
         if f.type != "ref":
             continue
         m = ctx.keymap(f.ref)
-        ids = val[f.name].map(m)
+        ids = _map_distinct(val[f.name], m)
         if f.ref == kind.name and self_ids is not None:
             # a parent recorded in the same file
             own = pd.Series(self_ids.values, index=val.loc[self_ids.index, REF_KEYS[kind.name]])
@@ -585,8 +624,8 @@ def _resolve_refs(ctx: _Ctx, self_ids: pd.Series | None) -> None:
             ids = ids.fillna(val[f.name].map(own))
         unknown = val[f.name].notna() & ids.isna()
         what = f.ref[:-1].replace("_", " ") if f.ref != "children" else "child"
-        P_reason = val[f.name].map(lambda k: f"unknown {what} {k!r}")
-        ctx.P.add_mask(unknown, f.name, P_reason)
+        ctx.P.add_mask(unknown, f.name, lambda i, c=f.name, w=what: [
+            f"unknown {w} {k!r}" for k in val.loc[i, c]])
         val[f.db] = ids.astype("Int64")
 
 
@@ -676,78 +715,90 @@ def _duplicates(ctx: _Ctx) -> None:
                   ("same " + "/".join(key) + " as row " + (firsts + 1).astype(str)).to_numpy())
 
 
+def _driver_values(s: pd.Series, typ, pg: bool) -> list:
+    """One column as Python values for the database driver (``None`` where empty)."""
+    pyt = getattr(typ, "python_type", None)
+    name = getattr(pyt, "__name__", "")
+    if name in ("date", "datetime"):
+        # each distinct date formatted once
+        fmt = "%Y-%m-%d" if name == "date" else "%Y-%m-%d %H:%M:%S.%f"
+        codes, uniq = pd.factorize(pd.to_datetime(s))
+        txt = np.append(pd.DatetimeIndex(uniq).strftime(fmt).to_numpy(dtype=object), None)
+        return txt[codes].tolist()
+    if pyt is bool:
+        v = s.astype("boolean")
+        b = v.fillna(False).to_numpy(dtype=bool)
+        out = b.astype(object) if pg else b.astype(np.int64).astype(object)
+        out[v.isna().to_numpy()] = None
+        return out.tolist()
+    if pyt is int:
+        v = s.astype("Int64")
+        if not v.isna().any():
+            return v.to_numpy(dtype=np.int64).tolist()
+        return v.astype(object).where(v.notna(), None).tolist()
+    if pyt is float:
+        v = s.astype("float64").to_numpy()
+        nan = np.isnan(v)
+        if not nan.any():
+            return v.tolist()
+        out = v.astype(object)
+        out[nan] = None
+        return out.tolist()
+    return s.astype(object).where(s.notna(), None).tolist()
+
+
+#: Imports of at least this many new rows are bulk loads (SQLite: a larger page cache
+#: for the transaction). [rows]
+BULK_ROWS = 50_000
+#: SQLite page cache of a bulk load. [KiB]
+BULK_CACHE_KIB = 524_288
+
+
+@contextmanager
+def _bulk_load(conn: Connection, n_rows: int):
+    """Settings of a large insert, inside the import transaction, restored after it.
+
+    SQLite: a larger page cache, so that the table and its indexes stay in memory while
+    the rows go in (fewer pages spilled to the write-ahead log before the commit). The
+    durability settings are not touched (see :mod:`capra.store.db`).
+    """
+    if conn.dialect.name != "sqlite" or n_rows < BULK_ROWS:
+        yield
+        return
+    dbapi = conn.connection.driver_connection
+    old = dbapi.execute("PRAGMA cache_size").fetchone()[0]
+    dbapi.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        dbapi.execute(f"PRAGMA cache_size = {int(old)}")
+
+
 def _bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Insert rows (columns = table columns, ``id`` included) in bulk."""
+    """Insert rows (columns = table columns, ``id`` included) in bulk, in the caller's
+    transaction: SQLite ``executemany`` on the driver's cursor, PostgreSQL ``COPY``."""
     if frame.empty:
         return
     cols = list(frame.columns)
-    data = {}
     pg = conn.dialect.name == "postgresql"
-    for c in cols:
-        s = frame[c]
-        typ = table.c[c].type
-        pyt = getattr(typ, "python_type", None)
-        if pyt is not None and pyt.__name__ == "date":
-            txt = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
-            data[c] = txt.astype(object).where(s.notna(), None).to_numpy()
-        elif pyt is not None and pyt.__name__ == "datetime":
-            txt = pd.to_datetime(s).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-            data[c] = txt.astype(object).where(s.notna(), None).to_numpy()
-        elif pyt is bool:
-            v = s.astype("boolean")
-            b = v.fillna(False).to_numpy(dtype=bool)
-            obj = b.astype(object) if pg else b.astype(int).astype(object)
-            obj[v.isna().to_numpy()] = None
-            data[c] = obj
-        elif pyt is int:
-            v = s.astype("Int64")
-            data[c] = v.astype(object).where(v.notna(), None).to_numpy()
-        elif pyt is float:
-            v = s.astype("float64")
-            data[c] = v.astype(object).where(v.notna(), None).to_numpy()
-        else:
-            data[c] = s.astype(object).where(s.notna(), None).to_numpy()
-    rows = list(zip(*(data[c] for c in cols)))
+    values = [_driver_values(frame[c], table.c[c].type, pg) for c in cols]
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in cols)
     name = conn.dialect.identifier_preparer.quote(table.name)
+    dbapi = conn.connection.driver_connection
     if pg:
-        dbapi = conn.connection.driver_connection
         with dbapi.cursor() as cur:
             with cur.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:
-                for r in rows:
+                for r in zip(*values):
                     copy.write_row(r)
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"(SELECT MAX(id) FROM {name}))")
     else:
         marks = ", ".join("?" for _ in cols)
-        conn.exec_driver_sql(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows)
-
-
-def _natural(kind: Kind, val: pd.DataFrame) -> pd.DataFrame:
-    """File fields with dates as text, for the audit log."""
-    out = {}
-    for f in kind.fields:
-        if not f.export:
-            continue
-        s = val[f.name]
-        if f.type == "date":
-            s = s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None)
-        out[f.name] = s
-    return pd.DataFrame(out, index=val.index)
-
-
-def _json_lines(df: pd.DataFrame) -> list[str]:
-    """One JSON object per row."""
-    if df.empty:
-        return []
-    text_cols = [c for c in df.columns if df[c].dtype == object or
-                 pd.api.types.is_string_dtype(df[c].dtype)]
-    risky = any(df[c].astype(str).str.contains("}", regex=False).any() for c in text_cols)
-    if risky:
-        return df.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    # no text holds a brace: the records array splits safely between objects (faster)
-    body = df.to_json(orient="records", force_ascii=False)[2:-2]
-    return ["{" + part + "}" for part in body.split("},{")]
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", zip(*values))
+        finally:
+            cur.close()
 
 
 def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool = False,
@@ -814,26 +865,20 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
         result = ImportResult(k.name, len(raw), len(take), len(unchanged), rejects)
         if len(take) == 0:
             return result
-        rows = _db_frame(k, val.loc[take]).copy()
-        if self_ref:
-            rows.insert(0, "id", self_ids.loc[take].to_numpy())
-        else:
-            rows.insert(0, "id", np.arange(next_id, next_id + len(take)))
+        rows = _db_frame(k, val.loc[take] if len(take) < len(val) else val)
+        ids = (self_ids.loc[take].to_numpy() if self_ref
+               else np.arange(next_id, next_id + len(take)))
+        rows.insert(0, "id", ids)
         import_id = log_import(conn, kind=k.name, file=file, sha256=sha256, user=user, at=at,
                                rows=len(raw), inserted=len(take), unchanged=len(unchanged),
                                rejected=result.rejected)
         result.import_id = import_id
-        _bulk_insert(conn, k.table, rows)
-        nat = _natural(k, val.loc[take])
-        audit_id0 = int(conn.execute(select(func.coalesce(func.max(S.Audit.id), 0))).scalar_one()) + 1
-        audit = pd.DataFrame({
-            "id": np.arange(audit_id0, audit_id0 + len(take)),
-            "at": pd.Series([at] * len(take), dtype="datetime64[us]"),
-            "user_name": user, "table_name": k.table.name,
-            "row_key": _json_lines(nat[list(k.key)]),
-            "action": "insert", "old": None, "new": _json_lines(nat),
-            "import_id": import_id})
-        _bulk_insert(conn, S.Audit.__table__, audit)
+        with _bulk_load(conn, len(take)):
+            _bulk_insert(conn, k.table, rows)
+        # one audit row for every record added: the ids lie in [first, last], and no other
+        # record does (ids are allocated above every recorded id)
+        log_inserts(conn, k.table.name, first_id=int(ids.min()), last_id=int(ids.max()),
+                    rows=len(take), user=user, at=at, import_id=import_id)
         return result
 
 
@@ -896,7 +941,10 @@ def import_file(engine: Engine, kind: str, path: str | os.PathLike, *,
 # --------------------------------------------------------------------------------------
 
 def _date_txt(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").astype(object)
+    """Dates as YYYY-MM-DD text (NaN where empty), each distinct date formatted once."""
+    codes, uniq = pd.factorize(pd.to_datetime(s))
+    txt = np.append(pd.DatetimeIndex(uniq).strftime("%Y-%m-%d").to_numpy(dtype=object), np.nan)
+    return pd.Series(txt[codes], index=s.index, dtype=object)
 
 
 def _animal_facts(ctx: _Ctx, ids: pd.Series) -> pd.DataFrame:
@@ -979,17 +1027,18 @@ def _animal_date_rules(ctx: _Ctx, kinds_label: str) -> None:
     if is_event:
         male = (a["sex"] == "male") & sub["type"].isin(S.FEMALE_ONLY_EVENTS)
         P.add_mask(male.reindex(v.index, fill_value=False), "type",
-                   "the animal is a male; " + sub["type"].astype(str).str.replace("_", " ")
-                   + " is for females only")
+                   lambda i: "the animal is a male; "
+                   + sub.loc[i, "type"].astype(str).str.replace("_", " ") + " is for females only")
     else:
         P.add_mask((a["sex"] == "male").reindex(v.index, fill_value=False), "animal",
                    "the animal is a male; test days are for does")
     before = a["birth_date"].notna() & (sub["date"] < a["birth_date"])
     P.add_mask(before.reindex(v.index, fill_value=False), "date",
-               "before the animal's birth (" + _date_txt(a["birth_date"]) + ")")
+               lambda i: "before the animal's birth (" + _date_txt(a.loc[i, "birth_date"]) + ")")
     entry = ~before & (sub["date"] < a["entry_date"])
     P.add_mask(entry.reindex(v.index, fill_value=False), "date",
-               "before the animal entered the records (" + _date_txt(a["entry_date"]) + ")")
+               lambda i: "before the animal entered the records ("
+               + _date_txt(a.loc[i, "entry_date"]) + ")")
     # after death or departure: recorded terminal events, then terminal rows of the file
     events = ctx.table("events")
     ok = ctx.ok() & v["animal_id"].notna() & v["date"].notna()
@@ -1029,8 +1078,8 @@ def _animal_date_rules(ctx: _Ctx, kinds_label: str) -> None:
     ft = _lookup(v.loc[cand, "animal_id"], first["type"].astype(object))
     after = fd.notna() & (v.loc[cand, "date"] > fd)
     P.add_mask(after.reindex(v.index, fill_value=False), "date",
-               "after the animal's " + ft.fillna("").astype(str) + " on "
-               + _date_txt(fd.where(after)).fillna(""))
+               lambda i: "after the animal's " + ft.loc[i].fillna("").astype(str) + " on "
+               + _date_txt(fd.loc[i]).fillna(""))
 
 
 def _rules_test_days(ctx: _Ctx) -> None:
@@ -1263,13 +1312,17 @@ def template(kind: str, path: str | os.PathLike | None = None) -> str | Path:
 def export_frame(conn_or_engine, kind: str) -> pd.DataFrame:
     """The records of a kind in its file layout (natural keys, dates as dates), in the
     order they were recorded."""
-    k = _kind(kind)
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
             return export_frame(conn, kind)
-    conn = conn_or_engine
+    return _records_with_ids(conn_or_engine, kind).drop(columns="id")
+
+
+def _records_with_ids(conn: Connection, kind: str) -> pd.DataFrame:
+    """The records of a kind in its file layout, with their ``id`` first, by id."""
+    k = _kind(kind)
     rows = _read(conn, k.table).sort_values("id", kind="stable")
-    out = {}
+    out = {"id": rows["id"].astype("int64").reset_index(drop=True)}
     for f in k.export_fields:
         s = rows[f.db]
         if f.type == "ref":

@@ -27,7 +27,7 @@ Tables
     Children (pseudonymous ``code``) and their anthropometric measurements.
 ``imports`` and ``audit``
     Every import, and every change to the records (table, key, action, old and new values,
-    user, time).
+    user, time); the records added by one import are one audit row naming their id range.
 
 The ICAR movement events *birth* and *arrival* are the animal's own row (``origin``,
 ``farm_id``, ``entry_date``); the other ICAR events are rows of ``events``. Names of
@@ -479,12 +479,21 @@ class Import(Base):
 
 
 class Audit(Base):
-    """One change of one record: what, when, by whom."""
+    """One change of one record, or the records added by one import: what, when, by whom.
+
+    An import writes one ``insert`` row for all the records it adds: ``first_id`` and
+    ``last_id`` are the ids of the first and last of them (the ids in between that exist
+    in the table were added by it), ``import_id`` names the import (file, SHA-256, counts).
+    Updates and deletes are one row per record with its natural key, ``old`` and ``new``.
+    :func:`capra.store.audit.read_audit` (``expand=True``) and
+    :func:`capra.store.audit.inserted_by` give the per-record view.
+    """
 
     __tablename__ = "audit"
     __table_args__ = (
         CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
         Index("ix_audit_table_key", "table_name", "row_key"),
+        Index("ix_audit_table_ids", "table_name", "first_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -500,3 +509,7 @@ class Audit(Base):
     new: Mapped[str | None] = mapped_column(Text)
     """Values after the change, JSON. [-]"""
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    first_id: Mapped[int | None] = mapped_column(Integer)
+    """An import's ``insert`` row: id of the first record it added. [-]"""
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    """An import's ``insert`` row: id of the last record it added. [-]"""
