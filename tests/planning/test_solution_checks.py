@@ -137,3 +137,13 @@ def test_random_instances_pass_every_check(days, made, capacity, store, life, sc
     check_all(inputs, sol)
     res_a, _ = max_enrolment(inputs)
     assert res_a.status == "optimal" and -res_a.objective >= -1e-9
+
+
+def test_merging_free_sites_gives_the_same_enrolment():
+    sc, dates, warm = nampo_short(days=60)
+    inputs = plan_inputs(sc, seasonal_supply(len(sc.farms), len(dates), seed=5), dates, warm)
+    merged, m_model = max_enrolment(inputs)
+    whole, w_model = max_enrolment(inputs, merge=False)
+    assert merged.objective == pytest.approx(whole.objective, rel=1e-7)
+    assert len(m_model.inputs.net.sites) < len(w_model.inputs.net.sites) == 12
+    assert m_model.n_cols < 0.6 * w_model.n_cols

@@ -29,6 +29,7 @@ Units: kg of milk or product per period, rations per period.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -254,11 +255,16 @@ def _shelf_windows(period_end: np.ndarray, life: int) -> np.ndarray:
     return np.searchsorted(period_end, period_end - (life - 2), side="left")
 
 
-def _largest_scale(inputs: PlanInputs) -> float:
+def largest_scale(inputs: PlanInputs, milk_kg: float | None = None) -> float:
     """An upper bound on the enrolment scale: all the milk (and opening stock) turned into
-    rations at the least milk per ration. [-]"""
+    rations at the least milk per ration. [-]
+
+    ``milk_kg`` replaces the total of ``inputs.supply_kg`` (e.g. the richest of several
+    futures that will be solved in one model). [kg]
+    """
     prods = inputs.products
-    milk = inputs.supply_kg.sum() + float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
+    milk = inputs.supply_kg.sum() if milk_kg is None else milk_kg
+    milk += float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
     per_ration = prods.serving_kg * prods.milk_kg_per_kg[:, None]  # (P, G)
     per_ration = np.where(prods.serving_kg > 0, per_ration, np.inf).min(axis=0)  # (G,)
     wanted = inputs.rations.sum(axis=(0, 2))  # (G,)
@@ -266,8 +272,81 @@ def _largest_scale(inputs: PlanInputs) -> float:
     return milk / need if need > 0 else np.inf
 
 
+def _site_products(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Products each site can take (S, P) and which products are kept cold (P,)."""
+    cold = np.array([s != "ambient" for s in inputs.products.storage])
+    ok = ~((inputs.net.site_cold_kg[:, None] <= 0) & cold[None, :])
+    return ok, cold
+
+
+def site_limits(inputs: PlanInputs, top: float) -> tuple[np.ndarray, np.ndarray]:
+    """Which route (K, S, T) and site cold-storage (S, T) limits could bind at a scale of
+    at most ``top``: a site's load on a day cannot exceed its rations times the heaviest
+    serving it can take. The others are redundant."""
+    net, serving = inputs.net, inputs.products.serving_kg
+    days = inputs.period_days.astype(float)
+    ok, cold = _site_products(inputs)
+    heaviest = np.where(ok[:, :, None], serving[None, :, :], 0.0)  # (S, P, G)
+    heaviest_cold = np.where(cold[None, :, None], heaviest, 0.0)
+    with np.errstate(invalid="ignore"):  # an infinite bound times no demand: no load
+        load_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
+                                                 heaviest.max(axis=1)), nan=0.0)
+        cold_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
+                                                 heaviest_cold.max(axis=1)), nan=0.0)
+    fin = np.isfinite(net.plant_site_capacity_kg)
+    cap_route = np.where(fin, net.plant_site_capacity_kg, 0)[:, :, None] * days
+    route = fin[:, :, None] & (load_max[None] > cap_route)
+    finc = np.isfinite(net.site_cold_kg) & (net.site_cold_kg > 0)
+    cap_cold = np.where(finc, net.site_cold_kg, 0)[:, None] * days
+    cold_rows = finc[:, None] & (cold_max > cap_cold)
+    return route, cold_rows
+
+
+def merge_free_sites(inputs: PlanInputs, top: float) -> PlanInputs:
+    """Sites none of whose own limits (route, cold storage) can bind, merged into one site
+    per kind of access (all products; ambient products only).
+
+    For question (a) this is exact: such sites differ only in their demand, and any mix of
+    products served to the merged site can be split among them in proportion to their
+    rations. Sites with a limit that may bind are kept as they are.
+    """
+    route, cold_rows = site_limits(inputs, top)
+    free = ~(route.any(axis=(0, 2)) | cold_rows.any(axis=1))
+    ambient_only = inputs.net.site_cold_kg <= 0
+    groups = [np.flatnonzero(free & (ambient_only == a)) for a in (False, True)]
+    groups = [g for g in groups if g.size > 1]
+    if not groups:
+        return inputs
+    keep = np.flatnonzero(~np.isin(np.arange(len(free)), np.concatenate(groups)))
+    net = inputs.net
+
+    def stack(values, merged):
+        return np.concatenate([values[keep]] + merged)
+
+    rations = stack(inputs.rations, [inputs.rations[g].sum(axis=0, keepdims=True)
+                                     for g in groups])
+    open_days = stack(inputs.open_days, [inputs.open_days[g].max(axis=0, keepdims=True)
+                                         for g in groups])
+    names = [net.sites[i] for i in keep] + [
+        f"{len(g)} sites with {'ambient products only' if ambient_only[g[0]] else 'all products'}"
+        for g in groups]
+    K = len(net.plants)
+    new_net = dataclasses.replace(
+        net, sites=tuple(names),
+        plant_site_km=np.concatenate([net.plant_site_km[:, keep]]
+                                     + [net.plant_site_km[:, g].mean(axis=1, keepdims=True)
+                                        for g in groups], axis=1),
+        plant_site_capacity_kg=np.concatenate([net.plant_site_capacity_kg[:, keep]]
+                                              + [np.full((K, 1), np.inf) for _ in groups],
+                                              axis=1),
+        site_cold_kg=stack(net.site_cold_kg,
+                           [np.array([0.0 if ambient_only[g[0]] else np.inf]) for g in groups]))
+    return dataclasses.replace(inputs, net=new_net, rations=rations, open_days=open_days)
+
+
 def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float | None = None,
-                max_scale: float | None = None) -> LinearModel:
+                max_scale: float | None = None, milk_bound_kg: float | None = None
+                ) -> LinearModel:
     """Build the planning LP.
 
     Parameters
@@ -281,6 +360,10 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
         Enrolment as a multiple of the sites' children (``"dispatch"`` only). [-]
     max_scale
         Upper bound on the scale (``"enrolment"`` only); None: no bound. [-]
+    milk_bound_kg
+        Most milk over the horizon of any supply this model will be solved with (when its
+        supply rows are changed later); default: that of ``inputs``. Limits that cannot
+        bind with this much milk are left out. [kg]
     """
     if question not in ("enrolment", "dispatch"):
         raise ValueError(f"question {question!r}; expected 'enrolment' or 'dispatch'")
@@ -302,8 +385,7 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
     inv = b.var("stock", (K, P, T), mask=(net.plant_capacity_kg > 0)[:, :, None]
                 | (inputs.opening_stock > 0)[:, :, None])
     w = b.var("waste", (K, P, T), mask=(inv >= 0))
-    cold = np.array([s != "ambient" for s in prods.storage])
-    site_ok = np.ones((S, P), bool) & ~((net.site_cold_kg[:, None] <= 0) & cold[None, :])
+    site_ok, cold = _site_products(inputs)
     want = inputs.rations > 0  # (S, G, T)
     serve_day = want.any(axis=1)  # (S, T)
     # with one plant, shipments are the servings' weight: no shipment variables
@@ -390,26 +472,16 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
                 mask=present[None, :, None] & np.isfinite(cap)[:, :, None])
     b.coef(rst[:, classes, :], inv)
     # transport plant -> site, site cold storage
-    # A site's load on a day cannot exceed its rations at the largest possible scale
-    # times the heaviest serving; route and cold-storage rows that this bound already
-    # keeps are redundant and left out (the feasible set does not change).
-    top = _largest_scale(inputs) if question == "enrolment" else scale
-    heaviest = np.where(site_ok[:, :, None], serving[None, :, :], 0.0)  # (S, P, G)
-    heaviest_cold = np.where(cold[None, :, None], heaviest, 0.0)
-    with np.errstate(invalid="ignore"):  # an infinite bound times no demand: no load
-        load_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
-                                                 heaviest.max(axis=1)), nan=0.0)
-        cold_max = np.nan_to_num(top * np.einsum("sgt,sg->st", inputs.rations,
-                                                 heaviest_cold.max(axis=1)), nan=0.0)
+    # limits that cannot bind at the largest possible scale are left out (redundant)
+    top = largest_scale(inputs, milk_bound_kg) if question == "enrolment" else scale
+    route_rows, cold_rows = site_limits(inputs, top)
     fin = np.isfinite(net.plant_site_capacity_kg)
     cap_route = np.where(fin, net.plant_site_capacity_kg, 0)[:, :, None] * days
-    rr = b.row("route_capacity", (K, S, T), hi=cap_route,
-               mask=fin[:, :, None] & (load_max[None] > cap_route))
+    rr = b.row("route_capacity", (K, S, T), hi=cap_route, mask=route_rows)
     ship(rr[:, :, None, :])
     finc = np.isfinite(net.site_cold_kg) & (net.site_cold_kg > 0)
     cap_cold = np.where(finc, net.site_cold_kg, 0)[:, None] * days
-    rc = b.row("site_cold_storage", (S, T), hi=cap_cold,
-               mask=finc[:, None] & (cold_max > cap_cold))
+    rc = b.row("site_cold_storage", (S, T), hi=cap_cold, mask=cold_rows)
     ship(rc[None, :, None, :], cold[None, None, :, None].astype(float))
     # deliveries are served the day they arrive
     if not direct:

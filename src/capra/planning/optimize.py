@@ -32,7 +32,14 @@ import pandas as pd
 
 from capra.planning.demand import site_demand
 from capra.planning.metrics import headline_metrics, site_table
-from capra.planning.model import LinearModel, PlanInputs, build_model, coarsen
+from capra.planning.model import (
+    LinearModel,
+    PlanInputs,
+    build_model,
+    coarsen,
+    largest_scale,
+    merge_free_sites,
+)
 from capra.planning.network import network
 from capra.planning.products import product_table
 from capra.planning.result import Plan
@@ -122,15 +129,28 @@ def _with_supply(inputs: PlanInputs, supply_kg: np.ndarray) -> PlanInputs:
 # Question (a)
 # --------------------------------------------------------------------------------------
 
+def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
+                    milk_bound_kg: float | None = None, merge: bool = True) -> LinearModel:
+    """The question (a) model; sites whose own limits cannot bind are merged (exact, see
+    :func:`capra.planning.model.merge_free_sites`). ``milk_bound_kg``: the most milk of
+    any supply the model will be re-solved with. [kg]"""
+    if merge:
+        inputs = merge_free_sites(inputs, largest_scale(inputs, milk_bound_kg))
+    return build_model(inputs, "enrolment", max_scale=max_scale, milk_bound_kg=milk_bound_kg)
+
+
 def max_enrolment(inputs: PlanInputs, *, max_scale: float | None = None, threads: int = 1,
-                  time_limit: float | None = None) -> tuple[LPResult, LinearModel]:
+                  time_limit: float | None = None, merge: bool = True
+                  ) -> tuple[LPResult, LinearModel]:
     """Question (a): the largest scale of the sites' enrolment served in full on every
     operating day.
 
     Returns the LP result (``x`` holds the solution; ``objective`` is minus the enrolment
-    in children) and the model. The enrolment in children is ``scale * inputs.total_children``.
+    in children) and the model. The enrolment in children is ``scale *
+    inputs.total_children``. With ``merge``, sites whose own limits cannot bind are
+    solved as one (the answer is the same, the model smaller).
     """
-    model = build_model(inputs, "enrolment", max_scale=max_scale)
+    model = enrolment_model(inputs, max_scale=max_scale, merge=merge)
     return solve(model, threads=threads, time_limit=time_limit), model
 
 
@@ -149,8 +169,8 @@ def future_enrolments(inputs: PlanInputs, futures: np.ndarray, *, max_scale=None
     """
     fresh = solver is None
     if fresh:
-        model = build_model(_with_supply(inputs, futures[0]), "enrolment",
-                            max_scale=max_scale)
+        model = enrolment_model(_with_supply(inputs, futures[0]), max_scale=max_scale,
+                                milk_bound_kg=float(futures.sum(axis=(1, 2)).max()))
         solver = Solver(model, threads=threads)
     rows = solver.model.rows["milk_supply"]
     out, statuses = np.full(len(futures), np.nan), []
@@ -477,7 +497,9 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     solve_in = coarsen(a_inputs, 0, 7) if rolling else a_inputs
     solver_a = None
     if futures is None:
-        model_a = build_model(solve_in, "enrolment")
+        bound = None if eval_futures is None or rolling else float(
+            max(eval_futures.sum(axis=(1, 2)).max(), path.sum()))
+        model_a = enrolment_model(solve_in, milk_bound_kg=bound)
         solver_a = Solver(model_a, threads=threads)
         res_a = solver_a.run()
         scale = _scale_of(res_a, base.total_children)
