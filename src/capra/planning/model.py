@@ -255,21 +255,26 @@ def _shelf_windows(period_end: np.ndarray, life: int) -> np.ndarray:
     return np.searchsorted(period_end, period_end - (life - 2), side="left")
 
 
-def largest_scale(inputs: PlanInputs, milk_kg: float | None = None) -> float:
-    """An upper bound on the enrolment scale: all the milk (and opening stock) turned into
-    rations at the least milk per ration. [-]
+def largest_scale(inputs: PlanInputs, milk_kg: np.ndarray | None = None) -> float:
+    """An upper bound on the enrolment scale. [-]
 
-    ``milk_kg`` replaces the total of ``inputs.supply_kg`` (e.g. the richest of several
-    futures that will be solved in one model). [kg]
+    By the end of any period, the rations served cannot need more milk (at the least milk
+    per ration of any product) than the milk supplied so far plus the opening stock; the
+    bound is the smallest such ratio over the periods.
+
+    ``milk_kg`` replaces the total supply per period (T,) of ``inputs.supply_kg``, e.g. the
+    per-period maximum over several futures that will be solved in one model. [kg]
     """
     prods = inputs.products
-    milk = inputs.supply_kg.sum() if milk_kg is None else milk_kg
-    milk += float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
+    milk = inputs.supply_kg.sum(axis=0) if milk_kg is None else np.asarray(milk_kg, float)
+    opening = float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
     per_ration = prods.serving_kg * prods.milk_kg_per_kg[:, None]  # (P, G)
     per_ration = np.where(prods.serving_kg > 0, per_ration, np.inf).min(axis=0)  # (G,)
-    wanted = inputs.rations.sum(axis=(0, 2))  # (G,)
-    need = float(np.where(wanted > 0, wanted * per_ration, 0.0).sum())
-    return milk / need if need > 0 else np.inf
+    wanted = inputs.rations.sum(axis=0)  # (G, T)
+    need = np.where(wanted > 0, wanted * per_ration[:, None], 0.0).sum(axis=0)  # (T,)
+    cum_need, cum_milk = np.cumsum(need), np.cumsum(milk) + opening
+    ratio = np.where(cum_need > 0, cum_milk / np.where(cum_need > 0, cum_need, 1), np.inf)
+    return float(ratio.min()) if ratio.size else np.inf
 
 
 def _site_products(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +350,7 @@ def merge_free_sites(inputs: PlanInputs, top: float) -> PlanInputs:
 
 
 def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float | None = None,
-                max_scale: float | None = None, milk_bound_kg: float | None = None
+                max_scale: float | None = None, milk_bound_kg: np.ndarray | None = None
                 ) -> LinearModel:
     """Build the planning LP.
 
@@ -361,9 +366,9 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
     max_scale
         Upper bound on the scale (``"enrolment"`` only); None: no bound. [-]
     milk_bound_kg
-        Most milk over the horizon of any supply this model will be solved with (when its
-        supply rows are changed later); default: that of ``inputs``. Limits that cannot
-        bind with this much milk are left out. [kg]
+        Most milk per period, over all farms, of any supply this model will be solved with
+        (when its supply rows are changed later), (T,); default: that of ``inputs``.
+        Limits that cannot bind with this much milk are left out. [kg]
     """
     if question not in ("enrolment", "dispatch"):
         raise ValueError(f"question {question!r}; expected 'enrolment' or 'dispatch'")

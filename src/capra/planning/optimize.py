@@ -130,10 +130,11 @@ def _with_supply(inputs: PlanInputs, supply_kg: np.ndarray) -> PlanInputs:
 # --------------------------------------------------------------------------------------
 
 def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
-                    milk_bound_kg: float | None = None, merge: bool = True) -> LinearModel:
+                    milk_bound_kg: np.ndarray | None = None, merge: bool = True
+                    ) -> LinearModel:
     """The question (a) model; sites whose own limits cannot bind are merged (exact, see
-    :func:`capra.planning.model.merge_free_sites`). ``milk_bound_kg``: the most milk of
-    any supply the model will be re-solved with. [kg]"""
+    :func:`capra.planning.model.merge_free_sites`). ``milk_bound_kg``: the most milk per
+    period of any supply the model will be re-solved with, (T,). [kg]"""
     if merge:
         inputs = merge_free_sites(inputs, largest_scale(inputs, milk_bound_kg))
     return build_model(inputs, "enrolment", max_scale=max_scale, milk_bound_kg=milk_bound_kg)
@@ -170,7 +171,7 @@ def future_enrolments(inputs: PlanInputs, futures: np.ndarray, *, max_scale=None
     fresh = solver is None
     if fresh:
         model = enrolment_model(_with_supply(inputs, futures[0]), max_scale=max_scale,
-                                milk_bound_kg=float(futures.sum(axis=(1, 2)).max()))
+                                milk_bound_kg=futures.sum(axis=1).max(axis=0))
         solver = Solver(model, threads=threads)
     rows = solver.model.rows["milk_supply"]
     out, statuses = np.full(len(futures), np.nan), []
@@ -497,8 +498,8 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     solve_in = coarsen(a_inputs, 0, 7) if rolling else a_inputs
     solver_a = None
     if futures is None:
-        bound = None if eval_futures is None or rolling else float(
-            max(eval_futures.sum(axis=(1, 2)).max(), path.sum()))
+        bound = None if eval_futures is None or rolling else np.maximum(
+            eval_futures.sum(axis=1).max(axis=0), path.sum(axis=0))
         model_a = enrolment_model(solve_in, milk_bound_kg=bound)
         solver_a = Solver(model_a, threads=threads)
         res_a = solver_a.run()
