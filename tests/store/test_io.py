@@ -358,3 +358,48 @@ def test_import_killed_mid_way_leaves_the_database_as_before(engine, db_url, tmp
     assert dump(engine) == before
     # and the database still takes the same import afterwards
     assert import_file(engine, "test_days", tmp_path / "big.csv").inserted == 400
+
+
+# ---- bulk loads ------------------------------------------------------------------------
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(engine):
+    load_base(engine)
+    note = 'a\tb\nc\\N "q", d\r\\.'
+    res = import_frame(engine, "events", pd.DataFrame({
+        "animal": ["D1"], "date": ["2024-09-10"], "type": ["treatment"], "product": [r"C:\vit"],
+        "note": [note]}))
+    assert res.inserted == 1
+    ev = export_frame(engine, "events")
+    assert ev.loc[0, "note"] == note and ev.loc[0, "product"] == r"C:\vit"
+
+
+def test_bulk_load_keeps_indexes_and_rolls_back_whole(engine, monkeypatch):
+    from sqlalchemy import inspect
+
+    from capra.store import io
+
+    monkeypatch.setattr(io, "BULK_ROWS", 10)
+    load_base(engine)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("test_days")}
+    days = pd.date_range("2024-09-01", periods=50, freq="D").strftime("%Y-%m-%d")
+    data = pd.DataFrame({"animal": "D2", "date": days, "milk_kg": "2.5"})
+    bad = data.copy()
+    bad.loc[49, "milk_kg"] = "x"
+    with pytest.raises(RowsRejectedError):
+        import_frame(engine, "test_days", bad)
+    assert import_frame(engine, "test_days", data).inserted == 50
+    assert {i["name"] for i in inspect(engine).get_indexes("test_days")} == indexes
+    assert import_frame(engine, "test_days", data).unchanged == 50
+    # a failure inside the bulk insert (here a duplicate key the checks did not see)
+    real = io._bulk_insert
+
+    def failing(conn, table, frame):
+        real(conn, table, frame)
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(io, "_bulk_insert", failing)
+    before = dump(engine)
+    more = data.assign(date=pd.date_range("2025-09-01", periods=50, freq="D").strftime("%Y-%m-%d"))
+    with pytest.raises(RuntimeError):
+        import_frame(engine, "test_days", more)
+    assert dump(engine) == before
+    assert {i["name"] for i in inspect(engine).get_indexes("test_days")} == indexes
