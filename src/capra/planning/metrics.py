@@ -20,12 +20,21 @@ import pandas as pd
 
 from capra.planning.products import NUTRIENTS
 
-__all__ = ["INTERRUPTION_TOLERANCE", "headline_metrics", "interruptions", "longest_run",
-           "waste_kg"]
+__all__ = ["INTERRUPTION_TOLERANCE", "confidence", "headline_metrics", "interruptions",
+           "longest_run", "site_table", "waste_kg"]
 
 #: A site-day counts as interrupted when its servings fall short of the rations wanted by
 #: more than this share (solver round-off is below it). [fraction]
 INTERRUPTION_TOLERANCE = 1e-6
+
+
+def confidence(future_scales: np.ndarray, scale: float) -> float:
+    """Share of supply futures in which an enrolment of ``scale`` is served on every
+    operating day: those whose own largest scale reaches it (within solver round-off).
+    Futures without an optimal answer count as not served. [fraction]"""
+    v = np.asarray(future_scales, float)
+    reached = np.isfinite(v) & (v >= scale * (1 - 1e-7) - 1e-9)
+    return float(reached.mean()) if v.size else float("nan")
 
 
 def longest_run(flags: np.ndarray) -> np.ndarray:

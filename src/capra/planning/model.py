@@ -271,7 +271,8 @@ def largest_scale(inputs: PlanInputs, milk_kg: np.ndarray | None = None) -> floa
     per_ration = prods.serving_kg * prods.milk_kg_per_kg[:, None]  # (P, G)
     per_ration = np.where(prods.serving_kg > 0, per_ration, np.inf).min(axis=0)  # (G,)
     wanted = inputs.rations.sum(axis=0)  # (G, T)
-    need = np.where(wanted > 0, wanted * per_ration[:, None], 0.0).sum(axis=0)  # (T,)
+    with np.errstate(invalid="ignore"):  # no demand times no servable product: nothing
+        need = np.where(wanted > 0, wanted * per_ration[:, None], 0.0).sum(axis=0)  # (T,)
     cum_need, cum_milk = np.cumsum(need), np.cumsum(milk) + opening
     ratio = np.where(cum_need > 0, cum_milk / np.where(cum_need > 0, cum_need, 1), np.inf)
     return float(ratio.min()) if ratio.size else np.inf

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from capra.planning.demand import site_demand
-from capra.planning.metrics import headline_metrics, site_table
+from capra.planning.metrics import confidence, headline_metrics, site_table
 from capra.planning.model import (
     LinearModel,
     PlanInputs,
@@ -527,8 +527,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
         if not res_a.success:
             return _failed(res_a.status, f"enrolment: {res_a.message}", **info)
     seconds["enrolment"] = time.perf_counter() - t0
-    confidence = (float(np.mean(fut_scale >= scale * (1 - 1e-7) - 1e-9))
-                  if fut_scale is not None else None)
+    conf = confidence(fut_scale, scale) if fut_scale is not None else None
     binding = binding_constraints(model_a, res_a)
 
     # question (b), on the planning supply, for the enrolled children
@@ -560,7 +559,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
               for k, v in tables.items()}
     return Plan(status="optimal", message="plan found", method=method,
                 children_served_every_day=scale * base.total_children, scale=scale,
-                confidence=confidence,
+                confidence=conf,
                 future_children=None if fut_scale is None else fut_scale * base.total_children,
                 dispatch_enrolment=d_scale * base.total_children, metrics=metrics,
                 tables=tables, binding=binding, objectives=objectives, sizes=sizes,
