@@ -674,20 +674,20 @@ def test_planning_text_is_valid(tmp_path, nampo_text):
     ("children = { age_6_11 = 300 }", "children = { age_6_to_11 = 300 }",
      r"sites\[0\]\.children\.age_6_to_11: unknown key; did you mean 'age_6_11'\?"),
     ('calendar = "week"', 'calendar = "weak"',
-     r'sites\[0\]\.calendar = "weak": not a calendar .*expected one of "week"; '
-     r'did you mean "week"\?'),
+     (r'sites\[0\]\.calendar = "weak": not a calendar .*expected one of "week"; '
+     r'did you mean "week"\?')),
     ('destination = "Kangso school 1"', 'destination = "Kangso school 2"',
-     r'transport\.routes\[0\]\.destination = "Kangso school 2": not a site .*did you mean '
-     r'"Kangso school 1"\?'),
+     (r'transport\.routes\[0\]\.destination = "Kangso school 2": not a site .*did you mean '
+     r'"Kangso school 1"\?')),
     ('origin = "Nampo plant"', 'origin = "Nampho plant"',
-     r'transport\.routes\[0\]\.origin = "Nampho plant": not a farm or a plant .*did you '
-     r'mean "Nampo plant"\?'),
+     (r'transport\.routes\[0\]\.origin = "Nampho plant": not a farm or a plant .*did you '
+     r'mean "Nampo plant"\?')),
     ('name = "Nampo plant"', 'name = "Kangso"',
      r'plants\[0\]\.name = "Kangso": name already used by farms\[0\]'),
     ("capacity_kg_per_day = { fresh_milk = 500.0 }",
      "capacity_kg_per_day = { fresh_milks = 500.0 }",
-     r"plants\[0\]\.capacity_kg_per_day\.fresh_milks: unknown key; did you mean "
-     r"'fresh_milk'\?"),
+     (r"plants\[0\]\.capacity_kg_per_day\.fresh_milks: unknown key; did you mean "
+     r"'fresh_milk'\?")),
     ("weekdays = [1, 2, 3, 4, 5]", "weekdays = [1, 2, 8]",
      r"calendars\[0\]\.weekdays\[2\] = 8: out of range; expected an integer in \[1, 7\]"),
     ('kind = "school"', 'kind = "college"',

@@ -6,7 +6,6 @@ import copy
 from collections import deque
 
 import numpy as np
-from capra.scenario import scenario_from_dict
 
 #: Absolute tolerance of the solution checks. [kg or rations]
 TOL = 1e-5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from plan_checks import check_all
 
 from capra.planning.optimize import (
     binding_constraints,
@@ -13,8 +14,6 @@ from capra.planning.optimize import (
     plan_dates,
     plan_inputs,
 )
-
-from plan_checks import check_all
 
 FRESH_ALPHA, FRESH_SERVING = 1.02, 0.206   # products.toml: kg milk/kg, kg per serving (6-11 y)
 POWDER_ALPHA, POWDER_SERVING = 7.55, 0.0277
@@ -71,7 +70,7 @@ def test_a_small_store_limits_the_carry_over(make):
     # milk per ration than fresh milk)
     sc = make(days=8, products={"fresh_milk": 1e6, "milk_powder": 1e6},
               storage={"ambient": 1.0})
-    children, inputs, result, model = enrolment(sc, SUPPLY)
+    children, _, result, model = enrolment(sc, SUPPLY)
     expected = 50.0 / (POWDER_ALPHA * POWDER_SERVING) + 1.0 / POWDER_SERVING
     assert children == pytest.approx(expected, rel=1e-9)
     binding = binding_constraints(model, result)
@@ -106,7 +105,7 @@ def test_supply_dual_is_children_per_kg_on_the_binding_day(make):
     sc = make(days=8, products={"fresh_milk": 1e6})
     supply = SUPPLY.copy()
     supply[0, 3] = 40.0  # the one binding day
-    children, inputs, result, model = enrolment(sc, supply)
+    children, _, result, model = enrolment(sc, supply)
     binding = binding_constraints(model, result)
     milk = binding[binding["constraint"] == "milk supply"]
     assert milk["children_per_unit"].iloc[0] == pytest.approx(
@@ -121,7 +120,7 @@ def test_supply_dual_is_children_per_kg_on_the_binding_day(make):
 def test_plant_capacity_binds_and_its_dual_says_by_how_much(make):
     sc = make(days=4, products={"fresh_milk": 10.0})
     supply = np.full((1, 4), 100.0)
-    children, inputs, result, model = enrolment(sc, supply)
+    children, _, result, model = enrolment(sc, supply)
     assert children == pytest.approx(10.0 / FRESH_SERVING)
     binding = binding_constraints(model, result)
     row = binding[binding["constraint"] == "plant capacity"].iloc[0]

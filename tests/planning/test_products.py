@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from plan_checks import tiny
 
 from capra.errors import DataError
 from capra.planning.products import bundled_products_path, product_table
 from capra.scenario import PRODUCTS, scenario_from_dict
-from plan_checks import tiny
 
 
 def test_bundled_values_with_their_sources():

@@ -33,8 +33,9 @@ def futures(n: int, days: int, seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def setting():
-    from capra.scenario import scenario_from_dict
     from plan_checks import tiny
+
+    from capra.scenario import scenario_from_dict
 
     sites = [
         {"name": "K", "kind": "kindergarten", "latitude": 38.9, "longitude": 125.5,
@@ -75,13 +76,13 @@ def test_plan_on_k_futures_interrupts_in_at_most_the_stated_share(setting):
     # and the dispatch replayed at the plan's enrolment agrees with that verdict
     for j in (int(np.argmin(scales)), int(np.argmax(scales))):
         inputs = plan_inputs(sc, held[j], dates, warm)
-        res, sol, _ = dispatch(inputs, p.scale)
+        _, sol, _ = dispatch(inputs, p.scale)
         short = sol["shortfall"].sum() > 1e-4 * inputs.rations.sum() * p.scale
         assert short == bool(interrupted[j])
 
 
 def test_quantile_plan_confidence_is_the_share_of_futures_it_covers(setting):
-    sc, dates, warm, train, held = setting
+    sc, _, _, train, _ = setting
     p = plan(sc, train, quantile=QUANTILE, confidence_futures=None)
     assert p.status == "optimal"
     assert "P10" in p.method

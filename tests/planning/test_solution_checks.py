@@ -69,7 +69,7 @@ def test_rolling_dispatch_carries_stock_by_age_across_windows():
     sc, dates, warm = nampo_short(days=100, warmup=20)
     supply = seasonal_supply(len(sc.farms), len(dates), seed=3)
     inputs = plan_inputs(sc, supply, dates, warm)
-    res_full, sol_full, _ = dispatch(inputs, 1.0, lexicographic=False)
+    _, sol_full, _ = dispatch(inputs, 1.0, lexicographic=False)
     status, sol, stats = dispatch_rolling(inputs, 1.0, window_days=21, step_days=10,
                                           tail_days=42, tail_period_days=7)
     assert status.status == "optimal" and stats["windows"] == 12
@@ -82,7 +82,7 @@ def test_rolling_dispatch_carries_stock_by_age_across_windows():
 
 
 def test_plan_rolls_long_horizons():
-    sc, dates, warm = nampo_short(days=60, warmup=0)
+    sc, dates, _ = nampo_short(days=60, warmup=0)
     supply = seasonal_supply(len(sc.farms), len(dates), seed=4)
     p = plan(sc, supply, rolling=True)
     assert p.status == "optimal"
@@ -96,8 +96,8 @@ def test_plan_rolls_long_horizons():
 # Random small instances: every dispatch passes every check
 # --------------------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 PRODUCT_NAMES = ("fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder",
                  "uht_milk", "frozen_milk")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from capra.planning.optimize import dispatch, max_enrolment, plan, plan_dates, plan_inputs
+from capra.planning.optimize import (
+    dispatch,
+    max_enrolment,
+    plan,
+    plan_dates,
+    plan_inputs,
+)
 
 
 def inputs_of(scenario, supply):
@@ -45,8 +51,9 @@ def test_no_milk_serves_no_one_and_the_dispatch_is_all_shortfall(make):
 
 
 def test_scenarios_without_sites_or_plants(make):
-    from capra.scenario import scenario_from_dict
     from plan_checks import tiny
+
+    from capra.scenario import scenario_from_dict
 
     data = tiny(days=3)
     data["sites"] = []

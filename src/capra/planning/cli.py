@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -53,19 +53,19 @@ def plan_command(
                                             help="Simulated supply futures.")] = 50,
     seed: Annotated[int, typer.Option("--seed", "-s",
                                       help="Seed: the same seed gives the same numbers.")] = 0,
-    herd: Annotated[Optional[Path], typer.Option(
+    herd: Annotated[Path | None, typer.Option(
         help="Use a saved herd simulation (.nc from `capra simulate`) instead of "
              "simulating.")] = None,
-    quantile: Annotated[Optional[float], typer.Option(
+    quantile: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Share of futures the plan may fail in (default: the "
                                "scenario's planning.quantile, 0.1).")] = None,
-    futures: Annotated[Optional[int], typer.Option(
+    futures: Annotated[int | None, typer.Option(
         min=1, help="Solve each of this many futures and take the robust order statistic, "
                     "instead of planning on the supply quantile.")] = None,
-    enrolment: Annotated[Optional[float], typer.Option(
+    enrolment: Annotated[float | None, typer.Option(
         min=0.0, help="Children enrolled for the daily dispatch (default: all the sites' "
                       "children).")] = None,
-    out: Annotated[Optional[Path], typer.Option(
+    out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for plan.json, the plan tables (CSV) and "
                             "report.html.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,

@@ -40,7 +40,7 @@ from capra.planning.network import Network
 from capra.planning.products import ProductTable
 from capra.scenario import STORAGE_CLASSES
 
-__all__ = ["LinearModel", "PlanInputs", "SHORTFALL_WEIGHTS", "build_model", "coarsen"]
+__all__ = ["SHORTFALL_WEIGHTS", "LinearModel", "PlanInputs", "build_model", "coarsen"]
 
 #: Penalty per ration short in each third of a site-day's demand: convex, so that a
 #: third short on three days costs less than everything short on one day. [-]

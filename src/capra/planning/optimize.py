@@ -386,7 +386,7 @@ def dispatch_tables(inputs: PlanInputs, sol: dict[str, np.ndarray], scale: float
     """Long tables of a dispatch, and the daily supply-demand table."""
     net, prods = inputs.net, inputs.products
     dates = inputs.dates
-    K, F, S, P = net.plants, net.farms, net.sites, prods.names
+    K, S, P = net.plants, net.sites, prods.names
     G = prods.age_groups
     tables = {
         "production": _long(sol["production"], [("plant", K), ("product", P), ("date", dates)],

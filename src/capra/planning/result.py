@@ -101,7 +101,7 @@ class Plan:
         """One sentence: the children served every operating day and the confidence."""
         if not self.success:
             return f"No plan ({self.status}): {self.message}"
-        n = int(math.floor(self.children_served_every_day + 1e-6))
+        n = math.floor(self.children_served_every_day + 1e-6)
         text = f"{n:,} children served every operating day"
         if self.confidence is not None and self.future_children is not None:
             text += (f" in {100 * self.confidence:.0f}% of {len(self.future_children)} "
@@ -109,7 +109,7 @@ class Plan:
         text += f" ({self.first_date} to {self.last_date})"
         cov = self.metrics.get("coverage")
         if cov is not None and math.isfinite(cov):
-            text += (f"; with all {int(round(self.dispatch_enrolment)):,} enrolled children, "
+            text += (f"; with all {round(self.dispatch_enrolment):,} enrolled children, "
                      f"{100 * cov:.1f}% of rations served")
         return text
 
@@ -129,8 +129,7 @@ class Plan:
             "scenario": self.scenario,
             "first_date": self.first_date,
             "last_date": self.last_date,
-            "children_served_every_day": (int(math.floor(self.children_served_every_day
-                                                         + 1e-6))
+            "children_served_every_day": (math.floor(self.children_served_every_day + 1e-6)
                                           if math.isfinite(self.children_served_every_day)
                                           else None),
             "scale": self.scale,
