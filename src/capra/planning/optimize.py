@@ -335,12 +335,15 @@ def binding_constraints(model: LinearModel, result: LPResult, *, tolerance: floa
     def col_gain(name):
         return -model.values(name, result.col_dual)
 
-    # milk supply, per farm and month: +1 kg/day through the month
+    # milk supply per month: +1 kg/day through the month at the farm where it helps most
+    # (farms that deliver to the same plants have the same value)
     g = row_gain("milk_supply") * days
     frame = pd.DataFrame(g.T, columns=net.farms).groupby(months).sum()
     for month, row in frame.iterrows():
-        for farm, v in row.items():
-            rows_out.append(("milk supply", f"{farm}, {month}", "+1 kg milk/day", v))
+        best = row.max()
+        where = ("any farm" if np.allclose(row, best, rtol=1e-6, atol=1e-9)
+                 else f"at {row.idxmax()}")
+        rows_out.append(("milk supply", f"{month}, {where}", "+1 kg milk/day", best))
     prods = inp.products.names
     for name, label, items, unit in (
             ("production", "plant capacity",
