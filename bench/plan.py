@@ -2,9 +2,9 @@
 
 1. One year, daily, the ``nampo`` sites (12 district aggregates) × 5 products: build the
    enrolment LP (question (a)) from sparse matrices and solve it with HiGHS, both the
-   full LP and Capra's default (sites whose own limits cannot bind merged: the same
-   answer from a smaller LP); then the lexicographic dispatch (question (b)) for all
-   enrolled children.
+   full LP and Capra's default (sites whose own limits cannot bind, and age groups with
+   equal servings, merged: the same answer from a smaller LP); then the lexicographic
+   dispatch (question (b)) for all enrolled children.
 2. The same full one-year enrolment LP built with PuLP (one object per variable and per
    constraint, from the same coefficients) and solved with CBC; the ratios of the times
    (goal: Capra at least 10× faster) and the model sizes.
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     merged = enrolment_model(inputs)
     res_m = solve(merged)
     capra_total = time.perf_counter() - t0
-    print(f"Capra default (free sites merged): {merged.n_cols:,} columns, "
+    print(f"Capra default (free sites and equal age groups merged): {merged.n_cols:,} columns, "
           f"{merged.n_rows:,} rows, {merged.nnz:,} non-zeros; build + solve "
           f"{capra_total:.2f} s; children: {-res_m.objective:,.0f}")
     t0 = time.perf_counter()

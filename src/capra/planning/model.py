@@ -262,11 +262,13 @@ def largest_scale(inputs: PlanInputs, milk_kg: np.ndarray | None = None) -> floa
     per ration of any product) than the milk supplied so far plus the opening stock; the
     bound is the smallest such ratio over the periods.
 
-    ``milk_kg`` replaces the total supply per period (T,) of ``inputs.supply_kg``, e.g. the
-    per-period maximum over several futures that will be solved in one model. [kg]
+    ``milk_kg`` replaces the supply of ``inputs.supply_kg``, per period (T,) or per farm and
+    period (F, T), e.g. the maximum over several futures that will be solved in one model.
+    [kg]
     """
     prods = inputs.products
-    milk = inputs.supply_kg.sum(axis=0) if milk_kg is None else np.asarray(milk_kg, float)
+    milk = inputs.supply_kg if milk_kg is None else np.asarray(milk_kg, float)
+    milk = milk.sum(axis=0) if milk.ndim == 2 else milk
     opening = float((inputs.opening_stock * prods.milk_kg_per_kg).sum())
     per_ration = prods.serving_kg * prods.milk_kg_per_kg[:, None]  # (P, G)
     per_ration = np.where(prods.serving_kg > 0, per_ration, np.inf).min(axis=0)  # (G,)
@@ -348,6 +350,34 @@ def merge_free_sites(inputs: PlanInputs, top: float) -> PlanInputs:
         site_cold_kg=stack(net.site_cold_kg,
                            [np.array([0.0 if ambient_only[g[0]] else np.inf]) for g in groups]))
     return dataclasses.replace(inputs, net=new_net, rations=rations, open_days=open_days)
+
+
+def merge_equal_groups(inputs: PlanInputs) -> PlanInputs:
+    """Age groups with the same serving of every product, merged into one.
+
+    For question (a) this is exact: such groups draw on the same products in the same
+    amounts per ration, so only their total demand matters.
+    """
+    prods = inputs.products
+    _, first, label = np.unique(prods.serving_kg.T, axis=0, return_index=True,
+                                return_inverse=True)
+    label = np.asarray(label).ravel()
+    if len(first) == prods.serving_kg.shape[1]:
+        return inputs
+    order = np.argsort(first)  # keep the groups in their first appearance order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    new_label = rank[label]
+    n = len(order)
+    keep = first[order]
+    names = tuple("+".join(g for g, lab in zip(prods.age_groups, new_label, strict=True)
+                           if lab == k) for k in range(n))
+    rations = np.zeros((inputs.rations.shape[0], n, inputs.rations.shape[2]))
+    np.add.at(rations, (slice(None), new_label), inputs.rations)
+    table = dataclasses.replace(prods, serving_kg=prods.serving_kg[:, keep],
+                                nutrients_per_serving=prods.nutrients_per_serving[:, keep],
+                                needs=prods.needs[keep], age_groups=names)
+    return dataclasses.replace(inputs, products=table, rations=rations)
 
 
 def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float | None = None,

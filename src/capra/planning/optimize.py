@@ -38,6 +38,7 @@ from capra.planning.model import (
     build_model,
     coarsen,
     largest_scale,
+    merge_equal_groups,
     merge_free_sites,
 )
 from capra.planning.network import network
@@ -132,12 +133,19 @@ def _with_supply(inputs: PlanInputs, supply_kg: np.ndarray) -> PlanInputs:
 def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
                     milk_bound_kg: np.ndarray | None = None, merge: bool = True
                     ) -> LinearModel:
-    """The question (a) model; sites whose own limits cannot bind are merged (exact, see
-    :func:`capra.planning.model.merge_free_sites`). ``milk_bound_kg``: the most milk per
-    period of any supply the model will be re-solved with, (T,). [kg]"""
+    """The question (a) model. With ``merge``, age groups with equal servings and sites
+    whose own limits cannot bind are merged (exact, see
+    :func:`capra.planning.model.merge_equal_groups` and
+    :func:`capra.planning.model.merge_free_sites`).
+
+    ``milk_bound_kg``: the most milk per farm and period of any supply the model will be
+    re-solved with, (F, T); default: the supply of ``inputs``. [kg]
+    """
+    bound = inputs.supply_kg if milk_bound_kg is None else np.asarray(milk_bound_kg, float)
     if merge:
-        inputs = merge_free_sites(inputs, largest_scale(inputs, milk_bound_kg))
-    return build_model(inputs, "enrolment", max_scale=max_scale, milk_bound_kg=milk_bound_kg)
+        inputs = merge_free_sites(merge_equal_groups(inputs), largest_scale(inputs, bound))
+    return build_model(inputs, "enrolment", max_scale=max_scale,
+                       milk_bound_kg=bound.sum(axis=0))
 
 
 def max_enrolment(inputs: PlanInputs, *, max_scale: float | None = None, threads: int = 1,
@@ -171,7 +179,7 @@ def future_enrolments(inputs: PlanInputs, futures: np.ndarray, *, max_scale=None
     fresh = solver is None
     if fresh:
         model = enrolment_model(_with_supply(inputs, futures[0]), max_scale=max_scale,
-                                milk_bound_kg=futures.sum(axis=1).max(axis=0))
+                                milk_bound_kg=futures.max(axis=0))
         solver = Solver(model, threads=threads)
     rows = solver.model.rows["milk_supply"]
     out, statuses = np.full(len(futures), np.nan), []
@@ -502,7 +510,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     solver_a = None
     if futures is None:
         bound = None if eval_futures is None or rolling else np.maximum(
-            eval_futures.sum(axis=1).max(axis=0), path.sum(axis=0))
+            eval_futures.max(axis=0), path)
         model_a = enrolment_model(solve_in, milk_bound_kg=bound)
         solver_a = Solver(model_a, threads=threads)
         res_a = solver_a.run()

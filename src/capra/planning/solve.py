@@ -158,7 +158,7 @@ class Solver:
     #: Models with more columns than this start with the interior-point method (then
     #: crossover to a basis); later solves of the same instance use the dual simplex
     #: from the previous basis.
-    IPM_COLUMNS = 20000
+    IPM_COLUMNS = 10000
 
     def set_cost(self, c: np.ndarray) -> None:
         idx = np.arange(len(c), dtype=np.int32)
