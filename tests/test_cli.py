@@ -42,6 +42,14 @@ def test_run_json_has_the_documented_keys(tmp_path):
     assert len(data["milk"]["daily_kg_by_month"]) == 12
     assert len(data["rations_200ml_per_day_by_month"]) == 12
     assert set(data["rations_200ml_per_day_by_month"]["1"]) == {"p10", "p50", "p90"}
+    plan = data["plan"]
+    assert plan["children_served_every_day"] > 0
+    assert 0 <= plan["confidence"] <= 1
+    assert set(plan["interruption_days"]) >= {"Kangso kindergartens", "Kangso schools"}
+    assert plan["waste_kg"] >= 0
+    assert isinstance(plan["binding"], list) and plan["binding"]
+    html = (tmp_path / "report.html").read_text()
+    assert "What binds" in html or "what binds" in html.lower()
     assert (tmp_path / "report.html").stat().st_size > 10_000
     assert (tmp_path / "herd.nc").exists()
     assert json.loads((tmp_path / "summary.json").read_text()) == data

@@ -100,10 +100,15 @@ def run(
         help="Records database for --from-db: SQLite file or URL (default capra.db).")] = None,
     date: Annotated[Optional[str], typer.Option(
         help="Date of the recorded herd for --from-db (default: the latest recorded day).")] = None,
+    no_plan: Annotated[bool, typer.Option(
+        "--no-plan", help="Skip the supply plan (products, storage, dispatch to sites).")] = False,
 ) -> None:
-    """Simulate the herd and its milk, print a summary and write an HTML report.
+    """Simulate the herd and its milk, plan products and deliveries to the sites, print a
+    summary and write an HTML report.
 
-    Writes OUT/report.html, OUT/summary.json and OUT/herd.nc (all daily results).
+    Writes OUT/report.html, OUT/summary.json and OUT/herd.nc (all daily results). With
+    sites in the scenario, ends with the plan: how many children get their ration on every
+    operating day, and with what confidence.
 
     Example: capra run nampo --replicates 200 --seed 1 --out results/
 
@@ -120,13 +125,26 @@ def run(
                                batch_size, quiet=False)
         out.mkdir(parents=True, exist_ok=True)
         summary = result.summary_dict()
+        plan = None
+        sections = []
+        if sc.sites and not no_plan:
+            from capra.planning import plan_from_herd
+            from capra.planning.report import report_sections
+
+            with err_console.status("planning: products, storage and daily dispatch"):
+                plan = plan_from_herd(sc, result)
+            summary["plan"] = plan.to_dict()
+            sections = report_sections(plan)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         result.to_netcdf(out / "herd.nc")
-        report = write_report(result, out / "report.html")
+        report = write_report(result, out / "report.html", extra_sections=sections)
         if json_:
             sys.stdout.write(json.dumps(summary, indent=2) + "\n")
             return
         out_console.print(_summary_table(result))
+        if plan is not None:
+            from capra.planning.cli import print_plan
+            print_plan(plan, out_console)
         out_console.print(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
 
 
@@ -222,8 +240,11 @@ def _mount_subcommands() -> None:
     from capra.store.cli_records import register as register_records
 
     app.add_typer(growth_app, name="growth")
+    from capra.planning.cli import register as register_plan
+
     register_db(app)
     register_records(app, db_app)
+    register_plan(app)
 
 
 _mount_subcommands()
