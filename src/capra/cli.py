@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from capra.console import cli_errors as _errors
+from capra.console import err_console, out_console
 from capra.errors import CapraError
 
 app = typer.Typer(
@@ -26,8 +26,6 @@ scenario_app = typer.Typer(help="Check and list scenarios.\n\nExample: capra sce
                            no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 
-out_console = Console()
-err_console = Console(stderr=True)
 
 ScenarioArg = Annotated[str, typer.Argument(
     help="Scenario file (TOML) or the name of a bundled scenario.")]
@@ -37,19 +35,6 @@ Engine = Annotated[str, typer.Option(help="Where replicates run: serial, process
 Workers = Annotated[Optional[int], typer.Option(help="Local processes for --engine processes/dask.")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
-
-
-@contextmanager
-def _errors():
-    """Turn Capra's errors into a message and an exit code, never a traceback."""
-    try:
-        yield
-    except CapraError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except (ValueError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 def _simulate(scenario_source, replicates: int, seed: int, engine: str,

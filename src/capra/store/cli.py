@@ -7,23 +7,20 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from capra.errors import CapraError
+from capra.console import cli_errors as _errors
+from capra.console import err_console, out_console
 
 app = typer.Typer(help="Records: farms, animals, events, milk tests, deliveries, children.\n\n"
                        "Example: capra db init   then   capra db import animals animals.csv",
                   no_args_is_help=True)
 
-out_console = Console()
-err_console = Console(stderr=True)
 
 Db = Annotated[Optional[str], typer.Option(
     "--db", help="Database: a SQLite file or a URL such as "
@@ -31,20 +28,6 @@ Db = Annotated[Optional[str], typer.Option(
 KindArg = Annotated[str, typer.Argument(
     help="Kind of record: farms, sites, batches, animals, events, test_days, "
          "product_batches, deliveries, children, measurements.")]
-
-
-@contextmanager
-def _errors():
-    try:
-        yield
-    except CapraError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except (ValueError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 def _open(db: Optional[str]):

@@ -11,22 +11,19 @@ from __future__ import annotations
 import html
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from capra.errors import CapraError, DataError
+from capra.console import cli_errors as _errors
+from capra.console import err_console, out_console
+from capra.errors import DataError
 
 __all__ = ["db_report_command", "example_records_command", "milk_fit_command",
            "register", "scenario_from_db"]
 
-out_console = Console()
-err_console = Console(stderr=True)
 
 Db = Annotated[str | None, typer.Option(
     "--db", help="Records database: a SQLite file or a URL such as "
@@ -36,21 +33,6 @@ ScenarioOpt = Annotated[str, typer.Option(
                        "policy and later batches.")]
 DateOpt = Annotated[str | None, typer.Option(
     "--date", help="Day of the recorded herd, YYYY-MM-DD. Default: the latest recorded day.")]
-
-
-@contextmanager
-def _errors():
-    """Capra's errors as a message and an exit code, never a traceback."""
-    try:
-        yield
-    except CapraError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except (ValueError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 def _day(text: str | None):
