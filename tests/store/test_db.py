@@ -113,7 +113,6 @@ def _events_csv(tags, start_day, n_days):
 
 def _writer(url, start_day, n_days, user):
     from capra.store.db import open_db
-    from capra.store.io import import_frame
 
     engine = open_db(url)
     for k in range(n_days):  # many small transactions, interleaving with the others

@@ -10,23 +10,16 @@ from capra.store.examples import (
     IMPORT_ORDER,
     example_frames,
     import_records,
-    write_example_records,
 )
 from capra.store.io import KINDS
 
-SEED = 20240820
+from store_helpers import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory):
+def records(example_records):
     """Example records of nampo (two years), written and imported into SQLite."""
-    from capra.store.db import open_db
-
-    folder = tmp_path_factory.mktemp("records")
-    paths = write_example_records(folder, seed=SEED)
-    engine = open_db(folder / "capra.db")
-    results = import_records(engine, folder)
-    return folder, paths, engine, results
+    return example_records
 
 
 def test_files_in_import_order_with_readme(records):

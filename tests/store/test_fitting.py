@@ -20,19 +20,12 @@ from capra.store.fitting import (
     write_breed_overrides,
 )
 
-SEED = 20240820
+from store_helpers import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
-
-    folder = tmp_path_factory.mktemp("records")
-    write_example_records(folder, seed=SEED)
-    engine = open_db(folder / "capra.db")
-    import_records(engine, folder)
-    return engine
+def engine(example_records):
+    return example_records[2]
 
 
 @pytest.fixture(scope="module")

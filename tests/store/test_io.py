@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from capra.errors import DataError
 from capra.store.io import (KINDS, RowsRejectedError, export_frame, export_table, import_file,
-                            import_frame, read_table, template, write_table)
+                            import_frame, read_table, template)
 from capra.store.schema import metadata
-from store_helpers import ANIMALS, BATCHES, FARMS, csv, load_base
+from store_helpers import csv, load_base
 
 EVENT_HEAD = "animal,date,type,farm,from_farm,litter_size,live_kids,reason,method,sire,result\n"
 

@@ -14,19 +14,10 @@ from capra.store.monitoring import (
     prevalence_figure,
 )
 
-SEED = 20240820
-
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
-
-    folder = tmp_path_factory.mktemp("records")
-    write_example_records(folder, seed=SEED)
-    engine = open_db(folder / "capra.db")
-    import_records(engine, folder)
-    return engine
+def engine(example_records):
+    return example_records[2]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from capra.store.snapshot import (
     scenario_from_records,
 )
 
-SEED = 20240820
+from store_helpers import EXAMPLE_SEED as SEED
 DATES = ("2024-09-01", "2025-03-15", "2025-12-01", "2026-07-31")
 
 
@@ -29,15 +29,8 @@ def base():
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
-
-    folder = tmp_path_factory.mktemp("records")
-    write_example_records(folder, seed=SEED)
-    engine = open_db(folder / "capra.db")
-    import_records(engine, folder)
-    return engine
+def engine(example_records):
+    return example_records[2]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ not depend on the batch size or on the engine that runs the batches.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
 from capra.herd.rng import replicate_keys
 from capra.herd.state import NEVER, HerdState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Drop removed animals from the arrays every this many days.
 COMPACT_EVERY_DAYS = 16
