@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import itertools
 import os
 import sqlite3
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, func, select, text
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from capra.errors import DataError, InvalidValuesError
 from capra.scenario import PRODUCTS
