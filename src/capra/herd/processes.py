@@ -56,26 +56,17 @@ class Recorder:
         row.update({k: np.broadcast_to(np.asarray(v), idx.shape).copy() for k, v in extra.items()})
         self.events.append(row)
 
-    def count(self, name: str, state: HerdState, idx, weights=None, **extra) -> None:
-        """Add the animals ``idx`` (index array or mask) to flow ``name`` today."""
+    def count(self, name: str, state: HerdState, idx, **extra) -> None:
+        """Add the animals ``idx`` (index array or mask) to flow ``name`` today, and log
+        them (with the event's ``extra`` fields) when logging."""
         cells = self.cell(state, idx)
         if cells.size == 0:
             return
         if self.events is not None:
             self.log(name, state, idx, **extra)
-        c = np.bincount(cells, weights=weights, minlength=self.nrl)
+        c = np.bincount(cells, minlength=self.nrl)
         self.data[name][:, self.t, :] += c.reshape(self.shape[0], self.n_locations).astype(
             self.data[name].dtype)
-
-    def add_cells(self, name: str, cells: np.ndarray, weights=None) -> None:
-        if cells.size:
-            c = np.bincount(cells, weights=weights, minlength=self.nrl)
-            self.data[name][:, self.t, :] += c.reshape(
-                self.shape[0], self.n_locations).astype(self.data[name].dtype)
-
-
-def _keys(keys: dict, name: str, state: HerdState, idx) -> np.ndarray:
-    return keys[name][state.rep[idx]]
 
 
 def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
