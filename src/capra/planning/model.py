@@ -165,6 +165,7 @@ class LinearModel:
     inputs: PlanInputs
     scale: float | None = None
     costs: dict[str, np.ndarray] = field(default_factory=dict)
+    cost_units: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_cols(self) -> int:
@@ -560,7 +561,15 @@ def build_model(inputs: PlanInputs, question: str = "enrolment", *, scale: float
     else:
         weights = np.asarray(SHORTFALL_WEIGHTS)[:, None, None, None]
         shortfall_cost = b.cost([(seg, weights)])
-        model.costs = {"equity": b.cost([(zeta, -1.0)]), "shortfall": shortfall_cost,
+        # the worst coverage is a share in [0, 1] while its row holds a site's rations
+        # over the horizon (up to ~1e5): with a cost of 1 the row duals would be ~1e-5
+        # per ration, too close to the solvers' tolerances to prove optimality (the dual
+        # simplex and the interior-point method stopped 0.1 % short of the optimum on a
+        # one-year dispatch). The coverage is therefore priced in rations: the total
+        # demand times the share (reported back as a share).
+        equity_units = max(float(site_total.sum()), 1.0)
+        model.cost_units = {"equity": equity_units}
+        model.costs = {"equity": b.cost([(zeta, -equity_units)]), "shortfall": shortfall_cost,
                        "waste": waste_cost, "transport": transport_cost}
         model.c = (ROLLING_WEIGHTS["shortfall"] * shortfall_cost
                    + ROLLING_WEIGHTS["waste"] * waste_cost

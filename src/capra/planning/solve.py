@@ -126,11 +126,17 @@ class Solver:
         HiGHS threads (1 keeps runs reproducible and leaves cores to other work).
     time_limit
         Seconds per solve; None: none. [s]
+    cold
+        Algorithm of the first solve: ``"ipm"`` (interior point, then crossover),
+        ``"simplex"`` (dual simplex) or ``"auto"`` (by size, see :attr:`IPM_COLUMNS`).
     """
 
     def __init__(self, model: LinearModel, *, threads: int = 1,
-                 time_limit: float | None = None):
+                 time_limit: float | None = None, cold: str = "auto"):
+        if cold not in ("auto", "ipm", "simplex"):
+            raise ValueError(f"cold {cold!r}; expected 'auto', 'ipm' or 'simplex'")
         self.model = model
+        self.cold = cold
         h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))
@@ -154,30 +160,43 @@ class Solver:
         self.highs = h
         self.n_rows = A.shape[0]
         self._solved = False
+        self._warm = "simplex"  # the simplex variant for the next warm solve
 
-    #: Models with more columns than this start with the interior-point method (then
-    #: crossover to a basis); later solves of the same instance use the dual simplex
-    #: from the previous basis.
+    #: With ``cold="auto"``, models with more columns than this start with the
+    #: interior-point method (then crossover to a basis), smaller ones with the dual
+    #: simplex. Later solves of the same instance start from the previous basis: with
+    #: the primal simplex after a change of costs or an added row that the previous
+    #: solution satisfies (the basis stays primal feasible), with the dual simplex after
+    #: a change of row bounds (it stays dual feasible).
     IPM_COLUMNS = 10000
 
     def set_cost(self, c: np.ndarray) -> None:
         idx = np.arange(len(c), dtype=np.int32)
         self.highs.changeColsCost(len(c), idx, np.asarray(c, float))
+        self._warm = "primal"
 
     def set_row_bounds(self, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         rows = np.asarray(rows, dtype=np.int32)
         self.highs.changeRowsBounds(len(rows), rows, np.asarray(lo, float),
                                     np.asarray(hi, float))
+        self._warm = "dual"
 
     def add_row(self, coefs: np.ndarray, hi: float) -> None:
+        """Add the row ``coefs · x <= hi`` (one that the last solution satisfies)."""
         idx = np.flatnonzero(coefs).astype(np.int32)
         self.highs.addRow(-highspy.kHighsInf, float(hi), len(idx), idx, coefs[idx])
 
     def run(self) -> LPResult:
         h = self.highs
         t0 = time.perf_counter()
-        cold = not self._solved and self.model.n_cols > self.IPM_COLUMNS
-        h.setOptionValue("solver", "ipm" if cold else "simplex")
+        if not self._solved:
+            ipm = self.cold == "ipm" or (self.cold == "auto"
+                                         and self.model.n_cols > self.IPM_COLUMNS)
+            h.setOptionValue("solver", "ipm" if ipm else "simplex")
+            h.setOptionValue("simplex_strategy", 1)
+        else:
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_strategy", 4 if self._warm == "primal" else 1)
         try:
             h.run()
             name = h.getModelStatus().name
@@ -198,10 +217,11 @@ class Solver:
                         seconds=seconds)
 
 
-def solve(model: LinearModel, *, threads: int = 1, time_limit: float | None = None
-          ) -> LPResult:
-    """Solve ``model`` with its current cost vector ``model.c``."""
-    return Solver(model, threads=threads, time_limit=time_limit).run()
+def solve(model: LinearModel, *, threads: int = 1, time_limit: float | None = None,
+          cold: str = "auto") -> LPResult:
+    """Solve ``model`` with its current cost vector ``model.c`` (``cold``: see
+    :class:`Solver`)."""
+    return Solver(model, threads=threads, time_limit=time_limit, cold=cold).run()
 
 
 def solve_lexicographic(model: LinearModel, order: tuple[str, ...], *, threads: int = 1,
@@ -209,8 +229,9 @@ def solve_lexicographic(model: LinearModel, order: tuple[str, ...], *, threads: 
     """Optimise the objectives ``model.costs[name]`` for ``name`` in ``order``, each one
     within a small tolerance of the optima of those before it.
 
-    Returns the last stage's result; ``objectives`` holds every stage's optimum. A stage
-    that is not optimal ends the sequence with its status.
+    Returns the last stage's result; ``objectives`` holds every stage's optimum (divided
+    by ``model.cost_units[name]``). A stage that is not optimal ends the sequence with its
+    status.
     """
     solver = Solver(model, threads=threads, time_limit=time_limit)
     values: dict[str, float] = {}
@@ -234,6 +255,6 @@ def solve_lexicographic(model: LinearModel, order: tuple[str, ...], *, threads: 
         values[name] = result.objective
         slack = LEX_ABSOLUTE_TOLERANCE + LEX_RELATIVE_TOLERANCE * abs(result.objective)
         solver.add_row(c, result.objective + slack)
-    result.objectives = values
+    result.objectives = {k: v / model.cost_units.get(k, 1.0) for k, v in values.items()}
     result.seconds = total
     return result
