@@ -14,7 +14,13 @@
 
 The milk supply is the per-day P10 of a short herd simulation of ``nampo``.
 
-Usage: python bench/plan.py [--replicates 10] [--schools 6] [--skip-pulp] [--skip-rolling]
+Fairness of the comparison: both solvers get the very same LP (columns, rows and
+non-zeros are counted on both sides and must agree), both solve it to optimality with
+their default tolerances on one thread, and build and solve times are printed
+separately; each time is the best of ``--repeat`` runs.
+
+Usage: python bench/plan.py [--replicates 10] [--schools 6] [--repeat 2] [--skip-pulp]
+       [--skip-rolling]
 """
 
 from __future__ import annotations
@@ -88,12 +94,29 @@ def pulp_model(model):
     return prob
 
 
+def pulp_size(prob):
+    """Columns, rows and non-zeros of a PuLP problem, counted on PuLP's objects."""
+    return {"columns": len(prob.variables()), "rows": len(prob.constraints),
+            "nonzeros": sum(len(c) for c in prob.constraints.values())}
+
+
+def best(fn, repeat):
+    """The shortest wall time of ``repeat`` calls, and the last result."""
+    times = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--schools", type=int, default=6,
                     help="single kindergartens and schools per district aggregate")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per timing (the best)")
     ap.add_argument("--skip-pulp", action="store_true")
     ap.add_argument("--skip-rolling", action="store_true")
     args = ap.parse_args(argv)
@@ -113,22 +136,23 @@ def main(argv=None) -> int:
     inputs = plan_inputs(sc, path, dates, warm)
     print(f"sites {len(inputs.net.sites)}, products {len(inputs.products.names)} "
           f"({', '.join(inputs.products.names)}), days {len(dates)}")
-    t0 = time.perf_counter()
-    model = build_model(inputs, "enrolment")
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    solver = Solver(model)
-    load = time.perf_counter() - t0
-    res = solver.run()
-    highs_total = build + load + res.seconds
-    print(f"full enrolment LP: {model.n_cols:,} columns, {model.n_rows:,} rows, "
-          f"{model.nnz:,} non-zeros")
-    print(f"  build {build:.3f} s, load into HiGHS {load:.3f} s, solve {res.seconds:.2f} s "
+    R = args.repeat
+    build, model = best(lambda: build_model(inputs, "enrolment"), R)
+    load, _ = best(lambda: Solver(model), R)
+    runs = [Solver(model).run() for _ in range(max(1, R))]
+    solve_s, res = min(r.seconds for r in runs), runs[-1]
+    highs_total = build + load + solve_s
+    size = model.size()
+    print(f"full enrolment LP: {size['columns']:,} columns, {size['rows']:,} rows, "
+          f"{size['nonzeros']:,} non-zeros")
+    print(f"  build {build:.3f} s, load into HiGHS {load:.3f} s, solve {solve_s:.2f} s "
           f"({res.status}); children served every day: {-res.objective:,.0f}")
-    t0 = time.perf_counter()
-    merged = enrolment_model(inputs)
-    res_m = solve(merged)
-    capra_total = time.perf_counter() - t0
+
+    def default_path():
+        merged = enrolment_model(inputs)
+        return merged, solve(merged)
+
+    capra_total, (merged, res_m) = best(default_path, R)
     print(f"Capra default (free sites and equal age groups merged): {merged.n_cols:,} columns, "
           f"{merged.n_rows:,} rows, {merged.nnz:,} non-zeros; build + solve "
           f"{capra_total:.2f} s; children: {-res_m.objective:,.0f}")
@@ -136,33 +160,49 @@ def main(argv=None) -> int:
     res_b, sol, model_b = dispatch(inputs, 1.0)
     print(f"dispatch LP (4 lexicographic stages): {model_b.n_cols:,} columns, "
           f"{model_b.n_rows:,} rows; build + solve {time.perf_counter() - t0:.2f} s "
-          f"({res_b.status}); coverage "
-          f"{sol['servings'].sum() / inputs.rations.sum():.3f}")
+          f"({res_b.status}); worst site's coverage {-res_b.objectives['equity']:.4f}, "
+          f"coverage {sol['servings'].sum() / inputs.rations.sum():.3f}")
     sys.stdout.flush()
 
     if not args.skip_pulp:
         print("\n== 2. the same enrolment LP with PuLP + CBC ==")
         import pulp
 
-        t0 = time.perf_counter()
-        prob = pulp_model(model)
-        pulp_build = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        status = prob.solve(pulp.PULP_CBC_CMD(msg=False, threads=1))
-        pulp_solve = time.perf_counter() - t0
-        value = pulp.value(prob.objective)
-        print(f"PuLP model: {len(prob.variables()):,} variables, "
-              f"{len(prob.constraints):,} constraints")
+        pulp_build, prob = best(lambda: pulp_model(model), R)
+        psize = pulp_size(prob)
+        same = psize == size
+        print(f"PuLP model: {psize['columns']:,} variables, {psize['rows']:,} constraints, "
+              f"{psize['nonzeros']:,} non-zeros ({'the same LP' if same else 'NOT THE SAME LP'})")
+
+        def cbc():
+            status = prob.solve(pulp.PULP_CBC_CMD(msg=False, threads=1))
+            return status, pulp.value(prob.objective)
+
+        pulp_solve, (status, value) = best(cbc, R)
         print(f"  build {pulp_build:.2f} s, CBC solve (incl. writing and reading files) "
               f"{pulp_solve:.2f} s ({pulp.LpStatus[status]}); children: "
               f"{-value if value is not None else float('nan'):,.0f}")
+        agree = value is not None and abs(value - res.objective) <= 1e-6 * abs(res.objective)
+        print(f"  optimal values agree: {agree}")
         pulp_total = pulp_build + pulp_solve
-        print(f"  same LP: build ratio {pulp_build / build:,.0f}x, solve ratio "
-              f"{pulp_solve / (load + res.seconds):.1f}x, total: sparse+HiGHS "
-              f"{highs_total:.2f} s vs PuLP+CBC {pulp_total:.2f} s -> "
-              f"{pulp_total / highs_total:.1f}x faster (goal >= 10x)")
-        print(f"  Capra's default path {capra_total:.2f} s vs PuLP+CBC on the full LP "
-              f"{pulp_total:.2f} s -> {pulp_total / capra_total:.1f}x faster")
+        ratio_same = pulp_total / highs_total
+        ratio_default = pulp_total / capra_total
+        print("\n  (i) the identical LP: build "
+              f"{build:.3f} s vs {pulp_build:.2f} s ({pulp_build / build:,.0f}x), solve "
+              f"{load + solve_s:.2f} s vs {pulp_solve:.2f} s "
+              f"({pulp_solve / (load + solve_s):.1f}x); total sparse+HiGHS "
+              f"{highs_total:.2f} s vs PuLP+CBC {pulp_total:.2f} s -> {ratio_same:.1f}x faster")
+        print(f"  (ii) Capra's default path {capra_total:.2f} s vs PuLP+CBC on the full LP "
+              f"{pulp_total:.2f} s -> {ratio_default:.1f}x faster")
+        if ratio_same < 10:
+            print(f"  (i) is BELOW the goal of 10x: the solve is {solve_s / highs_total:.0%} "
+                  "of the sparse+HiGHS time, and HiGHS solves this LP only "
+                  f"{pulp_solve / (load + solve_s):.1f}x faster than CBC (both mature "
+                  "simplex/interior-point codes on the same matrix); a build "
+                  f"{pulp_build / build:,.0f}x faster cannot make up for it.")
+        if ratio_default < 10:
+            print("  (ii) is BELOW the goal of 10x: the default path's time is the HiGHS "
+                  f"solve of the smaller exact LP ({res_m.seconds:.2f} s).")
         sys.stdout.flush()
 
     if not args.skip_rolling:
@@ -183,6 +223,14 @@ def main(argv=None) -> int:
               f"{largest['nonzeros']:,} non-zeros")
         print(f"  total {wall:.1f} s (solves {stats['solve_seconds']:.1f} s); coverage "
               f"{sol5['servings'].sum() / max(inputs5.rations.sum(), 1):.3f}")
+        per = stats["per_window"]
+        b = np.array([w["build_seconds"] for w in per])
+        s_ = np.array([w["solve_seconds"] for w in per])
+        print(f"  per window: build {b.min():.3f}/{np.median(b):.3f}/{b.max():.3f} s, "
+              f"solve {s_.min():.2f}/{np.median(s_):.2f}/{s_.max():.2f} s (min/median/max)")
+        for w in per:
+            print(f"    {w['start']}: {w['columns']:>6,} x {w['rows']:>6,}  build "
+                  f"{w['build_seconds']:.3f} s  solve {w['solve_seconds']:.2f} s")
     return 0
 
 
