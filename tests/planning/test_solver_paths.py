@@ -65,7 +65,6 @@ def test_a_warm_primal_stage_gives_the_cold_optimum(inputs):
     cold = Solver(model, cold="simplex")
     cold.add_row(model.costs["equity"], bound)
     cold.set_cost(model.costs["shortfall"])
-    cold._solved = False  # noqa: SLF001 - a first solve, whatever changed before it
     fresh = cold.run()
     assert second.status == fresh.status == "optimal"
     assert second.objective == pytest.approx(fresh.objective, rel=1e-7)
