@@ -75,7 +75,8 @@ def plan_command(
 
     Example: capra plan nampo -n 50 --out plan/
     """
-    from capra.console import cli_errors as _errors, err_console, out_console
+    from capra.console import cli_errors as _errors
+    from capra.console import err_console, out_console
 
     with _errors():
         from capra.herd.result import HerdResult
