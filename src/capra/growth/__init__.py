@@ -5,7 +5,7 @@ Reproduces the rules of WHO's R packages ``anthro`` (0–5 years, WHO Child Grow
 first use, so the command line starts quickly.
 """
 
-from importlib import import_module
+from capra._lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(("STANDARD_INDICATORS", "DataQualityWarning", "SurveyDesign", "prevalence",
@@ -16,16 +16,4 @@ _EXPORTS = {
                      "zscore_summary", "zscores"), "capra.growth.zscore"),
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'capra.growth' has no attribute {name!r}") from None
-    return getattr(import_module(module), name)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -4,7 +4,7 @@ Public names are imported on first use, so that a worker process that only simul
 does not pay for importing the cohort models.
 """
 
-from importlib import import_module
+from capra._lazy import lazy_exports
 
 _EXPORTS = {
     "simulate": "capra.herd.simulate",
@@ -18,16 +18,4 @@ _EXPORTS = {
     "distance_from_stable": "capra.herd.cohort",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'capra.herd' has no attribute {name!r}") from None
-    return getattr(import_module(module), name)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -7,7 +7,7 @@ worst-off site first, spreads unavoidable shortfall, then minimises waste and tr
 See ``docs/planning.md``. Public names are imported on first use.
 """
 
-from importlib import import_module
+from capra._lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(("dispatch", "dispatch_rolling", "max_enrolment", "plan", "plan_from_herd",
@@ -16,16 +16,4 @@ _EXPORTS = {
     "Plan": "capra.planning.result",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'capra.planning' has no attribute {name!r}") from None
-    return getattr(import_module(module), name)
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
