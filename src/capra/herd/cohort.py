@@ -74,6 +74,20 @@ _FIELDS = ("duration_days", "offtake_rate", "death_rate")
 _MAX_PERIOD_HAZARD = 1e15
 
 
+
+def _check_cohort_names(names, what: str, field: str) -> None:
+    """Every name a known cohort (with the nearest one suggested), and none missing."""
+    for name in names:
+        if name not in COHORTS:
+            near = difflib.get_close_matches(name, COHORTS, n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise DataError(f"unknown cohort {name!r}; valid cohorts: {', '.join(COHORTS)}"
+                            f"{hint}", field="cohort", value=name)
+    missing = [c for c in COHORTS if c not in names]
+    if missing:
+        raise DataError(f"{what} {', '.join(missing)} are missing; all of {', '.join(COHORTS)} "
+                        "are needed", field=field, value=missing)
+
 def _cohort_table(cohorts) -> pd.DataFrame:
     """Validate the cohort inputs and return them as a float table indexed by cohort."""
     if isinstance(cohorts, pd.DataFrame):
@@ -86,16 +100,7 @@ def _cohort_table(cohorts) -> pd.DataFrame:
     else:
         raise TypeError("cohorts must be a pandas DataFrame indexed by cohort or a mapping "
                         f"{{cohort: {{field: value}}}}, got {type(cohorts).__name__}")
-    for name in rows:
-        if name not in COHORTS:
-            near = difflib.get_close_matches(name, COHORTS, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise DataError(f"unknown cohort {name!r}; valid cohorts: {', '.join(COHORTS)}"
-                            f"{hint}", field="cohort", value=name)
-    missing = [c for c in COHORTS if c not in rows]
-    if missing:
-        raise DataError(f"cohorts {', '.join(missing)} are missing; all of "
-                        f"{', '.join(COHORTS)} are needed", field="cohort", value=missing)
+    _check_cohort_names(rows, "cohorts", "cohort")
     out = {}
     for name in COHORTS:
         row = rows[name]
@@ -541,16 +546,7 @@ def distance_from_stable(result: SteadyState, stock) -> StableDistance:
     if isinstance(stock, pd.DataFrame):
         stock = stock["stock"]
     values = {str(k): v for k, v in dict(stock).items()}
-    for name in values:
-        if name not in COHORTS:
-            near = difflib.get_close_matches(name, COHORTS, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise DataError(f"unknown cohort {name!r}; valid cohorts: {', '.join(COHORTS)}"
-                            f"{hint}", field="cohort", value=name)
-    missing = [c for c in COHORTS if c not in values]
-    if missing:
-        raise DataError(f"stock of cohorts {', '.join(missing)} is missing",
-                        field="stock", value=missing)
+    _check_cohort_names(values, "stock of cohorts", "stock")
     obs = np.array([float(values[c]) for c in COHORTS])
     if np.any(~np.isfinite(obs) | (obs < 0)):
         bad = COHORTS[int(np.flatnonzero(~np.isfinite(obs) | (obs < 0))[0])]
