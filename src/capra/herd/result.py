@@ -182,8 +182,11 @@ class HerdResult:
         return path
 
     def to_netcdf(self, path) -> Path:
+        """Write the Dataset to NetCDF-4, each variable zlib-compressed (the daily counts
+        are mostly small integers and zeros)."""
         path = Path(path)
-        self.data.to_netcdf(path, engine="h5netcdf")
+        encoding = {name: {"zlib": True, "complevel": 4} for name in self.data.data_vars}
+        self.data.to_netcdf(path, engine="h5netcdf", encoding=encoding)
         return path
 
     def save(self, path) -> Path:
