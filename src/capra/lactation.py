@@ -735,7 +735,9 @@ def _as_records(name: str, values: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def _wood_jacobian(x, t):
+def wood_jacobian(x, t):
+    """Derivatives of the Wood curve with respect to (a, b, c) at days ``t``, one row per
+    day: [kg/day per kg/day, kg/day, kg/day per 1/day]."""
     a, b, c = x
     base = wood(t, 1.0, b, c)
     y = a * base
@@ -860,7 +862,7 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     if model == "wood":
         x0 = _wood_start(t, y, lo, hi)
         res = optimize.least_squares(lambda x: wood(t, *x) - y, x0,
-                                     jac=lambda x: _wood_jacobian(x, t),
+                                     jac=lambda x: wood_jacobian(x, t),
                                      bounds=(lo, hi), method="trf", x_scale="jac")
     elif model == "wilmink":
         design = np.column_stack([np.ones_like(t), np.exp(-k * t), t])

@@ -32,7 +32,11 @@ from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from capra.errors import DataError
+from capra.herd.processes import Recorder
 from capra.rates import competing_risks, risk_to_hazard
+
+#: Output variables of :func:`project_mean`: the stochastic simulator's.
+_OUTPUT_NAMES = Recorder.FLOWS + Recorder.STOCKS + Recorder.MILK
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -567,13 +571,6 @@ def distance_from_stable(result: SteadyState, stock) -> StableDistance:
 # Part 2: the expected-value path of Capra's daily herd model
 # --------------------------------------------------------------------------------------
 
-#: Output variables of :func:`project_mean`, named as in the stochastic simulator.
-MEAN_FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths",
-              "sales", "culls", "arrivals", "transfers_in", "transfers_out")
-MEAN_STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
-               "does_pregnant", "head")
-MEAN_MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
-             "milk_kg")
 
 #: First day of gestation on which an abortion can happen (the doc's "30th day"; the
 #: simulator schedules it from conception day + 30). [d]
@@ -828,7 +825,7 @@ class _MeanProjection:
         self.A1k = z((NB, G, P, Kb))
         self.big_total = z((NB, G))                                 # true head
         self.scale = 1.0
-        self.out = {name: np.zeros((n_days, NL)) for name in MEAN_FLOWS + MEAN_STOCKS + MEAN_MILK}
+        self.out = {name: np.zeros((n_days, NL)) for name in _OUTPUT_NAMES}
         self.t = 0
 
     # ---- moving frame -----------------------------------------------------------------

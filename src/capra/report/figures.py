@@ -245,6 +245,15 @@ def milk_figure(result) -> Figure:
     return fig
 
 
+def _month_bars(ax, centre, p10, p90, color: str, label: str) -> None:
+    """Twelve monthly bars at ``centre`` with error bars from P10 to P90 (NaN drawn as 0)."""
+    lo = np.clip(centre - p10, 0, None)
+    hi = np.clip(p90 - centre, 0, None)
+    ax.bar(np.arange(12), np.nan_to_num(centre), color=color, width=0.7, label=label,
+           yerr=np.nan_to_num(np.vstack([lo, hi])), capsize=3,
+           error_kw={"elinewidth": 1, "ecolor": "#333333"})
+
+
 def kiddings_by_month_figure(result) -> Figure:
     """Kiddings by calendar month: 12 bars of the mean per year across replicates
     [kiddings/month], error bars from P10 to P90 (see :func:`kiddings_by_month`)."""
@@ -252,11 +261,8 @@ def kiddings_by_month_figure(result) -> Figure:
     fig, (ax,) = _new_figure(4.0)
     pos = np.arange(12)
     mean = table["mean"].to_numpy()
-    lo = np.clip(mean - table["p10"].to_numpy(), 0, None)
-    hi = np.clip(table["p90"].to_numpy() - mean, 0, None)
-    ax.bar(pos, np.nan_to_num(mean), color="#d35f8d", width=0.7, label="mean per year",
-           yerr=np.nan_to_num(np.vstack([lo, hi])), capsize=3,
-           error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    _month_bars(ax, mean, table["p10"].to_numpy(), table["p90"].to_numpy(), "#d35f8d",
+                "mean per year")
     ax.set_xticks(pos, _MONTH_ABBR)
     ax.set_xlabel("calendar month")
     ax.set_ylabel("kiddings [kiddings/month]")
@@ -308,11 +314,7 @@ def monthly_milk_figure(result) -> Figure:
     fig, (ax,) = _new_figure(4.2)
     pos = np.arange(12)
     p50 = table["p50"].to_numpy()
-    lo = np.clip(p50 - table["p10"].to_numpy(), 0, None)
-    hi = np.clip(table["p90"].to_numpy() - p50, 0, None)
-    ax.bar(pos, np.nan_to_num(p50), color="#1d7874", width=0.7, label="P50",
-           yerr=np.nan_to_num(np.vstack([lo, hi])), capsize=3,
-           error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    _month_bars(ax, p50, table["p10"].to_numpy(), table["p90"].to_numpy(), "#1d7874", "P50")
     if np.isfinite(p50).any():
         i = int(np.nanargmin(p50))
         ax.patches[i].set_facecolor("#c1121f")

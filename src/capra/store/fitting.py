@@ -47,6 +47,7 @@ from capra.lactation import (
     fit_lactation,
     wood,
     wood_extended,
+    wood_jacobian,
 )
 
 __all__ = [
@@ -200,12 +201,7 @@ class CurveFit:
 def _jacobian(model: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """d curve / d parameters at ``t`` (analytic for Wood, central differences else)."""
     if model == "wood":
-        a, b, c = x
-        base = wood(t, 1.0, b, c)
-        y = a * base
-        with np.errstate(divide="ignore"):
-            log_t = np.where(t > 0.0, np.log(np.where(t > 0.0, t, 1.0)), 0.0)
-        return np.column_stack([base, y * log_t, -t * y])
+        return wood_jacobian(x, t)
     cols = []
     for i in range(x.size):
         h = 1e-6 * max(abs(x[i]), 1e-3)
