@@ -26,7 +26,7 @@ def test_resolve_url_default_and_paths():
 
 def test_open_migrates_an_empty_database_to_head(db_url):
     engine = open_db(db_url)
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     names = set(inspect(engine).get_table_names())
     assert {"farms", "sites", "batches", "animals", "events", "test_days", "product_batches",
             "deliveries", "children", "measurements", "imports", "audit"} <= names

@@ -83,8 +83,9 @@ def _engine(db):
     return db if isinstance(db, Engine) else open_db(db)
 
 
-def lactation_records(db) -> pd.DataFrame:
-    """Every test day with the kidding that started its lactation.
+def lactation_records(db, *, animal_id: int | None = None) -> pd.DataFrame:
+    """Every test day (of one animal, with ``animal_id``) with the kidding that started its
+    lactation.
 
     Returns
     -------
@@ -95,15 +96,21 @@ def lactation_records(db) -> pd.DataFrame:
     kidding, are left out.
     """
     engine = _engine(db)
+    from sqlalchemy import text
+
+    one, params = ("", {}) if animal_id is None else (" AND {} = :aid", {"aid": int(animal_id)})
     with engine.connect() as conn:
-        td = pd.read_sql_query(
+        td = pd.read_sql_query(text(
             "SELECT a.tag, t.animal_id, t.date, t.milk_kg FROM test_days t "
-            "JOIN animals a ON a.id = t.animal_id", conn)
-        kid = pd.read_sql_query(
-            "SELECT animal_id, date FROM events WHERE type = 'parturition'", conn)
-        ent = pd.read_sql_query(
+            "JOIN animals a ON a.id = t.animal_id WHERE 1 = 1" + one.format("t.animal_id")),
+            conn, params=params)
+        kid = pd.read_sql_query(text(
+            "SELECT animal_id, date FROM events WHERE type = 'parturition'"
+            + one.format("animal_id")), conn, params=params)
+        ent = pd.read_sql_query(text(
             "SELECT id AS animal_id, entry_date, entry_parity, entry_last_parturition_date, "
-            "entry_lactating FROM animals WHERE entry_parity > 0 OR entry_lactating", conn)
+            "entry_lactating FROM animals WHERE (entry_parity > 0 OR entry_lactating)"
+            + one.format("id")), conn, params=params)
     for df, cols in ((td, ["date"]), (kid, ["date"]),
                      (ent, ["entry_date", "entry_last_parturition_date"])):
         for c in cols:
@@ -120,6 +127,9 @@ def lactation_records(db) -> pd.DataFrame:
     pre = pd.DataFrame({"animal_id": ent["animal_id"], "date": before,
                         "parity": ent["entry_parity"].clip(lower=1).astype(int)}).dropna()
     kiddings = pd.concat([pre, kid], ignore_index=True).sort_values("date", kind="stable")
+    # one animal's records may hold no kidding: empty frames need the merge's key types
+    kiddings = kiddings.astype({"animal_id": td["animal_id"].dtype,
+                                "date": td["date"].dtype, "parity": "int64"})
     td = td.sort_values("date", kind="stable")
     m = pd.merge_asof(td, kiddings.rename(columns={"date": "kidding_date"}),
                       left_on="date", right_on="kidding_date", by="animal_id",

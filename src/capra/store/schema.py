@@ -513,3 +513,124 @@ class Audit(Base):
     """An import's ``insert`` row: id of the first record it added. [-]"""
     last_id: Mapped[int | None] = mapped_column(Integer)
     """An import's ``insert`` row: id of the last record it added. [-]"""
+
+
+# --------------------------------------------------------------------------------------
+# Accounts, sessions and stored plans (the web application; revision 0003)
+# --------------------------------------------------------------------------------------
+
+#: Roles of the accounts (see :mod:`capra.store.accounts` for what each may do). [-]
+ROLES = ("admin", "manager", "farm", "vet", "nutrition", "viewer")
+#: States of a stored plan run. [-]
+PLAN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class User(Base):
+    """An account of the web application and the API."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """Argon2id hash in PHC string format. [-]"""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    """UTC. [-]"""
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    """UTC. [-]"""
+
+
+class UserFarm(Base):
+    """A farm (or quarantine station) whose records a ``farm`` or ``vet`` user keeps."""
+
+    __tablename__ = "user_farms"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    farm_id: Mapped[int] = mapped_column(ForeignKey("farms.id"), primary_key=True)
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser session; only the SHA-256 of its key is stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    """End of the session whatever its activity, UTC. [-]"""
+
+
+class LoginAttempt(Base):
+    """One attempt to sign in, kept to limit repeated failures."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_name_at", "user_name", "at"),
+                      Index("ix_login_attempts_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    """Client address. [-]"""
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class StoredPlan(Base):
+    """A projection and plan made from the records, kept with its inputs, seed and
+    version."""
+
+    __tablename__ = "plans"
+    __table_args__ = (CheckConstraint(_in("status", PLAN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    user_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    """Share of the work done. [fraction]"""
+    message: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(Integer)
+    capra_version: Mapped[str] = mapped_column(String(30))
+    inputs: Mapped[str] = mapped_column(Text)
+    """What the plan was made from, JSON: scenario, herd date, replicates, quantile, the
+    records' counts and last import. [-]"""
+    result: Mapped[str | None] = mapped_column(Text)
+    """The plan (:meth:`capra.planning.Plan.to_dict`), JSON. [-]"""
+    projection: Mapped[str | None] = mapped_column(Text)
+    """Projected herd and milk per farm and month (median, P10, P90), JSON. [-]"""
+
+
+class WebSetting(Base):
+    """Settings of the web application kept in the database (the session signing key)."""
+
+    __tablename__ = "web_settings"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ += ["ApiToken", "LoginAttempt", "PLAN_STATUSES", "ROLES", "StoredPlan", "User",
+            "UserFarm", "WebSession", "WebSetting"]
