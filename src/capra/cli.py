@@ -227,9 +227,14 @@ def _mount_subcommands() -> None:
     app.add_typer(growth_app, name="growth")
     from capra.planning.cli import register as register_plan
 
+    from capra.store.cli_users import register as register_users
+    from capra.web.cli import register as register_web
+
     register_db(app)
     register_records(app, db_app)
     register_plan(app)
+    register_users(app)
+    register_web(app)
 
 
 _mount_subcommands()

@@ -186,14 +186,17 @@ def _principal(conn, user) -> Principal:
                      tuple(r.name for r in rows))
 
 
+_U = User.__table__
+
+
 def _user(conn, name: str):
-    user = conn.execute(select(User).where(User.name == name)).first()
+    user = conn.execute(select(_U).where(_U.c.name == name)).first()
     if user is None:
         names = [n for (n,) in conn.execute(select(User.name))]
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise AccountError(f"no user {name!r}{hint}")
-    return user[0]
+    return user
 
 
 # --------------------------------------------------------------------------------------
@@ -254,14 +257,13 @@ def create_user(engine: Engine, name: str, role: str, password: str, *,
             conn.execute(insert(UserFarm), [{"user_id": uid, "farm_id": known[f]} for f in farms])
         log_change(conn, "users", {"name": name}, "insert", new={"role": role, "farms": farms},
                    user=by, record_id=uid)
-        user = conn.execute(select(User).where(User.id == uid)).scalar_one()
-        return _principal(conn, user)
+        return _principal(conn, conn.execute(select(_U).where(_U.c.id == uid)).one())
 
 
 def list_users(engine: Engine) -> pd.DataFrame:
     """Every user: ``name, role, farms, active, created_at, tokens`` (active tokens)."""
     with engine.connect() as conn:
-        users = conn.execute(select(User).order_by(User.name)).scalars().all()
+        users = conn.execute(select(_U).order_by(_U.c.name)).all()
         farms = conn.execute(select(UserFarm.user_id, Farm.name)
                              .join(Farm, Farm.id == UserFarm.farm_id).order_by(Farm.name)).all()
         tokens = dict(conn.execute(select(ApiToken.user_id, func.count())
@@ -334,17 +336,19 @@ def principal_for_token(engine: Engine, token: str) -> Principal | None:
         return None
     digest = _sha(token)
     with engine.connect() as conn:
-        row = conn.execute(select(User, ApiToken.id, ApiToken.last_used_at)
-                           .join(ApiToken, ApiToken.user_id == User.id)
+        row = conn.execute(select(_U, ApiToken.id.label("token_id"), ApiToken.last_used_at)
+                           .join(ApiToken, ApiToken.user_id == _U.c.id)
                            .where(ApiToken.token_sha256 == digest,
-                                  ApiToken.revoked_at.is_(None), User.active)).first()
+                                  ApiToken.revoked_at.is_(None), _U.c.active)).first()
         if row is None:
             return None
-        principal = _principal(conn, row[0])
+        principal = _principal(conn, row)
     now = utc_naive()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOUCH_INTERVAL_S:
+    if row.last_used_at is None or \
+            (now - utc_naive(row.last_used_at)).total_seconds() > TOUCH_INTERVAL_S:
         with transaction(engine) as conn:
-            conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+            conn.execute(update(ApiToken).where(ApiToken.id == row.token_id)
+                         .values(last_used_at=now))
     return principal
 
 
@@ -388,11 +392,11 @@ def authenticate(engine: Engine, name: str, password: str, address: str = "") ->
     now = utc_naive()
     with engine.connect() as conn:
         wait = _limits(conn, name, address, now)
-        row = conn.execute(select(User).where(User.name == name)).first()
+        row = conn.execute(select(_U).where(_U.c.name == name)).first()
     if wait:
         raise LoginLimitedError(f"too many failed sign-ins; try again in {wait // 60 + 1} "
                                 "minutes", retry_after_s=wait)
-    user = row[0] if row else None
+    user = row
     ok = False
     try:
         # a dummy hash for unknown names, so that both take the same time
@@ -458,19 +462,19 @@ def session_principal(engine: Engine, key: str, *,
     digest = _sha(key)
     now = utc_naive()
     with engine.connect() as conn:
-        row = conn.execute(select(User, WebSession.id, WebSession.csrf_token,
+        row = conn.execute(select(_U, WebSession.id.label("session_id"), WebSession.csrf_token,
                                   WebSession.last_seen_at, WebSession.expires_at)
-                           .join(WebSession, WebSession.user_id == User.id)
-                           .where(WebSession.key_sha256 == digest, User.active)).first()
+                           .join(WebSession, WebSession.user_id == _U.c.id)
+                           .where(WebSession.key_sha256 == digest, _U.c.active)).first()
         if row is None:
             return None
         last_seen, expires = utc_naive(row.last_seen_at), utc_naive(row.expires_at)
         if now > expires or now - last_seen > dt.timedelta(minutes=idle_minutes):
             return None
-        principal = _principal(conn, row[0])
+        principal = _principal(conn, row)
     if (now - last_seen).total_seconds() > TOUCH_INTERVAL_S:
         with transaction(engine) as conn:
-            conn.execute(update(WebSession).where(WebSession.id == row.id)
+            conn.execute(update(WebSession).where(WebSession.id == row.session_id)
                          .values(last_seen_at=now))
     return principal, row.csrf_token
 

@@ -27,8 +27,8 @@ from capra.store.audit import log_change
 from capra.store.db import transaction
 from capra.store.schema import Import, StoredPlan
 
-__all__ = ["DEFAULT_REPLICATES", "get_plan", "list_plans", "latest_plan", "queue_plan",
-           "run_plan"]
+__all__ = ["DEFAULT_REPLICATES", "get_plan", "list_plans", "latest_plan",
+           "milk_against_projection", "projection", "queue_plan", "run_plan"]
 
 #: Replicates of a plan started from the web: 20 futures give the P10 of the supply with a
 #: usable spread and finish in seconds on a laptop (``capra run`` uses 100). [-]
@@ -197,3 +197,44 @@ def latest_plan(engine: Engine) -> dict | None:
         pid = conn.execute(select(func.max(StoredPlan.id)).where(
             StoredPlan.status == "done")).scalar()
     return get_plan(engine, pid) if pid else None
+
+
+def milk_against_projection(recorded: pd.DataFrame, projection: dict | None) -> pd.DataFrame:
+    """Recorded milk per farm and month beside a stored plan's projection.
+
+    Parameters
+    ----------
+    recorded
+        :func:`capra.store.scope.recorded_milk`: ``farm, month, milk_kg_per_day``
+        [kg/day], ``does``.
+    projection
+        A stored plan's ``projection`` (:func:`projection`), or ``None``.
+
+    Returns
+    -------
+    One row per farm and month of the records: ``farm, month, recorded`` [kg/day],
+    ``p10, p50, p90`` [kg/day] (NaN for months the projection does not cover) and
+    ``flag``: ``"below"`` when the recorded milk is under the projection's P10, ``"above"``
+    over its P90, else empty. Under P10 means fewer than one in ten simulated futures
+    gave so little milk: the farm is off its projection.
+    """
+    out = recorded.rename(columns={"milk_kg_per_day": "recorded"}).copy()
+    out["month"] = pd.to_datetime(out["month"])
+    for p in ("p10", "p50", "p90"):
+        out[p] = float("nan")
+    if projection and projection.get("months"):
+        months = pd.to_datetime(pd.Series(projection["months"]))
+        rows = []
+        for farm, v in projection.get("farms", {}).items():
+            milk = v.get("milk_kg_per_day", {})
+            rows.append(pd.DataFrame({"farm": farm, "month": months,
+                                      **{p: milk.get(p, [float("nan")] * len(months))
+                                         for p in ("p10", "p50", "p90")}}))
+        if rows:
+            proj = pd.concat(rows, ignore_index=True)
+            out = out.drop(columns=["p10", "p50", "p90"]).merge(
+                proj, on=["farm", "month"], how="left")
+    out["flag"] = ""
+    out.loc[out["recorded"] < out["p10"], "flag"] = "below"
+    out.loc[out["recorded"] > out["p90"], "flag"] = "above"
+    return out.sort_values(["farm", "month"], kind="stable").reset_index(drop=True)
