@@ -22,7 +22,7 @@ __all__ = ["Series", "line_chart", "nice_ticks"]
 
 #: Size of a figure in SVG units (it scales to the page width). [px]
 WIDTH, HEIGHT = 640, 280
-MARGIN = {"left": 56, "right": 12, "top": 12, "bottom": 40}
+MARGIN = {"left": 56, "right": 28, "top": 12, "bottom": 40}
 
 
 @dataclass
@@ -52,13 +52,8 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / max(n, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    ticks = []
-    t = start
-    while t <= hi + step * 1e-9:
-        ticks.append(round(t, 10))
-        t += step
-    return ticks
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
 
 
 def _as_num(values) -> tuple[np.ndarray, bool]:

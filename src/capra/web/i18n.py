@@ -11,7 +11,6 @@ English is the source language; the Korean catalog awaits review by a native spe
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import math
 from functools import lru_cache
@@ -122,5 +121,6 @@ class Formatter:
         fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
         return bnumbers.format_percent(float(value), format=fmt, locale=self.locale)
 
-    def today(self) -> dt.date:
-        return dt.date.today()
+    def text(self, value) -> str:
+        """A value as text; empty for missing values (None, NaN)."""
+        return "" if _missing(value) else str(value)

@@ -179,7 +179,8 @@ def _milk_charts(table: pd.DataFrame, request: Request) -> list[dict]:
         out.append({"farm": farm, "flag": flag,
                     "last": last.iloc[0].to_dict() if len(last) else None,
                     "chart": charts.line_chart(series, y_label="kg/day",
-                                               label=f"{farm}: milk")})
+                                               label=f"{farm}: milk", width=400,
+                                               height=240)})
     return out
 
 

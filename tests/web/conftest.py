@@ -1,0 +1,143 @@
+"""Fixtures of the web tests: a records database with a user of every role and one small
+finished plan; the application on it; test clients signed in as each role; a live server
+for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from web_data import ROLES, add_users, load_records, login
+
+PG_ENV = "CAPRA_TEST_POSTGRES_URL"
+
+
+def _build(url: str, *, plan: bool):
+    from capra.store.db import open_db
+    from capra.store.plans import queue_plan, run_plan
+
+    engine = open_db(url)
+    load_records(engine)
+    add_users(engine)
+    if plan:
+        pid = queue_plan(engine, user="manager1", date="2025-09-30", replicates=2, seed=1,
+                         horizon_days=365)
+        assert run_plan(engine, pid) is not None
+    return engine
+
+
+@pytest.fixture(scope="session")
+def web_engine(tmp_path_factory):
+    """A SQLite records database with the test programme, users and one finished plan.
+    Tests that write must use keys of their own."""
+    engine = _build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'capra.db'}", plan=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_app(web_engine):
+    from capra.web.app import create_app
+
+    return create_app(web_engine, run_plans=False, max_upload_mb=1)
+
+
+@pytest.fixture(scope="session")
+def clients(web_app):
+    """A signed-in test client per role (and ``None``: not signed in)."""
+    from fastapi.testclient import TestClient
+
+    out = {}
+    for role in ROLES:
+        c = TestClient(web_app)
+        login(c, role)
+        out[role] = c
+    out[None] = TestClient(web_app)
+    yield out
+    for c in out.values():
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def tokens(web_engine):
+    """An API token per role."""
+    from capra.store.accounts import new_token
+    from web_data import USERS
+
+    return {role: new_token(web_engine, USERS[role]) for role in ROLES}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request, tmp_path):
+    """URL of a fresh database (SQLite file, or a new PostgreSQL schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'capra.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against "
+                    "(.ci/run installs and starts one)")
+    schema = f"w_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_engine(fresh_url):
+    """A fresh database with the test programme and users (no plan)."""
+    engine = _build(fresh_url, plan=False)
+    yield engine
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The application served by uvicorn in a thread, on a free local port."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("the test server did not start")
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server_for():
+    """``live_server_for(app)``: a context manager serving ``app`` on a free port."""
+    return LiveServer
