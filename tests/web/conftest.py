@@ -19,6 +19,22 @@ from web_data import ROLES, add_users, load_records, login
 PG_ENV = "CAPRA_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashes():
+    """Cheap Argon2 parameters for the web tests (the hash's cost is not what they test;
+    ``test_accounts`` checks the parameters of the real one)."""
+    from argon2 import PasswordHasher
+
+    from capra.store import accounts
+
+    real = accounts._HASHER
+    accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._DUMMY.clear()
+    yield
+    accounts._HASHER = real
+    accounts._DUMMY.clear()
+
+
 def _build(url: str, *, plan: bool):
     from capra.store.db import open_db
     from capra.store.plans import queue_plan, run_plan
