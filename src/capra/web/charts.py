@@ -180,6 +180,11 @@ def line_chart(series: list[Series], *, x_label: str = "", y_label: str = "",
                     seg = []
             if seg:
                 out.append(_polyline(seg, c, s.dashed))
+    # points last, above every line and band, so that each can be hovered
+    for k, (s, x) in enumerate(zip(series, xs)):
+        c = s.cls if s.cls is not None else k
+        y = np.asarray(s.y, float)
+        ok = np.isfinite(y) & np.isfinite(x)
         if s.points:
             for i in np.flatnonzero(ok):
                 tip = (s.tips[i] if s.tips else
