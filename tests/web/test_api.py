@@ -182,7 +182,7 @@ def test_openapi_document(api):
 
 def test_concurrent_imports_lose_and_duplicate_nothing(fresh_engine, live_server_for):
     """Writers in threads through a real server: every acknowledged row is there once."""
-    import httpx
+    import httpx2 as httpx
 
     from capra.web.app import create_app
 
