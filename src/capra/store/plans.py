@@ -28,7 +28,7 @@ from capra.store.db import transaction
 from capra.store.schema import Import, StoredPlan
 
 __all__ = ["DEFAULT_REPLICATES", "get_plan", "list_plans", "latest_plan",
-           "milk_against_projection", "projection", "queue_plan", "run_plan"]
+           "mark_interrupted", "milk_against_projection", "projection", "queue_plan", "run_plan"]
 
 #: Replicates of a plan started from the web: 20 futures give the P10 of the supply with a
 #: usable spread and finish in seconds on a laptop (``capra run`` uses 100). [-]
@@ -165,6 +165,17 @@ def run_plan(engine: Engine, plan_id: int,
         _set(engine, plan_id, status="failed", finished_at=utc_naive(),
              message=f"{type(exc).__name__}: {exc}\n" + traceback.format_exc(limit=3))
     return None
+
+
+def mark_interrupted(engine: Engine) -> int:
+    """Mark the plans left queued or running by a server that stopped as failed (a
+    server starting calls this once, before it runs any plan); returns how many."""
+    with transaction(engine) as conn:
+        res = conn.execute(update(StoredPlan).where(
+            StoredPlan.status.in_(("queued", "running"))).values(
+            status="failed", finished_at=utc_naive(),
+            message="interrupted: the server stopped before the plan finished; start it again"))
+        return int(res.rowcount or 0)
 
 
 def _row(r) -> dict:

@@ -29,19 +29,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from capra import __version__
 from capra.errors import CapraError
-from capra.store.accounts import ForbiddenError, session_secret, utc_naive
-from capra.store.db import open_db, transaction
-from capra.store.schema import StoredPlan
+from capra.store.accounts import ForbiddenError, session_secret
+from capra.store.db import open_db
 from capra.web.deps import (LANG_COOKIE, ApiAuthError, LoginRequired, Settings, gettext,
                             render)
 from capra.web.i18n import negotiate
 
-__all__ = ["CSP", "create_app"]
+__all__ = ["CSP", "SETTINGS_ENV", "app_from_environment", "create_app"]
+
+#: Environment variable that passes ``capra serve``'s options to each worker process.
+SETTINGS_ENV = "CAPRA_WEB_SETTINGS"
 
 log = logging.getLogger("capra.web")
 
@@ -129,15 +131,6 @@ def _error_page(request: Request, status: int, title: str, detail: str, headers=
                   status_code=status, headers=headers)
 
 
-def _interrupted_plans(engine: Engine) -> None:
-    """Plans left queued or running by a server that stopped are marked failed."""
-    with transaction(engine) as conn:
-        conn.execute(update(StoredPlan).where(StoredPlan.status.in_(("queued", "running")))
-                     .values(status="failed", finished_at=utc_naive(),
-                             message="interrupted: the server stopped before the plan "
-                                     "finished; start it again"))
-
-
 def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
                session_idle_minutes: float | None = None,
                secure_cookies: bool | None = None, scenario: str = "nampo",
@@ -178,7 +171,6 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
 
     @asynccontextmanager
     async def lifespan(app):
-        _interrupted_plans(engine)
         yield
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -247,3 +239,12 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     app.include_router(plan_pages.router)
     app.include_router(api.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one worker process of ``capra serve --workers N``: the options
+    come as JSON in :data:`SETTINGS_ENV` (keyword arguments of :func:`create_app`)."""
+    import json
+    import os
+
+    return create_app(**json.loads(os.environ[SETTINGS_ENV]))

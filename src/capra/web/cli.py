@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -30,6 +32,8 @@ def serve_command(
         help="Send cookies over HTTPS only (behind a TLS proxy).")] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request (method, path, "
                                                   "status).")] = True,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes (one per core serves more requests at once).")] = 1,
 ) -> None:
     """Serve the web application: dashboard, records, forms and uploads, plans, growth, and
     the JSON API under /api/v1 (OpenAPI at /openapi.json). Sign in with an account made by
@@ -40,24 +44,34 @@ def serve_command(
     with _errors():
         import uvicorn
 
+        from capra.scenario import load_scenario
         from capra.store.accounts import list_users
         from capra.store.db import open_db
-        from capra.scenario import load_scenario
-        from capra.web.app import create_app
+        from capra.store.plans import mark_interrupted
+        from capra.web.app import SETTINGS_ENV, create_app
 
         engine = open_db(db)
         load_scenario(scenario)
         if list_users(engine).empty:
             err_console.print("no accounts yet: add one with "
                               "capra user add NAME --role admin" + (f" --db {db}" if db else ""))
-        app = create_app(engine, max_upload_mb=max_upload_mb,
-                         session_idle_minutes=session_minutes,
-                         secure_cookies=True if secure_cookies else None, scenario=scenario)
+        n = mark_interrupted(engine)
+        if n:
+            err_console.print(f"{n} plans left unfinished by the last run marked failed")
+        options = {"max_upload_mb": max_upload_mb, "session_idle_minutes": session_minutes,
+                   "secure_cookies": True if secure_cookies else None, "scenario": scenario}
         where = engine.url.render_as_string(hide_password=True)
         err_console.print(f"Capra on http://{host}:{port}/  (database {where}; stop with "
                           "Ctrl+C)", highlight=False)
-        uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
-                    server_header=False)
+        run = {"host": host, "port": port, "access_log": access_log, "log_level": "info",
+               "server_header": False}
+        if workers == 1:
+            uvicorn.run(create_app(engine, **options), **run)
+            return
+        engine.dispose()
+        os.environ[SETTINGS_ENV] = json.dumps({"db": str(engine.url.render_as_string(
+            hide_password=False)), **options})
+        uvicorn.run("capra.web.app:app_from_environment", factory=True, workers=workers, **run)
 
 
 def register(main_app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ English is the source language; the Korean catalog awaits review by a native spe
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from functools import lru_cache
@@ -73,6 +74,16 @@ def _missing(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+@lru_cache(maxsize=20_000)
+def _format_date(iso: str, format: str, lang: str) -> str:
+    """A ``YYYY-MM-DD`` date in a locale's format (each date formatted once)."""
+    try:
+        d = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return bdates.format_date(d, format=format, locale=lang)
+
+
 class Formatter:
     """Dates and numbers of one locale, for the templates (empty text for missing)."""
 
@@ -84,11 +95,13 @@ class Formatter:
         """A date (``date``, ``datetime``, ``Timestamp`` or ``YYYY-MM-DD`` text)."""
         if _missing(value) or value == "":
             return ""
-        try:
-            d = pd.Timestamp(value)
-        except (ValueError, TypeError):
+        if isinstance(value, str):
+            key = value[:10]
+        elif isinstance(value, (dt.date, pd.Timestamp)):
+            key = value.strftime("%Y-%m-%d")
+        else:
             return str(value)
-        return bdates.format_date(d.date(), format=format, locale=self.locale)
+        return _format_date(key, format, self.lang)
 
     def datetime(self, value) -> str:
         """A UTC time, shown to the minute (UTC)."""

@@ -43,20 +43,26 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def data_version(engine) -> tuple:
-    """Changes whenever records are written or a plan finishes (the audit log and the
-    plans table grow), so that cached page data is recomputed exactly then."""
+#: Tables whose records each cached part of the pages is made from.
+HERD_TABLES = ("farms", "batches", "animals", "events", "test_days")
+GROWTH_TABLES = ("sites", "children", "measurements")
+
+
+def data_version(engine, tables: tuple[str, ...]) -> tuple:
+    """Changes whenever records of ``tables`` are written or a plan finishes (every write
+    adds an audit row; the plans table grows), so that cached page data is recomputed
+    exactly then."""
     with engine.connect() as conn:
-        a = conn.execute(select(func.max(Audit.id))).scalar()
+        a = conn.execute(select(func.max(Audit.id)).where(Audit.table_name.in_(tables))).scalar()
         p = conn.execute(select(func.max(StoredPlan.id)).where(
             StoredPlan.status == "done")).scalar()
     return (a, p)
 
 
-def cached(request: Request, key: tuple, compute):
-    """``compute()`` once per data version and key."""
+def cached(request: Request, key: tuple, compute, tables: tuple[str, ...] = HERD_TABLES):
+    """``compute()`` once per version of ``tables`` and key."""
     s = settings(request)
-    full = (data_version(s.engine),) + key
+    full = (data_version(s.engine, tables),) + key
     if full not in s.cache:
         if len(s.cache) >= CACHE_ENTRIES:
             s.cache.clear()
@@ -229,7 +235,8 @@ def dashboard(request: Request, user: Principal = Depends(require("dashboard")))
     growth_chart = growth_table = None
     if can(user, "prevalence"):
         growth_chart, growth_table = cached(request, ("growth", lang),
-                                            lambda: _growth_over_time(engine, request))
+                                            lambda: _growth_over_time(engine, request),
+                                            tables=GROWTH_TABLES)
     return render(request, "dashboard.html", {**data, "growth_chart": growth_chart,
                                               "growth_table": growth_table})
 
@@ -402,7 +409,7 @@ def prevalence(request: Request, by: str = "district", period: str = "half-year"
                        "sites": rec["site"].nunique(), "first": rec["date"].min(),
                        "last": rec["date"].max()}
 
-    table, about = cached(request, ("prevalence", by, period), compute)
+    table, about = cached(request, ("prevalence", by, period), compute, tables=GROWTH_TABLES)
     chart = None
     wide = None
     if table is not None and len(table):
