@@ -37,6 +37,8 @@ DEFAULT_REPLICATES = 20
 PROGRESS_INTERVAL_S = 0.5
 #: Share of the progress bar given to the simulation; the plan takes the rest. [-]
 SIMULATION_SHARE = 0.8
+#: Messages of a running plan (the pages translate them).
+PROGRESS_MESSAGES = ("simulating the herd", "planning products, stock and deliveries")
 
 
 def _records_state(conn) -> dict:
@@ -125,7 +127,7 @@ def run_plan(engine: Engine, plan_id: int,
     if row is None:
         raise DataError(f"no plan {plan_id}")
     inputs = row["inputs"]
-    _set(engine, plan_id, status="running", progress=0.0, message="simulating the herd")
+    _set(engine, plan_id, status="running", progress=0.0, message=PROGRESS_MESSAGES[0])
     last = [0.0]
 
     def report(share: float, message: str | None = None) -> None:
@@ -151,7 +153,7 @@ def run_plan(engine: Engine, plan_id: int,
             report(SIMULATION_SHARE * done[0] / total)
 
         result = simulate(sc, replicates=reps, seed=int(row["seed"]), progress=step)
-        report(SIMULATION_SHARE, "planning products, stock and deliveries")
+        report(SIMULATION_SHARE, PROGRESS_MESSAGES[1])
         plan = plan_from_herd(sc, result, quantile=inputs.get("quantile"))
         data = plan.to_dict()
         data["headline"] = plan.headline()
@@ -194,12 +196,19 @@ def get_plan(engine: Engine, plan_id: int) -> dict | None:
 
 
 def list_plans(engine: Engine, limit: int = 100) -> list[dict]:
-    """Stored plans, newest first, without their results."""
+    """Stored plans, newest first, without their results and projections but with
+    ``children`` (the children served every operating day of a finished plan)."""
     t = StoredPlan.__table__
-    cols = [c for c in t.c if c.name not in ("result", "projection")]
+    cols = [c for c in t.c if c.name != "projection"]
     with engine.connect() as conn:
         rows = conn.execute(select(*cols).order_by(t.c.id.desc()).limit(limit)).all()
-    return [_row(r) for r in rows]
+    out = []
+    for r in rows:
+        d = _row(r)
+        result = d.pop("result") or {}
+        d["children"] = result.get("children_served_every_day")
+        out.append(d)
+    return out
 
 
 def latest_plan(engine: Engine) -> dict | None:

@@ -50,6 +50,40 @@ EVENT_REQUIRED = {("parturition", "litter_size"), ("pregnancy_check", "result"),
                   ("transfer", "from_farm"), ("transfer", "farm")}
 
 
+#: What a reference field takes, by the kind it refers to.
+REF_EXPECTED = {"farms": "the name of a recorded farm", "sites": "the name of a recorded site",
+                "batches": "the name of a recorded batch", "animals": "the tag of a recorded animal",
+                "product_batches": "the code of a recorded product batch",
+                "children": "the code of a recorded child"}
+
+
+def expected(request: Request, f, choices: tuple[str, ...]) -> str:
+    """What a field takes, in the request's language (the words of
+    :meth:`capra.store.io.Field.describe`)."""
+    def translated(msg: str, **kw) -> str:
+        return gettext(request, msg) % kw if kw else gettext(request, msg)
+
+    if f.type == "choice":
+        return translated("one of %(values)s", values=", ".join(choices))
+    if f.type == "ref":
+        return gettext(request, REF_EXPECTED[f.ref])
+    if f.type == "date":
+        return translated("a date YYYY-MM-DD")
+    if f.type == "bool":
+        return translated("true or false")
+    if f.type in ("int", "float"):
+        lo = None if f.lo is None else f"{f.lo:g}"
+        hi = None if f.hi is None else f"{f.hi:g}"
+        if f.type == "int":
+            if lo is not None and hi is not None:
+                return translated("an integer in [%(lo)s, %(hi)s]", lo=lo, hi=hi)
+            return translated("an integer ≥ %(lo)s", lo=lo) if lo is not None else translated("an integer")
+        if lo is not None and hi is not None:
+            return translated("a number in [%(lo)s, %(hi)s]", lo=lo, hi=hi)
+        return translated("a number ≥ %(lo)s", lo=lo) if lo is not None else translated("a number")
+    return translated("text of at most %(n)s characters", n=f.max_len)
+
+
 def form_fields(kind: str, event_type: str | None = None) -> list[dict]:
     """The fields of a form: name, type, required, help, choices, reference."""
     k = KINDS[kind]
@@ -62,7 +96,7 @@ def form_fields(kind: str, event_type: str | None = None) -> list[dict]:
         f = k.field(name)
         choices = EVENT_CHOICES.get((event_type, name), f.choices) if event_type else f.choices
         out.append({"name": f.name, "type": f.type, "help": f.help, "ref": f.ref,
-                    "choices": choices, "describe": f.describe(),
+                    "choices": choices, "field": f,
                     "required": f.required or (event_type, name) in EVENT_REQUIRED,
                     "default": "" if f.default is None else f.default})
     return out
@@ -108,6 +142,8 @@ def _options(request: Request, user: Principal, fields: list[dict]) -> dict:
 def _form_page(request, user, kind, event_type, values, errors=None, general=None,
                status_code=200, saved=False):
     fields = form_fields(kind, event_type)
+    for f in fields:
+        f["describe"] = expected(request, f["field"], f["choices"])
     types = (VET_EVENT_TYPES if user.role == "vet" else S.EVENT_TYPES) if kind == "events" \
         else ()
     return render(request, "form.html", {

@@ -161,7 +161,7 @@ def _plan_figures(plan: dict | None) -> dict | None:
         "confidence": r.get("confidence"), "futures": r.get("futures_used", r.get("futures")),
         "enrolled": r.get("enrolled_children"), "coverage": r.get("coverage"),
         "waste_kg": r.get("waste_kg"), "first_date": r.get("first_date"),
-        "last_date": r.get("last_date"), "method": r.get("method"), "sites": sites,
+        "last_date": r.get("last_date"), "quantile": r.get("quantile"), "sites": sites,
         "binding": [b for b in (r.get("binding") or []) if isinstance(b, dict)][:10],
         "programme_years": years, "full_enrolment": full if isinstance(full, dict) else None,
         "inputs": plan.get("inputs") or {}, "seed": plan.get("seed"),
@@ -204,10 +204,10 @@ def _growth_over_time(engine, request: Request):
         if t.empty:
             continue
         x = [pd.Timestamp(int(p[:4]), 1 if p.endswith("H1") else 7, 1) for p in t["period"]]
-        tips = [f"{gettext(request, ind.capitalize())} {p}: {v:.1f}% ({lo:.1f}–{hi:.1f}), "
+        tips = [f"{gettext(request, ind)} {p}: {v:.1f}% ({lo:.1f}–{hi:.1f}), "
                 f"n={n}" for p, v, lo, hi, n in zip(t["period"], t["prevalence_pct"],
                                                     t["ci95_low"], t["ci95_high"], t["n"])]
-        series.append(charts.Series(gettext(request, ind.capitalize()), x,
+        series.append(charts.Series(gettext(request, ind), x,
                                     t["prevalence_pct"].tolist(), lo=t["ci95_low"].tolist(),
                                     hi=t["ci95_high"].tolist(), tips=tips, cls=k + 2))
     chart = charts.line_chart(series, y_label="%", label="prevalence") if series else None
