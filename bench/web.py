@@ -50,6 +50,10 @@ GOAL_P95_MS = 200
 MIX = (("dashboard", 0.20), ("animals", 0.25), ("animal", 0.25), ("prevalence", 0.10),
        ("write", 0.20))
 PASSWORD = "bench-password-1"
+#: Most clients (each write's date is unique to its client and attempt). [-]
+MAX_CLIENTS = 200
+#: uvicorn's default keep-alive timeout. [s]
+UVICORN_KEEPALIVE_S = 5
 FARMS = ("Kangso", "Chollima", "Onchon", "Ryonggang", "Taean")
 
 
@@ -121,6 +125,23 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]*)"', html).group(1)
 
 
+async def _act(c, what: str, k: int, i: int, run_id: str, pool: list, farm: str, token: str,
+               rng: random.Random):
+    """One request of a client: a page, or the ``i``-th write of client ``k``."""
+    if what == "write":
+        day = np.datetime64("2026-08-01") + (i * MAX_CLIENTS + k)  # a date of its own
+        return await c.post("/records/events/new?type=treatment", data={
+            "animal": pool[(k + i) % len(pool)], "date": str(day), "product": "bench",
+            "withdrawal_days": "0", "note": f"bench-{run_id}-{k}-{i}", "csrf_token": token})
+    if what == "dashboard":
+        return await c.get("/")
+    if what == "animals":
+        return await c.get(f"/animals?farm={quote(farm)}")
+    if what == "animal":
+        return await c.get(f"/animals/{quote(rng.choice(pool))}")
+    return await c.get("/prevalence")
+
+
 async def client(k: int, base: str, pools: dict, run_id: str, until: list, log: list,
                  acked: list, seed: int, think_s: float, start: asyncio.Event,
                  ready: list) -> None:
@@ -130,7 +151,9 @@ async def client(k: int, base: str, pools: dict, run_id: str, until: list, log: 
     farm = FARMS[k % len(FARMS)]
     user = "manager" if k % 2 == 0 else f"farm-{farm}"
     pool = pools[farm]
-    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+    # idle connections are dropped before uvicorn's keep-alive timeout (5 s) closes them
+    limits = httpx.Limits(keepalive_expiry=UVICORN_KEEPALIVE_S - 1)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as c:
         page = await c.get("/login")
         await c.post("/login", data={"name": user, "password": PASSWORD,
                                      "csrf_token": _csrf(page.text), "next": "/"})
@@ -153,24 +176,15 @@ async def client(k: int, base: str, pools: dict, run_id: str, until: list, log: 
             what = rng.choices(names, weights)[0]
             if what == "prevalence" and user != "manager":
                 what = "dashboard"
+            i += what == "write"
             t0 = time.perf_counter()
-            if what == "write":
-                i += 1
-                note = f"bench-{run_id}-{k}-{i}"
-                day = np.datetime64("2026-08-01") + (k * 1000 + i)  # a date of its own
-                r = await c.post("/records/events/new?type=treatment", data={
-                    "animal": pool[(k + i) % len(pool)], "date": str(day), "product": "bench",
-                    "withdrawal_days": "0", "note": note, "csrf_token": token})
-                if r.status_code == 303:
-                    acked.append(note)
-            elif what == "dashboard":
-                r = await c.get("/")
-            elif what == "animals":
-                r = await c.get(f"/animals?farm={quote(farm)}")
-            elif what == "animal":
-                r = await c.get(f"/animals/{quote(rng.choice(pool))}")
-            else:
-                r = await c.get("/prevalence")
+            try:
+                r = await _act(c, what, k, i, run_id, pool, farm, token, rng)
+            except httpx.TransportError:  # no answer: an error, never an acknowledged write
+                log.append((what, (time.perf_counter() - t0) * 1000, False, 0))
+                continue
+            if what == "write" and r.status_code == 303:
+                acked.append(f"bench-{run_id}-{k}-{i}")
             ok = r.status_code in ((303,) if what == "write" else (200,))
             log.append((what, (time.perf_counter() - t0) * 1000, ok, r.status_code))
 
@@ -265,6 +279,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.clients, args.seconds = 10, 10.0
+    if not 1 <= args.clients <= MAX_CLIENTS:
+        ap.error(f"--clients: 1 to {MAX_CLIENTS}")
     results = []
     with tempfile.TemporaryDirectory(prefix="capra-bench-web-") as tmp:
         tmp = Path(tmp)
@@ -300,6 +316,8 @@ def main() -> None:
             ("saved, not acknowledged", "saved_unacknowledged", "{}")]
     for label, key, fmt in rows:
         print(f"{label:28}" + "".join(f"{fmt.format(r[key]):>14}" for r in results))
+    print(f"{'error statuses (0: no answer)':28}" + "".join(
+        f"{','.join(map(str, r['error_statuses'])) or '-':>14}" for r in results))
     print("per page p95 [ms]:")
     for name, _ in MIX:
         print(f"  {name:26}" + "".join(f"{r['per_page'][name]['p95_ms']:>14,.0f}"

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, bindparam, text
 from capra.errors import DataError
 from capra.store.accounts import VET_EVENT_TYPES, ForbiddenError, Principal, can, can_write
 
-__all__ = ["LOCATION_SQL", "animal_page", "animals", "child_page", "children", "farms",
+__all__ = ["LOCATION_SQL", "animal_page", "animal_tags", "animals", "child_page", "children", "farms",
            "recorded_milk", "sites", "write_scope_problems"]
 
 #: Current farm of each animal: its latest event with a farm, else its entry farm.
@@ -109,15 +109,35 @@ def animals(engine: Engine, principal: Principal, *, farm: str | None = None,
         SELECT a.tag, a.sex, a.breed, a.birth_date, f.name AS farm, {status_sql} AS status,
                a.entry_parity + COALESCE(k.n, 0) AS parity, lt.date AS last_test_date,
                (SELECT td.milk_kg FROM test_days td WHERE td.animal_id = a.id
-                AND td.date = lt.date) AS last_milk_kg
+                AND td.date = lt.date) AS last_milk_kg, COUNT(*) OVER () AS total
         FROM animals a JOIN loc ON loc.animal_id = a.id JOIN farms f ON f.id = loc.farm_id
         LEFT JOIN term t ON t.animal_id = a.id LEFT JOIN kid k ON k.animal_id = a.id
         LEFT JOIN last_td lt ON lt.animal_id = a.id
         WHERE 1 = 1 {where}"""
-    total = int(_query(engine, f"SELECT COUNT(*) AS n FROM ({base}) x", params)["n"].iloc[0])
     params.update(limit=int(limit), offset=int(offset))
     page = _query(engine, base + " ORDER BY a.tag LIMIT :limit OFFSET :offset", params)
-    return page, total
+    return _with_total(page, engine, base, params)
+
+
+def _with_total(page: pd.DataFrame, engine: Engine, base: str, params: dict
+                ) -> tuple[pd.DataFrame, int]:
+    """A page of rows and the count of all rows (``total``, a window count of the page's
+    query; counted apart only when the page is past the end)."""
+    if len(page):
+        return page.drop(columns="total"), int(page["total"].iloc[0])
+    total = int(_query(engine, f"SELECT COUNT(*) AS n FROM ({base}) x", params)["n"].iloc[0])
+    return page.drop(columns="total"), total
+
+
+def animal_tags(engine: Engine, principal: Principal) -> list[str]:
+    """Tags of the animals alive in the herd that the user may see, sorted."""
+    where, params = _scope_clause(principal, "loc.farm_id")
+    return _query(engine, f"""
+        WITH loc AS ({LOCATION_SQL})
+        SELECT a.tag FROM animals a JOIN loc ON loc.animal_id = a.id
+        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.animal_id = a.id
+                          AND e.type IN ('death', 'departure')) {where}
+        ORDER BY a.tag""", params)["tag"].tolist()
 
 
 def animal_page(engine: Engine, principal: Principal, tag: str) -> dict | None:
@@ -244,13 +264,13 @@ def children(engine: Engine, principal: Principal, *, site: str | None = None,
         params["q"] = q.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
     base = f"""
         SELECT c.code, c.sex, c.birth_date, s.name AS site, COUNT(m.id) AS measurements,
-               MAX(m.date) AS last_date
+               MAX(m.date) AS last_date, COUNT(*) OVER () AS total
         FROM children c JOIN sites s ON s.id = c.site_id
         LEFT JOIN measurements m ON m.child_id = c.id WHERE 1 = 1 {where}
         GROUP BY c.id, c.code, c.sex, c.birth_date, s.name"""
-    total = int(_query(engine, f"SELECT COUNT(*) AS n FROM ({base}) x", params)["n"].iloc[0])
     params.update(limit=int(limit), offset=int(offset))
-    return _query(engine, base + " ORDER BY c.code LIMIT :limit OFFSET :offset", params), total
+    page = _query(engine, base + " ORDER BY c.code LIMIT :limit OFFSET :offset", params)
+    return _with_total(page, engine, base, params)
 
 
 def child_page(engine: Engine, principal: Principal, code: str) -> dict | None:

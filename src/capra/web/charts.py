@@ -75,12 +75,13 @@ def _fmt(v: float) -> str:
 
 def line_chart(series: list[Series], *, x_label: str = "", y_label: str = "",
                y_zero: bool = True, label: str = "", value_fmt=None,
-               x_fmt=None, width: int = WIDTH, height: int = HEIGHT) -> Markup:
+               x_labels: list[str] | None = None, width: int = WIDTH,
+               height: int = HEIGHT) -> Markup:
     """Lines (with optional bands and points) over dates or numbers, as an SVG.
 
     ``value_fmt`` formats values in the tooltips and ticks (default: 3 significant
-    digits), ``x_fmt`` the x values (default: ISO dates or numbers). ``label`` is the
-    figure's accessible name.
+    digits). ``x_labels`` names the positions 0, 1, ... of categorical x values (periods).
+    ``label`` is the figure's accessible name.
     """
     value_fmt = value_fmt or _fmt
     xs, ys, is_date = [], [], False
@@ -115,8 +116,8 @@ def line_chart(series: list[Series], *, x_label: str = "", y_label: str = "",
         return B - (np.asarray(y, float) - y0) / (y1 - y0) * (B - T)
 
     def xtext(v: float) -> str:
-        if x_fmt:
-            return x_fmt(pd.Timestamp("1970-01-01") + pd.Timedelta(days=v) if is_date else v)
+        if x_labels is not None:
+            return x_labels[int(round(v))] if 0 <= round(v) < len(x_labels) else ""
         if is_date:
             return (pd.Timestamp("1970-01-01") + pd.Timedelta(days=v)).strftime("%Y-%m-%d")
         return _fmt(v)
@@ -139,6 +140,10 @@ def line_chart(series: list[Series], *, x_label: str = "", y_label: str = "",
             ticks = ticks[::math.ceil(len(ticks) / 8)]
         xt = [((t - pd.Timestamp("1970-01-01")).days) for t in ticks]
         lab = [t.strftime("%Y-%m") if freq != "YS" else t.strftime("%Y") for t in ticks]
+    elif x_labels is not None:
+        step = max(1, math.ceil(len(x_labels) / 8))
+        xt = list(range(0, len(x_labels), step))
+        lab = [x_labels[t] for t in xt]
     else:
         xt = nice_ticks(x0, x1, 6)
         xt = [t for t in xt if x0 <= t <= x1]

@@ -118,7 +118,7 @@ def _writable(user: Principal, kind: str, event_type: str | None) -> None:
 def _options(request: Request, user: Principal, fields: list[dict]) -> dict:
     """Values to choose from for reference fields: farms, sites, batches, the user's
     animals, children."""
-    from capra.store.scope import animals, children
+    from capra.store.scope import animal_tags, children
 
     engine = settings(request).engine
     refs = {f["ref"] for f in fields if f["ref"]}
@@ -131,8 +131,7 @@ def _options(request: Request, user: Principal, fields: list[dict]) -> dict:
             if ref in refs:
                 opts[ref] = [r[0] for r in conn.exec_driver_sql(sql)]
     if "animals" in refs:
-        rows, _ = animals(engine, user, status="alive", limit=5000)
-        opts["animals"] = rows["tag"].tolist()
+        opts["animals"] = animal_tags(engine, user)
     if "children" in refs and user.role in ("admin", "manager", "nutrition"):
         rows, _ = children(engine, user, limit=5000)
         opts["children"] = rows["code"].tolist()

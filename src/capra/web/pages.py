@@ -43,26 +43,38 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-#: Tables whose records each cached part of the pages is made from.
-HERD_TABLES = ("farms", "batches", "animals", "events", "test_days")
-GROWTH_TABLES = ("sites", "children", "measurements")
+#: What each cached part of the pages is made from: tables (whose writes the audit log
+#: counts), ``"moves"`` (the events that change where an animal is or whether it is in the
+#: herd: transfers, deaths, departures) and ``"plan"`` (the latest finished plan).
+HERD = ("farms", "animals", "moves")
+MILK = ("farms", "animals", "test_days", "moves", "plan")
+GROWTH = ("sites", "children", "measurements")
+PLAN = ("plan",)
 
 
-def data_version(engine, tables: tuple[str, ...]) -> tuple:
-    """Changes whenever records of ``tables`` are written or a plan finishes (every write
-    adds an audit row; the plans table grows), so that cached page data is recomputed
-    exactly then."""
+def data_version(engine, sources: tuple[str, ...]) -> tuple:
+    """Changes exactly when what ``sources`` name changes (see :data:`HERD`), so that cached
+    page data is recomputed then and only then."""
+    tables = [t for t in sources if t not in ("moves", "plan")]
+    out = []
     with engine.connect() as conn:
-        a = conn.execute(select(func.max(Audit.id)).where(Audit.table_name.in_(tables))).scalar()
-        p = conn.execute(select(func.max(StoredPlan.id)).where(
-            StoredPlan.status == "done")).scalar()
-    return (a, p)
+        if tables:
+            out.append(conn.execute(select(func.max(Audit.id))
+                                    .where(Audit.table_name.in_(tables))).scalar())
+        if "moves" in sources:
+            out.append(conn.execute(text(
+                "SELECT MAX(id) FROM events WHERE type IN ('transfer', 'death', 'departure')"))
+                .scalar())
+        if "plan" in sources:
+            out.append(conn.execute(select(func.max(StoredPlan.id)).where(
+                StoredPlan.status == "done")).scalar())
+    return tuple(out)
 
 
-def cached(request: Request, key: tuple, compute, tables: tuple[str, ...] = HERD_TABLES):
-    """``compute()`` once per version of ``tables`` and key."""
+def cached(request: Request, key: tuple, compute, sources: tuple[str, ...]):
+    """``compute()`` once per version of its ``sources`` and key."""
     s = settings(request)
-    full = (data_version(s.engine, tables),) + key
+    full = (data_version(s.engine, sources),) + key
     if full not in s.cache:
         if len(s.cache) >= CACHE_ENTRIES:
             s.cache.clear()
@@ -221,22 +233,19 @@ def dashboard(request: Request, user: Principal = Depends(require("dashboard")))
 
     engine = settings(request).engine
     lang = request.state.lang
-
-    def compute():
-        plan = latest_plan(engine)
-        figures = _plan_figures(plan)
-        milk = milk_against_projection(recorded_milk(engine, user),
-                                       plan.get("projection") if plan else None)
-        return {"plan": figures, "farms": farms(engine, user),
-                "milk": _milk_charts(milk, request)}
-
-    data = cached(request, ("dashboard", user.role, tuple(sorted(user.farm_ids)), lang),
-                  compute)
+    scope = (user.role, tuple(sorted(user.farm_ids)))
+    plan = cached(request, ("plan",), lambda: latest_plan(engine), PLAN)
+    data = {
+        "plan": _plan_figures(plan),
+        "farms": cached(request, ("farms",) + scope, lambda: farms(engine, user), HERD),
+        "milk": cached(request, ("milk", lang) + scope, lambda: _milk_charts(
+            milk_against_projection(recorded_milk(engine, user),
+                                    plan.get("projection") if plan else None), request), MILK),
+    }
     growth_chart = growth_table = None
     if can(user, "prevalence"):
         growth_chart, growth_table = cached(request, ("growth", lang),
-                                            lambda: _growth_over_time(engine, request),
-                                            tables=GROWTH_TABLES)
+                                            lambda: _growth_over_time(engine, request), GROWTH)
     return render(request, "dashboard.html", {**data, "growth_chart": growth_chart,
                                               "growth_table": growth_table})
 
@@ -383,6 +392,30 @@ def child(request: Request, code: str, user: Principal = Depends(require("childr
 
 
 PERIODS = ("half-year", "year", "quarter")
+#: Most groups drawn in the prevalence figure, and most drawn with their intervals.
+CHART_GROUPS, CHART_BANDS = 8, 3
+
+
+def _prevalence_chart(request: Request, table: pd.DataFrame, indicator: str,
+                      keys: tuple[str, ...]):
+    """One line per group over the periods, with 95 % intervals when few groups."""
+    sub = table[table["indicator"] == indicator]
+    periods = sorted(table["period"].unique())
+    group = (sub[list(keys)].astype(str).agg(" / ".join, axis=1) if keys
+             else pd.Series(gettext(request, "all children"), index=sub.index))
+    names = sorted(group.unique())[:CHART_GROUPS]
+    bands = len(names) <= CHART_BANDS
+    series = []
+    for k, g in enumerate(names):
+        t = sub[group == g].set_index("period").reindex(periods)
+        tips = [f"{g}, {p}: {v:.1f}% ({lo:.1f}–{hi:.1f}), n={n:.0f}" if pd.notna(v) else ""
+                for p, v, lo, hi, n in zip(periods, t["prevalence_pct"], t["ci95_low"],
+                                           t["ci95_high"], t["n"])]
+        series.append(charts.Series(
+            g, list(range(len(periods))), t["prevalence_pct"].tolist(),
+            lo=t["ci95_low"].tolist() if bands else None,
+            hi=t["ci95_high"].tolist() if bands else None, tips=tips, cls=k))
+    return charts.line_chart(series, y_label="%", label=indicator, x_labels=periods)
 GROUPS = {"all": (), "district": ("district",), "site": ("district", "site"),
           "site_kind": ("site_kind",)}
 
@@ -409,33 +442,13 @@ def prevalence(request: Request, by: str = "district", period: str = "half-year"
                        "sites": rec["site"].nunique(), "first": rec["date"].min(),
                        "last": rec["date"].max()}
 
-    table, about = cached(request, ("prevalence", by, period), compute, tables=GROWTH_TABLES)
+    table, about = cached(request, ("prevalence", by, period), compute, GROWTH)
     chart = None
-    wide = None
     if table is not None and len(table):
-        keys = list(GROUPS[by]) + ["period"]
-        sub = table[table["indicator"] == indicator].copy()
-        label = (lambda r: " / ".join(str(r[k]) for k in GROUPS[by])) if GROUPS[by] \
-            else (lambda r: gettext(request, "all children"))
-        sub["group"] = sub.apply(label, axis=1) if len(sub) else []
-        series = []
-        periods = sorted(table["period"].unique())
-        for k, (g, t) in enumerate(sub.groupby("group", sort=True)):
-            t = t.set_index("period").reindex(periods)
-            series.append(charts.Series(str(g), list(range(len(periods))),
-                                        t["prevalence_pct"].tolist(),
-                                        lo=t["ci95_low"].tolist() if len(sub["group"].unique()) <= 3 else None,
-                                        hi=t["ci95_high"].tolist() if len(sub["group"].unique()) <= 3 else None,
-                                        tips=[f"{g}, {p}: {v:.1f}% ({lo:.1f}–{hi:.1f}), n={n:.0f}"
-                                              if pd.notna(v) else "" for p, v, lo, hi, n in zip(
-                                                  periods, t["prevalence_pct"], t["ci95_low"],
-                                                  t["ci95_high"], t["n"])], cls=k))
-        chart = charts.line_chart(series[:8], y_label="%", label=indicator,
-                                  x_fmt=lambda v: periods[int(round(v))]
-                                  if 0 <= round(v) < len(periods) else "")
-        wide = table.sort_values(keys + ["indicator"])
+        chart = _prevalence_chart(request, table, indicator, GROUPS[by])
+        table = table.sort_values(list(GROUPS[by]) + ["period", "indicator"])
     return render(request, "prevalence.html", {
-        "table": wide, "about": about, "chart": chart, "by": by, "period": period,
+        "table": table, "about": about, "chart": chart, "by": by, "period": period,
         "indicator": indicator, "indicators": INDICATORS, "groups": list(GROUPS),
         "periods": PERIODS, "keys": list(GROUPS[by])})
 
