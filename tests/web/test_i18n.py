@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from capra.web.i18n import LANGUAGES, Formatter, catalog_path, negotiate
+from capra.web.i18n import Formatter, catalog_path, negotiate
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from capra.store.accounts import (create_user, new_token, revoke_tokens, utc_naive)
+from capra.store.accounts import new_token, revoke_tokens, utc_naive
 from capra.store.audit import read_audit
 from web_data import PASSWORDS, USERS, csrf_of, login
 

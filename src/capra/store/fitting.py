@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sqlalchemy import text
 
 from capra.errors import DataError
 from capra.lactation import (
@@ -96,8 +97,6 @@ def lactation_records(db, *, animal_id: int | None = None) -> pd.DataFrame:
     kidding, are left out.
     """
     engine = _engine(db)
-    from sqlalchemy import text
-
     one, params = ("", {}) if animal_id is None else (" AND {} = :aid", {"aid": int(animal_id)})
     with engine.connect() as conn:
         td = pd.read_sql_query(text(

@@ -4,14 +4,11 @@ Pages are rendered on the server (Jinja2, in English or Korean); the JSON API li
 ``/api/v1`` with the same permissions (described at ``/openapi.json`` and on the ``/api``
 page). Domain errors become HTTP answers here and nowhere else:
 
-=====================================  ==================================================
-:class:`~capra.store.accounts.ForbiddenError`      403
-:class:`~capra.errors.CapraError` (bad input)      400 (pages), 422 (API)
-no session (pages)                                 303 to ``/login?next=...``
-no or bad token (API)                              401 with ``WWW-Authenticate: Bearer``
-unknown page or record                             404
-request body over the upload limit                 413
-=====================================  ==================================================
+* :class:`~capra.store.accounts.ForbiddenError`: 403;
+* any other :class:`~capra.errors.CapraError` (bad input): 400 on pages, 422 in the API;
+* no session (pages): 303 to ``/login?next=...``;
+* no or bad token (API): 401 with ``WWW-Authenticate: Bearer``;
+* an unknown page or record: 404; a request body over the upload limit: 413.
 
 Every answer carries a Content-Security-Policy that allows only this server's own scripts,
 styles and images (no inline script, no CDN), and the usual hardening headers.
@@ -19,7 +16,6 @@ styles and images (no inline script, no CDN), and the usual hardening headers.
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -44,8 +40,6 @@ __all__ = ["CSP", "SETTINGS_ENV", "app_from_environment", "create_app"]
 
 #: Environment variable that passes ``capra serve``'s options to each worker process.
 SETTINGS_ENV = "CAPRA_WEB_SETTINGS"
-
-log = logging.getLogger("capra.web")
 
 #: Content-Security-Policy of every answer: this server's own files only; inline SVG
 #: figures need no more (their colours are classes of the stylesheet).

@@ -128,7 +128,8 @@ def check_csrf(request: Request, token: str | None) -> None:
                              "reload the page and send it again")
 
 
-def new_token() -> str:
+def random_token() -> str:
+    """A random URL-safe token (256 bits)."""
     return secrets.token_urlsafe(32)
 
 

@@ -20,7 +20,7 @@ from capra.store.accounts import (AREAS, ROLES, WRITE_KINDS, AuthError, LoginLim
 from capra.store.schema import Audit, StoredPlan
 from capra.web import charts
 from capra.web.deps import (COOKIE, LANG_COOKIE, LOGIN_CSRF_COOKIE, check_csrf,
-                            cookie_secure, gettext, new_token, page_user, render, require,
+                            cookie_secure, gettext, page_user, random_token, render, require,
                             session_key, settings, with_retries)
 from capra.web.i18n import LANGUAGES
 
@@ -88,7 +88,7 @@ def cached(request: Request, key: tuple, compute, sources: tuple[str, ...]):
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    token = new_token()
+    token = random_token()
     resp = render(request, "login.html", {"next": _safe_next(next), "login_csrf": token})
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                     secure=cookie_secure(request), max_age=3600)
