@@ -648,8 +648,11 @@ class BreedingGroup(_Model):
 
 def _default_breeding_groups() -> tuple[BreedingGroup, ...]:
     # One natural group over the whole year: the breed's seasonal activity alone decides
-    # when does conceive.
-    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="01-01",
+    # when does conceive. The year begins in August, before the natural breeding season
+    # of seasonal breeds in the Northern Hemisphere (September to February; saanen.toml
+    # seasonal_activity), so that a season is never cut in two: the bucks' season and the
+    # count of windows a doe stays open run from one summer to the next.
+    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="08-01",
                           window_days=365),)
 
 

@@ -231,6 +231,7 @@ class Plan:
                 "interruption_days": full.get("interruption_days", {}),
                 "longest_gap_days": full.get("longest_gap_days", {}),
                 "coverage": full.get("coverage"),
+                "coverage_by_age_group": full.get("coverage_by_age_group", {}),
                 "waste_kg": sum(full.get("waste_kg", {}).values()) if full else None,
             },
             "production_by_month": self.production_by_month(),
