@@ -84,7 +84,7 @@ def opening_history(scenario, first_day, stock: pd.DataFrame | None = None) -> n
         Columns ``plant``, ``product``, ``kg`` and optionally ``made`` (date); default:
         the scenario's ``planning.opening_stock``. A row without a day made is taken as
         just ready (made the day before, or one ripening time before for a product that
-        ripens).
+        ripens). Stock past its shelf life on ``first_day`` is left out.
 
     Raises
     ------
@@ -126,7 +126,11 @@ def opening_history(scenario, first_day, stock: pd.DataFrame | None = None) -> n
                 raise ScenarioError(f"{pd.Timestamp(day).date()} is not before the first "
                                     f"planned day {first_day.date()}", path=f"{where}.made",
                                     value=day)
+        if age >= table.life_days[p]:  # past its shelf life on the first planned day
+            continue
         rows.append((net.plants.index(plant), p, age, float(kg)))
+    if not rows:
+        return np.zeros((K, P, 1))
     hist = np.zeros((K, P, max(r[2] for r in rows)))
     for k, p, age, kg in rows:
         hist[k, p, age - 1] += kg
