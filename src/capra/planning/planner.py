@@ -273,9 +273,18 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                      else full[pick if pick is not None else 0])
         prog = programme_years(scenario)
         window = pd.date_range(prog[0][0], prog[-1][1], freq="D")
-        years, year_info = _programme(scenario, _on_dates(path_full, sim_dates, window),
-                                      threads)
+        supply_years = _on_dates(path_full, sim_dates, window)
+        years, year_info = _programme(scenario, supply_years, threads)
         seconds["programme_years"] = year_info["seconds"]
+        if years and years[0]["children_served_every_day"] == 0:
+            milk_days = np.flatnonzero(supply_years.sum(axis=0) > 0)
+            first_milk = (f"its first deliverable milk comes on "
+                          f"{window[milk_days[0]].date()}" if milk_days.size
+                          else "it has no deliverable milk")
+            notes = (f"No child can be served on every operating day of the first "
+                     f"programme year ({years[0]['start']} to {years[0]['end']}): "
+                     f"{first_milk}. Its milk builds the stock the next year starts "
+                     "from.",) + tuple(notes)
 
     # ---- tables -----------------------------------------------------------------------
     tables = dispatch_tables(a_inputs, sol, head_scale)
