@@ -113,6 +113,10 @@ def test_plan_command(scenario, tmp_path):
     assert "children served every operating day" in res.stdout
     assert (tmp_path / "out" / "report.html").read_text().count("What binds") >= 1
     assert pd.read_csv(tmp_path / "out" / "plan_sites.csv").shape[0] == 2
+    res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--from-stock",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["year"] == "from_stock"
     res = runner.invoke(app, ["plan", str(tmp_path / "missing.toml")])
     assert res.exit_code == 2
     res = runner.invoke(app, ["plan", "--help"])

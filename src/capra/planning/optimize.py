@@ -235,18 +235,32 @@ def solution_arrays(model: LinearModel, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def dispatch(inputs: PlanInputs, scale: float, *, lexicographic: bool = True,
-             threads: int = 1, time_limit: float | None = None
+             threads: int = 1, time_limit: float | None = None, in_full: bool = False
              ) -> tuple[LPResult, dict[str, np.ndarray], LinearModel]:
     """Question (b): the dispatch for an enrolment of ``scale`` times the sites' children.
 
     Lexicographic: the worst coverage of any site and age group, shortfall (convex
     penalty, counted in milk), waste [kg milk], transport [kg·km]. With
-    ``lexicographic=False`` one weighted objective is used.
+    ``lexicographic=False`` one weighted objective is used. With ``in_full`` (the
+    enrolment is known to be served in full, e.g. at most question (a)'s answer) the
+    shortfall is fixed at zero and only waste and transport are solved; should that be
+    infeasible after all, the whole sequence is solved.
 
     Returns the LP result, the solution arrays by family (see :func:`solution_arrays`)
     and the model.
     """
     model = build_model(inputs, "dispatch", scale=scale)
+    if in_full and lexicographic:
+        short, zeta = model.blocks["shortfall"], model.blocks["worst_coverage"]
+        saved = model.col_hi.copy(), model.col_lo.copy()
+        model.col_hi[short[short >= 0]] = 0.0
+        model.col_lo[zeta] = model.col_hi[zeta] = 1.0
+        res = solve_lexicographic(model, ("waste", "transport"), threads=threads,
+                                  time_limit=time_limit)
+        if res.success:
+            res.objectives = {"equity": -1.0, "shortfall": 0.0, **res.objectives}
+            return res, solution_arrays(model, res.x), model
+        model.col_hi, model.col_lo = saved
     if lexicographic:
         res = solve_lexicographic(model, DISPATCH_ORDER, threads=threads,
                                   time_limit=time_limit)

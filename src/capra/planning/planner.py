@@ -63,11 +63,12 @@ def _on_dates(values: np.ndarray, have: pd.DatetimeIndex, want: pd.DatetimeIndex
     return values[..., have.get_indexer(want)]
 
 
-def _dispatch(inputs: PlanInputs, scale: float, rolling: bool, threads: int):
+def _dispatch(inputs: PlanInputs, scale: float, rolling: bool, threads: int,
+              in_full: bool = False):
     if rolling:
         res, sol, roll = dispatch_rolling(inputs, scale, threads=threads)
         return res, sol, {"rolling_windows": roll["windows"]}, roll["largest_window"]
-    res, sol, model = dispatch(inputs, scale, threads=threads)
+    res, sol, model = dispatch(inputs, scale, threads=threads, in_full=in_full)
     return res, sol, dict(res.objectives or {}), model.size()
 
 
@@ -251,7 +252,9 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     full_scale = 1.0 if enrolment is None else enrolment / children
     head_children = min(math.floor(scale * children + 1e-6), full_scale * children)
     head_scale = head_children / children
-    res_b, sol, objectives, size_b = _dispatch(a_inputs, head_scale, rolling, threads)
+    # question (a) served this enrolment in full on the same supply: no shortfall to spread
+    res_b, sol, objectives, size_b = _dispatch(a_inputs, head_scale, rolling, threads,
+                                               in_full=not rolling)
     if not res_b.success:
         return _failed(res_b.status, f"dispatch: {res_b.message}", **info)
     metrics = headline_metrics(a_inputs, sol, head_scale)
