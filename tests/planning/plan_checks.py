@@ -175,7 +175,6 @@ def check_capacities(inputs, sol):
     assert np.all(intake <= net.plant_intake_kg[:, None] * days + TOL)
     assert np.all(sol["raw_to_plant"] <= net.farm_plant_capacity_kg[:, :, None] * days + TOL)
     held = sol["stock"].copy()  # ready stock plus output still ripening
-    T = held.shape[2]
     for p, r in enumerate(prods.ripening_days):
         for lag in range(int(r)):
             moved = np.roll(sol["production"][:, p, :], lag, axis=1)

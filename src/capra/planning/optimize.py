@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -51,8 +52,6 @@ FUTURES_PER_TASK = 50
 # --------------------------------------------------------------------------------------
 
 def _with_supply(inputs: PlanInputs, supply_kg: np.ndarray) -> PlanInputs:
-    import dataclasses
-
     return dataclasses.replace(inputs, supply_kg=np.asarray(supply_kg, float))
 
 
