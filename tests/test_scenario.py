@@ -144,7 +144,7 @@ def test_policy_defaults_equal_the_nampo_values(nampo):
 def test_default_breeding_group_is_one_natural_season():
     (group,) = Policy().breeding_groups
     assert group == BreedingGroup(name="season", share=1.0, method="natural",
-                                  window_start="01-01", window_days=365)
+                                  window_start="08-01", window_days=365)
     assert group.conception_rate_per_cycle is None
 
 
@@ -615,7 +615,8 @@ def test_nampo_planning_sections(nampo):
     assert nampo.plants[0].storage_kg.frozen == 0.0
     assert nampo.transport.road_factor == 1.3
     assert nampo.transport.routes[0].destination == "Onchon schools"
-    assert nampo.planning.warmup_days == 180 and nampo.planning.quantile == 0.1
+    assert nampo.planning.year == "repeatable" and nampo.planning.quantile == 0.1
+    assert nampo.planning.warmup_days == 0 and nampo.planning.opening_stock == ()
 
 
 def test_planning_sections_are_optional(tmp_path):

@@ -648,8 +648,11 @@ class BreedingGroup(_Model):
 
 def _default_breeding_groups() -> tuple[BreedingGroup, ...]:
     # One natural group over the whole year: the breed's seasonal activity alone decides
-    # when does conceive.
-    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="01-01",
+    # when does conceive. The year begins in August, before the natural breeding season
+    # of seasonal breeds in the Northern Hemisphere (September to February; saanen.toml
+    # seasonal_activity), so that a season is never cut in two: the bucks' season and the
+    # count of windows a doe stays open run from one summer to the next.
+    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="08-01",
                           window_days=365),)
 
 
@@ -777,8 +780,12 @@ class ProductOverride(_Model):
 
     milk_kg_per_kg: Annotated[float, Strict(), _range(0, lo_open=True)] | None = None
     """Raw milk used per kg of product. [kg milk/kg product]"""
+    ripening_days: NonNegInt | None = None
+    """Days after making before the product can be served (cheese ripening); 0: ready the
+    day it is made. [days]"""
     shelf_life_days: PosInt | None = None
-    """Days the product can be served, the day it is made included. [days]"""
+    """Days the product can be served, counted from the first day it can be (the day it is
+    made, or the day its ripening ends). [days]"""
     storage: Literal["chilled", "frozen", "ambient"] | None = None
     """Storage class. [-]"""
     protein_g_per_100g: NonNegFloat | None = None
@@ -952,17 +959,42 @@ class Transport(_Model):
     """Links with their own distance or capacity. [-]"""
 
 
-class PlanningSettings(_Model):
-    """Which days the plan covers and how supply uncertainty is treated."""
+class OpeningStock(_Model):
+    """Product in store at a plant when a plan from today's stock starts."""
 
+    plant: Name
+    """Plant holding it. [-]"""
+    product: Literal["fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder",
+                     "uht_milk", "frozen_milk"]
+    """Product. [-]"""
+    kg: NonNegFloat
+    """Quantity. [kg product]"""
+    made: Date | None = None
+    """Day it was made; no value: the day before the plan starts (or, for a product that
+    ripens, the day that makes it ready then). [date]"""
+
+
+class PlanningSettings(_Model):
+    """Which days the plan covers, how they begin and end, and how supply uncertainty is
+    treated."""
+
+    year: Literal["repeatable", "from_stock"] = "repeatable"
+    """``"repeatable"``: the planned days are a year the programme can repeat every year:
+    the plan finds its own opening stock and gives it back by the end (no stock counted
+    twice). ``"from_stock"``: this year from today's stock: the stock at the start is
+    given (``opening_stock``, or the records database) and what is left at the end is
+    free. [-]"""
     start_date: Date | None = None
     """First day children are served; no value: 364 days before the scenario's last day
     (the plan covers the last year, with the herd established). [date]"""
     days: PosInt | None = None
     """Days planned from ``start_date``; no value: to the scenario's last day. [days]"""
     warmup_days: NonNegInt = 0
-    """Days before ``start_date`` when milk is already processed and stocked but no child
-    is served (the programme's previous season). [days]"""
+    """With ``year = "from_stock"``: days before ``start_date`` when milk is already
+    processed and stocked but no child is served. A repeatable year finds its own opening
+    stock and does not use it. [days]"""
+    opening_stock: tuple[OpeningStock, ...] = ()
+    """With ``year = "from_stock"``: product in store at the start. [-]"""
     quantile: Annotated[float, Strict(), _range(0, 1, lo_open=True, hi_open=True)] = 0.1
     """Supply quantile across simulated futures the plan must withstand: the plan serves
     its enrolment in at least ``1 - quantile`` of the futures. [fraction]"""
@@ -1045,6 +1077,16 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
                              "route once"))
         links.setdefault((origin, dest), i)
     settings = _get(data, "planning", (Mapping, BaseModel))
+    stock = _items(settings, "opening_stock")
+    if stock and _get(settings, "year", str, "repeatable") != "from_stock":
+        problems.append(_problem(("planning", "opening_stock"), _MISSING,
+                         "an opening stock is only used by a plan from today's stock; "
+                         "expected planning.year = \"from_stock\" or no opening_stock"))
+    for i, item in enumerate(stock):
+        plant = _get(item, "plant", str)
+        if plant is not None and plant not in plant_names:
+            problems.append(_unknown_ref(("planning", "opening_stock", i, "plant"), plant,
+                                         plant_names, "a plant ([[plants]])"))
     first = _get(settings, "start_date", date)
     if first is not None and start is not None and end is not None:
         if not start <= first <= end:
