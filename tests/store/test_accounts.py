@@ -22,7 +22,23 @@ def base(engine):
     return engine
 
 
-def test_passwords_are_argon2id_hashes_with_rfc_9106_parameters(base):
+@pytest.fixture
+def cheap_hashes(monkeypatch):
+    """Cheap Argon2 parameters, for tests of what surrounds the hash (the first test
+    checks the real parameters)."""
+    from argon2 import PasswordHasher
+
+    from capra.store import accounts
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                            parallelism=1))
+    monkeypatch.setattr(accounts, "_DUMMY", [])
+
+
+def test_passwords_are_argon2id_hashes_with_rfc_9106_parameters(base, monkeypatch):
+    from capra.store import accounts
+
+    monkeypatch.setattr(accounts, "_HASHER", None)  # the real one, made on first use
     create_user(base, "kim", "farm", "a good password", farms=["Kangso"], by="admin")
     with base.connect() as conn:
         h = conn.execute(text("SELECT password_hash FROM users")).scalar_one()
@@ -45,13 +61,13 @@ def test_passwords_are_argon2id_hashes_with_rfc_9106_parameters(base):
     (dict(name="x", role="viewer", password="short"), "at least 8"),
     (dict(name="  ", role="viewer", password="long enough"), "1 to 100 characters"),
 ])
-def test_bad_users_are_refused_with_a_reason(base, kw, match):
+def test_bad_users_are_refused_with_a_reason(base, cheap_hashes, kw, match):
     with pytest.raises(AccountError, match=match):
         create_user(base, **kw)
     assert list_users(base).empty
 
 
-def test_names_are_unique_and_changes_are_audited(base):
+def test_names_are_unique_and_changes_are_audited(base, cheap_hashes):
     create_user(base, "lee", "nutrition", "long enough", by="admin")
     with pytest.raises(AccountError, match="exists already"):
         create_user(base, "lee", "viewer", "long enough")
@@ -69,7 +85,7 @@ def test_names_are_unique_and_changes_are_audited(base):
     assert set(log["user_name"]) == {"admin"}
 
 
-def test_tokens_revoke(base):
+def test_tokens_revoke(base, cheap_hashes):
     create_user(base, "park", "manager", "long enough")
     a, b = new_token(base, "park"), new_token(base, "park")
     assert a != b and principal_for_token(base, a) and principal_for_token(base, b)
@@ -78,7 +94,7 @@ def test_tokens_revoke(base):
     assert principal_for_token(base, "not-a-token") is None
 
 
-def test_sessions_end_when_idle_at_their_end_and_at_sign_out(base):
+def test_sessions_end_when_idle_at_their_end_and_at_sign_out(base, cheap_hashes):
     user = create_user(base, "vi", "viewer", "long enough")
     key, csrf = start_session(base, user)
     assert session_principal(base, key) == (user, csrf)
@@ -94,7 +110,7 @@ def test_sessions_end_when_idle_at_their_end_and_at_sign_out(base):
     assert stored == 0
 
 
-def test_login_limits_by_name_and_by_address(base):
+def test_login_limits_by_name_and_by_address(base, cheap_hashes):
     create_user(base, "kim", "viewer", "long enough")
     for _ in range(5):
         with pytest.raises(AuthError):

@@ -5,6 +5,7 @@ for the browser tests."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from web_data import ROLES, add_users, load_records, login
 PG_ENV = "CAPRA_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def fast_password_hashes():
     """Cheap Argon2 parameters for the web tests (the hash's cost is not what they test;
     ``test_accounts`` checks the parameters of the real one)."""
@@ -113,10 +114,24 @@ def fresh_url(request, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file with the test programme and users, built once and copied by tests."""
+    path = tmp_path_factory.mktemp("template") / "capra.db"
+    _build(f"sqlite:///{path}", plan=False).dispose()
+    return path
+
+
 @pytest.fixture
-def fresh_engine(fresh_url):
+def fresh_engine(fresh_url, sqlite_template):
     """A fresh database with the test programme and users (no plan)."""
-    engine = _build(fresh_url, plan=False)
+    if fresh_url.startswith("sqlite:///"):
+        from capra.store.db import open_db
+
+        shutil.copyfile(sqlite_template, fresh_url.removeprefix("sqlite:///"))
+        engine = open_db(fresh_url)
+    else:
+        engine = _build(fresh_url, plan=False)
     yield engine
     engine.dispose()
 
@@ -153,7 +168,13 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def live_server_for():
     """``live_server_for(app)``: a context manager serving ``app`` on a free port."""
     return LiveServer
+
+
+@pytest.fixture(scope="session")
+def build_records():
+    """``build_records(url, plan=False)``: a database with the test programme and users."""
+    return _build

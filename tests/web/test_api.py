@@ -188,7 +188,7 @@ def test_concurrent_imports_lose_and_duplicate_nothing(fresh_engine, live_server
 
     token = new_token(fresh_engine, USERS["manager"])
     app = create_app(fresh_engine, run_plans=False)
-    n_threads, per_thread = 6, 8
+    n_threads, per_thread = 4, 6
 
     def writer(k: int) -> list[str]:
         done = []

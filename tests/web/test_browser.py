@@ -31,13 +31,13 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, build_records, live_server_for):
     """A live server on a fresh SQLite database with the test programme and users."""
     from capra.web.app import create_app
-    from conftest import LiveServer, _build
 
-    engine = _build(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'capra.db'}", plan=False)
-    with LiveServer(create_app(engine, run_plans=True)) as srv:
+    engine = build_records(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'capra.db'}",
+                           plan=False)
+    with live_server_for(create_app(engine, run_plans=True)) as srv:
         srv.engine = engine
         yield srv
     engine.dispose()

@@ -35,10 +35,15 @@ __all__ = ["DEFAULT_REPLICATES", "get_plan", "list_plans", "latest_plan",
 DEFAULT_REPLICATES = 20
 #: Progress is written at most this often. [s]
 PROGRESS_INTERVAL_S = 0.5
-#: Share of the progress bar given to the simulation; the plan takes the rest. [-]
-SIMULATION_SHARE = 0.8
-#: Messages of a running plan (the pages translate them).
-PROGRESS_MESSAGES = ("simulating the herd", "planning products, stock and deliveries")
+#: Share of the progress bar given to the simulation; the planning steps share the rest. [-]
+SIMULATION_SHARE = 0.6
+#: The steps of :func:`capra.planning.plan_from_herd` (its ``progress`` callback) and what
+#: a running plan says during each (the pages translate the messages).
+PLAN_STEPS = {"futures": "planning: the children served in each simulated future",
+              "enrolment": "planning: the children served, what binds",
+              "dispatch": "planning: the daily dispatch",
+              "programme years": "planning: the programme's years"}
+PROGRESS_MESSAGES = ("simulating the herd", *PLAN_STEPS.values())
 
 
 def _records_state(conn) -> dict:
@@ -153,8 +158,15 @@ def run_plan(engine: Engine, plan_id: int,
             report(SIMULATION_SHARE * done[0] / total)
 
         result = simulate(sc, replicates=reps, seed=int(row["seed"]), progress=step)
-        report(SIMULATION_SHARE, PROGRESS_MESSAGES[1])
-        plan = plan_from_herd(sc, result, quantile=inputs.get("quantile"))
+        steps = list(PLAN_STEPS)
+        width = (1 - SIMULATION_SHARE) / len(steps)
+
+        def planning(name: str, done: int, total: int) -> None:
+            k = steps.index(name) if name in steps else len(steps) - 1
+            share = SIMULATION_SHARE + width * (k + min(done / max(total, 1), 1.0))
+            report(min(share, 0.99), PLAN_STEPS.get(name) if done == 0 else None)
+
+        plan = plan_from_herd(sc, result, quantile=inputs.get("quantile"), progress=planning)
         data = plan.to_dict()
         data["headline"] = plan.headline()
         proj = projection(result, sc)

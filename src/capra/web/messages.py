@@ -17,11 +17,16 @@ from babel.messages.extract import extract_from_dir
 
 __all__ = ["codes", "extract"]
 
-#: Names and units of the constraints in a plan's ``binding`` table
-#: (:func:`capra.planning.optimize.binding_constraints`); others show as they are.
+#: Names, units and fixed items of the levers in a plan's ``binding`` table
+#: (:mod:`capra.planning.binding`, :func:`capra.planning.model.build_model`); others show
+#: as they are.
 PLAN_CONSTRAINTS = ("milk supply", "plant capacity", "milk collection route",
                     "plant milk intake", "plant storage", "delivery route", "site cold storage",
-                    "+1 kg milk/day", "+1 kg product/day", "+1 kg stored", "+1 kg/day")
+                    "farm capacity", "herd size", "kid rearing",
+                    "kids reared on milk replacer instead of goat milk",
+                    "+1 kg milk/day", "+1 kg product/day", "+1 kg stored", "+1 kg/day",
+                    "+1 head", "+1 head of capacity", "share of the kids' milk",
+                    "repeatable", "from_stock", "any farm")
 #: Python calls that take a message: ``gettext(request, "...")`` and the forms'
 #: ``translated("...", **values)``.
 PY_KEYWORDS = {"gettext": (2,), "translated": (1,)}

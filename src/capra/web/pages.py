@@ -158,25 +158,26 @@ def _plan_figures(plan: dict | None) -> dict | None:
         return None
     r = plan["result"]
     rng = r.get("children_served_every_day_range") or {}
-    sites = []
-    inter = r.get("interruption_days") or {}
-    gaps = r.get("longest_gap_days") or {}
-    for site in sorted(set(inter) | set(gaps)):
-        sites.append({"site": site, "interruption_days": inter.get(site),
-                      "longest_gap_days": gaps.get(site)})
+    full = r.get("full_enrolment") if isinstance(r.get("full_enrolment"), dict) else {}
+    # interruptions with all the enrolled children (at the headline enrolment there are
+    # none by construction); plans made before the full-enrolment dispatch have only these
+    inter = full.get("interruption_days") or r.get("interruption_days") or {}
+    gaps = full.get("longest_gap_days") or r.get("longest_gap_days") or {}
+    sites = [{"site": site, "interruption_days": inter.get(site),
+              "longest_gap_days": gaps.get(site)} for site in sorted(set(inter) | set(gaps))]
     years = [y for y in (r.get("programme_years") or []) if isinstance(y, dict)]
-    full = r.get("full_enrolment")
     return {
-        "id": plan["id"], "status": r.get("status"), "headline": r.get("headline") or
-        plan.get("message"), "children": r.get("children_served_every_day"),
+        "id": plan["id"], "status": r.get("status"), "year": r.get("year"),
+        "children": r.get("children_served_every_day"),
+        "milk_can_serve": r.get("children_the_milk_can_serve"),
         "range": {k: rng.get(k) for k in ("p10", "p50", "p90")} if rng else None,
         "confidence": r.get("confidence"), "futures": r.get("futures_used", r.get("futures")),
-        "enrolled": r.get("enrolled_children"), "coverage": r.get("coverage"),
+        "enrolled": full.get("children") or r.get("enrolled_children"),
+        "coverage": full.get("coverage", r.get("coverage")),
         "waste_kg": r.get("waste_kg"), "first_date": r.get("first_date"),
         "last_date": r.get("last_date"), "quantile": r.get("quantile"), "sites": sites,
         "binding": [b for b in (r.get("binding") or []) if isinstance(b, dict)][:10],
-        "programme_years": years, "full_enrolment": full if isinstance(full, dict) else None,
-        "inputs": plan.get("inputs") or {}, "seed": plan.get("seed"),
+        "programme_years": years, "inputs": plan.get("inputs") or {}, "seed": plan.get("seed"),
         "version": plan.get("capra_version"), "created_at": plan.get("created_at"),
         "user_name": plan.get("user_name"),
     }
