@@ -2,28 +2,69 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
+import typer.main
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
 from capra.console import err_console, out_console
 from capra.errors import CapraError
 
+
+class _MainGroup(TyperGroup):
+    """The ``capra`` command. Command groups whose modules load heavy libraries (pandas,
+    SciPy) are imported when they run or show their own help, not when ``capra --help``
+    lists them."""
+
+    #: name -> (module whose ``app`` is the group's Typer app, line shown in the list)
+    lazy: dict[str, tuple[str, str]] = {
+        "growth": ("capra.growth.cli",
+                   "Children's growth: WHO z-scores for 0-19 years and survey prevalence."),
+    }
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, line = self.lazy[name]
+        if self._listing:  # the list of commands needs the name and one line only
+            return click.Command(name, help=line)
+        command = typer.main.get_command(importlib.import_module(module).app)
+        command.name = name
+        self.commands[name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+# Help texts are shown as written (no Rich markup): units such as [kg] and TOML tables such
+# as [breed_overrides.lactation] must not be taken for style tags.
 app = typer.Typer(
-    name="capra",
+    name="capra", cls=_MainGroup, rich_markup_mode=None,
     help="Plan, run and measure dairy-goat programmes that feed children.\n\n"
          "Example: capra run            (the bundled 'nampo' scenario)",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 scenario_app = typer.Typer(help="Check and list scenarios.\n\nExample: capra scenario validate my.toml",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(scenario_app, name="scenario")
 
 
@@ -219,13 +260,10 @@ def example(
 
 
 def _mount_subcommands() -> None:
-    from capra.growth.cli import app as growth_app
+    from capra.planning.cli import register as register_plan
     from capra.store.cli import app as db_app
     from capra.store.cli import register as register_db
     from capra.store.cli_records import register as register_records
-
-    app.add_typer(growth_app, name="growth")
-    from capra.planning.cli import register as register_plan
 
     register_db(app)
     register_records(app, db_app)

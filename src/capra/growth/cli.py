@@ -21,7 +21,7 @@ from capra.errors import CapraError, DataError, InvalidValuesError
 app = typer.Typer(
     help="Children's growth: WHO z-scores for 0-19 years and survey prevalence.\n\n"
          "Example: capra growth zscores survey.csv -o survey_z.csv --oedema-codes y/n",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=None, add_completion=False,
 )
 
 _ZSCORES_HELP = """\

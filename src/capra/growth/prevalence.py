@@ -28,7 +28,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from capra.errors import DataError, InvalidValuesError
 
@@ -363,6 +362,8 @@ def _domain_stats(dm: _Domains, y: np.ndarray, *, with_sd: bool,
 def _t_quantile(degf: int) -> float:
     if degf <= 0:
         return float("nan")
+    from scipy import stats  # imported here: SciPy takes longer to load than the rest
+
     return float(stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2.0, degf))
 
 

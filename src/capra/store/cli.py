@@ -19,7 +19,7 @@ from capra.console import err_console, out_console
 
 app = typer.Typer(help="Records: farms, animals, events, milk tests, deliveries, children.\n\n"
                        "Example: capra db init   then   capra db import animals animals.csv",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 Db = Annotated[Optional[str], typer.Option(

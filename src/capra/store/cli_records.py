@@ -282,7 +282,7 @@ def register(app: typer.Typer, db_app: typer.Typer | None = None) -> typer.Typer
     ``report`` command to it. Returns the ``milk`` group."""
     milk_app = typer.Typer(help="Milk records: lactation curves fitted to the test days.\n\n"
                                 "Example: capra milk fit --db records.db --out milk-fit/",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
     milk_app.command("fit")(milk_fit_command)
     app.add_typer(milk_app, name="milk")
     if db_app is not None:
