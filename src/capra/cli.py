@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
-from capra.console import err_console, out_console
+from capra.console import echo, err_console, json_text, out_console, output_file, output_folder
 from capra.errors import CapraError
 
 
@@ -89,7 +88,7 @@ def _simulate(scenario_source, replicates: int, seed: int, engine: str,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("replicate-days"), TimeRemainingColumn(),
                   console=err_console, disable=quiet, transient=True) as progress:
-        task = progress.add_task(f"simulating {scenario.name}", total=total)
+        task = progress.add_task(f"simulating {escape(scenario.name)}", total=total)
         result = simulate(scenario, replicates=replicates, seed=seed, engine=engine,
                           workers=workers, scheduler=scheduler, batch_size=batch_size,
                           progress=lambda n: progress.advance(task, n))
@@ -98,7 +97,7 @@ def _simulate(scenario_source, replicates: int, seed: int, engine: str,
 
 def _summary_table(result) -> Table:
     s = result.summary()
-    table = Table(title=f"{result.data.attrs.get('scenario', '')}: {result.replicates} replicates, "
+    table = Table(title=f"{escape(result.data.attrs.get('scenario', ''))}: {result.replicates} replicates, "
                         f"{result.data.sizes['date']} days")
     table.add_column("metric")
     for col in ("p10", "p50", "p90"):
@@ -143,6 +142,7 @@ def run(
     with _errors():
         from capra.report import write_report
 
+        output_folder(out)
         source = scenario
         if from_db:
             from capra.store.cli_records import scenario_from_db
@@ -161,17 +161,17 @@ def run(
                 plan = plan_from_herd(sc, result)
             summary["plan"] = plan.to_dict()
             sections = report_sections(plan)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        (out / "summary.json").write_text(json_text(summary, indent=2))
         result.to_netcdf(out / "herd.nc")
         report = write_report(result, out / "report.html", extra_sections=sections)
         if json_:
-            sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+            sys.stdout.write(json_text(summary, indent=2) + "\n")
             return
         out_console.print(_summary_table(result))
         if plan is not None:
             from capra.planning.cli import print_plan
             print_plan(plan, out_console)
-        out_console.print(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
+        echo(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
 
 
 @app.command(name="simulate")
@@ -191,10 +191,11 @@ def simulate_cmd(
     Example: capra simulate nampo -n 500 -o herd.parquet
     """
     with _errors():
+        output_file(output, suffixes=(".nc", ".parquet", ".csv"))
         _, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
                               batch_size, quiet=False)
         path = result.save(output)
-        out_console.print(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 @scenario_app.command("validate")
@@ -209,19 +210,24 @@ def scenario_validate(
         from capra.scenario import validate_file
 
         sc = validate_file(file)
-        out_console.print(f"[green]ok[/]: {file}: scenario {sc.name!r}, {len(sc.farms)} farms, "
-                          f"{len(sc.batches)} batches, {sc.horizon_days} days from {sc.start_date}")
+        out_console.print(f"[green]ok[/]: {escape(file)}: scenario {escape(repr(sc.name))}, "
+                          f"{len(sc.farms)} farms, {len(sc.batches)} batches, "
+                          f"{sc.horizon_days} days from {sc.start_date}", soft_wrap=True)
 
 
 @scenario_app.command("list")
 def scenario_list() -> None:
-    """List the bundled scenarios.
+    """List the bundled scenarios with their descriptions.
 
-    Example: capra scenario list
+    Example: capra scenario list   then   capra example nampo my-programme/
     """
-    from capra.scenario import bundled_scenarios
-    for name in bundled_scenarios():
-        out_console.print(name)
+    with _errors():
+        from capra.scenario import bundled_scenario_descriptions
+
+        table = Table("scenario", "description", title="bundled scenarios")
+        for name, description in bundled_scenario_descriptions().items():
+            table.add_row(escape(name), escape(description))
+        out_console.print(table)
 
 
 @app.command()
@@ -251,12 +257,12 @@ def example(
         from capra.scenario import bundled_scenario_path
 
         src = bundled_scenario_path(name)
-        directory.mkdir(parents=True, exist_ok=True)
+        output_folder(directory)
         dest = directory / src.name
         if dest.exists():
             raise CapraError(f"{dest} exists already; remove it or choose another folder")
         shutil.copyfile(src, dest)
-        out_console.print(f"wrote {dest}")
+        echo(f"wrote {dest}")
 
 
 def _mount_subcommands() -> None:

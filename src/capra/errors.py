@@ -116,3 +116,11 @@ def _describe_field(field: str, items: list[tuple[int, object]], expected: str |
                        for v, rows in by_value.items())
     exp = f" (expected {expected})" if expected else ""
     return f"  field {field!r}: {len(items)} invalid value{'s' if len(items) > 1 else ''}{exp}: {values}"
+
+
+class OutputError(CapraError):
+    """An output file or folder cannot be written (checked before the work starts)."""
+
+    def __init__(self, message: str, *, path: object = None):
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if path is not None else message)
