@@ -180,10 +180,12 @@ MAX_ENERGY_KCAL_PER_100G = 900.0
 MAX_G_PER_100G = 100.0
 MAX_MG_PER_100G = 100_000.0
 #: Largest flow of milk or product per day, on a route, into or out of a plant, or to a
-#: site: 10,000 t/day, beyond any dairy plant. [kg/day]
-MAX_FLOW_KG_PER_DAY = 1e7
-#: Largest stock at a plant: 100,000 t. [kg]
-MAX_STOCK_KG = 1e8
+#: site: a million tonnes a day, beyond any dairy plant, so that an unreachable capacity
+#: can stand for "no limit"; the planner's coefficients stay within what the solver takes
+#: without loss of precision. [kg/day]
+MAX_FLOW_KG_PER_DAY = 1e9
+#: Largest stock at a plant: ten million tonnes. [kg]
+MAX_STOCK_KG = 1e10
 #: Longest road: half the Earth's circumference. [km]
 MAX_DISTANCE_KM = 20_000.0
 #: Largest ratio of road distance to great-circle distance: 1.2-1.4 is usual (research

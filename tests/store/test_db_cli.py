@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
+import pandas as pd
 import pytest
 import typer
 from typer.main import get_command
@@ -43,7 +46,19 @@ def test_init_import_export_state(tmp_path):
                               "--db", db])
     assert res.exit_code == 0 and (tmp_path / "a.parquet").exists()
     res = runner.invoke(app, ["db", "state", "--date", "2024-09-01", "--db", db])
-    assert res.exit_code == 0 and "D1" in res.output
+    assert res.exit_code == 0, res.output
+    # the summary by farm: the five animals of the hand-made herd, all at Rason
+    rason = next(line for line in res.stdout.splitlines() if "Rason" in line)
+    head, in_milk, dry, doelings, pregnant, inseminated, males, withheld = map(
+        int, re.findall(r"\d+", rason))
+    assert (head, in_milk, dry, doelings, pregnant, inseminated, males, withheld) == (
+        5, 1, 1, 2, 1, 0, 1, 0)
+    assert len(res.stdout.splitlines()) < 15                # a summary, not every animal
+    res = runner.invoke(app, ["db", "state", "--date", "2024-09-01", "--db", db, "--csv"])
+    assert res.exit_code == 0, res.output
+    every = pd.read_csv(io.StringIO(res.stdout))
+    assert sorted(every["tag"]) == ["B1", "D1", "D2", "D3", "G1"]
+    assert every.loc[every["tag"] == "D3", "expected_parturition_date"].item() == "2025-01-10"
     res = runner.invoke(app, ["db", "state", "--date", "2024-09-01", "--db", db,
                               "-o", str(tmp_path / "s.csv")])
     assert res.exit_code == 0 and (tmp_path / "s.csv").read_text().startswith("tag,")
