@@ -338,10 +338,10 @@ class RowsRejectedError(InvalidValuesError):
                  for r in rejects.head(MESSAGE_PROBLEMS).itertuples(index=False)]
         if len(rejects) > MESSAGE_PROBLEMS:
             lines.append(f"  ... and {len(rejects) - MESSAGE_PROBLEMS} more problems")
-        where = f"file {file}: " if file else ""
-        self.args = (f"{where}{kind}: {n_bad} of {n_rows} rows rejected, nothing imported "
-                     f"(use --rejects FILE to load the valid rows and write the others):\n"
-                     + "\n".join(lines),)
+        self.reason = (f"{kind}: {n_bad} of {n_rows} rows rejected, nothing imported "
+                       f"(use --rejects FILE to load the valid rows and write the others):\n"
+                       + "\n".join(lines))
+        self.args = (self._text(),)
 
 
 @dataclass
