@@ -30,7 +30,7 @@ __all__ = ["FORMULA_START", "escape_text", "neutralise", "restore", "restore_tex
 FORMULA_START = "=+-@\t\r"
 _ESCAPE = re.compile("'*[" + re.escape(FORMULA_START) + "]")
 _RESTORE = re.compile("'+[" + re.escape(FORMULA_START) + "]")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # characters an XLSX cell cannot hold (as openpyxl's ILLEGAL_CHARACTERS_RE)
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

@@ -783,11 +783,11 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
         sex = "csex" if scored else find_column(data, "sex")
         if sex is None:
             raise missing_column_error("sex", data).in_file(file)
-    if oedema == "oedema" and oedema not in data.columns:
+    if oedema == "oedema":  # the default: the cleaned y/n of z-scored data, else by name
         oedema = "coedema" if scored and "coedema" in data.columns else find_column(
             data, "oedema")
         if oedema == "coedema":
-            oedema_codes = None  # the cleaned codes y/n
+            oedema_codes = None
     implied = AGE_NAME_UNITS.get(str(age).lower()) if age_unit is None else None
     if age_unit is None and implied is None and age in data.columns:
         ages = _numeric(data, age, _Problems())

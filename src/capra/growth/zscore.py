@@ -328,8 +328,6 @@ def _numbers(field: str, values: Any, problems: dict) -> np.ndarray:
     obj = pd.Series(np.asarray(values, dtype=object), dtype=object)
     num = np.array(pd.to_numeric(obj, errors="coerce").to_numpy(dtype=np.float64,
                                                                na_value=np.nan))
-    if len(num) and not np.isfinite(num[~np.isnan(num)]).all():
-        num = _finite_or_missing(field, num)
     suspects = np.flatnonzero(np.isnan(num) & ~pd.isna(obj).to_numpy())
     bad = []
     for r in suspects:  # only values that did not convert: blanks, NA markers, errors
@@ -339,7 +337,7 @@ def _numbers(field: str, values: Any, problems: dict) -> np.ndarray:
         bad.append((int(r) + 1, _plain(v)))
     if bad:
         problems[field] = bad
-    return num
+    return _finite_or_missing(field, num)
 
 
 def _finite_or_missing(field: str, num: np.ndarray) -> np.ndarray:

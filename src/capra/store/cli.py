@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from capra.console import cli_errors as _errors
@@ -156,6 +158,10 @@ def export_cmd(
         echo(f"wrote {path}")
 
 
+_HEADINGS = {"does_in_milk": "in milk", "dry_does": "dry", "inseminated": "insem.",
+             "milk_withheld": "withheld", "left_or_died": "left/died"}
+
+
 @app.command("state")
 def state_cmd(
     date: Annotated[str, typer.Option("--date", help="Day, YYYY-MM-DD.")],
@@ -198,14 +204,21 @@ def state_cmd(
         if not all_:
             summary = summary.drop(columns="left_or_died")
         table = Table(title=f"herd on {day}: {int(summary['head'].sum())} animals "
-                            f"on {len(summary)} farms")
-        table.add_column("farm")
+                            f"on {len(summary)} farms", caption="does in milk, dry does, "
+                            "doelings (not yet kidded), pregnant, inseminated (not yet "
+                            "checked), males; milk withheld after a treatment")
+        table.add_column("farm", no_wrap=True)
         for c in summary.columns:
-            table.add_column(c.replace("_", " "), justify="right")
+            table.add_column(_HEADINGS.get(c, c), justify="right", no_wrap=True)
         for farm, row in summary.iterrows():
             table.add_row(escape(str(farm)), *(f"{v:,}" for v in row))
         table.add_row("all farms", *(f"{v:,}" for v in summary.sum()), style="bold")
-        out_console.print(table)
+        # a terminal gets its own width; a file or a pipe, the whole table
+        console = out_console
+        if not console.is_terminal:
+            wide = Measurement.get(console, console.options.update_width(1000), table).maximum
+            console = Console(file=sys.stdout, width=max(wide, console.width))
+        console.print(table)
         echo("every animal: --csv, or -o FILE (.csv, .xlsx, .parquet)", err_console)
 
 
