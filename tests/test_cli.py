@@ -158,3 +158,89 @@ def test_validate_and_example(tmp_path):
     assert res.exit_code == 0
     res = runner.invoke(app, ["example", "nampo", str(tmp_path)])
     assert res.exit_code == 1 and "exists" in res.output
+
+
+# ---- first use and bad input ----------------------------------------------------------
+
+def test_scenario_list_shows_each_description():
+    from capra.scenario import bundled_scenario_descriptions, load_scenario
+
+    res = runner.invoke(app, ["scenario", "list"])
+    assert res.exit_code == 0
+    for name, description in bundled_scenario_descriptions().items():
+        assert description == load_scenario(name).description != ""
+        assert name in res.output and _flat(description)[:30] in _flat(res.output)
+
+
+def test_validate_rejects_what_run_rejects_with_file_and_key(tmp_path):
+    from capra.scenario import bundled_scenario_path
+
+    text = bundled_scenario_path("nampo").read_text().replace(
+        'breed = "saanen"', 'breed = "saanen"\n[breed_overrides.lactation]\n'
+                            'wood_b = [-50.0, 0.2, 0.2]')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    for args in (["scenario", "validate", str(path)], ["run", str(path), "-n", "1", "--out",
+                                                        str(tmp_path / "o")]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert str(path) in res.output and "breed_overrides.lactation.wood_b[0]" in res.output
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_markup_in_a_scenario_name_and_a_path_is_shown_as_typed(tmp_path):
+    from capra.scenario import bundled_scenario_path
+
+    folder = tmp_path / "[bold]dir"
+    folder.mkdir()
+    path = folder / "s.toml"
+    path.write_text(bundled_scenario_path("nampo").read_text().replace(
+        'name = "nampo"', 'name = "[/x]"').replace("horizon_days = 1826", "horizon_days = 420"))
+    res = runner.invoke(app, ["scenario", "validate", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "'[/x]'" in res.output and "[bold]dir" in res.output
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "--no-plan", "--out",
+                              str(folder / "out")])
+    assert res.exit_code == 0, res.output
+    assert "[/x]" in res.output and "[bold]dir" in res.output
+
+
+def test_outputs_are_checked_before_the_simulation(tmp_path, monkeypatch):
+    import importlib
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the simulation ran before the output was checked")
+
+    monkeypatch.setattr(importlib.import_module("capra.herd.simulate"), "simulate", fail)
+    res = runner.invoke(app, ["simulate", "nampo", "-n", "1", "-o", str(tmp_path / "x.xlsx")])
+    assert res.exit_code == 1 and "unknown file type '.xlsx'" in res.output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    for args in (["simulate", "nampo", "-o", str(blocked / "h.nc")],
+                 ["run", "nampo", "-o", str(blocked / "out")],
+                 ["run", "nampo", "-o", str(blocked)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 1 and "a-file" in res.output, res.output
+    out = tmp_path / "new" / "deeper"                    # missing folders are created
+    monkeypatch.undo()
+    res = runner.invoke(app, ["simulate", "nampo", "-n", "1", "-o", str(out / "h.parquet")])
+    assert res.exit_code == 0 and (out / "h.parquet").exists()
+
+
+def test_json_never_holds_nan_or_infinity(capsys):
+    from capra.console import json_text
+
+    text = json_text({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")},
+                      "e": 2.5})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == {
+        "a": None, "b": [1.0, None], "c": {"d": None}, "e": 2.5}
+    assert "3 values not a finite number, written as null: a, b[1], c.d" in capsys.readouterr().err
+
+
+def test_run_writes_strict_json(tmp_path):
+    res = runner.invoke(app, ["run", "nampo", "-n", "1", "--no-plan", "--json", "--out",
+                              str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    strict = {"parse_constant": lambda c: pytest.fail(f"{c} in JSON")}
+    assert json.loads(res.stdout, **strict) == json.loads(
+        (tmp_path / "summary.json").read_text(), **strict)

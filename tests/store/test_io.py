@@ -74,6 +74,18 @@ def test_rejects_file_keeps_valid_rows(engine, tmp_path):
     assert len(export_frame(engine, "test_days")) == 2
 
 
+def test_rejects_file_of_events_keeps_their_reason_column(engine, tmp_path):
+    load_base(engine)
+    src = tmp_path / "events.csv"
+    src.write_text(EVENT_HEAD + "D2,2025-01-05,death,,,,,Disease,,,\n"
+                                "B1,2025-02-15,parturition,,,1,1,,,,\n")
+    res = import_file(engine, "events", src, rejects_path=tmp_path / "bad.csv")
+    assert (res.inserted, res.rejected) == (1, 1)
+    bad = pd.read_csv(tmp_path / "bad.csv", dtype=str, keep_default_na=False)
+    assert list(bad.columns[:3]) == ["row", "field", "rejected_reason"]
+    assert "male" in bad["rejected_reason"][0] and "reason" in bad.columns[3:]
+
+
 def test_unknown_and_missing_columns(engine):
     with pytest.raises(DataError, match="did you mean 'capacity_head'"):
         import_frame(engine, "farms", csv("name,capacity\nA,1\n"))

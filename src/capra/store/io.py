@@ -1066,15 +1066,18 @@ def _rejects_frame(probs: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
 
 def rejected_rows(result_or_rejects, raw: pd.DataFrame) -> pd.DataFrame:
     """The rejected rows of ``raw``, one per row, with ``row``, ``field`` and ``reason``
-    first (fields and reasons of one row joined by ``; ``)."""
+    first (fields and reasons of one row joined by ``; ``), then the row's own columns. A
+    leading name that is also a column of the file (``reason`` of events) is written
+    ``rejected_reason``, so that the row's own columns keep their names."""
     rej = result_or_rejects.rejects if isinstance(result_or_rejects, ImportResult) \
         else result_or_rejects
+    names = {c: f"rejected_{c}" if c in raw.columns else c for c in ("row", "field", "reason")}
     if rej.empty:
-        return pd.DataFrame(columns=["row", "field", "reason", *raw.columns])
+        return pd.DataFrame(columns=[*names.values(), *raw.columns])
     g = rej.groupby("row", sort=True)
     head = pd.DataFrame({"field": g["field"].agg("; ".join), "reason": g["reason"].agg("; ".join)})
     body = raw.iloc[head.index.to_numpy() - 1].reset_index(drop=True)
-    head = head.reset_index()
+    head = head.reset_index().rename(columns=names)
     return pd.concat([head, body], axis=1)
 
 
