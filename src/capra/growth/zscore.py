@@ -580,8 +580,7 @@ def zscores(
         * ``clenhei`` [cm] (length for age < 731 days, height from 731 days: ±0.7 cm when the
           other position was measured), ``cmeasure`` (l/h; NA after the 9-month rule),
           ``c9mo_flag`` (1 when a child under 9 months was measured standing), ``cbmi``
-          [kg/m²] from ``clenhei`` (NA for a length of 0, where WHO's code gives an infinite
-          BMI and z-score), ``csex`` (1/2), ``coedema`` (y/n);
+          [kg/m²] from ``clenhei``, ``csex`` (1/2), ``coedema`` (y/n);
         * 0–5 years (``anthro``): ``zlen, flen, zwei, fwei, zwfl, fwfl, zbmi, fbmi, zhc, fhc,
           zac, fac, zts, fts, zss, fss``;
         * 5–19 years (``anthroplus``): ``zhfa, fhfa, zwfa, fwfa, zbfa, fbfa``;
@@ -753,7 +752,6 @@ def zscores(
         clenhei[add] = lenhei05[add] + 0.7
         clenhei[sub] = lenhei05[sub] - 0.7
         cbmi = weight05 / ((clenhei / 100) ** 2)
-        cbmi[np.isinf(cbmi)] = np.nan  # a length of 0: no BMI (WHO's code gives Inf)
     cleaning["measure_set_missing_9mo_rule"] = _count(c9mo)
     cleaning["lenhei_plus_0.7"] = _count(add & ~np.isnan(lenhei05))
     cleaning["lenhei_minus_0.7"] = _count(sub & ~np.isnan(lenhei05))
@@ -826,7 +824,6 @@ def zscores(
         height19 = np.where(neg_h, np.nan, height)
         weight19 = np.where(neg_w | oedema_yes, np.nan, weight_in)
         bmi19 = weight19 / ((height19 / 100) ** 2)
-        bmi19[np.isinf(bmi19)] = np.nan
     measurements19 = {"height": height19, "weight": weight19, "bmi": bmi19}
     for ind in ("zhfa", "zwfa", "zbfa"):
         _, _, tname, meas, weight_based, _, _ = _IND[ind]
