@@ -159,7 +159,9 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
     max_parity, max_age, max_failed = p.max_parity, p.max_age_days, p.max_failed_windows
     abortion_risk, stillbirth, female_frac = p.abortion_risk, p.stillbirth_risk, p.female_fraction
     gest, gest_sd = p.gestation_days, p.gestation_sd_days
-    per_cycle = p.does_per_buck / p.oestrous_cycle_days
+    per_season = p.does_per_buck
+    G = len(p.group_method)
+    mated = [[0] * G for _ in range(L)]      # does made pregnant this window, per farm
     dry_period, std_len, ext_max = p.dry_period_days, p.standard_length_days, p.extended_max_days
     min_yield, colostrum_days = p.min_yield_kg_per_day, p.colostrum_days
     kid_milk, q_milk_used = p.kid_milk_kg_per_day, p.quarantine_milk_used
@@ -331,17 +333,22 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
         totals["births"] += len(newborn)
 
         # 7. conception: the buck cap per farm, then gestation length and abortion
+        for grp in range(G):
+            if first_t[grp]:
+                for loc in range(L):
+                    mated[loc][grp] = 0
         if window_today:
             conceived = [g for g in eligible if g.due == -2]
             for loc in range(L):
-                served = wants[loc]
-                if not served:
-                    continue
-                cap = bucks_breeding[loc] * per_cycle
-                if len(served) > cap:
-                    limit = math.floor(cap) + (rnd() < cap - math.floor(cap))
-                    served = rng.sample(served, limit)
-                conceived.extend(served)
+                for grp in range(G):
+                    served = [g for g in wants[loc] if g.group == grp]
+                    if not served:
+                        continue
+                    room = max(bucks_breeding[loc] * per_season - mated[loc][grp], 0)
+                    if len(served) > room:
+                        served = rng.sample(served, room)
+                    mated[loc][grp] += len(served)
+                    conceived.extend(served)
             for g in conceived:
                 g.due = t + max(round(gest + gest_sd * gauss(0.0, 1.0)), 1)
                 schedule_abortion(g, t, t)
@@ -409,6 +416,7 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
         n_class = [[0] * 7 for _ in range(L)]   # the six classes, then pregnant
         gross = [0.0] * L
         unusable = [0.0] * L                     # colostrum and quarantine milk
+        drinking = [0] * L                       # kids fed milk today
         for g in goats:
             if not g.alive:
                 continue
@@ -429,6 +437,8 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
             age = t - g.birth
             if age < wean:
                 row[0] += 1                      # kids
+                if age >= colostrum_days:
+                    drinking[g.loc] += 1         # past their colostrum days
             elif g.sex == FEMALE:
                 if g.parity > 0:
                     row[4 if g.lactating else 5] += 1   # does in milk, dry does
@@ -444,6 +454,6 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
             counts[t, loc] = row
             head[t, loc] = sum(row[:6])
             available = gross[loc] - unusable[loc]
-            fed = min(row[0] * kid_milk, max(available, 0.0))
+            fed = min(drinking[loc] * kid_milk, max(available, 0.0))
             milk[t, loc] = max(available - fed, 0.0)
     return ObjectLoopResult(head, milk, counts, totals)

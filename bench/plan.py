@@ -1,10 +1,15 @@
 """Benchmark of the planning LP: build and solve times, and PuLP + CBC side by side.
 
-1. One year, daily, the ``nampo`` sites (12 district aggregates) × 5 products: build the
-   enrolment LP (question (a)) from sparse matrices and solve it with HiGHS, both the
-   full LP and Capra's default (sites whose own limits cannot bind, and age groups with
-   equal servings, merged: the same answer from a smaller LP); then the lexicographic
-   dispatch (question (b)) for all enrolled children.
+1. One repeatable year, daily, the ``nampo`` sites (12 district aggregates) × 5
+   products: build the enrolment LP (question (a)) from sparse matrices and solve it with
+   HiGHS, both the full LP and Capra's default (sites whose own limits cannot bind, age
+   groups with equal servings and farms whose collection cannot bind, merged: the same
+   answer from a smaller LP); then the lexicographic dispatch (question (b)) for all
+   enrolled children.
+1b. Question (a) in every simulated future (``--futures``, 200 by default): one model per
+   task of 50 futures, re-solved from the previous basis with each future's milk, serially
+   and on local processes (all cores); against one model built and solved from nothing per
+   future (timed on a sample and extrapolated, stated). Then the programme's years.
 2. The same full one-year enrolment LP built with PuLP (one object per variable and per
    constraint, from the same coefficients) and solved with CBC; the ratios of the times
    (goal: Capra at least 10× faster) and the model sizes.
@@ -19,8 +24,8 @@ non-zeros are counted on both sides and must agree), both solve it to optimality
 their default tolerances on one thread, and build and solve times are printed
 separately; each time is the best of ``--repeat`` runs.
 
-Usage: python bench/plan.py [--replicates 10] [--schools 6] [--repeat 2] [--skip-pulp]
-       [--skip-rolling]
+Usage: python bench/plan.py [--replicates 10] [--futures 200] [--schools 6] [--repeat 2]
+       [--skip-pulp] [--skip-futures] [--skip-rolling]
 """
 
 from __future__ import annotations
@@ -33,14 +38,16 @@ import tomllib
 import numpy as np
 
 
-def nampo(start=None, days=None, warmup=0, schools_per_district=0, seed=0):
+def nampo(start=None, days=None, warmup=0, schools_per_district=0, seed=0,
+          year="repeatable"):
     """The bundled nampo scenario with its planning window changed; optionally every
     district aggregate split into ``schools_per_district`` single sites."""
     from capra.scenario import bundled_scenario_path, scenario_from_dict
 
     data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
     data["planning"] = {k: v for k, v in (("start_date", start), ("days", days),
-                                          ("warmup_days", warmup)) if v is not None}
+                                          ("warmup_days", warmup), ("year", year))
+                        if v is not None}
     if schools_per_district:
         rng = np.random.default_rng(seed)
         sites = []
@@ -60,13 +67,17 @@ def nampo(start=None, days=None, warmup=0, schools_per_district=0, seed=0):
     return scenario_from_dict(data)
 
 
-def supply(scenario, replicates, seed):
+def supply(scenario, replicates, seed, futures=False):
+    """The per-day P10 of the milk of a herd simulation on the planned days (and all the
+    futures with ``futures``)."""
     from capra.herd.simulate import simulate
-    from capra.planning.optimize import plan_dates, supply_from_herd
+    from capra.planning import plan_dates, supply_from_herd
 
     herd = simulate(scenario, replicates=replicates, seed=seed)
     dates, warm = plan_dates(scenario)
-    return np.quantile(supply_from_herd(herd, scenario, dates), 0.1, axis=0), dates, warm
+    every = supply_from_herd(herd, scenario, dates)
+    path = np.quantile(every, 0.1, axis=0)
+    return (path, dates, warm, every) if futures else (path, dates, warm)
 
 
 def pulp_model(model):
@@ -110,6 +121,68 @@ def best(fn, repeat):
     return min(times), out
 
 
+def futures_section(sc, args) -> None:
+    """Question (a) in every future: warm-started tasks, serial and on all cores, against
+    cold solves; then the programme's years."""
+    import os
+
+    from capra.planning import future_enrolments, plan_inputs, programme_years
+    from capra.planning.optimize import FUTURES_PER_TASK, enrolment_model, programme_enrolments
+    from capra.planning.solve import solve
+
+    print(f"\n== 1b. question (a) in each of {args.futures} futures, repeatable year ==")
+    t0 = time.perf_counter()
+    path, dates, warm, every = supply(sc, args.futures, args.seed + 1, futures=True)
+    print(f"  herd simulation of {args.futures} futures: {time.perf_counter() - t0:.1f} s "
+          "(not counted below)")
+    base = plan_inputs(sc, every[0], dates, warm, stock_rule="cyclic")
+    cores = os.cpu_count() or 1
+    times = {}
+    for engine in ("serial", "processes"):
+        t0 = time.perf_counter()
+        scales, statuses = future_enrolments(base, every, engine=engine)
+        times[engine] = time.perf_counter() - t0
+        children = scales * base.total_children
+        print(f"  {engine:>9} ({1 if engine == 'serial' else cores} core(s), tasks of "
+              f"{FUTURES_PER_TASK} futures warm-started): {times[engine]:.1f} s, "
+              f"{1000 * times[engine] / len(every):.0f} ms a future; P10/P50/P90 "
+              f"{np.percentile(children, 10):,.0f}/{np.percentile(children, 50):,.0f}/"
+              f"{np.percentile(children, 90):,.0f}; all optimal: "
+              f"{set(statuses) == {'optimal'}}")
+    sample = min(10, len(every))
+    t0 = time.perf_counter()
+    cold = [solve(enrolment_model(plan_inputs(sc, f, dates, warm, stock_rule="cyclic"),
+                                  milk_bound_kg=every.max(axis=0)))
+            for f in every[:sample]]
+    per_cold = (time.perf_counter() - t0) / sample
+    agree = np.allclose([-r.objective / base.total_children for r in cold],
+                        scales[:sample], rtol=1e-7)
+    print(f"  baseline, one model built and solved from nothing per future: "
+          f"{per_cold:.2f} s a future (on {sample}, extrapolated to {len(every)}: "
+          f"{per_cold * len(every):.0f} s); same answers: {agree}")
+    print(f"  ratios: warm serial {per_cold * len(every) / times['serial']:.1f}x, warm on "
+          f"{cores} cores {per_cold * len(every) / times['processes']:.1f}x faster; goal "
+          f"<= 60 s on 2 cores: {'met' if times['processes'] <= 60 else 'NOT met'}")
+    import pandas as pd
+
+    from capra.herd.simulate import simulate
+    from capra.planning import supply_from_herd
+
+    years = programme_years(sc)
+    prog = pd.date_range(years[0][0], years[-1][1])
+    label = np.zeros(len(prog), dtype=np.int64)
+    for y, (a, _) in enumerate(years):
+        label[prog >= a] = y
+    herd = simulate(sc, replicates=args.replicates, seed=args.seed)
+    ppath = np.quantile(supply_from_herd(herd, sc, prog), 0.1, axis=0)
+    t0 = time.perf_counter()
+    res, scales_y, model = programme_enrolments(plan_inputs(sc, ppath, prog, years=label))
+    print(f"  the programme's {len(years)} years (stages on the years so far, the last on "
+          f"{model.n_cols:,} columns): {time.perf_counter() - t0:.1f} s; children "
+          + ", ".join(f"{v * base.total_children:,.0f}" for v in scales_y + 0.0))
+    sys.stdout.flush()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=10)
@@ -117,23 +190,22 @@ def main(argv=None) -> int:
     ap.add_argument("--schools", type=int, default=6,
                     help="single kindergartens and schools per district aggregate")
     ap.add_argument("--repeat", type=int, default=2, help="runs per timing (the best)")
+    ap.add_argument("--futures", type=int, default=200,
+                    help="simulated futures for question (a) in every future")
     ap.add_argument("--skip-pulp", action="store_true")
+    ap.add_argument("--skip-futures", action="store_true")
     ap.add_argument("--skip-rolling", action="store_true")
     args = ap.parse_args(argv)
 
+    from capra.planning import dispatch, dispatch_rolling, plan_inputs
     from capra.planning.model import build_model
-    from capra.planning.optimize import (
-        dispatch,
-        dispatch_rolling,
-        enrolment_model,
-        plan_inputs,
-    )
+    from capra.planning.optimize import enrolment_model
     from capra.planning.solve import Solver, solve
 
-    print("== 1. one year, daily, nampo sites x 5 products (HiGHS) ==")
+    print("== 1. one repeatable year, daily, nampo sites x 5 products (HiGHS) ==")
     sc = nampo(start="2028-08-01", days=365, warmup=0)
     path, dates, warm = supply(sc, args.replicates, args.seed)
-    inputs = plan_inputs(sc, path, dates, warm)
+    inputs = plan_inputs(sc, path, dates, warm, stock_rule="cyclic")
     print(f"sites {len(inputs.net.sites)}, products {len(inputs.products.names)} "
           f"({', '.join(inputs.products.names)}), days {len(dates)}")
     R = args.repeat
@@ -163,6 +235,14 @@ def main(argv=None) -> int:
           f"({res_b.status}); worst site's coverage {-res_b.objectives['equity']:.4f}, "
           f"coverage {sol['servings'].sum() / inputs.rations.sum():.3f}")
     sys.stdout.flush()
+
+    print("  for comparison, the same days from an empty store with nothing given back: "
+          f"{-solve(enrolment_model(plan_inputs(sc, path, dates, warm))).objective:,.0f} "
+          "children")
+    sys.stdout.flush()
+
+    if not args.skip_futures:
+        futures_section(sc, args)
 
     if not args.skip_pulp:
         print("\n== 2. the same enrolment LP with PuLP + CBC ==")

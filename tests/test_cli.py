@@ -87,13 +87,21 @@ print("ok")
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
 
 
-def test_run_json_has_the_documented_keys(tmp_path):
-    res = runner.invoke(app, ["run", "nampo", "-n", "3", "--seed", "2", "--json",
-                              "--out", str(tmp_path)])
+@pytest.fixture(scope="module")
+def nampo_run(tmp_path_factory):
+    """One `capra run` of the bundled scenario, shared by the tests below: its JSON and
+    its output folder."""
+    out = tmp_path_factory.mktemp("run")
+    res = runner.invoke(app, ["run", "nampo", "-n", "6", "--seed", "2", "--json",
+                              "--out", str(out)])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
+    return json.loads(res.stdout), out
+
+
+def test_run_json_has_the_documented_keys(nampo_run):
+    data, out = nampo_run
     assert data["scenario"] == "nampo"
-    assert data["replicates"] == 3
+    assert data["replicates"] == 6
     assert data["horizon_days"] == 1826
     for q in ("p10", "p50", "p90"):
         assert data["herd"]["final_head"][q] > 0
@@ -102,23 +110,77 @@ def test_run_json_has_the_documented_keys(tmp_path):
     assert len(data["rations_200ml_per_day_by_month"]) == 12
     assert set(data["rations_200ml_per_day_by_month"]["1"]) == {"p10", "p50", "p90"}
     plan = data["plan"]
+    for key in ("children_served_every_day", "children_served_every_day_range",
+                "futures_used", "programme_years", "interruption_days", "full_enrolment",
+                "production_by_month", "binding", "confidence", "waste_kg"):
+        assert key in plan, key
+    assert plan["year"] == "repeatable"
     assert plan["children_served_every_day"] > 0
     assert 0 <= plan["confidence"] <= 1
+    assert set(plan["children_served_every_day_range"]) == {"p10", "p50", "p90"}
+    assert set(plan["full_enrolment"]) >= {"children", "interruption_days", "coverage"}
     assert set(plan["interruption_days"]) >= {"Kangso kindergartens", "Kangso schools"}
-    assert plan["waste_kg"] >= 0
+    for y in plan["programme_years"]:
+        assert set(y) >= {"start", "end", "children_served_every_day"}
+    assert set(plan["production_by_month"]) <= {"fresh_milk", "yogurt", "soft_cheese",
+                                               "hard_cheese", "milk_powder"}
+    assert all(len(months) <= 12 for months in plan["production_by_month"].values())
     assert isinstance(plan["binding"], list) and plan["binding"]
-    html = (tmp_path / "report.html").read_text()
-    assert "What binds" in html or "what binds" in html.lower()
-    assert (tmp_path / "report.html").stat().st_size > 10_000
-    assert (tmp_path / "herd.nc").exists()
-    # strict JSON (no NaN or Infinity), the same as the file
+    for row in plan["binding"]:
+        assert set(row) >= {"children_per_unit", "valid_from", "valid_to"}
+    html = (out / "report.html").read_text()
+    assert "What binds" in html
+    assert (out / "report.html").stat().st_size > 10_000
+    assert (out / "herd.nc").exists()
+    # strict JSON (no NaN or Infinity), the same as printed
     strict = {"parse_constant": lambda c: pytest.fail(f"{c} in JSON")}
-    assert json.loads((tmp_path / "summary.json").read_text(), **strict) == data
-    json.loads(res.stdout, **strict)
+    assert json.loads((out / "summary.json").read_text(), **strict) == data
+
+
+def test_the_plan_is_repeatable_honest_and_ramps_up(nampo_run):
+    plan = nampo_run[0]["plan"]
+    served, enrolled = plan["children_served_every_day"], plan["enrolled_children"]
+    # never more served than enrolled; no interruption at the headline enrolment
+    assert served <= enrolled
+    assert set(plan["interruption_days"].values()) == {0}
+    full = plan["full_enrolment"]
+    assert full["children"] == enrolled and full["coverage"] < 1
+    # one count of futures everywhere it appears
+    assert plan["futures_used"] == plan["futures"] == 6
+    # the ramp-up: four whole programme years from 2024-09-19, none falling while the
+    # herd grows (the first has no milk until the first kiddings)
+    years = plan["programme_years"]
+    assert [y["start"] for y in years] == ["2024-09-19", "2025-09-19", "2026-09-19",
+                                           "2027-09-19"]
+    values = [y["children_served_every_day"] for y in years]
+    assert values[0] == 0 and all(b >= a for a, b in zip(values, values[1:]))
+    assert values[-1] < served * 1.05  # the last year is not more than the repeatable one
+    # and the last programme year serves what a repeatable year on its own days does
+    # (the same milk: the herd still grows after it), within 5 %
+    import numpy as np
+    import pandas as pd
+
+    from capra.herd.result import HerdResult
+    from capra.planning import max_enrolment, plan_inputs, supply_from_herd
+    from capra.scenario import load_scenario
+
+    sc = load_scenario("nampo")
+    herd = HerdResult.load(nampo_run[1] / "herd.nc")
+    days = pd.date_range(years[-1]["start"], years[-1]["end"])
+    path = np.quantile(supply_from_herd(herd, sc, days), plan["quantile"], axis=0)
+    res, _ = max_enrolment(plan_inputs(sc, path, days, stock_rule="cyclic"))
+    assert abs(values[-1] / -res.objective - 1) < 0.05
+    # age groups share the shortage at full enrolment
+    shares = list(full["coverage_by_age_group"].values())
+    assert len(shares) == 3 and max(shares) - min(shares) < 0.03
+    # marginal values never negative; each within its range
+    for row in plan["binding"]:
+        assert row["children_per_unit"] >= 0
+        assert row["valid_from"] is None or row["valid_from"] <= row["valid_to"]
 
 
 def test_run_prints_a_table(tmp_path):
-    res = runner.invoke(app, ["run", "-n", "2", "--out", str(tmp_path)])
+    res = runner.invoke(app, ["run", "-n", "2", "--no-plan", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "final head [head]" in res.stdout
     assert "report.html" in res.stdout

@@ -144,7 +144,7 @@ def test_policy_defaults_equal_the_nampo_values(nampo):
 def test_default_breeding_group_is_one_natural_season():
     (group,) = Policy().breeding_groups
     assert group == BreedingGroup(name="season", share=1.0, method="natural",
-                                  window_start="01-01", window_days=365)
+                                  window_start="08-01", window_days=365)
     assert group.conception_rate_per_cycle is None
 
 
@@ -615,7 +615,8 @@ def test_nampo_planning_sections(nampo):
     assert nampo.plants[0].storage_kg.frozen == 0.0
     assert nampo.transport.road_factor == 1.3
     assert nampo.transport.routes[0].destination == "Onchon schools"
-    assert nampo.planning.warmup_days == 180 and nampo.planning.quantile == 0.1
+    assert nampo.planning.year == "repeatable" and nampo.planning.quantile == 0.1
+    assert nampo.planning.warmup_days == 0 and nampo.planning.opening_stock == ()
 
 
 def test_planning_sections_are_optional(tmp_path):
@@ -753,7 +754,8 @@ OVERRIDE = '[breed_overrides.lactation]\n'
     ("count = 250", "count = 1e30", "batches[0].animals[0].count"),
     ("count = 250", "count = 1000000000", "batches[0].animals[0].count"),
     ("age_1_2 = 536", "age_1_2 = 1000000000000000000", "sites[0].children.age_1_2"),
-    ("warmup_days = 180", "warmup_days = 180\ndays = 1000000000", "planning.days"),
+    ('year = "repeatable"', 'year = "from_stock"\ndays = 1000000000', "planning.days"),
+    ('year = "repeatable"', 'year = "repeatable"\nstart_date = 2025-08-01', "planning.start_date"),
     ("quarantine_days = 30", "quarantine_days = 2000000000", "batches[0].quarantine_days"),
     ('breed = "saanen"', f'breed = "saanen"\n{OVERRIDE}wood_b = [-50.0, 0.2, 0.2]',
      "breed_overrides.lactation.wood_b[0]"),
@@ -906,3 +908,10 @@ def test_validation_time_grows_linearly_with_the_problems(nampo_text, monkeypatc
         return calls["n"]
 
     assert work(400) <= 2.2 * work(200)
+
+
+def test_the_repeatable_year_limit_is_the_planners():
+    """Validation refuses the repeatable years the planner cannot solve whole."""
+    from capra.planning.planner import MAX_DAILY_DAYS
+
+    assert sc.MAX_REPEATABLE_DAYS == MAX_DAILY_DAYS

@@ -133,7 +133,8 @@ def run(
 
     Writes OUT/report.html, OUT/summary.json and OUT/herd.nc (all daily results). With
     sites in the scenario, ends with the plan: how many children get their ration on every
-    operating day, and with what confidence.
+    operating day of a year the programme can repeat (its range across the simulated
+    futures), year by year from the first arrival, what to make and what binds.
 
     Example: capra run nampo --replicates 200 --seed 1 --out results/
 
@@ -153,17 +154,21 @@ def run(
         summary = result.summary_dict()
         plan = None
         sections = []
+        lead = []
         if sc.sites and not no_plan:
             from capra.planning import plan_from_herd
+            from capra.planning.cli import plan_progress
             from capra.planning.report import report_sections
 
-            with err_console.status("planning: products, storage and daily dispatch"):
-                plan = plan_from_herd(sc, result)
+            with plan_progress(err_console) as progress:
+                plan = plan_from_herd(sc, result, engine=engine, workers=workers,
+                                      scheduler=scheduler, progress=progress)
             summary["plan"] = plan.to_dict()
-            sections = report_sections(plan)
+            lead, sections = report_sections(plan)
         (out / "summary.json").write_text(json_text(summary, indent=2))
         result.to_netcdf(out / "herd.nc")
-        report = write_report(result, out / "report.html", extra_sections=sections)
+        report = write_report(result, out / "report.html", extra_sections=sections,
+                              lead_sections=lead)
         if json_:
             sys.stdout.write(json_text(summary, indent=2) + "\n")
             return

@@ -1,7 +1,9 @@
-"""Where replicate batches run: in this process, in local processes, or on a Dask cluster.
+"""Where independent tasks run: in this process, in local processes, or on a Dask cluster.
 
-All engines run the same task, :func:`capra.herd.simulate.simulate_batch`, on the same
-batches and return the parts in batch order, so the results are identical.
+:func:`map_tasks` runs one picklable function over a list of tasks and returns the
+results in task order, whatever the engine, so that the numbers do not depend on where
+they were computed. The herd's replicate batches (:func:`run_batches`) and the planner's
+supply futures use it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,81 @@ import os
 from collections.abc import Callable, Sequence
 
 ENGINES = ("serial", "processes", "dask")
+
+
+def check_engine(engine: str) -> str:
+    """``engine`` if it is one of :data:`ENGINES`, else a ValueError naming them."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    return engine
+
+
+def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
+              workers: int | None = None, scheduler: str | None = None,
+              on_done: Callable[[int, object], None] | None = None) -> list:
+    """``[func(task) for task in tasks]``, computed by ``engine``.
+
+    Parameters
+    ----------
+    func
+        A module-level function (it is sent to other processes by reference).
+    tasks
+        Its arguments, one per call.
+    engine
+        ``"serial"`` (this process), ``"processes"`` (local processes, started with
+        *spawn*) or ``"dask"`` (a Dask cluster: ``scheduler``'s address, or a local one).
+    workers
+        Local processes or Dask workers (default: the number of cores).
+    on_done
+        Called with (task index, result) as each task finishes (in any order).
+
+    Returns
+    -------
+    list
+        The results, in the order of ``tasks``.
+    """
+    check_engine(engine)
+    results: list = [None] * len(tasks)
+    if engine == "serial" or not tasks:
+        for i, task in enumerate(tasks):
+            results[i] = func(task)
+            if on_done is not None:
+                on_done(i, results[i])
+        return results
+    if engine == "processes":
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        n = min(workers or os.cpu_count() or 1, len(tasks))
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                if on_done is not None:
+                    on_done(i, results[i])
+        return results
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise RuntimeError("the dask engine needs the 'dask' extra: "
+                           "pip install 'capra[dask]'") from exc
+    cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count(),
+                                                  threads_per_worker=1, processes=True)
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = [client.submit(func, task, pure=False) for task in tasks]
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in dask_completed(futures):
+                i = index[fut.key]
+                results[i] = fut.result()
+                if on_done is not None:
+                    on_done(i, results[i])
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return results
 
 
 def _run_one(args):
@@ -27,8 +104,7 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: 
     """
     from capra.herd.simulate import simulate_batch
 
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    check_engine(engine)
     if engine == "serial":
         parts = []
         for reps in batches:
@@ -36,35 +112,7 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: 
             parts.append(simulate_batch(params, reps, seed, progress=cb))
         return parts
     tasks = [(params, list(reps), seed) for reps in batches]
-    if engine == "processes":
-        from concurrent.futures import ProcessPoolExecutor
-        import multiprocessing as mp
-        n = workers or os.cpu_count() or 1
-        parts = [None] * len(tasks)
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, task): i for i, task in enumerate(tasks)}
-            from concurrent.futures import as_completed
-            for fut in as_completed(futures):
-                i = futures[fut]
-                parts[i] = fut.result()
-                if progress is not None:
-                    progress(len(tasks[i][1]) * params.n_days)
-        return parts
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise RuntimeError("the dask engine needs the 'dask' extra: pip install 'capra[dask]'") from exc
-    cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count(),
-                                                  threads_per_worker=1, processes=True)
-    with Client(scheduler or cluster) as client:
-        futures = [client.submit(_run_one, task, pure=False) for task in tasks]
-        index = {f.key: i for i, f in enumerate(futures)}
-        parts = [None] * len(tasks)
-        for fut in dask_completed(futures):
-            i = index[fut.key]
-            parts[i] = fut.result()
-            if progress is not None:
-                progress(len(tasks[i][1]) * params.n_days)
-    if cluster is not None:
-        cluster.close()
-    return parts
+    done = None if progress is None else (
+        lambda i, _: progress(len(tasks[i][1]) * params.n_days))
+    return map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
+                     on_done=done)

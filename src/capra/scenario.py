@@ -138,8 +138,8 @@ MAX_HEAD = 100_000
 #: Most places on one farm: a farm may be given an unreachable capacity to mean "no limit";
 #: head counts stay far inside 32-bit integers. [head]
 MAX_CAPACITY_HEAD = 10_000_000
-#: Most does one buck serves per cycle: natural service is a few dozen, artificial
-#: insemination spreads one buck's semen much further. [head]
+#: Most does one buck makes pregnant in a breeding season: natural service is a few dozen,
+#: artificial insemination spreads one buck's semen much further. [head]
 MAX_DOES_PER_BUCK = 10_000
 #: Most farms, and most batches: the herd state stores location and batch numbers in
 #: 16 bits (up to 32,767, quarantine stations included). [-]
@@ -172,7 +172,8 @@ MAX_CHILDREN = 10_000_000
 MAX_SERVING_G = 2000.0
 #: Most raw milk per kg of product (milk powder takes about 8, hard cheese about 10). [kg/kg]
 MAX_MILK_KG_PER_KG = 100.0
-#: Longest shelf life of a product: ten years (powder keeps about two). [days]
+#: Longest shelf life, and longest ripening, of a product: ten years (powder keeps about
+#: two; hard cheeses ripen for months). [days]
 MAX_SHELF_LIFE_DAYS = 3650
 #: Energy of 100 g of food: at most that of pure fat (9 kcal/g). [kcal/100 g]
 MAX_ENERGY_KCAL_PER_100G = 900.0
@@ -188,6 +189,9 @@ MAX_FLOW_KG_PER_DAY = 1e9
 MAX_STOCK_KG = 1e10
 #: Longest road: half the Earth's circumference. [km]
 MAX_DISTANCE_KM = 20_000.0
+#: Longest repeatable year planned: the planner solves it as one daily model of at most
+#: this many days (``capra.planning.planner.MAX_DAILY_DAYS``). [days]
+MAX_REPEATABLE_DAYS = 600
 #: Largest ratio of road distance to great-circle distance: 1.2-1.4 is usual (research
 #: note supply.md §4.1); 5 allows mountain roads. [-]
 MAX_ROAD_FACTOR = 5.0
@@ -780,8 +784,11 @@ class BreedingGroup(_Model):
 
 def _default_breeding_groups() -> tuple[BreedingGroup, ...]:
     # One natural group over the whole year: the breed's seasonal activity alone decides
-    # when does conceive.
-    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="01-01",
+    # when does conceive. The year begins in August, before the natural breeding season
+    # of seasonal breeds in the Northern Hemisphere (September to February; saanen.toml
+    # seasonal_activity), so that a season is never cut in two: the bucks' season and the
+    # count of windows a doe stays open run from one summer to the next.
+    return (BreedingGroup(name="season", share=1.0, method="natural", window_start="08-01",
                           window_days=365),)
 
 
@@ -910,8 +917,12 @@ class ProductOverride(_Model):
 
     milk_kg_per_kg: _floats(0, MAX_MILK_KG_PER_KG, lo_open=True) | None = None
     """Raw milk used per kg of product. [kg milk/kg product]"""
+    ripening_days: _ints(0, MAX_SHELF_LIFE_DAYS) | None = None
+    """Days after making before the product can be served (cheese ripening); 0: ready the
+    day it is made. [days]"""
     shelf_life_days: _ints(1, MAX_SHELF_LIFE_DAYS) | None = None
-    """Days the product can be served, the day it is made included. [days]"""
+    """Days the product can be served, counted from the first day it can be (the day it is
+    made, or the day its ripening ends). [days]"""
     storage: Literal["chilled", "frozen", "ambient"] | None = None
     """Storage class. [-]"""
     protein_g_per_100g: _floats(0, MAX_G_PER_100G) | None = None
@@ -1085,17 +1096,42 @@ class Transport(_Model):
     """Links with their own distance or capacity. [-]"""
 
 
-class PlanningSettings(_Model):
-    """Which days the plan covers and how supply uncertainty is treated."""
+class OpeningStock(_Model):
+    """Product in store at a plant when a plan from today's stock starts."""
 
+    plant: Name
+    """Plant holding it. [-]"""
+    product: Literal["fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder",
+                     "uht_milk", "frozen_milk"]
+    """Product. [-]"""
+    kg: StockKg
+    """Quantity. [kg product]"""
+    made: Date | None = None
+    """Day it was made; no value: the day before the plan starts (or, for a product that
+    ripens, the day that makes it ready then). [date]"""
+
+
+class PlanningSettings(_Model):
+    """Which days the plan covers, how they begin and end, and how supply uncertainty is
+    treated."""
+
+    year: Literal["repeatable", "from_stock"] = "repeatable"
+    """``"repeatable"``: the planned days are a year the programme can repeat every year:
+    the plan finds its own opening stock and gives it back by the end (no stock counted
+    twice). ``"from_stock"``: this year from today's stock: the stock at the start is
+    given (``opening_stock``, or the records database) and what is left at the end is
+    free. [-]"""
     start_date: Date | None = None
     """First day children are served; no value: 364 days before the scenario's last day
     (the plan covers the last year, with the herd established). [date]"""
     days: HorizonDays | None = None
     """Days planned from ``start_date``; no value: to the scenario's last day. [days]"""
     warmup_days: _ints(0, MAX_HORIZON_DAYS) = 0
-    """Days before ``start_date`` when milk is already processed and stocked but no child
-    is served (the programme's previous season). [days]"""
+    """With ``year = "from_stock"``: days before ``start_date`` when milk is already
+    processed and stocked but no child is served. A repeatable year finds its own opening
+    stock and does not use it. [days]"""
+    opening_stock: tuple[OpeningStock, ...] = ()
+    """With ``year = "from_stock"``: product in store at the start. [-]"""
     quantile: Annotated[float, Strict(), _range(0, 1, lo_open=True, hi_open=True)] = 0.1
     """Supply quantile across simulated futures the plan must withstand: the plan serves
     its enrolment in at least ``1 - quantile`` of the futures. [fraction]"""
@@ -1180,6 +1216,16 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
                              "route once"))
         links.setdefault((origin, dest), i)
     settings = _get(data, "planning", (Mapping, BaseModel))
+    stock = _items(settings, "opening_stock")
+    if stock and _get(settings, "year", str, "repeatable") != "from_stock":
+        problems.append(_problem(("planning", "opening_stock"), _MISSING,
+                         "an opening stock is only used by a plan from today's stock; "
+                         "expected planning.year = \"from_stock\" or no opening_stock"))
+    for i, item in enumerate(stock):
+        plant = _get(item, "plant", str)
+        if plant is not None and plant not in plant_set:
+            problems.append(_unknown_ref(("planning", "opening_stock", i, "plant"), plant,
+                                         plant_names, "a plant ([[plants]])"))
     first = _get(settings, "start_date", date)
     if first is not None and start is not None and end is not None:
         if not start <= first <= end:
@@ -1197,6 +1243,18 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
                 problems.append(_problem(("planning", "days"), days,
                                  f"runs past the last simulated day {_show(end)}; expected "
                                  f"at most {(end - first).days + 1} days"))
+    if start is not None and end is not None \
+            and _get(settings, "year", str, "repeatable") == "repeatable":
+        planned_from = first if first is not None and start <= first <= end \
+            else max(end - timedelta(days=364), start)
+        days = _get(settings, "days", int)
+        count = days if days is not None else (end - planned_from).days + 1
+        if count > MAX_REPEATABLE_DAYS:
+            key = "days" if days is not None else "start_date"
+            problems.append(_problem(("planning", key), days if days is not None else first,
+                             f"a repeatable year of {count} planned days; expected at most "
+                             f"{MAX_REPEATABLE_DAYS} (or planning.year = \"from_stock\", "
+                             "which is planned in windows)"))
     return problems
 
 

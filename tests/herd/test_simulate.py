@@ -212,20 +212,36 @@ def test_event_log_matches_the_counts(nampo):
     assert (ev["test_days"]["milk_kg"] > 0).all()
 
 
-def test_buck_ratio_limits_conceptions_per_day():
+def test_a_buck_gets_does_per_buck_does_pregnant_in_a_season():
     does = {"count": 300, "sex": "female", "age_months_min": 20, "age_months_max": 30,
             "parity": 1}
     one_buck = {"count": 1, "sex": "male", "age_months_min": 20, "age_months_max": 30}
     sc = build(one_farm_dict(horizon_days=200, animals=[does, one_buck]))
+    assert sc.breed.reproduction.does_per_buck == 30
     res = simulate(sc, replicates=3, seed=1)
     per_day = res.data["conceptions"].sel(farm="Farm").values
-    cap = 1 * 30 / 21                       # does_per_buck / oestrous cycle per buck
-    assert per_day.max() <= np.ceil(cap)
-    assert per_day.mean(axis=0)[60:150].mean() == pytest.approx(cap, rel=0.15)  # it binds
-    # with plenty of bucks the same does conceive much faster
+    # one window in these 200 days: at most 30 does pregnant, and the cap binds (300 does)
+    assert (per_day.sum(axis=1) == 30).all()
+    # with plenty of bucks the same does conceive by the hundred
     many = build(one_farm_dict(horizon_days=200, animals=[does, {**one_buck, "count": 20}]))
     fast = simulate(many, replicates=3, seed=1).data["conceptions"].sel(farm="Farm").values
-    assert fast.max() > 2 * np.ceil(cap)
+    assert (fast.sum(axis=1) > 150).all()
+
+
+def test_each_window_is_a_season_of_its_own():
+    # two groups with a window each: the one buck gets 30 does pregnant in each
+    does = {"count": 300, "sex": "female", "age_months_min": 20, "age_months_max": 30,
+            "parity": 1}
+    one_buck = {"count": 1, "sex": "male", "age_months_min": 20, "age_months_max": 30}
+    groups = [{"name": g, "share": 0.5, "method": "induced", "window_start": start,
+               "window_days": 25, "conception_rate_per_cycle": 0.6}
+              for g, start in (("a", "09-01"), ("b", "10-15"))]
+    sc = build(one_farm_dict(horizon_days=150, animals=[does, one_buck], groups=groups))
+    res = simulate(sc, replicates=2, seed=4)
+    c = res.data["conceptions"].sel(farm="Farm").to_series().unstack("replicate")
+    assert (c.loc["2024-09-01":"2024-09-25"].sum() == 30).all()
+    assert (c.loc["2024-10-15":"2024-11-08"].sum() == 30).all()
+    assert (c.sum() == 60).all()
 
 
 def test_no_bucks_no_natural_service_but_ai_works():
@@ -244,3 +260,34 @@ def test_no_bucks_no_natural_service_but_ai_works():
     # binomial: 60 % of the does alive on that day
     alive = res.data["head"].sel(farm="Farm").isel(date=day - 1).values
     assert abs(first.sum() / alive.sum() - 0.6) < 4 * np.sqrt(0.24 / alive.sum())
+
+
+def test_kids_drink_colostrum_first_and_milk_only_after_it():
+    # does kidding in early September: each day the milk fed to kids is 1.5 kg for every
+    # kid past its colostrum days and not yet weaned, counted from the event log
+    from capra.herd.simulate import simulate_events
+
+    does = {"count": 60, "sex": "female", "age_months_min": 20, "age_months_max": 30,
+            "parity": 1, "pregnant": True, "kidding_from": "2024-09-01",
+            "kidding_to": "2024-09-10"}
+    sc = build(one_farm_dict(horizon_days=120, animals=[does]))
+    cd = sc.breed.lactation.colostrum_days
+    wean = sc.policy.lactation.weaning_age_days
+    res = simulate(sc, replicates=1, seed=6)
+    fed = res.data["milk_fed_kids_kg"].sel(farm="Farm").isel(replicate=0).values
+    ev = simulate_events(sc, seed=6, replicate=0)
+    born = ev["births"].set_index("uid")["date"]
+    gone = pd.concat([ev[e][["uid", "date"]] for e in ("deaths", "sales", "culls")
+                      if e in ev]).groupby("uid")["date"].min()
+    days = pd.date_range(sc.start_date, periods=120)
+    age = (days.values[:, None] - born.values[None, :]).astype("timedelta64[D]").astype(int)
+    left = gone.reindex(born.index).to_numpy("datetime64[D]")
+    alive = np.isnat(left)[None, :] | (days.values[:, None] < left[None, :])
+    drinking = ((age >= cd) & (age < wean) & alive).sum(axis=1)
+    available = (res.data["milk_gross_kg"] - res.data["milk_colostrum_kg"]).sel(
+        farm="Farm").isel(replicate=0).values
+    expected = np.minimum(drinking * sc.policy.lactation.kid_milk_kg_per_day, available)
+    np.testing.assert_allclose(fed, expected, rtol=1e-5, atol=1e-3)
+    # the first colostrum days of the first kids: colostrum, no milk for them yet
+    first = int(np.flatnonzero(res.data["births"].sel(farm="Farm").isel(replicate=0).values)[0])
+    assert fed[first] == 0 and res.data["milk_colostrum_kg"].isel(replicate=0).sum() > 0

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from capra.herd.result import _DESCRIPTIONS, HerdResult
 from capra.planning.cli import register
-from capra.planning.optimize import plan_from_herd
+from capra.planning import plan_from_herd
 from capra.planning.report import report_sections
 from capra.scenario import save_scenario, scenario_from_dict
 
@@ -71,21 +71,25 @@ def test_plan_from_herd_ignores_quarantine_stations(scenario):
 
 def test_report_sections(scenario):
     p = plan_from_herd(scenario, herd_result(scenario))
-    sections = report_sections(p)
+    lead, sections = report_sections(p)
+    assert [h for h, _ in lead] == ["The answer"]
+    assert "children served every operating day" in lead[0][1]
     headings = [h for h, _ in sections]
-    assert headings == ["Plan", "Coverage by site and day", "Stock of products",
-                        "Supply and demand", "Interruptions by site", "What binds"]
+    assert headings == ["What to make", "Nutrients and waste", "Coverage by site and day",
+                        "Stock of products", "Supply and demand", "Interruptions by site",
+                        "What binds"]
     body = dict(sections)
     assert body["Coverage by site and day"].count("data:image/png;base64,") == 1
-    assert "children served every operating day" in body["Plan"]
+    assert body["What to make"].count("data:image/png;base64,") == 1
     assert "more children served" in body["What binds"]
 
 
 def test_report_of_a_failed_plan_is_one_section():
     from capra.planning.result import Plan
 
-    sections = report_sections(Plan(status="infeasible", message="no <milk>"))
-    assert sections == [("Plan", "<p>No plan (infeasible): no &lt;milk&gt;</p>")]
+    lead, sections = report_sections(Plan(status="infeasible", message="no <milk>"))
+    assert lead == [("The answer", "<p>No plan (infeasible): no &lt;milk&gt;</p>")]
+    assert sections == []
 
 
 def test_plan_command(scenario, tmp_path):
@@ -109,6 +113,10 @@ def test_plan_command(scenario, tmp_path):
     assert "children served every operating day" in res.stdout
     assert (tmp_path / "out" / "report.html").read_text().count("What binds") >= 1
     assert pd.read_csv(tmp_path / "out" / "plan_sites.csv").shape[0] == 2
+    res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--from-stock",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["year"] == "from_stock"
     res = runner.invoke(app, ["plan", str(tmp_path / "missing.toml")])
     assert res.exit_code == 2
     res = runner.invoke(app, ["plan", "--help"])

@@ -6,26 +6,31 @@ import numpy as np
 import pytest
 from plan_checks import check_all
 
-from capra.planning.optimize import (
+from capra.planning import (
     binding_constraints,
     dispatch,
-    max_enrolment,
     plan,
     plan_dates,
     plan_inputs,
 )
+from capra.planning.optimize import enrolment_model
+from capra.planning.solve import Solver
 
 FRESH_ALPHA, FRESH_SERVING = 1.02, 0.206   # products.toml: kg milk/kg, kg per serving (6-11 y)
 POWDER_ALPHA, POWDER_SERVING = 7.55, 0.0277
 SUPPLY = np.array([[150.0, 50.0, 150.0, 50.0, 150.0, 50.0, 150.0, 50.0]])  # kg/day
 
 
-def enrolment(scenario, supply):
+def enrolment(scenario, supply, stock_rule="free"):
+    """Question (a) with the levers of "what binds": (children, inputs, result, model,
+    solver)."""
     dates, warm = plan_dates(scenario)
-    inputs = plan_inputs(scenario, supply, dates, warm)
-    result, model = max_enrolment(inputs)
+    inputs = plan_inputs(scenario, supply, dates, warm, stock_rule=stock_rule)
+    model = enrolment_model(inputs, levers=True)
+    solver = Solver(model)
+    result = solver.run()
     assert result.status == "optimal"
-    return -result.objective, inputs, result, model
+    return -result.objective, inputs, result, model, solver
 
 
 def test_fresh_milk_without_storage_serves_the_minimum_daily_supply(make):
@@ -70,10 +75,10 @@ def test_a_small_store_limits_the_carry_over(make):
     # milk per ration than fresh milk)
     sc = make(days=8, products={"fresh_milk": 1e6, "milk_powder": 1e6},
               storage={"ambient": 1.0})
-    children, _, result, model = enrolment(sc, SUPPLY)
+    children, _, result, model, solver = enrolment(sc, SUPPLY)
     expected = 50.0 / (POWDER_ALPHA * POWDER_SERVING) + 1.0 / POWDER_SERVING
     assert children == pytest.approx(expected, rel=1e-9)
-    binding = binding_constraints(model, result)
+    binding = binding_constraints(model, result, solver)
     store = binding[binding["constraint"] == "plant storage"]
     # the dry store binds; so does the empty cold room (fresh milk could be carried too)
     assert set(store["item"]) == {"P: ambient", "P: chilled"}
@@ -105,24 +110,25 @@ def test_supply_dual_is_children_per_kg_on_the_binding_day(make):
     sc = make(days=8, products={"fresh_milk": 1e6})
     supply = SUPPLY.copy()
     supply[0, 3] = 40.0  # the one binding day
-    children, _, result, model = enrolment(sc, supply)
-    binding = binding_constraints(model, result)
+    children, _, result, model, solver = enrolment(sc, supply)
+    binding = binding_constraints(model, result, solver)
     milk = binding[binding["constraint"] == "milk supply"]
+    # +1 kg/day through the month (January 2025): only the binding day counts
+    assert milk["item"].iloc[0] == "2025-01, any farm"
     assert milk["children_per_unit"].iloc[0] == pytest.approx(
         1 / (FRESH_ALPHA * FRESH_SERVING), rel=1e-6)
-    # and re-solving with one more kg that day gives that many more children
-    more = supply.copy()
-    more[0, 3] += 1.0
-    children2, *_ = enrolment(sc, more)
+    # and re-solving with one more kg a day gives that many more children
+    assert milk["valid_from"].iloc[0] <= 0 < 1 <= milk["valid_to"].iloc[0]
+    children2, *_ = enrolment(sc, supply + 1.0)
     assert children2 - children == pytest.approx(milk["children_per_unit"].iloc[0], rel=1e-6)
 
 
 def test_plant_capacity_binds_and_its_dual_says_by_how_much(make):
     sc = make(days=4, products={"fresh_milk": 10.0})
     supply = np.full((1, 4), 100.0)
-    children, _, result, model = enrolment(sc, supply)
+    children, _, result, model, solver = enrolment(sc, supply)
     assert children == pytest.approx(10.0 / FRESH_SERVING)
-    binding = binding_constraints(model, result)
+    binding = binding_constraints(model, result, solver)
     row = binding[binding["constraint"] == "plant capacity"].iloc[0]
     assert row["item"] == "P: fresh_milk"
     assert row["children_per_unit"] == pytest.approx(1.0 / FRESH_SERVING, rel=1e-6)
@@ -164,8 +170,24 @@ def test_plan_reports_the_closed_form(make):
     p = plan(sc, SUPPLY)
     assert p.status == "optimal"
     assert p.children_served_every_day == pytest.approx(50.0 / (FRESH_ALPHA * FRESH_SERVING))
-    assert p.headline().startswith("237 children served every operating day")
+    # the milk serves 237.96 children but only 100 are enrolled: never more served than
+    # enrolled
+    assert p.headline().startswith("All 100 enrolled children served every operating day "
+                                   "of a repeatable year, with room for 137 more")
     d = p.to_dict()
-    assert d["children_served_every_day"] == 237  # floor of 237.96
+    assert d["children_served_every_day"] == 100
+    assert d["children_the_milk_can_serve"] == 237  # floor of 237.96
+    assert d["room_for_more"] == 137
     assert d["interruption_days"] == {"S": 0}
+    assert d["full_enrolment"]["interruption_days"] == {"S": 0}
     assert d["waste_kg"] == pytest.approx(0.0, abs=1e-6)
+    # 200 children: the milk falls short on the low days, and the headline says so
+    sc = make(days=8, products={"fresh_milk": 1e6},
+              sites=[{"name": "S", "kind": "school", "latitude": 38.9, "longitude": 125.5,
+                      "calendar": "all", "children": {"age_6_11": 300}}])
+    p = plan(sc, SUPPLY)
+    d = p.to_dict()
+    assert d["children_served_every_day"] == 237 and d["room_for_more"] == 0
+    assert d["interruption_days"] == {"S": 0}            # at the headline enrolment
+    assert d["full_enrolment"]["interruption_days"] == {"S": 4}  # the four low days
+    assert p.headline().startswith("237 children served every operating day")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from capra.planning.optimize import (
+from capra.planning import (
     dispatch,
     future_enrolments,
     order_statistic,
@@ -64,7 +64,7 @@ def test_plan_on_k_futures_interrupts_in_at_most_the_stated_share(setting):
     assert p.confidence == pytest.approx(1 - 1 / TRAIN)
     assert p.children_served_every_day == pytest.approx(np.sort(p.future_children)[1])
     # replay: the largest enrolment each held-out future could serve every day
-    base = plan_inputs(sc, held[0], dates, warm)
+    base = plan_inputs(sc, held[0], dates, warm, stock_rule="cyclic")
     scales, statuses = future_enrolments(base, held)
     assert set(statuses) == {"optimal"}
     interrupted = scales * base.total_children < p.children_served_every_day * (1 - 1e-9)
@@ -75,7 +75,7 @@ def test_plan_on_k_futures_interrupts_in_at_most_the_stated_share(setting):
     assert share <= QUANTILE + 2 * np.sqrt(QUANTILE * (1 - QUANTILE) / HELD_OUT)
     # and the dispatch replayed at the plan's enrolment agrees with that verdict
     for j in (int(np.argmin(scales)), int(np.argmax(scales))):
-        inputs = plan_inputs(sc, held[j], dates, warm)
+        inputs = plan_inputs(sc, held[j], dates, warm, stock_rule="cyclic")
         _, sol, _ = dispatch(inputs, p.scale)
         short = sol["shortfall"].sum() > 1e-4 * inputs.rations.sum() * p.scale
         assert short == bool(interrupted[j])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from plan_checks import check_all
 
-from capra.planning.optimize import (
+from capra.planning import (
     dispatch,
     dispatch_rolling,
     max_enrolment,
@@ -28,9 +28,11 @@ def seasonal_supply(farms: int, days: int, seed: int, level: float = 250.0) -> n
 
 
 def nampo_short(days: int = 70, warmup: int = 14, plants: int = 1):
-    """The bundled nampo scenario, planned over ``days`` days in 2029."""
+    """The bundled nampo scenario, planned over ``days`` days in 2029 from today's stock
+    (after a warm-up)."""
     data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
-    data["planning"] = {"start_date": "2029-01-02", "days": days, "warmup_days": warmup}
+    data["planning"] = {"start_date": "2029-01-02", "days": days, "warmup_days": warmup,
+                        "year": "from_stock"}
     if plants == 2:
         second = dict(data["plants"][0], name="Kangso dairy", latitude=38.92,
                       longitude=125.53, intake_kg_per_day=800.0)

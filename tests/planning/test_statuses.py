@@ -5,13 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from capra.planning.optimize import (
-    dispatch,
-    max_enrolment,
-    plan,
-    plan_dates,
-    plan_inputs,
-)
+from capra.planning import dispatch, max_enrolment, plan, plan_dates, plan_inputs
 
 
 def inputs_of(scenario, supply):
@@ -45,9 +39,12 @@ def test_no_milk_serves_no_one_and_the_dispatch_is_all_shortfall(make):
     p = plan(sc, np.zeros((1, 4)))
     assert p.status == "optimal"
     assert p.children_served_every_day == pytest.approx(0.0, abs=1e-9)
-    assert p.metrics["coverage"] == pytest.approx(0.0, abs=1e-9)
-    assert p.metrics["interruption_days"] == {"S": 4}
-    assert p.metrics["longest_gap_days"] == {"S": 4}
+    assert p.dispatch_enrolment == 0 and p.metrics["interruption_days"] == {"S": 0}
+    full = p.full_enrolment["metrics"]
+    assert full["coverage"] == pytest.approx(0.0, abs=1e-9)
+    assert full["interruption_days"] == {"S": 4}
+    assert full["longest_gap_days"] == {"S": 4}
+    assert p.to_dict()["full_enrolment"]["interruption_days"] == {"S": 4}
 
 
 def test_scenarios_without_sites_or_plants(make):

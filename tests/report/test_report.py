@@ -24,7 +24,7 @@ REPLICATES = 6
 HORIZON_DAYS = 400
 FARM_CAPACITY = {"Kangso": 300, "Chollima": 250, "Ryonggang": 250, "Onchon": 200,
                  "Taean": 200}
-HEADINGS = ("Summary", "Herd by class", "Daily milk", "Kiddings by month", "Head by farm",
+HEADINGS = ("Herd and milk summary", "Herd by class", "Daily milk", "Kiddings by month", "Head by farm",
             "Milk by month", "Monthly milk and rations", "About the model")
 IMG_RE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -133,6 +133,16 @@ def test_title_and_extra_sections(result):
                                      ">Planning &amp; growth</h2>", ">Growth</h2>",
                                      ">About the model</h2>")]
     assert order == sorted(order)
+
+
+def test_lead_sections_come_first(result):
+    text = render_report(result, lead_sections=[("The answer", "<p>7,000 children</p>")],
+                         extra_sections=[("What binds", "<p>x</p>")])
+    order = [text.index(s) for s in (">The answer</h2>", ">Herd and milk summary</h2>",
+                                     ">Monthly milk and rations</h2>", ">What binds</h2>")]
+    assert order == sorted(order)
+    with pytest.raises(ValueError, match="lead_sections must hold"):
+        render_report(result, lead_sections=[("only a heading",)])
 
 
 def test_extra_sections_must_be_pairs(result, tmp_path):

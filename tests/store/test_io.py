@@ -418,6 +418,30 @@ def test_bulk_load_keeps_indexes_and_rolls_back_whole(engine, monkeypatch):
     assert {i["name"] for i in inspect(engine).get_indexes("test_days")} == indexes
 
 
+def test_product_stock_on_a_day_is_what_batches_hold_less_deliveries(engine):
+    from capra.store.query import product_stock
+
+    _full_records(engine)
+    import_frame(engine, "product_batches", csv(
+        "code,product,farm,plant,production_date,expiry_date,quantity_kg,milk_kg\n"
+        "P-001,milk_powder,Kangso,Nampo dairy,2025-02-01,2026-01-31,200,1510\n"
+        "F-001,fresh_milk,Kangso,Nampo dairy,2025-03-01,2025-03-05,50,51\n"))
+    import_frame(engine, "deliveries", csv("product_batch,site,date,quantity_kg,servings\n"
+                                           "P-001,KG-1,2025-03-02,30,1000\n"
+                                           "P-001,KG-1,2025-03-10,20,700\n"))
+    stock = product_stock(engine, "2025-03-03").set_index("product")
+    # yogurt: 120.5 kg all delivered on 03-03; powder 200 - 30; fresh milk whole
+    assert "yogurt" not in stock.index
+    assert stock.loc["milk_powder", "kg"] == pytest.approx(170.0)
+    assert stock.loc["fresh_milk", "kg"] == pytest.approx(50.0)
+    assert stock.loc["milk_powder", "plant"] == "Nampo dairy"
+    assert stock.loc["milk_powder", "made"] == pd.Timestamp("2025-02-01")
+    later = product_stock(engine, "2025-03-10").set_index("product")
+    assert later.loc["milk_powder", "kg"] == pytest.approx(150.0)
+    assert "fresh_milk" not in later.index  # past its expiry date
+    assert product_stock(engine, "2025-01-01").empty
+
+
 # ---- files cut short or misquoted: every row is rejected with its row and field --------
 
 FARM_HEAD = "name,kind,district,capacity_head,latitude,longitude\n"

@@ -1285,7 +1285,10 @@ class _MeanProjection:
         if not p.quarantine_milk_used:
             o["milk_quarantine_kg"][t] = np.where(self.is_farm, 0.0,
                                                   kg[..., cd:].sum(axis=(1, 2, 3)))
-        o["milk_fed_kids_kg"][t] = kids * p.kid_milk_kg_per_day   # demand; clipped later
+        # kids drink goat milk from the end of their colostrum days to weaning
+        drinking = (self.Y[..., cd:W].sum(axis=(1, 2, 3))
+                    + self.M[..., cd:W].sum(axis=(1, 2)))
+        o["milk_fed_kids_kg"][t] = drinking * p.kid_milk_kg_per_day   # demand; clipped later
 
     def run(self):
         import xarray as xr

@@ -358,26 +358,28 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     ai_day = (p.group_method[g] == AI) & p.window_first_day[g, t]
     by_ai = ai_day & (u < p.ai_probability[g])
     service = ~ai_day & (u < p.service_probability[g, t])
-    # natural and induced service need bucks, and a buck serves a limited number of does
+    # natural and induced service need bucks, and a buck gets a limited number of does
+    # pregnant in a breeding season (one window of a group): does_per_buck
+    starts = p.window_first_day[:, t]
+    if starts.any():
+        state.mated[:, :, starts] = 0
     if service.any():
         males = np.flatnonzero(state.kept & (state.sex == MALE))
         males = males[state.alive[males] & p.is_farm[state.loc[males]]
                       & (t - state.birth[males] >= p.buck_min_breeding_age_days)]
         bucks = np.bincount(state.cell[males], minlength=rec.nrl).reshape(
             state.n_replicates, rec.n_locations)
-        cap = bucks * p.does_per_buck / p.oestrous_cycle_days
-        cells = rec.cell(state, idx[service])
-        want = np.bincount(cells, minlength=rec.nrl).reshape(cap.shape)
-        over = want > cap
-        if over.any():
-            frac = cap - np.floor(cap)
-            # stochastic rounding of the capacity, one draw per replicate and location
-            kb = keys["bucks"][:, None] * np.ones((1, rec.n_locations), np.uint64)
-            cu = rng.uniform(kb, np.broadcast_to(np.arange(rec.n_locations), kb.shape), t)
-            limit = np.floor(cap) + (cu < frac)
-            sidx = np.flatnonzero(service)
-            rank = _random_rank(cells, rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1))
-            service[sidx[rank >= limit.ravel()[cells]]] = False
+        G = p.n_groups
+        room = np.maximum(bucks[:, :, None] * p.does_per_buck - state.mated, 0)  # (R, L, G)
+        sidx = np.flatnonzero(service)
+        key = rec.cell(state, idx[sidx]) * G + g[sidx]
+        want = np.bincount(key, minlength=rec.nrl * G)
+        if (want > room.ravel()).any():
+            rank = _random_rank(key, rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1))
+            service[sidx[rank >= room.ravel()[key]]] = False
+        sidx = np.flatnonzero(service)
+        state.mated += np.bincount(rec.cell(state, idx[sidx]) * G + g[sidx],
+                                   minlength=rec.nrl * G).reshape(state.mated.shape)
     conceived = idx[by_ai | service]
     if conceived.size:
         _schedule_pregnancy(state, p, keys, t, conceived, t)
@@ -486,22 +488,26 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
 
 #: Stock classes counted each day, in the order of their codes in :func:`record_day`.
 CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
+#: Code of the kids still in their colostrum days (counted as kids; they drink colostrum,
+#: not milk for the plant), and of removed animals.
+_NEWBORN, _REMOVED = 7, 6
 
 
 def _class_lut() -> np.ndarray:
     """Count slot (class * 2 + pregnant) from the packed bits of an animal's state.
 
     Bits: 1 male, 2 parous, 4 lactating, 8 weaned, 16 of buck breeding age, 32 removed,
-    64 pregnant. Classes: 0 kids, 1 doelings, 2 bucklings, 3 bucks, 4 does in milk,
-    5 dry does, 6 removed.
+    64 pregnant, 128 in its colostrum days. Classes: 0 kids, 1 doelings, 2 bucklings,
+    3 bucks, 4 does in milk, 5 dry does, 6 removed, 7 kids in their colostrum days.
     """
-    key = np.arange(128)
+    key = np.arange(256)
     male, parous, lact = key & 1, key & 2, key & 4
     weaned, buck_age, removed, preg = key & 8, key & 16, key & 32, (key & 64) > 0
+    newborn = key & 128
     cls = np.where(male > 0, np.where(buck_age > 0, 3, 2),
                    np.where(parous > 0, np.where(lact > 0, 4, 5), 1))
-    cls = np.where(weaned > 0, cls, 0)
-    cls = np.where(removed > 0, 6, cls)
+    cls = np.where(weaned > 0, cls, np.where(newborn > 0, _NEWBORN, 0))
+    cls = np.where(removed > 0, _REMOVED, cls)
     return (cls * 2 + preg).astype(np.int64)
 
 
@@ -518,15 +524,19 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
     bits |= (age >= p.buck_min_breeding_age_days).view(np.uint8) << 4
     bits |= (~state.alive).view(np.uint8) << 5
     bits |= (state.due >= 0).view(np.uint8) << 6
-    code = state.cell * 14
+    bits |= (age < p.colostrum_days).view(np.uint8) << 7
+    code = state.cell * 16
     code += _CLASS_LUT[bits]
-    counts = np.bincount(code, minlength=rec.nrl * 14).reshape(
-        state.n_replicates, rec.n_locations, 7, 2)
+    counts = np.bincount(code, minlength=rec.nrl * 16).reshape(
+        state.n_replicates, rec.n_locations, 8, 2)
+    counts[:, :, _REMOVED] = 0
     by_class = counts.sum(axis=3)
+    drinking = by_class[:, :, 0].copy()           # kids past their colostrum days
+    by_class[:, :, 0] += by_class[:, :, _NEWBORN]
     for i, name in enumerate(CLASSES):
         rec.data[name][:, t, :] = by_class[:, :, i]
     rec.data["head"][:, t, :] = by_class[:, :, :6].sum(axis=2)
-    rec.data["does_pregnant"][:, t, :] = counts[:, :, :6, 1].sum(axis=2)
+    rec.data["does_pregnant"][:, t, :] = counts[:, :, :, 1].sum(axis=2)
     d = rec.data
     # milk: one weighted count by kind (0 delivered, 1 colostrum, 2 quarantine)
     li = np.flatnonzero(state.lactating & state.alive)
@@ -550,8 +560,8 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
         if rec.events is not None:       # monthly test day of each doe after colostrum
             test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
             rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
-    if p.kid_milk_kg_per_day > 0:
-        d["milk_fed_kids_kg"][:, t] = by_class[:, :, 0] * p.kid_milk_kg_per_day
+    if p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
+        d["milk_fed_kids_kg"][:, t] = drinking * p.kid_milk_kg_per_day
     available = d["milk_gross_kg"][:, t] - d["milk_colostrum_kg"][:, t] - d["milk_quarantine_kg"][:, t]
     fed = np.minimum(d["milk_fed_kids_kg"][:, t], np.maximum(available, 0))
     d["milk_fed_kids_kg"][:, t] = fed

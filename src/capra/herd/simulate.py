@@ -44,7 +44,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     """
     reps = np.asarray(replicates, dtype=np.int64)
     keys = replicate_keys(seed, reps)
-    state = HerdState(reps.size, params.n_locations)
+    state = HerdState(reps.size, params.n_locations, n_groups=params.n_groups)
     rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations)
     step = max(params.n_days // 100, 1)
     for t in range(params.n_days):

@@ -47,12 +47,16 @@ class HerdState:
     the day's newborns does not copy the whole herd (buffers grow geometrically).
     """
 
-    def __init__(self, n_replicates: int, n_locations: int, capacity: int = 1024):
+    def __init__(self, n_replicates: int, n_locations: int, capacity: int = 1024,
+                 n_groups: int = 1):
         self._buf = {name: np.full(capacity, fill, dtype=dtype)
                      for name, (dtype, fill) in FIELDS.items()}
         self._n = 0
         self.n_replicates = n_replicates
         self.n_locations = n_locations
+        #: does made pregnant by service in the current window of each breeding group,
+        #: per replicate and location (the bucks' season), (R, L, G)
+        self.mated = np.zeros((n_replicates, n_locations, n_groups), np.int64)
         #: next free animal id of each replicate
         self.next_uid = np.zeros(n_replicates, dtype=np.int64)
         self._view()

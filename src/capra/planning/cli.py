@@ -1,12 +1,16 @@
 """The ``capra plan`` command: parses, calls :func:`capra.planning.plan_from_herd`, formats.
 
 ``register(app)`` adds the command to the main Typer app; :func:`print_plan` prints a plan
-(headline, per-site table, what binds) and is shared with ``capra run``.
+(the programme's years, what to make, interruptions, what binds, the headline) and is
+shared with ``capra run``; :func:`plan_progress` shows the plan's progress.
 """
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,32 +20,105 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["plan_command", "print_plan", "register"]
+__all__ = ["plan_command", "plan_progress", "plan_tables", "print_plan", "register"]
+
+_STEPS = {"futures": "question (a) in each simulated future",
+          "enrolment": "question (a) on the planning supply, what binds",
+          "dispatch": "daily dispatch",
+          "programme years": "the programme's years"}
+
+
+@contextlib.contextmanager
+def plan_progress(console: Console):
+    """A Rich progress display for :func:`capra.planning.plan`'s ``progress`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("[bold]planning:[/] {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                for other in tasks.values():
+                    bar.update(other, completed=bar.tasks[other].total)
+                tasks[step] = bar.add_task(_STEPS.get(step, step), total=max(total, 1))
+            bar.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield update
+
+
+def _num(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
 
 
 def plan_tables(plan, *, binding_rows: int = 10) -> list:
-    """Rich renderables of a plan: per-site interruptions and what binds."""
+    """Rich renderables of a plan: the programme's years, what to make by month,
+    interruptions at the headline enrolment and at full enrolment, what binds."""
     if not plan.success:
         return []
-    sites = Table(title="Interruptions by site (all enrolled children)")
-    for col in ("site", "operating days", "interruption days", "longest gap"):
+    out = []
+    if plan.programme_years:
+        years = Table(title="The programme's years (from the first operating day after "
+                            "quarantine)")
+        for col in ("year", "from", "to", "children served every operating day",
+                     "milk [t]"):
+            years.add_column(col, justify="left" if col in ("from", "to") else "right")
+        for i, y in enumerate(plan.programme_years, 1):
+            years.add_row(str(i), y["start"], y["end"], _num(y["children_served_every_day"]),
+                          _num(y["milk_kg"] / 1000, 1))
+        out.append(years)
+    if not plan.production.empty:
+        made = plan.production.pivot_table(index="month", columns="product", values="kg",
+                                           aggfunc="sum", fill_value=0.0)
+        made = made[[p for p in dict.fromkeys(plan.production["product"])]]
+        prod = Table(title="What to make [kg product per month]")
+        prod.add_column("month")
+        for p in made.columns:
+            prod.add_column(escape(str(p).replace("_", " ")), justify="right")
+        prod.add_column("milk used [kg]", justify="right")
+        milk = plan.production.groupby("month")["milk_kg"].sum()
+        for month, row in made.iterrows():
+            prod.add_row(str(month), *(_num(v) for v in row), _num(milk[month]))
+        out.append(prod)
+    head = plan.tables["sites"]
+    full = plan.tables.get("sites_full_enrolment", head)
+    full_children = plan.full_enrolment.get("children", plan.enrolled_children)
+    sites = Table(title=f"Interruption days by site: at the headline enrolment "
+                        f"({_num(plan.dispatch_enrolment)} children) and with all "
+                        f"{_num(full_children)} enrolled")
+    for col in ("site", "operating days", "headline", "all enrolled", "longest gap"):
         sites.add_column(col, justify="left" if col == "site" else "right")
-    for site, row in plan.tables["sites"].iterrows():
+    for site, row in head.iterrows():
         sites.add_row(escape(str(site)), f"{row['operating_days']:,}",
-                      f"{row['interruption_days']:,}", f"{row['longest_gap_days']:,}")
-    binds = Table(title="What binds (marginal values from the LP duals)")
-    for col in ("constraint", "item", "one more unit", "more children"):
-        binds.add_column(col, justify="right" if col == "more children" else "left")
+                      f"{row['interruption_days']:,}",
+                      f"{full.loc[site, 'interruption_days']:,}",
+                      f"{full.loc[site, 'longest_gap_days']:,}")
+    out.append(sites)
+    binds = Table(title="What binds (marginal values, and the range where each holds)")
+    for col in ("constraint", "item", "one more unit", "more children", "valid from",
+                "valid to"):
+        binds.add_column(col, justify="left" if col in ("constraint", "item", "one more unit")
+                         else "right")
     for _, row in plan.binding.head(binding_rows).iterrows():
         binds.add_row(escape(row["constraint"]), escape(str(row["item"])),
-                      escape(row["unit"]), f"{row['children_per_unit']:,.2f}")
-    return [sites, binds]
+                      escape(row["unit"]), _num(row["children_per_unit"], 2),
+                      _num(row["valid_from"], 2), _num(row["valid_to"], 2))
+    out.append(binds)
+    return out
 
 
 def print_plan(plan, console: Console) -> None:
-    """Print the plan's headline and tables."""
+    """Print the plan's tables, notes, what-ifs and headline."""
     for table in plan_tables(plan):
         console.print(table)
+    for item in plan.what_if:
+        console.print(f"What if: {escape(item['lever'])}: "
+                      f"{item['children_served_every_day']:,} children served every "
+                      f"operating day ({item['extra_children']:+,.0f}).", highlight=False)
+    for note in plan.notes:
+        console.print(f"Note: {escape(note)}", highlight=False)
     style = "bold green" if plan.success else "bold red"
     console.print(f"[{style}]{escape(plan.headline())}[/]", highlight=False)
 
@@ -63,37 +140,61 @@ def plan_command(
         min=1, help="Solve each of this many futures and take the robust order statistic, "
                     "instead of planning on the supply quantile.")] = None,
     enrolment: Annotated[float | None, typer.Option(
-        min=0.0, help="Children enrolled for the daily dispatch (default: all the sites' "
-                      "children).")] = None,
+        min=0.0, help="Children enrolled, for the dispatch at full enrolment (default: all "
+                      "the sites' children).")] = None,
+    from_stock: Annotated[bool, typer.Option(
+        "--from-stock", help="Plan this year from today's stock (the scenario's "
+                             "planning.opening_stock, or the product batches in --db), "
+                             "instead of a repeatable year.")] = False,
+    db: Annotated[str | None, typer.Option(
+        help="Records database whose product batches in store on the first planned day are "
+             "the opening stock (with --from-stock).")] = None,
+    engine: Annotated[str, typer.Option(
+        help="Where the simulation and the futures run: serial, processes or dask.")
+    ] = "serial",
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for plan.json, the plan tables (CSV) and "
                             "report.html.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Plan what to make of the milk and where to send it: the children served every
-    operating day, with what confidence, and what binds.
+    operating day of a repeatable year, across simulated futures, year by year from the
+    first arrival, and what binds.
 
     Example: capra plan nampo -n 50 --out plan/
+
+    Example: capra plan my.toml --from-stock --db records/capra.db   (this year from today's stock)
     """
     from capra.console import cli_errors as _errors
     from capra.console import err_console, out_console
 
     with _errors():
         from capra.herd.result import HerdResult
-        from capra.planning.optimize import plan_from_herd
+        from capra.planning.planner import plan_from_herd
         from capra.scenario import load_scenario
 
         sc = load_scenario(scenario)
+        stock = None
+        if from_stock:
+            sc = sc.model_copy(update={"planning": sc.planning.model_copy(
+                update={"year": "from_stock"})})
+            if db is not None:
+                from capra.planning.inputs import plan_dates
+                from capra.store.query import product_stock
+
+                dates, _ = plan_dates(sc)
+                stock = product_stock(db, dates[0].date() - timedelta(days=1))
         if herd is not None:
             result = HerdResult.load(herd)
         else:
             from capra.herd.simulate import simulate
 
             with err_console.status(f"simulating {sc.name}: {replicates} replicates"):
-                result = simulate(sc, replicates=replicates, seed=seed)
-        with err_console.status("planning"):
+                result = simulate(sc, replicates=replicates, seed=seed, engine=engine)
+        with plan_progress(err_console) as progress:
             plan = plan_from_herd(sc, result, quantile=quantile, futures=futures,
-                                  enrolment=enrolment)
+                                  enrolment=enrolment, opening_stock=stock, engine=engine,
+                                  progress=progress)
         data = plan.to_dict()
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
@@ -101,16 +202,21 @@ def plan_command(
             for name, table in plan.tables.items():
                 if not table.empty:
                     table.to_csv(out / f"plan_{name}.csv")
+            if not plan.production.empty:
+                plan.production.to_csv(out / "plan_production_by_month.csv", index=False)
             from capra.planning.report import report_sections
             from capra.report import write_report
 
-            write_report(result, out / "report.html", extra_sections=report_sections(plan))
+            lead, sections = report_sections(plan)
+            write_report(result, out / "report.html", lead_sections=lead,
+                         extra_sections=sections)
         if json_:
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
             print_plan(plan, out_console)
             if out is not None:
-                out_console.print(f"wrote {out / 'plan.json'}, {out / 'report.html'}")
+                out_console.print(f"wrote {escape(str(out / 'plan.json'))}, "
+                                  f"{escape(str(out / 'report.html'))}")
         if not plan.success:
             raise typer.Exit(4)
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from capra.scenario import AGE_GROUPS
 
-__all__ = ["SiteDemand", "operating_days", "site_demand"]
+__all__ = ["SiteDemand", "operating_days", "programme_years", "site_demand"]
 
 
 def _month_day_number(text: str) -> int:
@@ -126,3 +126,36 @@ def site_demand(scenario, dates: pd.DatetimeIndex) -> SiteDemand:
     open_ = np.stack([by_calendar[s.calendar] for s in sites])
     rations = (children * attendance[:, None])[:, :, None] * open_[:, None, :]
     return SiteDemand(tuple(s.name for s in sites), dates, children, attendance, open_, rations)
+
+
+def programme_years(scenario) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The programme's years, ``(first day, last day)``, that end within the simulation.
+
+    The first year begins on the first operating day of any site on or after the day the
+    first batch of animals leaves quarantine; each year lasts a calendar year from there.
+    Without batches, the programme begins on the scenario's first operating day.
+    """
+    start = pd.Timestamp(scenario.start_date)
+    if scenario.batches:
+        start = max(start, min(pd.Timestamp(b.quarantine_end_date) for b in scenario.batches))
+    end = pd.Timestamp(scenario.end_date)
+    if start > end or not scenario.sites:
+        return []
+    dates = pd.date_range(start, end, freq="D")
+    calendars = {c.name: c for c in scenario.calendars}
+    used = {s.calendar for s in scenario.sites}
+    open_any = np.zeros(len(dates), bool)
+    for name in used:
+        open_any |= operating_days(calendars[name], dates)
+    if not open_any.any():
+        return []
+    first = dates[int(np.argmax(open_any))]
+    years = []
+    y = 0
+    while True:
+        a = first + pd.DateOffset(years=y)
+        b = first + pd.DateOffset(years=y + 1) - pd.Timedelta(days=1)
+        if b > end:
+            return years
+        years.append((pd.Timestamp(a), pd.Timestamp(b)))
+        y += 1

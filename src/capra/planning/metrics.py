@@ -97,7 +97,8 @@ def headline_metrics(inputs, sol: dict[str, np.ndarray], scale: float) -> dict:
     Returns
     -------
     dict
-        ``coverage``, ``child_days_planned``, ``child_days_served``, ``interruption_days``
+        ``coverage`` (and ``coverage_by_age_group``), ``child_days_planned``,
+        ``child_days_served``, ``interruption_days``
         and ``longest_gap_days`` (per site), ``waste_kg`` (per product), ``waste_milk_kg``,
         ``nutrients`` (per age group: delivered per planned child-day and share of need),
         ``interrupted`` (S, T) array.
@@ -122,8 +123,12 @@ def headline_metrics(inputs, sol: dict[str, np.ndarray], scale: float) -> dict:
                 "share_of_need": float(per_group[g, k] / child_days[g] / prods.needs[g, k])}
             for k, n in enumerate(NUTRIENTS)}
     sites = inputs.net.sites
+    wanted_g, served_g = rations.sum(axis=(0, 2)), served.sum(axis=(0, 2))
+    by_group = {g: float(served_g[i] / wanted_g[i])
+                for i, g in enumerate(prods.age_groups) if wanted_g[i] > 0}
     return {
         "coverage": got / planned if planned > 0 else float("nan"),
+        "coverage_by_age_group": by_group,
         "child_days_planned": planned,
         "child_days_served": got,
         "interruption_days": {s: int(d) for s, d in zip(sites, days, strict=True)},

@@ -10,6 +10,8 @@ product (in :data:`capra.scenario.PRODUCTS` order) and age group
 7.55
 >>> int(table.shelf_life_days[table.index("fresh_milk")])
 5
+>>> int(table.ripening_days[table.index("hard_cheese")])
+60
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class ProductTable:
     milk_kg_per_kg
         Raw milk per kg of product, (P,). [kg milk/kg product]
     shelf_life_days
-        Days a product may be served, the day it is made included, (P,). [days]
+        Days a product may be served, counted from the first day it may be (the day it is
+        made, or the day its ripening ends), (P,). [days]
     storage
         Storage class of each product, (P,). [-]
     serving_kg
@@ -68,6 +71,18 @@ class ProductTable:
     nutrients_per_serving: np.ndarray
     needs: np.ndarray
     age_groups: tuple[str, ...] = AGE_GROUPS
+    ripening_days: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.ripening_days is None:
+            object.__setattr__(self, "ripening_days",
+                               np.zeros(len(self.names), dtype=np.int64))
+
+    @property
+    def life_days(self) -> np.ndarray:
+        """Days from making to the last day a product may be served, both included:
+        ripening plus shelf life, (P,). [days]"""
+        return self.ripening_days + self.shelf_life_days
 
     def index(self, name: str) -> int:
         """Position of product ``name``."""
@@ -78,7 +93,8 @@ class ProductTable:
         idx = [self.index(n) for n in names]
         return ProductTable(tuple(names), self.milk_kg_per_kg[idx], self.shelf_life_days[idx],
                             tuple(self.storage[i] for i in idx), self.serving_kg[idx],
-                            self.nutrients_per_serving[idx], self.needs, self.age_groups)
+                            self.nutrients_per_serving[idx], self.needs, self.age_groups,
+                            self.ripening_days[idx])
 
     def to_frame(self):
         """One row per product and age group: conversion, shelf life, serving, nutrients."""
@@ -89,6 +105,7 @@ class ProductTable:
             for g, group in enumerate(self.age_groups):
                 rows.append({"product": name, "age_group": group,
                              "milk_kg_per_kg": float(self.milk_kg_per_kg[i]),
+                             "ripening_days": int(self.ripening_days[i]),
                              "shelf_life_days": int(self.shelf_life_days[i]),
                              "storage": self.storage[i],
                              "serving_g": 1000 * float(self.serving_kg[i, g]),
@@ -167,4 +184,6 @@ def product_table(overrides=None, *, path: str | Path | None = None) -> ProductT
     storage = tuple(p["storage"] for p in v)
     return ProductTable(PRODUCTS, np.array([p["milk_kg_per_kg"] for p in v], dtype=float),
                         np.array([p["shelf_life_days"] for p in v], dtype=np.int64), storage,
-                        serving_kg, nutrients, needs)
+                        serving_kg, nutrients, needs,
+                        ripening_days=np.array([p["ripening_days"] or 0 for p in v],
+                                               dtype=np.int64))

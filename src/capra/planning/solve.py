@@ -181,6 +181,30 @@ class Solver:
                                     np.asarray(hi, float))
         self._warm = "dual"
 
+    def set_col_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Change column bounds (e.g. a lever's fixed level); the next solve starts from the
+        previous basis with the dual simplex."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsBounds(len(cols), cols, np.asarray(lo, float),
+                                    np.asarray(hi, float))
+        self._warm = "dual"
+
+    def column_ranging(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For nonbasic columns ``cols`` of the last optimal solve: the lowest and the
+        highest value their bound can take with the same optimal basis (so that their
+        reduced cost stays their marginal value). NaN when HiGHS gives no ranging."""
+        cols = np.asarray(cols, dtype=np.int64)
+        nan = np.full(len(cols), np.nan)
+        try:
+            status, rng = self.highs.getRanging()
+        except Exception:  # noqa: BLE001 - no ranging is an answer, not a failure
+            return nan, nan.copy()
+        if status != highspy.HighsStatus.kOk or not getattr(rng, "valid", True):
+            return nan, nan.copy()
+        lo = np.asarray(rng.col_bound_dn.value_, float)[cols]
+        hi = np.asarray(rng.col_bound_up.value_, float)[cols]
+        return lo, hi
+
     def add_row(self, coefs: np.ndarray, hi: float) -> None:
         """Add the row ``coefs · x <= hi`` (one that the last solution satisfies)."""
         idx = np.flatnonzero(coefs).astype(np.int32)

@@ -4,8 +4,8 @@ The file holds its figures as base64 PNG images and its style sheet inline, and 
 nothing, so it opens offline and can be mailed or archived on its own. Text that comes
 from the scenario (name, description) is HTML-escaped.
 
-Sections, in order: header (scenario, seed, replicates, start date, horizon), summary
-table, five figures with a caption each, the monthly milk and rations table, any
+Sections, in order: header (scenario, seed, replicates, start date, horizon), any
+``lead_sections`` given by the caller (the answer of a plan), the herd summary table, five figures with a caption each, the monthly milk and rations table, any
 ``extra_sections`` given by the caller, and a short note about the model.
 """
 
@@ -72,6 +72,7 @@ tr.trough td { background: #fde8e8; }
 figure { margin: 0.6em 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
+p.note { background: #fff8e1; border-left: 3px solid #e0b000; padding: 0.3em 0.6em; }
 footer { color: #666; font-size: 0.85em; margin-top: 2.5em; }
 """
 
@@ -180,20 +181,27 @@ _ABOUT = (
 )
 
 
+def _pairs(items: Sequence[tuple[str, str]], what: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        if len(item) != 2:
+            raise ValueError(f"{what} must hold (heading, html_fragment) pairs; got {item!r}")
+        heading, fragment = item
+        out.append((str(heading), str(fragment)))
+    return out
+
+
 def render_report(result, *, title: str | None = None,
-                  extra_sections: Sequence[tuple[str, str]] = ()) -> str:
+                  extra_sections: Sequence[tuple[str, str]] = (),
+                  lead_sections: Sequence[tuple[str, str]] = ()) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     name, description, facts = _header_facts(result)
     title = title if title is not None else f"Herd and milk report: {name}"
-    extra = []
-    for item in extra_sections:
-        if len(item) != 2:
-            raise ValueError("extra_sections must hold (heading, html_fragment) pairs; "
-                             f"got {item!r}")
-        heading, fragment = item
-        extra.append((str(heading), str(fragment)))
+    extra = _pairs(extra_sections, "extra_sections")
+    lead = _pairs(lead_sections, "lead_sections")
 
-    sections: list[tuple[str, str]] = [("Summary", _summary_table(result))]
+    sections: list[tuple[str, str]] = lead + [("Herd and milk summary",
+                                               _summary_table(result))]
     figures = dict(fg.report_figures(result))
     for key, heading, caption in FIGURE_SECTIONS:
         uri = _png_data_uri(figures[key])
@@ -231,7 +239,8 @@ def render_report(result, *, title: str | None = None,
 
 
 def write_report(result, path, *, title: str | None = None,
-                 extra_sections: Sequence[tuple[str, str]] = ()) -> Path:
+                 extra_sections: Sequence[tuple[str, str]] = (),
+                 lead_sections: Sequence[tuple[str, str]] = ()) -> Path:
     """Write one self-contained HTML report of a herd simulation.
 
     Parameters
@@ -247,6 +256,9 @@ def write_report(result, path, *, title: str | None = None,
         ``(heading, html_fragment)`` pairs added after the monthly milk table, before
         "About the model". Headings are escaped; fragments are inserted as given (they are
         HTML) and must escape their own text.
+    lead_sections
+        ``(heading, html_fragment)`` pairs placed first, before the herd summary (the
+        answer of a plan leads the report).
 
     Returns
     -------
@@ -254,6 +266,7 @@ def write_report(result, path, *, title: str | None = None,
         ``path``.
     """
     path = Path(path)
-    text = render_report(result, title=title, extra_sections=extra_sections)
+    text = render_report(result, title=title, extra_sections=extra_sections,
+                         lead_sections=lead_sections)
     path.write_text(text, encoding="utf-8")
     return path

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, text
 
-__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "herd_state", "herd_summary"]
+__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "herd_state", "herd_summary",
+           "product_stock"]
 
 #: Gestation length used when an insemination has no expected kidding date: 150 days
 #: (146-155; Kentucky State University extension, as in capra/data/breeds/saanen.toml).
@@ -189,6 +190,47 @@ def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) 
     if alive_only:
         out = out[alive].reset_index(drop=True)
     return out
+
+
+_STOCK_SQL = """
+SELECT b.plant, b.product, b.production_date AS made, b.expiry_date,
+       b.quantity_kg - COALESCE(SUM(d.quantity_kg), 0) AS kg
+FROM product_batches b
+LEFT JOIN deliveries d ON d.product_batch_id = b.id AND d.date <= :d
+WHERE b.production_date <= :d AND b.expiry_date > :d
+GROUP BY b.id, b.plant, b.product, b.production_date, b.expiry_date, b.quantity_kg
+ORDER BY b.plant, b.product, b.production_date
+"""
+
+
+def product_stock(db, date: dt.date | str) -> pd.DataFrame:
+    """Product in store at the end of ``date``: each product batch made by then and not
+    yet past its expiry date, less what was delivered from it by then.
+
+    Parameters
+    ----------
+    db
+        An open records database (an SQLAlchemy engine) or its URL / SQLite path.
+    date
+        The day. [date]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plant``, ``product``, ``made`` (date), ``expiry_date`` and ``kg`` [kg product],
+        one row per batch with some left (a batch without a plant has plant ``None``).
+    """
+    from capra.store.snapshot import _day, _engine
+
+    engine = _engine(db)
+    day = _day(date)
+    stmt = text(_STOCK_SQL).bindparams(bindparam("d", type_=Date))
+    with engine.connect() as conn:
+        frame = pd.read_sql(stmt, conn, params={"d": day})
+    for col in ("made", "expiry_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["kg"] = frame["kg"].astype(float)
+    return frame[frame["kg"] > 1e-9].reset_index(drop=True)
 
 
 #: Columns of :func:`herd_summary`, in order.
