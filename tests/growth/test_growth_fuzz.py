@@ -67,7 +67,7 @@ def children_files(draw):
     return pd.DataFrame(data), columns, unit
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(file=children_files(), state_unit=st.booleans(),
        oedema_codes=st.sampled_from([None, "y/n", "1/2", "who"]))
@@ -104,7 +104,7 @@ def test_children_files_give_a_located_error_or_scores(tmp_path_factory, file, s
     event(f"prevalence of the scores: exit {res.exit_code}")
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(file=children_files(), state_unit=st.booleans(),
        design=st.sampled_from([[], ["--cluster", "cluster"], ["--strata", "cluster"],

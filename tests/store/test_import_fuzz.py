@@ -110,7 +110,7 @@ def records_copy(example_records, tmp_path):
     copy.dispose()
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(sorted(KINDS)), mutations=st.lists(MUTATION, min_size=1,
                                                                max_size=3),
