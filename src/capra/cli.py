@@ -97,7 +97,8 @@ def _simulate(scenario_source, replicates: int, seed: int, engine: str,
 
 def _summary_table(result) -> Table:
     s = result.summary()
-    table = Table(title=f"{escape(result.data.attrs.get('scenario', ''))}: {result.replicates} replicates, "
+    name = escape(result.data.attrs.get("scenario", ""))
+    table = Table(title=f"{name}: {result.replicates} replicates, "
                         f"{result.data.sizes['date']} days")
     table.add_column("metric")
     for col in ("p10", "p50", "p90"):

@@ -189,6 +189,9 @@ MAX_FLOW_KG_PER_DAY = 1e9
 MAX_STOCK_KG = 1e10
 #: Longest road: half the Earth's circumference. [km]
 MAX_DISTANCE_KM = 20_000.0
+#: Deepest nesting of arrays and tables accepted in a TOML file (a scenario needs five);
+#: the TOML parser recurses once per level. [-]
+MAX_TOML_DEPTH = 20
 #: Longest repeatable year planned: the planner solves it as one daily model of at most
 #: this many days (``capra.planning.planner.MAX_DAILY_DAYS``). [days]
 MAX_REPEATABLE_DAYS = 600
@@ -503,7 +506,7 @@ class Reproduction(_Model):
     """Probabilities of litters of 1, 2, 3, ... kids at the second and later kiddings; they
     sum to 1. [fraction]"""
     does_per_buck: _ints(1, MAX_DOES_PER_BUCK)
-    """Does one buck can serve per oestrous cycle. [head]"""
+    """Does one buck can get pregnant in a breeding season (one window of a group). [head]"""
     buck_min_breeding_age_days: AnimalDays
     """Youngest age at which a buck is used for breeding. [days]"""
 
@@ -1591,15 +1594,11 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
         raise ScenarioError(message, file=shown, problems=[message]) from None
     except RecursionError:  # the parser recurses once per level of nesting
         raise ScenarioError(too_deep, file=shown, problems=[too_deep]) from None
-    path = _too_deep(doc)
-    if path is not None:
-        raise ScenarioError(too_deep, file=shown, path=_key_path(path),
-                            problems=[f"{_key_path(path)}: {too_deep}"])
+    deep = _too_deep(doc)
+    if deep is not None:
+        raise ScenarioError(too_deep, file=shown, path=_key_path(deep),
+                            problems=[f"{_key_path(deep)}: {too_deep}"])
     return doc
-
-
-#: Deepest nesting of arrays and tables accepted in a TOML file; a scenario needs five.
-MAX_TOML_DEPTH = 20
 
 
 def _too_deep(doc: object) -> Loc | None:

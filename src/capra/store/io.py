@@ -437,8 +437,8 @@ def _field_counts(data: bytes) -> np.ndarray:
         if len(b) and b[-1] != ord("\n"):
             ends = np.append(ends, len(b))
         starts = np.concatenate(([0], ends[:-1] + 1))
-        commas = np.concatenate(([0], np.cumsum(b == ord(","))))
-        counts = commas[ends] - commas[starts] + 1
+        commas = np.flatnonzero(b == ord(","))
+        counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
         width = ends - starts - (b[np.maximum(ends - 1, 0)] == ord("\r"))
         return counts[width > 0]
     text = data.decode("utf-8")
