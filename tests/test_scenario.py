@@ -306,8 +306,8 @@ def test_boolean_is_not_a_number(tmp_path, nampo_text):
 def test_negative_capacity(tmp_path, nampo_text):
     text = edited(nampo_text, "capacity_head = 250", "capacity_head = -5")
     error = problem_of(tmp_path, text)
-    assert re.search(r"farms\[1\]\.capacity_head = -5: out of range; expected an integer in \[0, 10000000\]",
-                     str(error))
+    assert re.search(r"farms\[1\]\.capacity_head = -5: out of range; expected an integer "
+                     r"in \[0, 10000000\]", str(error))
     assert error.path == "farms[1].capacity_head"
     assert error.value == -5
 
@@ -486,7 +486,8 @@ def test_problem_in_a_breed_file_names_that_file(tmp_path, nampo_text):
     write(tmp_path, edited(saanen, "gestation_days = 150", "gestation_days = 0"), "goat.toml")
     text = edited(nampo_text, 'breed = "saanen"', 'breed = "goat.toml"')
     with pytest.raises(ScenarioError, match=r"breed\.reproduction\.gestation_days = 0: out of "
-                                            r"range; expected an integer in \[1, 366\] \(in breed file "
+                                            r"range; expected an integer in \[1, 366\] "
+                                            r"\(in breed file "
                                             r".*goat\.toml\)"):
         load_text(tmp_path, text)
 

@@ -51,7 +51,9 @@ created if missing. The output chains into capra growth prevalence.
 
 Example:
 
-  capra growth zscores survey.csv -o survey_z.csv --map sex=GENDER --map age=AGE --age-unit months --oedema-codes y/n --json
+\b
+  capra growth zscores survey.csv -o survey_z.csv --map sex=GENDER
+      --map age=AGE --age-unit months --oedema-codes y/n --json
 """
 
 

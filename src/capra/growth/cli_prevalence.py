@@ -35,16 +35,18 @@ ROLES = ("age", "sex", "oedema", "weights", "cluster", "strata", "typeres", "gre
 _EXAMPLE_PREVALENCE = """
 Example:
 
+\b
     capra growth prevalence survey.csv --map sex=GENDER --map age=agemons
-    --age-unit months --weights SW --cluster PSU --strata STRATUM --region region
-    -o prevalence.xlsx
+        --age-unit months --weights SW --cluster PSU --strata STRATUM
+        --region region -o prevalence.xlsx
 """
 
 _EXAMPLE_REPORT = """
 Example:
 
+\b
     capra growth report survey.csv --map sex=GENDER --map age=agemons
-    --age-unit months --weights SW -o report.html
+        --age-unit months --weights SW -o report.html
 """
 
 InputArg = Annotated[Path, typer.Argument(help="Input table, CSV or XLSX, one row per child.",

@@ -790,7 +790,9 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
             oedema_codes = None
     implied = AGE_NAME_UNITS.get(str(age).lower()) if age_unit is None else None
     if age_unit is None and implied is None and age in data.columns:
-        ages = _numeric(data, age, _Problems())
+        with warnings.catch_warnings():  # (warned about when the ages are read below)
+            warnings.simplefilter("ignore", DataQualityWarning)
+            ages = _numeric(data, age, _Problems())
         if reference == "anthro" and ages_look_like_months(ages):
             raise DataError(f"the ages in column {age!r} are all at most "
                             f"{AGE_UNIT_GUESS_MAX:g}: they may be months; give their unit "

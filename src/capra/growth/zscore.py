@@ -103,9 +103,7 @@ OUTPUT_COLUMNS = (
 )
 
 _MISSING_STRINGS = frozenset({"", "na", "nan", "n/a", ".", "none", "null", "<na>"})
-_SEX_CODES = {"1": 1, "2": 2, "m": 1, "M": 1, "f": 2, "F": 2,
-              **{w: 1 for w in ("male", "Male", "MALE")},
-              **{w: 2 for w in ("female", "Female", "FEMALE")}}
+_SEX_CODES = {"1": 1, "2": 2, "m": 1, "f": 2, "male": 1, "female": 2}  # letters: any case
 _MEASURE_CODES = {"l": 1, "L": 1, "h": 2, "H": 2}
 _UNIT_CODES = {"days": 0, "day": 0, "d": 0, "months": 1, "month": 1, "mo": 1, "m": 1}
 # per-row unit codes: 0 = blank, 1 = days, 2 = months (any letter case)
@@ -292,8 +290,8 @@ def _codes(field: str, values: Any, lut: Mapping[str, int], problems: dict) -> n
         key = _norm_code(u)
         if key is None:
             mapped[j] = 0
-        elif isinstance(key, str) and key in lut:
-            mapped[j] = lut[key]
+        elif isinstance(key, str) and (key in lut or key.lower() in lut):
+            mapped[j] = lut[key] if key in lut else lut[key.lower()]
         else:
             mapped[j] = _BAD
             bad_u.append(j)

@@ -182,7 +182,7 @@ def state_cmd(
 
         from capra.errors import DataError
         from capra.spreadsheet import neutralise
-        from capra.store.io import FORMATS, write_table
+        from capra.store.io import FORMATS, as_text_table, write_table
         from capra.store.query import herd_state, herd_summary
 
         try:
@@ -196,9 +196,7 @@ def state_cmd(
             echo(f"wrote {write_table(df, output)}")
             return
         if csv:
-            dates = df.select_dtypes("datetime").columns
-            df[dates] = df[dates].apply(lambda c: c.dt.strftime("%Y-%m-%d"))
-            sys.stdout.write(neutralise(df).to_csv(index=False))
+            sys.stdout.write(neutralise(as_text_table(df)).to_csv(index=False))
             return
         summary = herd_summary(df)
         if not all_:

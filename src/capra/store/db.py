@@ -159,7 +159,6 @@ def current_revision(engine_or_conn) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Apply the migrations up to ``revision`` in one transaction; returns the new revision."""
     from alembic import command
-
     from sqlalchemy.exc import OperationalError
 
     cfg = _alembic_config()

@@ -51,8 +51,8 @@ from capra.store.audit import current_user, log_import, log_inserts, utc_now
 from capra.store.db import transaction
 
 __all__ = ["FORMATS", "KINDS", "Field", "ImportResult", "Kind", "RowsRejectedError",
-           "describe", "export_frame", "export_table", "import_file", "import_frame",
-           "read_table", "template", "write_table"]
+           "as_text_table", "describe", "export_frame", "export_table", "import_file",
+           "import_frame", "read_table", "template", "write_table"]
 
 #: File formats by suffix.
 FORMATS = (".csv", ".xlsx", ".parquet")
@@ -1505,20 +1505,26 @@ def _records_with_ids(conn: Connection, kind: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def as_text_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` as written to CSV and XLSX: dates as YYYY-MM-DD, booleans as
+    true/false (empty where missing)."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), None)
+        elif pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
+            out[c] = out[c].astype(object).map(
+                lambda b: None if b is None or b is pd.NA else ("true" if b else "false"))
+    return out
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a table as CSV, XLSX or Parquet (by suffix); dates as YYYY-MM-DD. Texts that a
     spreadsheet would run as formulas are neutralised in CSV and XLSX
     (:mod:`capra.spreadsheet`); :func:`read_table` reads them back unchanged."""
     path = Path(path)
     suffix = path.suffix.lower()
-    out = df.copy()
-    if suffix in (".csv", ".xlsx"):
-        for c in out.columns:
-            if pd.api.types.is_datetime64_any_dtype(out[c]):
-                out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), None)
-            elif pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
-                out[c] = out[c].astype(object).map(
-                    lambda b: None if b is None or b is pd.NA else ("true" if b else "false"))
+    out = as_text_table(df) if suffix in (".csv", ".xlsx") else df.copy()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         write_csv(out, path)
