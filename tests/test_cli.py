@@ -287,9 +287,10 @@ def test_outputs_are_checked_before_the_simulation(tmp_path, monkeypatch):
         res = runner.invoke(app, args)
         assert res.exit_code == 1 and "a-file" in res.output, res.output
     out = tmp_path / "new" / "deeper"                    # missing folders are created
-    monkeypatch.undo()
-    res = runner.invoke(app, ["simulate", "nampo", "-n", "1", "-o", str(out / "h.parquet")])
-    assert res.exit_code == 0 and (out / "h.parquet").exists()
+    res = runner.invoke(app, ["db", "template", "farms", "-o", str(out / "farms.csv")])
+    assert res.exit_code == 0 and (out / "farms.csv").exists()
+    res = runner.invoke(app, ["example", "nampo", str(out / "more")])
+    assert res.exit_code == 0 and (out / "more" / "nampo.toml").exists()
 
 
 def test_json_never_holds_nan_or_infinity(capsys):
