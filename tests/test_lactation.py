@@ -451,3 +451,19 @@ def test_fit_unknown_model_or_bound():
     with pytest.raises(ValueError, match="unknown parameter 'k'"):
         fit_lactation(MONTHLY_TEST_DAYS, wood(MONTHLY_TEST_DAYS, 2, 0.2, 0.004),
                       bounds={"k": (0, 1)})
+
+
+@pytest.mark.parametrize("b", [-0.9, -0.3, -1e-6])
+def test_kidding_day_of_a_curve_without_a_rise_is_its_first_day_mean(b):
+    """b < 0 makes the curve infinite at t = 0 (the run used to turn that into NaN milk):
+    the table's day 0 is the curve's mean over the first day, by quadrature here."""
+    a, c = 2.0, 0.004
+    curves = LactationCurves(a, b, c, 330, 0.001, 1.3, max_dim_days=50)
+    expected = integrate.quad(lambda t: wood(t, a, b, c), 0.0, 1.0)[0]
+    for extended in (True, False):
+        day0 = curves.daily_kg(np.array([0, 1, 2]), 1, extended=extended)
+        assert np.isfinite(day0).all()
+        assert day0[0] == pytest.approx(expected, rel=1e-7)
+        assert day0[1] == pytest.approx(float(wood(1.0, a, b, c)), rel=1e-14)
+    rising = LactationCurves(a, 0.2, c, 330, 0.001, 1.3, max_dim_days=50)
+    assert rising.daily_kg(np.array([0]), 1)[0] == 0.0          # b > 0: unchanged, 0 at t = 0

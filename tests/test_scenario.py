@@ -306,8 +306,8 @@ def test_boolean_is_not_a_number(tmp_path, nampo_text):
 def test_negative_capacity(tmp_path, nampo_text):
     text = edited(nampo_text, "capacity_head = 250", "capacity_head = -5")
     error = problem_of(tmp_path, text)
-    assert re.search(r"farms\[1\]\.capacity_head = -5: out of range; expected an integer ≥ 0",
-                     str(error))
+    assert re.search(r"farms\[1\]\.capacity_head = -5: out of range; expected an integer "
+                     r"in \[0, 10000000\]", str(error))
     assert error.path == "farms[1].capacity_head"
     assert error.value == -5
 
@@ -486,7 +486,8 @@ def test_problem_in_a_breed_file_names_that_file(tmp_path, nampo_text):
     write(tmp_path, edited(saanen, "gestation_days = 150", "gestation_days = 0"), "goat.toml")
     text = edited(nampo_text, 'breed = "saanen"', 'breed = "goat.toml"')
     with pytest.raises(ScenarioError, match=r"breed\.reproduction\.gestation_days = 0: out of "
-                                            r"range; expected an integer ≥ 1 \(in breed file "
+                                            r"range; expected an integer in \[1, 366\] "
+                                            r"\(in breed file "
                                             r".*goat\.toml\)"):
         load_text(tmp_path, text)
 
@@ -694,7 +695,7 @@ def test_planning_text_is_valid(tmp_path, nampo_text):
     ('kind = "school"', 'kind = "college"',
      r'sites\[0\]\.kind = "college": not allowed'),
     ("[transport]", "[transport]\nroad_factor = 0.9",
-     r"transport\.road_factor = 0\.9: out of range; expected a number ≥ 1"),
+     r"transport\.road_factor = 0\.9: out of range; expected a number in \[1, 5\]"),
 ])
 def test_planning_errors_are_located(tmp_path, nampo_text, old, new, message):
     text = edited(planning_text(nampo_text), old, new)
@@ -737,3 +738,181 @@ def test_duplicate_planning_names(tmp_path, nampo_text):
     assert "calendars[1].name = \"week\": duplicate calendar name" in problems
     assert 'sites[1].name = "Kangso school 1": name already used by sites[0]' in problems
     assert 'plants[1].name = "Nampo plant": name already used by plants[0]' in problems
+
+
+# --------------------------------------------------------------------------------------
+# Limits: every value a run cannot take is refused by validation, with its key path
+# --------------------------------------------------------------------------------------
+
+OVERRIDE = '[breed_overrides.lactation]\n'
+
+
+@pytest.mark.parametrize("old, new, path", [
+    ("start_date = 2024-08-01", "start_date = 9999-12-01", "start_date"),
+    ("horizon_days = 1826", "horizon_days = 3000000", "horizon_days"),
+    ("horizon_days = 1826", "horizon_days = 1e21", "horizon_days"),
+    ("parity = 1", "parity = 40000", "batches[0].animals[1].parity"),
+    ("count = 250", "count = 1e30", "batches[0].animals[0].count"),
+    ("count = 250", "count = 1000000000", "batches[0].animals[0].count"),
+    ("age_1_2 = 536", "age_1_2 = 1000000000000000000", "sites[0].children.age_1_2"),
+    ('year = "repeatable"', 'year = "from_stock"\ndays = 1000000000', "planning.days"),
+    ('year = "repeatable"', 'year = "repeatable"\nstart_date = 2025-08-01', "planning.start_date"),
+    ("quarantine_days = 30", "quarantine_days = 2000000000", "batches[0].quarantine_days"),
+    ('breed = "saanen"', f'breed = "saanen"\n{OVERRIDE}wood_b = [-50.0, 0.2, 0.2]',
+     "breed_overrides.lactation.wood_b[0]"),
+    ('breed = "saanen"', f'breed = "saanen"\n{OVERRIDE}wood_a = [1e300, 1.0, 1.0]',
+     "breed_overrides.lactation.wood_a[0]"),
+    ('breed = "saanen"', f'breed = "saanen"\n{OVERRIDE}animal_effect_cv = 1e300',
+     "breed_overrides.lactation.animal_effect_cv"),
+    ("max_parity = 7", "max_parity = 30000", "policy.culling.max_parity"),
+])
+def test_values_a_run_cannot_take_are_located_errors(tmp_path, nampo_text, old, new, path):
+    """Overflows, out-of-memory sizes and NaN-making values are refused by validation (the
+    values of issue 11, item 10), with the key path and the expected range."""
+    error = problem_of(tmp_path, edited(nampo_text, old, new))
+    assert error.path == path, str(error)
+    assert "expected" in str(error)
+
+
+def test_an_out_of_range_start_date_is_one_problem(tmp_path, nampo_text):
+    """Cross-checks skip values validation rejects (no follow-on errors about batches)."""
+    error = problem_of(tmp_path, edited(nampo_text, "start_date = 2024-08-01",
+                                        "start_date = 9999-12-01"))
+    assert error.problems == ["start_date = 9999-12-01: out of range; expected a date from "
+                              "1900-01-01 to 2100-12-31"]
+
+
+@pytest.mark.parametrize("depth", [25, 300, 5000])
+@pytest.mark.parametrize("kind", ["array", "table"])
+def test_deep_nesting_is_a_located_error(tmp_path, nampo_text, depth, kind):
+    value = "[" * depth + "]" * depth if kind == "array" else "{a=" * depth + "1" + "}" * depth
+    path = write(tmp_path, f"x = {value}\n" + nampo_text)
+    with pytest.raises(ScenarioError, match="nested more than 20 levels") as info:
+        load_scenario(path)
+    assert str(path) in str(info.value)
+
+
+def test_wood_b_refused_by_the_run_is_refused_by_validation(tmp_path, nampo_text):
+    """What the lactation model rejects (b <= -1), validation rejects, located; a value just
+    inside is accepted by both."""
+    from capra.lactation import LactationCurves
+
+    text = edited(nampo_text, 'breed = "saanen"', f'breed = "saanen"\n{OVERRIDE}'
+                  "wood_b = [-1.0, 0.2, 0.2]")
+    assert problem_of(tmp_path, text).path == "breed_overrides.lactation.wood_b[0]"
+    lac = load_text(tmp_path, text.replace("-1.0, 0.2", "-0.999, 0.2")).breed.lactation
+    LactationCurves(lac.wood_a, lac.wood_b, lac.wood_c, lac.rebound_day,
+                    lac.rebound_rate_per_day, lac.rebound_max_ratio)
+
+
+def test_the_fitting_bounds_are_valid_scenario_values(nampo):
+    """A curve fitted by `capra milk fit` (inside capra.lactation.GOAT_BOUNDS) is a valid
+    scenario value, so the fitted scenario it writes always validates."""
+    from capra.lactation import GOAT_BOUNDS
+
+    lac = nampo.breed.lactation
+    for model in ("wood", "wood_extended"):
+        b = GOAT_BOUNDS[model]
+        for corner in (0, 1):
+            values = lac.model_dump() | {
+                "wood_a": (b["a"][corner],) * 3, "wood_b": (b["b"][corner],) * 3,
+                "wood_c": (b["c"][corner],) * 3}
+            if model == "wood_extended":
+                values |= {"rebound_day": int(b["rebound_day"][corner]),
+                           "rebound_rate_per_day": b["rebound_rate_per_day"][corner],
+                           "rebound_max_ratio": b["rebound_max_ratio"][corner]}
+            sc.BreedLactation.model_validate(values)
+
+
+def _bounded_fields():
+    """(model, key, (lo, hi, lo_open, hi_open)) of every bounded number of the schema."""
+    import typing
+
+    def bounds(annotation):
+        for meta in getattr(annotation, "__metadata__", ()):
+            found = getattr(getattr(meta, "func", None), "bounds", None)
+            if found is not None:
+                return found
+        for arg in typing.get_args(annotation):
+            found = bounds(arg)
+            if found is not None:
+                return found
+        return None
+
+    for model in all_models():
+        for key, field in model.model_fields.items():
+            found = bounds(field.rebuild_annotation() if hasattr(field, "rebuild_annotation")
+                           else field.annotation)
+            if found is None:
+                for meta in field.metadata:
+                    found = found or getattr(getattr(meta, "func", None), "bounds", None)
+            if found is not None:
+                yield model, key, found
+
+
+def _interval(lo, hi, lo_open, hi_open) -> str:
+    num = sc._fmt_number
+    return f"{'(' if lo_open else '['}{num(lo)}, {num(hi)}{')' if hi_open else ']'}"
+
+
+def test_every_number_has_an_upper_bound():
+    """No number is left without an upper limit (latitudes, shares and probabilities have
+    theirs from their meaning)."""
+    unbounded = [f"{m.__name__}.{k}" for m, k, (lo, hi, *_) in _bounded_fields() if hi is None]
+    assert unbounded == []
+
+
+def test_documented_ranges_are_the_schema_ranges():
+    """Each row `key | type` of docs/scenario.md that gives an interval gives the schema's."""
+    text = DOCS.read_text(encoding="utf-8").replace("−", "-")
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]*?) \|", text, flags=re.MULTILINE)
+    schema: dict[str, set[str]] = {}
+    for _, key, b in _bounded_fields():
+        if b[1] is not None:
+            schema.setdefault(key, set()).add(_interval(*b))
+    checked = 0
+    for key, type_text in rows:
+        shown = re.search(r"[\[(][-\d.]+, [-\d.]+[\])]", type_text)
+        if shown and key in schema:
+            assert shown[0] in schema[key], (key, shown[0], schema[key])
+            checked += 1
+    assert checked >= 40
+
+
+def test_every_limit_is_documented_with_its_reason():
+    text = DOCS.read_text(encoding="utf-8")
+    names = [n for n in vars(sc) if n.startswith(("MAX_", "WOOD_")) or n == "DATE_RANGE"]
+    assert len(names) > 25
+    assert [n for n in names if f"`{n}`" not in text] == []
+
+
+def test_validation_time_grows_linearly_with_the_problems(nampo_text, monkeypatch):
+    """Thousands of bad animal groups are reported in linear time (the duplicate check was
+    quadratic): the work, counted as values shown, doubles with the groups."""
+    data = tomllib.loads(nampo_text)
+    calls = {"n": 0}
+    show = sc._show
+
+    def counting(value, limit=70):
+        calls["n"] += 1
+        return show(value, limit)
+
+    monkeypatch.setattr(sc, "_show", counting)
+
+    def work(n: int) -> int:
+        bad = dict(data["batches"][0]["animals"][0], count=-1, sex="x")
+        doc = dict(data, batches=[dict(data["batches"][0], animals=[bad] * n)])
+        calls["n"] = 0
+        with pytest.raises(ScenarioError) as info:
+            scenario_from_dict(doc)
+        assert len(info.value.problems) == 2 * n
+        return calls["n"]
+
+    assert work(400) <= 2.2 * work(200)
+
+
+def test_the_repeatable_year_limit_is_the_planners():
+    """Validation refuses the repeatable years the planner cannot solve whole."""
+    from capra.planning.planner import MAX_DAILY_DAYS
+
+    assert sc.MAX_REPEATABLE_DAYS == MAX_DAILY_DAYS

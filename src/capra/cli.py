@@ -2,28 +2,68 @@
 
 from __future__ import annotations
 
-import json
+import importlib
 import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
+import typer.main
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
-from capra.console import err_console, out_console
+from capra.console import echo, err_console, json_text, out_console, output_file, output_folder
 from capra.errors import CapraError
 
+
+class _MainGroup(TyperGroup):
+    """The ``capra`` command. Command groups whose modules load heavy libraries (pandas,
+    SciPy) are imported when they run or show their own help, not when ``capra --help``
+    lists them."""
+
+    #: name -> (module whose ``app`` is the group's Typer app, line shown in the list)
+    lazy: dict[str, tuple[str, str]] = {
+        "growth": ("capra.growth.cli",
+                   "Children's growth: WHO z-scores for 0-19 years and survey prevalence."),
+    }
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, line = self.lazy[name]
+        if self._listing:  # the list of commands needs the name and one line only
+            return click.Command(name, help=line)
+        command = typer.main.get_command(importlib.import_module(module).app)
+        command.name = name
+        self.commands[name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+# Help texts are shown as written (no Rich markup): units such as [kg] and TOML tables such
+# as [breed_overrides.lactation] must not be taken for style tags.
 app = typer.Typer(
-    name="capra",
+    name="capra", cls=_MainGroup, rich_markup_mode=None,
     help="Plan, run and measure dairy-goat programmes that feed children.\n\n"
          "Example: capra run            (the bundled 'nampo' scenario)",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 scenario_app = typer.Typer(help="Check and list scenarios.\n\nExample: capra scenario validate my.toml",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(scenario_app, name="scenario")
 
 
@@ -48,7 +88,7 @@ def _simulate(scenario_source, replicates: int, seed: int, engine: str,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("replicate-days"), TimeRemainingColumn(),
                   console=err_console, disable=quiet, transient=True) as progress:
-        task = progress.add_task(f"simulating {scenario.name}", total=total)
+        task = progress.add_task(f"simulating {escape(scenario.name)}", total=total)
         result = simulate(scenario, replicates=replicates, seed=seed, engine=engine,
                           workers=workers, scheduler=scheduler, batch_size=batch_size,
                           progress=lambda n: progress.advance(task, n))
@@ -57,7 +97,8 @@ def _simulate(scenario_source, replicates: int, seed: int, engine: str,
 
 def _summary_table(result) -> Table:
     s = result.summary()
-    table = Table(title=f"{result.data.attrs.get('scenario', '')}: {result.replicates} replicates, "
+    name = escape(result.data.attrs.get("scenario", ""))
+    table = Table(title=f"{name}: {result.replicates} replicates, "
                         f"{result.data.sizes['date']} days")
     table.add_column("metric")
     for col in ("p10", "p50", "p90"):
@@ -103,6 +144,7 @@ def run(
     with _errors():
         from capra.report import write_report
 
+        output_folder(out)
         source = scenario
         if from_db:
             from capra.store.cli_records import scenario_from_db
@@ -124,18 +166,18 @@ def run(
                                       scheduler=scheduler, progress=progress)
             summary["plan"] = plan.to_dict()
             lead, sections = report_sections(plan)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        (out / "summary.json").write_text(json_text(summary, indent=2))
         result.to_netcdf(out / "herd.nc")
         report = write_report(result, out / "report.html", extra_sections=sections,
                               lead_sections=lead)
         if json_:
-            sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+            sys.stdout.write(json_text(summary, indent=2) + "\n")
             return
         out_console.print(_summary_table(result))
         if plan is not None:
             from capra.planning.cli import print_plan
             print_plan(plan, out_console)
-        out_console.print(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
+        echo(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
 
 
 @app.command(name="simulate")
@@ -155,10 +197,11 @@ def simulate_cmd(
     Example: capra simulate nampo -n 500 -o herd.parquet
     """
     with _errors():
+        output_file(output, suffixes=(".nc", ".parquet", ".csv"))
         _, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
                               batch_size, quiet=False)
         path = result.save(output)
-        out_console.print(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 @scenario_app.command("validate")
@@ -173,19 +216,24 @@ def scenario_validate(
         from capra.scenario import validate_file
 
         sc = validate_file(file)
-        out_console.print(f"[green]ok[/]: {file}: scenario {sc.name!r}, {len(sc.farms)} farms, "
-                          f"{len(sc.batches)} batches, {sc.horizon_days} days from {sc.start_date}")
+        out_console.print(f"[green]ok[/]: {escape(file)}: scenario {escape(repr(sc.name))}, "
+                          f"{len(sc.farms)} farms, {len(sc.batches)} batches, "
+                          f"{sc.horizon_days} days from {sc.start_date}", soft_wrap=True)
 
 
 @scenario_app.command("list")
 def scenario_list() -> None:
-    """List the bundled scenarios.
+    """List the bundled scenarios with their descriptions.
 
-    Example: capra scenario list
+    Example: capra scenario list   then   capra example nampo my-programme/
     """
-    from capra.scenario import bundled_scenarios
-    for name in bundled_scenarios():
-        out_console.print(name)
+    with _errors():
+        from capra.scenario import bundled_scenario_descriptions
+
+        table = Table("scenario", "description", title="bundled scenarios")
+        for name, description in bundled_scenario_descriptions().items():
+            table.add_row(escape(name), escape(description))
+        out_console.print(table)
 
 
 @app.command()
@@ -215,23 +263,19 @@ def example(
         from capra.scenario import bundled_scenario_path
 
         src = bundled_scenario_path(name)
-        directory.mkdir(parents=True, exist_ok=True)
+        output_folder(directory)
         dest = directory / src.name
         if dest.exists():
             raise CapraError(f"{dest} exists already; remove it or choose another folder")
         shutil.copyfile(src, dest)
-        out_console.print(f"wrote {dest}")
+        echo(f"wrote {dest}")
 
 
 def _mount_subcommands() -> None:
-    from capra.growth.cli import app as growth_app
+    from capra.planning.cli import register as register_plan
     from capra.store.cli import app as db_app
     from capra.store.cli import register as register_db
     from capra.store.cli_records import register as register_records
-
-    app.add_typer(growth_app, name="growth")
-    from capra.planning.cli import register as register_plan
-
     from capra.store.cli_users import register as register_users
     from capra.web.cli import register as register_web
 

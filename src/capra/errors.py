@@ -52,10 +52,24 @@ class DataError(CapraError):
         self.row = row
         self.field = field
         self.value = value
-        parts = [file and f"file {file}", row is not None and f"row {row}",
+        self.reason = message
+        self._where = (row, field)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        row, field = self._where
+        parts = [self.file and f"file {self.file}", row is not None and f"row {row}",
                  field and f"field {field!r}"]
         where = ", ".join(p for p in parts if p)
-        super().__init__(f"{where}: {message}" if where else message)
+        return f"{where}: {self.reason}" if where else self.reason
+
+    def in_file(self, file: str | None) -> DataError:
+        """This error, located in ``file`` if it names no file yet (the error of a function
+        that read a table, raised again by the command that read the file)."""
+        if file is not None and self.file is None:
+            self.file = file
+            self.args = (self._text(),)
+        return self
 
 
 class InvalidValuesError(DataError):
@@ -116,3 +130,17 @@ def _describe_field(field: str, items: list[tuple[int, object]], expected: str |
                        for v, rows in by_value.items())
     exp = f" (expected {expected})" if expected else ""
     return f"  field {field!r}: {len(items)} invalid value{'s' if len(items) > 1 else ''}{exp}: {values}"
+
+
+class OutputError(CapraError):
+    """An output file or folder cannot be written (checked before the work starts)."""
+
+    def __init__(self, message: str, *, path: object = None):
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if path is not None else message)
+
+
+class UsageError(CapraError):
+    """A command needs an option that was not given, or options contradict each other."""
+
+    exit_code = 2

@@ -520,8 +520,12 @@ class LactationCurves:
         # index -1 (days before kidding) and max_dim + 1 (beyond the table, recomputed).
         dim = np.arange(max_dim + 1, dtype=float)
         p = [params[:, i, None] for i in range(6)]
+        # A curve without a rise (b < 0) is infinite at t = 0: its kidding day gets the
+        # mean of the curve over that first day, finite for b > -1.
+        first_day = _wood_cumulative_difference(p[0][:, 0], p[1][:, 0], p[2][:, 0], 1.0, 0.0)
         for name, values in (("_table_extended", wood_extended(dim, *p)),
                              ("_table_wood", wood(dim, *p[:3]))):
+            values[:, 0] = np.where(np.isfinite(values[:, 0]), values[:, 0], first_day)
             table = np.zeros((N_PARITY_CLASSES + 1, max_dim + 2))
             table[:, : max_dim + 1] = values
             table[N_PARITY_CLASSES] = 0.0

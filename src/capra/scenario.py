@@ -81,6 +81,7 @@ __all__ = [
     "StorageCapacities",
     "Transport",
     "bundled_breeds",
+    "bundled_scenario_descriptions",
     "bundled_scenario_path",
     "bundled_scenarios",
     "load_breed",
@@ -97,6 +98,106 @@ SUM_TOLERANCE = 1e-9
 #: Largest difference between the coordinates given for one place in two spots of a
 #: scenario before they are reported as conflicting. [degrees] (0.01 degree is about 1 km)
 SAME_PLACE_DEGREES = 0.01
+
+# --------------------------------------------------------------------------------------
+# Bounds
+# --------------------------------------------------------------------------------------
+# Every number and date of a scenario has bounds: what the simulator and the planner can
+# represent (integer widths, calendar range, memory), far beyond what any real programme
+# needs. Validation is the one place that refuses a value outside them, naming its key, so
+# that a run never ends half-way in an overflow, an out-of-memory error or a NaN.
+
+#: Dates anywhere in a scenario: the years the records store accepts too
+#: (``capra.store.io.YEAR_RANGE``). With :data:`MAX_HORIZON_DAYS` every simulated day falls
+#: before 2201, inside the dates pandas represents (up to 2262-04-11). [date]
+DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
+#: Longest horizon, and longest planned or warm-up period: 100 years, beyond any
+#: programme; the results hold one value per replicate, day and farm. [days]
+MAX_HORIZON_DAYS = 36_525
+#: Longest age, interval or duration in an animal's life (ages at breeding, sale or cull,
+#: lactation lengths, waiting periods): 40 years, the end of the herd model's death-risk
+#: table (``capra.herd.params.MAX_AGE_DAYS``); goats live well under 20 years. [days]
+MAX_ANIMAL_DAYS = 40 * 365
+#: Oldest age of arriving animals: 20 years, older than goats live. [months]
+MAX_AGE_MONTHS = 240.0
+#: Longest gestation or oestrous cycle: one year (goats: about 150 and 21 days). [days]
+MAX_CYCLE_DAYS = 366
+#: Longest quarantine: ten years, as the records store accepts
+#: (``capra.store.io``, ``quarantine_days``). [days]
+MAX_QUARANTINE_DAYS = 3650
+#: Most kiddings of one doe: at most about one a year over a goat's life; the records
+#: store accepts the same range (parity 0-20). [-]
+MAX_PARITY = 20
+#: Most breeding windows a doe may stay open before she is culled: the herd state counts
+#: them in 8 bits (up to 127). [-]
+MAX_FAILED_WINDOWS = 100
+#: Most animals in one group of a batch: far above the largest goat farms (a few thousand
+#: head). The simulator keeps about 70 bytes per animal and replicate: 100,000 head in 50
+#: replicates simulated together take about 350 MB. [head]
+MAX_HEAD = 100_000
+#: Most places on one farm: a farm may be given an unreachable capacity to mean "no limit";
+#: head counts stay far inside 32-bit integers. [head]
+MAX_CAPACITY_HEAD = 10_000_000
+#: Most does one buck makes pregnant in a breeding season: natural service is a few dozen,
+#: artificial insemination spreads one buck's semen much further. [head]
+MAX_DOES_PER_BUCK = 10_000
+#: Most farms, and most batches: the herd state stores location and batch numbers in
+#: 16 bits (up to 32,767, quarantine stations included). [-]
+MAX_FARMS = 10_000
+MAX_BATCHES = 10_000
+#: Most breeding groups: the herd state stores the group number in 8 bits (up to 127). [-]
+MAX_BREEDING_GROUPS = 100
+#: Most milk per animal and day (Wood scale, kids' milk, dry-off threshold): more than a
+#: goat gives; the same as the upper fitting bound of the Wood scale
+#: (``capra.lactation.GOAT_BOUNDS``). [kg/day]
+MAX_MILK_KG_PER_DAY = 15.0
+#: Wood shape b: above -1 so that the lactation total is finite (``capra.lactation``), at
+#: most the upper fitting bound (``capra.lactation.GOAT_BOUNDS``). [-]
+WOOD_B_RANGE = (-1.0, 1.5)
+#: Wood decline c: above 0 for a finite total, at most the upper fitting bound
+#: (``capra.lactation.GOAT_BOUNDS``). [1/day]
+WOOD_C_MAX = 0.05
+#: Extended lactation: the rise per day and its cap, at most the upper fitting bounds
+#: (``capra.lactation.GOAT_BOUNDS``). [1/day], [-]
+MAX_REBOUND_RATE_PER_DAY = 0.05
+MAX_REBOUND_RATIO = 3.0
+#: Largest between-doe coefficient of variation of yield: published values are about
+#: 0.2-0.3 (breed file); 2 allows any herd. [-]
+MAX_ANIMAL_EFFECT_CV = 2.0
+#: Largest standard deviation of the length of gestation (goats: about 2 days). [days]
+MAX_GESTATION_SD_DAYS = 30.0
+#: Most children of one age group at one site (a site may be a whole district). [children]
+MAX_CHILDREN = 10_000_000
+#: Largest serving: 2 kg, many times a child's daily ration. [g]
+MAX_SERVING_G = 2000.0
+#: Most raw milk per kg of product (milk powder takes about 8, hard cheese about 10). [kg/kg]
+MAX_MILK_KG_PER_KG = 100.0
+#: Longest shelf life, and longest ripening, of a product: ten years (powder keeps about
+#: two; hard cheeses ripen for months). [days]
+MAX_SHELF_LIFE_DAYS = 3650
+#: Energy of 100 g of food: at most that of pure fat (9 kcal/g). [kcal/100 g]
+MAX_ENERGY_KCAL_PER_100G = 900.0
+#: A nutrient content per 100 g of food: at most 100 g. [g/100 g], [mg/100 g]
+MAX_G_PER_100G = 100.0
+MAX_MG_PER_100G = 100_000.0
+#: Largest flow of milk or product per day, on a route, into or out of a plant, or to a
+#: site: a million tonnes a day, beyond any dairy plant, so that an unreachable capacity
+#: can stand for "no limit"; the planner's coefficients stay within what the solver takes
+#: without loss of precision. [kg/day]
+MAX_FLOW_KG_PER_DAY = 1e9
+#: Largest stock at a plant: ten million tonnes. [kg]
+MAX_STOCK_KG = 1e10
+#: Longest road: half the Earth's circumference. [km]
+MAX_DISTANCE_KM = 20_000.0
+#: Deepest nesting of arrays and tables accepted in a TOML file (a scenario needs five);
+#: the TOML parser recurses once per level. [-]
+MAX_TOML_DEPTH = 20
+#: Longest repeatable year planned: the planner solves it as one daily model of at most
+#: this many days (``capra.planning.planner.MAX_DAILY_DAYS``). [days]
+MAX_REPEATABLE_DAYS = 600
+#: Largest ratio of road distance to great-circle distance: 1.2-1.4 is usual (research
+#: note supply.md §4.1); 5 allows mountain roads. [-]
+MAX_ROAD_FACTOR = 5.0
 
 _ERROR_TYPE = "capra"  # a value problem found by a Capra validator
 _CROSS_TYPE = "capra_cross"  # problems found by a model's cross-field checks
@@ -157,7 +258,9 @@ def _fail(message: str) -> PydanticCustomError:
 
 
 def _fmt_number(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
+    if isinstance(x, float):
+        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+    return str(x)
 
 
 def _range(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
@@ -182,6 +285,7 @@ def _range(lo: float | None = None, hi: float | None = None, *, lo_open: bool = 
             raise _fail(f"out of range; expected {expected}")
         return value
 
+    check.bounds = (lo, hi, lo_open, hi_open)  # read by the documentation tests
     return AfterValidator(check)
 
 
@@ -216,17 +320,19 @@ def _parse_date(value: object) -> object:
     """Accept a date (not a date-time) or an ISO ``YYYY-MM-DD`` string."""
     if isinstance(value, datetime):
         raise _fail("a date-time; expected a date written YYYY-MM-DD, without a time")
-    if isinstance(value, date):
-        return value
     if isinstance(value, str):
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                raise _fail("not a real calendar date; expected a date that exists, "
-                            "written YYYY-MM-DD") from None
-        raise _fail("not a date; expected a date written YYYY-MM-DD")
-    raise _fail(f"wrong type ({_toml_type(value)}); expected a date written YYYY-MM-DD")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise _fail("not a date; expected a date written YYYY-MM-DD")
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise _fail("not a real calendar date; expected a date that exists, "
+                        "written YYYY-MM-DD") from None
+    if not isinstance(value, date):
+        raise _fail(f"wrong type ({_toml_type(value)}); expected a date written YYYY-MM-DD")
+    if not DATE_RANGE[0] <= value <= DATE_RANGE[1]:
+        raise _fail(f"out of range; expected a date from {DATE_RANGE[0]} to {DATE_RANGE[1]}")
+    return value
 
 
 def _month_day(value: str) -> str:
@@ -246,17 +352,29 @@ def _month_day(value: str) -> str:
 
 # Field types. Numbers are strict: a quoted "5" or a boolean is not a number; an integer
 # is accepted where a float is expected.
-Int = Annotated[int, Strict()]
-Float = Annotated[float, Strict(), _range()]
 Bool = Annotated[bool, Strict()]
 Text = Annotated[str, Strict()]
 Name = Annotated[str, Strict(), AfterValidator(_not_blank)]
 Date = Annotated[date, BeforeValidator(_parse_date)]
-NonNegInt = Annotated[int, Strict(), _range(0, kind="an integer")]
-PosInt = Annotated[int, Strict(), _range(1, kind="an integer")]
-NonNegFloat = Annotated[float, Strict(), _range(0)]
-PosFloat = Annotated[float, Strict(), _range(0, lo_open=True)]
 Probability = Annotated[float, Strict(), _range(0, 1)]
+
+
+def _ints(lo: int, hi: int) -> Any:
+    """An integer in ``[lo, hi]``."""
+    return Annotated[int, Strict(), _range(lo, hi, kind="an integer")]
+
+
+def _floats(lo: float, hi: float, *, lo_open: bool = False) -> Any:
+    """A finite number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
+    return Annotated[float, Strict(), _range(lo, hi, lo_open=lo_open)]
+
+
+AnimalDays = _ints(1, MAX_ANIMAL_DAYS)
+AnimalDaysOrZero = _ints(0, MAX_ANIMAL_DAYS)
+HorizonDays = _ints(1, MAX_HORIZON_DAYS)
+ChildCount = _ints(0, MAX_CHILDREN)
+FlowKgPerDay = _floats(0, MAX_FLOW_KG_PER_DAY)
+StockKg = _floats(0, MAX_STOCK_KG)
 Distribution = Annotated[tuple[Probability, ...], AfterValidator(_distribution)]
 MonthDay = Annotated[str, Strict(), AfterValidator(_month_day)]
 
@@ -272,8 +390,9 @@ def _get(obj: object, key: str, types: type | tuple[type, ...] = object,
          default: Any = None) -> Any:
     """``obj[key]`` (table) or ``obj.key`` (model) if it has the expected type, else default.
 
-    Booleans are never taken as numbers and date-times never as dates, so that checks on
-    unvalidated tables skip values that validation itself rejects.
+    Booleans are never taken as numbers, date-times never as dates, and dates outside
+    :data:`DATE_RANGE` are skipped, so that checks on unvalidated tables skip values that
+    validation itself rejects.
     """
     if isinstance(obj, Mapping):
         value = obj.get(key, _MISSING)
@@ -288,7 +407,18 @@ def _get(obj: object, key: str, types: type | tuple[type, ...] = object,
         return default
     if isinstance(value, datetime) and datetime not in types:
         return default
+    if isinstance(value, date) and not DATE_RANGE[0] <= value <= DATE_RANGE[1]:
+        return default
     return value if isinstance(value, types) else default
+
+
+def _add_days(day: date, days: int) -> date | None:
+    """``day + days``, or None beyond the calendar (cross-checks also run on raw tables,
+    whose values may lie outside their bounds)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def _items(obj: object, key: str) -> list:
@@ -311,6 +441,12 @@ Problem = tuple[Loc, Any, str]
 
 def _problem(loc: Loc, value: Any, message: str) -> Problem:
     return loc, value, message
+
+
+def _too_many(items: list, key: str, limit: int) -> list[Problem]:
+    if len(items) <= limit:
+        return []
+    return [_problem((key,), _MISSING, f"has {len(items)} items; expected at most {limit}")]
 
 
 # --------------------------------------------------------------------------------------
@@ -340,15 +476,15 @@ class _Model(BaseModel):
 class Reproduction(_Model):
     """Reproduction parameters of a breed."""
 
-    gestation_days: PosInt
+    gestation_days: _ints(1, MAX_CYCLE_DAYS)
     """Mean length of gestation. [days]"""
-    gestation_sd_days: NonNegFloat
+    gestation_sd_days: _floats(0, MAX_GESTATION_SD_DAYS)
     """Standard deviation of the length of gestation. [days]"""
-    oestrous_cycle_days: PosInt
+    oestrous_cycle_days: _ints(1, MAX_CYCLE_DAYS)
     """Length of the oestrous cycle. [days]"""
-    min_breeding_age_days: PosInt
+    min_breeding_age_days: AnimalDays
     """Youngest age at which a doeling is bred. [days]"""
-    postpartum_interval_days: NonNegInt
+    postpartum_interval_days: AnimalDaysOrZero
     """Days after kidding before a doe is bred again (voluntary waiting period). [days]"""
     conception_rate_per_cycle: Annotated[float, Strict(), _range(0, 1, lo_open=True)]
     """Probability that a doe mated in one oestrous cycle conceives, under natural
@@ -369,9 +505,9 @@ class Reproduction(_Model):
     litter_size_probabilities_parity2plus: Distribution
     """Probabilities of litters of 1, 2, 3, ... kids at the second and later kiddings; they
     sum to 1. [fraction]"""
-    does_per_buck: PosInt
-    """Does one buck can serve per oestrous cycle. [head]"""
-    buck_min_breeding_age_days: PosInt
+    does_per_buck: _ints(1, MAX_DOES_PER_BUCK)
+    """Does one buck can get pregnant in a breeding season (one window of a group). [head]"""
+    buck_min_breeding_age_days: AnimalDays
     """Youngest age at which a buck is used for breeding. [days]"""
 
 
@@ -386,7 +522,7 @@ class Mortality(_Model):
     """Annual death risk of adult females. [fraction per year]"""
     adult_male_risk_per_year: Probability
     """Annual death risk of adult males. [fraction per year]"""
-    adult_age_days: PosInt
+    adult_age_days: AnimalDays
     """Age from which an animal counts as adult for mortality. [days]"""
 
 
@@ -395,30 +531,33 @@ class BreedLactation(_Model):
 
     model: Literal["wood"]
     """Lactation curve model; ``"wood"``: y = a t^b exp(-c t), t in days in milk. [-]"""
-    wood_a: Annotated[tuple[PosFloat, ...], _length(3, "parity 1, 2, 3+")]
+    wood_a: Annotated[tuple[_floats(0, MAX_MILK_KG_PER_DAY, lo_open=True), ...],
+                      _length(3, "parity 1, 2, 3+")]
     """Wood scale a for parity 1, 2 and 3+. [kg/day]"""
-    wood_b: Annotated[tuple[Float, ...], _length(3, "parity 1, 2, 3+")]
+    wood_b: Annotated[tuple[_floats(*WOOD_B_RANGE, lo_open=True), ...],
+                      _length(3, "parity 1, 2, 3+")]
     """Wood shape b (rise to the peak) for parity 1, 2 and 3+. [-]"""
-    wood_c: Annotated[tuple[PosFloat, ...], _length(3, "parity 1, 2, 3+")]
+    wood_c: Annotated[tuple[_floats(0, WOOD_C_MAX, lo_open=True), ...],
+                      _length(3, "parity 1, 2, 3+")]
     """Wood decline c for parity 1, 2 and 3+. [1/day]"""
-    rebound_day: PosInt
+    rebound_day: AnimalDays
     """Days in milk at which the yield of a non-pregnant doe in extended lactation stops
     falling and starts to rise. [days]"""
-    rebound_rate_per_day: NonNegFloat
+    rebound_rate_per_day: _floats(0, MAX_REBOUND_RATE_PER_DAY)
     """Daily rise of the yield after ``rebound_day``, as a fraction of the yield on that
     day. [1/day]"""
-    rebound_max_ratio: Annotated[float, Strict(), _range(1)]
+    rebound_max_ratio: _floats(1, MAX_REBOUND_RATIO)
     """Cap on the rebound: largest yield after ``rebound_day`` over the yield on that day.
     [-]"""
-    animal_effect_cv: NonNegFloat
+    animal_effect_cv: _floats(0, MAX_ANIMAL_EFFECT_CV)
     """Coefficient of variation of the lognormal between-doe yield effect. [-]"""
-    standard_length_days: PosInt
+    standard_length_days: AnimalDays
     """Length of a normal (not extended) lactation. [days]"""
-    dry_period_days: NonNegInt
+    dry_period_days: AnimalDaysOrZero
     """Days before the expected kidding at which a pregnant doe is dried off. [days]"""
-    min_yield_kg_per_day: NonNegFloat
+    min_yield_kg_per_day: _floats(0, MAX_MILK_KG_PER_DAY)
     """A doe is dried off when her expected yield falls below this. [kg/day]"""
-    colostrum_days: NonNegInt
+    colostrum_days: AnimalDaysOrZero
     """Days after kidding whose milk is colostrum and is not delivered. [days]"""
 
 
@@ -444,7 +583,7 @@ class Farm(_Model):
     """Farm name, unique in the scenario; batches name it in ``destinations``. [-]"""
     district: Text
     """District or county where the farm is. [-]"""
-    capacity_head: NonNegInt
+    capacity_head: _ints(0, MAX_CAPACITY_HEAD)
     """Number of goats the farm can house. [head]"""
     latitude: Annotated[float, Strict(), _range(-90, 90)]
     """Latitude of the farm, WGS 84. [degrees north]"""
@@ -455,15 +594,15 @@ class Farm(_Model):
 class AnimalGroup(_Model):
     """Animals of one batch that share sex, age range, parity and state."""
 
-    count: PosInt
+    count: _ints(1, MAX_HEAD)
     """Number of animals. [head]"""
     sex: Literal["female", "male"]
     """Sex of the animals. [-]"""
-    age_months_min: NonNegFloat
+    age_months_min: _floats(0, MAX_AGE_MONTHS)
     """Youngest age in the group on the arrival date. [months]"""
-    age_months_max: NonNegFloat
+    age_months_max: _floats(0, MAX_AGE_MONTHS)
     """Oldest age in the group on the arrival date. [months]"""
-    parity: NonNegInt = 0
+    parity: _ints(0, MAX_PARITY) = 0
     """Kiddings each doe has had (0 for doelings and for males). [-]"""
     pregnant: Bool = False
     """The does arrive pregnant. [-]"""
@@ -473,7 +612,7 @@ class AnimalGroup(_Model):
     """Last expected kidding date; required when ``pregnant`` is true. [date]"""
     lactating: Bool = False
     """The does arrive in milk (parity ≥ 1 only). [-]"""
-    days_in_milk: NonNegInt = 0
+    days_in_milk: AnimalDaysOrZero = 0
     """Days in milk of lactating does on the arrival date. [days]"""
 
     @classmethod
@@ -549,7 +688,7 @@ class Batch(_Model):
     """Latitude of the arrival place, WGS 84; optional. [degrees north]"""
     arrival_longitude: Annotated[float, Strict(), _range(-180, 180)] | None = None
     """Longitude of the arrival place, WGS 84; optional. [degrees east]"""
-    quarantine_days: NonNegInt
+    quarantine_days: _ints(0, MAX_QUARANTINE_DAYS)
     """Days the animals stay at the arrival place before moving to their farms. [days]"""
     destinations: Annotated[tuple[Name, ...], Field(min_length=1)]
     """Names of the farms that receive the animals after quarantine. [-]"""
@@ -665,22 +804,22 @@ class Replacement(_Model):
 
     target_fill: Annotated[float, Strict(), _range(0, 1.5, lo_open=True)] = 1.0
     """Target head as a fraction of the farm's capacity. [fraction]"""
-    decision_age_days: PosInt = 60
+    decision_age_days: AnimalDays = 60
     """Age at which doelings are kept or sold (at weaning). [days]"""
-    male_sale_age_days: PosInt = 90
+    male_sale_age_days: AnimalDays = 90
     """Age at which male kids not kept as bucks are sold. [days]"""
-    buck_max_age_days: PosInt = 1825
+    buck_max_age_days: AnimalDays = 1825
     """Age at which bucks are replaced (five years; management choice). [days]"""
 
 
 class Culling(_Model):
     """When does are culled."""
 
-    max_parity: PosInt = 7
+    max_parity: _ints(1, MAX_PARITY) = 7
     """Does are culled after this many kiddings (management choice). [-]"""
-    max_age_days: PosInt = 2920
+    max_age_days: AnimalDays = 2920
     """Does are culled at this age (eight years; management choice). [days]"""
-    max_failed_windows: PosInt = 2
+    max_failed_windows: _ints(1, MAX_FAILED_WINDOWS) = 2
     """Does are culled at dry-off after this many breeding windows without conceiving. [-]"""
     involuntary_risk_per_year: Annotated[float, Strict(), _range(0, 1, hi_open=True)] = 0.20
     """Annual risk of culling for other reasons (disease, udder, feet). Derived: a median
@@ -695,13 +834,13 @@ class LactationPolicy(_Model):
     extended: Bool = True
     """Does that do not conceive keep milking (extended lactation; France: 16.4 % of
     goats). [-]"""
-    extended_max_days: PosInt = 700
+    extended_max_days: AnimalDays = 700
     """Longest extended lactation (mean extended lactation 717 days, French careers
     study). [days]"""
-    weaning_age_days: PosInt = 60
+    weaning_age_days: AnimalDays = 60
     """Age at which kids are weaned (early weaning at 6-8 weeks, Langston University
     review). [days]"""
-    kid_milk_kg_per_day: NonNegFloat = 1.5
+    kid_milk_kg_per_day: _floats(0, MAX_MILK_KG_PER_DAY) = 1.5
     """Goat milk fed to each kid until weaning (1.5-2 L per kid per day, research note
     herd.md §4). [kg/day]"""
     quarantine_milk_used: Bool = False
@@ -729,6 +868,7 @@ class Policy(_Model):
         if not groups and (isinstance(data, BaseModel) or "breeding_groups" in data):
             return [_problem(("breeding_groups",), _MISSING,
                      "empty; expected at least one breeding group")]
+        problems += _too_many(groups, "breeding_groups", MAX_BREEDING_GROUPS)
         shares = [_get(g, "share", (int, float)) for g in groups]
         if groups and all(s is not None for s in shares):
             total = math.fsum(shares)
@@ -767,32 +907,32 @@ STORAGE_CLASSES = ("chilled", "frozen", "ambient")
 class Servings(_Model):
     """Serving size of one product for each age group; 0 means not served to the group."""
 
-    age_1_2: NonNegFloat | None = None
+    age_1_2: _floats(0, MAX_SERVING_G) | None = None
     """Serving for children aged 1-2 years. [g product]"""
-    age_3_5: NonNegFloat | None = None
+    age_3_5: _floats(0, MAX_SERVING_G) | None = None
     """Serving for children aged 3-5 years. [g product]"""
-    age_6_11: NonNegFloat | None = None
+    age_6_11: _floats(0, MAX_SERVING_G) | None = None
     """Serving for children aged 6-11 years. [g product]"""
 
 
 class ProductOverride(_Model):
     """Values that replace the bundled data of one product (``capra/data/products.toml``)."""
 
-    milk_kg_per_kg: Annotated[float, Strict(), _range(0, lo_open=True)] | None = None
+    milk_kg_per_kg: _floats(0, MAX_MILK_KG_PER_KG, lo_open=True) | None = None
     """Raw milk used per kg of product. [kg milk/kg product]"""
-    ripening_days: NonNegInt | None = None
+    ripening_days: _ints(0, MAX_SHELF_LIFE_DAYS) | None = None
     """Days after making before the product can be served (cheese ripening); 0: ready the
     day it is made. [days]"""
-    shelf_life_days: PosInt | None = None
+    shelf_life_days: _ints(1, MAX_SHELF_LIFE_DAYS) | None = None
     """Days the product can be served, counted from the first day it can be (the day it is
     made, or the day its ripening ends). [days]"""
     storage: Literal["chilled", "frozen", "ambient"] | None = None
     """Storage class. [-]"""
-    protein_g_per_100g: NonNegFloat | None = None
+    protein_g_per_100g: _floats(0, MAX_G_PER_100G) | None = None
     """Protein content. [g/100 g]"""
-    energy_kcal_per_100g: NonNegFloat | None = None
+    energy_kcal_per_100g: _floats(0, MAX_ENERGY_KCAL_PER_100G) | None = None
     """Energy content. [kcal/100 g]"""
-    calcium_mg_per_100g: NonNegFloat | None = None
+    calcium_mg_per_100g: _floats(0, MAX_MG_PER_100G) | None = None
     """Calcium content. [mg/100 g]"""
     serving_g: Servings | None = None
     """Serving size per age group; one serving is one child's ration for the day. [g]"""
@@ -844,11 +984,11 @@ class Calendar(_Model):
 class Children(_Model):
     """Children enrolled at a site, by age group."""
 
-    age_1_2: NonNegInt = 0
+    age_1_2: ChildCount = 0
     """Children aged 1-2 years. [children]"""
-    age_3_5: NonNegInt = 0
+    age_3_5: ChildCount = 0
     """Children aged 3-5 years. [children]"""
-    age_6_11: NonNegInt = 0
+    age_6_11: ChildCount = 0
     """Children aged 6-11 years. [children]"""
 
     @property
@@ -877,7 +1017,7 @@ class Site(_Model):
     """Children enrolled, by age group. [children]"""
     attendance: Annotated[float, Strict(), _range(0, 1, lo_open=True)] = 1.0
     """Share of enrolled children present on an operating day. [fraction]"""
-    cold_storage_kg: NonNegFloat | None = None
+    cold_storage_kg: FlowKgPerDay | None = None
     """Chilled and frozen product the site can receive and hold on one day; 0: ambient
     products only; no value: no limit. [kg/day]"""
 
@@ -885,30 +1025,30 @@ class Site(_Model):
 class ProductCapacities(_Model):
     """Largest output of a plant per product per day; 0 (the default): not made there."""
 
-    fresh_milk: NonNegFloat = 0.0
+    fresh_milk: FlowKgPerDay = 0.0
     """Pasteurised milk. [kg product/day]"""
-    yogurt: NonNegFloat = 0.0
+    yogurt: FlowKgPerDay = 0.0
     """Yogurt. [kg product/day]"""
-    soft_cheese: NonNegFloat = 0.0
+    soft_cheese: FlowKgPerDay = 0.0
     """Soft cheese. [kg product/day]"""
-    hard_cheese: NonNegFloat = 0.0
+    hard_cheese: FlowKgPerDay = 0.0
     """Hard cheese. [kg product/day]"""
-    milk_powder: NonNegFloat = 0.0
+    milk_powder: FlowKgPerDay = 0.0
     """Whole milk powder. [kg product/day]"""
-    uht_milk: NonNegFloat = 0.0
+    uht_milk: FlowKgPerDay = 0.0
     """UHT milk. [kg product/day]"""
-    frozen_milk: NonNegFloat = 0.0
+    frozen_milk: FlowKgPerDay = 0.0
     """Frozen milk. [kg product/day]"""
 
 
 class StorageCapacities(_Model):
     """Stock a plant can hold, by storage class; 0 (the default): no store of that class."""
 
-    chilled: NonNegFloat = 0.0
+    chilled: StockKg = 0.0
     """Cold room (0-4 °C). [kg product]"""
-    frozen: NonNegFloat = 0.0
+    frozen: StockKg = 0.0
     """Freezer (-18 °C). [kg product]"""
-    ambient: NonNegFloat = 0.0
+    ambient: StockKg = 0.0
     """Dry store. [kg product]"""
 
 
@@ -921,7 +1061,7 @@ class Plant(_Model):
     """Latitude, WGS 84. [degrees north]"""
     longitude: Annotated[float, Strict(), _range(-180, 180)]
     """Longitude, WGS 84. [degrees east]"""
-    intake_kg_per_day: NonNegFloat | None = None
+    intake_kg_per_day: FlowKgPerDay | None = None
     """Largest raw-milk intake; no value: no limit. [kg milk/day]"""
     capacity_kg_per_day: ProductCapacities = Field(default_factory=ProductCapacities)
     """Largest output per product. [kg product/day]"""
@@ -936,9 +1076,9 @@ class Route(_Model):
     """Farm (raw milk) or plant (products) the route starts from. [-]"""
     destination: Name
     """Plant (from a farm) or site (from a plant). [-]"""
-    distance_km: NonNegFloat | None = None
+    distance_km: _floats(0, MAX_DISTANCE_KM) | None = None
     """Road distance; no value: great-circle distance times ``road_factor``. [km]"""
-    capacity_kg_per_day: NonNegFloat | None = None
+    capacity_kg_per_day: FlowKgPerDay | None = None
     """Largest load per day; no value: the transport ``capacity_kg_per_day``. [kg/day]"""
 
 
@@ -949,10 +1089,10 @@ class Transport(_Model):
     changes the distance or capacity of single links.
     """
 
-    road_factor: Annotated[float, Strict(), _range(1)] = 1.3
+    road_factor: _floats(1, MAX_ROAD_FACTOR) = 1.3
     """Road distance over great-circle distance (1.2-1.4 is a usual assumption, research
     note supply.md §4.1). [-]"""
-    capacity_kg_per_day: NonNegFloat = 2000.0
+    capacity_kg_per_day: FlowKgPerDay = 2000.0
     """Load per route per day unless a route says otherwise: one 2-tonne truck, one trip
     a day (illustrative). [kg/day]"""
     routes: tuple[Route, ...] = ()
@@ -967,7 +1107,7 @@ class OpeningStock(_Model):
     product: Literal["fresh_milk", "yogurt", "soft_cheese", "hard_cheese", "milk_powder",
                      "uht_milk", "frozen_milk"]
     """Product. [-]"""
-    kg: NonNegFloat
+    kg: StockKg
     """Quantity. [kg product]"""
     made: Date | None = None
     """Day it was made; no value: the day before the plan starts (or, for a product that
@@ -987,9 +1127,9 @@ class PlanningSettings(_Model):
     start_date: Date | None = None
     """First day children are served; no value: 364 days before the scenario's last day
     (the plan covers the last year, with the herd established). [date]"""
-    days: PosInt | None = None
+    days: HorizonDays | None = None
     """Days planned from ``start_date``; no value: to the scenario's last day. [days]"""
-    warmup_days: NonNegInt = 0
+    warmup_days: _ints(0, MAX_HORIZON_DAYS) = 0
     """With ``year = "from_stock"``: days before ``start_date`` when milk is already
     processed and stocked but no child is served. A repeatable year finds its own opening
     stock and does not use it. [days]"""
@@ -1029,25 +1169,27 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
     """Cross-checks of the planning sections: names, calendar and route references, dates."""
     problems: list[Problem] = []
     calendars = _items(data, "calendars")
-    calendar_names: list[str] = []
+    calendar_first: dict[str, int] = {}
     for i, cal in enumerate(calendars):
         name = _get(cal, "name", str)
         if name is None:
             continue
-        if name in calendar_names:
+        if name in calendar_first:
             problems.append(_problem(("calendars", i, "name"), name,
                              f"duplicate calendar name (also calendars"
-                             f"[{calendar_names.index(name)}]); expected unique names"))
-        calendar_names.append(name)
+                             f"[{calendar_first[name]}]); expected unique names"))
+        calendar_first.setdefault(name, i)
+    calendar_names = list(calendar_first)
     seen: dict[str, Loc] = {name: ("farms", k) for k, name in enumerate(farms)}
     plants, sites = _items(data, "plants"), _items(data, "sites")
     problems += _unique_names(plants, "plants", seen)
     problems += _unique_names(sites, "sites", seen)
     plant_names = [n for n in (_get(p, "name", str) for p in plants) if n is not None]
     site_names = [n for n in (_get(s, "name", str) for s in sites) if n is not None]
+    farm_set, plant_set, site_set = set(farms), set(plant_names), set(site_names)
     for i, site in enumerate(sites):
         cal = _get(site, "calendar", str)
-        if cal is not None and cal not in calendar_names:
+        if cal is not None and cal not in calendar_first:
             problems.append(_unknown_ref(("sites", i, "calendar"), cal, calendar_names,
                                          "a calendar ([[calendars]])"))
     transport = _get(data, "transport", (Mapping, BaseModel))
@@ -1058,12 +1200,12 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
         loc = ("transport", "routes", i)
         if origin is None or dest is None:
             continue
-        if origin in farms:
-            if dest not in plant_names:
+        if origin in farm_set:
+            if dest not in plant_set:
                 problems.append(_unknown_ref(loc + ("destination",), dest, plant_names,
                                              "a plant (raw milk goes from a farm to a plant)"))
-        elif origin in plant_names:
-            if dest not in site_names:
+        elif origin in plant_set:
+            if dest not in site_set:
                 problems.append(_unknown_ref(loc + ("destination",), dest, site_names,
                                              "a site (products go from a plant to a site)"))
         else:
@@ -1084,7 +1226,7 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
                          "expected planning.year = \"from_stock\" or no opening_stock"))
     for i, item in enumerate(stock):
         plant = _get(item, "plant", str)
-        if plant is not None and plant not in plant_names:
+        if plant is not None and plant not in plant_set:
             problems.append(_unknown_ref(("planning", "opening_stock", i, "plant"), plant,
                                          plant_names, "a plant ([[plants]])"))
     first = _get(settings, "start_date", date)
@@ -1095,15 +1237,27 @@ def _planning_problems(data: object, farms: list[str], start: date | None,
                              f"{_show(start)} to {_show(end)}"))
         else:
             warmup = _get(settings, "warmup_days", int, 0)
-            if first - timedelta(days=warmup) < start:
+            if warmup > (first - start).days:
                 problems.append(_problem(("planning", "warmup_days"), warmup,
                                  f"reaches before the scenario start_date = {_show(start)}; "
                                  f"expected at most {(first - start).days} days"))
             days = _get(settings, "days", int)
-            if days is not None and first + timedelta(days=days - 1) > end:
+            if days is not None and days - 1 > (end - first).days:
                 problems.append(_problem(("planning", "days"), days,
                                  f"runs past the last simulated day {_show(end)}; expected "
                                  f"at most {(end - first).days + 1} days"))
+    if start is not None and end is not None \
+            and _get(settings, "year", str, "repeatable") == "repeatable":
+        planned_from = first if first is not None and start <= first <= end \
+            else max(end - timedelta(days=364), start)
+        days = _get(settings, "days", int)
+        count = days if days is not None else (end - planned_from).days + 1
+        if count > MAX_REPEATABLE_DAYS:
+            key = "days" if days is not None else "start_date"
+            problems.append(_problem(("planning", key), days if days is not None else first,
+                             f"a repeatable year of {count} planned days; expected at most "
+                             f"{MAX_REPEATABLE_DAYS} (or planning.year = \"from_stock\", "
+                             "which is planned in windows)"))
     return problems
 
 
@@ -1127,7 +1281,7 @@ class Scenario(_Model):
     """Free text describing the scenario. [-]"""
     start_date: Date
     """First simulated day. [date]"""
-    horizon_days: PosInt
+    horizon_days: HorizonDays
     """Number of simulated days, ``start_date`` included. [days]"""
     breed: Breed
     """Breed parameters. In TOML: a bundled breed name (``"saanen"``), a path to a breed
@@ -1259,6 +1413,8 @@ class Scenario(_Model):
     def _cross_problems(cls, data: object) -> list[Problem]:
         problems: list[Problem] = []
         farms = _items(data, "farms")
+        problems += _too_many(farms, "farms", MAX_FARMS)
+        problems += _too_many(_items(data, "batches"), "batches", MAX_BATCHES)
         names: list[str | None] = [_get(f, "name", str) for f in farms]
         first: dict[str, int] = {}
         for i, name in enumerate(names):
@@ -1283,8 +1439,8 @@ class Scenario(_Model):
 
         start = _get(data, "start_date", date)
         horizon = _get(data, "horizon_days", int)
-        end = (start + timedelta(days=horizon - 1)
-               if start is not None and horizon is not None and horizon >= 1 else None)
+        end = (_add_days(start, horizon - 1) if start is not None and horizon is not None
+               and 1 <= horizon <= MAX_HORIZON_DAYS else None)
         batch_first: dict[str, int] = {}
         stations: dict[str, tuple[int, float, float]] = {}
         for i, batch in enumerate(_items(data, "batches")):
@@ -1371,6 +1527,17 @@ def bundled_scenarios() -> list[str]:
     return sorted(p.stem for p in _data_dir("scenarios").glob("*.toml"))
 
 
+def bundled_scenario_descriptions() -> dict[str, str]:
+    """``{name: description}`` of the bundled scenarios (the ``description`` key of each
+    file; empty if it has none)."""
+    out = {}
+    for name in bundled_scenarios():
+        doc = _read_toml(bundled_scenario_path(name), name)
+        description = doc.get("description", "")
+        out[name] = description if isinstance(description, str) else ""
+    return out
+
+
 def bundled_breeds() -> list[str]:
     """Names of the breed files shipped with Capra, e.g. ``["saanen"]``."""
     return sorted(p.stem for p in _data_dir("breeds").glob("*.toml"))
@@ -1418,11 +1585,35 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
                             file=shown) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror}", file=shown) from None
+    too_deep = (f"arrays or tables nested more than {MAX_TOML_DEPTH} levels deep; expected "
+                "the layout of docs/scenario.md (a few levels)")
     try:
-        return tomllib.loads(text)
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = _syntax_message(str(exc), text)
         raise ScenarioError(message, file=shown, problems=[message]) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise ScenarioError(too_deep, file=shown, problems=[too_deep]) from None
+    deep = _too_deep(doc)
+    if deep is not None:
+        raise ScenarioError(too_deep, file=shown, path=_key_path(deep),
+                            problems=[f"{_key_path(deep)}: {too_deep}"])
+    return doc
+
+
+def _too_deep(doc: object) -> Loc | None:
+    """Key path of a value nested deeper than :data:`MAX_TOML_DEPTH` (walked without
+    recursion), or None."""
+    stack: list[tuple[Loc, object]] = [((), doc)]
+    while stack:
+        loc, value = stack.pop()
+        if len(loc) > MAX_TOML_DEPTH:
+            return loc
+        if isinstance(value, Mapping):
+            stack.extend((loc + (str(k),), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((loc + (i,), v) for i, v in enumerate(value))
+    return None
 
 
 def _syntax_message(error: str, text: str) -> str:
@@ -1620,29 +1811,30 @@ def _collect_problems(exc: ValidationError, root: type[BaseModel], raw: object,
             for sub, value, message in error["ctx"]["problems"]:
                 full = tuple(sub) if kind == _ABSOLUTE_TYPE else loc + tuple(sub)
                 reports.append(_Report(full, value, message))
+        elif kind == "too_short" and len(error.get("input") or ()) >= error["ctx"]["min_length"]:
+            continue  # pydantic counts only the valid items; the invalid ones are reported
         else:
             report = _Report(loc, *_describe(error, root, loc))
             if kind == "extra_forbidden":
                 report.hint = _suggest(str(loc[-1]), _keys_at(root, loc[:-1]))
             report.missing = kind == "missing"
             reports.append(report)
+    # models holding a failed field: the proper prefixes of the failed key paths
+    holding = {loc[:k] for loc in failed for k in range(len(loc))}
     for model_loc, model, table in _walk(root, raw, ()):
-        fields_failed = any(len(loc) > len(model_loc) and loc[: len(model_loc)] == model_loc
-                            for loc in failed)
-        if fields_failed:
+        if model_loc in holding:
             for sub, value, message in model._cross_problems(table):
                 reports.append(_Report(model_loc + tuple(sub), value, message))
     # A misspelt required key is reported once, as the unknown key with its suggestion.
     suggested = {r.loc[:-1] + (r.hint,) for r in reports if r.hint}
     reports = [r for r in reports if not (r.missing and r.loc in suggested)]
     reports.sort(key=lambda r: _sort_key(root, r.loc))
-    unique: list[_Report] = []
+    unique: dict[str, _Report] = {}
     for report in reports:
         if origin is not None:
             report.loc, report.note = origin(report.loc)
-        if str(report) not in {str(r) for r in unique}:
-            unique.append(report)
-    return unique
+        unique.setdefault(str(report), report)
+    return list(unique.values())
 
 
 def _sort_key(root: type[BaseModel], loc: Loc) -> tuple[int, ...]:

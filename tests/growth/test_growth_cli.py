@@ -126,7 +126,7 @@ def test_bad_options(survey, tmp_path):
     res = invoke("zscores", survey, "-o", out, "--oedema-codes", "y/n", "--map", "age=NOPE")
     assert res.exit_code == 3 and "NOPE" in res.stderr
     res = invoke("zscores", tmp_path / "missing.csv", "-o", out)
-    assert res.exit_code == 2 and "no such file" in res.stderr
+    assert res.exit_code == 3 and "no such file" in res.stderr
 
 
 def test_negative_age_warning_and_results_only(tmp_path):

@@ -351,7 +351,7 @@ def test_scalars_are_repeated_and_lengths_checked():
 
 
 def test_missing_sex_column_and_unknown_mapping():
-    with pytest.raises(DataError, match="no sex"):
+    with pytest.raises(DataError, match="no column for sex"):
         zscores(pd.DataFrame({"age": [1]}))
     with pytest.raises(DataError, match="not in the data"):
         zscores(pd.DataFrame({"sex": [1]}), columns={"age": "AGE"})

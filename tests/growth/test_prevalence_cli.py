@@ -132,10 +132,22 @@ def test_bad_codes_give_a_message_and_exit_code(app, tmp_path):
     assert "row 2" in text and "row 4" in text and "row 3" in text
 
 
-def test_missing_column_hint(app, survey_csv):
-    result = runner.invoke(app, ["prevalence", str(survey_csv)])
+def test_missing_column_hint(app, survey_csv, tmp_path):
+    data = pd.read_csv(survey_csv).rename(columns={"GENDER": "G"})
+    data.to_csv(tmp_path / "s.csv", index=False)
+    result = runner.invoke(app, ["prevalence", str(tmp_path / "s.csv")])
     assert result.exit_code == 3
-    assert "--map" in result.output
+    assert "no column for sex" in result.output and "--map sex=COLUMN" in result.output
+    assert "GENDER" not in result.output and "G, " in result.output   # the columns found
+
+
+def test_usual_column_names_are_recognised(app, survey_csv):
+    """GENDER (sex) and agemons (age in months) are found without --map."""
+    mapped = runner.invoke(app, ["prevalence", str(survey_csv), *SURVEY_ARGS, "--json"])
+    found = runner.invoke(app, ["prevalence", str(survey_csv), "--weights", "SW",
+                                "--region", "region", "--json"])
+    assert mapped.exit_code == 0 and found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["rows"] == json.loads(mapped.stdout)["rows"]
 
 
 def test_missing_file(app, tmp_path):
@@ -164,7 +176,7 @@ def test_bad_output_suffix(app, survey_csv, tmp_path):
     result = runner.invoke(app, ["prevalence", str(survey_csv), *SURVEY_ARGS, "-o",
                                  str(tmp_path / "x.txt")])
     assert result.exit_code != 0
-    assert "csv or .xlsx" in result.output
+    assert "expected .csv, .xlsx" in result.output
 
 
 def test_report_is_self_contained_html(app, survey_csv, tmp_path):

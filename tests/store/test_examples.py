@@ -108,3 +108,34 @@ def test_children_are_dprk_like_stunted(records):
     # about every six months: each child measured on dates at least 150 days apart
     gaps = pd.to_datetime(me.sort_values("date")["date"]).groupby(me["child"]).diff().dt.days
     assert gaps.dropna().min() >= 150
+
+
+def test_the_readme_commands_name_the_database_and_run_as_written(records, tmp_path,
+                                                                    monkeypatch):
+    """Each command of README.txt names the database (a command without --db would open
+    capra.db wherever it is run); the import and state commands run as written."""
+    import shlex
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from capra.cli import app
+
+    folder, paths, _, results = records
+    for path in [*paths.values(), folder / "README.txt"]:
+        shutil.copy(path, tmp_path / path.name)
+    commands = [line.split("capra ", 1)[1] for line in
+                (tmp_path / "README.txt").read_text().splitlines() if "capra " in line
+                and "Capra scenario" not in line]
+    assert len(commands) == len(IMPORT_ORDER) + 5
+    assert all("--db capra.db" in c for c in commands)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for command in commands:
+        if command.startswith(("db init", "db import", "db state")):
+            args = shlex.split(command.split("  (")[0])
+            res = runner.invoke(app, args)
+            assert res.exit_code == 0, (command, res.output)
+    res = runner.invoke(app, ["db", "export", "measurements", "-o", "m.csv", "--db", "capra.db"])
+    assert res.exit_code == 0
+    assert len(pd.read_csv(tmp_path / "m.csv")) == results["measurements"].rows

@@ -4,6 +4,7 @@ integrity rules, a killed import, malformed rows (hypothesis)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -71,6 +72,18 @@ def test_rejects_file_keeps_valid_rows(engine, tmp_path):
     assert "male" in bad["reason"][0] and "required" in bad["reason"][1]
     assert bad["animal"].tolist() == ["B1", "D2"]  # the rejected rows themselves
     assert len(export_frame(engine, "test_days")) == 2
+
+
+def test_rejects_file_of_events_keeps_their_reason_column(engine, tmp_path):
+    load_base(engine)
+    src = tmp_path / "events.csv"
+    src.write_text(EVENT_HEAD + "D2,2025-01-05,death,,,,,Disease,,,\n"
+                                "B1,2025-02-15,parturition,,,1,1,,,,\n")
+    res = import_file(engine, "events", src, rejects_path=tmp_path / "bad.csv")
+    assert (res.inserted, res.rejected) == (1, 1)
+    bad = pd.read_csv(tmp_path / "bad.csv", dtype=str, keep_default_na=False)
+    assert list(bad.columns[:3]) == ["row", "field", "rejected_reason"]
+    assert "male" in bad["rejected_reason"][0] and "reason" in bad.columns[3:]
 
 
 def test_unknown_and_missing_columns(engine):
@@ -427,3 +440,137 @@ def test_product_stock_on_a_day_is_what_batches_hold_less_deliveries(engine):
     assert later.loc["milk_powder", "kg"] == pytest.approx(150.0)
     assert "fresh_milk" not in later.index  # past its expiry date
     assert product_stock(engine, "2025-01-01").empty
+
+
+# ---- files cut short or misquoted: every row is rejected with its row and field --------
+
+FARM_HEAD = "name,kind,district,capacity_head,latitude,longitude\n"
+
+
+def _farms_file(tmp_path, body: str):
+    path = tmp_path / "farms.csv"
+    path.write_bytes((FARM_HEAD + body).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("body, row, field, reason", [
+    ("A,farm,D,10,38.9,125.5\nB,farm,D,10,38.9\n", 2, "longitude", "has 5 of 6 fields"),
+    ("A,farm,D,10,38.9,125.5\nB,farm,D,10", 2, "latitude", "has 4 of 6 fields"),
+    ('A,farm,"D,10",38.9,125.5\n', 1, "longitude", "has 5 of 6 fields"),
+    ('"A\nB",farm,D,10,38.9,125.5\n', 1, "name", "contains a line break"),
+    ("A\x00,farm,D,10,38.9,125.5\n", 1, "name", "control character U+0000"),
+    ("A,farm,D\x1b[31m,10,38.9,125.5\n", 1, "district", "control character U+001B"),
+], ids=["short row", "truncated last line", "stray quote joins fields", "line break in a name",
+        "NUL in a name", "escape in a district"])
+def test_short_rows_and_broken_texts_are_rejected(engine, tmp_path, body, row, field, reason):
+    path = _farms_file(tmp_path, body)
+    before = dump(engine)
+    with pytest.raises(RowsRejectedError) as err:
+        import_file(engine, "farms", path)
+    rej = err.value.rejects
+    hit = rej[(rej["row"] == row) & (rej["field"] == field)]
+    assert len(hit) == 1 and reason in hit["reason"].item(), rej.to_dict("records")
+    assert str(path) in str(err.value)
+    assert dump(engine) == before
+
+
+@pytest.mark.parametrize("body, message", [
+    ("A,farm,D,10,38.9,125.5,x\nB,farm,D,10,38.9,125.5\n", "line 2 has 7 fields"),
+    ("A,farm,D,10,38.9,125.5,x\n", "line 2 has 7 fields but the header has 6 columns"),
+    ('A,farm,D,10,38.9,125.5\n"B,farm,D,10,38.9,125.5\n', "a quote opened in row 2"),
+], ids=["long row", "every row one field longer", "unclosed quote"])
+def test_long_rows_and_unclosed_quotes_name_their_line(engine, tmp_path, body, message):
+    path = _farms_file(tmp_path, body)
+    with pytest.raises(DataError, match=message) as err:
+        import_file(engine, "farms", path)
+    assert str(path) in str(err.value)
+    assert export_frame(engine, "farms").empty
+
+
+def test_field_counts_follow_quotes_and_line_ends():
+    from capra.store.io import _field_counts
+
+    assert _field_counts(b"a,b,c\r\n1,2\r\n\r\n3,4,5").tolist() == [3, 2, 3]
+    assert _field_counts(b'a,b\n"x,\ny",2\n"z"\n').tolist() == [2, 2, 1]
+
+
+def test_a_note_may_hold_line_breaks_and_tabs_but_not_other_controls(engine):
+    load_base(engine)
+    ok = import_frame(engine, "events", pd.DataFrame({
+        "animal": ["D1"], "date": ["2024-09-10"], "type": ["treatment"],
+        "note": ["first line\n\tsecond"]}))
+    assert ok.inserted == 1
+    with pytest.raises(RowsRejectedError, match="U\\+0007"):
+        import_frame(engine, "events", pd.DataFrame({
+            "animal": ["D1"], "date": ["2024-09-11"], "type": ["treatment"],
+            "note": ["bell\x07"]}))
+
+
+# ---- the rejects file is written before the import commits -----------------------------
+
+def test_an_unwritable_rejects_file_imports_nothing(engine, tmp_path):
+    path = _farms_file(tmp_path, "A,farm,D,10,38.9,125.5\nB,farm,D,-1,38.9,125.5\n")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    before = dump(engine)
+    with pytest.raises(DataError, match="cannot write the rejected rows.*nothing was imported"):
+        import_file(engine, "farms", path, rejects_path=blocked / "rejects.csv")
+    assert dump(engine) == before
+    res = import_file(engine, "farms", path, rejects_path=tmp_path / "rejects.csv")
+    assert (res.inserted, res.rejected) == (1, 1)
+    assert pd.read_csv(tmp_path / "rejects.csv")["row"].tolist() == [2]
+
+
+# ---- formulas: neutralised on export, read back unchanged --------------------------------
+
+# (imports trim spaces, so no text here starts with a tab or a carriage return)
+FORMULAS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "=\tx", "'=quoted", "''+x", "-", "=",
+            "-12.5", "+3", "plain", "o'brien", "'", "=HYPERLINK(\"http://x\",\"y\")"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exports_neutralise_formulas_and_imports_restore_them(engine, tmp_path, suffix):
+    """Every text comes back as it was; no exported cell would run as a formula (text cells
+    only: numbers keep their value), and XLSX holds no formula cell."""
+    from capra.spreadsheet import FORMULA_START
+
+    names = [f"{t}#{i}" if not t.startswith(("-", "+")) or not t[1:2].isdigit() else t
+             for i, t in enumerate(FORMULAS)]
+    farms = pd.DataFrame({"name": names, "district": FORMULAS, "capacity_head": range(15),
+                          "latitude": np.linspace(-10.5, 10, 15)})
+    assert import_frame(engine, "farms", farms).inserted == 15
+    path = export_table(engine, "farms", tmp_path / f"farms{suffix}")
+    if suffix == ".csv":
+        cells = pd.read_csv(path, dtype=str, keep_default_na=False).to_numpy().ravel()
+    else:
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(path).active
+        assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+        cells = [str(c.value) for row in sheet.iter_rows(min_row=2) for c in row
+                 if isinstance(c.value, str)]
+    risky = [c for c in cells if c and c[0] in FORMULA_START
+             and not re.fullmatch(r"[+-]?\d+(\.\d*)?", c)]
+    assert risky == []
+    back = read_table(path)
+    assert back["district"].tolist() == FORMULAS
+    assert back["name"].tolist() == names
+    other = tmp_path / "other.db"
+    from capra.store.db import open_db
+
+    copy = open_db(other)
+    assert import_file(copy, "farms", path).inserted == 15
+    pd.testing.assert_frame_equal(export_frame(copy, "farms"), export_frame(engine, "farms"),
+                                  check_dtype=False)
+    copy.dispose()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=8))
+def test_escaping_is_undone_for_every_text(text):
+    from capra.spreadsheet import FORMULA_START, escape_text, restore_text
+
+    written = escape_text(text)
+    assert restore_text(written) == text
+    if written and written[0] in FORMULA_START:     # left as it is: a plain number
+        assert float(written) == float(text)

@@ -1,7 +1,8 @@
 """Command line for children's growth: ``capra growth zscores`` (and the prevalence commands).
 
 Domain errors (:class:`capra.errors.CapraError`) are printed as one clear message on standard
-error and end the command with the error's exit code; they never show a traceback.
+error by :func:`capra.console.cli_errors` and end the command with the error's exit code;
+they never show a traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
-from capra.errors import CapraError, DataError, InvalidValuesError
+from capra.console import cli_errors, echo, json_text, output_file, print_warning
+from capra.errors import DataError, InvalidValuesError, UsageError
 
 app = typer.Typer(
     help="Children's growth: WHO z-scores for 0-19 years and survey prevalence.\n\n"
          "Example: capra growth zscores survey.csv -o survey_z.csv --oedema-codes y/n",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=None, add_completion=False,
 )
 
 _ZSCORES_HELP = """\
@@ -30,27 +33,28 @@ Compute WHO z-scores and flags for every child of a CSV file.
 Children under 60 months are scored against the WHO Child Growth Standards (as WHO's R package
 anthro: zlen, zwei, zwfl, zbmi, zhc, zac, zts, zss), children of 60-228 months against the WHO
 Reference 2007 (as anthroplus: zhfa, zwfa, zbfa). Columns are found by WHO's names (sex, age,
-weight, lenhei, measure, oedema, headc, armc, triskin, subskin; age_in_months and height also
-work); map other names with --map or --mapping. Units: age in days or months (--age-unit),
-weight [kg], lenhei, headc, armc [cm], triskin, subskin [mm].
+weight, lenhei, measure, oedema, headc, armc, triskin, subskin) and the usual names with their
+unit (gender; age_days, age_months, agemons; weight_kg; height, length, height_cm, length_cm;
+muac_cm), in any letter case; map other names with --map or --mapping. A file without a sex,
+an age or any measurement column is an error that lists its columns. Sex: 1/2, m/f or
+male/female. Units: age in days or months (--age-unit; implied by age_days or age_months; asked
+for when every age is at most 240, which may be months), weight [kg], lenhei, headc, armc
+[cm], triskin, subskin [mm]. A value that is not finite (inf) is missing, with a warning.
 
 If the file has an oedema column, its coding must be stated with --oedema-codes: 'y/n',
 '1/2' (1 = oedema, 2 = none, as anthro), '2/1' (2 = oedema), or 'who' (y, Y, 1 = oedema;
 n, N, 2 = none). Blank always means no oedema, as in WHO's software.
 
 Invalid codes or non-numbers are reported with every row (data rows numbered from 1; file
-line = row + 1) and nothing is written.
+line = row + 1) and nothing is written. The output may not be the input file; its folder is
+created if missing. The output chains into capra growth prevalence.
 
 Example:
 
-  capra growth zscores survey.csv -o survey_z.csv --map sex=GENDER --map age=agemons
-  --map lenhei=HEIGHT --age-unit months --oedema-codes y/n --json
+\b
+  capra growth zscores survey.csv -o survey_z.csv --map sex=GENDER
+      --map age=AGE --age-unit months --oedema-codes y/n --json
 """
-
-
-def _fail(message: str, code: int) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _read_mapping(path: Path) -> dict[str, str]:
@@ -118,24 +122,25 @@ def zscores_command(
         "--json", help="Print the summary (scored, flagged, missing per indicator) as JSON."
     )] = False,
 ) -> None:
-    from capra.growth.zscore import parse_oedema_codes, zscore_summary, zscores
+    from capra.growth.zscore import find_column, parse_oedema_codes, zscore_summary, zscores
+    from capra.spreadsheet import restore, write_csv
 
-    try:
+    with cli_errors():
         columns = _read_mapping(mapping) if mapping else {}
         columns.update(_parse_map(map_ or []))
+        output_file(output, suffixes=(".csv",), inputs=[input_csv])
         try:
-            data = pd.read_csv(input_csv, dtype=str, keep_default_na=False)
+            data = restore(pd.read_csv(input_csv, dtype=str, keep_default_na=False))
         except FileNotFoundError:
-            _fail(f"{input_csv}: no such file", 2)
+            raise DataError("no such file", file=str(input_csv)) from None
         except (OSError, ValueError, pd.errors.ParserError) as err:
-            raise DataError(f"cannot read the CSV: {err}", file=str(input_csv)) from err
+            raise DataError(f"cannot read the CSV: {err}", file=str(input_csv)) from None
 
-        oedema_col = columns.get("oedema") or next(
-            (c for c in data.columns if str(c).lower() == "oedema"), None)
+        oedema_col = columns.get("oedema") or find_column(data, "oedema")
         if oedema_col is not None and oedema_col in data.columns and oedema_codes is None:
-            _fail(f"{input_csv}: column {oedema_col!r} holds oedema; state its coding with "
-                  "--oedema-codes (e.g. 'y/n', '1/2' for 1 = oedema, '2/1' for 2 = oedema, "
-                  "or 'who')", 2)
+            raise UsageError(f"{input_csv}: column {oedema_col!r} holds oedema; state its "
+                             "coding with --oedema-codes (e.g. 'y/n', '1/2' for 1 = oedema, "
+                             "'2/1' for 2 = oedema, or 'who')")
         try:
             parse_oedema_codes(oedema_codes or "who")
         except ValueError as err:
@@ -149,43 +154,39 @@ def zscores_command(
             raise typer.BadParameter(f"{age_unit!r}: expected days or months",
                                      param_hint="--age-unit")
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = zscores(data, columns=columns, age_unit=age_unit,
-                             oedema_codes=oedema_codes or "who", rules=rules, flags=flags,
-                             strict_wfl=strict_wfl, plausibility=plausibility,
-                             keep_inputs=not results_only)
-        for w in caught:
-            typer.echo(f"warning: {input_csv}: {w.message}", err=True)
-        summary = zscore_summary(result)
         try:
-            result.to_csv(output, index=False)
-        except OSError as err:
-            raise DataError(f"cannot write the output: {err}", file=str(output)) from err
-    except InvalidValuesError as err:
-        _fail(f"{input_csv}: {err}\n(data rows are numbered from 1; file line = row + 1)",
-              err.exit_code)
-    except CapraError as err:
-        where = "" if getattr(err, "file", None) else f"{input_csv}: "
-        _fail(f"{where}{err}", err.exit_code)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = zscores(data, columns=columns, age_unit=age_unit,
+                                 oedema_codes=oedema_codes or "who", rules=rules, flags=flags,
+                                 strict_wfl=strict_wfl, plausibility=plausibility,
+                                 keep_inputs=not results_only)
+        except DataError as err:
+            if isinstance(err, InvalidValuesError):
+                err.reason += "\n(data rows are numbered from 1; file line = row + 1)"
+            raise err.in_file(str(input_csv)) from None
+        for w in caught:
+            print_warning(f"{input_csv}: {w.message}")
+        summary = zscore_summary(result)
+        write_csv(result, output)
 
-    if as_json:
-        doc = {
-            "input": str(input_csv), "output": str(output), "rows": len(result),
-            "indicators": json.loads(summary.to_json(orient="index")),
-            "cleaning": summary.attrs.get("cleaning", {}),
-            "options": summary.attrs.get("options", {}),
-        }
-        typer.echo(json.dumps(doc, indent=2))
-    else:
-        _print_summary(summary, len(result), output)
+        if as_json:
+            doc = {
+                "input": str(input_csv), "output": str(output), "rows": len(result),
+                "indicators": json.loads(summary.to_json(orient="index")),
+                "cleaning": summary.attrs.get("cleaning", {}),
+                "options": summary.attrs.get("options", {}),
+            }
+            typer.echo(json_text(doc, indent=2))
+        else:
+            _print_summary(summary, len(result), output)
 
 
 def _print_summary(summary: pd.DataFrame, rows: int, output: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{rows} rows scored -> {output}")
+    table = Table(title=f"{rows} rows scored -> {escape(str(output))}")
     for col in ("indicator", "reference", "in range", "scored", "flagged", "missing"):
         table.add_column(col, justify="left" if col in ("indicator", "reference") else "right")
     for ind, r in summary.iterrows():
@@ -195,7 +196,7 @@ def _print_summary(summary: pd.DataFrame, rows: int, output: Path) -> None:
     console.print(table)
     cleaning = {k: v for k, v in summary.attrs.get("cleaning", {}).items() if v}
     if cleaning:
-        console.print("cleaning: " + ", ".join(f"{k} = {v}" for k, v in cleaning.items()))
+        echo("cleaning: " + ", ".join(f"{k} = {v}" for k, v in cleaning.items()), console)
 
 
 from capra.growth.cli_prevalence import register as _register_prevalence  # noqa: E402

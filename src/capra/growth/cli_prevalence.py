@@ -7,7 +7,8 @@
 
 The commands only parse options, read the file and format results; the computation is in
 :mod:`capra.growth.prevalence` and :mod:`capra.growth.report`. Domain errors
-(:class:`capra.errors.CapraError`) become a message on stderr and the error's exit code.
+(:class:`capra.errors.CapraError`) become a message on stderr and the error's exit code
+(:func:`capra.console.cli_errors`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from capra.errors import CapraError, DataError
+from capra.console import cli_errors, echo, json_text, output_file, print_warning
+from capra.errors import DataError
 
 ROLES = ("age", "sex", "oedema", "weights", "cluster", "strata", "typeres", "gregion",
          "wealthq", "mothered", "othergr")
@@ -32,16 +35,18 @@ ROLES = ("age", "sex", "oedema", "weights", "cluster", "strata", "typeres", "gre
 _EXAMPLE_PREVALENCE = """
 Example:
 
+\b
     capra growth prevalence survey.csv --map sex=GENDER --map age=agemons
-    --age-unit months --weights SW --cluster PSU --strata STRATUM --region region
-    -o prevalence.xlsx
+        --age-unit months --weights SW --cluster PSU --strata STRATUM
+        --region region -o prevalence.xlsx
 """
 
 _EXAMPLE_REPORT = """
 Example:
 
+\b
     capra growth report survey.csv --map sex=GENDER --map age=agemons
-    --age-unit months --weights SW -o report.html
+        --age-unit months --weights SW -o report.html
 """
 
 InputArg = Annotated[Path, typer.Argument(help="Input table, CSV or XLSX, one row per child.",
@@ -74,24 +79,18 @@ OedemaCodes = Annotated[Optional[str], typer.Option(
          "Values outside the coding are an error.")]
 
 
-def _fail(console: Console, err: Exception, code: int) -> typer.Exit:
-    console.print(f"[bold red]Error:[/] {err}", soft_wrap=True, markup=True, highlight=False)
-    if isinstance(err, DataError) and "not found; columns are" in str(err):
-        console.print("hint: name the column with --map ROLE=COLUMN (e.g. --map sex=GENDER)",
-                      highlight=False)
-    return typer.Exit(code=code)
-
-
 def _read_table(path: Path) -> pd.DataFrame:
+    from capra.spreadsheet import restore
+
     if not path.exists():
         raise DataError("input file not found", file=str(path))
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path)
-        return pd.read_csv(path)
+            return restore(pd.read_excel(path))
+        return restore(pd.read_csv(path))
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read the table: {exc}", file=str(path)) from exc
+        raise DataError(f"cannot read the table: {exc}", file=str(path)) from None
 
 
 def _parse_oedema_codes(text: Optional[str]) -> Optional[dict[str, bool]]:
@@ -154,8 +153,7 @@ def _build_arguments(data: pd.DataFrame, *, reference: str, mapping: Optional[li
     return data, kwargs
 
 
-def _run(input_file: Path, reference: str, mapping, age_unit, oedema_codes, options,
-         err: Console):
+def _run(input_file: Path, reference: str, mapping, age_unit, oedema_codes, options):
     from capra.growth.prevalence import DataQualityWarning, prevalence_and_zscores
 
     data = _read_table(input_file)
@@ -170,7 +168,7 @@ def _run(input_file: Path, reference: str, mapping, age_unit, oedema_codes, opti
         msg = str(w.message)
         if issubclass(w.category, DataQualityWarning) and msg not in seen:
             seen.add(msg)
-            err.print(f"[yellow]warning:[/] {msg}", highlight=False)
+            print_warning(msg)
     return table, z
 
 
@@ -184,14 +182,14 @@ def _rich_table(table: pd.DataFrame, reference: str, title: str) -> Table:
     inds = [i for i in STANDARD_INDICATORS[reference] if "Severe" not in i[0]][:4]
     caption = "Prevalence % (95% CI): " + "; ".join(label for label, _ in inds) \
         + ". N: children with a valid HAZ. mean HAZ in z."
-    t = Table(title=title, caption=caption, header_style="bold", show_lines=False)
+    t = Table(title=escape(title), caption=caption, header_style="bold", show_lines=False)
     t.add_column("Group", no_wrap=True)
     t.add_column("N", justify="right")
     for label, _ in inds:
         t.add_column(label.split(" (")[0], justify="right", no_wrap=True)
     t.add_column("mean HAZ", justify="right")
     for _, row in table.iterrows():
-        cells = [str(row["Group"]), f"{int(row['HAZ_unwpop'])}"]
+        cells = [escape(str(row["Group"])), f"{int(row['HAZ_unwpop'])}"]
         for _, p in inds:
             cells.append(f"{_cell(row[f'{p}_r'])} ({_cell(row[f'{p}_ll'])}–"
                          f"{_cell(row[f'{p}_ul'])})")
@@ -219,23 +217,21 @@ def _json_payload(table: pd.DataFrame, source: str) -> dict:
 
 
 def _write_table(table: pd.DataFrame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        table.to_csv(out, index=False)
-    elif suffix == ".xlsx":
-        info = table.attrs.get("prevalence")
-        with pd.ExcelWriter(out, engine="openpyxl") as xw:
-            table.to_excel(xw, sheet_name="prevalence", index=False)
-            if info is not None:
-                notes = [("reference", info.reference), ("rows read", info.rows_in),
-                         ("rows in scope", info.rows_used), ("design df", info.degf)]
-                notes += [(f"excluded: {k}", v) for k, v in info.excluded.items()]
-                notes += [("units", "cut-off columns _r/_se/_ll/_ul in percent; "
-                                    "HA_r, WA_r, ... in z; *_pop = sum of weights")]
-                pd.DataFrame(notes, columns=["item", "value"]).to_excel(
-                    xw, sheet_name="notes", index=False)
-    else:
-        raise typer.BadParameter("output must end in .csv or .xlsx", param_hint="-o")
+    from capra.spreadsheet import write_csv, write_xlsx
+
+    if out.suffix.lower() == ".csv":
+        write_csv(table, out)
+        return
+    sheets = {"prevalence": table}
+    info = table.attrs.get("prevalence")
+    if info is not None:
+        notes = [("reference", info.reference), ("rows read", info.rows_in),
+                 ("rows in scope", info.rows_used), ("design df", info.degf)]
+        notes += [(f"excluded: {k}", v) for k, v in info.excluded.items()]
+        notes += [("units", "cut-off columns _r/_se/_ll/_ul in percent; "
+                            "HA_r, WA_r, ... in z; *_pop = sum of weights")]
+        sheets["notes"] = pd.DataFrame(notes, columns=["item", "value"])
+    write_xlsx(sheets, out)
 
 
 def register(app: typer.Typer) -> typer.Typer:
@@ -271,23 +267,22 @@ def register(app: typer.Typer) -> typer.Typer:
         row + 1) and nothing is written.
         """
         out_console = Console() if sys.stdout.isatty() else Console(width=140)
-        err = Console(stderr=True)
         options = {"weights": weights, "cluster": cluster, "strata": strata,
                    "typeres": area, "gregion": region, "wealthq": wealth,
                    "mothered": mother_education, "othergr": other_group}
-        try:
-            table, _ = _run(input_file, reference, map, age_unit, oedema_codes, options, err)
+        with cli_errors():
+            if output is not None:
+                output_file(output, suffixes=(".csv", ".xlsx"), inputs=[input_file])
+            table, _ = _run(input_file, reference, map, age_unit, oedema_codes, options)
             if output is not None:
                 _write_table(table, output)
-        except CapraError as exc:
-            raise _fail(err, exc, exc.exit_code) from None
-        if as_json:
-            typer.echo(json.dumps(_json_payload(table, str(input_file)), allow_nan=False))
-        else:
-            title = f"Prevalence ({reference}), {input_file.name}"
-            out_console.print(_rich_table(table, reference, title))
-            if output is not None:
-                out_console.print(f"full table written to {output}")
+            if as_json:
+                typer.echo(json_text(_json_payload(table, str(input_file))))
+            else:
+                title = f"Prevalence ({reference}), {input_file.name}"
+                out_console.print(_rich_table(table, reference, title))
+                if output is not None:
+                    echo(f"full table written to {output}", out_console)
 
     @app.command("report", epilog=_EXAMPLE_REPORT)
     def report_command(
@@ -316,19 +311,17 @@ def register(app: typer.Typer) -> typer.Typer:
         """
         from capra.growth.report import write_report
 
-        err = Console(stderr=True)
         options = {"weights": weights, "cluster": cluster, "strata": strata,
                    "typeres": area, "gregion": region, "wealthq": wealth,
                    "mothered": mother_education, "othergr": other_group}
-        try:
-            table, z = _run(input_file, reference, map, age_unit, oedema_codes, options, err)
+        with cli_errors():
+            output_file(output, suffixes=(".html", ".htm"), inputs=[input_file])
+            table, z = _run(input_file, reference, map, age_unit, oedema_codes, options)
             parts = [f"weights {weights}" if weights else "equal weights",
                      f"clusters {cluster}" if cluster else "no clusters",
                      f"strata {strata}" if strata else "no strata"]
             write_report(output, table, z, reference=reference, title=title,
                          source=input_file.name, design_note=", ".join(parts))
-        except CapraError as exc:
-            raise _fail(err, exc, exc.exit_code) from None
-        Console().print(f"report written to {output}")
+            echo(f"report written to {output}")
 
     return app

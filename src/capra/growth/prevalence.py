@@ -28,7 +28,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from capra.errors import DataError, InvalidValuesError
 
@@ -75,8 +74,9 @@ FLAG_LIMITS: dict[str, tuple[float, float]] = {
 #: Documented oedema codes (after trimming and lower-casing) → bilateral oedema present.
 #: ``anthro`` reads 1 as "yes" and 2 as "no"; pass ``oedema_codes`` to state another coding.
 DEFAULT_OEDEMA_CODES: dict[str, bool] = {"y": True, "n": False, "1": True, "2": False}
-#: Documented sex codes (after trimming and lower-casing) → 1 male, 2 female.
-SEX_CODES: dict[str, int] = {"1": 1, "m": 1, "2": 2, "f": 2}
+#: Documented sex codes (after trimming and lower-casing) → 1 male, 2 female; the words
+#: are accepted too, as by ``capra db import`` and :func:`capra.growth.zscores`.
+SEX_CODES: dict[str, int] = {"1": 1, "m": 1, "male": 1, "2": 2, "f": 2, "female": 2}
 
 Reference = Literal["anthro", "anthroplus"]
 
@@ -363,6 +363,8 @@ def _domain_stats(dm: _Domains, y: np.ndarray, *, with_sd: bool,
 def _t_quantile(degf: int) -> float:
     if degf <= 0:
         return float("nan")
+    from scipy import stats  # imported here: SciPy takes longer to load than the rest
+
     return float(stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2.0, degf))
 
 
@@ -483,7 +485,7 @@ def _clean_sex(raw: pd.Series, column: str, problems: _Problems) -> np.ndarray:
     codes = _code_strings(raw)
     mapped = codes.map(SEX_CODES)
     problems.add(column, raw, (codes.notna() & mapped.isna()).to_numpy(),
-                 "1, 2, m, f, M, F or blank")
+                 "1, 2, m, f, male, female (any case) or blank")
     return mapped.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -505,14 +507,26 @@ def _oedema_table(codes_map: Mapping[object, bool] | None) -> dict[str, bool]:
 
 
 def _numeric(data: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
+    """Numbers of a column [its unit]; non-numbers are problems, infinite values become
+    missing with a warning naming the rows."""
     raw = data[column]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return raw.to_numpy(dtype=float, na_value=np.nan)
-    text = raw.astype("string").str.strip()
-    num = pd.to_numeric(text.mask(text == ""), errors="coerce")
-    bad = (num.isna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
-    problems.add(column, raw, bad, "a number or blank")
-    return num.to_numpy(dtype=float, na_value=np.nan)
+        num = raw.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        text = raw.astype("string").str.strip()
+        parsed = pd.to_numeric(text.mask(text == ""), errors="coerce")
+        bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool,
+                                                                    na_value=False)
+        problems.add(column, raw, bad, "a number or blank")
+        num = parsed.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(num)
+    if inf.any():
+        rows = (np.flatnonzero(inf) + 1).tolist()
+        shown = ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+        _warn(len(rows), f"with a value of {column} that is not finite (inf): set to missing "
+                         f"(rows {shown})")
+        num = np.where(inf, np.nan, num)
+    return num
 
 
 def _warn(count: int, what: str) -> None:
@@ -614,9 +628,9 @@ def _ensure_zscores(data: pd.DataFrame, reference: str, zscore_options: Mapping 
 
 def prevalence(data: pd.DataFrame, *,
                reference: Reference = "anthro",
-               age: str = "age",
+               age: str | None = None,
                age_unit: Literal["days", "months"] | None = None,
-               sex: str = "sex",
+               sex: str | None = None,
                oedema: str | None = "oedema",
                weights: str | None = None,
                cluster: str | None = None,
@@ -645,14 +659,24 @@ def prevalence(data: pd.DataFrame, *,
         days or missing age). ``"anthroplus"``: WHO Reference 2007, 60–228 months
         (missing ages are dropped).
     age
-        Column of ages. [d or month, see ``age_unit``]
+        Column of ages [d or month, see ``age_unit``]. Default: found by name as
+        :func:`capra.growth.zscores` finds it (``age``, ``age_days``, ``age_months``, ...);
+        in the output of :func:`~capra.growth.zscores` (z-scores with ``age_days`` and
+        ``age_months``), ``age_months``.
     age_unit
-        ``"days"`` or ``"months"``; default days for ``anthro`` and months for
-        ``anthroplus``. Months are converted with 30.4375 d/month, unrounded.
+        ``"days"`` or ``"months"``. Default: the unit the column's name implies
+        (``age_months``: months), else days for ``anthro`` and months for ``anthroplus``;
+        but ages that look like the other unit (``anthro``: none above
+        :data:`~capra.growth.zscore.AGE_UNIT_GUESS_MAX`; ``anthroplus``: all above 228) raise
+        :class:`DataError` asking for it. Months are converted with 30.4375 d/month,
+        unrounded.
     sex
-        Column of sex codes 1/m/M (male), 2/f/F (female) or blank.
+        Column of sex codes 1/m/male, 2/f/female (any case) or blank. Default: ``sex`` or
+        ``gender``; ``csex`` in the output of :func:`~capra.growth.zscores`.
     oedema
-        Column of bilateral-oedema codes, ``None`` if absent (all "no").
+        Column of bilateral-oedema codes, ``None`` if absent (all "no"). The default
+        ``"oedema"`` also finds ``edema``, and ``coedema`` (y/n) in the output of
+        :func:`~capra.growth.zscores`, which is read with its own codes.
     weights
         Column of sampling weights ≥ 0 [persons represented per child]; blanks become 0
         (the row then counts only in ``*_unwpop``), with a warning.
@@ -734,25 +758,67 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
              typeres, gregion, wealthq, mothered, othergr, oedema_codes, zscore_options,
              file) -> _Prepared:
     """Clean the input, apply WHO's scope rules and build the design and the groups."""
+    from capra.growth.zscore import (
+        AGE_NAME_UNITS,
+        AGE_UNIT_GUESS_MAX,
+        ages_look_like_months,
+        find_column,
+        missing_column_error,
+    )
+
     if reference not in _INDICATORS:
         raise ValueError(f"reference must be 'anthro' or 'anthroplus', not {reference!r}")
-    if age_unit is None:
-        age_unit = "days" if reference == "anthro" else "months"
-    if age_unit not in ("days", "months"):
+    if age_unit not in (None, "days", "months"):
         raise ValueError(f"age_unit must be 'days' or 'months', not {age_unit!r}")
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
+    # columns not named: found by their usual names; the cleaned columns of z-scored data
+    scored = (any(c in data.columns for c in _ZCOLS[reference])
+              and {"age_days", "age_months", "csex"} <= set(data.columns))
+    if age is None:
+        age = "age_months" if scored else find_column(data, "age")
+        if age is None:
+            raise missing_column_error("age", data).in_file(file)
+    if sex is None:
+        sex = "csex" if scored else find_column(data, "sex")
+        if sex is None:
+            raise missing_column_error("sex", data).in_file(file)
+    if oedema == "oedema":  # the default: the cleaned y/n of z-scored data, else by name
+        oedema = "coedema" if scored and "coedema" in data.columns else find_column(
+            data, "oedema")
+        if oedema == "coedema":
+            oedema_codes = None
+    implied = AGE_NAME_UNITS.get(str(age).lower()) if age_unit is None else None
+    if age_unit is None and implied is None and age in data.columns:
+        with warnings.catch_warnings():  # (warned about when the ages are read below)
+            warnings.simplefilter("ignore", DataQualityWarning)
+            ages = _numeric(data, age, _Problems())
+        if reference == "anthro" and ages_look_like_months(ages):
+            raise DataError(f"the ages in column {age!r} are all at most "
+                            f"{AGE_UNIT_GUESS_MAX:g}: they may be months; give their unit "
+                            "(--age-unit days or --age-unit months)", file=file, field=age)
+        known = ages[np.isfinite(ages)]
+        if reference == "anthroplus" and known.size and (known > AGE_RANGE_5_19[1]).all():
+            raise DataError(f"the ages in column {age!r} are all above "
+                            f"{AGE_RANGE_5_19[1]:g}: they may be days; give their unit "
+                            "(--age-unit days or --age-unit months)", file=file, field=age)
+    age_unit = age_unit or implied or ("days" if reference == "anthro" else "months")
     named = {"age": age, "sex": sex, "oedema": oedema, "weights": weights,
              "cluster": cluster, "strata": strata, "typeres": typeres, "gregion": gregion,
              "wealthq": wealthq, "mothered": mothered, "othergr": othergr}
     for role, col in named.items():
         if col is not None and col not in data.columns and role != "oedema":
             raise DataError(f"column {col!r} (for {role}) not found; columns are "
-                            f"{list(data.columns)}", file=file, field=col)
+                            f"{list(data.columns)}; name the column with --map ROLE=COLUMN "
+                            "(e.g. --map sex=GENDER) or the role's option", file=file,
+                            field=col)
     if oedema is not None and oedema not in data.columns:
         oedema = named["oedema"] = None
-    data = _ensure_zscores(data, reference, zscore_options, age=age, age_unit=age_unit,
-                           sex=sex, oedema=oedema, oedema_codes=oedema_codes)
+    try:
+        data = _ensure_zscores(data, reference, zscore_options, age=age, age_unit=age_unit,
+                               sex=sex, oedema=oedema, oedema_codes=oedema_codes)
+    except DataError as err:
+        raise err.in_file(file) from None
     n_in = len(data)
 
     # --- cleaning: every row of every field is checked before anything is computed -------
@@ -802,7 +868,7 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
         col = named[role]
         if col is not None:
             vals = data[col]
-            na = vals.isna().to_numpy()
+            na = vals.isna().to_numpy().copy()
             if vals.dtype == object or pd.api.types.is_string_dtype(vals):
                 na |= (vals.astype("string").str.strip() == "").to_numpy(dtype=bool,
                                                                          na_value=False)
@@ -810,7 +876,11 @@ def _prepare(data, *, reference, age, age_unit, sex, oedema, weights, cluster, s
             keep &= ~na
     n_design_na = int((~keep).sum())
     if reference == "anthro":
-        out_age = ~np.isnan(age_days) & (age_days > MAX_AGE_DAYS_0_5)
+        # WHO rounds the age in days half up before comparing it with 1826 (SPEC §3.1)
+        with np.errstate(invalid="ignore"):
+            whole = np.floor(age_days)
+            rounded = whole + ((age_days - whole) >= 0.5)
+        out_age = ~np.isnan(age_days) & (rounded > MAX_AGE_DAYS_0_5)
         oed = oed & ~out_age
         scope_note = "with missing cluster or strata, or age > 1826 days, left out"
     else:
@@ -1030,11 +1100,8 @@ def _prepare_defaults(reference: str, kwargs: dict) -> dict:
     unknown = set(kwargs) - set(names)
     if unknown:
         raise TypeError(f"unknown argument(s): {sorted(unknown)}")
-    base = {"age": "age", "age_unit": None, "sex": "sex", "oedema": "oedema"}
-    full = {k: kwargs.get(k, base.get(k)) for k in names}
-    if full["age_unit"] is None:
-        full["age_unit"] = "days" if reference == "anthro" else "months"
-    return full
+    base = {"oedema": "oedema"}
+    return {k: kwargs.get(k, base.get(k)) for k in names}
 
 
 def prevalence_5_19(data: pd.DataFrame, **kwargs) -> pd.DataFrame:

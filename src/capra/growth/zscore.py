@@ -38,8 +38,34 @@ class GrowthDataWarning(UserWarning):
 FIELDS = ("sex", "age", "weight", "lenhei", "measure", "oedema", "headc", "armc", "triskin",
           "subskin", "age_unit")
 _NUMERIC = ("age", "weight", "lenhei", "headc", "armc", "triskin", "subskin")
-#: Column-name aliases tried when a field's own name is not a column (anthroplus names).
-_ALIASES = {"age": ("age_in_months",), "lenhei": ("height",)}
+#: Measurements: at least one must be found in a table of children.
+MEASUREMENTS = ("weight", "lenhei", "headc", "armc", "triskin", "subskin")
+#: Column names recognised for each field, in order of preference, in any letter case:
+#: WHO's argument names, anthroplus's names, and the usual names with their unit (the
+#: names of Capra's records exports among them). Other names are given with ``columns``.
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "sex": ("sex", "gender"),
+    "age": ("age", "age_days", "agedays", "age_in_days", "age_months", "agemons",
+            "agemonths", "age_in_months"),
+    "weight": ("weight", "weight_kg"),
+    "lenhei": ("lenhei", "height", "length", "lenhei_cm", "height_cm", "length_cm"),
+    "measure": ("measure", "measured"),
+    "oedema": ("oedema", "edema"),
+    "headc": ("headc", "headc_cm", "head_circumference_cm"),
+    "armc": ("armc", "armc_cm", "muac_cm"),
+    "triskin": ("triskin", "triskin_mm"),
+    "subskin": ("subskin", "subskin_mm"),
+    "age_unit": ("age_unit",),
+}
+#: Unit of age implied by the name of the age column (lower case).
+AGE_NAME_UNITS = {"age_days": "days", "agedays": "days", "age_in_days": "days",
+                  "age_months": "months", "agemons": "months", "agemonths": "months",
+                  "age_in_months": "months"}
+#: Ages in a column whose unit is neither given nor implied by its name are taken for
+#: months, and the unit must be given, when none is above this: WHO's references end at
+#: 228 months, so a child survey in months has no age above 240, while one in days almost
+#: always has (240 days = 8 months).
+AGE_UNIT_GUESS_MAX = 240.0
 
 # indicator: (z column, flag column, table, measurement, weight-based?, flag limits, scope)
 # scope "05": age < 60 months (anthro); "wfl": wfl/wfh rules; "519": WHO Reference 2007.
@@ -77,13 +103,13 @@ OUTPUT_COLUMNS = (
 )
 
 _MISSING_STRINGS = frozenset({"", "na", "nan", "n/a", ".", "none", "null", "<na>"})
-_SEX_CODES = {"1": 1, "2": 2, "m": 1, "M": 1, "f": 2, "F": 2}
+_SEX_CODES = {"1": 1, "2": 2, "m": 1, "f": 2, "male": 1, "female": 2}  # letters: any case
 _MEASURE_CODES = {"l": 1, "L": 1, "h": 2, "H": 2}
 _UNIT_CODES = {"days": 0, "day": 0, "d": 0, "months": 1, "month": 1, "mo": 1, "m": 1}
 # per-row unit codes: 0 = blank, 1 = days, 2 = months (any letter case)
 _UNIT_LUT = {v: c + 1 for k, c in _UNIT_CODES.items() for v in (k, k.upper(), k.capitalize())}
 _EXPECTED = {
-    "sex": "1, 2, m, M, f, F or blank",
+    "sex": "1, 2, m, f, male, female (any case) or blank",
     "measure": "l, L, h, H or blank",
     "age_unit": "days or months",
 }
@@ -264,8 +290,8 @@ def _codes(field: str, values: Any, lut: Mapping[str, int], problems: dict) -> n
         key = _norm_code(u)
         if key is None:
             mapped[j] = 0
-        elif isinstance(key, str) and key in lut:
-            mapped[j] = lut[key]
+        elif isinstance(key, str) and (key in lut or key.lower() in lut):
+            mapped[j] = lut[key] if key in lut else lut[key.lower()]
         else:
             mapped[j] = _BAD
             bad_u.append(j)
@@ -293,9 +319,10 @@ def _numbers(field: str, values: Any, problems: dict) -> np.ndarray:
             problems[field] = [(int(r) + 1, _plain(obj[r])) for r in bad]
         return np.full(len(obj), np.nan)
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-        return values.astype(np.float64, copy=True)
+        return _finite_or_missing(field, values.astype(np.float64, copy=True))
     if dtype is not None and pd.api.types.is_numeric_dtype(dtype):
-        return np.array(pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan))
+        return _finite_or_missing(field, np.array(
+            pd.array(values).to_numpy(dtype=np.float64, na_value=np.nan)))
     obj = pd.Series(np.asarray(values, dtype=object), dtype=object)
     num = np.array(pd.to_numeric(obj, errors="coerce").to_numpy(dtype=np.float64,
                                                                na_value=np.nan))
@@ -308,7 +335,52 @@ def _numbers(field: str, values: Any, problems: dict) -> np.ndarray:
         bad.append((int(r) + 1, _plain(v)))
     if bad:
         problems[field] = bad
+    return _finite_or_missing(field, num)
+
+
+def _finite_or_missing(field: str, num: np.ndarray) -> np.ndarray:
+    """Infinite values set to missing (NaN), with a :class:`GrowthDataWarning` naming the
+    rows (numbered from 1)."""
+    bad = np.isinf(num)
+    if bad.any():
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        shown = ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+        warnings.warn(GrowthDataWarning(
+            f"{len(rows)} {field} value{'s' if len(rows) > 1 else ''} not finite (inf) set "
+            f"to missing (row{'s' if len(rows) > 1 else ''} {shown})"), stacklevel=4)
+        num = np.where(bad, np.nan, num)
     return num
+
+
+def find_column(data: pd.DataFrame, field: str, names: Sequence[str] | None = None
+                ) -> str | None:
+    """The column of ``data`` that holds ``field``: the first of ``names`` (default
+    :data:`COLUMN_NAMES`) that is a column, else the first that matches one column in
+    another letter case; None if none does."""
+    names = tuple(names or COLUMN_NAMES.get(field, (field,)))
+    found = next((c for c in names if c in data.columns), None)
+    if found is None:
+        lower: dict[str, list] = {}
+        for c in data.columns:
+            lower.setdefault(str(c).lower(), []).append(c)
+        found = next((lower[a][0] for a in names if len(lower.get(a, ())) == 1), None)
+    return found
+
+
+def missing_column_error(field: str, data: pd.DataFrame) -> DataError:
+    """A field's column was not found: the error lists the columns found and the names
+    expected."""
+    names = COLUMN_NAMES.get(field, (field,))
+    return DataError(f"no column for {field}; the columns are "
+                     f"{', '.join(map(str, data.columns)) or '(none)'}; expected one named "
+                     f"{', '.join(names)} (any letter case), or map one (--map "
+                     f"{field}=COLUMN; in Python columns={{{field!r}: COLUMN}})", field=field)
+
+
+def ages_look_like_months(age: np.ndarray) -> bool:
+    """Every known age is at most :data:`AGE_UNIT_GUESS_MAX` (a child survey in months)."""
+    known = age[np.isfinite(age)]
+    return bool(known.size) and bool((known <= AGE_UNIT_GUESS_MAX).all())
 
 
 def _resolve(data, explicit: dict[str, Any], columns: Mapping[str, str] | None):
@@ -346,13 +418,7 @@ def _resolve(data, explicit: dict[str, Any], columns: Mapping[str, str] | None):
         elif field in data.columns:
             raw[field], source[field] = data[field], field
         else:
-            names = (field, *_ALIASES.get(field, ()))
-            found = next((a for a in names[1:] if a in data.columns), None)
-            if found is None:  # same names in another letter case, if unambiguous
-                lower = {}
-                for c in data.columns:
-                    lower.setdefault(str(c).lower(), []).append(c)
-                found = next((lower[a][0] for a in names if len(lower.get(a, ())) == 1), None)
+            found = find_column(data, field)
             if found is not None:
                 raw[field], source[field] = data[found], found
     return raw, source
@@ -433,29 +499,36 @@ def zscores(
     """WHO z-scores and flags for children 0–19 years, as WHO's ``anthro`` and ``anthroplus``.
 
     Give either a DataFrame ``data`` (columns found by WHO's argument names ``sex, age,
-    weight, lenhei, measure, oedema, headc, armc, triskin, subskin``; ``age_in_months`` and
-    ``height`` are accepted as aliases of ``age`` and ``lenhei``; other names through
-    ``columns``), or arrays through the keywords, or both (a keyword given as a string names a
-    column of ``data``; an array overrides the column). Scalars are repeated for every row.
+    weight, lenhei, measure, oedema, headc, armc, triskin, subskin`` or the usual names of
+    :data:`COLUMN_NAMES`, such as ``age_months``, ``weight_kg``, ``height_cm``, in any letter
+    case; other names through ``columns``), or arrays through the keywords, or both (a
+    keyword given as a string names a column of ``data``; an array overrides the column).
+    Scalars are repeated for every row. A table must have a sex column, an age column and at
+    least one measurement column (:data:`MEASUREMENTS`), else :class:`DataError` lists the
+    columns found and the names expected.
 
     Parameters
     ----------
     data
         One row per child.
     sex
-        1/"1"/m/M = male, 2/"2"/f/F = female, blank = unknown (every z-score NA). Any other
-        value is an error.
+        1/"1"/m/male = male, 2/"2"/f/female = female (letters in any case), blank = unknown
+        (every z-score NA). Any other value is an error.
     age
         Age [days] or [months] (see ``age_unit``), unrounded. Blank = unknown. A negative age
         is set to missing with a :class:`GrowthDataWarning` (``negative_age="error"`` raises
         instead, like WHO's packages).
     age_unit
-        ``"days"`` (default) or ``"months"``, or per row: an array (or, with ``data``, a column
-        name) of ``days``/``months``; a column called ``age_unit`` is used automatically.
-        When the age column is ``age_in_months`` the default is
-        months. Months are converted with 30.4375 days per month.
+        ``"days"`` or ``"months"``, or per row: an array (or, with ``data``, a column name) of
+        ``days``/``months``; a column called ``age_unit`` is used automatically. Default: the
+        unit the age column's name implies (:data:`AGE_NAME_UNITS`: ``age_months`` months,
+        ``age_days`` days, ...), else days (WHO's default), except that ages read from a
+        column whose every value is at most :data:`AGE_UNIT_GUESS_MAX` raise
+        :class:`DataError` asking for the unit (they may be months). Months are converted
+        with 30.4375 days per month.
     weight
-        Weight [kg].
+        Weight [kg]. Measurements that are not finite (``inf``) are missing, with a
+        :class:`GrowthDataWarning` naming the rows.
     lenhei
         Recumbent length or standing height [cm] (``height`` for 5–19 years).
     measure
@@ -547,6 +620,16 @@ def zscores(
     if data is not None and not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame (or None with array keywords)")
     raw, source = _resolve(data, explicit, columns)
+    if data is not None:  # a table without these columns was read under other names
+        for field in ("sex", "age"):
+            if field not in raw:
+                raise missing_column_error(field, data)
+        if not any(f in raw for f in MEASUREMENTS):
+            raise DataError(
+                f"no measurement column; the columns are {', '.join(map(str, data.columns))}; "
+                "expected at least one of weight (weight, weight_kg), length or height "
+                "(lenhei, height, length, height_cm, length_cm), headc, armc (muac_cm), "
+                "triskin, subskin, or map one (--map FIELD=COLUMN)", field="weight")
     if "sex" not in raw:
         raise DataError("no sex values: give a 'sex' column, map one with "
                         "columns={'sex': NAME}, or pass sex=...", field="sex")
@@ -578,7 +661,8 @@ def zscores(
     num = {f: (_numbers(f, arrays[f], problems) if f in arrays else np.full(n, np.nan))
            for f in _NUMERIC}
 
-    default_unit = 1 if str(source.get("age", "")).lower() == "age_in_months" else 0
+    implied = AGE_NAME_UNITS.get(str(source.get("age", "")).lower())
+    default_unit = 1 if implied == "months" else 0
     unit_arg = explicit["age_unit"]
     if "age_unit" in arrays:
         unit_c = _codes("age_unit", arrays["age_unit"], _UNIT_LUT, problems)
@@ -606,6 +690,11 @@ def zscores(
         where = f" (data columns: {', '.join(mapped)})" if mapped else ""
         raise InvalidValuesError(f"invalid input values{where}; rows are numbered from 1",
                                  problems=problems, expected=expected)
+    if ("age_unit" not in arrays and unit_arg is None and implied is None
+            and source.get("age", "argument") != "argument" and ages_look_like_months(num["age"])):
+        raise DataError(f"the ages in column {source['age']!r} are all at most "
+                        f"{AGE_UNIT_GUESS_MAX:g}: they may be months; give their unit "
+                        "(--age-unit days or --age-unit months)", field="age")
 
     # ---- cleaning (SPEC §3.1) ----------------------------------------------------------------
     cleaning: dict[str, int] = {}

@@ -3,9 +3,13 @@
 Library first: :func:`open_db` opens (and migrates) a database, :func:`transaction` is the
 one write path, :func:`import_file` / :func:`import_frame` load validated rows,
 :func:`export_table` writes them out, :func:`herd_state` answers "what was the herd on
-this date". The ``capra db`` commands only parse and format.
+this date". The ``capra db`` commands only parse and format. Public names are imported on
+first use (SQLAlchemy is not loaded by ``capra --help``).
 """
 
-from capra.store.db import DEFAULT_URL, StoreError, open_db, resolve_url, transaction, upgrade
+from capra._lazy import lazy_exports
 
-__all__ = ["DEFAULT_URL", "StoreError", "open_db", "resolve_url", "transaction", "upgrade"]
+_EXPORTS = dict.fromkeys(("DEFAULT_URL", "StoreError", "open_db", "resolve_url", "transaction",
+                          "upgrade"), "capra.store.db")
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from capra.console import cli_errors as _errors
-from capra.console import err_console, out_console
+from capra.console import echo, err_console, out_console, output_file
 
 app = typer.Typer(help="Records: farms, animals, events, milk tests, deliveries, children.\n\n"
                        "Example: capra db init   then   capra db import animals animals.csv",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 Db = Annotated[Optional[str], typer.Option(
@@ -30,9 +32,19 @@ KindArg = Annotated[str, typer.Argument(
          "product_batches, deliveries, children, measurements.")]
 
 
-def _open(db: Optional[str]):
+def _open(db: Optional[str], *, create: bool = False):
+    """The database; a missing or empty one is an error unless ``create`` (imports)."""
     from capra.store.db import open_db
-    return open_db(db)
+    return open_db(db, create_missing=create)
+
+
+def _check_sqlite_path(db: Optional[str]) -> None:
+    """The folder of a SQLite file is created if missing and must be writable."""
+    from capra.store.db import resolve_url
+
+    url = resolve_url(db)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        output_file(url.removeprefix("sqlite:///"))
 
 
 @app.command("init")
@@ -44,10 +56,11 @@ def init(db: Db = None) -> None:
     with _errors():
         from capra.store.db import create, upgrade
 
+        _check_sqlite_path(db)
         engine = create(db)
         rev = upgrade(engine)
-        out_console.print(f"database {engine.url.render_as_string(hide_password=True)} "
-                          f"at schema revision {rev}")
+        echo(f"database {engine.url.render_as_string(hide_password=True)} "
+             f"at schema revision {rev}")
 
 
 @app.command("upgrade")
@@ -82,8 +95,9 @@ def template_cmd(
                 table.add_row(r.column, r.required, escape(r.values), escape(r.meaning))
             err_console.print(table)
             return
+        output_file(output, suffixes=(".csv", ".xlsx"))
         path = template(kind, output)
-        out_console.print(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 @app.command("import")
@@ -108,7 +122,9 @@ def import_cmd(
     with _errors():
         from capra.store.io import import_file
 
-        engine = _open(db)
+        if rejects is not None:
+            output_file(rejects, suffixes=(".csv", ".xlsx"), inputs=[file])
+        engine = _open(db, create=True)
         res = import_file(engine, kind, file, rejects_path=rejects, user=user)
         summary = {"kind": res.kind, "rows": res.rows, "inserted": res.inserted,
                    "unchanged": res.unchanged, "rejected": res.rejected,
@@ -116,9 +132,9 @@ def import_cmd(
         if json_:
             sys.stdout.write(json.dumps(summary) + "\n")
         else:
-            out_console.print(f"{kind}: {res.rows} rows: {res.inserted} inserted, "
-                              f"{res.unchanged} unchanged, {res.rejected} rejected"
-                              + (f" (written to {rejects})" if rejects and res.rejected else ""))
+            echo(f"{kind}: {res.rows} rows: {res.inserted} inserted, "
+                 f"{res.unchanged} unchanged, {res.rejected} rejected"
+                 + (f" (written to {rejects})" if rejects and res.rejected else ""))
         if res.rejected:
             raise typer.Exit(5)
 
@@ -135,10 +151,15 @@ def export_cmd(
     Example: capra db export events -o events.parquet
     """
     with _errors():
-        from capra.store.io import export_table
+        from capra.store.io import FORMATS, export_table
 
+        output_file(output, suffixes=FORMATS)
         path = export_table(_open(db), kind, output)
-        out_console.print(f"wrote {path}")
+        echo(f"wrote {path}")
+
+
+_HEADINGS = {"does_in_milk": "in milk", "dry_does": "dry", "inseminated": "insem.",
+             "milk_withheld": "withheld", "left_or_died": "left/died"}
 
 
 @app.command("state")
@@ -146,10 +167,13 @@ def state_cmd(
     date: Annotated[str, typer.Option("--date", help="Day, YYYY-MM-DD.")],
     all_: Annotated[bool, typer.Option("--all", help="Also animals that died or left.")] = False,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the table (.csv, .xlsx, .parquet) instead of printing.")] = None,
+        "--output", "-o", help="Write the table of every animal (.csv, .xlsx, .parquet).")] = None,
+    csv: Annotated[bool, typer.Option(
+        "--csv", help="Print the table of every animal as CSV instead of the summary.")] = False,
     db: Db = None,
 ) -> None:
-    """The herd on a date: per animal farm, age, parity, days in milk, pregnancy.
+    """The herd on a date: animals by farm (in milk, dry, doelings, pregnant, males), or
+    with --csv / -o every animal with its farm, age, parity, days in milk and pregnancy.
 
     Example: capra db state --date 2025-06-30 -o herd-2025-06-30.csv
     """
@@ -157,27 +181,43 @@ def state_cmd(
         import pandas as pd
 
         from capra.errors import DataError
-        from capra.store.io import write_table
-        from capra.store.query import herd_state
+        from capra.spreadsheet import neutralise
+        from capra.store.io import FORMATS, as_text_table, write_table
+        from capra.store.query import herd_state, herd_summary
 
         try:
             day = pd.Timestamp(date).date()
         except ValueError:
             raise DataError(f"--date {date!r}: not a date; expected YYYY-MM-DD") from None
+        if output is not None:
+            output_file(output, suffixes=FORMATS)
         df = herd_state(_open(db), day, alive_only=not all_)
         if output is not None:
-            out_console.print(f"wrote {write_table(df, output)}")
+            echo(f"wrote {write_table(df, output)}")
             return
-        table = Table(title=f"herd on {day}: {len(df)} animals")
-        cols = ["tag", "sex", "farm", "status", "age_days", "parity", "lactating",
-                "days_in_milk", "reproduction_status", "expected_parturition_date"]
-        for c in cols:
-            table.add_column(c, justify="right" if c in ("age_days", "parity", "days_in_milk")
-                             else "left")
-        for row in df[cols].itertuples(index=False):
-            table.add_row(*("" if pd.isna(v) else escape(str(v.date()) if hasattr(v, "date")
-                                                          else str(v)) for v in row))
-        out_console.print(table)
+        if csv:
+            sys.stdout.write(neutralise(as_text_table(df)).to_csv(index=False))
+            return
+        summary = herd_summary(df)
+        if not all_:
+            summary = summary.drop(columns="left_or_died")
+        table = Table(title=f"herd on {day}: {int(summary['head'].sum())} animals "
+                            f"on {len(summary)} farms", caption="does in milk, dry does, "
+                            "doelings (not yet kidded), pregnant, inseminated (not yet "
+                            "checked), males; milk withheld after a treatment")
+        table.add_column("farm", no_wrap=True)
+        for c in summary.columns:
+            table.add_column(_HEADINGS.get(c, c), justify="right", no_wrap=True)
+        for farm, row in summary.iterrows():
+            table.add_row(escape(str(farm)), *(f"{v:,}" for v in row))
+        table.add_row("all farms", *(f"{v:,}" for v in summary.sum()), style="bold")
+        # a terminal gets its own width; a file or a pipe, the whole table
+        console = out_console
+        if not console.is_terminal:
+            wide = Measurement.get(console, console.options.update_width(1000), table).maximum
+            console = Console(file=sys.stdout, width=max(wide, console.width))
+        console.print(table)
+        echo("every animal: --csv, or -o FILE (.csv, .xlsx, .parquet)", err_console)
 
 
 def register(main_app: typer.Typer) -> None:

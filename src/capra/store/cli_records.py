@@ -9,16 +9,16 @@ format only; the work is done by :mod:`capra.store.fitting`, :mod:`capra.store.s
 from __future__ import annotations
 
 import html
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from capra.console import cli_errors as _errors
-from capra.console import err_console, out_console
+from capra.console import echo, err_console, json_text, out_console, output_folder
 from capra.errors import DataError
 
 __all__ = ["db_report_command", "example_records_command", "milk_fit_command",
@@ -58,7 +58,7 @@ def scenario_from_db(db: str | None = None, date: str | None = None,
     from capra.store.db import open_db
     from capra.store.snapshot import last_record_date, scenario_from_records
 
-    engine = open_db(db)
+    engine = open_db(db, create_missing=False)
     day = _day(date) or last_record_date(engine)
     if day is None:
         raise DataError("the records database is empty: import records first "
@@ -100,11 +100,12 @@ def milk_fit_command(
         )
 
         base = load_scenario(scenario)
+        engine = open_db(db, create_missing=False)
+        output_folder(out)
         lac = base.breed.lactation
-        fits = fit_lactations(open_db(db), min_test_days_per_doe=min_test_days_per_doe,
+        fits = fit_lactations(engine, min_test_days_per_doe=min_test_days_per_doe,
                               wood_max_dim_days=lac.standard_length_days,
                               rebound_day=lac.rebound_day)
-        out.mkdir(parents=True, exist_ok=True)
         table = fits.table()
         table.to_csv(out / "lactation-fits.csv", index=False)
         fits.does.to_csv(out / "doe-fits.csv", index=False)
@@ -112,7 +113,7 @@ def milk_fit_command(
         write_breed_overrides(fits, out / "breed-overrides.toml", base)
         save_scenario(scenario_with_fits(base, fits), out / "scenario-fitted.toml")
         if json_:
-            sys.stdout.write(json.dumps({
+            sys.stdout.write(json_text({
                 "fits": table.to_dict("records"), "effect_cv": fits.effect_cv,
                 "does_fitted": len(fits.does), "out": str(out)}, default=str) + "\n")
             return
@@ -121,14 +122,14 @@ def milk_fit_command(
         for col in ("parity", "model", "parameter", "estimate", "95 % interval", "n"):
             t.add_column(col, justify="right" if col in ("estimate", "n") else "left")
         for r in table.itertuples(index=False):
-            t.add_row(r.parity_class, r.model, r.parameter, f"{r.estimate:.4g}",
+            t.add_row(escape(str(r.parity_class)), r.model, r.parameter, f"{r.estimate:.4g}",
                       f"{r.ci95_low:.4g} – {r.ci95_high:.4g}" + (" (at bound)" if r.at_bound
                                                                   else ""),
                       f"{r.n_test_days}")
         out_console.print(t)
-        out_console.print(f"does' own curves: {len(fits.does)}; between-doe CV "
-                          f"{fits.effect_cv:.3f}\nwrote {out}/lactation-fits.csv, doe-fits.csv, "
-                          f"lactation-fit.png, breed-overrides.toml, scenario-fitted.toml")
+        echo(f"does' own curves: {len(fits.does)}; between-doe CV {fits.effect_cv:.3f}\n"
+             f"wrote {out}/lactation-fits.csv, doe-fits.csv, lactation-fit.png, "
+             "breed-overrides.toml, scenario-fitted.toml")
 
 
 # --------------------------------------------------------------------------------------
@@ -202,14 +203,15 @@ def db_report_command(
             scenario_from_records,
         )
 
-        engine = open_db(db)
+        engine = open_db(db, create_missing=False)
         base = load_scenario(scenario)
+        output_folder(out)
         day = _day(date) or last_record_date(engine)
         if day is None:
             raise DataError("the records database is empty: import records first")
         sc = scenario_from_records(engine, day, base, horizon_days)
-        err_console.print(f"simulating {replicates} replicates of {sc.horizon_days} days "
-                          f"from the herd of {day} ...")
+        echo(f"simulating {replicates} replicates of {sc.horizon_days} days from the herd of "
+             f"{day} ...", err_console)
         result = simulate(sc, replicates=replicates, seed=seed)
         sections = [(f"Recorded herd on {day}",
                      f"<p>{html.escape(sc.description)}</p>"
@@ -224,11 +226,10 @@ def db_report_command(
             sections.append(("Lactation curves from the test days",
                              f"<p>No fit: {html.escape(str(exc))}</p>"))
         sections += monitoring_sections(engine, period=period)
-        out.mkdir(parents=True, exist_ok=True)
         path = write_report(result, out / "report.html",
                             title=f"Records and projection: {base.name} from {day}",
                             extra_sections=sections)
-        out_console.print(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 # --------------------------------------------------------------------------------------
@@ -257,8 +258,10 @@ def example_records_command(
     with _errors():
         from capra.store.examples import import_records, write_example_records
 
-        paths = write_example_records(directory, scenario=scenario, seed=seed, years=years)
-        t = Table(title=f"example records in {directory}")
+        output_folder(directory)
+        paths = write_example_records(directory, scenario=scenario, seed=seed, years=years,
+                                      db=import_into)
+        t = Table(title=f"example records in {escape(str(directory))}")
         t.add_column("order", justify="right")
         t.add_column("file")
         t.add_column("rows", justify="right")
@@ -270,7 +273,7 @@ def example_records_command(
             extra = [str(results[kind].inserted + results[kind].unchanged)] if results else []
             t.add_row(str(i), path.name, str(rows), *extra)
         out_console.print(t)
-        out_console.print(f"import order and next steps: {directory / 'README.txt'}")
+        echo(f"import order and next steps: {directory / 'README.txt'}")
 
 
 # --------------------------------------------------------------------------------------
@@ -282,7 +285,7 @@ def register(app: typer.Typer, db_app: typer.Typer | None = None) -> typer.Typer
     ``report`` command to it. Returns the ``milk`` group."""
     milk_app = typer.Typer(help="Milk records: lactation curves fitted to the test days.\n\n"
                                 "Example: capra milk fit --db records.db --out milk-fit/",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
     milk_app.command("fit")(milk_fit_command)
     app.add_typer(milk_app, name="milk")
     if db_app is not None:

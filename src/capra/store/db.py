@@ -99,7 +99,12 @@ def create(url: str | None = None) -> Engine:
         if memory:
             kwargs["poolclass"] = StaticPool
         else:
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"database {url!r}: cannot create its folder "
+                                 f"{str(Path(u.database).parent)!r}: "
+                                 f"{exc.strerror or exc}") from None
         engine = create_engine(url, **kwargs)
         _setup_sqlite(engine, memory)
         return engine
@@ -154,19 +159,29 @@ def current_revision(engine_or_conn) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Apply the migrations up to ``revision`` in one transaction; returns the new revision."""
     from alembic import command
+    from sqlalchemy.exc import OperationalError
 
     cfg = _alembic_config()
-    with transaction(engine) as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-        return current_revision(conn)
+    try:
+        with transaction(engine) as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            return current_revision(conn)
+    except OperationalError as exc:  # cannot open or write the file, server refused ...
+        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
+                         f"cannot create or change the schema: {exc.orig}") from None
 
 
 def _is_empty(conn: Connection) -> bool:
     return not inspect(conn).get_table_names()
 
 
-def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True) -> Engine:
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True,
+            create_missing: bool = True) -> Engine:
     """Open a records database: an engine, with the schema at the latest migration.
 
     Parameters
@@ -177,8 +192,20 @@ def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True) -> En
         Migrate an empty database to the latest revision. A database at an older revision
         is never changed silently: it raises :class:`StoreError` asking for
         ``capra db upgrade``.
+    create_missing
+        Create a SQLite file that does not exist, and the schema of an empty database
+        (as ``capra db init`` and imports do). False for commands that only read: a
+        missing or empty database raises :class:`StoreError` saying how to create it,
+        instead of becoming an empty database that reports "0 animals".
     """
-    engine = create(url)
+    resolved = resolve_url(url)
+    u = make_url(resolved)
+    how = (f"create it with 'capra db init --db {url or 'capra.db'}' and import records "
+           "('capra db import KIND FILE'), or give the database with --db")
+    if (not create_missing and u.get_backend_name() == "sqlite"
+            and u.database not in (None, "", ":memory:") and not Path(u.database).is_file()):
+        raise StoreError(f"database {_shown(resolved)} does not exist; {how}")
+    engine = create(resolved)
     try:
         with engine.connect() as conn:
             rev = current_revision(conn)
@@ -187,6 +214,9 @@ def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True) -> En
         engine.dispose()
         raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
                          f"cannot open: {exc}") from exc
+    if empty and not create_missing:
+        engine.dispose()
+        raise StoreError(f"database {_shown(resolved)} is empty (no Capra records); {how}")
     if empty and migrate:
         upgrade(engine)
         return engine

@@ -81,7 +81,7 @@ def _engine(db):
 
     from capra.store.db import open_db
 
-    return db if isinstance(db, Engine) else open_db(db)
+    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
 
 
 def lactation_records(db, *, animal_id: int | None = None) -> pd.DataFrame:

@@ -26,10 +26,13 @@ Rows are numbered from 1, the first data row (line 2 of a CSV file).
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
+import io
 import itertools
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -42,13 +45,14 @@ from sqlalchemy import Connection, Engine, Table, func, select
 
 from capra.errors import DataError, InvalidValuesError
 from capra.scenario import PRODUCTS
+from capra.spreadsheet import restore, write_csv, write_xlsx
 from capra.store import schema as S
 from capra.store.audit import current_user, log_import, log_inserts, utc_now
 from capra.store.db import transaction
 
 __all__ = ["FORMATS", "KINDS", "Field", "ImportResult", "Kind", "RowsRejectedError",
-           "describe", "export_frame", "export_table", "import_file", "import_frame",
-           "read_table", "template", "write_table"]
+           "as_text_table", "describe", "export_frame", "export_table", "import_file",
+           "import_frame", "read_table", "template", "write_table"]
 
 #: File formats by suffix.
 FORMATS = (".csv", ".xlsx", ".parquet")
@@ -58,6 +62,9 @@ DAYS_PER_MONTH = 365.25 / 12
 YEAR_RANGE = (1900, 2100)
 #: Largest integer a column holds (32-bit signed). [-]
 INT_MAX = 2**31 - 1
+#: Characters refused in any text: control characters other than tab, line feed and
+#: carriage return (line breaks are refused separately, except in free text).
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _SEX_ALIASES = {"f": "female", "m": "male"}
@@ -87,6 +94,8 @@ class Field:
     max_len: int = 100
     column: str | None = None
     export: bool = True
+    multiline: bool = False
+    """Free text that may hold line breaks (other text is one line)."""
 
     @property
     def db(self) -> str:
@@ -220,7 +229,7 @@ _EVENTS = (
     _f("product", "text", help="Treatments: medicine given."),
     _f("withdrawal_days", "int", help="Treatments: milk withdrawal after the treatment day. "
        "[days]", lo=0, hi=365),
-    _f("note", "text", help="Free text.", max_len=2000),
+    _f("note", "text", help="Free text.", max_len=2000, multiline=True),
 )
 _TEST_DAYS = (
     _f("animal", "ref", True, "Tag of the doe.", ref="animals"),
@@ -329,10 +338,10 @@ class RowsRejectedError(InvalidValuesError):
                  for r in rejects.head(MESSAGE_PROBLEMS).itertuples(index=False)]
         if len(rejects) > MESSAGE_PROBLEMS:
             lines.append(f"  ... and {len(rejects) - MESSAGE_PROBLEMS} more problems")
-        where = f"file {file}: " if file else ""
-        self.args = (f"{where}{kind}: {n_bad} of {n_rows} rows rejected, nothing imported "
-                     f"(use --rejects FILE to load the valid rows and write the others):\n"
-                     + "\n".join(lines),)
+        self.reason = (f"{kind}: {n_bad} of {n_rows} rows rejected, nothing imported "
+                       f"(use --rejects FILE to load the valid rows and write the others):\n"
+                       + "\n".join(lines))
+        self.args = (self._text(),)
 
 
 @dataclass
@@ -405,14 +414,72 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     return res.reset_index(drop=True)
 
 
+def _csv_error(exc: Exception) -> str:
+    """A plain message for the CSV parser's errors, with the line of the file."""
+    text = str(exc)
+    more = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if more:
+        return (f"line {more[2]} has {more[3]} fields but the header has {more[1]} columns; "
+                "expected one field per column (an extra separator, or a comma in a text "
+                "that is not in quotes?)")
+    quote = re.search(r"EOF inside string starting at row (\d+)", text)
+    if quote:
+        return (f"a quote opened in row {quote[1]} (data rows numbered from 1) is never "
+                "closed; expected quotes in pairs around a text")
+    return f"cannot read: {text}"
+
+
+def _field_counts(data: bytes) -> np.ndarray:
+    """Fields of each record of CSV text (blank lines skipped), header included."""
+    if b'"' not in data:  # no quotes: records are lines, fields are commas + 1
+        b = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(b == ord("\n"))
+        if len(b) and b[-1] != ord("\n"):
+            ends = np.append(ends, len(b))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        commas = np.flatnonzero(b == ord(","))
+        counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+        width = ends - starts - (b[np.maximum(ends - 1, 0)] == ord("\r"))
+        return counts[width > 0]
+    text = data.decode("utf-8")
+    return np.fromiter((len(r) for r in csv.reader(io.StringIO(text, newline="")) if r),
+                       dtype=np.int64)
+
+
+def _short_rows(path: Path, df: pd.DataFrame) -> dict[int, int]:
+    """``{row position: fields}`` of the CSV records with fewer fields than the header. Such
+    a record ends in empty fields, so only files where the last column has an empty cell
+    are counted."""
+    if df.empty or not (df[df.columns[-1]] == "").any():
+        return {}
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    counts = _field_counts(data)[1:]
+    if len(counts) != len(df):  # a layout the counter does not follow: nothing to report
+        return {}
+    rows = np.flatnonzero(counts < len(df.columns))
+    return dict(zip(rows.tolist(), counts[rows].tolist()))
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """A CSV, XLSX or Parquet file as a DataFrame of strings ('' for empty cells)."""
+    """A CSV, XLSX or Parquet file as a DataFrame of strings ('' for empty cells).
+
+    Texts written by Capra's exports with a protective apostrophe (see
+    :mod:`capra.spreadsheet`) are restored. A CSV row with fewer fields than the header (a
+    truncated line, or a stray quote that joined two fields) is kept for the import to
+    reject: ``df.attrs["short_rows"]`` maps its row position to its number of fields. A
+    row with more fields than the header is an error naming its line.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
+    short: dict[int, int] = {}
     try:
         if suffix == ".csv":
             df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
                              encoding="utf-8-sig", skip_blank_lines=True)
+            if not isinstance(df.index, pd.RangeIndex):  # every row one field longer
+                raise DataError(_csv_error(f"Expected {len(df.columns)} fields in line 2, "
+                                           f"saw {len(df.columns) + 1}"), file=str(path))
+            short = _short_rows(path, df)
         elif suffix == ".xlsx":
             df = pd.read_excel(path, dtype=object, sheet_name=0)
         elif suffix == ".parquet":
@@ -426,8 +493,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             OSError) as exc:
         if isinstance(exc, DataError):
             raise
-        raise DataError(f"cannot read: {exc}", file=str(path)) from None
-    return _as_text(df)
+        raise DataError(_csv_error(exc), file=str(path)) from None
+    text = _as_text(df)
+    if suffix != ".parquet":
+        text = restore(text)
+    text.attrs["short_rows"] = short
+    return text
 
 
 def _check_columns(kind: Kind, raw: pd.DataFrame, file: str | None) -> None:
@@ -485,7 +556,14 @@ def _parse_field(f: Field, s: pd.Series, P: _Problems) -> pd.Series:
     if f.type in ("text", "ref"):
         long_ = present & (s.str.len() > f.max_len)
         P.add_mask(long_, f.name, f"longer than {f.max_len} characters")
-        v = s.astype(object).where(present & ~long_, None)
+        breaks = present & s.str.contains("[\r\n]", regex=True) & (not f.multiline)
+        P.add_mask(breaks, f.name, "contains a line break; expected one line of text (a "
+                   "stray quote may have joined two lines)")
+        control = present & s.str.contains(_CONTROL, regex=True)
+        P.add_mask(control, f.name, lambda i: [
+            f"contains the control character U+{ord(re.search(_CONTROL, t)[0]):04X}; "
+            "expected printable text" for t in s[i]])
+        v = s.astype(object).where(present & ~long_ & ~breaks & ~control, None)
         if f.default is not None:
             v = v.where(present, f.default)
         return v
@@ -868,7 +946,8 @@ def _bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
 
 def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool = False,
                  user: str | None = None, file: str | None = None,
-                 sha256: str | None = None) -> ImportResult:
+                 sha256: str | None = None,
+                 before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Validate and import the rows of ``data`` (a DataFrame with the kind's columns).
 
     Parameters
@@ -885,6 +964,13 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
         User recorded in the audit log; default the OS user.
     file, sha256
         Recorded in the ``imports`` table.
+    before_commit
+        Called with the result inside the import's transaction, after the rows are written
+        and before they are committed (e.g. to write the rejected rows to a file): if it
+        raises, nothing is imported.
+
+    Rows of ``data`` with fewer fields than the header (``data.attrs["short_rows"]``, set
+    by :func:`read_table`) are rejected.
 
     Raises
     ------
@@ -898,6 +984,11 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
     _check_columns(k, raw, file)
     P = _Problems()
     val = _parse(k, raw, P)
+    short = data.attrs.get("short_rows") or {}
+    for row, n_fields in short.items():
+        P.add([row], str(raw.columns[n_fields]) if n_fields < len(raw.columns) else "",
+              f"the row has {n_fields} of {len(raw.columns)} fields; expected one per column "
+              "(a truncated line, or a stray quote that joined two fields?)")
     user = current_user(user)
     at = utc_now()
     with transaction(engine) as conn:
@@ -929,6 +1020,8 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
         take = val.index[~val.index.isin(list(bad)) & ~val.index.isin(unchanged)]
         result = ImportResult(k.name, len(raw), len(take), len(unchanged), rejects)
         if len(take) == 0:
+            if before_commit is not None:
+                before_commit(result)
             return result
         rows = _db_frame(k, val.loc[take] if len(take) < len(val) else val)
         ids = (self_ids.loc[take].to_numpy() if self_ref
@@ -944,6 +1037,8 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
         # record does (ids are allocated above every recorded id)
         log_inserts(conn, k.table.name, first_id=int(ids.min()), last_id=int(ids.max()),
                     rows=len(take), user=user, at=at, import_id=import_id)
+        if before_commit is not None:
+            before_commit(result)
         return result
 
 
@@ -971,15 +1066,18 @@ def _rejects_frame(probs: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
 
 def rejected_rows(result_or_rejects, raw: pd.DataFrame) -> pd.DataFrame:
     """The rejected rows of ``raw``, one per row, with ``row``, ``field`` and ``reason``
-    first (fields and reasons of one row joined by ``; ``)."""
+    first (fields and reasons of one row joined by ``; ``), then the row's own columns. A
+    leading name that is also a column of the file (``reason`` of events) is written
+    ``rejected_reason``, so that the row's own columns keep their names."""
     rej = result_or_rejects.rejects if isinstance(result_or_rejects, ImportResult) \
         else result_or_rejects
+    names = {c: f"rejected_{c}" if c in raw.columns else c for c in ("row", "field", "reason")}
     if rej.empty:
-        return pd.DataFrame(columns=["row", "field", "reason", *raw.columns])
+        return pd.DataFrame(columns=[*names.values(), *raw.columns])
     g = rej.groupby("row", sort=True)
     head = pd.DataFrame({"field": g["field"].agg("; ".join), "reason": g["reason"].agg("; ".join)})
     body = raw.iloc[head.index.to_numpy() - 1].reset_index(drop=True)
-    head = head.reset_index()
+    head = head.reset_index().rename(columns=names)
     return pd.concat([head, body], axis=1)
 
 
@@ -989,16 +1087,26 @@ def import_file(engine: Engine, kind: str, path: str | os.PathLike, *,
     """Import a CSV, XLSX or Parquet file; see :func:`import_frame`.
 
     With ``rejects_path`` the valid rows are loaded and the rejected rows are written there
-    (CSV or XLSX by suffix) with ``row``, ``field`` and ``reason`` first.
+    (CSV or XLSX by suffix) with ``row``, ``field`` and ``reason`` first. The file is
+    written before the import commits: if it cannot be written, nothing is imported.
     """
     path = Path(path)
+    if rejects_path is not None and Path(rejects_path).suffix.lower() not in (".csv", ".xlsx"):
+        raise DataError(f"unknown type {Path(rejects_path).suffix!r} for the rejects file; "
+                        "expected .csv or .xlsx", file=str(rejects_path))
     raw = read_table(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    res = import_frame(engine, kind, raw, keep_valid=keep_valid or rejects_path is not None,
-                       user=user, file=str(path), sha256=sha)
-    if rejects_path is not None:
-        write_table(rejected_rows(res, raw), rejects_path)
-    return res
+
+    def write_rejects(res: ImportResult) -> None:
+        try:
+            write_table(rejected_rows(res, raw), rejects_path)
+        except OSError as exc:
+            raise DataError(f"cannot write the rejected rows: {exc.strerror or exc}; nothing "
+                            "was imported", file=str(rejects_path)) from None
+
+    return import_frame(engine, kind, raw, keep_valid=keep_valid or rejects_path is not None,
+                        user=user, file=str(path), sha256=sha,
+                        before_commit=write_rejects if rejects_path is not None else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -1363,11 +1471,9 @@ def template(kind: str, path: str | os.PathLike | None = None) -> str | Path:
         return ",".join(header.columns) + "\n"
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            header.to_excel(xw, sheet_name=k.name, index=False)
-            describe(kind).to_excel(xw, sheet_name="columns", index=False)
+        write_xlsx({k.name: header, "columns": describe(kind)}, path)
     elif path.suffix.lower() == ".csv":
-        header.to_csv(path, index=False)
+        write_csv(header, path)
     else:
         raise DataError(f"unknown template type {path.suffix!r}; expected .csv or .xlsx",
                         file=str(path))
@@ -1399,23 +1505,31 @@ def _records_with_ids(conn: Connection, kind: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def as_text_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` as written to CSV and XLSX: dates as YYYY-MM-DD, booleans as
+    true/false (empty where missing)."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), None)
+        elif pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
+            out[c] = out[c].astype(object).map(
+                lambda b: None if b is None or b is pd.NA else ("true" if b else "false"))
+    return out
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as CSV, XLSX or Parquet (by suffix); dates as YYYY-MM-DD."""
+    """Write a table as CSV, XLSX or Parquet (by suffix); dates as YYYY-MM-DD. Texts that a
+    spreadsheet would run as formulas are neutralised in CSV and XLSX
+    (:mod:`capra.spreadsheet`); :func:`read_table` reads them back unchanged."""
     path = Path(path)
     suffix = path.suffix.lower()
-    out = df.copy()
-    if suffix in (".csv", ".xlsx"):
-        for c in out.columns:
-            if pd.api.types.is_datetime64_any_dtype(out[c]):
-                out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), None)
-            elif pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
-                out[c] = out[c].astype(object).map(
-                    lambda b: None if b is None or b is pd.NA else ("true" if b else "false"))
+    out = as_text_table(df) if suffix in (".csv", ".xlsx") else df.copy()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        out.to_csv(path, index=False)
+        write_csv(out, path)
     elif suffix == ".xlsx":
-        out.to_excel(path, index=False, engine="openpyxl")
+        write_xlsx({"Sheet1": out}, path)
     elif suffix == ".parquet":
         out.to_parquet(path, index=False)
     else:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, text
 
-__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "herd_state", "product_stock"]
+__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "herd_state", "herd_summary",
+           "product_stock"]
 
 #: Gestation length used when an insemination has no expected kidding date: 150 days
 #: (146-155; Kentucky State University extension, as in capra/data/breeds/saanen.toml).
@@ -230,3 +231,37 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
         frame[col] = pd.to_datetime(frame[col])
     frame["kg"] = frame["kg"].astype(float)
     return frame[frame["kg"] > 1e-9].reset_index(drop=True)
+
+
+#: Columns of :func:`herd_summary`, in order.
+SUMMARY_COLUMNS = ("head", "does_in_milk", "dry_does", "doelings", "pregnant", "inseminated",
+                   "males", "milk_withheld", "left_or_died")
+
+
+def herd_summary(state: pd.DataFrame) -> pd.DataFrame:
+    """The herd of :func:`herd_state` counted by farm (one row per farm, sorted). [head]
+
+    Columns :data:`SUMMARY_COLUMNS`: ``head`` (alive and in the herd), ``does_in_milk``,
+    ``dry_does`` (kidded, not in milk), ``doelings`` (females that have not kidded),
+    ``pregnant`` (checked or at entry), ``inseminated`` (not yet checked), ``males``,
+    ``milk_withheld`` (in a treatment's withdrawal period), ``left_or_died`` (in ``state``
+    only when it holds every animal, ``alive_only=False``).
+    """
+    alive = state["status"] == "Alive"
+    female = state["sex"] == "female"
+    lact = state["lactating"].astype(bool)
+    parous = state["parity"] > 0
+    counts = pd.DataFrame({
+        "farm": state["farm"].astype(object).fillna(""),
+        "head": alive,
+        "does_in_milk": alive & female & lact,
+        "dry_does": alive & female & parous & ~lact,
+        "doelings": alive & female & ~parous,
+        "pregnant": alive & state["pregnant"].fillna(False).astype(bool),
+        "inseminated": alive & (state["reproduction_status"] == "Inseminated"),
+        "males": alive & ~female,
+        "milk_withheld": alive & state["milk_withheld"].astype(bool),
+        "left_or_died": ~alive,
+    })
+    table = counts.groupby("farm", sort=True).sum().astype("int64")
+    return table[list(SUMMARY_COLUMNS)]

@@ -63,7 +63,7 @@ def _engine(db):
 
     from capra.store.db import open_db
 
-    return db if isinstance(db, Engine) else open_db(db)
+    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
 
 
 def _day(date) -> dt.date:
