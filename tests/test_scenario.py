@@ -911,8 +911,12 @@ def test_validation_time_grows_linearly_with_the_problems(nampo_text, monkeypatc
     assert work(400) <= 2.2 * work(200)
 
 
-def test_the_repeatable_year_limit_is_the_planners():
-    """Validation refuses the repeatable years the planner cannot solve whole."""
-    from capra.planning.planner import MAX_DAILY_DAYS
-
-    assert sc.MAX_REPEATABLE_DAYS == MAX_DAILY_DAYS
+def test_a_repeatable_year_longer_than_the_planner_solves_whole_is_refused(nampo_text):
+    """Validation refuses the repeatable years the planner cannot solve whole; a plan
+    from today's stock that long rolls."""
+    data = tomllib.loads(nampo_text)
+    data["planning"] = {"start_date": "2026-01-01", "days": sc.MAX_REPEATABLE_DAYS + 1}
+    with pytest.raises(ScenarioError, match=r"planning\.days"):
+        scenario_from_dict(data)
+    data["planning"]["year"] = "from_stock"
+    assert scenario_from_dict(data).planning.days == sc.MAX_REPEATABLE_DAYS + 1

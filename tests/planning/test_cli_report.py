@@ -112,7 +112,17 @@ def test_plan_command(scenario, tmp_path):
     assert res.exit_code == 0, res.output
     assert "children served every operating day" in res.stdout
     assert (tmp_path / "out" / "report.html").read_text().count("What binds") >= 1
-    assert pd.read_csv(tmp_path / "out" / "plan_sites.csv").shape[0] == 2
+    sites = pd.read_csv(tmp_path / "out" / "plan_sites.csv")
+    assert sites.shape[0] == 2 and list(sites.columns)[0] == "site"  # a named column
+    daily = pd.read_csv(tmp_path / "out" / "plan_daily.csv")
+    assert list(daily.columns)[0] == "date" and not any(c.startswith("Unnamed")
+                                                          for c in daily.columns)
+    text = (tmp_path / "out" / "plan_servings.csv").read_text()
+    decimals = [len(v.split(".")[1]) for line in text.splitlines()[1:]
+                for v in line.split(",")[-1:] if "." in v]
+    assert decimals and max(decimals) <= 2  # rations to the hundredth
+    made = pd.read_csv(tmp_path / "out" / "plan_production_by_month.csv")
+    assert list(made.columns) == ["product", "month", "kg", "milk_kg"]
     res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--from-stock",
                               "--json"])
     assert res.exit_code == 0, res.output

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-import json
 import math
 import sys
 from pathlib import Path
@@ -51,6 +50,25 @@ def _num(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return f"{value:,.{digits}f}"
+
+
+#: Decimals kept in the plan's CSV tables: grams of product and milk, hundredths of a
+#: ration, shares to 0.01 %. [-]
+CSV_DECIMALS = {"kg": 3, "rations": 2, "share": 4}
+
+
+def csv_table(table, *, shares: bool = False):
+    """A plan table ready for CSV: its index as named columns, and numbers rounded to the
+    data's precision (:data:`CSV_DECIMALS`; ``shares``: every number is a share), so that
+    solver round-off (``1.0000000000000095``) is not written as data."""
+    import pandas as pd
+
+    frame = table.reset_index() if table.index.name is not None else table.copy()
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            kind = "share" if shares else "rations" if "ration" in str(col) else "kg"
+            frame[col] = frame[col].round(CSV_DECIMALS[kind])
+    return frame
 
 
 def plan_tables(plan, *, binding_rows: int = 10) -> list:
@@ -166,7 +184,7 @@ def plan_command(
     Example: capra plan my.toml --from-stock --db records/capra.db   (this year from today's stock)
     """
     from capra.console import cli_errors as _errors
-    from capra.console import err_console, out_console
+    from capra.console import err_console, json_text, out_console, output_folder
 
     with _errors():
         from capra.herd.result import HerdResult
@@ -174,6 +192,8 @@ def plan_command(
         from capra.scenario import load_scenario
 
         sc = load_scenario(scenario)
+        if out is not None:
+            output_folder(out)  # before the work
         stock = None
         if from_stock:
             sc = sc.model_copy(update={"planning": sc.planning.model_copy(
@@ -197,13 +217,12 @@ def plan_command(
                                   progress=progress)
         data = plan.to_dict()
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "plan.json").write_text(json.dumps(data, indent=2))
-            for name, table in plan.tables.items():
+            (out / "plan.json").write_text(json_text(data, indent=2))
+            tables = {**plan.tables, "production_by_month": plan.production}
+            for name, table in tables.items():
                 if not table.empty:
-                    table.to_csv(out / f"plan_{name}.csv")
-            if not plan.production.empty:
-                plan.production.to_csv(out / "plan_production_by_month.csv", index=False)
+                    csv_table(table, shares=name.startswith("coverage")).to_csv(
+                        out / f"plan_{name}.csv", index=False)
             from capra.planning.report import report_sections
             from capra.report import write_report
 
@@ -211,7 +230,7 @@ def plan_command(
             write_report(result, out / "report.html", lead_sections=lead,
                          extra_sections=sections)
         if json_:
-            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            sys.stdout.write(json_text(data, indent=2) + "\n")
         else:
             print_plan(plan, out_console)
             if out is not None:

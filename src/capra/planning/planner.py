@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import ScenarioError
+from capra.scenario import MAX_REPEATABLE_DAYS
 from capra.planning.binding import binding_constraints, herd_levers
 from capra.planning.demand import programme_years
 from capra.planning.inputs import opening_history, plan_dates, plan_inputs, supply_from_herd
@@ -50,8 +51,9 @@ from capra.planning.tables import coverage_frame, dispatch_tables, production_by
 
 __all__ = ["MAX_DAILY_DAYS", "plan", "plan_from_herd"]
 
-#: Longest horizon (warm-up included) solved as one daily model; longer ones roll. [days]
-MAX_DAILY_DAYS = 600
+#: Longest horizon (warm-up included) solved as one daily model; longer ones roll (a
+#: repeatable year may not be longer, which the scenario's validation checks). [days]
+MAX_DAILY_DAYS = MAX_REPEATABLE_DAYS
 
 
 def _failed(status: str, message: str, **kw) -> Plan:
