@@ -24,13 +24,24 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from capra.errors import DataError
+from capra.errors import DataError, ScenarioError
 from capra.scenario import AGE_GROUPS, PRODUCTS, ProductOverride
 
-__all__ = ["NUTRIENTS", "ProductTable", "bundled_products_path", "product_table"]
+__all__ = ["NUTRIENTS", "RATION", "RATION_WORDS", "ProductTable", "bundled_products_path", "milk_kg_per_ration",
+           "product_table"]
 
 #: Nutrients tracked, with their units per serving and per child-day.
 NUTRIENTS = ("protein_g", "energy_kcal", "calcium_mg")
+#: The ration that every count of "rations per day" of milk uses (the herd summary, its
+#: figures and tables, the report, the JSON key ``rations_per_day_by_month``): one
+#: school child's daily serving of fresh milk, as (product, age group). Its raw milk is
+#: that serving times the milk per kg of the product (206 g × 1.02 = 0.210 kg with the
+#: bundled data, ``capra/data/products.toml``), so a scenario that changes the serving
+#: changes every such count. The plan itself counts each product's own serving per age
+#: group.
+RATION = ("fresh_milk", "age_6_11")
+#: :data:`RATION` in words, for reports.
+RATION_WORDS = "a school child's daily serving of fresh milk"
 _CONTENT_KEYS = ("protein_g_per_100g", "energy_kcal_per_100g", "calcium_mg_per_100g")
 _REQUIRED = ("milk_kg_per_kg", "shelf_life_days", "storage", *_CONTENT_KEYS, "serving_g")
 
@@ -83,6 +94,21 @@ class ProductTable:
         """Days from making to the last day a product may be served, both included:
         ripening plus shelf life, (P,). [days]"""
         return self.ripening_days + self.shelf_life_days
+
+    @property
+    def ration_milk_kg(self) -> float:
+        """Raw milk in one :data:`RATION` (a school child's daily serving of fresh milk).
+        [kg milk/ration]"""
+        product, group = RATION
+        i, g = self.index(product), self.age_groups.index(group)
+        return float(self.serving_kg[i, g] * self.milk_kg_per_kg[i])
+
+    @property
+    def ration_serving_g(self) -> float:
+        """The serving of one :data:`RATION`. [g product]"""
+        product, group = RATION
+        return 1000.0 * float(self.serving_kg[self.index(product),
+                                              self.age_groups.index(group)])
 
     def index(self, name: str) -> int:
         """Position of product ``name``."""
@@ -187,3 +213,25 @@ def product_table(overrides=None, *, path: str | Path | None = None) -> ProductT
                         serving_kg, nutrients, needs,
                         ripening_days=np.array([p["ripening_days"] or 0 for p in v],
                                                dtype=np.int64))
+
+
+def milk_kg_per_ration(overrides=None) -> float:
+    """Raw milk in one :data:`RATION` with a scenario's product overrides
+    (``scenario.products``, or None for the bundled data). [kg milk/ration]
+
+    >>> round(milk_kg_per_ration(), 5)
+    0.21012
+
+    Raises
+    ------
+    ScenarioError
+        If the serving of the ration is 0 (fresh milk not served to school children): a
+        count of rations needs a serving.
+    """
+    milk_kg = product_table(overrides).ration_milk_kg
+    if not milk_kg > 0:
+        product, group = RATION
+        raise ScenarioError(f"the serving of {product.replace('_', ' ')} for {group} is 0; "
+                            "rations per day of milk count this serving, expected > 0 g",
+                            path=f"products.{product}.serving_g.{group}", value=0.0)
+    return milk_kg
