@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 import typer
@@ -23,7 +24,7 @@ from capra.errors import CapraError
 from capra.outputs import output_file, output_folder
 
 __all__ = ["cli_errors", "echo", "err_console", "json_text", "out_console", "output_file",
-           "output_folder", "print_error", "print_warning"]
+           "output_folder", "print_error", "print_warning", "step_progress"]
 
 #: Results (tables, JSON) go to standard output ...
 out_console = Console()
@@ -62,6 +63,37 @@ def cli_errors():
         print_error("out of memory; simulate fewer replicates together (--batch-size) or "
                     "fewer replicates, or a smaller herd or horizon")
         raise typer.Exit(1) from None
+
+
+@contextmanager
+def step_progress(labels: Mapping[str, tuple[str, str]], console: Console | None = None):
+    """A progress display for long work done in steps: yields ``update(step, done,
+    total)``, the callback of :func:`capra.run`. ``labels`` maps each step to the words
+    shown and the unit counted (``{"herd": ("simulating nampo", "replicate-days")}``);
+    a new step completes the ones before it. The display goes when the work ends."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[unit]}"), TimeRemainingColumn(),
+                  console=console or err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                for other in tasks.values():
+                    bar.update(other, completed=bar.tasks[other].total)
+                words, unit = labels.get(step, (step, ""))
+                tasks[step] = bar.add_task(escape(words), total=max(total, 1),
+                                           unit=escape(unit))
+            bar.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield update
 
 
 # --------------------------------------------------------------------------------------
