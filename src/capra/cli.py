@@ -16,14 +16,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
-from capra.console import (
-    echo,
-    err_console,
-    json_text,
-    out_console,
-    output_file,
-    output_folder,
-)
+from capra.console import echo, json_text, out_console, output_file, output_folder
 from capra.errors import CapraError
 from capra.runs import DEFAULT_BATCH_SIZE, DEFAULT_REPLICATES
 

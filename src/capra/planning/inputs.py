@@ -5,7 +5,7 @@
 * :func:`supply_from_herd` — deliverable milk per future, farm and day from a herd result;
 * :func:`opening_history` — a given opening stock (the scenario's table, or product batches
   from the records), by plant, product and day made;
-* :func:`plan_inputs` — the :class:`~capra.planning.model.PlanInputs` of one supply path.
+* :func:`plan_inputs` — the :class:`~capra.planning.problem.PlanInputs` of one supply path.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 from capra.errors import ScenarioError
 from capra.planning.demand import site_demand
-from capra.planning.model import PlanInputs, SupplyLever
+from capra.planning.problem import PlanInputs, SupplyLever
 from capra.planning.network import network
 from capra.planning.products import ProductTable, product_table
 

@@ -21,11 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from capra.planning.model import (
-    LinearModel,
-    PlanInputs,
-    build_model,
-    coarsen,
+from capra.planning.lp import LinearModel
+from capra.planning.model import build_model
+from capra.planning.problem import PlanInputs, coarsen
+from capra.planning.reduce import (
     largest_scale,
     merge_equal_groups,
     merge_free_farms,
@@ -60,8 +59,8 @@ def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
                     levers: bool = False) -> LinearModel:
     """The question (a) model. With ``merge``, age groups with equal servings and sites
     whose own limits cannot bind are merged (exact, see
-    :func:`capra.planning.model.merge_equal_groups` and
-    :func:`capra.planning.model.merge_free_sites`). With ``levers``, each limit is a fixed
+    :func:`capra.planning.reduce.merge_equal_groups` and
+    :func:`capra.planning.reduce.merge_free_sites`). With ``levers``, each limit is a fixed
     column, for "what binds".
 
     ``milk_bound_kg``: the most milk per farm and period of any supply the model will be

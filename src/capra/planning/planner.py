@@ -35,7 +35,7 @@ from capra.planning.binding import binding_constraints, herd_levers
 from capra.planning.demand import programme_years
 from capra.planning.inputs import opening_history, plan_dates, plan_inputs, supply_from_herd
 from capra.planning.metrics import confidence, headline_metrics, site_table
-from capra.planning.model import PlanInputs, SupplyLever, coarsen
+from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.optimize import (
     dispatch,
     dispatch_rolling,

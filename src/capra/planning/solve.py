@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from capra.planning.model import LinearModel
+from capra.planning.lp import LinearModel
 
 __all__ = ["LPResult", "Solver", "solve", "solve_lexicographic"]
 
@@ -116,7 +116,7 @@ def _new_highs() -> highspy.Highs:
 
 
 class Solver:
-    """One HiGHS instance holding a :class:`~capra.planning.model.LinearModel`.
+    """One HiGHS instance holding a :class:`~capra.planning.lp.LinearModel`.
 
     Parameters
     ----------
