@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from capra.errors import ArgumentError
 from capra.planning.lp import LinearModel
 from capra.planning.model import build_model
 from capra.planning.problem import PlanInputs, coarsen
@@ -186,7 +187,7 @@ def programme_enrolments(inputs: PlanInputs, *, threads: int = 1
     was not optimal), and the model of the last stage.
     """
     if inputs.years is None:
-        raise ValueError("programme_enrolments needs inputs with programme years")
+        raise ArgumentError("programme_enrolments needs inputs with programme years")
     years = np.asarray(inputs.years)
     labels = np.unique(years)
     scales = np.full(len(labels), np.nan)
@@ -315,7 +316,7 @@ def dispatch_rolling(inputs: PlanInputs, scale: float, *, window_days: int = 56,
     first day, size, build and solve seconds of each window).
     """
     if inputs.period_days.max(initial=1) != 1:
-        raise ValueError("dispatch_rolling needs daily inputs")
+        raise ArgumentError("dispatch_rolling needs daily inputs")
     step_days = max(1, min(step_days, window_days))
     d = inputs.shape
     K, P, T = d["K"], d["P"], d["T"]
