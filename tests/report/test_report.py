@@ -317,3 +317,7 @@ def test_every_count_of_rations_follows_the_serving(result, report_html):
     text = render_report(twice)
     assert "206 g" in report_html and "206 g" not in text
     assert "(412 g, from 0.420 kg of raw milk)" in text and "200 ml" not in text
+    # fresh milk not served to school children: milk still counts in the bundled ration
+    none = result.scenario.model_copy(update={"products": ProductOverrides(
+        fresh_milk=ProductOverride(serving_g=Servings(age_6_11=0.0)))})
+    assert HerdResult(result.data, none).ration == result.ration

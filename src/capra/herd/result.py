@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from capra.errors import ArgumentError
-from capra.planning.products import RATION, milk_kg_per_ration, product_table
+from capra.planning import products
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -47,9 +47,9 @@ def kg_to_rations(milk_kg, per_ration_kg: float | None = None):
 
     A ration is :data:`capra.planning.products.RATION`: a school child's daily serving of
     fresh milk, made from ``per_ration_kg`` kg of raw milk (default: that of the bundled
-    product data, :func:`~capra.planning.products.milk_kg_per_ration`).
+    product data, :func:`capra.planning.products.ration`).
     """
-    per = milk_kg_per_ration() if per_ration_kg is None else per_ration_kg
+    per = products.ration()["milk_kg"] if per_ration_kg is None else per_ration_kg
     return np.asarray(milk_kg) / per
 
 
@@ -91,16 +91,17 @@ class HerdResult:
         return self.data.sizes["replicate"]
 
     @property
-    def milk_kg_per_ration(self) -> float:
-        """Raw milk in one ration (:data:`capra.planning.products.RATION`) with the
-        scenario's product data; the bundled data for a result read from a file without
-        its scenario. [kg milk/ration]"""
-        return milk_kg_per_ration(getattr(self.scenario, "products", None))
+    def ration(self) -> dict:
+        """What one ration of this herd's milk is: ``product``, ``age_group``,
+        ``serving_g`` [g product] and ``milk_kg`` [kg raw milk], with the scenario's
+        product data (the bundled data for a result read from a file without its
+        scenario); see :func:`capra.planning.products.ration`."""
+        return products.ration(getattr(self.scenario, "products", None))
 
     def rations(self, milk_kg):
-        """Rations in a quantity of this herd's milk (see :func:`kg_to_rations`).
+        """Rations in a quantity of this herd's milk (see :attr:`ration`).
         [kg] -> [rations]"""
-        return kg_to_rations(milk_kg, self.milk_kg_per_ration)
+        return kg_to_rations(milk_kg, self.ration["milk_kg"])
 
     def total(self, name: str) -> xr.DataArray:
         """A variable summed over locations: (replicate, date)."""
@@ -159,8 +160,8 @@ class HerdResult:
         mq = monthly.quantile(list(QUANTILES), dim="replicate")
         by_month = {int(m): {"p10": float(mq.sel(month=m)[0]), "p50": float(mq.sel(month=m)[1]),
                              "p90": float(mq.sel(month=m)[2])} for m in mq["month"].values}
-        per_ration = self.milk_kg_per_ration
-        rations = {m: {k: float(v / per_ration) for k, v in d.items()}
+        ration = self.ration
+        rations = {m: {k: float(v / ration["milk_kg"]) for k, v in d.items()}
                    for m, d in by_month.items()}
         ds = self.data
         return {
@@ -181,19 +182,11 @@ class HerdResult:
                 "kg_per_year": q(last["milk_kg"].sum(("date", "farm")) / years),
                 "daily_kg_by_month": by_month,
             },
-            "ration": self.ration_dict(),
+            "ration": ration,
             "rations_per_day_by_month": rations,
             # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
         }
-
-    def ration_dict(self) -> dict:
-        """What one ration is: ``product``, ``age_group``, ``serving_g`` [g product] and
-        ``milk_kg`` [kg raw milk] (see :data:`capra.planning.products.RATION`)."""
-        table = product_table(getattr(self.scenario, "products", None))
-        product, group = RATION
-        return {"product": product, "age_group": group,
-                "serving_g": table.ration_serving_g, "milk_kg": self.milk_kg_per_ration}
 
     # ---- export ------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -226,7 +219,7 @@ class HerdResult:
             return writers[path.suffix.lower()](path)
         except KeyError:
             raise ArgumentError(f"{path}: unknown result format {path.suffix!r}; "
-                             f"expected one of {', '.join(writers)}") from None
+                                f"expected one of {', '.join(writers)}") from None
 
     @classmethod
     def load(cls, path) -> "HerdResult":

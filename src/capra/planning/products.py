@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from capra.errors import DataError, ScenarioError
+from capra.errors import DataError
 from capra.scenario import AGE_GROUPS, PRODUCTS, ProductOverride
 
-__all__ = ["NUTRIENTS", "RATION", "RATION_WORDS", "ProductTable", "bundled_products_path", "milk_kg_per_ration",
-           "product_table"]
+__all__ = ["NUTRIENTS", "RATION", "RATION_WORDS", "ProductTable", "bundled_products_path",
+           "product_table", "ration"]
 
 #: Nutrients tracked, with their units per serving and per child-day.
 NUTRIENTS = ("protein_g", "energy_kcal", "calcium_mg")
@@ -37,8 +37,8 @@ NUTRIENTS = ("protein_g", "energy_kcal", "calcium_mg")
 #: school child's daily serving of fresh milk, as (product, age group). Its raw milk is
 #: that serving times the milk per kg of the product (206 g × 1.02 = 0.210 kg with the
 #: bundled data, ``capra/data/products.toml``), so a scenario that changes the serving
-#: changes every such count. The plan itself counts each product's own serving per age
-#: group.
+#: changes every such count (see :func:`ration`). The plan itself counts each product's
+#: own serving per age group.
 RATION = ("fresh_milk", "age_6_11")
 #: :data:`RATION` in words, for reports.
 RATION_WORDS = "a school child's daily serving of fresh milk"
@@ -215,23 +215,21 @@ def product_table(overrides=None, *, path: str | Path | None = None) -> ProductT
                                                dtype=np.int64))
 
 
-def milk_kg_per_ration(overrides=None) -> float:
-    """Raw milk in one :data:`RATION` with a scenario's product overrides
-    (``scenario.products``, or None for the bundled data). [kg milk/ration]
+def ration(overrides=None) -> dict:
+    """The :data:`RATION` with a scenario's product overrides (``scenario.products``, or
+    None for the bundled data): ``product``, ``age_group``, ``serving_g`` [g product] and
+    ``milk_kg``, the raw milk it takes [kg milk/ration].
 
-    >>> round(milk_kg_per_ration(), 5)
-    0.21012
+    A scenario that does not serve fresh milk to school children (serving 0) still counts
+    milk in rations: those of the bundled data.
 
-    Raises
-    ------
-    ScenarioError
-        If the serving of the ration is 0 (fresh milk not served to school children): a
-        count of rations needs a serving.
+    >>> r = ration()
+    >>> r["product"], r["age_group"], r["serving_g"], round(r["milk_kg"], 5)
+    ('fresh_milk', 'age_6_11', 206.0, 0.21012)
     """
-    milk_kg = product_table(overrides).ration_milk_kg
-    if not milk_kg > 0:
-        product, group = RATION
-        raise ScenarioError(f"the serving of {product.replace('_', ' ')} for {group} is 0; "
-                            "rations per day of milk count this serving, expected > 0 g",
-                            path=f"products.{product}.serving_g.{group}", value=0.0)
-    return milk_kg
+    table = product_table(overrides)
+    if not table.ration_milk_kg > 0:
+        table = product_table()
+    product, group = RATION
+    return {"product": product, "age_group": group, "serving_g": table.ration_serving_g,
+            "milk_kg": table.ration_milk_kg}

@@ -57,7 +57,7 @@ def ration_text(result) -> str:
     """What one ration of the result's counts is, in words: a school child's daily
     serving of fresh milk, its weight and the raw milk it takes (from the scenario's
     product data, :data:`capra.planning.products.RATION`)."""
-    ration = result.ration_dict()
+    ration = result.ration
     return (f"{RATION_WORDS} ({ration['serving_g']:g} g, from {ration['milk_kg']:.3f} kg "
             "of raw milk)")
 
