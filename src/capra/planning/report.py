@@ -1,7 +1,7 @@
 """Figures and HTML sections of a plan, for the report of ``capra run`` and ``capra plan``.
 
-:func:`report_sections` returns two lists of ``(heading, html)`` pairs for
-``capra.report.write_report(result, path, lead_sections=..., extra_sections=...)``: the
+:func:`report_sections` returns two lists of ``(heading, html)`` pairs, which
+``capra.report.write_report(result, folder, plan=plan)`` places in the report: the
 answer, which leads the report (the repeatable year with its range across futures, the
 programme's years, notes), and the plan's details (what to make, coverage by site and
 day, stock, supply and demand, interruptions, what binds). Figures, tables and numbers
@@ -172,9 +172,9 @@ def _answer(plan) -> str:
         years["milk_t"] = years["milk_kg"] / 1000.0
         parts.append("<h3>The programme's years</h3>")
         parts.append(table_html(years, [("year", "year"), ("start", "from"), ("end", "to"),
-                                    ("children_served_every_day",
-                                     "children served every operating day"),
-                                    ("milk_t", "milk [t]")]))
+                                        ("children_served_every_day",
+                                         "children served every operating day"),
+                                        ("milk_t", "milk [t]")]))
         parts.append(figure_html(
             programme_figure(plan), "programme years",
             "Children served on every operating day of each programme year, counted from "
@@ -252,9 +252,9 @@ def report_sections(plan, *, binding_rows: int = 15
         body = "<p>No constraint limits the enrolment.</p>"
     else:
         body = table_html(binding, [("constraint", "constraint"), ("item", "item"),
-                                ("unit", "one more unit"),
-                                ("children_per_unit", "more children served"),
-                                ("valid_from", "valid from"), ("valid_to", "valid to")])
+                                    ("unit", "one more unit"),
+                                    ("children_per_unit", "more children served"),
+                                    ("valid_from", "valid from"), ("valid_to", "valid to")])
     body += ("<p>Marginal values of the repeatable year's enrolment question: the extra "
              "children served every operating day per unit more of each limit, valid while "
              "the limit stays within the range given (the same limits then bind).</p>")

@@ -23,7 +23,14 @@ import pandas as pd
 
 from capra.planning.products import RATION_WORDS
 from capra.report import figures as fg
-from capra.report.parts import figure_html, page_html, quantity, report_path, sections, table_html
+from capra.report.parts import (
+    figure_html,
+    page_html,
+    quantity,
+    report_path,
+    sections,
+    table_html,
+)
 
 __all__ = ["render_report", "ration_text", "write_report"]
 
