@@ -63,8 +63,9 @@ def _input_message(argument: str, expected: str, positions: list, values: list,
     shown = ", ".join(f"{v!r} at index {_index(p)}" for p, v in
                       zip(positions[:SHOWN_POSITIONS], values[:SHOWN_POSITIONS]))
     more = f" and {n - SHOWN_POSITIONS} more" if n > SHOWN_POSITIONS else ""
-    plural = "s" if n > 1 else ""
-    return f"{argument}: {n} {reason}{plural} ({shown}{more}); expected {expected}"
+    why = "" if reason == "invalid value" else f" ({reason})"
+    return (f"{argument}: {n} invalid value{'s' if n > 1 else ''}{why}: {shown}{more}; "
+            f"expected {expected}")
 
 
 def _index(position: tuple) -> str:
