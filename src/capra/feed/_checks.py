@@ -124,23 +124,28 @@ def _interval(lo, hi, lo_open, hi_open, unit) -> str:
     return f"a finite number{u}"
 
 
-def choices(value: Any, argument: str, allowed: Sequence[str]) -> np.ndarray:
-    """``value`` as an array of strings, each one of ``allowed`` (case-sensitive)."""
+def codes(value: Any, argument: str, allowed: Sequence[str]) -> np.ndarray:
+    """``value`` (a name or an array of names) as integer codes: the index of each name in
+    ``allowed`` (case-sensitive). Unknown names raise :class:`FeedInputError` with the
+    nearest valid name. Integer arrays are taken as codes already (the fast path for
+    simulators) and checked to lie in ``0 .. len(allowed) - 1``."""
     arr = np.asarray(value)
+    expected = "one of " + ", ".join(map(repr, allowed))
+    if arr.dtype.kind in "iu" and not isinstance(value, bool):
+        _raise_at((arr < 0) | (arr >= len(allowed)), arr, argument,
+                  f"{expected}, or its index 0..{len(allowed) - 1}", reason="unknown code")
+        return arr.astype(np.int8, copy=False)
     if arr.dtype.kind not in "UO":
-        raise FeedInputError(argument, "one of " + ", ".join(map(repr, allowed)),
-                             positions=[()] if arr.ndim == 0 else [],
-                             values=[value] if arr.ndim == 0 else [], reason="not a name")
-    arr = arr.astype(str)
-    bad = ~np.isin(arr, list(allowed))
+        _raise_at(np.ones(arr.shape, bool), arr, argument, expected, reason="not a name")
+    out = np.full(arr.shape, -1, dtype=np.int8)
+    for i, name in enumerate(allowed):
+        out[arr == name] = i
+    bad = out < 0
     if np.any(bad):
-        first = arr[bad].flat[0]
-        hint = suggest(first, allowed)
-        expected = "one of " + ", ".join(map(repr, allowed))
-        if hint:
-            expected += f" (did you mean {hint!r}?)"
-        _raise_at(bad, arr, argument, expected, reason="unknown value")
-    return arr
+        hint = suggest(str(arr[bad].flat[0]), allowed)
+        _raise_at(bad, arr, argument, expected + (f" (did you mean {hint!r}?)" if hint else ""),
+                  reason="unknown value")
+    return out
 
 
 def suggest(word: str, words: Iterable[str]) -> str | None:

@@ -137,13 +137,13 @@ class GrowthCurve(_Frozen):
 
     def _evaluate(self, age_days, sex, growth_rate_factor, slope: bool):
         age = numbers(age_days, "age_days", lo=0, hi=MAX_AGE_DAYS, unit="days")
-        sexes = _checks.choices(sex, "sex", GROWTH_SEXES)
+        sexes = _checks.codes(sex, "sex", GROWTH_SEXES)
         factor = numbers(growth_rate_factor, "growth_rate_factor", lo=0, hi=3, lo_open=True)
         age, sexes, factor = _checks.broadcast(
             {"age_days": age, "sex": sexes, "growth_rate_factor": factor})
         out = np.empty(age.shape)
-        for name in ("female", "male"):
-            mask = (sexes == name) | ((sexes == "castrate") & (name == "male"))
+        for code, name in enumerate(("female", "male")):
+            mask = (sexes == code) | ((sexes == GROWTH_SEXES.index("castrate")) & (name == "male"))
             if np.any(mask):
                 growth = getattr(self, name)
                 t = age[mask] * factor[mask]
@@ -182,7 +182,7 @@ class GrowthCurve(_Frozen):
 
 
 def _curve_sex(sex: str) -> str:
-    name = str(_checks.choices(sex, "sex", GROWTH_SEXES))
+    name = GROWTH_SEXES[int(_checks.codes(sex, "sex", GROWTH_SEXES))]
     return "male" if name == "castrate" else name
 
 

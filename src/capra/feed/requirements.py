@@ -7,7 +7,9 @@ read from ``capra/data/feed/nrc2007_goats.toml``, where its source is given; the
 are set out in ``docs/feed.md``.
 
 All functions are vectorized: every numeric or categorical argument may be a scalar or an
-array, and the arrays broadcast together (one value per animal, for example). A result for
+array, and the arrays broadcast together (one value per animal, for example). Categorical
+arguments take names (``"mature"``) or, faster for simulators, integer arrays of their
+index in :data:`~capra.feed.coefficients.STAGES`, ``BIOTYPES`` or ``SEXES``. A result for
 scalar arguments is a Python float.
 
 >>> round(energy_requirement(6.8, stage="suckling", daily_gain_g=100), 2)
@@ -99,12 +101,6 @@ class _Animals:
         return self.bw.shape
 
 
-def _codes(arr: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
-    uniq, inverse = np.unique(arr, return_inverse=True)
-    index = np.array([allowed.index(u) for u in uniq], dtype=np.intp)
-    return index[inverse].reshape(arr.shape)
-
-
 def _optional(value: Any, argument: str, **bounds) -> np.ndarray:
     """None -> NaN; else a checked array whose NaN elements mean "not given"."""
     if value is None:
@@ -118,9 +114,9 @@ def _animals(body_weight_kg, biotype, sex, stage, daily_gain_g, milk_kg, milk_fa
     raw = {
         "body_weight_kg": numbers(body_weight_kg, "body_weight_kg", lo=0, hi=MAX_BODY_WEIGHT_KG,
                                   lo_open=True, unit="kg"),
-        "biotype": _checks.choices(biotype, "biotype", BIOTYPES),
-        "sex": _checks.choices(sex, "sex", SEXES),
-        "stage": _checks.choices(stage, "stage", STAGES),
+        "biotype": _checks.codes(biotype, "biotype", BIOTYPES),
+        "sex": _checks.codes(sex, "sex", SEXES),
+        "stage": _checks.codes(stage, "stage", STAGES),
         "daily_gain_g": numbers(daily_gain_g, "daily_gain_g", lo=-MAX_DAILY_GAIN_G,
                                 hi=MAX_DAILY_GAIN_G, unit="g/day"),
         "milk_kg": numbers(milk_kg, "milk_kg", lo=0, hi=MAX_MILK_KG, unit="kg/day"),
@@ -139,33 +135,32 @@ def _animals(body_weight_kg, biotype, sex, stage, daily_gain_g, milk_kg, milk_fa
         "mean_temperature_c": _optional(mean_temperature_c, "mean_temperature_c", lo=-60,
                                         hi=60, unit="C"),
     }
-    (bw, biotype_s, sex_s, stage_s, gain, milk, fat, diet_me, day, lit, kid_bw, activity,
+    (bw, biotype_c, sex_c, stage_c, gain, milk, fat, diet_me, day, lit, kid_bw, activity,
      temperature) = _checks.broadcast(raw)
-    a = _Animals(bw=bw, biotype=_codes(biotype_s, BIOTYPES), sex=_codes(sex_s, SEXES),
-                 stage=_codes(stage_s, STAGES), gain_g=gain, milk_kg=milk, fat_pct=fat,
-                 day=day, litter=lit, kid_bw=kid_bw, activity=activity,
-                 temperature=temperature, diet_me=diet_me)
-    _cross_checks(a, stage_s, sex_s, biotype_s, c)
+    a = _Animals(bw=bw, biotype=biotype_c, sex=sex_c, stage=stage_c, gain_g=gain,
+                 milk_kg=milk, fat_pct=fat, day=day, litter=lit, kid_bw=kid_bw,
+                 activity=activity, temperature=temperature, diet_me=diet_me)
+    _cross_checks(a, c)
     return a
 
 
 def _litter(value: Any) -> np.ndarray:
     arr = numbers(value, "litter", lo=1, hi=MAX_LITTER, unit="kids")
-    _checks._raise_at(arr != np.round(arr), arr, "litter", f"a whole number of kids, 1 to "
+    _checks._raise_at(arr % 1 != 0, arr, "litter", f"a whole number of kids, 1 to "
                       f"{MAX_LITTER}", reason="not a whole number")
     return arr
 
 
-def _cross_checks(a: _Animals, stage: np.ndarray, sex: np.ndarray, biotype: np.ndarray,
-                  c: Coefficients) -> None:
-    suckling = stage == "suckling"
+def _cross_checks(a: _Animals, c: Coefficients) -> None:
+    suckling = a.stage == STAGES.index("suckling")
+    not_female = a.sex != SEXES.index("female")
     milking = a.milk_kg > 0
     _checks._raise_at(milking & suckling, a.milk_kg, "milk_kg",
                       "0 for a suckling kid (stage='suckling')", reason="milk for a kid")
-    _checks._raise_at(milking & (sex != "female"), a.milk_kg, "milk_kg",
+    _checks._raise_at(milking & not_female, a.milk_kg, "milk_kg",
                       "0 for a male or castrate", reason="milk for a male")
     pregnant = ~np.isnan(a.day)
-    _checks._raise_at(pregnant & (suckling | (sex != "female")), a.day, "pregnancy_day",
+    _checks._raise_at(pregnant & (suckling | not_female), a.day, "pregnancy_day",
                       "NaN (not pregnant) for kids, males and castrates",
                       reason="pregnancy of a kid or male")
     default = np.array([getattr(c.pregnancy.kid_birth_weight_kg, b) or np.nan
@@ -270,24 +265,26 @@ def _maintenance_mj(a: _Animals, c: Coefficients) -> np.ndarray:
     return (base_kj * a.activity + cold_kj) / 1000.0
 
 
-def _gravid_uterus(day: np.ndarray, total_birth_weight_kg: np.ndarray, a_: float, b: float,
-                   cc: float, reference_kg: float) -> np.ndarray:
-    """Daily retention dE/dt of ``log10 E = a - b exp(-c t)``, scaled by birth weight."""
-    t = np.where(np.isnan(day), 0.0, day)
-    decay = np.exp(-cc * t)
-    content = 10.0 ** (a_ - b * decay)
-    return total_birth_weight_kg / reference_kg * content * math.log(10) * b * cc * decay
-
-
-def _pregnancy_active(a: _Animals, c: Coefficients) -> np.ndarray:
-    return ~np.isnan(a.day) & (np.nan_to_num(a.day) >= c.pregnancy.first_day)
+def _gravid_uterus(a: _Animals, c: Coefficients, coef_a: float, coef_b: float,
+                   rate: float) -> np.ndarray:
+    """Daily retention ``dX/dt`` of the AFRC curve ``log10 X = a - b exp(-c t)`` (X for a
+    litter of 4 kg), scaled by the litter's birth weight; nil before the first day counted.
+    """
+    active = a.day >= c.pregnancy.first_day  # False for NaN (not pregnant)
+    out = np.zeros(a.shape)
+    if np.any(active):
+        t = a.day[active]
+        weight = (a.litter * a.kid_bw)[active]
+        decay = np.exp(-rate * t)
+        content = 10.0 ** (coef_a - coef_b * decay)
+        out[active] = (weight / c.pregnancy.reference_birth_weight_kg * content
+                       * math.log(10) * coef_b * rate * decay)
+    return out
 
 
 def _pregnancy_mj(a: _Animals, c: Coefficients) -> np.ndarray:
     p = c.pregnancy
-    retained = _gravid_uterus(a.day, a.litter * a.kid_bw, p.energy_a, p.energy_b,
-                              p.energy_c_per_day, p.reference_birth_weight_kg)
-    return np.where(_pregnancy_active(a, c), retained / p.efficiency_me, 0.0)
+    return _gravid_uterus(a, c, p.energy_a, p.energy_b, p.energy_c_per_day) / p.efficiency_me
 
 
 def _energy_parts(a: _Animals, c: Coefficients) -> EnergyParts:
@@ -453,9 +450,8 @@ def _mp(a: _Animals, protein_pct: np.ndarray, c: Coefficients) -> np.ndarray:
            + p.mature_tissue_protein_fraction / p.mature_gain_efficiency * a.gain_g)
     milk_protein_g = a.milk_kg * protein_pct * 10.0
     preg = c.pregnancy
-    conceptus = _gravid_uterus(a.day, a.litter * a.kid_bw, preg.protein_a, preg.protein_b,
-                               preg.protein_c_per_day, preg.reference_birth_weight_kg)
-    conceptus = np.where(_pregnancy_active(a, c), conceptus / preg.efficiency_mp, 0.0)
+    conceptus = _gravid_uterus(a, c, preg.protein_a, preg.protein_b,
+                               preg.protein_c_per_day) / preg.efficiency_mp
     total = (np.where(mature, old, young) + p.lactation_g_per_g_milk_protein * milk_protein_g
              + conceptus)
     return np.maximum(total, 0.0)
