@@ -1,5 +1,7 @@
 """Feed resources and the feed budget: closed forms, balances, monotonicity, bad input."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,7 +130,8 @@ def test_intake_capacity_calls_for_concentrate():
     # 20 MJ a day in 1.9 kg of DM: hay alone (9.7 MJ/kg) would need 2.06 kg. The ration
     # becomes hay plus barley that exactly fills the capacity.
     days = DAYS[:30]
-    b = feed_budget(days, flat(20, days=days), flat(0, days=days), dm_capacity_kg=flat(1.9, days=days))
+    b = feed_budget(days, flat(20, days=days), flat(0, days=days),
+                    dm_capacity_kg=flat(1.9, days=days))
     feeds = b.by_feed.set_index("feed")["dm_t"] * 1000 / 30
     hay, barley = feeds["grass_hay"], feeds["barley"]
     assert hay + barley == pytest.approx(1.9)
@@ -136,7 +139,8 @@ def test_intake_capacity_calls_for_concentrate():
     assert b.by_farm_month["concentrate_as_fed_t"].iloc[0] == \
         pytest.approx(barley * 30 / BARLEY.dm_fraction / 1000)
     # too little capacity even for barley: the rest is unmet
-    b = feed_budget(days, flat(20, days=days), flat(0, days=days), dm_capacity_kg=flat(1, days=days))
+    b = feed_budget(days, flat(20, days=days), flat(0, days=days),
+                    dm_capacity_kg=flat(1, days=days))
     row = b.by_farm_month.iloc[0]
     assert row["dm_fed_t"] == pytest.approx(30 / 1000)
     assert row["me_unmet_mj"] == pytest.approx(30 * (20 - BARLEY.me_mj_per_kg_dm))
@@ -156,8 +160,9 @@ def test_replicates_give_quantiles():
     same = feed_budget(DAYS, np.repeat(me[:1], 3, axis=0), me[:3] * 8)
     q = same.dry_matter_t_per_year()
     assert np.allclose(q["p10"], q["p90"])
-    doc = b.to_dict()
+    doc = json.loads(json.dumps(b.to_dict()))
     assert {"by_farm_month", "dry_matter_t_per_year", "currency"} <= set(doc)
+    assert len(doc["by_farm_month"]) == 50 * 2 * 12
 
 
 def test_resources_per_farm_by_name():

@@ -12,7 +12,7 @@ Two kinds of bad input, two errors:
 from __future__ import annotations
 
 import difflib
-import math
+import re
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -192,13 +192,11 @@ def _drop_misspelt_missing(problems: list[str]) -> list[str]:
     """A misspelt required key is reported once, as the unknown key with its suggestion."""
     suggested = set()
     for p in problems:
-        path, _, rest = p.partition(": unknown key; did you mean ")
-        if rest:
-            parent = path.rpartition(".")[0]
-            suggested.add(f"{parent}.{rest.strip(chr(39)).rstrip(chr(39) + '?')}"
-                          if parent else rest.strip("'?"))
-    return [p for p in problems if not (p.endswith(": missing required key")
-                                        and p.split(":")[0] in suggested)]
+        match = re.fullmatch(r"(.*?)([^.\[]+): unknown key; did you mean '([^']+)'\?", p)
+        if match:
+            suggested.add(match[1] + match[3])
+    return [p for p in problems
+            if not (p.endswith(": missing required key") and p.split(":")[0] in suggested)]
 
 
 def key_path(loc: Sequence[str | int]) -> str:
@@ -207,6 +205,16 @@ def key_path(loc: Sequence[str | int]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+#: First characters of a model validator's message listing located problems (one a line).
+CROSS_MARK = "\x00"
+
+
+def cross_problems(problems: list[str]) -> ValueError:
+    """The error a model validator raises for ``problems`` (``"female[3].age_days = 20:
+    ages must increase"``), each located by :func:`validate` under the model's key path."""
+    return ValueError(CROSS_MARK + "\n".join(problems))
 
 
 def validate(model: type[BaseModel], data: Any, *, file: str | None = None,
@@ -245,16 +253,6 @@ def _problems(error: dict, model: type[BaseModel], prefix: tuple, strip: int) ->
     return [_problem(error, model, prefix, loc, model_loc)]
 
 
-#: First characters of a model validator's message listing located problems (one a line).
-CROSS_MARK = "\x00"
-
-
-def cross_problems(problems: list[str]) -> ValueError:
-    """The error a model validator raises for ``problems`` (``"female[3].age_days = 20:
-    ages must increase"``), each located by :func:`validate` under the model's key path."""
-    return ValueError(CROSS_MARK + "\n".join(problems))
-
-
 def _problem(error: dict, model: type[BaseModel], prefix: tuple, loc: tuple,
              model_loc: tuple) -> str:
     path = key_path(prefix + loc)
@@ -278,11 +276,7 @@ def _problem(error: dict, model: type[BaseModel], prefix: tuple, loc: tuple,
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return str(value)
-    return repr(value)
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:

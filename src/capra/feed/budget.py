@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,7 +79,7 @@ class FeedBudget:
     by_farm_month: pd.DataFrame
     by_feed: pd.DataFrame
     currency: str
-    replicates: bool = field(default=False)
+    replicates: bool = False
 
     def annual(self) -> pd.DataFrame:
         """Totals per (replicate,) farm and calendar year."""

@@ -23,7 +23,7 @@ scalar arguments is a Python float.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -125,8 +125,7 @@ def _animals(body_weight_kg, biotype, sex, stage, daily_gain_g, milk_kg, milk_fa
         "diet_me_mj_per_kg_dm": _optional(diet_me_mj_per_kg_dm, "diet_me_mj_per_kg_dm", lo=0,
                                           hi=MAX_DIET_ME, lo_open=True, unit="MJ/kg DM"),
         "pregnancy_day": _optional(pregnancy_day, "pregnancy_day", lo=0,
-                                   hi=c.pregnancy.last_day, unit="days of gestation "
-                                   "(NaN or None when not pregnant)"),
+                                   hi=c.pregnancy.last_day, unit="days of gestation"),
         "litter": _litter(litter),
         "kid_birth_weight_kg": _optional(kid_birth_weight_kg, "kid_birth_weight_kg", lo=0,
                                          hi=10, lo_open=True, unit="kg"),
@@ -140,8 +139,8 @@ def _animals(body_weight_kg, biotype, sex, stage, daily_gain_g, milk_kg, milk_fa
     a = _Animals(bw=bw, biotype=biotype_c, sex=sex_c, stage=stage_c, gain_g=gain,
                  milk_kg=milk, fat_pct=fat, day=day, litter=lit, kid_bw=kid_bw,
                  activity=activity, temperature=temperature, diet_me=diet_me)
-    _cross_checks(a, c)
-    return a
+    _cross_checks(a)
+    return replace(a, kid_bw=_kid_birth_weight(a, c))
 
 
 def _litter(value: Any) -> np.ndarray:
@@ -151,7 +150,7 @@ def _litter(value: Any) -> np.ndarray:
     return arr
 
 
-def _cross_checks(a: _Animals, c: Coefficients) -> None:
+def _cross_checks(a: _Animals) -> None:
     suckling = a.stage == STAGES.index("suckling")
     not_female = a.sex != SEXES.index("female")
     milking = a.milk_kg > 0
@@ -163,16 +162,21 @@ def _cross_checks(a: _Animals, c: Coefficients) -> None:
     _checks._raise_at(pregnant & (suckling | not_female), a.day, "pregnancy_day",
                       "NaN (not pregnant) for kids, males and castrates",
                       reason="pregnancy of a kid or male")
+
+
+def _kid_birth_weight(a: _Animals, c: Coefficients) -> np.ndarray:
+    """The birth weight per kid given, else the biotype's default; an error where a
+    pregnant goat has neither."""
     default = np.array([getattr(c.pregnancy.kid_birth_weight_kg, b) or np.nan
                         for b in BIOTYPES])[a.biotype]
-    missing = pregnant & np.isnan(a.kid_bw) & np.isnan(default)
+    missing = ~np.isnan(a.day) & np.isnan(a.kid_bw) & np.isnan(default)
     _checks._raise_at(missing, a.day, "kid_birth_weight_kg",
                       "a birth weight per kid for pregnant goats of a biotype without a "
                       "default (defaults: " + ", ".join(
                           f"{b} {w} kg" for b in BIOTYPES
                           if (w := getattr(c.pregnancy.kid_birth_weight_kg, b))) + ")",
                       reason="missing for a pregnancy at day")
-    object.__setattr__(a, "kid_bw", np.where(np.isnan(a.kid_bw), default, a.kid_bw))
+    return np.where(np.isnan(a.kid_bw), default, a.kid_bw)
 
 
 def _need_diet_me(a: _Animals, where: np.ndarray, why: str) -> None:
@@ -189,7 +193,7 @@ def _need_diet_me(a: _Animals, where: np.ndarray, why: str) -> None:
 # Milk
 # --------------------------------------------------------------------------------------
 
-def milk_energy_mj_per_kg(milk_fat_pct, *, c: Coefficients | None = None):
+def milk_energy_mj_per_kg(milk_fat_pct):
     """Gross energy of goat milk from its fat content (Nsahlai et al. 2004a).
 
     Parameters
@@ -201,14 +205,13 @@ def milk_energy_mj_per_kg(milk_fat_pct, *, c: Coefficients | None = None):
     -------
     Energy of the milk. [MJ/kg]
     """
-    c = c or coefficients()
     fat = numbers(milk_fat_pct, "milk_fat_pct", lo=0, hi=15, lo_open=True, unit="%")
-    lac = c.lactation
+    lac = coefficients().lactation
     return _checks.scalar_or_array(lac.milk_energy_intercept_mj_per_kg
                                    + lac.milk_energy_slope_mj_per_kg_per_fat_pct * fat)
 
 
-def fat_corrected_milk_kg(milk_kg, milk_fat_pct, *, c: Coefficients | None = None):
+def fat_corrected_milk_kg(milk_kg, milk_fat_pct):
     """4 % fat-corrected milk, ``milk x (0.4 + 0.15 x fat %)`` (NRC; Gaines 1928).
 
     Parameters
@@ -222,10 +225,9 @@ def fat_corrected_milk_kg(milk_kg, milk_fat_pct, *, c: Coefficients | None = Non
     -------
     4 % fat-corrected milk. [kg/day]
     """
-    c = c or coefficients()
     milk = numbers(milk_kg, "milk_kg", lo=0, hi=MAX_MILK_KG, unit="kg/day")
     fat = numbers(milk_fat_pct, "milk_fat_pct", lo=0, hi=15, lo_open=True, unit="%")
-    return _checks.scalar_or_array(_fcm(milk, fat, c))
+    return _checks.scalar_or_array(_fcm(milk, fat, coefficients()))
 
 
 def _fcm(milk: np.ndarray, fat: np.ndarray, c: Coefficients) -> np.ndarray:
