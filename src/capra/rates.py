@@ -13,8 +13,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-#: Days in a year, for annual risks [days]. The Julian year keeps leap years in the average.
+#: Days in a year, for annual risks and ages in years [days]. The Julian year keeps leap
+#: years in the average.
 DAYS_PER_YEAR = 365.25
+#: Days in a month, for ages in months [days/month]: a twelfth of the Julian year,
+#: 30.4375, which is also the month of the WHO growth standards and their software.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 def _as_probability(value: ArrayLike, name: str) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from capra.lactation import LactationCurves
-from capra.rates import annual_risk_to_daily, risk_to_step_probability
+from capra.rates import DAYS_PER_MONTH, annual_risk_to_daily, risk_to_step_probability
 
 #: Oldest age covered by the age-indexed tables [days] (40 years; no goat lives that long).
 MAX_AGE_DAYS = 40 * 365
@@ -26,8 +26,6 @@ METHODS = {"natural": NATURAL, "induced": INDUCED, "ai": AI}
 
 #: Sex codes.
 FEMALE, MALE = 0, 1
-
-_DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)
@@ -245,8 +243,8 @@ def compile_params(scenario) -> HerdParams:
                    (pd.Timestamp(a.kidding_to) - dates[0]).days if a.pregnant else -1)
             specs.append(AnimalGroupSpec(
                 count=int(a.count), sex=FEMALE if a.sex == "female" else MALE,
-                age_days_min=int(round(a.age_months_min * _DAYS_PER_MONTH)),
-                age_days_max=int(round(a.age_months_max * _DAYS_PER_MONTH)),
+                age_days_min=int(round(a.age_months_min * DAYS_PER_MONTH)),
+                age_days_max=int(round(a.age_months_max * DAYS_PER_MONTH)),
                 parity=int(a.parity), pregnant=bool(a.pregnant), due_min=due[0], due_max=due[1],
                 lactating=bool(a.lactating), days_in_milk=int(a.days_in_milk)))
         batches.append(BatchSpec(
