@@ -27,6 +27,10 @@ METHODS = {"natural": NATURAL, "induced": INDUCED, "ai": AI}
 #: Sex codes.
 FEMALE, MALE = 0, 1
 
+#: Days in milk from which a doe is dried off when her expected yield falls below the
+#: minimum (docs/herd-model.md, dry-off rule (d)). [days]
+MIN_YIELD_RULE_FROM_DIM = 60
+
 
 @dataclass(frozen=True)
 class AnimalGroupSpec:
@@ -231,7 +235,7 @@ def compile_params(scenario) -> HerdParams:
     curves = LactationCurves.from_breed(lac, max_dim_days=max(1500, longest))
     table = curves.table(extended=bool(pol.lactation.extended))
     below = table < float(lac.min_yield_kg_per_day)
-    below[:, :60] = False
+    below[:, :MIN_YIELD_RULE_FROM_DIM] = False
     low_yield_dim = np.where(below.any(axis=1), below.argmax(axis=1),
                              np.iinfo(np.int32).max).astype(np.int64)
     batches = []
