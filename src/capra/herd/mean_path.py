@@ -2,22 +2,30 @@
 
 :func:`project_mean` applies the rules of ``docs/herd-model.md`` to expected numbers of
 animals instead of individual animals. It reads the same compiled daily parameters
-(:class:`capra.herd.params.HerdParams`) as the stochastic simulator and the rules they
-share (:mod:`capra.herd.rules`), so the replicate mean of the simulator must agree with it
-within sampling error wherever the simulator's nonlinear management rules (farm capacity,
-buck numbers) do not bind; ``tests/herd/test_rules_pinned.py`` checks this rule by rule.
+(:class:`capra.herd.params.HerdParams`) as the stochastic simulator and takes the rules
+from the same definitions (:mod:`capra.herd.rules`), so the replicate mean of the
+simulator must agree with it within sampling error wherever the simulator's nonlinear
+management rules (farm capacity, buck numbers) do not bind; ``tests/herd/test_rules_pinned.py``
+checks this rule by rule.
+
+This module is longer than the others because the state of the mean path and its daily
+steps form one unit: every step moves expected head between the same arrays, and each
+step's invariants (which arrays can hold head at which days in milk or days to kidding)
+are those the other steps keep.
 
 Units: durations and ages in days [d], stocks in head, milk in kg.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from capra.errors import ArgumentError
+from capra.herd import rules
+from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.processes import Recorder
 
 if TYPE_CHECKING:
@@ -29,60 +37,7 @@ __all__ = ["project_mean"]
 _OUTPUT_NAMES = Recorder.FLOWS + Recorder.STOCKS + Recorder.MILK
 
 
-
-#: First day of gestation on which an abortion can happen (the doc's "30th day"; the
-#: simulator schedules it from conception day + 30). [d]
-ABORTION_FIRST_GESTATION_DAY = 30
-
-#: Days in milk from which the minimum-yield dry-off rule applies (docs/herd-model.md,
-#: dry-off rule (d)). [d]
-MIN_YIELD_RULE_FROM_DIM = 60
-
-#: Gestation lengths further than this many standard deviations from the mean are left out
-#: of the gestation-length distribution (their probability is below 2e-9). [-]
-_GESTATION_SD_SPAN = 6.0
-
-
-def _gestation_distribution(p) -> tuple[np.ndarray, np.ndarray]:
-    """Gestation lengths and their probabilities, ``round(gestation + sd * z)``. [d], [-]"""
-    from scipy.special import ndtr
-    mu, sd = float(p.gestation_days), float(p.gestation_sd_days)
-    if sd <= 0:
-        return np.array([max(int(round(mu)), 1)]), np.array([1.0])
-    lo = int(math.floor(mu - _GESTATION_SD_SPAN * sd))
-    hi = int(math.ceil(mu + _GESTATION_SD_SPAN * sd))
-    lengths = np.arange(lo, hi + 1)
-    prob = ndtr((lengths + 0.5 - mu) / sd) - ndtr((lengths - 0.5 - mu) / sd)
-    keep = prob > 0
-    lengths, prob = lengths[keep], prob[keep]
-    return lengths, prob / prob.sum()
-
-
-def _dry_sets(p, k_max: int) -> tuple[np.ndarray, np.ndarray]:
-    """Days in milk on which a lactating doe is dried off, by parity index and status.
-
-    Returns boolean arrays ``(P, k_max + 1)`` for pregnant and for open does (rules (b),
-    (c), (d) of docs/herd-model.md; rule (a) depends on the days to kidding).
-    """
-    k = np.arange(k_max + 1)
-    parity = np.minimum(np.arange(1, p.max_parity + 1), 3)
-    curve = p.curves.daily_kg(k[None, :], parity[:, None], 1.0, extended=p.extended_lactation)
-    preg = (k[None, :] >= p.extended_max_days) | (
-        (k[None, :] >= MIN_YIELD_RULE_FROM_DIM) & (curve < p.min_yield_kg_per_day))
-    opened = preg.copy()
-    if not p.extended_lactation:
-        opened |= k[None, :] >= p.standard_length_days
-    return preg, opened
-
-
-def _left_edges(mask: np.ndarray) -> list[np.ndarray]:
-    """Per row, the positions where a run of True starts (first day of a dry-off set)."""
-    prev = np.zeros_like(mask)
-    prev[:, 1:] = mask[:, :-1]
-    return [np.flatnonzero(row) for row in (mask & ~prev)]
-
-
-def project_mean(params) -> xr.Dataset:
+def project_mean(params: HerdParams) -> xr.Dataset:
     """Expected-value (mean) path of Capra's daily herd model.
 
     Applies the rules of ``docs/herd-model.md`` to expected numbers of animals instead of
@@ -104,9 +59,9 @@ def project_mean(params) -> xr.Dataset:
       three outcomes: it goes to term, it aborts before the dry-off date (tracked by days
       to the abortion, with its failed count), or it aborts in the last
       ``dry_period_days - 1`` days (aborting uniformly over those days, tracked with its
-      failed count beside the pregnant-dry array). With the gestation length
-      ``round(gestation_days + gestation_sd_days * z)`` and the abortion day uniform from
-      conception + 30 to the day before kidding, this reproduces the simulator's
+      failed count beside the pregnant-dry array). With the gestation length of
+      :func:`capra.herd.rules.gestation_length` and the abortion days of
+      :func:`capra.herd.rules.abortion_days`, this reproduces the simulator's
       distribution of abortion days exactly.
 
     Assumptions (the mean path equals the simulator's replicate mean only when they hold):
@@ -148,29 +103,55 @@ def project_mean(params) -> xr.Dataset:
         abortions, conceptions, deaths, sales, culls, arrivals, transfers_in,
         transfers_out``) and milk [kg/day] (``milk_gross_kg, milk_colostrum_kg,
         milk_fed_kids_kg, milk_quarantine_kg, milk_kg``).
+
+    Raises
+    ------
+    NotImplementedError
+        If the scenario breaks one of the checked assumptions above.
     """
+    if not isinstance(params, HerdParams):
+        raise ArgumentError("params: expected the compiled parameters of a scenario "
+                            "(capra.herd.params.compile_params(scenario)), got "
+                            f"{type(params).__name__}")
     return _MeanProjection(params).run()
 
 
 class _MeanProjection:
-    """State and daily steps of :func:`project_mean` (see its docstring for the rules)."""
+    """State and daily steps of :func:`project_mean` (see its docstring for the rules).
 
-    def __init__(self, p):
-        from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS
+    Internal locations are the farms, then one quarantine slot per quarantined batch
+    (its animals until their release; the last released first), then the quarantine
+    stations where a batch stays without quarantine. Only the first ``nl`` of them, those
+    that can hold animals today, are worked on (after its release a slot holds none). The
+    first ``NB``, the farms and the slots, also hold the pregnant lactating does, in
+    moving-frame arrays: row ``(k - t) % Kb`` holds days in milk ``k``
+    on day ``t`` (a row is a kidding day), position ``(m + t) % Mb`` days to kidding ``m``
+    and position ``(j + t) % Jb`` days to abortion ``j`` (a position is a calendar day), so
+    that a day moves no data; these arrays are stored divided by ``scale``, the survival
+    all their does share.
+    """
+
+    def __init__(self, p: HerdParams):
         self.p = p
-        self.AI = AI
         n_days = p.n_days
-        n_out = p.n_locations
-        # internal locations: the real ones, then one quarantine slot per quarantined batch
-        self.slot_of = {}
-        real_of = list(range(n_out))
-        for b_index, b in enumerate(p.batches):
-            if b.quarantine_days > 0:
-                self.slot_of[b_index] = len(real_of)
-                real_of.append(b.location)
-        self.real_of = np.array(real_of)
+        # internal locations: the farms (first among the scenario's locations), one
+        # quarantine slot per quarantined batch, the stations where a batch stays
+        self.NF = NF = int(p.is_farm.sum())
+        if not p.is_farm[:NF].all():
+            raise ArgumentError("params: expected the farms first among the locations")
+        quarantined = sorted((i for i, b in enumerate(p.batches) if b.quarantine_days > 0),
+                             key=lambda i: -(p.batches[i].day + p.batches[i].quarantine_days))
+        self.slot_of = {b_index: NF + n for n, b_index in enumerate(quarantined)}
+        self.release_days = np.array([p.batches[i].day + p.batches[i].quarantine_days
+                                      for i in quarantined], dtype=np.int64)
+        self.NB = NB = NF + len(quarantined)
+        stays = sorted({b.location for b in p.batches
+                        if b.quarantine_days == 0 and not p.is_farm[b.location]})
+        real_of = (list(range(NF)) + [p.batches[i].location for i in quarantined] + stays)
+        self.real_of = np.array(real_of, dtype=np.int64)
+        self.internal = {real: i for i, real in enumerate(real_of) if i < NF or i >= NB}
         self.NL = NL = len(real_of)
-        self.is_farm = np.array([bool(p.is_farm[i]) if i < n_out else False for i in range(NL)])
+        self.is_farm = np.arange(NL) < NF
         G = self.G = p.n_groups
         F = self.F = int(p.max_failed_windows)
         P = self.P = max(int(p.max_parity), 1)
@@ -185,16 +166,16 @@ class _MeanProjection:
                 f"the female death hazard changes at age {const_from} d, after "
                 f"min_breeding_age_days = {p.min_breeding_age_days}; the mean path tracks "
                 "females that have conceived without their age")
-        self.const_from = const_from
         self.pd_adult = float(self.pd_age[FEMALE, -1])
         self.pc = float(p.cull_daily_probability)
         self.s_par = (1.0 - self.pd_adult) * (1.0 - self.pc)
 
-        # ages
-        max_arrival_age = 0
+        # ages: the oldest female that has not conceived, and the oldest male, by the end
+        oldest = {FEMALE: n_days, MALE: n_days}
         for b in p.batches:
             for g in b.groups:
-                max_arrival_age = max(max_arrival_age, g.age_days_max + n_days - b.day)
+                if g.sex == MALE or not (g.pregnant or g.parity > 0):
+                    oldest[g.sex] = max(oldest[g.sex], g.age_days_max + n_days - b.day)
                 if g.sex == FEMALE and g.age_days_max + (n_days - 1 - b.day) >= p.max_age_days:
                     raise NotImplementedError(
                         f"females of batch {b.name!r} can reach max_age_days = "
@@ -205,94 +186,102 @@ class _MeanProjection:
                         f"batch {b.name!r} brings pregnant or parous females younger than "
                         f"{const_from} d, whose death risk depends on age")
                 if g.pregnant and g.due_min <= b.day:
-                    raise ValueError(f"batch {b.name!r}: pregnant females must kid after "
-                                     "their arrival day")
+                    raise ArgumentError(f"params: batch {b.name!r}: pregnant females must kid "
+                                        "after their arrival day")
         if n_days - 1 >= p.max_age_days:
             raise NotImplementedError("the horizon is longer than max_age_days; the mean path "
                                       "tracks females that have conceived without their age")
-        self.A = A = min(max(max_arrival_age, n_days) + 2, MAX_AGE_DAYS + 1)
-        self.MALE, self.FEMALE = MALE, FEMALE
+        self.A = A = min(oldest[FEMALE] + 2, MAX_AGE_DAYS + 1)           # females' ages
+        self.AM = AM = min(oldest[MALE] + 2, MAX_AGE_DAYS + 1)           # males' ages
+        ages = np.arange(A)
 
-        # gestation and abortion
-        lengths, prob = _gestation_distribution(p)
+        # gestation and abortion (rules.gestation_length, rules.abortion_days): a pregnancy
+        # conceived on day 0 that lasts L days aborts, if it does, on a day drawn uniformly
+        # from [lo, hi]; the dry-off date is L - D
+        lengths, prob = rules.gestation_length_distribution(p)
+        lo, hi = rules.abortion_days(0, lengths, 0)
+        n_ab = hi - lo + 1                                  # days the abortion can fall on
         r = float(p.abortion_risk)
         D = int(p.dry_period_days)
-        n_ab = lengths - ABORTION_FIRST_GESTATION_DAY              # days the abortion can fall on
         if n_ab.min() < max(D - 1, 1):
             raise NotImplementedError("gestation too short for the abortion window and the "
                                       "dry period")
         self.D = D
-        self.lengths, self.len_prob = lengths, prob
-        ab2_days = max(D - 1, 0)
+        if np.any(np.diff(lengths) != 1):
+            raise NotImplementedError("gestation lengths with gaps in their distribution")
+        self.lengths = lengths
         self.w_kid = prob * (1.0 - r)
-        self.w_ab2 = prob * r * ab2_days / n_ab
-        a_max = int(lengths.max()) - D
-        self.ab1_gday = np.arange(ABORTION_FIRST_GESTATION_DAY, a_max + 1)
-        self.w_ab1 = np.array([np.sum(prob * r / n_ab * ((a <= lengths - D)))
-                               for a in self.ab1_gday])
+        self.w_ab2 = prob * r * max(D - 1, 0) / n_ab        # in the last D - 1 days
+        self.ab1_gday = np.arange(int(lo.min()), int(lengths.max()) - D + 1)
+        self.w_ab1 = ((prob * r / n_ab)[None, :]            # before the dry-off date
+                      * (self.ab1_gday[:, None] <= lengths[None, :] - D)).sum(axis=1)
+        self.w_term = self.w_kid + self.w_ab2
         # buffers
         max_m = int(lengths.max())
-        max_j = a_max
-        self.max_dim = int(p.extended_max_days)
+        max_j = int(lengths.max()) - D
+        max_dim = int(p.extended_max_days)
         for b in p.batches:
             for g in b.groups:
                 if g.pregnant:
                     max_m = max(max_m, g.due_max - b.day)
                     max_j = max(max_j, g.due_max - b.day - D)
                 if g.lactating:
-                    self.max_dim = max(self.max_dim, g.days_in_milk)
-        self.Kb = self.max_dim + 2
-        self.Mb = max_m + 2
-        self.Jb = max_j + 2
-        self.dry_preg, self.dry_open = _dry_sets(p, self.Kb - 1)
-        self.dry_preg[:, -1] = True
-        self.dry_open[:, -1] = True
-        self.edges_preg = _left_edges(self.dry_preg)
+                    max_dim = max(max_dim, g.days_in_milk)
+        self.Kb = Kb = max_dim + 2
+        self.Mb = Mb = max_m + 2
+        self.Jb = Jb = max_j + 2
+
+        # lactation: the dry-off day in milk of open and pregnant does of each parity
+        # (rules.lactation_end), at most the last day the arrays hold
+        parity = np.arange(1, P + 1)
+        self.end_open = np.minimum(rules.lactation_end(p, parity, False), Kb - 1)
+        self.end_preg = np.minimum(rules.lactation_end(p, parity, True), Kb - 1)
+        k = np.arange(Kb)
+        self.dry_open = k[None, :] >= self.end_open[:, None]            # (P, Kb)
         self.pp = int(p.postpartum_interval_days)
-        earliest_dry = int(np.flatnonzero(self.dry_open.any(axis=0))[0])
-        if earliest_dry < self.pp:
+        if self.end_open.min() < self.pp:
             raise NotImplementedError(
-                f"does can be dried off at {earliest_dry} days in milk, before the "
+                f"does can be dried off at {self.end_open.min()} days in milk, before the "
                 f"postpartum interval of {self.pp} days; the mean path tracks dry open does "
                 "without their days since kidding")
-        self.amin = int(p.min_breeding_age_days)
-        parity = np.minimum(np.arange(1, P + 1), 3)
-        self.curve = p.curves.daily_kg(np.arange(self.Kb)[None, :], parity[:, None], 1.0,
-                                       extended=p.extended_lactation)
-        kids = np.arange(1, p.litter_probabilities.shape[1] + 1)
-        self.mean_litter = p.litter_probabilities @ kids           # (2,) first, later
+        width = p.milk_table.shape[1]
+        self.curve = p.milk_table[np.minimum(parity, 3) - 1][:, np.minimum(k, width - 1)]
+        self.mean_litter = rules.mean_litter_size(p)            # (2,) first, later kidding
 
-        Kb, Mb, Jb = self.Kb, self.Mb, self.Jb
+        # breeding: who may be bred (rules.can_breed), by age and by days in milk
+        self.breed_from_age = _first(rules.can_breed(p, ages, np.inf))
+        self.breed_from_dim = _first(rules.can_breed(p, np.inf, k))
+        # culls of open dry females (rules.culled_when_open_and_dry); those that have
+        # conceived are tracked without age and do not reach max_age_days (checked)
+        failed = np.arange(F + 1)
+        self.cull_y = rules.culled_when_open_and_dry(p, 0, failed[:, None], ages[None, :])
+        self.cull_n0 = rules.culled_when_open_and_dry(p, 0, failed, 0)
+        self.cull_od = rules.culled_when_open_and_dry(p, parity[:, None], failed[None, :], 0)
+        self.buck_retired = rules.buck_retired(p, np.arange(AM))
+
         z = np.zeros
-        self.Y = z((NL, G, F + 1, A))
-        self.M = z((NL, 2, A))
-        self.N0 = z((NL, G, F + 1))
-        self.OD = z((NL, G, P, F + 1))
-        self.OL = z((NL, G, P, F + 1, Kb))
-        self.PD = z((NL, G, P + 1, Mb))
-        self.AB2 = z((NL, G, P + 1, F + 1, Mb))
-        self.AB1D = z((NL, G, P + 1, F + 1, Jb))
-        # moving-frame arrays, stored divided by `scale`
-        big = [i for i in range(NL) if self.is_farm[i] or i >= n_out]
-        self.big_of = np.full(NL, -1)
-        self.big_of[big] = np.arange(len(big))
-        NB = len(big)
-        self.PL = z((NB, G, P, Mb, Kb))
-        self.LPk = z((NB, G, P, Kb))
-        self.AB1L = z((NB, G, P, F + 1, Jb, Kb))
-        self.A1k = z((NB, G, P, Kb))
-        self.big_total = z((NB, G))                                 # true head
-        self.scale = 1.0
+        # arrays by age or days in milk (the last axis), and by days ahead: windows into
+        # buffers n_days longer, which slide by one position a day (shift)
+        self._up = {"Y": z((NL, G, F + 1, A + n_days)), "M": z((NL, 2, AM + n_days)),
+                    "OL": z((NL, G, P, F + 1, Kb + n_days))}
+        self._down = {"PD": z((NL, G, P + 1, Mb + n_days)),
+                      "AB2": z((NL, G, P + 1, F + 1, Mb + n_days)),
+                      "AB1D": z((NL, G, P + 1, F + 1, Jb + n_days))}
+        self._fixed = {"N0": z((NL, G, F + 1)), "OD": z((NL, G, P, F + 1))}
+        # moving-frame arrays of the farms and slots, stored divided by `scale`; a day's
+        # kiddings (PL) and abortions (AB1L) first, so that they are read in one piece
+        self._big = {"PL": z((Mb, NB, G, P, Kb)), "LPk": z((NB, G, P, Kb)),
+                     "AB1L": z((Jb, NB, G, P, F + 1, Kb)), "A1k": z((NB, G, P, Kb)),
+                     "big_total": z((NB, G))}                      # big_total: true head
         self.out = {name: np.zeros((n_days, NL)) for name in _OUTPUT_NAMES}
-        self.t = 0
+        self._slide(0)
+        self._work = np.empty(0)                    # a buffer reused by the conceptions
+        self.scale = 1.0
+        self.lactating_pregnant_arrived = False
 
     # ---- moving frame -----------------------------------------------------------------
     def rows(self, k):
         return (np.asarray(k) - self.t) % self.Kb
-
-    def k_of_rows(self):
-        """Days in milk held by each stored row today."""
-        return (np.arange(self.Kb) + self.t) % self.Kb
 
     def mcol(self, m):
         return (np.asarray(m) + self.t) % self.Mb
@@ -300,46 +289,51 @@ class _MeanProjection:
     def jcol(self, j):
         return (np.asarray(j) + self.t) % self.Jb
 
+    def by_dim(self, x: np.ndarray) -> np.ndarray:
+        """Moving-frame values by row (last axis) rearranged by days in milk."""
+        return np.roll(x, self.t % self.Kb, axis=-1)
+
+    def by_days_ahead(self, x: np.ndarray, axis: int) -> np.ndarray:
+        """Moving-frame values by calendar day (along ``axis``) rearranged by days ahead."""
+        return np.roll(x, -(self.t % x.shape[axis]), axis=axis)
+
+    def location(self, batch_index: int) -> int:
+        """Internal location of a batch's animals: its quarantine slot, or its arrival
+        place."""
+        if batch_index in self.slot_of:
+            return self.slot_of[batch_index]
+        return self.internal[self.p.batches[batch_index].location]
+
     # ---- helpers ----------------------------------------------------------------------
     def head(self) -> np.ndarray:
         """Expected head per internal location now. [head]"""
-        h = (self.Y.sum(axis=(1, 2, 3)) + self.M.sum(axis=(1, 2)) + self.N0.sum(axis=(1, 2))
-             + self.OD.sum(axis=(1, 2, 3)) + self.OL.sum(axis=(1, 2, 3, 4))
-             + self.PD.sum(axis=(1, 2, 3)) + self.AB1D.sum(axis=(1, 2, 3, 4)))
-        for i in range(self.NL):
-            b = self.big_of[i]
-            if b >= 0:
-                h[i] += self.big_total[b].sum()
+        h = (_per_loc(self.Y) + _per_loc(self.M) + _per_loc(self.N0) + _per_loc(self.OD)
+             + _per_loc(self.OL) + _per_loc(self.PD) + _per_loc(self.AB1D))
+        h[:self.nb] += self.big_total.sum(axis=1)
         return h
 
     def add(self, name, loc, value):
-        self.out[name][self.t, loc] += value
+        self.day[name][loc] += value
 
     def _pregnancy_in(self, loc, g, parity_index, f_mass, lactating=False, m_arr=None):
-        """Put new pregnancies in the pregnant arrays.
+        """Put arriving pregnancies in the pregnant arrays.
 
-        ``f_mass``: (F+1,) head conceiving (or arriving) per failed count, or, when
-        ``lactating``, (F+1, Kb) per failed count and days in milk.
-        ``parity_index``: parity 0..P of the pregnant females. With ``m_arr`` (arrivals),
-        the pregnancy kids in ``m_arr`` days with the arrivals' fixed gestation length.
+        ``f_mass``: (F+1,) head arriving per failed count, or, when ``lactating``,
+        (F+1, Kb) per failed count and days in milk. ``parity_index``: parity 0..P of
+        the pregnant females. The pregnancy kids in ``m_arr`` days; it was conceived
+        ``gestation_days`` before (rules.abortion_days).
         """
-        p = self.p
-        D = self.D
-        if m_arr is None:
-            m_kid = self.lengths
-            w_term = self.w_kid + self.w_ab2
-            w_ab2 = self.w_ab2
-            j_ab1, w_ab1 = self.ab1_gday, self.w_ab1
-        else:
-            n = min(p.gestation_days - ABORTION_FIRST_GESTATION_DAY, m_arr)
-            r = float(p.abortion_risk)
-            ab2 = min(max(D - 1, 0), n)
-            m_kid = np.array([m_arr])
-            w_term = np.array([1.0 - r + r * ab2 / n])
-            w_ab2 = np.array([r * ab2 / n])
-            m_abort = np.arange(max(D, 1), n + 1)
-            j_ab1 = m_arr - m_abort
-            w_ab1 = np.full(m_abort.size, r / n)
+        p, D = self.p, self.D
+        lo, hi = rules.abortion_days(m_arr - p.gestation_days, m_arr, 0)
+        n = int(hi - lo + 1)
+        r = float(p.abortion_risk)
+        ab2 = min(max(D - 1, 0), n)
+        m_kid = np.array([m_arr])
+        w_term = np.array([1.0 - r + r * ab2 / n])
+        w_ab2 = np.array([r * ab2 / n])
+        m_abort = np.arange(max(D, 1), n + 1)
+        j_ab1 = m_arr - m_abort
+        w_ab1 = np.full(m_abort.size, r / n)
         if not lactating:
             tot = f_mass.sum()
             self.PD[loc, g, parity_index, m_kid] += tot * w_term
@@ -347,69 +341,199 @@ class _MeanProjection:
             if j_ab1.size:
                 self.AB1D[loc, g, parity_index, :, j_ab1] += np.outer(w_ab1, f_mass)
             return
-        # lactating: parity_index >= 1; f_mass (F+1, Kb) by days in milk
-        b = self.big_of[loc]
+        # lactating (on a farm or in a slot): parity_index >= 1; f_mass (F+1, Kb)
+        b = loc
         pi = parity_index - 1
         by_k = f_mass.sum(axis=0)
         rows = self.rows(np.arange(self.Kb))
         s = self.scale
-        self.PL[b, g, pi][np.ix_(self.mcol(m_kid), rows)] += np.outer(w_term, by_k) / s
+        self.PL[self.mcol(m_kid)[:, None], b, g, pi, rows[None, :]] += np.outer(w_term, by_k) / s
         self.LPk[b, g, pi, rows] += by_k * w_term.sum() / s
         self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass.sum(axis=1))
         if j_ab1.size:
             cols = self.jcol(j_ab1)
-            blk = self.AB1L[b, g, pi]
-            blk[:, cols[:, None], rows[None, :]] += (w_ab1 / s)[None, :, None] * f_mass[:, None, :]
+            f = np.arange(self.F + 1)
+            self.AB1L[cols[:, None, None], b, g, pi, f[None, :, None], rows[None, None, :]] += (
+                (w_ab1 / s)[:, None, None] * f_mass[None, :, :])
             self.A1k[b, g, pi, rows] += by_k * w_ab1.sum() / s
         self.big_total[b, g] += by_k.sum() * (w_term.sum() + w_ab1.sum())
+        self.lactating_pregnant_arrived = True
 
-    def _conceive_lactating(self, loc, g, ol):
-        """Conceptions of open lactating does, all parities at once.
+    def _conceive_dry(self, g, mass):
+        """Conceptions of dry females on the farms.
 
-        ``ol``: (P, F+1, Kb) head conceiving by parity index, failed count and days in milk.
+        ``mass``: (NF, P+1, F+1) head conceiving by farm, parity 0..P and failed count.
         """
-        b = self.big_of[loc]
-        by_k = ol.sum(axis=1)                                         # (P, Kb)
-        tot = by_k.sum()
-        if tot <= 0:
+        nf = slice(0, self.NF)
+        m0, m1 = int(self.lengths[0]), int(self.lengths[-1]) + 1
+        j0 = int(self.ab1_gday[0]) if self.ab1_gday.size else 0
+        j1 = j0 + self.ab1_gday.size
+        self.PD[nf, g, :, m0:m1] += mass.sum(axis=2)[:, :, None] * self.w_term
+        self.AB2[nf, g, :, :, m0:m1] += mass[..., None] * self.w_ab2
+        self.AB1D[nf, g, :, :, j0:j1] += mass[..., None] * self.w_ab1
+
+    def _conceive_lactating(self, g, ol, k_from):
+        """Conceptions of open lactating does on the farms, all parities at once.
+
+        ``ol``: (NF, P, F+1, dim) head conceiving by farm, parity index, failed count and
+        days in milk from ``k_from``. Only the parities, failed counts and days in milk
+        that hold does are written.
+        """
+        by_pf = ol.sum(axis=3)                                        # (NF, P, F+1)
+        if not by_pf.any():
             return
+        by_k = ol.sum(axis=2)                                         # (NF, P, dim)
         s = self.scale
-        nz = np.flatnonzero(by_k.sum(axis=0))
+        nz = np.flatnonzero(by_k.any(axis=(0, 1)))
         k0, k1 = int(nz[0]), int(nz[-1]) + 1                          # days in milk present
-        krows = _circular(k0 - self.t, k1 - k0, self.Kb)
-        w_term = self.w_kid + self.w_ab2
+        parities = np.flatnonzero(by_pf.any(axis=(0, 2)))
+        p0, p1 = int(parities[0]), int(parities[-1]) + 1               # parities present
+        failed = np.flatnonzero(by_pf.any(axis=(0, 1)))
+        f0, f1 = int(failed[0]), int(failed[-1]) + 1                   # failed counts present
+        krows = _circular(k0 + k_from - self.t, k1 - k0, self.Kb)
         mcols = _circular(int(self.lengths[0]) + self.t, self.lengths.size, self.Mb)
-        jcols = _circular(int(self.ab1_gday[0]) + self.t, self.ab1_gday.size, self.Jb)
-        pl, lp, ab1, a1 = self.PL[b, g], self.LPk[b, g], self.AB1L[b, g], self.A1k[b, g]
-        term = (w_term / s)[None, :, None] * by_k[:, None, k0:k1]     # (P, nL, nk)
-        ab = ol[:, :, None, k0:k1] * (self.w_ab1 / s)[None, None, :, None]
+        jcols = _circular(int(self.ab1_gday[0]) + self.t if self.ab1_gday.size else 0,
+                          self.ab1_gday.size, self.Jb)
+        nf = slice(0, self.NF)
+        pl = self.PL[:, nf, g, p0:p1]                                  # (Mb, NF, p, Kb)
+        lp, a1 = self.LPk[nf, g, p0:p1], self.A1k[nf, g, p0:p1]        # (NF, p, Kb)
+        ab1 = self.AB1L[:, nf, g, p0:p1, f0:f1]                        # (Jb, NF, p, f, Kb)
+        bk = by_k[:, p0:p1, k0:k1]                                     # (NF, p, nk)
+        term = (self.w_term / s)[:, None, None, None] * bk[None]       # (nL, NF, p, nk)
+        ab = self._buffer((self.ab1_gday.size, self.NF, p1 - p0, f1 - f0, k1 - k0))
+        np.multiply((self.w_ab1 / s)[:, None, None, None, None],
+                    ol[None, :, p0:p1, f0:f1, k0:k1], out=ab)
         for rdst, rsrc in krows:
             for cdst, csrc in mcols:
-                pl[:, cdst, rdst] += term[:, csrc, rsrc]
+                pl[cdst, ..., rdst] += term[csrc, ..., rsrc]
             for cdst, csrc in jcols:
-                ab1[:, :, cdst, rdst] += ab[:, :, csrc, rsrc]
-            lp[:, rdst] += by_k[:, k0:k1][:, rsrc] * (w_term.sum() / s)
-            a1[:, rdst] += by_k[:, k0:k1][:, rsrc] * (self.w_ab1.sum() / s)
-        self.AB2[loc, g, 1:, :, self.lengths[0]:self.lengths[-1] + 1] += (
-            ol.sum(axis=2)[:, :, None] * self.w_ab2[None, None, :])
-        self.big_total[b, g] += tot * (w_term.sum() + self.w_ab1.sum())
+                ab1[cdst, ..., rdst] += ab[csrc, ..., rsrc]
+            lp[..., rdst] += bk[..., rsrc] * (self.w_term.sum() / s)
+            a1[..., rdst] += bk[..., rsrc] * (self.w_ab1.sum() / s)
+        self.AB2[nf, g, 1:, :, self.lengths[0]:self.lengths[-1] + 1] += (
+            by_pf[..., None] * self.w_ab2)
+        self.big_total[nf, g] += by_pf.sum(axis=(1, 2)) * (self.w_term.sum()
+                                                            + self.w_ab1.sum())
+
+    def _buffer(self, shape: tuple[int, ...]) -> np.ndarray:
+        """An uninitialised array of ``shape`` over a buffer kept from call to call."""
+        size = int(np.prod(shape))
+        if self._work.size < size:
+            self._work = np.empty(size)
+        return self._work[:size].reshape(shape)
+
+    def _slide(self, t: int) -> None:
+        """The arrays of day ``t``: the locations that can hold animals, and the windows:
+        head at age (or days in milk) ``a`` on day ``t - 1`` is at ``a + 1`` on day ``t``,
+        and head ``m`` days ahead is ``m - 1`` days ahead."""
+        self.t = t
+        n = self.p.n_days
+        if self.NL > self.NB:           # a batch stays at a station: all locations
+            nl = self.NL
+        else:                           # the farms, and the slots not yet released
+            nl = self.NF + int((self.release_days >= t).sum())
+        self.nl, self.nb = nl, min(nl, self.NB)
+        for name, buf in self._up.items():
+            size = buf.shape[-1] - n
+            setattr(self, name, buf[:nl, ..., n - t:n - t + size])
+        for name, buf in self._down.items():
+            size = buf.shape[-1] - n
+            setattr(self, name, buf[:nl, ..., t:t + size])
+        for name, arr in self._fixed.items():
+            setattr(self, name, arr[:nl])
+        for name, arr in self._big.items():
+            setattr(self, name, arr[:, :self.nb] if name in ("PL", "AB1L") else arr[:self.nb])
+        self.day = {name: arr[t, :nl] for name, arr in self.out.items()}
 
     # ---- daily steps ------------------------------------------------------------------
     def shift(self):
-        for arr in (self.Y, self.M, self.OL):
-            arr[..., 1:] = arr[..., :-1]
-            arr[..., 0] = 0.0
-        for arr in (self.PD, self.AB2, self.AB1D):
-            arr[..., :-1] = arr[..., 1:]
-            arr[..., -1] = 0.0
+        """Step 1: a day older, a day further in milk, a day nearer kidding or abortion
+        (the head past the last age or day held leaves the arrays; the windows moved in
+        :meth:`_slide`)."""
+        for name in self._up:
+            getattr(self, name)[..., 0] = 0.0
+        for name in self._down:
+            getattr(self, name)[..., -1] = 0.0
 
     def arrival_head(self) -> np.ndarray:
         """Head arriving today per internal location. [head]"""
-        h = np.zeros(self.NL)
+        h = np.zeros(self.nl)
         for b_index, b in enumerate(self.p.batches):
             if b.day == self.t:
-                h[self.slot_of.get(b_index, b.location)] += b.size
+                h[self.location(b_index)] += b.size
         return h
+
+    def release(self):
+        """Step 2: quarantine release; a batch's animals move to its destinations, split
+        by the farms' room (rules.release_weights)."""
+        p, t = self.p, self.t
+        for b_index, b in enumerate(p.batches):
+            slot = self.slot_of.get(b_index)
+            if slot is None or b.day + b.quarantine_days != t:
+                continue
+            head = self.head() + self.arrival_head()
+            moving = head[slot]
+            dest = np.asarray(b.destinations)
+            weights = rules.release_weights(p, dest, head[dest])
+            share = weights / weights.sum()
+            self.add("transfers_out", slot, moving)
+            self.add("transfers_in", dest, moving * share)
+            for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D", "PL", "LPk",
+                         "AB1L", "A1k", "big_total"):
+                # the location axis first (a view)
+                arr = np.moveaxis(getattr(self, name), 1 if name in ("PL", "AB1L") else 0, 0)
+                if arr[slot].any():
+                    for d, w in zip(dest, share):
+                        arr[d] += w * arr[slot]
+                    arr[slot] = 0.0
+
+    def deaths_culls(self):
+        """Steps 3 and 4: deaths of the animals present, and their culls: by rule
+        (rules.culled_when_open_and_dry, rules.buck_retired) and involuntary."""
+        A, AM = self.A, self.AM
+        # never-conceived females, by age; then culls by rule
+        dead = self.Y * self.pd_age[FEMALE, :A]
+        deaths = _per_loc(dead)
+        self.Y -= dead
+        culled = np.where(self.cull_y, self.Y, 0.0)
+        culls = _per_loc(culled)
+        self.Y -= culled
+        # males, by age; kept bucks retire
+        dead = self.M * self.pd_age[MALE, :AM]
+        deaths += _per_loc(dead)
+        self.M -= dead
+        culls += self.M[:, 1, self.buck_retired].sum(axis=1)
+        self.M[:, 1, self.buck_retired] = 0.0
+        # females that have conceived: one death probability, then culls by rule (open
+        # dry does) and one involuntary cull probability (parous does)
+        pd, pc = self.pd_adult, self.pc
+        for name in ("N0", "OD"):
+            arr = getattr(self, name)
+            deaths += _per_loc(arr) * pd
+            arr *= 1.0 - pd
+        culls += _per_loc(np.where(self.cull_n0, self.N0, 0.0))
+        self.N0[..., self.cull_n0] = 0.0
+        culls += _per_loc(np.where(self.cull_od, self.OD, self.OD * pc))
+        self.OD[...] = np.where(self.cull_od, 0.0, self.OD * (1.0 - pc))
+        head = _per_loc(self.OL)                    # all parous
+        deaths += head * pd
+        culls += head * (1.0 - pd) * pc
+        self.OL *= self.s_par
+        for arr in (self.PD, self.AB1D, self.AB2):  # parity 0 first: not culled
+            if arr is not self.AB2:                 # AB2 is a part of PD
+                by_parity = arr.sum(axis=tuple(range(3, arr.ndim)))    # (nl, G, P+1)
+                deaths += _per_loc(by_parity) * pd
+                culls += _per_loc(by_parity[:, :, 1:]) * (1.0 - pd) * pc
+            arr[:, :, 0] *= 1.0 - pd
+            arr[:, :, 1:] *= self.s_par
+        # moving-frame arrays (all parous, all the same risks)
+        tot = self.big_total.sum(axis=1)
+        deaths[:self.nb] += tot * pd
+        culls[:self.nb] += tot * (1.0 - pd) * pc
+        self.big_total *= self.s_par
+        self.scale *= self.s_par
+        self.day["deaths"] += deaths
+        self.day["culls"] += culls
 
     def arrivals(self):
         """Batches arriving today, after the day's deaths and culls of the others.
@@ -425,20 +549,20 @@ class _MeanProjection:
         for b_index, b in enumerate(p.batches):
             if b.day != t:
                 continue
-            loc = self.slot_of.get(b_index, b.location)
+            loc = self.location(b_index)
             self.add("arrivals", loc, b.size)
             for grp in b.groups:
                 ages = np.arange(grp.age_days_min, grp.age_days_max + 1)
                 per_age = grp.count / ages.size
-                if grp.sex == self.MALE:
-                    alive = per_age * (1.0 - self.pd_age[self.MALE, ages])
+                if grp.sex == MALE:
+                    alive = per_age * (1.0 - self.pd_age[MALE, ages])
                     self.add("deaths", loc, grp.count - alive.sum())
-                    old = ages >= p.buck_max_age_days
+                    old = rules.buck_retired(p, ages)
                     self.add("culls", loc, alive[old].sum())
                     self.M[loc, 1, ages] += np.where(old, 0.0, alive)
                     continue
                 if grp.parity == 0 and not grp.pregnant:
-                    alive = per_age * (1.0 - self.pd_age[self.FEMALE, ages])
+                    alive = per_age * (1.0 - self.pd_age[FEMALE, ages])
                     self.add("deaths", loc, grp.count - alive.sum())
                     self.Y[loc, :, 0, ages] += alive[:, None] * share[None, :]
                     continue
@@ -448,139 +572,44 @@ class _MeanProjection:
                 pi = parity_index - 1
                 k = min(grp.days_in_milk, self.Kb - 1)
                 if not grp.pregnant:
-                    if grp.lactating and not self.dry_open[pi, k]:
+                    if grp.lactating and k < self.end_open[pi]:
                         self.OL[loc, :, pi, 0, k] += count * share
-                    elif parity_index >= P:
-                        self.add("culls", loc, count)          # resting at max parity
+                    elif rules.culled_when_open_and_dry(p, grp.parity, 0, grp.age_days_max):
+                        self.add("culls", loc, count)
                     else:
                         self.OD[loc, :, pi, 0] += count * share
                     continue
                 dues = np.arange(grp.due_min, grp.due_max + 1)
-                lact = (grp.lactating and not self.dry_preg[pi, k]
-                        and self.big_of[loc] >= 0)
+                lact = grp.lactating and k < self.end_preg[pi] and loc < self.NB
                 for g in range(G):
                     for due in dues:
                         head = count * share[g] / dues.size
-                        fm = np.zeros(F + 1)
-                        fm[0] = head
                         if lact:
                             km = np.zeros((F + 1, self.Kb))
                             km[0, k] = head
                             self._pregnancy_in(loc, g, parity_index, km, lactating=True,
                                                m_arr=int(due - t))
                         else:
+                            fm = np.zeros(F + 1)
+                            fm[0] = head
                             self._pregnancy_in(loc, g, parity_index, fm, m_arr=int(due - t))
-
-    def release(self):
-        """Quarantine release: a batch's animals move to its destinations (step 2)."""
-        p, t = self.p, self.t
-        for b_index, b in enumerate(p.batches):
-            slot = self.slot_of.get(b_index)
-            if slot is None or b.day + b.quarantine_days != t:
-                continue
-            head = self.head() + self.arrival_head()
-            moving = head[slot]
-            dest = np.asarray(b.destinations)
-            target = np.floor(p.capacity_head[dest] * p.target_fill)
-            room = np.maximum(target - head[dest], 0.0)
-            weights = room if room.sum() > 0 else p.capacity_head[dest].astype(float)
-            share = weights / weights.sum()
-            self.add("transfers_out", slot, moving)
-            for d, w in zip(dest, share):
-                self.add("transfers_in", d, moving * w)
-                for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D"):
-                    arr = getattr(self, name)
-                    arr[d] += w * arr[slot]
-                bs, bd = self.big_of[slot], self.big_of[d]
-                for name in ("PL", "LPk", "AB1L", "A1k", "big_total"):
-                    arr = getattr(self, name)
-                    arr[bd] += w * arr[bs]
-            for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D"):
-                getattr(self, name)[slot] = 0.0
-            bs = self.big_of[slot]
-            for name in ("PL", "LPk", "AB1L", "A1k", "big_total"):
-                getattr(self, name)[bs] = 0.0
-
-    def _per_loc(self, arr) -> np.ndarray:
-        return arr.reshape(arr.shape[0], -1).sum(axis=1)
-
-    def deaths_culls(self):
-        """Deaths (step 3) and culls (step 4) of the animals present."""
-        p, F, P = self.p, self.F, self.P
-        A = self.A
-        deaths = np.zeros(self.NL)
-        culls = np.zeros(self.NL)
-        # never-conceived females, by age
-        pdf = self.pd_age[self.FEMALE, :A]
-        dead = self.Y * pdf
-        deaths += self._per_loc(dead)
-        self.Y -= dead
-        old = np.arange(A) >= p.max_age_days
-        rule = self.Y[:, :, F].sum(axis=(1, 2)) + self.Y[:, :, :F, old].sum(axis=(1, 2, 3))
-        culls += rule
-        self.Y[:, :, F] = 0.0
-        self.Y[..., old] = 0.0
-        # males
-        pdm = self.pd_age[self.MALE, :A]
-        dead = self.M * pdm
-        deaths += self._per_loc(dead)
-        self.M -= dead
-        oldb = np.arange(A) >= p.buck_max_age_days
-        culls += self.M[:, 1, oldb].sum(axis=1)
-        self.M[:, 1, oldb] = 0.0
-        # age-free females
-        pd, pc = self.pd_adult, self.pc
-        for name in ("N0", "OD", "OL", "PD", "AB1D"):
-            arr = getattr(self, name)
-            deaths += self._per_loc(arr) * pd
-            arr *= 1.0 - pd
-        self.AB2 *= 1.0 - pd
-        culls += self.N0[:, :, F].sum(axis=1)
-        self.N0[:, :, F] = 0.0
-        rule = np.zeros(self.OD.shape, bool)
-        rule[:, :, P - 1, :] = True
-        rule[..., F] = True
-        culls += self._per_loc(np.where(rule, self.OD, self.OD * pc))
-        self.OD = np.where(rule, 0.0, self.OD * (1.0 - pc))
-        culls += self._per_loc(self.OL) * pc
-        self.OL *= 1.0 - pc
-        for name in ("PD", "AB1D", "AB2"):
-            arr = getattr(self, name)
-            if name != "AB2":
-                culls += self._per_loc(arr[:, :, 1:]) * pc
-            arr[:, :, 1:] *= 1.0 - pc
-        # moving-frame arrays (all parous, all the same risks)
-        tot = self.big_total.sum(axis=1)
-        for i in range(self.NL):
-            b = self.big_of[i]
-            if b >= 0:
-                deaths[i] += tot[b] * pd
-                culls[i] += tot[b] * (1.0 - pd) * pc
-        self.big_total *= self.s_par
-        self.scale *= self.s_par
-        self.out["deaths"][self.t] += deaths
-        self.out["culls"][self.t] += culls
 
     def abortions(self):
         """Step 5: pregnancies ending in abortion today; the does become open."""
         D = self.D
-        ab = np.zeros(self.NL)
-        # before the dry-off date, lactating
-        col = self.jcol(0)
-        for i in range(self.NL):
-            b = self.big_of[i]
-            if b < 0:
-                continue
-            x = self.AB1L[b, :, :, :, col, :] * self.scale          # (G, P, F+1, Kb rows)
-            for rdst, ksrc in _circular(-self.t, self.Kb, self.Kb):
-                self.OL[i][..., ksrc] += x[..., rdst]
-            ab[i] += x.sum()
-            self.big_total[b] -= x.sum(axis=(1, 2, 3))
-            self.A1k[b] -= self.AB1L[b, :, :, :, col, :].sum(axis=2)
-            self.AB1L[b, :, :, :, col, :] = 0.0
+        # before the dry-off date, lactating: back to open lactating at their days in milk
+        x = self.AB1L[self.jcol(0)]                                   # (NB, G, P, F+1, Kb)
+        ab = np.zeros(self.nl)
+        if x.any():
+            moved = x * self.scale
+            self.OL[:self.nb] += self.by_dim(moved)
+            ab[:self.nb] = _per_loc(moved)
+            self.big_total -= moved.sum(axis=(2, 3, 4))
+            self.A1k -= x.sum(axis=3)
+            x[...] = 0.0
         # before the dry-off date, dry
         x = self.AB1D[..., 0]                                         # (NL, G, P+1, F+1)
-        ab += self._per_loc(x)
+        ab += _per_loc(x)
         self.N0 += x[:, :, 0]
         self.OD += x[:, :, 1:]
         self.AB1D[..., 0] = 0.0
@@ -591,10 +620,10 @@ class _MeanProjection:
             self.AB2[..., 1:top] -= x
             self.PD[..., 1:top] -= x.sum(axis=3)
             back = x.sum(axis=4)
-            ab += self._per_loc(back)
+            ab += _per_loc(back)
             self.N0 += back[:, :, 0]
             self.OD += back[:, :, 1:]
-        self.out["abortions"][self.t] += ab
+        self.day["abortions"] += ab
 
     def kiddings(self):
         """Step 6: does due today kid; live kids join the dam's location."""
@@ -604,156 +633,146 @@ class _MeanProjection:
         self.AB2[..., 0] = 0.0
         if not x.any():
             return
-        kid = self._per_loc(x)
-        self.out["kiddings"][self.t] += kid
-        litter = x[:, :, 0].sum(axis=1) * self.mean_litter[0] + x[:, :, 1:].sum(axis=(1, 2)) \
-            * self.mean_litter[1]
+        self.day["kiddings"] += _per_loc(x)
+        litter = (x[:, :, 0].sum(axis=1) * self.mean_litter[0]
+                  + x[:, :, 1:].sum(axis=(1, 2)) * self.mean_litter[1])
         live = litter * (1.0 - p.stillbirth_risk)
-        self.out["stillbirths"][self.t] += litter * p.stillbirth_risk
+        self.day["stillbirths"] += litter * p.stillbirth_risk
         # dams: parity + 1, lactation day 0, failed reset
         self.OL[:, :, : P - 1, 0, 0] += x[:, :, : P - 1]
         self.OL[:, :, P - 1, 0, 0] += x[:, :, P - 1:].sum(axis=2)
         # kids join their dam's location (in quarantine: her batch's slot, released with it)
-        self.out["births"][self.t] += live
+        self.day["births"] += live
         females = live * p.female_fraction
         males = live * (1.0 - p.female_fraction)
         self.Y[:, :, 0, 0] += females[:, None] * p.group_share[None, :]
         self.M[:, 0, 0] += males
 
     def conception_and_failures(self):
-        """Steps 7 and 8: conceptions of eligible open females; failed windows."""
-        p, t, F = self.p, self.t, self.F
-        farms = np.flatnonzero(self.is_farm)
-        amin, pp = self.amin, self.pp
-        conc = np.zeros(self.NL)
-        for g in range(self.G):
-            if not p.in_window[g, t]:
-                continue
-            if p.group_method[g] == self.AI and p.window_first_day[g, t]:
-                q = float(p.ai_probability[g])
-            else:
-                q = float(p.service_probability[g, t])
+        """Steps 7 and 8: conceptions of eligible open females on the farms
+        (rules.can_breed, rules.conception_probability); failed windows."""
+        p, t, F, P = self.p, self.t, self.F, self.P
+        nf = slice(0, self.NF)
+        probability, _ = rules.conception_probability(p, t)
+        a0, k0 = self.breed_from_age, self.breed_from_dim
+        conc = np.zeros(self.nl)
+        for g in np.flatnonzero(p.in_window[:, t]):
+            # the females that may be bred, as views
+            y, n0 = self.Y[nf, g, :, a0:], self.N0[nf, g]             # (NF, F+1, ages)
+            od, ol = self.OD[nf, g], self.OL[nf, g, :, :, k0:]        # (NF, P, F+1, dim)
+            q = float(probability[g])
             if q > 0:
-                for i in farms:
-                    y = self.Y[i, g, :, amin:]
-                    n0 = self.N0[i, g]
-                    xf = q * (y.sum(axis=1) + n0)
-                    y *= 1.0 - q
-                    n0 *= 1.0 - q
-                    total = xf.sum()
-                    if total > 0:
-                        self._pregnancy_in(i, g, 0, xf)
-                    od = q * self.OD[i, g]                            # (P, F+1)
-                    self.OD[i, g] -= od
-                    for pi in np.flatnonzero(od.sum(axis=1) > 0):
-                        self._pregnancy_in(i, g, pi + 1, od[pi])
-                    total += od.sum()
-                    ol = np.zeros_like(self.OL[i, g])
-                    ol[..., pp:] = q * self.OL[i, g, ..., pp:]
-                    self.OL[i, g] -= ol
-                    self._conceive_lactating(i, g, ol)
-                    total += ol.sum()
-                    conc[i] += total
+                mass = np.empty((self.NF, P + 1, F + 1))
+                mass[:, 0] = q * (y.sum(axis=2) + n0)
+                y *= 1.0 - q
+                n0 *= 1.0 - q
+                mass[:, 1:] = q * od
+                od -= mass[:, 1:]
+                self._conceive_dry(g, mass)
+                lact = q * ol
+                ol -= lact
+                self._conceive_lactating(g, lact, k0)
+                conc[nf] += mass.sum(axis=(1, 2)) + lact.sum(axis=(1, 2, 3))
             if p.window_last_day[g, t]:
-                for i in farms:
-                    _add_failure(self.Y[i, g, :, amin:], F, axis=0)
-                    _add_failure(self.N0[i, g], F, axis=0)
-                    _add_failure(self.OD[i, g], F, axis=1)
-                    _add_failure(self.OL[i, g, :, :, pp:], F, axis=1)
-        self.out["conceptions"][t] += conc
+                for arr, axis in ((y, 1), (n0, 1), (od, 2), (ol, 2)):
+                    _add_failure(arr, F, axis)
+        self.day["conceptions"] += conc
 
     def dry_off(self):
-        """Step 9: dry-off of lactating does."""
-        D, P = self.D, self.P
-        mask = self.dry_open                                          # (P, Kb)
-        x = np.where(mask[None, None, :, None, :], self.OL, 0.0)
+        """Step 9: dry-off of lactating does (rules.lactation_end, rules.dry_off_day)."""
+        D = self.D
+        m_first = 0 if self.lactating_pregnant_arrived else min(D, self.Mb - 1)
+        self.lactating_pregnant_arrived = False
+        # open does at or past the end of their lactation (reached today, or returned
+        # there today by an abortion)
+        k0 = int(self.end_open.min())
+        x = np.where(self.dry_open[:, None, k0:], self.OL[..., k0:], 0.0)
         self.OD += x.sum(axis=-1)
-        self.OL -= x
-        for i in range(self.NL):
-            b = self.big_of[i]
-            if b < 0 or not self.big_total[b].any():
-                continue
-            # rule (a): kidding within the dry period
-            n_m = min(D, self.Mb - 1) + 1
-            for cdst, msrc in _circular(self.t, n_m, self.Mb):
-                xs = self.PL[b][..., cdst, :]                         # (G, P, m, Kb)
-                moved = xs.sum(axis=3) * self.scale                   # (G, P, m)
-                self.PD[i, :, 1:, msrc] += moved
-                self.LPk[b] -= xs.sum(axis=2)
-                self.big_total[b] -= moved.sum(axis=(1, 2))
-                self.PL[b][..., cdst, :] = 0.0
-            # rules (b)-(d): by days in milk
-            for pi in range(P):
-                for k in self.edges_preg[pi]:
-                    row = int(self.rows(k))
-                    xs = self.PL[b, :, pi, :, row]                    # (G, Mb cols)
-                    if xs.any():
-                        moved = xs * self.scale
-                        m_of_col = (np.arange(self.Mb) - self.t) % self.Mb
-                        self.PD[i, :, pi + 1, m_of_col] += moved.T
-                        self.big_total[b] -= moved.sum(axis=1)
-                        self.PL[b, :, pi, :, row] = 0.0
-                        self.LPk[b, :, pi, row] = 0.0
-                    xa = self.AB1L[b, :, pi, :, :, row]               # (G, F+1, Jb cols)
-                    if xa.any():
-                        moved = xa * self.scale
-                        j_of_col = (np.arange(self.Jb) - self.t) % self.Jb
-                        self.AB1D[i, :, pi + 1][..., j_of_col] += moved
-                        self.big_total[b] -= moved.sum(axis=(1, 2))
-                        self.AB1L[b, :, pi, :, :, row] = 0.0
-                        self.A1k[b, :, pi, row] = 0.0
+        self.OL[..., k0:] -= x
+        if not self.big_total.any():
+            return
+        # rule (a): pregnant does within the dry period of their kidding; only D days
+        # before kidding can hold any (conceptions are further away and the nearer days
+        # were emptied on the days before), unless pregnant does arrived in milk today
+        cols = self.mcol(np.arange(m_first, min(D, self.Mb - 1) + 1))
+        xs = self.PL[cols]                                             # (m, NB, G, P, Kb)
+        moved = xs.sum(axis=4) * self.scale                           # (m, NB, G, P)
+        self.PD[:self.nb, :, 1:, m_first:m_first + cols.size] += moved.transpose(1, 2, 3, 0)
+        self.LPk -= xs.sum(axis=0)
+        self.big_total -= moved.sum(axis=(0, 3))
+        self.PL[cols] = 0.0
+        # rules (b)-(d): pregnant does reaching the end of their lactation, one day in
+        # milk per parity (no pregnant lactating doe is past it)
+        parity = np.arange(self.P)
+        rows = self.rows(self.end_preg)
+        # parities with does in the row: LPk and A1k count them by row
+        ends = self.LPk[:, :, parity, rows].any(axis=(0, 1))
+        if ends.any():
+            pi, row = parity[ends], rows[ends]
+            xs = self.PL[:, :, :, pi, row]                             # (Mb, NB, G, p)
+            moved = self.by_days_ahead(xs, axis=0) * self.scale
+            self.PD[:self.nb, :, pi + 1] += moved.transpose(1, 2, 3, 0)
+            self.big_total -= moved.sum(axis=(0, 3))
+            self.PL[:, :, :, pi, row] = 0.0
+            self.LPk[:, :, pi, row] = 0.0
+        ends = self.A1k[:, :, parity, rows].any(axis=(0, 1))
+        if ends.any():
+            pi, row = parity[ends], rows[ends]
+            xa = self.AB1L[:, :, :, pi, :, row]                        # (p, Jb, NB, G, F+1)
+            moved = self.by_days_ahead(xa, axis=1) * self.scale
+            self.AB1D[:self.nb, :, pi + 1] += moved.transpose(2, 3, 0, 4, 1)
+            self.big_total -= moved.sum(axis=(0, 1, 4))
+            self.AB1L[:, :, :, pi, :, row] = 0.0
+            self.A1k[:, :, pi, row] = 0.0
 
     def male_sales(self):
         """Step 10: male kids not kept are sold at ``male_sale_age_days``."""
         a = self.p.male_sale_age_days
-        if a < self.A:
-            self.out["sales"][self.t] += self.M[:, 0, a]
+        if a < self.AM:
+            self.day["sales"] += self.M[:, 0, a]
             self.M[:, 0, a] = 0.0
 
     def record(self):
         """Step 11: classes at the end of the day, and the milk parts."""
-        p, t, o = self.p, self.t, self.out
+        p, o = self.p, self.day
         W = p.weaning_age_days
         bmin = p.buck_min_breeding_age_days
-        big = np.zeros(self.NL)
-        lact = self.OL.sum(axis=3)                                    # (NL, G, P, Kb)
-        kr = self.k_of_rows()
-        for i in range(self.NL):
-            b = self.big_of[i]
-            if b >= 0:
-                big[i] = self.big_total[b].sum()
-                lact[i][..., kr] += (self.LPk[b] + self.A1k[b]) * self.scale
-        kids = self.Y[..., :W].sum(axis=(1, 2, 3)) + self.M[..., :W].sum(axis=(1, 2))
-        o["kids"][t] = kids
-        o["doelings"][t] = (self.Y[..., W:].sum(axis=(1, 2, 3)) + self.N0.sum(axis=(1, 2))
-                            + self.PD[:, :, 0].sum(axis=(1, 2))
-                            + self.AB1D[:, :, 0].sum(axis=(1, 2, 3)))
-        o["bucklings"][t] = self.M[..., W:bmin].sum(axis=(1, 2))
-        o["bucks"][t] = self.M[..., max(bmin, W):].sum(axis=(1, 2))
-        o["does_in_milk"][t] = self._per_loc(self.OL) + big
-        o["does_dry"][t] = (self._per_loc(self.OD) + self._per_loc(self.PD[:, :, 1:])
-                            + self._per_loc(self.AB1D[:, :, 1:]))
-        o["does_pregnant"][t] = self._per_loc(self.PD) + self._per_loc(self.AB1D) + big
-        o["head"][t] = sum(o[n][t] for n in ("kids", "doelings", "bucklings", "bucks",
-                                             "does_in_milk", "does_dry"))
-        kg = lact * self.curve[None, None]                             # (NL, G, P, Kb)
         cd = p.colostrum_days
-        o["milk_gross_kg"][t] = kg.sum(axis=(1, 2, 3))
-        o["milk_colostrum_kg"][t] = kg[..., :cd].sum(axis=(1, 2, 3))
+        females = self.Y.sum(axis=(1, 2))                             # (NL, A)
+        males = self.M.sum(axis=1)                                    # (NL, AM)
+        big = np.zeros(self.nl)
+        big[:self.nb] = self.big_total.sum(axis=1)
+        lact = self.OL.sum(axis=(1, 3))                               # (NL, P, Kb)
+        in_milk_open = _per_loc(lact)
+        lact[:self.nb] += self.by_dim((self.LPk + self.A1k).sum(axis=1)) * self.scale
+        o["kids"][:] = females[:, :W].sum(axis=1) + males[:, :W].sum(axis=1)
+        o["doelings"][:] = (females[:, W:].sum(axis=1) + _per_loc(self.N0)
+                            + _per_loc(self.PD[:, :, 0]) + _per_loc(self.AB1D[:, :, 0]))
+        o["bucklings"][:] = males[:, W:bmin].sum(axis=1)
+        o["bucks"][:] = males[:, max(bmin, W):].sum(axis=1)
+        o["does_in_milk"][:] = in_milk_open + big
+        o["does_dry"][:] = (_per_loc(self.OD) + _per_loc(self.PD[:, :, 1:])
+                            + _per_loc(self.AB1D[:, :, 1:]))
+        o["does_pregnant"][:] = _per_loc(self.PD) + _per_loc(self.AB1D) + big
+        o["head"][:] = sum(o[n] for n in ("kids", "doelings", "bucklings", "bucks",
+                                          "does_in_milk", "does_dry"))
+        kg = lact * self.curve                                        # (NL, P, Kb)
+        o["milk_gross_kg"][:] = kg.sum(axis=(1, 2))
+        o["milk_colostrum_kg"][:] = kg[..., :cd].sum(axis=(1, 2))
         if not p.quarantine_milk_used:
-            o["milk_quarantine_kg"][t] = np.where(self.is_farm, 0.0,
-                                                  kg[..., cd:].sum(axis=(1, 2, 3)))
+            o["milk_quarantine_kg"][:] = np.where(self.is_farm[:self.nl], 0.0,
+                                                  kg[..., cd:].sum(axis=(1, 2)))
         # kids drink goat milk from the end of their colostrum days to weaning
-        drinking = (self.Y[..., cd:W].sum(axis=(1, 2, 3))
-                    + self.M[..., cd:W].sum(axis=(1, 2)))
-        o["milk_fed_kids_kg"][t] = drinking * p.kid_milk_kg_per_day   # demand; clipped later
+        drinking = females[:, cd:W].sum(axis=1) + males[:, cd:W].sum(axis=1)
+        o["milk_fed_kids_kg"][:] = drinking * p.kid_milk_kg_per_day   # demand; clipped later
 
-    def run(self):
+    def run(self) -> xr.Dataset:
         import xarray as xr
+
         p = self.p
         for t in range(p.n_days):
-            self.t = t
             if t:
+                self._slide(t)
                 self.shift()
             self.release()
             self.deaths_culls()
@@ -764,25 +783,29 @@ class _MeanProjection:
             self.dry_off()
             self.male_sales()
             self.record()
-        n_out = p.n_locations
+        # a slot's flows and stocks are its station's; moves between a slot and its
+        # station do not happen, so no netting is needed
         data = {}
         for name, arr in self.out.items():
-            real = np.zeros((p.n_days, n_out))
-            for i in range(self.NL):
-                real[:, self.real_of[i]] += arr[:, i]
+            real = np.zeros((p.n_days, p.n_locations))
+            np.add.at(real.T, self.real_of, arr.T)
             data[name] = real
-        # a slot's transfers out are the station's; moves between a slot and its station
-        # do not happen, so no netting is needed
-        available = data["milk_gross_kg"] - data["milk_colostrum_kg"] - data["milk_quarantine_kg"]
-        fed = np.minimum(data["milk_fed_kids_kg"], np.maximum(available, 0.0))
-        data["milk_fed_kids_kg"] = fed
-        data["milk_kg"] = np.maximum(available - fed, 0.0)
+        data["milk_fed_kids_kg"], data["milk_kg"] = rules.deliverable_milk(
+            data["milk_gross_kg"], data["milk_colostrum_kg"], data["milk_quarantine_kg"],
+            data["milk_fed_kids_kg"])
         coords = {"date": pd.DatetimeIndex(p.dates, name="date"), "farm": list(p.locations)}
         ds = xr.Dataset({name: (("date", "farm"), arr) for name, arr in data.items()},
                         coords=coords)
         ds.attrs["description"] = ("expected-value path of the herd model "
                                    "(capra.herd.mean_path.project_mean)")
         return ds
+
+
+def _per_loc(arr: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the first (the location)."""
+    if arr.ndim > 2:
+        arr = arr.sum(axis=-1)                  # along the contiguous axis first
+    return arr.reshape(arr.shape[0], -1).sum(axis=1)
 
 
 def _circular(start: int, n: int, size: int) -> list[tuple[slice, slice]]:
@@ -802,3 +825,12 @@ def _add_failure(arr: np.ndarray, F: int, axis: int) -> None:
     a[1:] = a[:-1].copy()
     a[0] = 0.0
     a[F] += top
+
+
+def _first(mask: np.ndarray) -> int:
+    """The position from which ``mask`` is true (it is false before and true after)."""
+    first = int(np.argmax(mask)) if mask.any() else mask.size
+    if not mask[first:].all() or mask[:first].any():
+        raise NotImplementedError("the mean path needs a breeding rule that holds from an "
+                                  "age and from a day in milk on")
+    return first
