@@ -234,18 +234,18 @@ class _MeanProjection:
         # lactation: the dry-off day in milk of open and pregnant does of each parity
         # (rules.lactation_end), at most the last day the arrays hold
         parity = np.arange(1, P + 1)
-        self.end_open = np.minimum(rules.lactation_end(p, parity, False), Kb - 1)
-        self.end_preg = np.minimum(rules.lactation_end(p, parity, True), Kb - 1)
+        end_open = np.minimum(rules.lactation_end(p, parity, False), Kb - 1)
+        end_preg = np.minimum(rules.lactation_end(p, parity, True), Kb - 1)
         k = np.arange(Kb)
-        self.dry_open = k[None, :] >= self.end_open[:, None]            # (P, Kb)
+        self.k_dry = int(end_open.min())                # the first day in milk dried off
         self.pp = int(p.postpartum_interval_days)
-        if self.end_open.min() < self.pp:
+        if self.k_dry < self.pp:
             raise NotImplementedError(
-                f"does can be dried off at {self.end_open.min()} days in milk, before the "
+                f"does can be dried off at {self.k_dry} days in milk, before the "
                 f"postpartum interval of {self.pp} days; the mean path tracks dry open does "
                 "without their days since kidding")
         width = p.milk_table.shape[1]
-        self.curve = p.milk_table[np.minimum(parity, 3) - 1][:, np.minimum(k, width - 1)]
+        curve = p.milk_table[np.minimum(parity, 3) - 1][:, np.minimum(k, width - 1)]
         self.mean_litter = rules.mean_litter_size(p)            # (2,) first, later kidding
 
         # breeding: who may be bred (rules.can_breed), by age and by days in milk
@@ -256,7 +256,11 @@ class _MeanProjection:
         failed = np.arange(F + 1)
         self.cull_y = rules.culled_when_open_and_dry(p, 0, failed[:, None], ages[None, :])
         self.cull_n0 = rules.culled_when_open_and_dry(p, 0, failed, 0)
-        self.cull_od = rules.culled_when_open_and_dry(p, parity[:, None], failed[None, :], 0)
+        cull_od = rules.culled_when_open_and_dry(p, parity[:, None], failed[None, :], 0)
+        # by parity (index 0: parity 1); the arrays' parities are cut to those present
+        self._by_parity = {"end_open": end_open, "end_preg": end_preg, "curve": curve,
+                           "dry_open": k[None, :] >= end_open[:, None], "cull_od": cull_od}
+        self.pmax = 0                   # parities 1..pmax (0..pmax pregnant) can hold does
         self.buck_retired = rules.buck_retired(p, np.arange(AM))
 
         z = np.zeros
@@ -423,27 +427,43 @@ class _MeanProjection:
         return self._work[:size].reshape(shape)
 
     def _slide(self, t: int) -> None:
-        """The arrays of day ``t``: the locations that can hold animals, and the windows:
-        head at age (or days in milk) ``a`` on day ``t - 1`` is at ``a + 1`` on day ``t``,
-        and head ``m`` days ahead is ``m - 1`` days ahead."""
+        """The arrays of day ``t`` (:meth:`_views`): head at age (or days in milk) ``a`` on
+        day ``t - 1`` is at ``a + 1`` on day ``t``, and head ``m`` days ahead is ``m - 1``
+        days ahead; the locations that can hold animals today."""
         self.t = t
-        n = self.p.n_days
         if self.NL > self.NB:           # a batch stays at a station: all locations
-            nl = self.NL
+            self.nl = self.NL
         else:                           # the farms, and the slots not yet released
-            nl = self.NF + int((self.release_days >= t).sum())
-        self.nl, self.nb = nl, min(nl, self.NB)
+            self.nl = self.NF + int((self.release_days >= t).sum())
+        self.nb = min(self.nl, self.NB)
+        self.day = {name: arr[t, :self.nl] for name, arr in self.out.items()}
+        self._views()
+
+    def _grow_parity(self, parity: int) -> None:
+        """Let the arrays hold does of up to ``parity`` kiddings."""
+        if parity > self.pmax:
+            self.pmax = min(parity, self.P)
+            self._views()
+
+    def _views(self) -> None:
+        """Set the arrays as views of today's windows, of the locations that can hold
+        animals, and of the parities present (``pmax``)."""
+        t, n, nl, nb = self.t, self.p.n_days, self.nl, self.nb
+        par, preg = slice(0, self.pmax), slice(0, self.pmax + 1)
         for name, buf in self._up.items():
             size = buf.shape[-1] - n
-            setattr(self, name, buf[:nl, ..., n - t:n - t + size])
+            view = buf[:nl, ..., n - t:n - t + size]
+            setattr(self, name, view[:, :, par] if name == "OL" else view)
         for name, buf in self._down.items():
             size = buf.shape[-1] - n
-            setattr(self, name, buf[:nl, ..., t:t + size])
-        for name, arr in self._fixed.items():
-            setattr(self, name, arr[:nl])
-        for name, arr in self._big.items():
-            setattr(self, name, arr[:, :self.nb] if name in ("PL", "AB1L") else arr[:self.nb])
-        self.day = {name: arr[t, :nl] for name, arr in self.out.items()}
+            setattr(self, name, buf[:nl, :, preg, ..., t:t + size])
+        self.N0, self.OD = self._fixed["N0"][:nl], self._fixed["OD"][:nl, :, par]
+        big = self._big
+        self.PL, self.AB1L = big["PL"][:, :nb, :, par], big["AB1L"][:, :nb, :, par]
+        self.LPk, self.A1k = big["LPk"][:nb, :, par], big["A1k"][:nb, :, par]
+        self.big_total = big["big_total"][:nb]
+        for name, arr in self._by_parity.items():
+            setattr(self, name, arr[par])
 
     # ---- daily steps ------------------------------------------------------------------
     def shift(self):
@@ -569,6 +589,7 @@ class _MeanProjection:
                 count = grp.count * (1.0 - self.pd_adult)
                 self.add("deaths", loc, grp.count - count)
                 parity_index = min(grp.parity, P)
+                self._grow_parity(parity_index)
                 pi = parity_index - 1
                 k = min(grp.days_in_milk, self.Kb - 1)
                 if not grp.pregnant:
@@ -638,9 +659,13 @@ class _MeanProjection:
                   + x[:, :, 1:].sum(axis=(1, 2)) * self.mean_litter[1])
         live = litter * (1.0 - p.stillbirth_risk)
         self.day["stillbirths"] += litter * p.stillbirth_risk
-        # dams: parity + 1, lactation day 0, failed reset
-        self.OL[:, :, : P - 1, 0, 0] += x[:, :, : P - 1]
-        self.OL[:, :, P - 1, 0, 0] += x[:, :, P - 1:].sum(axis=2)
+        # dams: parity + 1 (at most P), lactation day 0, failed reset
+        top = int(np.flatnonzero(x.any(axis=(0, 1)))[-1])             # the dams' parities
+        n = min(top + 1, P)
+        self._grow_parity(n)
+        self.OL[:, :, :n, 0, 0] += x[:, :, :n]
+        if top >= P:
+            self.OL[:, :, P - 1, 0, 0] += x[:, :, P:].sum(axis=2)
         # kids join their dam's location (in quarantine: her batch's slot, released with it)
         self.day["births"] += live
         females = live * p.female_fraction
@@ -651,7 +676,7 @@ class _MeanProjection:
     def conception_and_failures(self):
         """Steps 7 and 8: conceptions of eligible open females on the farms
         (rules.can_breed, rules.conception_probability); failed windows."""
-        p, t, F, P = self.p, self.t, self.F, self.P
+        p, t, F = self.p, self.t, self.F
         nf = slice(0, self.NF)
         probability, _ = rules.conception_probability(p, t)
         a0, k0 = self.breed_from_age, self.breed_from_dim
@@ -662,7 +687,7 @@ class _MeanProjection:
             od, ol = self.OD[nf, g], self.OL[nf, g, :, :, k0:]        # (NF, P, F+1, dim)
             q = float(probability[g])
             if q > 0:
-                mass = np.empty((self.NF, P + 1, F + 1))
+                mass = np.empty((self.NF, self.pmax + 1, F + 1))
                 mass[:, 0] = q * (y.sum(axis=2) + n0)
                 y *= 1.0 - q
                 n0 *= 1.0 - q
@@ -685,7 +710,7 @@ class _MeanProjection:
         self.lactating_pregnant_arrived = False
         # open does at or past the end of their lactation (reached today, or returned
         # there today by an abortion)
-        k0 = int(self.end_open.min())
+        k0 = self.k_dry
         x = np.where(self.dry_open[:, None, k0:], self.OL[..., k0:], 0.0)
         self.OD += x.sum(axis=-1)
         self.OL[..., k0:] -= x
@@ -703,7 +728,7 @@ class _MeanProjection:
         self.PL[cols] = 0.0
         # rules (b)-(d): pregnant does reaching the end of their lactation, one day in
         # milk per parity (no pregnant lactating doe is past it)
-        parity = np.arange(self.P)
+        parity = np.arange(self.pmax)
         rows = self.rows(self.end_preg)
         # parities with does in the row: LPk and A1k count them by row
         ends = self.LPk[:, :, parity, rows].any(axis=(0, 1))
