@@ -511,30 +511,24 @@ class _MeanProjection:
         """Steps 3 and 4: deaths of the animals present, and their culls: by rule
         (rules.culled_when_open_and_dry, rules.buck_retired) and involuntary."""
         A, AM = self.A, self.AM
-        # never-conceived females, by age; then culls by rule
+        pd, pc = self.pd_adult, self.pc
+        # deaths of the females that have not conceived (by age), the males (by age), and
+        # the open dry females that have conceived; culls of the open dry females by rule
         dead = self.Y * self.pd_age[FEMALE, :A]
         deaths = _per_loc(dead)
         self.Y -= dead
-        culled = np.where(self.cull_y, self.Y, 0.0)
-        culls = _per_loc(culled)
-        self.Y -= culled
-        # males, by age; kept bucks retire
         dead = self.M * self.pd_age[MALE, :AM]
         deaths += _per_loc(dead)
         self.M -= dead
-        culls += self.M[:, 1, self.buck_retired].sum(axis=1)
-        self.M[:, 1, self.buck_retired] = 0.0
-        # females that have conceived: one death probability, then culls by rule (open
-        # dry does) and one involuntary cull probability (parous does)
-        pd, pc = self.pd_adult, self.pc
-        for name in ("N0", "OD"):
-            arr = getattr(self, name)
+        for arr in (self.N0, self.OD):
             deaths += _per_loc(arr) * pd
             arr *= 1.0 - pd
-        culls += _per_loc(np.where(self.cull_n0, self.N0, 0.0))
-        self.N0[..., self.cull_n0] = 0.0
-        culls += _per_loc(np.where(self.cull_od, self.OD, self.OD * pc))
-        self.OD[...] = np.where(self.cull_od, 0.0, self.OD * (1.0 - pc))
+        self.cull_by_rule()
+        # kept bucks retire; involuntary culls of parous does
+        culls = self.M[:, 1, self.buck_retired].sum(axis=1)
+        self.M[:, 1, self.buck_retired] = 0.0
+        culls += _per_loc(self.OD) * pc
+        self.OD *= 1.0 - pc
         head = _per_loc(self.OL)                    # all parous
         deaths += head * pd
         culls += head * (1.0 - pd) * pc
@@ -553,6 +547,17 @@ class _MeanProjection:
         self.big_total *= self.s_par
         self.scale *= self.s_par
         self.day["deaths"] += deaths
+        self.day["culls"] += culls
+
+    def cull_by_rule(self):
+        """Culls of the open dry females that meet a culling rule, done whenever some may
+        have become open and dry (rules.culled_when_open_and_dry)."""
+        culls = _per_loc(np.where(self.cull_y, self.Y, 0.0))
+        self.Y[..., self.cull_y] = 0.0
+        culls += _per_loc(np.where(self.cull_n0, self.N0, 0.0))
+        self.N0[..., self.cull_n0] = 0.0
+        culls += _per_loc(np.where(self.cull_od, self.OD, 0.0))
+        self.OD[..., self.cull_od] = 0.0
         self.day["culls"] += culls
 
     def arrivals(self):
@@ -645,6 +650,7 @@ class _MeanProjection:
             self.N0 += back[:, :, 0]
             self.OD += back[:, :, 1:]
         self.day["abortions"] += ab
+        self.cull_by_rule()
 
     def kiddings(self):
         """Step 6: does due today kid; live kids join the dam's location."""
@@ -701,6 +707,7 @@ class _MeanProjection:
             if p.window_last_day[g, t]:
                 for arr, axis in ((y, 1), (n0, 1), (od, 2), (ol, 2)):
                     _add_failure(arr, F, axis)
+                self.cull_by_rule()
         self.day["conceptions"] += conc
 
     def dry_off(self):
@@ -714,6 +721,7 @@ class _MeanProjection:
         x = np.where(self.dry_open[:, None, k0:], self.OL[..., k0:], 0.0)
         self.OD += x.sum(axis=-1)
         self.OL[..., k0:] -= x
+        self.cull_by_rule()
         if not self.big_total.any():
             return
         # rule (a): pregnant does within the dry period of their kidding; only D days

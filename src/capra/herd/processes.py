@@ -187,6 +187,7 @@ def _cull_day_from(state, p, keys, t, idx):
 
 def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Batches arriving today join at their arrival place, in quarantine if stated."""
+    arrived = []
     for b_index, b in enumerate(p.batches):
         if b.day != t:
             continue
@@ -218,6 +219,8 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
             rec.count("arrivals", state, idx, sex=state.sex[idx], birth=state.birth[idx],
                       parity=state.parity[idx], due=state.due[idx], kidded=state.kidded[idx],
                       lactating=state.lactating[idx], batch=b_index)
+            arrived.append(idx)
+    state.arrived = np.concatenate(arrived) if arrived else np.empty(0, dtype=np.int64)
 
 
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -252,7 +255,8 @@ def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -
 
 
 def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Involuntary culls of does; culls by age (does and bucks).
+    """Involuntary culls of does; culls by age (does and bucks); culls by rule of the does
+    that arrived open and dry today.
 
     Culls by parity and failed windows happen when a doe becomes open and dry (see
     :func:`_rule_culls`), the only moments those conditions can start to hold.
@@ -265,6 +269,7 @@ def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) ->
     if cull.any():
         state.alive &= ~cull
         rec.count("culls", state, cull)
+    _rule_culls(state, t, p, rec, state.arrived)
 
 
 def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
