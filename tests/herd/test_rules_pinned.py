@@ -73,7 +73,7 @@ def ai_conception():
                                   "gestation_sd_days": 4.0}}
     return one_farm_dict(horizon_days=300, groups=groups, breed_overrides=overrides,
                          policy={"culling": {"max_failed_windows": 1}},
-                         animals=[_does(300, 1), _bucks(20)])
+                         animals=[_does(500, 1), _bucks(20)])
 
 
 def service():
@@ -125,7 +125,7 @@ CASES = [
     ("mortality", mortality, [("deaths", 30), ("head", 30), ("kids", 30), ("bucks", 30)]),
     ("culling", culling, [("culls", 1), ("culls", 30), ("deaths", 30), ("does_dry", 30)]),
     ("ai_conception", ai_conception, [
-        ("conceptions", 1), ("culls", 1), ("kiddings", 5), ("abortions", 10), ("births", 5),
+        ("conceptions", 1), ("culls", 1), ("kiddings", 5), ("abortions", 1), ("births", 300),
         ("stillbirths", 10), ("doelings", 10), ("sales", 5), ("does_pregnant", 10),
         ("milk_colostrum_kg", 5), ("milk_gross_kg", 10)]),
     ("service", service, [("conceptions", 7), ("does_pregnant", 7)]),
