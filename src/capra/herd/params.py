@@ -167,12 +167,9 @@ def _windows(groups, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, n
     last = np.zeros_like(in_window)
     day0 = dates[0]
     for g, grp in enumerate(groups):
-        month, day = (int(x) for x in grp.window_start.split("-"))
         for year in range(dates[0].year - 1, dates[-1].year + 1):
-            try:
-                start = pd.Timestamp(year=year, month=month, day=day)
-            except ValueError:       # 29 February in a common year: use 1 March
-                start = pd.Timestamp(year=year, month=3, day=1)
+            # the scenario's own rule ("02-29" opens on 28 February in common years)
+            start = pd.Timestamp(grp.window_start_date(year))
             s = (start - day0).days
             e = s + int(grp.window_days)          # first day after the window
             lo, hi = max(s, 0), min(e, n)
