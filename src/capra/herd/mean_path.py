@@ -323,7 +323,7 @@ class _MeanProjection:
         """Put arriving pregnancies in the pregnant arrays.
 
         ``f_mass``: (F+1,) head arriving per failed count, or, when ``lactating``,
-        (F+1, Kb) per failed count and days in milk. ``parity_index``: parity 0..P of
+        (F+1, Kb) per failed count and days in milk. ``parity_index``: parity 0..pmax of
         the pregnant females. The pregnancy kids in ``m_arr`` days; it was conceived
         ``gestation_days`` before (rules.abortion_days).
         """
@@ -366,7 +366,8 @@ class _MeanProjection:
     def _conceive_dry(self, g, mass):
         """Conceptions of dry females on the farms.
 
-        ``mass``: (NF, P+1, F+1) head conceiving by farm, parity 0..P and failed count.
+        ``mass``: (NF, pmax+1, F+1) head conceiving by farm, parity 0..pmax and failed
+        count.
         """
         nf = slice(0, self.NF)
         m0, m1 = int(self.lengths[0]), int(self.lengths[-1]) + 1
@@ -379,8 +380,8 @@ class _MeanProjection:
     def _conceive_lactating(self, g, ol, k_from):
         """Conceptions of open lactating does on the farms, all parities at once.
 
-        ``ol``: (NF, P, F+1, dim) head conceiving by farm, parity index, failed count and
-        days in milk from ``k_from``. Only the parities, failed counts and days in milk
+        ``ol``: (NF, pmax, F+1, dim) head conceiving by farm, parity index, failed count
+        and days in milk from ``k_from``. Only the parities, failed counts and days in milk
         that hold does are written.
         """
         by_pf = ol.sum(axis=3)                                        # (NF, P, F+1)
