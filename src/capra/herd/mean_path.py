@@ -128,7 +128,12 @@ class _MeanProjection:
     on day ``t`` (a row is a kidding day), position ``(m + t) % Mb`` days to kidding ``m``
     and position ``(j + t) % Jb`` days to abortion ``j`` (a position is a calendar day), so
     that a day moves no data; these arrays are stored divided by ``scale``, the survival
-    all their does share.
+    all their does share. The pregnancies that abort before their dry-off date are kept
+    as a step function of the abortion day: ``AB1R`` holds those that abort today, and
+    ``AB1L`` the change from one day to the next, so that a day's conceptions write one
+    slice per step of the abortion-day distribution rather than one per abortion day
+    (the steps of a pregnancy cancel to within rounding, about 1e-16 of its head; what is
+    left aborts like any other head, so that nothing is lost).
     """
 
     def __init__(self, p: HerdParams):
@@ -215,6 +220,11 @@ class _MeanProjection:
         self.ab1_gday = np.arange(int(lo.min()), int(lengths.max()) - D + 1)
         self.w_ab1 = ((prob * r / n_ab)[None, :]            # before the dry-off date
                       * (self.ab1_gday[:, None] <= lengths[None, :] - D)).sum(axis=1)
+        # ... as steps: gestation days on which w_ab1 changes, and by how much
+        change = np.diff(self.w_ab1, prepend=0.0, append=0.0)
+        on = np.flatnonzero(change)
+        self.ab1_step_days = (int(lo.min()) + on) if self.ab1_gday.size else on
+        self.ab1_steps = change[on]
         self.w_term = self.w_kid + self.w_ab2
         # buffers
         max_m = int(lengths.max())
@@ -275,11 +285,11 @@ class _MeanProjection:
         # moving-frame arrays of the farms and slots, stored divided by `scale`; a day's
         # kiddings (PL) and abortions (AB1L) first, so that they are read in one piece
         self._big = {"PL": z((Mb, NB, G, P, Kb)), "LPk": z((NB, G, P, Kb)),
-                     "AB1L": z((Jb, NB, G, P, F + 1, Kb)), "A1k": z((NB, G, P, Kb)),
+                     "AB1L": z((Jb, NB, G, P, F + 1, Kb)), "AB1R": z((NB, G, P, F + 1, Kb)),
+                     "A1k": z((NB, G, P, Kb)),
                      "big_total": z((NB, G))}                      # big_total: true head
         self.out = {name: np.zeros((n_days, NL)) for name in _OUTPUT_NAMES}
         self._slide(0)
-        self._work = np.empty(0)                    # a buffer reused by the conceptions
         self.scale = 1.0
         self.lactating_pregnant_arrived = False
 
@@ -354,11 +364,14 @@ class _MeanProjection:
         self.PL[self.mcol(m_kid)[:, None], b, g, pi, rows[None, :]] += np.outer(w_term, by_k) / s
         self.LPk[b, g, pi, rows] += by_k * w_term.sum() / s
         self.AB2[loc, g, parity_index, :, m_kid] += np.outer(w_ab2, f_mass.sum(axis=1))
-        if j_ab1.size:
-            cols = self.jcol(j_ab1)
-            f = np.arange(self.F + 1)
-            self.AB1L[cols[:, None, None], b, g, pi, f[None, :, None], rows[None, None, :]] += (
-                (w_ab1 / s)[:, None, None] * f_mass[None, :, :])
+        if j_ab1.size:             # r / n on each of the days j_ab1 (consecutive)
+            per_day = (r / n / s) * f_mass                               # (F+1, Kb)
+            first, after = int(j_ab1.min()), int(j_ab1.max()) + 1
+            if first == 0:                                             # aborting today
+                self.AB1R[b, g, pi][:, rows] += per_day
+            else:
+                self.AB1L[self.jcol(first), b, g, pi][:, rows] += per_day
+            self.AB1L[self.jcol(after), b, g, pi][:, rows] -= per_day
             self.A1k[b, g, pi, rows] += by_k * w_ab1.sum() / s
         self.big_total[b, g] += by_k.sum() * (w_term.sum() + w_ab1.sum())
         self.lactating_pregnant_arrived = True
@@ -397,35 +410,25 @@ class _MeanProjection:
         f0, f1 = int(failed[0]), int(failed[-1]) + 1                   # failed counts present
         krows = _circular(k0 + k_from - self.t, k1 - k0, self.Kb)
         mcols = _circular(int(self.lengths[0]) + self.t, self.lengths.size, self.Mb)
-        jcols = _circular(int(self.ab1_gday[0]) + self.t if self.ab1_gday.size else 0,
-                          self.ab1_gday.size, self.Jb)
         nf = slice(0, self.NF)
         pl = self.PL[:, nf, g, p0:p1]                                  # (Mb, NF, p, Kb)
         lp, a1 = self.LPk[nf, g, p0:p1], self.A1k[nf, g, p0:p1]        # (NF, p, Kb)
-        ab1 = self.AB1L[:, nf, g, p0:p1, f0:f1]                        # (Jb, NF, p, f, Kb)
         bk = by_k[:, p0:p1, k0:k1]                                     # (NF, p, nk)
         term = (self.w_term / s)[:, None, None, None] * bk[None]       # (nL, NF, p, nk)
-        ab = self._buffer((self.ab1_gday.size, self.NF, p1 - p0, f1 - f0, k1 - k0))
-        np.multiply((self.w_ab1 / s)[:, None, None, None, None],
-                    ol[None, :, p0:p1, f0:f1, k0:k1], out=ab)
+        ol = ol[:, p0:p1, f0:f1, k0:k1] / s                            # (NF, p, f, nk)
+        steps = [(self.AB1L[self.jcol(day), nf, g, p0:p1, f0:f1], w)
+                 for day, w in zip(self.ab1_step_days, self.ab1_steps, strict=True)]
         for rdst, rsrc in krows:
             for cdst, csrc in mcols:
                 pl[cdst, ..., rdst] += term[csrc, ..., rsrc]
-            for cdst, csrc in jcols:
-                ab1[cdst, ..., rdst] += ab[csrc, ..., rsrc]
+            for ab1, w in steps:                     # the abortion days, as steps
+                ab1[..., rdst] += w * ol[..., rsrc]
             lp[..., rdst] += bk[..., rsrc] * (self.w_term.sum() / s)
             a1[..., rdst] += bk[..., rsrc] * (self.w_ab1.sum() / s)
         self.AB2[nf, g, 1:, :, self.lengths[0]:self.lengths[-1] + 1] += (
             by_pf[..., None] * self.w_ab2)
         self.big_total[nf, g] += by_pf.sum(axis=(1, 2)) * (self.w_term.sum()
                                                             + self.w_ab1.sum())
-
-    def _buffer(self, shape: tuple[int, ...]) -> np.ndarray:
-        """An uninitialised array of ``shape`` over a buffer kept from call to call."""
-        size = int(np.prod(shape))
-        if self._work.size < size:
-            self._work = np.empty(size)
-        return self._work[:size].reshape(shape)
 
     def _slide(self, t: int) -> None:
         """The arrays of day ``t`` (:meth:`_views`): head at age (or days in milk) ``a`` on
@@ -462,6 +465,7 @@ class _MeanProjection:
         big = self._big
         self.PL, self.AB1L = big["PL"][:, :nb, :, par], big["AB1L"][:, :nb, :, par]
         self.LPk, self.A1k = big["LPk"][:nb, :, par], big["A1k"][:nb, :, par]
+        self.AB1R = big["AB1R"][:nb, :, par]
         self.big_total = big["big_total"][:nb]
         for name, arr in self._by_parity.items():
             setattr(self, name, arr[par])
@@ -475,6 +479,9 @@ class _MeanProjection:
             getattr(self, name)[..., 0] = 0.0
         for name in self._down:
             getattr(self, name)[..., -1] = 0.0
+        change = self.AB1L[self.jcol(0)]                 # today's abortions (step function)
+        self.AB1R += change
+        change[...] = 0.0
 
     def arrival_head(self) -> np.ndarray:
         """Head arriving today per internal location. [head]"""
@@ -500,7 +507,7 @@ class _MeanProjection:
             self.add("transfers_out", slot, moving)
             self.add("transfers_in", dest, moving * share)
             for name in ("Y", "M", "N0", "OD", "OL", "PD", "AB2", "AB1D", "PL", "LPk",
-                         "AB1L", "A1k", "big_total"):
+                         "AB1L", "AB1R", "A1k", "big_total"):
                 # the location axis first (a view)
                 arr = np.moveaxis(getattr(self, name), 1 if name in ("PL", "AB1L") else 0, 0)
                 if arr[slot].any():
@@ -625,15 +632,14 @@ class _MeanProjection:
         """Step 5: pregnancies ending in abortion today; the does become open."""
         D = self.D
         # before the dry-off date, lactating: back to open lactating at their days in milk
-        x = self.AB1L[self.jcol(0)]                                   # (NB, G, P, F+1, Kb)
+        x = self.AB1R                                                 # (NB, G, P, F+1, Kb)
         ab = np.zeros(self.nl)
-        if x.any():
+        if x.any():     # AB1R stays: tomorrow's abortions are today's plus the change
             moved = x * self.scale
             self.OL[:self.nb] += self.by_dim(moved)
             ab[:self.nb] = _per_loc(moved)
             self.big_total -= moved.sum(axis=(2, 3, 4))
             self.A1k -= x.sum(axis=3)
-            x[...] = 0.0
         # before the dry-off date, dry
         x = self.AB1D[..., 0]                                         # (NL, G, P+1, F+1)
         ab += _per_loc(x)
@@ -752,11 +758,16 @@ class _MeanProjection:
         ends = self.A1k[:, :, parity, rows].any(axis=(0, 1))
         if ends.any():
             pi, row = parity[ends], rows[ends]
-            xa = self.AB1L[:, :, :, pi, :, row]                        # (p, Jb, NB, G, F+1)
-            moved = self.by_days_ahead(xa, axis=1) * self.scale
+            # the abortions of the days ahead (today's have happened): the step function
+            change = self.by_days_ahead(self.AB1L[:, :, :, pi, :, row], axis=1)
+            change[:, 0] = 0.0                                         # (p, Jb, NB, G, F+1)
+            ahead = self.AB1R[:, :, pi, :, row][:, None] + np.cumsum(change, axis=1)
+            ahead[:, 0] = 0.0
+            moved = ahead * self.scale
             self.AB1D[:self.nb, :, pi + 1] += moved.transpose(2, 3, 0, 4, 1)
             self.big_total -= moved.sum(axis=(0, 1, 4))
             self.AB1L[:, :, :, pi, :, row] = 0.0
+            self.AB1R[:, :, pi, :, row] = 0.0
             self.A1k[:, :, pi, row] = 0.0
 
     def male_sales(self):
