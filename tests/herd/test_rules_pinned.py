@@ -30,7 +30,7 @@ Z_LIMIT = 4.0
 #: A breeding window that does not open within 330 days of a 1 August start.
 NO_WINDOW = [{"name": "late", "share": 1.0, "method": "natural", "window_start": "07-01",
               "window_days": 10}]
-#: Death and culling risks raised so that a few hundred animals show them clearly.
+#: Death risks raised so that a few hundred animals show them clearly.
 HIGH_MORTALITY = {"mortality": {"kid_risk_to_weaning": 0.4, "young_risk_per_year": 0.5,
                                 "adult_female_risk_per_year": 0.4,
                                 "adult_male_risk_per_year": 0.6}}
