@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import DataError, InvalidValuesError
+from capra.rates import DAYS_PER_MONTH
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -49,8 +50,6 @@ __all__ = [
 # Constants (WHO specification §3.5, §3.8–3.10)
 # ---------------------------------------------------------------------------------------
 
-#: Days per month used by WHO's software. [d/month]
-DAYS_PER_MONTH = 30.4375
 #: Last age in scope for ``anthro_prevalence``: 1826 days = 59.99 months. [d]
 MAX_AGE_DAYS_0_5 = 1826.0
 #: Age range in scope for ``anthroplus_prevalence``, inclusive. [month]

@@ -26,10 +26,9 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["LMSTable", "TABLES", "table", "lms", "lookup", "tables_digest", "DAYS_PER_MONTH"]
+from capra.rates import DAYS_PER_MONTH
 
-#: Days per month used by WHO to convert between age units [days/month].
-DAYS_PER_MONTH = 30.4375
+__all__ = ["LMSTable", "TABLES", "table", "lms", "lookup", "tables_digest", "DAYS_PER_MONTH"]
 
 # name: (file, key kind, measurement unit, restricted LMS?, description)
 _SPECS: dict[str, tuple[str, str, str, bool, str]] = {

@@ -44,6 +44,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, func, select
 
 from capra.errors import DataError, InvalidValuesError
+from capra.rates import DAYS_PER_MONTH
 from capra.scenario import PRODUCTS
 from capra.spreadsheet import restore, write_csv, write_xlsx
 from capra.store import schema as S
@@ -56,8 +57,6 @@ __all__ = ["FORMATS", "KINDS", "Field", "ImportResult", "Kind", "RowsRejectedErr
 
 #: File formats by suffix.
 FORMATS = (".csv", ".xlsx", ".parquet")
-#: Days in a month, to turn an estimated age in months into a birth date. [days/month]
-DAYS_PER_MONTH = 365.25 / 12
 #: Accepted years of dates. [-]
 YEAR_RANGE = (1900, 2100)
 #: Largest integer a column holds (32-bit signed). [-]

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import DataError
+from capra.rates import DAYS_PER_MONTH
 
 __all__ = [
     "INDICATORS",
@@ -103,7 +104,7 @@ def growth_records(db, *, period: str = "half-year") -> pd.DataFrame:
     df["birth_date"] = pd.to_datetime(df["birth_date"])
     df["period"] = period_labels(df["date"], period)
     df["age_days"] = (df["date"] - df["birth_date"]).dt.days
-    df["age_months"] = df["age_days"] / 30.4375
+    df["age_months"] = df["age_days"] / DAYS_PER_MONTH
     df["oedema"] = df["oedema"].astype(bool)
     if df.empty:
         return df

@@ -48,14 +48,13 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import DataError
+from capra.rates import DAYS_PER_MONTH
 
 __all__ = ["CLASSES", "classify", "herd_at", "herd_counts", "last_record_date",
            "scenario_from_records"]
 
 #: Classes of animals counted by the simulator (``docs/herd-model.md``), in its order.
 CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
-#: Days per month of the scenario's ages. [days/month]
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def _engine(db):

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select, text
 
 from capra.errors import DataError
+from capra.rates import DAYS_PER_MONTH
 from capra.store.accounts import (AREAS, ROLES, WRITE_KINDS, AuthError, LoginLimitedError,
                                   Principal, authenticate, can, can_write, disable_user,
                                   end_session, list_users, start_session)
@@ -354,13 +355,13 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
         y = np.full(days.shape, np.nan)
         y[std] = measurement_at_z("lhfa" if what == "height" else "wfa", sex, days[std], z)
         if (~std).any():
-            months = days[~std] / 30.4375
+            months = days[~std] / DAYS_PER_MONTH
             ref = "hfa2007" if what == "height" else "wfa2007"
             y[~std] = measurement_at_z(ref, sex, months, z)
         name = gettext(request, "WHO median") if z == 0 else (f"{z:+.0f} SD" if abs(z) == 2
                                                              else "")
-        lines.append(charts.Series(name, (days / 30.4375).tolist(), y.tolist(), points=False,
-                                   dashed=abs(z) == 3, cls=4 if z == 0 else 6))
+        lines.append(charts.Series(name, (days / DAYS_PER_MONTH).tolist(), y.tolist(),
+                                   points=False, dashed=abs(z) == 3, cls=4 if z == 0 else 6))
     unit = "cm" if what == "height" else "kg"
     zc = {"height": ("zlen", "zhfa"), "weight": ("zwei", "zwfa")}[what]
     tips = []
@@ -368,7 +369,7 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
         zval = next((r[c] for c in zc if c in r and pd.notna(r[c])), np.nan)
         tips.append(f"{r['date']}: {r[col]:g} {unit}" + (f", z = {zval:.2f}"
                                                           if pd.notna(zval) else ""))
-    lines.append(charts.Series(child["code"], (obs["age_days"] / 30.4375).tolist(),
+    lines.append(charts.Series(child["code"], (obs["age_days"] / DAYS_PER_MONTH).tolist(),
                                obs[col].tolist(), tips=tips, cls=0))
     label = gettext(request, "Length/height for age") if what == "height" else \
         gettext(request, "Weight for age")
