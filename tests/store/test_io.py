@@ -331,17 +331,17 @@ def test_malformed_rows_never_crash_and_are_reported(engine, data):
 
 KILLED = textwrap.dedent("""
     import sys
-    from capra.store import io
+    from capra.store.io import imports
     from capra.store.db import open_db
-    real = io._bulk_insert
+    real = imports.bulk_insert
     def slow(conn, table, frame):
         real(conn, table, frame)
         if table.name == "test_days":
             print("inserted", flush=True)
             import time; time.sleep(60)   # killed here, inside the transaction
-    io._bulk_insert = slow
+    imports.bulk_insert = slow
     engine = open_db(sys.argv[1])
-    io.import_file(engine, "test_days", sys.argv[2], user="killed")
+    imports.import_file(engine, "test_days", sys.argv[2], user="killed")
 """)
 
 
@@ -389,9 +389,9 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(engine):
 def test_bulk_load_keeps_indexes_and_rolls_back_whole(engine, monkeypatch):
     from sqlalchemy import inspect
 
-    from capra.store import io
+    from capra.store.io import bulk, imports
 
-    monkeypatch.setattr(io, "BULK_ROWS", 10)
+    monkeypatch.setattr(bulk, "BULK_ROWS", 10)
     load_base(engine)
     indexes = {i["name"] for i in inspect(engine).get_indexes("test_days")}
     days = pd.date_range("2024-09-01", periods=50, freq="D").strftime("%Y-%m-%d")
@@ -404,12 +404,12 @@ def test_bulk_load_keeps_indexes_and_rolls_back_whole(engine, monkeypatch):
     assert {i["name"] for i in inspect(engine).get_indexes("test_days")} == indexes
     assert import_frame(engine, "test_days", data).unchanged == 50
     # a failure inside the bulk insert (here a duplicate key the checks did not see)
-    real = io._bulk_insert
+    real = imports.bulk_insert
 
     def failing(conn, table, frame):
         real(conn, table, frame)
         raise RuntimeError("disk full")
-    monkeypatch.setattr(io, "_bulk_insert", failing)
+    monkeypatch.setattr(imports, "bulk_insert", failing)
     before = dump(engine)
     more = data.assign(date=pd.date_range("2025-09-01", periods=50, freq="D").strftime("%Y-%m-%d"))
     with pytest.raises(RuntimeError):
@@ -488,7 +488,7 @@ def test_long_rows_and_unclosed_quotes_name_their_line(engine, tmp_path, body, m
 
 
 def test_field_counts_follow_quotes_and_line_ends():
-    from capra.store.io import _field_counts
+    from capra.store.io.files import _field_counts
 
     assert _field_counts(b"a,b,c\r\n1,2\r\n\r\n3,4,5").tolist() == [3, 2, 3]
     assert _field_counts(b'a,b\n"x,\ny",2\n"z"\n').tolist() == [2, 2, 1]

@@ -114,7 +114,10 @@ def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False
 
 
 def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
-    from capra.store.io import KINDS, _records_with_ids  # io imports this module
+    # imported here: the layouts load the scenario's models, which writing an audit row
+    # (accounts, plans, imports) does not need
+    from capra.store.io.exports import records_with_ids
+    from capra.store.io.kinds import KINDS
 
     ranged = (log["action"] == "insert") & log["first_id"].notna()
     parts = [log[~ranged].assign(record_id=log.loc[~ranged, "first_id"])]
@@ -123,7 +126,7 @@ def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
             parts.append(batch.assign(record_id=pd.NA))
             continue
         kind = KINDS[name]
-        recs = _records_with_ids(conn, name)
+        recs = records_with_ids(conn, name)
         ids = recs["id"].to_numpy()
         # the latest insert row covering an id is the one that added the record
         owner = pd.Series(pd.NA, index=recs.index, dtype="Int64")

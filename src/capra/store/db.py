@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 from capra.errors import CapraError
 
 __all__ = ["DEFAULT_URL", "StoreError", "current_revision", "head_revision", "open_db",
-           "resolve_url", "transaction", "upgrade"]
+           "open_existing", "resolve_url", "transaction", "upgrade"]
 
 #: Database used when none is given: ``capra.db`` in the current folder.
 DEFAULT_URL = "sqlite:///capra.db"
@@ -227,3 +227,10 @@ def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True,
         raise StoreError(f"database {engine.url.render_as_string(hide_password=True)} {what}; "
                          f"expected revision {head}: run 'capra db upgrade'")
     return engine
+
+
+def open_existing(db: Engine | str | os.PathLike | None) -> Engine:
+    """``db`` itself if it is an open database, else the database at that URL or SQLite path
+    (``None``: the default), which must exist: it is never created (see :func:`open_db`
+    with ``create_missing=False``). For functions that only read the records."""
+    return db if isinstance(db, Engine) else open_db(db, create_missing=False)

@@ -13,8 +13,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, text
 
-__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "herd_state", "herd_summary",
-           "product_stock"]
+from capra.errors import DataError
+from capra.store.db import open_existing
+
+__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "as_day", "herd_state",
+           "herd_summary", "product_stock"]
 
 #: Gestation length used when an insemination has no expected kidding date: 150 days
 #: (146-155; Kentucky State University extension, as in capra/data/breeds/saanen.toml).
@@ -90,6 +93,14 @@ _UNTIL = {"sqlite": "date(date, '+' || withdrawal_days || ' days')",
 _DATES = ("birth_date", "entry_date", "entry_last_parturition_date",
           "entry_expected_parturition_date", "exit_date", "last_kidding", "last_dry_off",
           "repro_date", "repro_expected", "ins_date", "ins_expected", "withheld_until")
+
+
+def as_day(date) -> dt.date:
+    """A day from a date or a ``YYYY-MM-DD`` text; :class:`DataError` for anything else."""
+    try:
+        return pd.Timestamp(date).date()
+    except (ValueError, TypeError):
+        raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
 
 
 def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
@@ -220,10 +231,8 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
         ``plant``, ``product``, ``made`` (date), ``expiry_date`` and ``kg`` [kg product],
         one row per batch with some left (a batch without a plant has plant ``None``).
     """
-    from capra.store.snapshot import _day, _engine
-
-    engine = _engine(db)
-    day = _day(date)
+    engine = open_existing(db)
+    day = as_day(date)
     stmt = text(_STOCK_SQL).bindparams(bindparam("d", type_=Date))
     with engine.connect() as conn:
         frame = pd.read_sql(stmt, conn, params={"d": day})

@@ -48,6 +48,8 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import DataError
+from capra.store.db import open_existing
+from capra.store.query import as_day, herd_state
 
 __all__ = ["CLASSES", "classify", "herd_at", "herd_counts", "last_record_date",
            "scenario_from_records"]
@@ -58,24 +60,9 @@ CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def _engine(db):
-    from sqlalchemy import Engine
-
-    from capra.store.db import open_db
-
-    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
-
-
-def _day(date) -> dt.date:
-    try:
-        return pd.Timestamp(date).date()
-    except (ValueError, TypeError):
-        raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
-
-
 def last_record_date(db) -> dt.date | None:
     """The latest date in the records: entries, events and test days (``None`` if empty)."""
-    engine = _engine(db)
+    engine = open_existing(db)
     with engine.connect() as conn:
         dates = [conn.exec_driver_sql(f"SELECT MAX({col}) FROM {table}").scalar()
                  for table, col in (("animals", "entry_date"), ("events", "date"),
@@ -142,10 +129,8 @@ def herd_at(db, date, scenario=None) -> pd.DataFrame:
     ...) plus ``farm_kind`` (``farm`` or ``quarantine``), ``batch`` (arrival batch, empty
     for animals born on a farm) and ``class`` (one of :data:`CLASSES`).
     """
-    from capra.store.query import herd_state
-
-    engine = _engine(db)
-    day = _day(date)
+    engine = open_existing(db)
+    day = as_day(date)
     herd = herd_state(engine, day)
     with engine.connect() as conn:
         farms = pd.read_sql_query("SELECT name, kind FROM farms", conn)
@@ -274,8 +259,8 @@ def scenario_from_records(db, date, base, horizon_days: int | None = None, *,
     from capra.scenario import Scenario, load_scenario, scenario_from_dict
 
     base = base if isinstance(base, Scenario) else load_scenario(base)
-    engine = _engine(db)
-    day = _day(date)
+    engine = open_existing(db)
+    day = as_day(date)
     herd = herd_at(engine, day, base)
     if herd.empty:
         raise DataError(f"no animal is recorded in the herd on {day}; import the records "
