@@ -27,11 +27,10 @@ import pytest
 from capra.growth.prevalence import (
     DAYS_PER_MONTH,
     DataQualityWarning,
-    domain_estimates,
     prevalence,
     prevalence_5_19,
-    survey_design,
 )
+from capra.growth.survey import domain_estimates, survey_design
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 VALIDATION = SHARED / "data" / "who" / "validation"

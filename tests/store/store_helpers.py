@@ -30,6 +30,3 @@ def load_base(engine, user="tester"):
 
     for kind, data in (("farms", FARMS), ("batches", BATCHES), ("animals", ANIMALS)):
         import_frame(engine, kind, csv(data), user=user)
-
-#: Seed of the example records shared by the tests that read them.
-EXAMPLE_SEED = 20240820

@@ -19,7 +19,7 @@ from capra.store.snapshot import (
     scenario_from_records,
 )
 
-from store_helpers import EXAMPLE_SEED as SEED
+from shared_records import EXAMPLE_SEED as SEED
 DATES = ("2024-09-01", "2025-03-15", "2025-12-01", "2026-07-31")
 
 
@@ -37,7 +37,7 @@ def engine(example_records):
 def truth(base):
     """The simulation the example records were made from (replicate 0, same seed)."""
     from capra.herd.simulate import simulate
-    from capra.store.examples import _records_scenario
+    from capra.examples.records import _records_scenario
 
     return simulate(_records_scenario(base, 2), replicates=1, seed=SEED).data.isel(replicate=0)
 

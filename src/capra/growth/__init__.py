@@ -7,12 +7,11 @@ Reproduces the rules of WHO's R packages ``anthro`` (0–5 years, WHO Child Grow
 from capra.growth.prevalence import (
     STANDARD_INDICATORS,
     DataQualityWarning,
-    SurveyDesign,
     prevalence,
     prevalence_5_19,
     prevalence_and_zscores,
-    survey_design,
 )
+from capra.growth.survey import SurveyDesign, survey_design
 from capra.growth.tables import lms, table
 from capra.growth.zscore import (
     GrowthDataWarning,

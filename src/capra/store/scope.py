@@ -17,6 +17,7 @@ from sqlalchemy import Engine, bindparam, text
 
 from capra.errors import DataError
 from capra.store.accounts import VET_EVENT_TYPES, ForbiddenError, Principal, can, can_write
+from capra.store.query import lactation_records
 
 __all__ = ["LOCATION_SQL", "animal_page", "animal_tags", "animals", "child_page", "children", "farms",
            "recorded_milk", "sites", "write_scope_problems"]
@@ -145,9 +146,9 @@ def animal_page(engine: Engine, principal: Principal, tag: str) -> dict | None:
 
     Returns ``animal`` (a dict of its record: tag, sex, breed, birth date, dam, sire,
     origin, batch, entry farm and date, current farm, status), ``events`` and
-    ``test_days`` (DataFrames, by date), ``lactations`` (one dict per lactation: kidding
-    date, parity, its test days and, with four or more of them, the Wood curve fitted to
-    them: ``fit`` a :class:`capra.lactation.LactationFit` or ``None``).
+    ``test_days`` (DataFrames, by date) and ``lactation_records`` (its test days with
+    their lactation, :func:`capra.store.query.lactation_records`; the curve of each
+    lactation is :func:`capra.lactation_fit.doe_lactations`).
     """
     where, params = _scope_clause(principal, "loc.farm_id")
     params["tag"] = tag
@@ -179,33 +180,7 @@ def animal_page(engine: Engine, principal: Principal, tag: str) -> dict | None:
     rec["status"] = ("alive" if term.empty else
                      "dead" if term["type"].iloc[0] == "death" else "left")
     return {"animal": rec, "events": events, "test_days": tests,
-            "lactations": _lactations(engine, aid)}
-
-
-#: Fewest test days of a lactation for its own Wood curve (three parameters and one
-#: degree of freedom). [-]
-MIN_TEST_DAYS_FIT = 4
-
-
-def _lactations(engine: Engine, animal_id: int) -> list[dict]:
-    from capra.lactation import fit_lactation
-    from capra.store.fitting import lactation_records
-
-    rec = lactation_records(engine, animal_id=animal_id)
-    out = []
-    for kidding, g in rec.groupby("kidding_date", sort=True):
-        fit = None
-        if g["dim"].nunique() >= MIN_TEST_DAYS_FIT:
-            try:
-                fit = fit_lactation(g["dim"].to_numpy(float), g["milk_kg"].to_numpy(float),
-                                    "wood")
-            except (DataError, ValueError):
-                fit = None
-        out.append({"kidding_date": pd.Timestamp(kidding).date(),
-                    "parity": int(g["parity"].iloc[0]),
-                    "dim": g["dim"].to_numpy(int), "milk_kg": g["milk_kg"].to_numpy(float),
-                    "dates": [d.date() for d in g["date"]], "fit": fit})
-    return out
+            "lactation_records": lactation_records(engine, animal_id=aid)}
 
 
 def recorded_milk(engine: Engine, principal: Principal) -> pd.DataFrame:
@@ -274,8 +249,8 @@ def children(engine: Engine, principal: Principal, *, site: str | None = None,
 
 
 def child_page(engine: Engine, principal: Principal, code: str) -> dict | None:
-    """One child: ``child`` (code, sex, birth date, site) and ``measurements`` with their
-    WHO z-scores and flags (:func:`capra.growth.zscores`), or ``None``."""
+    """One child: ``child`` (code, sex, birth date, site) and its ``measurements`` by date
+    (their WHO z-scores: :func:`capra.growth.monitoring.child_growth`), or ``None``."""
     _need(principal, "children")
     found = _query(engine, """
         SELECT c.id, c.code, c.sex, c.birth_date, s.name AS site, s.district
@@ -287,21 +262,6 @@ def child_page(engine: Engine, principal: Principal, code: str) -> dict | None:
     m = _query(engine, """
         SELECT date, weight_kg, height_cm, measured, muac_cm, oedema FROM measurements
         WHERE child_id = :cid ORDER BY date""", {"cid": int(rec.pop("id"))})
-    if len(m):
-        from capra.growth import zscores
-
-        birth = pd.Timestamp(rec["birth_date"])
-        m["age_days"] = (pd.to_datetime(m["date"]) - birth).dt.days
-        z = zscores(sex=np.full(len(m), 1 if rec["sex"] == "male" else 2),
-                    age=m["age_days"].to_numpy(float), age_unit="days",
-                    weight=m["weight_kg"].to_numpy(float, na_value=np.nan),
-                    lenhei=m["height_cm"].to_numpy(float, na_value=np.nan),
-                    measure=m["measured"].fillna("").to_numpy(object),
-                    oedema=np.where(m["oedema"].astype(bool), "y", "n"),
-                    armc=m["muac_cm"].to_numpy(float, na_value=np.nan))
-        z.index = m.index
-        keep = [c for c in z.columns if c.startswith(("z", "f")) and c not in m.columns]
-        m = pd.concat([m, z[keep]], axis=1)
     return {"child": rec, "measurements": m}
 
 

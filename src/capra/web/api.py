@@ -202,7 +202,7 @@ def api_prevalence(request: Request, user: Principal = Depends(api_user),
                    period: str = Query("half-year", description="half-year, year or quarter.")):
     """Stunting, wasting, thinness and underweight in percent with 95 % intervals (WHO
     cut-offs; one child one sampling unit, logit intervals)."""
-    from capra.store.monitoring import growth_prevalence
+    from capra.growth.monitoring import growth_prevalence
     from capra.web.pages import GROUPS, PERIODS
 
     if not can(user, "prevalence"):

@@ -39,7 +39,7 @@ def codes() -> list[str]:
     from capra.store import schema as S
     from capra.store.accounts import AREAS
     from capra.store.io import KINDS
-    from capra.store.monitoring import INDICATORS
+    from capra.growth.monitoring import INDICATORS
     from capra.web.pages import GROUPS, PERIODS
 
     out: list[str] = []

@@ -204,7 +204,7 @@ def _milk_charts(table: pd.DataFrame, request: Request) -> list[dict]:
 
 
 def _growth_over_time(engine, request: Request):
-    from capra.store.monitoring import growth_prevalence, growth_records
+    from capra.growth.monitoring import growth_prevalence, growth_records
 
     rec = growth_records(engine)
     if rec.empty:
@@ -288,6 +288,7 @@ def _lactation_chart(request: Request, lac: dict):
 @router.get("/animals/{tag}")
 def animal(request: Request, tag: str, saved: str = "",
            user: Principal = Depends(require("animals"))):
+    from capra.lactation_fit import doe_lactations
     from capra.store.scope import animal_page
 
     found = animal_page(settings(request).engine, user, tag)
@@ -297,7 +298,8 @@ def animal(request: Request, tag: str, saved: str = "",
             "status": 404, "title": gettext(request, "Not found"),
             "detail": gettext(request, "No animal %(tag)s on your farms.") % {"tag": tag}},
             status_code=404)
-    lacs = [{**lac, "chart": _lactation_chart(request, lac)} for lac in found["lactations"]]
+    lacs = [{**lac, "chart": _lactation_chart(request, lac)}
+            for lac in doe_lactations(found["lactation_records"])]
     return render(request, "animal.html", {**found, "lactations": lacs, "saved": saved,
                                            "event_kinds": _event_types_for(user)})
 
@@ -378,6 +380,7 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
 
 @router.get("/children/{code}")
 def child(request: Request, code: str, user: Principal = Depends(require("children"))):
+    from capra.growth.monitoring import child_growth
     from capra.store.scope import child_page
 
     found = child_page(settings(request).engine, user, code)
@@ -385,7 +388,7 @@ def child(request: Request, code: str, user: Principal = Depends(require("childr
         return render(request, "error.html", {
             "status": 404, "title": gettext(request, "Not found"),
             "detail": gettext(request, "No child %(code)s.") % {"code": code}}, status_code=404)
-    m = found["measurements"]
+    m = found["measurements"] = child_growth(found["child"], found["measurements"])
     charts_ = [c for c in (_growth_chart(request, found["child"], m, "height"),
                            _growth_chart(request, found["child"], m, "weight")) if c] \
         if len(m) else []
@@ -424,7 +427,7 @@ GROUPS = {"all": (), "district": ("district",), "site": ("district", "site"),
 @router.get("/prevalence")
 def prevalence(request: Request, by: str = "district", period: str = "half-year",
                indicator: str = "stunting", user: Principal = Depends(require("prevalence"))):
-    from capra.store.monitoring import INDICATORS, growth_prevalence, growth_records
+    from capra.growth.monitoring import INDICATORS, growth_prevalence, growth_records
 
     if by not in GROUPS:
         raise DataError(f"by={by!r}: expected one of {', '.join(GROUPS)}")

@@ -11,16 +11,16 @@ import pytest
 from capra.errors import DataError
 from capra.lactation import wood, wood_extended
 from capra.scenario import load_scenario, scenario_from_dict
-from capra.store.fitting import (
+from capra.lactation_fit import (
     fit_does,
     fit_lactations,
     lactation_overrides,
-    lactation_records,
     scenario_with_fits,
     write_breed_overrides,
 )
+from capra.store.query import lactation_records
 
-from store_helpers import EXAMPLE_SEED as SEED
+from shared_records import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def _synthetic(rng, params, *, n_does=60, effect_cv=0.2, noise_cv=0.05, dims=Non
 
 def test_test_days_placed_in_their_lactation_as_simulated(engine):
     from capra.herd.simulate import simulate_events
-    from capra.store.examples import _records_scenario
+    from capra.examples.records import _records_scenario
 
     rec = lactation_records(engine)
     ev = simulate_events(_records_scenario(load_scenario("nampo"), 2), seed=SEED)["test_days"]

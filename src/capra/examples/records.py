@@ -513,7 +513,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     Parameters
     ----------
     db
-        An open engine, or a database URL or SQLite path (opened and migrated).
+        An open records database, or its URL or SQLite path (opened and migrated).
     directory
         Folder written by :func:`write_example_records`.
     user
@@ -529,7 +529,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     from capra.store.db import open_db
     from capra.store.io import import_file
 
-    engine = db if isinstance(db, Engine) else open_db(db)
+    db = db if isinstance(db, Engine) else open_db(db)
     directory = Path(directory)
-    return {kind: import_file(engine, kind, directory / f"{kind}.csv", user=user)
+    return {kind: import_file(db, kind, directory / f"{kind}.csv", user=user)
             for kind in IMPORT_ORDER if (directory / f"{kind}.csv").exists()}

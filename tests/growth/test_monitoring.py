@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.store.monitoring import (
+from capra.growth.monitoring import (
     growth_prevalence,
     growth_records,
     monitoring_sections,
