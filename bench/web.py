@@ -68,7 +68,7 @@ def prepare(url: str, folder: Path) -> dict[str, list[str]]:
     each farm (the animals a client may write on)."""
     from capra.store.accounts import create_user
     from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
+    from capra.examples.records import import_records, write_example_records
     from capra.store.plans import queue_plan, run_plan
     from capra.store.scope import animals
     from capra.store.accounts import Principal
