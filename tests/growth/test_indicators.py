@@ -14,10 +14,9 @@ import pandas as pd
 import pytest
 
 from capra.errors import DataError, InvalidValuesError
-from capra.growth.zscore import (
-    GrowthDataWarning, OUTPUT_COLUMNS, measurement_at_z, parse_oedema_codes, zscore_summary,
-    zscores,
-)
+from capra.growth.inputs import parse_oedema_codes
+from capra.growth.lms import measurement_at_z
+from capra.growth.zscore import GrowthDataWarning, OUTPUT_COLUMNS, zscore_summary, zscores
 
 
 def one(**kw) -> pd.Series:

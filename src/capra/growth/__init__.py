@@ -13,14 +13,9 @@ from capra.growth.prevalence import (
 )
 from capra.growth.survey import SurveyDesign, survey_design
 from capra.growth.tables import lms, table
-from capra.growth.zscore import (
-    GrowthDataWarning,
-    lms_zscore,
-    measurement_at_z,
-    parse_oedema_codes,
-    zscore_summary,
-    zscores,
-)
+from capra.growth.inputs import GrowthDataWarning, parse_oedema_codes
+from capra.growth.lms import lms_zscore, measurement_at_z
+from capra.growth.zscore import zscore_summary, zscores
 
 __all__ = [
     "STANDARD_INDICATORS", "DataQualityWarning", "GrowthDataWarning", "SurveyDesign",

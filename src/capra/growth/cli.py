@@ -122,7 +122,8 @@ def zscores_command(
         "--json", help="Print the summary (scored, flagged, missing per indicator) as JSON."
     )] = False,
 ) -> None:
-    from capra.growth.zscore import find_column, parse_oedema_codes, zscore_summary, zscores
+    from capra.growth.inputs import find_column, parse_oedema_codes
+    from capra.growth.zscore import zscore_summary, zscores
     from capra.spreadsheet import restore, write_csv
 
     with cli_errors():

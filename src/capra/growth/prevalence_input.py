@@ -21,15 +21,15 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import ArgumentError, DataError, InvalidValuesError
-from capra.growth.survey import SurveyDesign, survey_design
-from capra.growth.zscore import (
+from capra.growth.inputs import (
     AGE_NAME_UNITS,
     AGE_UNIT_GUESS_MAX,
     ages_look_like_months,
     find_column,
     missing_column_error,
-    zscores,
 )
+from capra.growth.survey import SurveyDesign, survey_design
+from capra.growth.zscore import zscores
 
 __all__ = ["DAYS_PER_MONTH", "DataQualityWarning", "Prepared", "Reference", "TABLE_INDICATORS",
            "TableIndicator", "prepare"]

@@ -341,7 +341,7 @@ STANDARDS_MAX_DAY = 1856
 def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
     """A child's length/height (``what="height"``) or weight for age, over the WHO
     reference lines (Standards to 5 years, Reference 2007 after)."""
-    from capra.growth.zscore import measurement_at_z
+    from capra.growth.lms import measurement_at_z
 
     col = "height_cm" if what == "height" else "weight_kg"
     obs = m[m[col].notna()]
