@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import ArgumentError, DataError, InvalidValuesError
+from capra.growth.indicators import TABLE
 from capra.growth.inputs import (
     AGE_NAME_UNITS,
     AGE_UNIT_GUESS_MAX,
@@ -47,11 +48,9 @@ AGE_RANGE_5_19 = (60.0, 228.0)
 WFA_MAX_MONTHS_5_19 = 120.0
 #: z-score given to children with bilateral oedema in the auxiliary (cut-off) columns. [z]
 OEDEMA_AUX_Z = -3.1
-#: WHO flag limits (z below the first or above the second is implausible). [z]
-FLAG_LIMITS: dict[str, tuple[float, float]] = {
-    "zlen": (-6.0, 6.0), "zwei": (-6.0, 5.0), "zwfl": (-5.0, 5.0), "zbmi": (-5.0, 5.0),
-    "zhfa": (-6.0, 6.0), "zwfa": (-6.0, 5.0), "zbfa": (-5.0, 5.0),
-}
+#: WHO flag limits by z-score column (z below the first or above the second is
+#: implausible), those of :func:`capra.growth.zscores`. [z]
+FLAG_LIMITS: dict[str, tuple[float, float]] = {ind.z: ind.flag_limits for ind in TABLE}
 #: Documented oedema codes (after trimming and lower-casing) → bilateral oedema present.
 #: ``anthro`` reads 1 as "yes" and 2 as "no"; pass ``oedema_codes`` to state another coding.
 DEFAULT_OEDEMA_CODES: dict[str, bool] = {"y": True, "n": False, "1": True, "2": False}
