@@ -444,7 +444,7 @@ def fit_lactations(db, *, min_test_days_per_doe: int = 6, wood_max_dim_days: int
     Parameters
     ----------
     db
-        An open records database (engine), or its URL or SQLite path; not read when
+        An open records database, or its URL or SQLite path; not read when
         ``records`` is given.
     min_test_days_per_doe
         Fewest test days for a lactation of one doe to get its own fit. [-]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from capra.errors import ArgumentError
 from capra.growth.monitoring import (
     growth_prevalence,
     growth_records,
@@ -30,7 +31,7 @@ def test_period_labels():
     assert list(period_labels(d)) == ["2025-H1", "2025-H1", "2025-H2", "2025-H2"]
     assert list(period_labels(d, "quarter")) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
     assert list(period_labels(d, "year")) == ["2025"] * 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ArgumentError):
         period_labels(d, "month")
 
 

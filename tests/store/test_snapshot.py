@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.errors import DataError
+from capra.errors import ArgumentError, DataError
 from capra.scenario import load_scenario
 from capra.store.snapshot import (
     CLASSES,
@@ -141,7 +141,7 @@ def test_month_resolution_fewer_groups_same_counts(engine, base):
     n_groups = lambda s: sum(len(b.animals) for b in s.batches)
     assert n_groups(month_sc) < n_groups(day_sc)
     assert [b.head for b in month_sc.batches] == [b.head for b in day_sc.batches]
-    with pytest.raises(ValueError, match="age_resolution"):
+    with pytest.raises(ArgumentError, match="age_resolution"):
         scenario_from_records(engine, "2026-07-31", base, age_resolution="week")
 
 

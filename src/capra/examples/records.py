@@ -56,6 +56,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from capra.errors import ArgumentError
+
 __all__ = ["IMPORT_ORDER", "SITES_PER_ENTRY", "example_frames", "import_records",
            "write_example_records"]
 
@@ -143,7 +145,7 @@ def example_frames(scenario="nampo", *, seed: int = 20240820, years: int = 2,
     from capra.herd.simulate import simulate_events
 
     if years < 1:
-        raise ValueError(f"years must be >= 1, got {years}")
+        raise ArgumentError(f"years must be >= 1, got {years}")
     base = _scenario(scenario)
     sc = _records_scenario(base, years)
     prefix = tag_prefix or ("NP" if sc.name == "nampo" else _default_prefix(sc.name))

@@ -188,7 +188,8 @@ def growth_prevalence(db_or_records, *, by: str | tuple[str, ...] = "district",
     Parameters
     ----------
     db_or_records
-        A records database (engine, URL or path), or the frame of :func:`growth_records`.
+        A records database (open, or its URL or path), or the frame of
+        :func:`growth_records`.
     by
         Column(s) that define the groups: ``"district"``, ``"site"``, ``"site_kind"``, or
         several; ``()`` for all children together.

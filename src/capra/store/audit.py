@@ -86,15 +86,16 @@ def log_import(conn: Connection, *, kind: str, file: str | None, sha256: str | N
     return int(res.scalar_one())
 
 
-def _with_conn(conn_or_engine, fn):
-    if hasattr(conn_or_engine, "connect"):
-        with conn_or_engine.connect() as conn:
+def _with_conn(db, fn):
+    if hasattr(db, "connect"):
+        with db.connect() as conn:
             return fn(conn)
-    return fn(conn_or_engine)
+    return fn(db)
 
 
-def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False) -> pd.DataFrame:
-    """The audit log (optionally of one table) in order, as a DataFrame.
+def read_audit(db, table: str | None = None, *, expand: bool = False) -> pd.DataFrame:
+    """The audit log (optionally of one table) in order, as a DataFrame; ``db`` is an open
+    records database or a connection to one.
 
     With ``expand``, an import's ``insert`` row becomes one row per record it added, with
     ``record_id``, the record's natural key (``row_key``) and its values (``new``) in the
@@ -110,7 +111,7 @@ def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False
         if not expand or log.empty:
             return log
         return _expand(conn, log)
-    return _with_conn(conn_or_engine, read)
+    return _with_conn(db, read)
 
 
 def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
@@ -164,9 +165,10 @@ def _json_records(df: pd.DataFrame) -> list[dict]:
             out.to_json(orient="records", lines=True, force_ascii=False).splitlines()]
 
 
-def inserted_by(conn_or_engine, table: str, record) -> dict | None:
+def inserted_by(db, table: str, record) -> dict | None:
     """Who added a record, when and from which import: ``at``, ``user_name``,
-    ``import_id``, ``file``, ``sha256`` and ``audit_id`` (``None`` if no audit row).
+    ``import_id``, ``file``, ``sha256`` and ``audit_id`` (``None`` if no audit row); ``db``
+    is an open records database or a connection to one.
 
     ``record`` is the record's id or its natural key as a dict in the file layout (e.g.
     ``{"animal": "D1", "date": "2025-03-01"}``).
@@ -192,4 +194,4 @@ def inserted_by(conn_or_engine, table: str, record) -> dict | None:
             "FROM audit a LEFT JOIN imports i ON i.id = a.import_id "
             f"WHERE {cond} ORDER BY a.id DESC LIMIT 1"), params).mappings().first()
         return dict(row) if row else None
-    return _with_conn(conn_or_engine, find)
+    return _with_conn(db, find)

@@ -57,12 +57,12 @@ def scenario_from_db(db: str | None = None, date: str | None = None,
     from capra.store.db import open_db
     from capra.store.snapshot import last_record_date, scenario_from_records
 
-    engine = open_db(db, create_missing=False)
-    day = _day(date) or last_record_date(engine)
+    db = open_db(db, create_missing=False)
+    day = _day(date) or last_record_date(db)
     if day is None:
         raise DataError("the records database is empty: import records first "
                         "(capra db import ...) or try capra example records DIR")
-    return scenario_from_records(engine, day, load_scenario(scenario), horizon_days)
+    return scenario_from_records(db, day, load_scenario(scenario), horizon_days)
 
 
 # --------------------------------------------------------------------------------------
@@ -99,10 +99,10 @@ def milk_fit_command(
         )
 
         base = load_scenario(scenario)
-        engine = open_db(db, create_missing=False)
+        db = open_db(db, create_missing=False)
         output_folder(out)
         lac = base.breed.lactation
-        fits = fit_lactations(engine, min_test_days_per_doe=min_test_days_per_doe,
+        fits = fit_lactations(db, min_test_days_per_doe=min_test_days_per_doe,
                               wood_max_dim_days=lac.standard_length_days,
                               rebound_day=lac.rebound_day)
         table = fits.table()
@@ -202,29 +202,29 @@ def db_report_command(
             scenario_from_records,
         )
 
-        engine = open_db(db, create_missing=False)
+        db = open_db(db, create_missing=False)
         base = load_scenario(scenario)
         output_folder(out)
-        day = _day(date) or last_record_date(engine)
+        day = _day(date) or last_record_date(db)
         if day is None:
             raise DataError("the records database is empty: import records first")
-        sc = scenario_from_records(engine, day, base, horizon_days)
+        sc = scenario_from_records(db, day, base, horizon_days)
         echo(f"simulating {replicates} replicates of {sc.horizon_days} days from the herd of "
              f"{day} ...", err_console)
         result = simulate(sc, replicates=replicates, seed=seed)
         sections = [(f"Recorded herd on {day}",
                      f"<p>{html.escape(sc.description)}</p>"
-                     + _counts_html(herd_counts(herd_at(engine, day, base))))]
+                     + _counts_html(herd_counts(herd_at(db, day, base))))]
         try:
             lac = base.breed.lactation
-            fits = fit_lactations(engine, wood_max_dim_days=lac.standard_length_days,
+            fits = fit_lactations(db, wood_max_dim_days=lac.standard_length_days,
                                   rebound_day=lac.rebound_day)
             sections.append(("Lactation curves from the test days",
                              _lactation_section(fits, base)))
         except DataError as exc:
             sections.append(("Lactation curves from the test days",
                              f"<p>No fit: {html.escape(str(exc))}</p>"))
-        sections += monitoring_sections(engine, period=period)
+        sections += monitoring_sections(db, period=period)
         path = write_report(result, out / "report.html",
                             title=f"Records and projection: {base.name} from {day}",
                             extra_sections=sections)

@@ -109,12 +109,12 @@ def as_day(date) -> dt.date:
         raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
 
 
-def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
+def herd_state(db: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
     """Every animal as it stood at the end of ``date``.
 
     Parameters
     ----------
-    engine
+    db
         An open records database.
     date
         The day (events of that day included).
@@ -138,7 +138,7 @@ def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) 
     treatment's withdrawal period).
     """
     day = pd.Timestamp(date).date()
-    with engine.connect() as conn:
+    with db.connect() as conn:
         sql = _SQL.replace("{until}", _UNTIL[conn.dialect.name])
         stmt = text(sql).bindparams(bindparam("d", type_=Date()))
         res = conn.execute(stmt, {"d": day})
@@ -227,7 +227,7 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
     Parameters
     ----------
     db
-        An open records database (an SQLAlchemy engine) or its URL / SQLite path.
+        An open records database or its URL / SQLite path.
     date
         The day. [date]
 
@@ -237,10 +237,10 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
         ``plant``, ``product``, ``made`` (date), ``expiry_date`` and ``kg`` [kg product],
         one row per batch with some left (a batch without a plant has plant ``None``).
     """
-    engine = open_existing(db)
+    db = open_existing(db)
     day = as_day(date)
     stmt = text(_STOCK_SQL).bindparams(bindparam("d", type_=Date))
-    with engine.connect() as conn:
+    with db.connect() as conn:
         frame = pd.read_sql(stmt, conn, params={"d": day})
     for col in ("made", "expiry_date"):
         frame[col] = pd.to_datetime(frame[col])

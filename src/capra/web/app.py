@@ -134,7 +134,7 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     Parameters
     ----------
     db
-        An open engine, or a database URL or SQLite path (migrated if empty).
+        An open records database, or its URL or SQLite path (migrated if empty).
     max_upload_mb
         Largest request body (uploads). [MiB]
     session_idle_minutes
@@ -150,8 +150,8 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     """
     from capra.web import api, forms, pages, plan_pages
 
-    engine = db if isinstance(db, Engine) else open_db(db)
-    settings = Settings(engine=engine, secret=session_secret(engine),
+    db = db if isinstance(db, Engine) else open_db(db)
+    settings = Settings(db=db, secret=session_secret(db),
                         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                         secure_cookies=secure_cookies, scenario=scenario)
     if session_idle_minutes is not None:
@@ -161,7 +161,7 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     if executor is not None:
         from capra.store.plans import run_plan
 
-        settings.plan_runner = lambda pid: executor.submit(run_plan, engine, pid)
+        settings.plan_runner = lambda pid: executor.submit(run_plan, db, pid)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -50,13 +50,13 @@ def key_map(conn: Connection, kind: str) -> dict[str, int]:
     return {k: int(i) for k, i in conn.execute(select(table.c[key], table.c.id))}
 
 
-def export_frame(conn_or_engine, kind: str) -> pd.DataFrame:
+def export_frame(db: Engine | Connection, kind: str) -> pd.DataFrame:
     """The records of a kind in its file layout (natural keys, dates as dates), in the
-    order they were recorded."""
-    if isinstance(conn_or_engine, Engine):
-        with conn_or_engine.connect() as conn:
+    order they were recorded; ``db`` is an open records database or a connection to one."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
             return export_frame(conn, kind)
-    return records_with_ids(conn_or_engine, kind).drop(columns="id")
+    return records_with_ids(db, kind).drop(columns="id")
 
 
 def records_with_ids(conn: Connection, kind: str) -> pd.DataFrame:
@@ -75,6 +75,6 @@ def records_with_ids(conn: Connection, kind: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def export_table(engine: Engine, kind: str, path: str | os.PathLike) -> Path:
+def export_table(db: Engine, kind: str, path: str | os.PathLike) -> Path:
     """Export the records of a kind to a CSV, XLSX or Parquet file."""
-    return write_table(export_frame(engine, kind), path)
+    return write_table(export_frame(db, kind), path)

@@ -251,7 +251,7 @@ def _duplicates(ctx: ImportContext) -> None:
                   ("same " + "/".join(key) + " as row " + (firsts + 1).astype(str)).to_numpy())
 
 
-def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool = False,
+def import_frame(db: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool = False,
                  user: str | None = None, file: str | None = None,
                  sha256: str | None = None,
                  before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
@@ -259,7 +259,7 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
 
     Parameters
     ----------
-    engine
+    db
         An open records database (:func:`capra.store.db.open_db`).
     kind
         One of :data:`KINDS`.
@@ -298,7 +298,7 @@ def import_frame(engine: Engine, kind: str, data: pd.DataFrame, *, keep_valid: b
               "(a truncated line, or a stray quote that joined two fields?)")
     user = current_user(user)
     at = utc_now()
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         ctx = ImportContext(conn, k, val, P)
         self_ref = any(f.type == "ref" and f.ref == k.name for f in k.fields)
         next_id = int(conn.execute(select(func.coalesce(func.max(k.table.c.id), 0))).scalar_one()) + 1
@@ -388,7 +388,7 @@ def rejected_rows(result_or_rejects, raw: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([head, body], axis=1)
 
 
-def import_file(engine: Engine, kind: str, path: str | os.PathLike, *,
+def import_file(db: Engine, kind: str, path: str | os.PathLike, *,
                 keep_valid: bool = False, rejects_path: str | os.PathLike | None = None,
                 user: str | None = None) -> ImportResult:
     """Import a CSV, XLSX or Parquet file; see :func:`import_frame`.
@@ -411,6 +411,6 @@ def import_file(engine: Engine, kind: str, path: str | os.PathLike, *,
             raise DataError(f"cannot write the rejected rows: {exc.strerror or exc}; nothing "
                             "was imported", file=str(rejects_path)) from None
 
-    return import_frame(engine, kind, raw, keep_valid=keep_valid or rejects_path is not None,
+    return import_frame(db, kind, raw, keep_valid=keep_valid or rejects_path is not None,
                         user=user, file=str(path), sha256=sha,
                         before_commit=write_rejects if rejects_path is not None else None)
