@@ -44,8 +44,8 @@ def test_every_file_imports_with_zero_rejects(records):
 
 
 def test_importing_again_changes_nothing(records):
-    folder, _, engine, results = records
-    again = import_records(engine, folder)
+    folder, _, db, results = records
+    again = import_records(db, folder)
     for kind in IMPORT_ORDER:
         assert again[kind].inserted == 0
         assert again[kind].unchanged == results[kind].inserted

@@ -45,7 +45,7 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
-def engine(db_url):
+def db(db_url):
     """An open, migrated, empty records database."""
     from capra.store.db import open_db
 
