@@ -269,15 +269,6 @@ def prevalence_figure(table: pd.DataFrame, *, by: str = "district",
     return fig
 
 
-def _png(fig) -> str:
-    import base64
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _cells(t: pd.DataFrame) -> pd.Series:
     """``prevalence (low–high)`` and ``cases/n`` of each row, as HTML."""
     f = lambda s: s.map("{:.1f}".format)
@@ -312,6 +303,8 @@ def monitoring_sections(db, *, period: str = "half-year") -> list[tuple[str, str
     period. Each cell reads ``prevalence (95 % interval)`` in percent, with
     ``cases/children``. Without measurements, one section says so.
     """
+    from capra.report.parts import png_data_uri  # matplotlib, for the report only
+
     rec = growth_records(db, period=period)
     if rec.empty:
         return [("Children's growth", "<p>No measurements are recorded.</p>")]
@@ -327,7 +320,7 @@ def monitoring_sections(db, *, period: str = "half-year") -> list[tuple[str, str
              "the WHO Child Growth Standards (under 5 years) and the WHO Reference 2007 "
              "(5-19 years); flagged z-scores are left out. Each cell: prevalence in percent "
              "(95 % interval), and cases/children measured.</p>")
-    first = (intro + f'<figure><img src="{_png(fig)}" alt="Prevalence by district">'
+    first = (intro + f'<figure><img src="{png_data_uri(fig)}" alt="Prevalence by district">'
              "<figcaption>Prevalence by district and period; bars are 95 % intervals "
              "(logit).</figcaption></figure>"
              + "<h3>All children</h3>" + _html_table(overall, ["period"], inds)

@@ -148,7 +148,7 @@ def _counts_html(counts) -> str:
 
 
 def _lactation_section(fits, base) -> str:
-    from capra.growth.monitoring import _png
+    from capra.report.parts import png_data_uri
 
     t = fits.table()
     rows = "".join(
@@ -159,7 +159,7 @@ def _lactation_section(fits, base) -> str:
     table = ("<table><thead><tr><th>parity</th><th>model</th><th>parameter</th>"
              "<th>estimate</th><th>95 % interval (robust)</th><th>lactations</th>"
              f"<th>test days</th></tr></thead><tbody>{rows}</tbody></table>")
-    return (f'<figure><img src="{_png(fits.figure(base))}" alt="Lactation curves">'
+    return (f'<figure><img src="{png_data_uri(fits.figure(base))}" alt="Lactation curves">'
             "<figcaption>Test days (grey), the Wood curve fitted to each parity class with its "
             "95 % band (blue), and the breed curve of the scenario (dashed). Intervals are "
             "cluster-robust (test days of one lactation are not independent).</figcaption>"
