@@ -225,7 +225,7 @@ def db_report_command(
             sections.append(("Lactation curves from the test days",
                              f"<p>No fit: {html.escape(str(exc))}</p>"))
         sections += monitoring_sections(db, period=period)
-        path = write_report(result, out / "report.html",
+        path = write_report(result, out,
                             title=f"Records and projection: {base.name} from {day}",
                             extra_sections=sections)
         echo(f"wrote {path}")
