@@ -90,13 +90,13 @@ def milk_fit_command(
     Example: capra milk fit --db records.db --scenario nampo --out milk-fit/
     """
     with _errors():
-        from capra.scenario import load_scenario, save_scenario
-        from capra.store.db import open_db
         from capra.lactation_fit import (
             fit_lactations,
             scenario_with_fits,
             write_breed_overrides,
         )
+        from capra.scenario import load_scenario, save_scenario
+        from capra.store.db import open_db
 
         base = load_scenario(scenario)
         db = open_db(db, create_missing=False)
@@ -189,12 +189,12 @@ def db_report_command(
     Example: capra db report --db records.db --scenario nampo --out report/ -n 200
     """
     with _errors():
+        from capra.growth.monitoring import monitoring_sections
         from capra.herd.simulate import simulate
+        from capra.lactation_fit import fit_lactations
         from capra.report import write_report
         from capra.scenario import load_scenario
         from capra.store.db import open_db
-        from capra.lactation_fit import fit_lactations
-        from capra.growth.monitoring import monitoring_sections
         from capra.store.snapshot import (
             herd_at,
             herd_counts,
