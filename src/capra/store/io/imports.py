@@ -2,8 +2,8 @@
 
 An import
 
-1. reads the file as text and checks the column names (an unknown column is an error that
-   names the closest valid one; :mod:`capra.store.io.files`);
+1. reads the file as text (:mod:`capra.store.io.files`) and checks the column names (an
+   unknown column is an error that names the closest valid one);
 2. validates every field of every row, column by column (codes, numbers, ranges, dates;
    :mod:`capra.store.io.validate`) and resolves references to other records;
 3. inside one write transaction: compares each row with what is recorded under the same
@@ -309,8 +309,7 @@ def import_frame(db: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool 
         if k.prepare:
             k.prepare(ctx)
         _duplicates(ctx)
-        unchanged = _compare_existing(ctx)
-        ctx.unchanged = unchanged
+        unchanged = ctx.unchanged = _compare_existing(ctx)
         for _ in range(10):  # rules, until rejections stop cascading
             before = len(P.frame())
             if k.rules:
