@@ -574,3 +574,17 @@ def test_escaping_is_undone_for_every_text(text):
     assert restore_text(written) == text
     if written and written[0] in FORMULA_START:     # left as it is: a plain number
         assert float(written) == float(text)
+
+
+def test_restore_leaves_columns_without_text_alone():
+    """A CSV column of integers too large for int64 is read as Python ints (object dtype):
+    no text to restore, and no error (found by the growth input fuzz test)."""
+    from io import StringIO
+
+    from capra.spreadsheet import restore
+
+    big = pd.read_csv(StringIO("lenhei,sex\n999999999999999999999999999999,'=1\n"))
+    assert big["lenhei"].dtype == object
+    out = restore(big)
+    assert out["lenhei"].tolist() == [999999999999999999999999999999]
+    assert out["sex"].tolist() == ["=1"]
