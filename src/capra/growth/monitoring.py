@@ -36,6 +36,7 @@ import pandas as pd
 
 from capra.errors import ArgumentError, DataError
 from capra.growth.survey import domain_estimates, survey_design
+from capra.growth.tables import DAYS_PER_MONTH
 from capra.growth.zscore import zscores
 from capra.store.query import child_measurements
 
@@ -114,7 +115,7 @@ def growth_records(db, *, period: str = "half-year") -> pd.DataFrame:
     df["birth_date"] = pd.to_datetime(df["birth_date"])
     df["period"] = period_labels(df["date"], period)
     df["age_days"] = (df["date"] - df["birth_date"]).dt.days
-    df["age_months"] = df["age_days"] / 30.4375
+    df["age_months"] = df["age_days"] / DAYS_PER_MONTH
     df["oedema"] = df["oedema"].astype(bool)
     if df.empty:
         return df

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from capra.console import cli_errors as _errors
 from capra.console import echo, err_console, json_text, out_console, output_folder
-from capra.errors import DataError
+from capra.errors import DataError, UsageError
 
 __all__ = ["db_report_command", "milk_fit_command", "register", "scenario_from_db"]
 
@@ -189,7 +189,7 @@ def db_report_command(
     Example: capra db report --db records.db --scenario nampo --out report/ -n 200
     """
     with _errors():
-        from capra.growth.monitoring import monitoring_sections
+        from capra.growth.monitoring import PERIODS, monitoring_sections
         from capra.herd.simulate import simulate
         from capra.lactation_fit import fit_lactations
         from capra.report import write_report
@@ -202,6 +202,8 @@ def db_report_command(
             scenario_from_records,
         )
 
+        if period not in PERIODS:  # checked before the simulation
+            raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
         db = open_db(db, create_missing=False)
         base = load_scenario(scenario)
         output_folder(out)
