@@ -2,8 +2,8 @@
 
 :func:`fit_lactations` reads the test days of the records with the kidding that started
 each one's lactation (:func:`capra.store.query.lactation_records`: the last kidding on or
-before the test day: a ``parturition`` event, or the last kidding or the entry of a doe
-in milk at entry), and so its days in milk and parity, and fits
+before the test day, a ``parturition`` event or, for a doe in milk at entry, her last
+kidding or her entry), and so its days in milk and parity, and fits
 
 * per parity class (1, 2, 3+), the Wood curve ``y = a t^b exp(-c t)`` to the pooled test
   days of the standard lactation (days in milk up to ``standard_length_days``) with SciPy

@@ -303,7 +303,8 @@ class Inputs:
     oedema: np.ndarray
     """0 blank, 1 oedema, 2 no oedema."""
     numbers: dict[str, np.ndarray]
-    """Age and measurements in their units (:data:`_NUMERIC`), NaN where missing."""
+    """``age`` and the measurements (``weight``, ``lenhei``, ``headc``, ``armc``,
+    ``triskin``, ``subskin``) in their units, NaN where missing."""
     is_months: np.ndarray
     """The row's age is in months (else days)."""
 
