@@ -162,7 +162,7 @@ def prevalence(data: pd.DataFrame, *,
         ``"days"`` or ``"months"``. Default: the unit the column's name implies
         (``age_months``: months), else days for ``anthro`` and months for ``anthroplus``;
         but ages that look like the other unit (``anthro``: none above
-        :data:`~capra.growth.zscore.AGE_UNIT_GUESS_MAX`; ``anthroplus``: all above 228) raise
+        :data:`~capra.growth.inputs.AGE_UNIT_GUESS_MAX`; ``anthroplus``: all above 228) raise
         :class:`DataError` asking for it. Months are converted with 30.4375 d/month,
         unrounded.
     sex
