@@ -329,6 +329,38 @@ def read_inputs(data: pd.DataFrame | None, explicit: Mapping[str, Any],
     oedema_lut = {k: (1 if v else 2) for k, v in oedema_lut_bool.items()}
     if data is not None and not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame (or None with array keywords)")
+    raw, source = _found_fields(data, explicit, columns)
+    n, index, arrays = _rows(data, raw)
+
+    # every problem is collected before raising
+    problems: dict[str, list] = {}
+    sex_c = _codes("sex", arrays["sex"], _SEX_CODES, problems)
+    meas_c = (_codes("measure", arrays["measure"], _MEASURE_CODES, problems)
+              if "measure" in arrays else np.zeros(n, np.int8))
+    oed_c = (_codes("oedema", arrays["oedema"], oedema_lut, problems)
+             if "oedema" in arrays else np.full(n, 2, np.int8))
+    num = {f: (_numbers(f, arrays[f], problems) if f in arrays else np.full(n, np.nan))
+           for f in _NUMERIC}
+    is_months = _age_in_months(explicit["age_unit"], arrays, source, num["age"], problems)
+
+    if problems:
+        mapped = [f"{f}={source[f]}" for f in problems if source.get(f, "argument") != "argument"]
+        where = f" (data columns: {', '.join(mapped)})" if mapped else ""
+        raise InvalidValuesError(f"invalid input values{where}; rows are numbered from 1",
+                                 problems=problems, expected=_expected(oedema_lut_bool))
+    if ("age_unit" not in arrays and explicit["age_unit"] is None
+            and AGE_NAME_UNITS.get(str(source.get("age", "")).lower()) is None
+            and source.get("age", "argument") != "argument" and ages_look_like_months(num["age"])):
+        raise DataError(f"the ages in column {source['age']!r} are all at most "
+                        f"{AGE_UNIT_GUESS_MAX:g}: they may be months; give their unit "
+                        "(--age-unit days or --age-unit months)", field="age")
+    return Inputs(n, index, arrays, source, sex_c, meas_c, oed_c, num, is_months)
+
+
+def _found_fields(data: pd.DataFrame | None, explicit: Mapping[str, Any],
+                  columns: Mapping[str, str] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each field's raw values and where they came from; :class:`DataError` when a table
+    lacks the sex, the age or every measurement, or no sex is given at all."""
     raw, source = _resolve(data, dict(explicit), columns)
     if data is not None:  # a table without these columns was read under other names
         for field in ("sex", "age"):
@@ -343,8 +375,13 @@ def read_inputs(data: pd.DataFrame | None, explicit: Mapping[str, Any],
     if "sex" not in raw:
         raise DataError("no sex values: give a 'sex' column, map one with "
                         "columns={'sex': NAME}, or pass sex=...", field="sex")
+    return raw, source
 
-    # number of rows and index
+
+def _rows(data: pd.DataFrame | None, raw: dict[str, Any]
+          ) -> tuple[int, pd.Index, dict[str, Any]]:
+    """The number of rows, their index and each field's values, one per row (scalars
+    repeated); :class:`DataError` when lengths differ."""
     if data is not None:
         n, index = len(data), data.index
     else:
@@ -360,49 +397,36 @@ def read_inputs(data: pd.DataFrame | None, explicit: Mapping[str, Any],
         if len(a) != n:
             raise DataError(f"{f} has {len(a)} values but there are {n} rows", field=f)
         arrays[f] = a
+    return n, index, arrays
 
-    # every problem is collected before raising
-    problems: dict[str, list] = {}
-    sex_c = _codes("sex", arrays["sex"], _SEX_CODES, problems)
-    meas_c = (_codes("measure", arrays["measure"], _MEASURE_CODES, problems)
-              if "measure" in arrays else np.zeros(n, np.int8))
-    oed_c = (_codes("oedema", arrays["oedema"], oedema_lut, problems)
-             if "oedema" in arrays else np.full(n, 2, np.int8))
-    num = {f: (_numbers(f, arrays[f], problems) if f in arrays else np.full(n, np.nan))
-           for f in _NUMERIC}
 
-    implied = AGE_NAME_UNITS.get(str(source.get("age", "")).lower())
-    default_unit = 1 if implied == "months" else 0
-    unit_arg = explicit["age_unit"]
+def _age_in_months(unit_arg: Any, arrays: dict[str, Any], source: dict[str, str],
+                   age: np.ndarray, problems: dict) -> np.ndarray:
+    """Whether each row's age is in months: from a column (or array) of units, the
+    ``age_unit`` argument, or the name of the age column (else days)."""
+    n = len(age)
     if "age_unit" in arrays:
         unit_c = _codes("age_unit", arrays["age_unit"], _UNIT_LUT, problems)
-        is_months = unit_c == 2
-        unit_missing = (unit_c == 0) & ~np.isnan(num["age"])
+        unit_missing = (unit_c == 0) & ~np.isnan(age)
         if unit_missing.any() and "age_unit" not in problems:
             problems["age_unit"] = [(int(r) + 1, None) for r in np.flatnonzero(unit_missing)]
-    elif isinstance(unit_arg, str):
+        return unit_c == 2
+    if isinstance(unit_arg, str):
         key = unit_arg.strip()
         if key not in _UNIT_CODES and key.lower() not in _UNIT_CODES:
             raise ArgumentError(f"age_unit={unit_arg!r}: expected 'days' or 'months' "
                                 "(or a column of them)")
-        is_months = np.full(n, bool(_UNIT_CODES.get(key, _UNIT_CODES.get(key.lower()))))
-    else:
-        is_months = np.full(n, bool(default_unit))
+        return np.full(n, bool(_UNIT_CODES.get(key, _UNIT_CODES.get(key.lower()))))
+    implied = AGE_NAME_UNITS.get(str(source.get("age", "")).lower())
+    return np.full(n, implied == "months")
 
+
+def _expected(oedema_lut_bool: dict[str, bool]) -> dict[str, str]:
+    """The accepted values of each field, for the error message."""
     expected = dict(_EXPECTED)
     yes = sorted({k for k, v in oedema_lut_bool.items() if v})
     no = sorted({k for k, v in oedema_lut_bool.items() if not v})
     expected["oedema"] = f"{', '.join(yes)} (oedema), {', '.join(no)} (no oedema) or blank"
     for f in _NUMERIC:
         expected[f] = "a number or blank"
-    if problems:
-        mapped = [f"{f}={source[f]}" for f in problems if source.get(f, "argument") != "argument"]
-        where = f" (data columns: {', '.join(mapped)})" if mapped else ""
-        raise InvalidValuesError(f"invalid input values{where}; rows are numbered from 1",
-                                 problems=problems, expected=expected)
-    if ("age_unit" not in arrays and unit_arg is None and implied is None
-            and source.get("age", "argument") != "argument" and ages_look_like_months(num["age"])):
-        raise DataError(f"the ages in column {source['age']!r} are all at most "
-                        f"{AGE_UNIT_GUESS_MAX:g}: they may be months; give their unit "
-                        "(--age-unit days or --age-unit months)", field="age")
-    return Inputs(n, index, arrays, source, sex_c, meas_c, oed_c, num, is_months)
+    return expected
