@@ -843,7 +843,10 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
     lo = np.array([bnd[n][0] for n in names])
     hi = np.array([bnd[n][1] for n in names])
 
-    from scipy import optimize, stats  # fitting only: keeps the simulator's import light
+    from scipy import (  # fitting only: keeps the simulator's import light
+        optimize,
+        stats,
+    )
 
     t = _as_records("dim_days", dim_days)
     y = _as_records("milk_kg", milk_kg)

@@ -35,12 +35,12 @@ def server(tmp_path_factory, build_records, live_server_for):
     """A live server on a fresh SQLite database with the test programme and users."""
     from capra.web.app import create_app
 
-    engine = build_records(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'capra.db'}",
+    db = build_records(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'capra.db'}",
                            plan=False)
-    with live_server_for(create_app(engine, run_plans=True)) as srv:
-        srv.engine = engine
+    with live_server_for(create_app(db, run_plans=True)) as srv:
+        srv.db = db
         yield srv
-    engine.dispose()
+    db.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def shot(page, name: str) -> Path:
 
 
 def count(server, sql: str) -> int:
-    with server.engine.connect() as conn:
+    with server.db.connect() as conn:
         return int(conn.execute(text(sql)).scalar_one())
 
 

@@ -15,7 +15,6 @@ from capra.herd import rng, rules
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
-
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
 

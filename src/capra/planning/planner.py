@@ -30,12 +30,15 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import ArgumentError, ScenarioError
-from capra.scenario import MAX_REPEATABLE_DAYS
 from capra.planning.binding import binding_constraints, herd_levers
 from capra.planning.demand import programme_years
-from capra.planning.inputs import opening_history, plan_dates, plan_inputs, supply_from_herd
+from capra.planning.inputs import (
+    opening_history,
+    plan_dates,
+    plan_inputs,
+    supply_from_herd,
+)
 from capra.planning.metrics import confidence, headline_metrics, site_table
-from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.optimize import (
     dispatch,
     dispatch_rolling,
@@ -45,9 +48,11 @@ from capra.planning.optimize import (
     programme_enrolments,
     scale_of,
 )
+from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.result import Plan
 from capra.planning.solve import Solver
 from capra.planning.tables import coverage_frame, dispatch_tables, production_by_month
+from capra.scenario import MAX_REPEATABLE_DAYS
 
 __all__ = ["MAX_DAILY_DAYS", "plan", "plan_from_herd"]
 

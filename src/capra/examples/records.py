@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from capra.errors import ArgumentError
 from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
 
 __all__ = ["IMPORT_ORDER", "SITES_PER_ENTRY", "example_frames", "import_records",
@@ -144,7 +145,7 @@ def example_frames(scenario="nampo", *, seed: int = 20240820, years: int = 2,
     from capra.herd.simulate import simulate_events
 
     if years < 1:
-        raise ValueError(f"years must be >= 1, got {years}")
+        raise ArgumentError(f"years must be >= 1, got {years}")
     base = _scenario(scenario)
     sc = _records_scenario(base, years)
     prefix = tag_prefix or ("NP" if sc.name == "nampo" else _default_prefix(sc.name))
@@ -514,7 +515,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     Parameters
     ----------
     db
-        An open engine, or a database URL or SQLite path (opened and migrated).
+        An open records database, or its URL or SQLite path (opened and migrated).
     directory
         Folder written by :func:`write_example_records`.
     user
@@ -530,7 +531,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     from capra.store.db import open_db
     from capra.store.io import import_file
 
-    engine = db if isinstance(db, Engine) else open_db(db)
+    db = db if isinstance(db, Engine) else open_db(db)
     directory = Path(directory)
-    return {kind: import_file(engine, kind, directory / f"{kind}.csv", user=user)
+    return {kind: import_file(db, kind, directory / f"{kind}.csv", user=user)
             for kind in IMPORT_ORDER if (directory / f"{kind}.csv").exists()}
