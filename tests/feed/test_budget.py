@@ -186,10 +186,10 @@ def test_negative_stock_unknown_feed_bad_date():
     assert "file nampo.toml" in text
     assert "farms[1].feed.stores[0].opening_t_dm = -3" in text
     assert 'farms[1].feed.stores[0].deliveries[0].date = "02-30": not a day of the year' in text
-    with pytest.raises(ScenarioError, match=r"purchase\[0\] = 'barly': unknown feed.*"
+    with pytest.raises(ScenarioError, match=r'purchase\[0\] = "barly": unknown feed.*'
                        "did you mean 'barley'"):
         feed_resources_from_dict({"purchase": ["barly"]})
-    with pytest.raises(ScenarioError, match="pasture.profile = 'korean': unknown pasture"):
+    with pytest.raises(ScenarioError, match='pasture.profile = "korean": unknown pasture'):
         feed_resources_from_dict({"pasture": {"area_ha": 2, "profile": "korean"}})
     with pytest.raises(ScenarioError, match="pasture.grazing_start: missing"):
         feed_resources_from_dict({"pasture": {"area_ha": 2}})

@@ -188,23 +188,18 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(f"TOML syntax error: {exc}", file=shown) from None
 
 
-def _drop_misspelt_missing(problems: list[str]) -> list[str]:
-    """A misspelt required key is reported once, as the unknown key with its suggestion."""
-    suggested = set()
-    for p in problems:
-        match = re.fullmatch(r"(.*?)([^.\[]+): unknown key; did you mean '([^']+)'\?", p)
-        if match:
-            suggested.add(match[1] + match[3])
-    return [p for p in problems
-            if not (p.endswith(": missing required key") and p.split(":")[0] in suggested)]
-
-
 def key_path(loc: Sequence[str | int]) -> str:
     """``("presets", "intensive", 0)`` -> ``presets.intensive[0]``."""
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def parse_key_path(path: str) -> tuple:
+    """``"farms[2].feed"`` -> ``("farms", 2, "feed")`` (the inverse of :func:`key_path`)."""
+    return tuple(int(i) if i else name
+                 for i, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path))
 
 
 #: First characters of a model validator's message listing located problems (one a line).
@@ -217,53 +212,113 @@ def cross_problems(problems: list[str]) -> ValueError:
     return ValueError(CROSS_MARK + "\n".join(problems))
 
 
+#: Stands for "no value to show" in a located problem (a missing or unknown key).
+NO_VALUE = object()
+
+#: A located problem: key path (from the data's root, ``prefix`` included), the offending
+#: value (or :data:`NO_VALUE`) and the message.
+Located = tuple[tuple, Any, str]
+
+
+def located_text(problem: Located) -> str:
+    """``"stores[0].opening_t_dm = -5: expected ..."`` for a located problem."""
+    loc, value, message = problem
+    path = key_path(loc)
+    if value is NO_VALUE:
+        shown = ""
+    else:
+        shown = f" = {value}" if isinstance(value, _Written) else f" = {_show(value)}"
+    return f"{path}{shown}: {message}" if path else message
+
+
+def problems_error(problems: list[Located], *, file: str | None = None,
+                   what: str = "data") -> ScenarioError:
+    """One ScenarioError listing located problems; ``error.located`` keeps them as
+    ``(key path, value, message)`` so that a scenario can place them under its own keys."""
+    texts = list(dict.fromkeys(located_text(p) for p in problems))
+    message = (texts[0] if len(texts) == 1 else
+               f"{len(texts)} problems in the {what}:\n" +
+               "\n".join(f"  - {t}" for t in texts))
+    error = ScenarioError(message, file=file, problems=texts)
+    error.located = list(problems)
+    if len(problems) == 1:
+        error.path = key_path(problems[0][0]) or None
+        error.value = None if problems[0][1] is NO_VALUE else problems[0][1]
+    return error
+
+
 def validate(model: type[BaseModel], data: Any, *, file: str | None = None,
              prefix: Sequence[str | int] = (), what: str = "data", strip: int = 0) -> BaseModel:
     """``model.model_validate(data)``; every problem becomes one located ScenarioError.
 
     The message lists each problem with its key path (``prefix`` + pydantic's location
     without its first ``strip`` parts), the offending value and what was expected; an
-    unknown key suggests the closest valid key.
+    unknown key suggests the closest valid key. ``error.located`` holds the problems as
+    ``(key path, value, message)``.
     """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = [p for error in exc.errors()
                     for p in _problems(error, model, tuple(prefix), strip)]
-    problems = _drop_misspelt_missing(list(dict.fromkeys(problems)))
-    message = (problems[0] if len(problems) == 1 else
-               f"{len(problems)} problems in the {what}:\n" +
-               "\n".join(f"  - {p}" for p in problems))
-    error = ScenarioError(message, file=file, problems=problems)
-    if len(problems) == 1:
-        error.path = problems[0].split(":", 1)[0].split(" = ", 1)[0] or None
-    raise error from None
+    raise problems_error(_drop_misspelt_missing(problems), file=file, what=what) from None
 
 
-def _problems(error: dict, model: type[BaseModel], prefix: tuple, strip: int) -> list[str]:
+def _drop_misspelt_missing(problems: list[Located]) -> list[Located]:
+    """A misspelt required key is reported once, as the unknown key with its suggestion."""
+    suggested = {loc[:-1] + (hint,) for loc, _, message in problems
+                 if (hint := _hint_of(message))}
+    return [p for p in problems
+            if not (p[2] == "missing required key" and p[0] in suggested)]
+
+
+def _hint_of(message: str) -> str | None:
+    match = re.fullmatch(r"unknown key; did you mean '([^']+)'\?", message)
+    return match[1] if match else None
+
+
+def _problems(error: dict, model: type[BaseModel], prefix: tuple, strip: int) -> list[Located]:
     """The problems of one pydantic error. A model validator reports several problems in
     one ValueError, one per line, each starting with its key path relative to the model."""
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
     model_loc, loc = loc, loc[strip:]
     if error["type"] == "value_error" and CROSS_MARK in str(error.get("ctx", {}).get("error")):
-        base = key_path(prefix + loc)
         lines = str(error["ctx"]["error"]).replace(CROSS_MARK, "").splitlines()
-        return [f"{base}.{line}" if base and not line.startswith("[") else f"{base}{line}"
-                for line in lines if line]
+        return [_cross_line(prefix + loc, line) for line in lines if line]
     return [_problem(error, model, prefix, loc, model_loc)]
 
 
+def _cross_line(base: tuple, line: str) -> Located:
+    """A model validator's line ``"key[2].sub = value: message"`` as a located problem
+    under ``base`` (the value is kept as written)."""
+    match = re.match(r"^((?:\[\d+\]|\.?[A-Za-z_][A-Za-z0-9_]*)+)(?: = (.*?))?: (.*)$", line)
+    if not match:
+        return base, NO_VALUE, line
+    loc: list[str | int] = []
+    for part in re.findall(r"\[(\d+)\]|([A-Za-z_][A-Za-z0-9_]*)", match[1]):
+        loc.append(int(part[0]) if part[0] else part[1])
+    value = NO_VALUE if match[2] is None else _Written(match[2])
+    return base + tuple(loc), value, match[3]
+
+
+class _Written(str):
+    """A value already written as text in a message (shown as is, without quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _problem(error: dict, model: type[BaseModel], prefix: tuple, loc: tuple,
-             model_loc: tuple) -> str:
-    path = key_path(prefix + loc)
+             model_loc: tuple) -> Located:
+    path = prefix + loc
     kind = error["type"]
     if kind == "extra_forbidden":
         keys = _keys_at(model, model_loc[:-1])
         hint = suggest(str(loc[-1]), keys)
-        return f"{path}: unknown key; " + (f"did you mean {hint!r}?" if hint else
-                                            "valid keys here: " + ", ".join(keys))
+        return path, NO_VALUE, ("unknown key; " + (f"did you mean {hint!r}?" if hint else
+                                                   "valid keys here: " + ", ".join(keys)))
     if kind == "missing":
-        return f"{path}: missing required key"
+        return path, NO_VALUE, "missing required key"
     message = error.get("ctx", {}).get("error") or error["msg"]
     message = str(message)
     for start in ("Value error, ", "Assertion failed, "):
@@ -271,8 +326,8 @@ def _problem(error: dict, model: type[BaseModel], prefix: tuple, loc: tuple,
     if message.startswith("Input should be "):
         message = "expected " + message.removeprefix("Input should be ")
     value = error.get("input")
-    shown = "" if isinstance(value, (dict, list)) or value is None else f" = {_show(value)}"
-    return f"{path}{shown}: {message}"
+    shown = NO_VALUE if isinstance(value, (dict, list)) or value is None else value
+    return path, shown, message
 
 
 def _show(value: Any) -> str:

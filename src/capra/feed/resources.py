@@ -245,7 +245,7 @@ def feed_resources_from_dict(data: Mapping[str, Any] | None, *, library: FeedLib
         Every problem, with its key path: unknown keys, negative stocks, bad dates, unknown
         feed or pasture names.
     """
-    prefix = tuple(where.split(".")) if where else ()
+    prefix = _checks.parse_key_path(where)
     resources = validate(FeedResources, dict(data or {}), file=file, prefix=prefix,
                          what="feed resources")
     resolve(resources, library or feed_library(), file=file, where=where)
@@ -285,55 +285,54 @@ def resolve(resources: FeedResources, library: FeedLibrary, *, file: str | None 
     Raises
     ------
     ScenarioError
-        Listing every unknown name or missing pasture value with its key path.
+        Listing every unknown name or missing pasture value with its key path
+        (``error.located`` holds them as ``(key path, value, message)``).
     """
     feeds = {**library.feeds, **resources.feeds}
-    base = f"{where}." if where else ""
-    problems: list[str] = []
+    base = _checks.parse_key_path(where)
+    problems: list[_checks.Located] = []
+    missing = _checks.NO_VALUE
 
-    def need(name: str | None, path: str) -> None:
+    def need(name: str | None, loc: tuple) -> None:
         if name is not None and name not in feeds:
-            problems.append(f"{base}{path} = {name!r}: " + _unknown("feed", name, feeds))
+            problems.append((base + loc, name, _unknown("feed", name, feeds)))
 
     for i, stock in enumerate(resources.stores):
-        need(stock.feed, f"stores[{i}].feed")
+        need(stock.feed, ("stores", i, "feed"))
         for j, delivery in enumerate(stock.deliveries):
             feed = feeds.get(stock.feed)
             if (delivery.kind == "bought" and delivery.price_per_t is None and feed is not None
                     and feed.price_per_t is None):
-                problems.append(f"{base}stores[{i}].deliveries[{j}].price_per_t: missing; a "
-                                f"bought delivery of {stock.feed!r} needs a price (the feed "
-                                "has none)")
+                problems.append((base + ("stores", i, "deliveries", j, "price_per_t"), missing,
+                                 f"missing; a bought delivery of {stock.feed!r} needs a price "
+                                 "(the feed has none)"))
     for i, name in enumerate(resources.purchase):
-        need(name, f"purchase[{i}]")
+        need(name, ("purchase", i))
         if name in feeds and feeds[name].price_per_t is None:
-            problems.append(f"{base}purchase[{i}] = {name!r}: the feed has no price_per_t; "
-                            "give one in feeds")
-    need(resources.protein_supplement, "protein_supplement")
+            problems.append((base + ("purchase", i), name,
+                             "the feed has no price_per_t; give one in feeds"))
+    need(resources.protein_supplement, ("protein_supplement",))
     pasture = None
     if resources.pasture is not None:
-        pasture, more = _resolve_pasture(resources.pasture, library, feeds, f"{base}pasture")
+        pasture, more = _resolve_pasture(resources.pasture, library, feeds, base + ("pasture",))
         problems += more
     if problems:
-        message = problems[0] if len(problems) == 1 else (
-            f"{len(problems)} problems in the feed resources:\n" +
-            "\n".join(f"  - {p}" for p in problems))
-        raise ScenarioError(message, file=file, problems=problems)
+        raise _checks.problems_error(problems, file=file, what="feed resources")
     return Resolved(feeds=feeds, pasture=pasture, stores=resources.stores,
                     purchase=resources.purchase, protein_supplement=resources.protein_supplement,
                     currency=library.currency)
 
 
-def _resolve_pasture(p: Pasture, library: FeedLibrary, feeds: dict[str, Feed], path: str
-                     ) -> tuple[ResolvedPasture | None, list[str]]:
+def _resolve_pasture(p: Pasture, library: FeedLibrary, feeds: dict[str, Feed], path: tuple
+                     ) -> tuple[ResolvedPasture | None, list[_checks.Located]]:
     profile = None
     if p.profile is not None:
         profile = library.pastures.get(p.profile)
         if profile is None:
-            return None, [f"{path}.profile = {p.profile!r}: " +
-                          _unknown("pasture profile", p.profile, library.pastures)]
+            return None, [(path + ("profile",), p.profile,
+                           _unknown("pasture profile", p.profile, library.pastures))]
     values: dict[str, Any] = {}
-    problems = []
+    problems: list[_checks.Located] = []
     for key in ("dm_yield_kg_per_ha_by_month", "grazing_start", "grazing_end", "utilization",
                 "feed"):
         value = getattr(p, key)
@@ -341,11 +340,11 @@ def _resolve_pasture(p: Pasture, library: FeedLibrary, feeds: dict[str, Feed], p
             value = (tuple(profile.annual_dm_yield_kg_per_ha * s for s in profile.monthly_share)
                      if key == "dm_yield_kg_per_ha_by_month" else getattr(profile, key))
         if value is None:
-            problems.append(f"{path}.{key}: missing; give it or a profile")
+            problems.append((path + (key,), _checks.NO_VALUE, "missing; give it or a profile"))
         values[key] = value
     if values["feed"] is not None and values["feed"] not in feeds:
-        problems.append(f"{path}.feed = {values['feed']!r}: " + _unknown("feed", values["feed"],
-                                                                         feeds))
+        problems.append((path + ("feed",), values["feed"],
+                         _unknown("feed", values["feed"], feeds)))
     if problems:
         return None, problems
     return ResolvedPasture(area_ha=p.area_ha,
