@@ -301,11 +301,22 @@ def _cross_line(base: tuple, line: str) -> Located:
     return base + tuple(loc), value, match[3]
 
 
-class _Written(str):
+class _Written:
     """A value already written as text in a message (shown as is, without quotes)."""
 
+    def __init__(self, text: str):
+        self.text = text
+
     def __repr__(self) -> str:
-        return str(self)
+        return self.text
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Written) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
 
 def _problem(error: dict, model: type[BaseModel], prefix: tuple, loc: tuple,

@@ -14,6 +14,7 @@ of the file are listed in ``ScenarioError.problems``.
 The schema is split by domain:
 
 - :mod:`~capra.scenario.herd`: breed, farms, batches, management policy;
+- :mod:`~capra.scenario.feeding`: level of management, feed resources and kid rearing;
 - :mod:`~capra.scenario.planning`: products, calendars, sites, plants, transport, plan
   settings;
 - :mod:`~capra.scenario.model`: the :class:`Scenario` that holds them;
@@ -35,6 +36,7 @@ Everything public is importable from ``capra.scenario``.
 
 from __future__ import annotations
 
+from capra.scenario.feeding import KID_REARING_METHODS, KidRearing, Management
 from capra.scenario.files import (
     bundled_breeds,
     bundled_scenario_descriptions,
@@ -79,6 +81,8 @@ from capra.scenario.limits import (
     MAX_MILK_KG_PER_DAY,
     MAX_MILK_KG_PER_KG,
     MAX_PARITY,
+    MAX_POWDER_KG_PER_KID,
+    MAX_PRICE_PER_KG,
     MAX_QUARANTINE_DAYS,
     MAX_REBOUND_RATE_PER_DAY,
     MAX_REBOUND_RATIO,
@@ -137,6 +141,8 @@ __all__ = [
     "Culling",
     "DATE_RANGE",
     "Farm",
+    "KID_REARING_METHODS",
+    "KidRearing",
     "LactationPolicy",
     "MAX_AGE_MONTHS",
     "MAX_ANIMAL_DAYS",
@@ -160,6 +166,8 @@ __all__ = [
     "MAX_MILK_KG_PER_DAY",
     "MAX_MILK_KG_PER_KG",
     "MAX_PARITY",
+    "MAX_POWDER_KG_PER_KID",
+    "MAX_PRICE_PER_KG",
     "MAX_QUARANTINE_DAYS",
     "MAX_REBOUND_RATE_PER_DAY",
     "MAX_REBOUND_RATIO",
@@ -169,6 +177,7 @@ __all__ = [
     "MAX_SHELF_LIFE_DAYS",
     "MAX_STOCK_KG",
     "MAX_TOML_DEPTH",
+    "Management",
     "Mortality",
     "OpeningStock",
     "PRODUCTS",

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, Strict
 
+from capra.scenario.feeding import FarmFeed, KidRearing
 from capra.scenario.fields import (
     _MISSING,
     AnimalDays,
@@ -177,6 +178,11 @@ class Farm(_Model):
     """Latitude of the farm, WGS 84. [degrees north]"""
     longitude: Annotated[float, Strict(), _range(-180, 180)]
     """Longitude of the farm, WGS 84. [degrees east]"""
+    feed: FarmFeed | None = None
+    """Feed resources: pasture, stores and purchases (docs/feed.md). None: "feed as
+    needed", everything bought, and the feed budget says what it costs. [-]"""
+    kid_rearing: KidRearing = Field(default_factory=KidRearing)
+    """How the farm rears its kids, and when it sells its male kids. [-]"""
 
 
 class AnimalGroup(_Model):

@@ -110,3 +110,9 @@ MAX_REPEATABLE_DAYS = 600
 #: Largest ratio of road distance to great-circle distance: 1.2-1.4 is usual (research
 #: note supply.md §4.1); 5 allows mountain roads. [-]
 MAX_ROAD_FACTOR = 5.0
+#: Most milk replacer powder per kid: a kid drinking 3 kg a day to 120 days takes about
+#: 60 kg; beyond that it is a typing error. [kg]
+MAX_POWDER_KG_PER_KID = 200.0
+#: Highest price per kg of powder: far above any market, in any currency the feed library
+#: uses. [/kg]
+MAX_PRICE_PER_KG = 1.0e6

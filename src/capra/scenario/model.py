@@ -19,6 +19,7 @@ from capra.errors import ScenarioError
 from capra.scenario.checks import scenario_problems
 from capra.scenario.fields import (
     _ABSOLUTE_TYPE,
+    _CROSS_TYPE,
     Date,
     HorizonDays,
     Name,
@@ -31,6 +32,7 @@ from capra.scenario.fields import (
     _suggest,
     _toml_type,
 )
+from capra.scenario.feeding import Management, management_conflicts
 from capra.scenario.files import _read_breed_table, bundled_breeds
 from capra.scenario.herd import Batch, Breed, Farm, Policy
 from capra.scenario.planning import (
@@ -104,6 +106,9 @@ class Scenario(_Model):
     """Road links between farms, plants and sites. [-]"""
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
     """Planned days and the supply quantile of the plan. [-]"""
+    management: Management | None = None
+    """Level of management: a named preset and single values changed (docs/feed.md);
+    None: the breed's values. [-]"""
 
     # ---- derived -------------------------------------------------------------------
 
@@ -172,6 +177,7 @@ class Scenario(_Model):
         data = dict(data)
         context = info.context if isinstance(info.context, dict) else {}
         overrides = data.pop("breed_overrides", None)
+        context["breed_overrides"] = overrides      # checked against the management preset
         breed = data.get("breed")
         if isinstance(breed, str):
             try:
@@ -207,6 +213,16 @@ class Scenario(_Model):
                         "table of breed values")
         return value
 
+    @field_validator("management")
+    @classmethod
+    def _management_against_breed(cls, value: Management | None,
+                                  info: ValidationInfo) -> Management | None:
+        context = info.context if isinstance(info.context, dict) else {}
+        problems = management_conflicts(value, context.get("breed_overrides"))
+        if problems:
+            raise PydanticCustomError(_CROSS_TYPE, "{msg}", {
+                "msg": "; ".join(m for _, _, m in problems), "problems": problems})
+        return value
 
     @classmethod
     def _cross_problems(cls, data: object) -> list[Problem]:
