@@ -42,7 +42,7 @@ from capra.feed.resources import (
     resolve,
 )
 
-__all__ = ["FeedBudget", "feed_budget"]
+__all__ = ["FeedBudget", "feed_amount", "feed_budget"]
 
 #: Quantiles reported across replicates.
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
@@ -328,6 +328,42 @@ def _frame(columns: dict[str, np.ndarray], farm: str, months: list[str], n_days,
     return pd.DataFrame(data)
 
 
+def feed_amount(need_mj, supply_kg, me, room_kg=None, dense_me=None) -> np.ndarray:
+    """DM of one feed given toward an energy need, the feeding rule of the budget and of
+    the herd simulation.
+
+    As much of the feed as the need takes (``need_mj / me``) and the supply holds; with an
+    intake capacity ``room_kg``, a feed less dense than the densest feed still to come
+    (``dense_me``) is only given as far as the rest of the need still fits in the room with
+    that denser feed.
+
+    Parameters
+    ----------
+    need_mj
+        ME still needed. [MJ]
+    supply_kg
+        DM of the feed available (``inf``: bought as needed). [kg DM]
+    me
+        ME concentration of the feed. [MJ/kg DM]
+    room_kg
+        DM the animals can still eat, or None for no limit. [kg DM]
+    dense_me
+        ME concentration of the densest feed available after this one (0: none). [MJ/kg DM]
+
+    Returns
+    -------
+    DM given, at least 0. [kg DM]
+    """
+    x = np.minimum(supply_kg, np.asarray(need_mj) / me)
+    if room_kg is not None:
+        dense = np.asarray(dense_me, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            safe = np.where(dense > 0, dense, 1.0)
+            limit = np.where(dense > me, (room_kg - need_mj / safe) / (1.0 - me / safe), room_kg)
+        x = np.minimum(x, np.maximum(limit, 0.0))
+    return np.maximum(x, 0.0)
+
+
 def _budget_farm(r: Resolved, sources: list[_Source], me: np.ndarray, cp: np.ndarray,
                  cap: np.ndarray | None):
     """Feed one farm month by month; arrays are (replicate, month)."""
@@ -358,15 +394,7 @@ def _budget_farm(r: Resolved, sources: list[_Source], me: np.ndarray, cp: np.nda
             later = [np.where(supply[j] > 0, sources[j].me, 0.0)
                      for j in range(i + 1, len(sources))]
             dense = np.max(later, axis=0) if later else np.zeros(n_rep)
-            x = np.minimum(supply[i], need / s.me)
-            if cap is not None:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    limit = np.where(dense > s.me,
-                                     (room - need / np.where(dense > 0, dense, 1.0))
-                                     / (1.0 - s.me / np.where(dense > 0, dense, 1.0)),
-                                     room)
-                x = np.minimum(x, np.maximum(limit, 0.0))
-            x = np.maximum(x, 0.0)
+            x = feed_amount(need, supply[i], s.me, None if cap is None else room, dense)
             fed[i][:, m] = x
             need = np.maximum(need - x * s.me, 0.0)
             room = room - x

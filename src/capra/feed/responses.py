@@ -48,6 +48,21 @@ def _within(lo: float, hi: float):
     return check
 
 
+class HerdFeeding(_Frozen):
+    """What the herd simulation assumes of its goats' milk and grazing."""
+
+    milk_fat_pct: Estimate
+    """Fat content of the milk. [%]"""
+    min_intake_share_of_body_weight: Estimate
+    """Dry matter a goat not in milk can eat at least, per kg of body weight. [kg/kg]"""
+    grazing_activity_factor: Estimate
+    """Multiplier of maintenance on grazing days. [-]"""
+
+    _fat = field_validator("milk_fat_pct")(_within(0.5, 15.0))
+    _fill = field_validator("min_intake_share_of_body_weight")(_within(0.0, 0.1))
+    _activity = field_validator("grazing_activity_factor")(_within(1.0, 3.0))
+
+
 class BodyReserves(_Frozen):
     """Body tissue as a store of energy."""
 
@@ -102,6 +117,7 @@ class Starvation(_Frozen):
 class Responses(_Frozen):
     """The coefficients of ``responses.toml``."""
 
+    herd: HerdFeeding
     body_reserves: BodyReserves
     conception: ConceptionResponse
     kids: KidResponse
@@ -120,9 +136,10 @@ class RearingMethod(_Frozen):
     """The method passes caprine arthritis-encephalitis virus from infected does to kids
     (suckling, pooled raw milk). [-]"""
     kid_mortality_relative_risk: Estimate
-    """Risk of death to weaning relative to the breed's ``kid_risk_to_weaning``. [-]"""
+    """Risk of death to weaning relative to the breed's ``kid_risk_to_weaning``; at least
+    1 (the breed's risk was measured under artificial rearing, the best case here). [-]"""
 
-    _rr = field_validator("kid_mortality_relative_risk")(_within(0.0, 10.0))
+    _rr = field_validator("kid_mortality_relative_risk")(_within(1.0, 10.0))
 
 
 class MilkReplacer(_Frozen):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from capra.herd import feeding
 from capra.lactation import LactationCurves
 from capra.rates import DAYS_PER_MONTH, annual_risk_to_daily, risk_to_step_probability
 
@@ -127,6 +128,8 @@ class HerdParams:
                                      # the parity class below min_yield (dry-off rule d)
     quarantine_on_day: np.ndarray = field(default=None)  # (n_days,) some batch in quarantine
     batches: tuple[BatchSpec, ...] = field(default=())
+    rearing: feeding.RearingParams | None = field(default=None)  # kid rearing per location
+    feeding: feeding.FeedingParams | None = field(default=None)  # None: feed off
 
     @property
     def n_locations(self) -> int:
@@ -184,8 +187,9 @@ def _windows(groups, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, n
 
 
 def compile_params(scenario) -> HerdParams:
-    """Compile a scenario into daily parameters of the herd model."""
-    breed = scenario.breed
+    """Compile a scenario into daily parameters of the herd model (with its kid rearing and
+    feeding, :mod:`capra.herd.feeding`)."""
+    breed = feeding.managed_breed(scenario)
     rep, mort, lac = breed.reproduction, breed.mortality, breed.lactation
     pol = scenario.policy
     dates = pd.date_range(pd.Timestamp(scenario.start_date), periods=scenario.horizon_days,
@@ -258,7 +262,7 @@ def compile_params(scenario) -> HerdParams:
     for b in batches:
         if b.quarantine_days > 0:
             quarantine_on_day[max(b.day, 0):max(b.day + b.quarantine_days + 1, 0)] = True
-    return HerdParams(
+    return feeding.attach(HerdParams(
         start_date=scenario.start_date, n_days=n_days, dates=dates, locations=locations,
         is_farm=is_farm, capacity_head=capacity,
         death_hazard=hazard, cum_death_hazard=cum,
@@ -292,4 +296,4 @@ def compile_params(scenario) -> HerdParams:
         effect_sigma=float(np.sqrt(np.log1p(cv * cv))),
         milk_table=np.ascontiguousarray(table, dtype=np.float64),
         low_yield_dim_days=low_yield_dim,
-        quarantine_on_day=quarantine_on_day, batches=tuple(batches))
+        quarantine_on_day=quarantine_on_day, batches=tuple(batches)), scenario)

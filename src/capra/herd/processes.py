@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import rng, rules
+from capra.herd import feeding, rng, rules
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
@@ -289,6 +289,7 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
     if idx.size:
         state.due[idx] = -1
         state.abort_day[idx] = -1
+        feeding.aborted(state, idx)
         _set_dry_day(state, p, idx)
         rec.count("abortions", state, idx)
         _rule_culls(state, t, p, rec, idx)
@@ -328,6 +329,7 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
                       sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born],
                       quarantine_end=state.quarantine_end[born], batch=state.batch[born])
     rec.count("births", state, idx, sex=state.sex[idx], dam=state.uid[born])
+    feeding.newborn_risks(state, t, p, keys, dams, born, idx)
 
 
 def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
@@ -338,7 +340,7 @@ def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
     idx = np.flatnonzero((state.due < 0) & (state.sex == FEMALE))
     ok = state.alive[idx] & p.in_window[:, t][state.group[idx]]
     idx = idx[ok]
-    ok = p.is_farm[state.loc[idx]] & rules.can_breed(p, t - state.birth[idx],
+    ok = p.is_farm[state.loc[idx]] & rules.can_breed(p, feeding.breeding_age(state, t, idx),
                                                        t - state.kidded[idx])
     return idx[ok]
 
@@ -352,7 +354,7 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     k, uid = state.rep[idx], state.uid[idx]
     u = rng.uniform(keys["breeding"][k], uid, t)
     probability, ai_group = rules.conception_probability(p, t)
-    conceives = u < probability[g]
+    conceives = u < probability[g] * feeding.conception_factor(state, p, idx)
     by_ai = ai_group[g] & conceives
     service = ~ai_group[g] & conceives
     # natural and induced service need bucks, and a buck gets a limited number of does
@@ -423,8 +425,11 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
     females = np.flatnonzero(state.birth == t - p.decision_age_days)
     females = females[state.alive[females] & (state.sex[females] == FEMALE) & ~state.kept[females]]
-    males = np.flatnonzero(state.birth == t - p.male_sale_age_days)
-    males = males[state.alive[males] & (state.sex[males] == MALE) & ~state.kept[males]]
+    if p.rearing is not None and (p.rearing.male_sale_age_days != p.male_sale_age_days).any():
+        males = feeding.males_for_sale(state, t, p)      # farms sell male kids at own ages
+    else:
+        males = np.flatnonzero(state.birth == t - p.male_sale_age_days)
+        males = males[state.alive[males] & (state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
     age = t - state.birth
@@ -503,8 +508,10 @@ def _class_lut() -> np.ndarray:
 _CLASS_LUT = _class_lut()
 
 
-def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
-    """End-of-day stocks by class and the milk of the day."""
+def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
+               keys: dict | None = None) -> None:
+    """End-of-day stocks by class, the feeding of the day (:func:`capra.herd.feeding.feed_day`,
+    with feed on) and the milk of the day."""
     age = t - state.birth
     bits = state.sex.view(np.uint8).copy()          # 1 male
     bits |= (state.parity > 0).view(np.uint8) << 1
@@ -514,8 +521,9 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
     bits |= (~state.alive).view(np.uint8) << 5
     bits |= (state.due >= 0).view(np.uint8) << 6
     bits |= (age < p.colostrum_days).view(np.uint8) << 7
+    c16 = _CLASS_LUT[bits]          # class * 2 + pregnant
     code = state.cell * 16
-    code += _CLASS_LUT[bits]
+    code += c16
     counts = np.bincount(code, minlength=rec.nrl * 16).reshape(
         state.n_replicates, rec.n_locations, 8, 2)
     counts[:, :, _REMOVED] = 0
@@ -529,6 +537,7 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
     d = rec.data
     # milk: one weighted count by kind (0 delivered, 1 colostrum, 2 quarantine)
     li = np.flatnonzero(state.lactating & state.alive)
+    kg = np.empty(0)
     if li.size:
         dim = t - state.kidded[li]
         width = p.milk_table.shape[1]
@@ -538,6 +547,9 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
         flat += dim           # dry-off rules keep days in milk inside the table
         kg = p.milk_table.ravel()[flat]
         kg *= state.effect[li]
+    if state.feed is not None:      # the milk a shortage of feed energy withholds
+        kg = feeding.feed_day(state, t, p, keys, rec, age, code, c16, li, kg, drinking)
+    if li.size:
         kind = (dim < p.colostrum_days).view(np.int8)
         if p.quarantine_on_day[t] and not p.quarantine_milk_used:
             kind = np.where((kind == 0) & ~p.is_farm[state.loc[li]], 2, kind)
@@ -551,6 +563,8 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
             rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
     if p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
         d["milk_fed_kids_kg"][:, t] = drinking * p.kid_milk_kg_per_day
+        if p.rearing is not None and not p.rearing.tank_milk.all():   # milk replacer
+            d["milk_fed_kids_kg"][:, t] *= p.rearing.tank_milk
     d["milk_fed_kids_kg"][:, t], d["milk_kg"][:, t] = rules.deliverable_milk(
         d["milk_gross_kg"][:, t], d["milk_colostrum_kg"][:, t], d["milk_quarantine_kg"][:, t],
         d["milk_fed_kids_kg"][:, t])

@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from capra.errors import ArgumentError
+from capra.herd import feeding
 from capra.planning import products
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -76,8 +77,10 @@ class HerdResult:
             "kind": ("farm", np.where(params.is_farm, "farm", "quarantine")),
             "capacity_head": ("farm", np.where(params.is_farm, params.capacity_head, -1)),
         }
-        ds = xr.Dataset({name: (("replicate", "date", "farm"), arr) for name, arr in arrays.items()},
+        daily = {name: arr for name, arr in arrays.items() if not name.startswith("feed_")}
+        ds = xr.Dataset({name: (("replicate", "date", "farm"), arr) for name, arr in daily.items()},
                         coords=coords)
+        ds = feeding.add_to_dataset(ds, arrays, params)     # the monthly feed budget
         for name, (units, desc) in _DESCRIPTIONS.items():
             if name in ds:
                 ds[name].attrs.update(units=units, description=desc)
@@ -184,14 +187,24 @@ class HerdResult:
             },
             "ration": ration,
             "rations_per_day_by_month": rations,
+            "feed": feeding.feed_summary(ds),
             # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
         }
 
     # ---- export ------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        """Long table: one row per replicate, date and location, one column per variable."""
-        return self.data.drop_vars(["kind", "capacity_head"]).to_dataframe().reset_index()
+        """Long table: one row per replicate, date and location, one column per daily
+        variable (the monthly feed budget is :meth:`feed_budget`)."""
+        daily = [v for v in self.data.data_vars if self.data[v].dims == ("replicate", "date",
+                                                                          "farm")]
+        return self.data[daily].drop_vars(["kind", "capacity_head"]).to_dataframe().reset_index()
+
+    def feed_budget(self):
+        """The feed budget per replicate, location and month (:class:`capra.feed.FeedBudget`:
+        what the goats needed, what pasture, stores and purchases gave, the shortfall and
+        the cost); None when the herd was simulated without feed."""
+        return feeding.feed_budget_from_dataset(self.data)
 
     def to_csv(self, path) -> Path:
         path = Path(path)

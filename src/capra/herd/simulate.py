@@ -8,6 +8,7 @@ not depend on the batch size or on the engine that runs the batches.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from capra.engines import check_engine, map_tasks
 from capra.errors import ArgumentError
+from capra.herd import feeding
 from capra.herd import processes as pr
 from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
@@ -48,6 +50,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     keys = replicate_keys(seed, reps)
     state = HerdState(reps.size, params.n_locations, n_groups=params.n_groups)
     rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations)
+    feeding.start(state, params, rec)
     step = max(params.n_days // 100, 1)
     for t in range(params.n_days):
         rec.t = t
@@ -57,7 +60,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
         pr.failed_windows(state, t, params, eligible, rec)
         pr.dry_off(state, t, params, keys, rec)
         pr.replacement(state, t, params, keys, rec)
-        pr.record_day(state, t, params, rec)
+        pr.record_day(state, t, params, rec, keys)
         if t % COMPACT_EVERY_DAYS == COMPACT_EVERY_DAYS - 1:
             state.compact()
         if progress is not None and (t + 1) % step == 0:
@@ -96,7 +99,7 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: 
 
 def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int = 50,
              engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-             progress: Callable[[int], None] | None = None) -> HerdResult:
+             progress: Callable[[int], None] | None = None, feed: bool = True) -> HerdResult:
     """Simulate a scenario's herd, day by day, for many stochastic replicates.
 
     Parameters
@@ -117,6 +120,11 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
         Address of a Dask scheduler (``engine="dask"``); None starts a local cluster.
     progress
         Called with the number of replicate-days done, for progress bars.
+    feed
+        Feed the herd from each farm's resources and apply the responses to a shortage
+        (:mod:`capra.herd.feeding`), and record the feed budget; False: every animal eats
+        what it needs and no budget is kept (with feed that never runs short, the herd and
+        its milk are the same either way).
 
     Returns
     -------
@@ -125,6 +133,8 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
     if replicates < 1:
         raise ArgumentError(f"replicates: expected at least 1 replicate, got {replicates}")
     params = compile_params(scenario)
+    if not feed:
+        params = dataclasses.replace(params, feeding=None)
     batches = [list(range(i, min(i + batch_size, replicates)))
                for i in range(0, replicates, batch_size)]
     parts = run_batches(params, batches, seed, engine=engine, workers=workers,

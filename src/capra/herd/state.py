@@ -37,6 +37,11 @@ FIELDS: dict[str, tuple[type, object]] = {
     "batch": (np.int16, -1),          # arrival batch index, -1 born in the herd
     "kept": (np.bool_, False),        # retained at the replacement decision (or bought)
     "alive": (np.bool_, True),        # still in the herd
+    # feed (capra.herd.feeding): nil while the feed covers the requirements
+    "lag": (np.float32, 0.0),         # days of growth missed for want of feed [days]
+    "lost_kg": (np.float32, 0.0),     # body weight lost to cover energy shortfalls [kg]
+    "intake": (np.float32, 1.0),      # share of the energy requirement fed yesterday [-]
+    "conceptus_short_mj": (np.float32, 0.0),  # conceptus ME withheld, this pregnancy [MJ]
 }
 
 
@@ -61,6 +66,8 @@ class HerdState:
         self.next_uid = np.zeros(n_replicates, dtype=np.int64)
         #: rows of the animals that arrived today (set by the arrivals, read by the culls)
         self.arrived = np.empty(0, dtype=np.int64)
+        #: stocks and flags of the feeding (capra.herd.feeding.FeedState), None: feed off
+        self.feed = None
         self._view()
 
     def _view(self) -> None:

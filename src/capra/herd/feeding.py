@@ -1,0 +1,989 @@
+"""Feed in the daily herd simulation: what the animals need, what each farm feeds them,
+how they respond when it is not enough, and how kids are reared.
+
+Every day, after the milk of the day is known (:func:`feed_day`, called from
+:func:`capra.herd.processes.record_day`):
+
+1. **Requirements** of every weaned animal: metabolizable energy (ME), crude protein (CP)
+   and the dry matter (DM) it can eat, from its sex, whether it has kidded, its age on the
+   breed's growth curve, its potential milk of the day and its stage of pregnancy, by the
+   NRC (2007) / Langston goat equations of :mod:`capra.feed.requirements`. They are read
+   from tables by age compiled once from those functions (:func:`compile_feeding`); a
+   test checks animal by animal that the simulator's values are the functions'.
+2. **Feeding** per farm in a stated priority: does in milk and in late pregnancy first,
+   then young stock, then the other adults; each group eats pasture, then the stores in
+   order, then what the farm buys, as the feed budget does
+   (:func:`capra.feed.budget.feed_amount`), within the DM it can eat, with concentrate at
+   most the management level's share of it. Stocks are kept per farm and replicate.
+3. **Responses** where energy falls short (rules and sources in ``docs/herd-model.md``,
+   "Feed", and ``capra/data/feed/responses.toml``): growth slows (which delays first
+   breeding), body reserves are drawn, then milk falls, then the conceptus is short
+   (lighter kids, more of them die), and an animal without reserves that is still short
+   risks death. Conception falls with the share of the requirement fed. All of this is off
+   while the feed covers the requirements: results are then exactly those of the herd
+   without feed (the same random numbers, nothing else changed).
+
+Kid rearing (:class:`RearingParams`) is compiled with or without feed: whether kids drink
+the farm's milk, when male kids are sold, and the risk of death of kids by method.
+
+Units: ME [MJ], CP [g], DM [kg] per day unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from capra.herd import rng
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+    from capra.feed.budget import FeedBudget
+    from capra.herd.params import HerdParams
+    from capra.herd.state import HerdState
+
+__all__ = ["CLASSES", "GROUPS", "FeedingParams", "RearingParams", "compile_feeding",
+           "compile_rearing", "feed_budget_from_dataset", "managed_breed"]
+
+#: Age from which a weaned goat that has not kidded has the requirements of a mature goat
+#: (``stage="growing"`` is "weaned, under about 1.5 years": capra.feed.energy_requirement).
+#: [days]
+MATURE_AGE_DAYS = 548
+#: Ages the requirement tables are computed for: every age an animal reaches (the herd
+#: model's death-risk table ends at ``capra.herd.params.MAX_AGE_DAYS``). The tables kept
+#: stop at the age from which no value changes by more than :data:`FLAT_TOLERANCE` (on the
+#: Gompertz tail of the growth curve: 7 to 12 years), and older animals read that row. [days]
+TABLE_AGE_DAYS = 40 * 365
+#: Relative change below which a requirement no longer changes with age. [-]
+FLAT_TOLERANCE = 1e-9
+#: Priority groups, fed in this order: does in milk and pregnant females; doelings and
+#: bucklings; bucks and dry, open does.
+GROUPS = ("does in milk and pregnant", "young stock", "other adults")
+#: Classes of weaned animals whose energy balance is recorded (the herd's classes less the
+#: kids, who drink milk), in the order of their codes in capra.herd.processes.record_day.
+CLASSES = ("doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
+#: Keys of the requirement tables: 0 females that have not kidded, 1 females that have
+#: (dry), 2 males (intact), 3 does in milk (the requirements of key 1 without the milk,
+#: fed first), 4 nothing (kids, who drink milk, and removed animals).
+_KEYS = (("female", False), ("female", True), ("male", False), ("female", True))
+_ZERO_KEY = len(_KEYS)
+#: Table key of each class code of record_day (class * 2 + pregnant; classes 0 kids,
+#: 1 doelings, 2 bucklings, 3 bucks, 4 does in milk, 5 dry does, 6 removed, 7 kids in
+#: their colostrum days).
+_KEY_OF_CODE = np.array([_ZERO_KEY, _ZERO_KEY, 0, 0, 2, 2, 2, 2, 3, 3, 1, 1, _ZERO_KEY,
+                         _ZERO_KEY, _ZERO_KEY, _ZERO_KEY], dtype=np.int64)
+#: Priority group of each class code: pregnant females and does in milk 0, doelings and
+#: bucklings 1, bucks and dry open does 2 (kids and removed animals need nothing).
+_GROUP_OF_CODE = np.array([2, 0, 1, 0, 1, 1, 2, 2, 0, 0, 2, 0, 2, 2, 2, 2], dtype=np.int64)
+#: The class codes of the weaned classes (CLASSES: codes 2 to 11, two per class) in each
+#: priority group (small sums, not matrix products: no BLAS threads in a simulation).
+_CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2 for g in range(3))
+#: Source kinds in a farm's feeding order.
+_NONE, _PASTURE, _STOCK, _PURCHASE = 0, 1, 2, 3
+#: Energy shortfalls below this are rounding, not a shortage. [MJ]
+_TINY_MJ = 1e-6
+
+#: Monthly variables recorded per (replicate, month, location), in the order of the
+#: stacked record: name -> (units, description).
+MONTHLY = {
+    "feed_me_needed_mj": ("MJ/month", "ME the weaned animals need"),
+    "feed_cp_needed_kg": ("kg/month", "crude protein the weaned animals need"),
+    "feed_dm_fed_t": ("t/month", "DM fed, supplement included"),
+    "feed_pasture_dm_t": ("t/month", "DM grazed"),
+    "feed_stored_dm_t": ("t/month", "DM fed from the stores"),
+    "feed_purchased_dm_t": ("t/month", "DM bought as needed, supplement included"),
+    "feed_concentrate_as_fed_t": ("t/month", "concentrate fed, as fed"),
+    "feed_me_unmet_mj": ("MJ/month", "ME needed and not fed (a shortage)"),
+    "feed_cp_balance_kg": ("kg/month", "crude protein fed less needed"),
+    "feed_cost": ("currency/month", "cost of the feed bought and of bought deliveries"),
+    "feed_milk_replacer_kg": ("kg/month", "milk replacer powder fed to kids"),
+    "feed_milk_replacer_cost": ("currency/month", "cost of the milk replacer powder"),
+    "feed_milk_forgone_kg": ("kg/month", "milk not produced for want of feed energy"),
+    "feed_reserves_used_kg": ("kg/month", "body weight lost to cover energy shortfalls"),
+    **{f"feed_me_needed_mj_{c}": ("MJ/month", f"ME needed by {c.replace('_', ' ')}")
+       for c in CLASSES},
+    **{f"feed_me_fed_mj_{c}": ("MJ/month", f"ME fed to {c.replace('_', ' ')}")
+       for c in CLASSES},
+}
+_Q = {name: i for i, name in enumerate(MONTHLY)}
+_NEEDED_BY_CLASS = slice(_Q[f"feed_me_needed_mj_{CLASSES[0]}"],
+                         _Q[f"feed_me_needed_mj_{CLASSES[-1]}"] + 1)
+_FED_BY_CLASS = slice(_Q[f"feed_me_fed_mj_{CLASSES[0]}"], _Q[f"feed_me_fed_mj_{CLASSES[-1]}"] + 1)
+#: Variables per (replicate, month, location, feed slot).
+BY_SOURCE = {
+    "feed_source_dm_t": ("t/month", "DM fed of each feed of the farm's feeding order"),
+    "feed_source_closing_t_dm": ("t", "stock of each stored feed at the end of the month"),
+}
+
+
+# --------------------------------------------------------------------------------------
+# The management level: the breed as the scenario's preset sets it
+# --------------------------------------------------------------------------------------
+
+def _preset(scenario):
+    from capra.feed.presets import management_preset
+
+    management = getattr(scenario, "management", None)
+    return (management.preset_values() if management is not None
+            else management_preset("intensive"))
+
+
+def managed_breed(scenario):
+    """The scenario's breed with the values its management preset sets: conception per
+    cycle, age at first breeding, kid and adult female mortality, and the lactation curves
+    scaled by ``milk_yield_factor``. Without ``management``, the breed itself."""
+    from capra.scenario.feeding import BREED_VALUES
+
+    breed = scenario.breed
+    management = getattr(scenario, "management", None)
+    if management is None:
+        return breed
+    values = management.preset_values()
+    data = breed.model_dump()
+    for field, (section, key) in BREED_VALUES.items():
+        point = getattr(values, field).point
+        data[section][key] = int(point) if key.endswith("_days") else float(point)
+    factor = float(values.milk_yield_factor.point)
+    data["lactation"]["wood_a"] = tuple(a * factor for a in data["lactation"]["wood_a"])
+    return type(breed).model_validate(data)
+
+
+# --------------------------------------------------------------------------------------
+# Kid rearing
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RearingParams:
+    """How kids are reared at each location (farms, then quarantine stations)."""
+
+    methods: tuple[str, ...]
+    tank_milk: np.ndarray            # (L,) kids drink the farm's goat milk [-]
+    male_sale_age_days: np.ndarray   # (L,) age at which male kids not kept are sold [days]
+    kid_extra_risk: np.ndarray       # (L,) extra risk of death to weaning, competing [-]
+    powder_kg_per_kid_day: np.ndarray  # (L,) milk replacer powder per drinking kid [kg/day]
+    powder_price_per_kg: np.ndarray  # (L,) [/kg]
+    spreads_cae: np.ndarray          # (L,) [-]
+
+    def follows_policy(self, p: HerdParams) -> bool:
+        """Every location rears kids as the policy's scalars say (milk from the farm, male
+        kids sold at ``male_sale_age_days``, the breed's kid mortality)."""
+        return bool(self.tank_milk.all() and (self.male_sale_age_days == p.male_sale_age_days).all()
+                    and not self.kid_extra_risk.any())
+
+
+def compile_rearing(scenario, p: HerdParams) -> RearingParams:
+    """Kid rearing per location from the farms' ``kid_rearing`` (quarantine stations: the
+    default, pooled pasteurised milk, male kids sold as the policy says)."""
+    from capra.feed.responses import kid_rearing
+    from capra.scenario.feeding import KidRearing
+
+    data = kid_rearing()
+    by_farm = {f.name: f.kid_rearing for f in scenario.farms}
+    base_risk = float(managed_breed(scenario).mortality.kid_risk_to_weaning)
+    feeding_days = max(p.weaning_age_days - p.colostrum_days, 1)
+    rows = []
+    for loc in p.locations:
+        kr = by_farm.get(loc, KidRearing())
+        method = data.methods[kr.method]
+        sale = {"policy": p.male_sale_age_days, "after_colostrum": p.colostrum_days,
+                "at_weaning": p.weaning_age_days}[kr.male_kids_sold]
+        risk = min(method.kid_mortality_relative_risk.point * base_risk, 1.0)
+        extra = 0.0 if risk <= base_risk else 1.0 - (1.0 - risk) / (1.0 - base_risk)
+        powder = 0.0
+        price = 0.0
+        if kr.method == "milk_replacer":
+            powder = (kr.powder_kg_per_kid / feeding_days if kr.powder_kg_per_kid is not None
+                      else p.kid_milk_kg_per_day
+                      * data.milk_replacer.powder_kg_per_kg_liquid.point)
+            price = (kr.powder_price_per_kg if kr.powder_price_per_kg is not None
+                     else data.milk_replacer.price_per_kg.point)
+        rows.append((kr.method, method.milk_from_tank, sale, extra, powder, price,
+                     method.spreads_cae))
+    cols = list(zip(*rows))
+    return RearingParams(methods=tuple(cols[0]), tank_milk=np.array(cols[1], bool),
+                         male_sale_age_days=np.array(cols[2], np.int64),
+                         kid_extra_risk=np.array(cols[3], float),
+                         powder_kg_per_kid_day=np.array(cols[4], float),
+                         powder_price_per_kg=np.array(cols[5], float),
+                         spreads_cae=np.array(cols[6], bool))
+
+
+def males_for_sale(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
+    """Rows of the male kids whose keep-or-sell day has come at their location's sale age
+    (``male_kids_sold`` per farm): alive, not yet decided, at or past that age."""
+    age_ok = (t - state.birth) >= p.rearing.male_sale_age_days[state.loc]
+    return np.flatnonzero(age_ok & (state.sex == 1) & state.alive & ~state.kept)
+
+
+# --------------------------------------------------------------------------------------
+# Compiled feeding parameters
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedingParams:
+    """Everything the daily feeding needs, as arrays (see :func:`compile_feeding`)."""
+
+    # requirement tables by grazing, key and age, (2, 5, oldest + 1), flattened over key
+    # and age (index: key * (oldest + 1) + min(age, oldest))
+    oldest: int                   # last age of the tables [days]
+    row_of_code: np.ndarray       # (16,) start of the rows of each class code
+    me: np.ndarray                # ME at milk 0, not pregnant [MJ/day]
+    dmi: np.ndarray               # DM intake at the ration's ME [kg/day]
+    cp: np.ndarray                # crude protein [g/day]
+    # by key and age, (5 * (oldest + 1),)
+    me_gain: np.ndarray           # ME for growth [MJ/day]
+    adg_kg: np.ndarray            # daily gain [kg/day]
+    weight_kg: np.ndarray         # body weight [kg]
+    mature: np.ndarray            # mature requirements [-]
+    # milk, pregnancy, protein
+    me_per_kg_milk: float         # [MJ/kg]
+    fcm_per_kg_milk: float        # [kg FCM/kg]
+    dmi_per_kg_fcm: float         # mature intake per kg FCM [kg DM/kg]
+    mp_per_kg_milk: float         # [g/kg]
+    mp_per_kg_dmi: float          # metabolic faecal protein of mature goats [g/kg DM]
+    cp_per_mp: float              # CP per g MP [-]
+    preg_me: np.ndarray           # (gestation + 1,) conceptus ME per kid by day [MJ/day]
+    preg_mp: np.ndarray           # (gestation + 1,) conceptus MP per kid by day [g/day]
+    preg_first_day: int
+    mean_litter: np.ndarray       # (2,) expected litter at a first and a later kidding
+    ration_me: float              # [MJ/kg DM]
+    concentrate_share: float      # most concentrate in the DM eaten [-]
+    # responses
+    tissue_me_mj_per_kg: float
+    max_loss_share: float
+    max_loss_kg_per_day: float
+    max_regain_kg_per_day: float
+    conception_factor_without_feed: float
+    late_share_of_birth_weight: float
+    low_birth_weight_kg: float
+    risk_at_low_birth_weight: float
+    birth_weight_kg: np.ndarray   # (2,) by sex [kg]
+    kid_base_risk: float          # breed's risk of death to weaning (management level) [-]
+    starvation_daily_probability: float
+    # farms: feeding order, padded to S sources per location
+    source_names: tuple[tuple[str, ...], ...]
+    source_kind: np.ndarray       # (L, S) _NONE, _PASTURE, _STOCK, _PURCHASE
+    source_me: np.ndarray         # (L, S) [MJ/kg DM]
+    source_cp: np.ndarray         # (L, S) [g/kg DM]
+    source_dm_fraction: np.ndarray  # (L, S)
+    source_price_per_t: np.ndarray  # (L, S) per t as fed (purchases)
+    source_concentrate: np.ndarray  # (L, S) bool
+    opening_kg: np.ndarray        # (L, S) opening stock [kg DM]
+    deliveries_kg: np.ndarray     # (L, S, n_days) added to the stores [kg DM]
+    delivery_cost: np.ndarray     # (L, n_days) cost of bought deliveries
+    pasture_kg: np.ndarray        # (L, n_days) pasture eaten at most [kg DM]
+    grazing: np.ndarray           # (L, n_days) bool
+    supplement_cp: np.ndarray     # (L,) CP of the protein supplement, 0 none [g/kg DM]
+    supplement_per_cp: np.ndarray  # (L,) supplement per g CP short, 0 none [kg DM/g]
+    supplement_cost_per_kg_dm: np.ndarray  # (L,) [/kg DM]
+    supplement_names: tuple[str | None, ...]
+    # calendar
+    dense_bought: np.ndarray      # (L, S) densest bought feed after each source [MJ/kg DM]
+    all_bought: bool              # every source of every location is bought as needed
+    month_of_day: np.ndarray      # (n_days,) month index
+    months: tuple[str, ...]       # "YYYY-MM"
+    month_days: np.ndarray        # (M,) simulated days in each month
+    currency: str
+    can_run_short: bool           # some location buys nothing: a shortage is possible
+
+    @property
+    def n_sources(self) -> int:
+        return self.source_kind.shape[1]
+
+
+def _requirement_tables(curve, growth_factor: float, mec: float, grazing_factor: float,
+                        weaning_age_days: int, min_intake: float) -> dict[str, np.ndarray]:
+    """The requirement tables by key and age (see :class:`FeedingParams`), from the
+    functions of :mod:`capra.feed.requirements`."""
+    from capra.feed.requirements import (
+        dry_matter_intake,
+        energy_requirement_parts,
+        metabolizable_protein_requirement,
+    )
+
+    ages = np.arange(TABLE_AGE_DAYS + 1)
+    keys = len(_KEYS) + 1
+    out = {name: np.zeros((2, keys, ages.size)) for name in ("me", "dmi", "mp")}
+    out.update({name: np.zeros((keys, ages.size))
+                for name in ("me_gain", "adg_kg", "weight_kg")})
+    out["mature"] = np.zeros((keys, ages.size), bool)
+    weaned = ages >= weaning_age_days          # kids drink milk: nothing from the feed
+    from capra.feed.growth import MAX_AGE_DAYS as CURVE_AGE_DAYS
+
+    on_curve = np.minimum(ages, CURVE_AGE_DAYS)
+    for k, (sex, parous) in enumerate(_KEYS):
+        w = curve.body_weight_kg(on_curve, sex, growth_factor)
+        g = curve.daily_gain_g(on_curve, sex, growth_factor)
+        old = np.full(ages.size, True) if parous else ages >= MATURE_AGE_DAYS
+        stage = np.where(old, 2, 1)        # capra.feed.coefficients.STAGES: growing, mature
+        args = dict(sex=sex, stage=stage, daily_gain_g=g, diet_me_mj_per_kg_dm=mec)
+        for graze, act in enumerate((1.0, grazing_factor)):
+            parts = energy_requirement_parts(w, activity_factor=act, **args)
+            out["me"][graze, k] = (parts.maintenance + parts.gain) * weaned
+            out["dmi"][graze, k] = dry_matter_intake(w, activity_factor=act, **args) * weaned
+            out["mp"][graze, k] = metabolizable_protein_requirement(
+                w, activity_factor=act, **args) * weaned
+        if k != 3:              # not in milk: ad lib forage fills at least min_intake
+            out["dmi"][:, k] = np.maximum(out["dmi"][:, k], min_intake * w * weaned)
+        out["me_gain"][k], out["adg_kg"][k] = parts.gain, g / 1000.0
+        out["weight_kg"][k], out["mature"][k] = w, old
+    oldest = ages.size - 1
+    for name in ("me", "dmi", "mp"):
+        v = out[name]
+        moving = np.abs(v - v[..., -1:]) > FLAT_TOLERANCE * np.abs(v[..., -1:])
+        oldest = min(oldest, int(np.flatnonzero(moving.any(axis=(0, 1)))[-1]) + 1
+                     if moving.any() else 0)
+    oldest = max(oldest, weaning_age_days)
+    out = {name: (v[..., :oldest + 1].reshape(2, -1) if v.ndim == 3
+                  else v[:, :oldest + 1].reshape(-1)).copy() for name, v in out.items()}
+    out["oldest"] = oldest
+    return out
+
+
+def _pregnancy_tables(days: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Conceptus ME and MP per kid of the default dairy birth weight, by day of
+    gestation. [MJ/day], [g/day]"""
+    from capra.feed.coefficients import coefficients
+    from capra.feed.requirements import (
+        energy_requirement_parts,
+        metabolizable_protein_requirement,
+    )
+
+    c = coefficients().pregnancy
+    day = np.minimum(np.arange(days + 1), c.last_day).astype(float)
+    me = energy_requirement_parts(40.0, stage="growing", pregnancy_day=day).pregnancy
+    mp = (metabolizable_protein_requirement(40.0, stage="growing", pregnancy_day=day)
+          - metabolizable_protein_requirement(40.0, stage="growing"))
+    return np.asarray(me, float), np.asarray(mp, float), int(c.first_day)
+
+
+def _calendar(dates: pd.DatetimeIndex) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    key = dates.year * 12 + dates.month - 1
+    first, month_of_day = np.unique(key, return_inverse=True)
+    months = tuple(f"{k // 12:04d}-{k % 12 + 1:02d}" for k in first)
+    return month_of_day.astype(np.int64), months, np.bincount(month_of_day)
+
+
+def _farm_sources(resources, library, dates: pd.DatetimeIndex, where: str):
+    """One location's feeding order: [(name, kind, feed, opening kg, deliveries kg,
+    delivery cost)], its pasture growth per day and grazing days, its supplement."""
+    from capra.feed.budget import _in_season, _on_date
+    from capra.feed.resources import resolve
+
+    r = resolve(resources, library, where=where)
+    n = len(dates)
+    sources = []
+    pasture_kg = np.zeros(n)
+    grazing = np.zeros(n, bool)
+    if r.pasture is not None and r.pasture.area_ha > 0:
+        pa = r.pasture
+        days_in_month = dates.days_in_month.to_numpy()
+        grazing = _in_season(dates, pa.grazing_start, pa.grazing_end)
+        pasture_kg = (pa.area_ha * pa.dm_yield_kg_per_ha_by_month[dates.month - 1]
+                      * pa.utilization / days_in_month * grazing)
+        sources.append((pa.feed_name, _PASTURE, pa.feed, 0.0, np.zeros(n), np.zeros(n)))
+    for stock in r.stores:
+        feed = r.feeds[stock.feed]
+        added, cost = np.zeros(n), np.zeros(n)
+        for d in stock.deliveries:
+            on = _on_date(dates, d.date)
+            added += on * d.t_dm * 1000.0
+            if d.kind == "bought":
+                price = d.price_per_t if d.price_per_t is not None else feed.price_per_t
+                cost += on * d.t_dm / feed.dm_fraction * price
+        sources.append((stock.feed, _STOCK, feed, stock.opening_t_dm * 1000.0, added, cost))
+    for name in r.purchase:
+        sources.append((name, _PURCHASE, r.feeds[name], 0.0, np.zeros(n), np.zeros(n)))
+    supplement = r.feeds[r.protein_supplement] if r.protein_supplement else None
+    return sources, pasture_kg, grazing, (r.protein_supplement, supplement), r.currency
+
+
+def compile_feeding(scenario, p: HerdParams) -> FeedingParams | None:
+    """The feeding of the herd: requirement tables, each location's feeding order, the
+    response coefficients. None if the breed has no growth curve (body weights are needed
+    for the requirements)."""
+    from capra.feed.coefficients import coefficients
+    from capra.feed.growth import bundled_growth_curves, load_growth_curve
+    from capra.feed.resources import FeedResources, feed_library
+    from capra.feed.responses import responses
+    from capra.herd.rules import mean_litter_size
+
+    breed_key = scenario.breed.name.strip().lower()
+    if breed_key not in bundled_growth_curves():
+        return None
+    curve = load_growth_curve(breed_key)
+    preset = _preset(scenario)
+    resp = responses()
+    c = coefficients()
+    mec = float(preset.ration_me_mj_per_kg_dm.point)
+    fat = float(resp.herd.milk_fat_pct.point)
+    tables = _requirement_tables(curve, float(preset.kid_growth_factor.point), mec,
+                                 float(resp.herd.grazing_activity_factor.point),
+                                 p.weaning_age_days,
+                                 float(resp.herd.min_intake_share_of_body_weight.point))
+    cp_per_mp = 1.0 / (c.protein.cp_from_mp_intercept
+                       + c.protein.cp_from_mp_slope * c.protein.default_undegraded_fraction)
+    preg_me, preg_mp, first_day = _pregnancy_tables(p.gestation_days + 1)
+    lac, intake, prot = c.lactation, c.intake, c.protein
+    fcm_per_kg = lac.fcm_intercept + lac.fcm_slope_per_fat_pct * fat
+    e4 = lac.milk_energy_intercept_mj_per_kg + 4.0 * lac.milk_energy_slope_mj_per_kg_per_fat_pct
+
+    library = feed_library()
+    by_farm = {f.name: f.feed for f in scenario.farms}
+    per_loc = []
+    for i, loc in enumerate(p.locations):
+        resources = by_farm.get(loc) or FeedResources()
+        where = f"farms[{i}].feed" if loc in by_farm else f"locations[{i}]"
+        per_loc.append(_farm_sources(resources, library, p.dates, where))
+    L, S, n = len(per_loc), max(max(len(x[0]) for x in per_loc), 1), p.n_days
+    kind = np.zeros((L, S), np.int8)
+    me_s, cp_s = np.ones((L, S)), np.zeros((L, S))
+    dmf, price = np.ones((L, S)), np.zeros((L, S))
+    conc = np.zeros((L, S), bool)
+    opening, deliveries = np.zeros((L, S)), np.zeros((L, S, n))
+    delivery_cost = np.zeros((L, n))
+    pasture, grazing = np.zeros((L, n)), np.zeros((L, n), bool)
+    supp_cp, supp_dmf, supp_price = np.zeros(L), np.ones(L), np.zeros(L)
+    names, supp_names = [], []
+    for loc, (sources, pasture_kg, graze, (supp_name, supp), _) in enumerate(per_loc):
+        names.append(tuple(s[0] for s in sources))
+        for s, (_, k, feed, open_kg, added, cost) in enumerate(sources):
+            kind[loc, s] = k
+            me_s[loc, s], cp_s[loc, s] = feed.me_mj_per_kg_dm, feed.cp_pct_dm * 10.0
+            dmf[loc, s], price[loc, s] = feed.dm_fraction, feed.price_per_t or 0.0
+            conc[loc, s] = feed.kind == "concentrate"
+            opening[loc, s], deliveries[loc, s] = open_kg, added
+            delivery_cost[loc] += cost
+        pasture[loc], grazing[loc] = pasture_kg, graze
+        supp_names.append(supp_name)
+        if supp is not None:
+            supp_cp[loc], supp_dmf[loc] = supp.cp_pct_dm * 10.0, supp.dm_fraction
+            supp_price[loc] = supp.price_per_t or 0.0
+    month_of_day, months, month_days = _calendar(p.dates)
+    starve = float(resp.starvation.death_risk_per_30_days.point)
+    return FeedingParams(
+        oldest=tables["oldest"], row_of_code=_KEY_OF_CODE * (tables["oldest"] + 1),
+        me=tables["me"], dmi=tables["dmi"], cp=tables["mp"] * cp_per_mp,
+        me_gain=tables["me_gain"], adg_kg=tables["adg_kg"], weight_kg=tables["weight_kg"],
+        mature=tables["mature"],
+        me_per_kg_milk=fcm_per_kg * lac.me_mj_per_kg_fcm, fcm_per_kg_milk=fcm_per_kg,
+        dmi_per_kg_fcm=intake.dmi_slope * e4 / (intake.overall_efficiency * mec),
+        mp_per_kg_milk=prot.lactation_g_per_g_milk_protein * prot.default_milk_protein_pct * 10.0,
+        mp_per_kg_dmi=prot.metabolic_faecal_g_per_kg_dmi,
+        cp_per_mp=cp_per_mp,
+        preg_me=preg_me, preg_mp=preg_mp, preg_first_day=first_day,
+        mean_litter=np.asarray(mean_litter_size(p), float), ration_me=mec,
+        concentrate_share=float(preset.concentrate_share.point),
+        tissue_me_mj_per_kg=float(resp.body_reserves.me_mj_per_kg.point),
+        max_loss_share=float(resp.body_reserves.max_loss_share_of_body_weight.point),
+        max_loss_kg_per_day=float(resp.body_reserves.max_loss_kg_per_day.point),
+        max_regain_kg_per_day=float(resp.body_reserves.max_regain_kg_per_day.point),
+        conception_factor_without_feed=float(resp.conception.factor_without_feed.point),
+        late_share_of_birth_weight=float(resp.kids.late_pregnancy_share_of_birth_weight.point),
+        low_birth_weight_kg=float(resp.kids.low_birth_weight_kg.point),
+        risk_at_low_birth_weight=float(resp.kids.risk_to_weaning_at_low_birth_weight.point),
+        birth_weight_kg=np.array([curve.birth_weight_kg("female"),
+                                  curve.birth_weight_kg("male")]),
+        kid_base_risk=float(managed_breed(scenario).mortality.kid_risk_to_weaning),
+        starvation_daily_probability=1.0 - (1.0 - starve) ** (1.0 / 30.0),
+        source_names=tuple(names), source_kind=kind, source_me=me_s, source_cp=cp_s,
+        source_dm_fraction=dmf, source_price_per_t=price, source_concentrate=conc,
+        opening_kg=opening, deliveries_kg=deliveries, delivery_cost=delivery_cost,
+        pasture_kg=pasture, grazing=grazing, supplement_cp=supp_cp,
+        supplement_per_cp=np.divide(1.0, supp_cp, out=np.zeros(L), where=supp_cp > 0),
+        supplement_cost_per_kg_dm=supp_price / supp_dmf / 1000.0,
+        supplement_names=tuple(supp_names), dense_bought=_dense_bought(kind, me_s),
+        all_bought=bool((kind[kind != _NONE] == _PURCHASE).all()),
+        month_of_day=month_of_day, months=months,
+        month_days=month_days, currency=per_loc[0][4] if per_loc else library.currency,
+        can_run_short=bool((kind != _PURCHASE).all(axis=1).any()))
+
+
+def _dense_bought(kind: np.ndarray, me: np.ndarray) -> np.ndarray:
+    """ME of the densest bought feed after each source of each location, 0 if none
+    (bought feeds are always there). [MJ/kg DM]"""
+    out = np.zeros(kind.shape)
+    for s in range(kind.shape[1] - 1):
+        later = np.where(kind[:, s + 1:] == _PURCHASE, me[:, s + 1:], 0.0)
+        out[:, s] = later.max(axis=1)
+    return out
+
+
+def attach(p: HerdParams, scenario) -> HerdParams:
+    """``p`` with its kid rearing and feeding compiled from ``scenario``."""
+    p = dataclasses.replace(p, rearing=compile_rearing(scenario, p))
+    return dataclasses.replace(p, feeding=compile_feeding(scenario, p))
+
+
+# --------------------------------------------------------------------------------------
+# The state of the feeding of a batch of replicates
+# --------------------------------------------------------------------------------------
+
+class FeedState:
+    """Stocks per replicate and location, and what the responses left behind."""
+
+    def __init__(self, fp: FeedingParams, n_replicates: int):
+        self.stock = np.broadcast_to(fp.opening_kg, (n_replicates,) + fp.opening_kg.shape).copy()
+        #: pasture grown this month and not yet eaten, (R, L, S) [kg DM]
+        self.pasture = np.zeros_like(self.stock)
+        #: some animal was short of energy or is rebuilding its reserves
+        self.active = False
+        #: some animal's intake share is below 1 (conception responds)
+        self.intake_set = False
+        #: some animal is behind its growth curve (first breeding responds)
+        self.lagging = False
+
+
+def start(state: HerdState, p: HerdParams, rec) -> None:
+    """Set up the feeding of a batch: the stocks, and the monthly variables of the
+    recorder (nothing when feed is off)."""
+    fp = p.feeding
+    if fp is None:
+        return
+    state.feed = FeedState(fp, state.n_replicates)
+    R, L, M = state.n_replicates, p.n_locations, len(fp.months)
+    rec.data["feed_monthly"] = np.zeros((R, M, L, len(MONTHLY)))
+    for name in BY_SOURCE:
+        rec.data[name] = np.zeros((R, M, L, fp.n_sources))
+
+
+# --------------------------------------------------------------------------------------
+# The day
+# --------------------------------------------------------------------------------------
+
+def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
+             age: np.ndarray, code: np.ndarray, c16: np.ndarray, li: np.ndarray,
+             kg: np.ndarray, drinking: np.ndarray) -> np.ndarray:
+    """Feed the weaned animals of day ``t`` and apply the responses; returns the milk of the
+    lactating does ``li`` (their potential ``kg``, less what a shortage withholds).
+
+    ``age``, ``code`` and ``c16`` are those of :func:`capra.herd.processes.record_day` for
+    every row (age [days]; replicate-location cell × 16 + class code; class code,
+    class × 2 + pregnant); ``drinking`` the
+    kids past their colostrum days per (replicate, location) [head]. Every row is read,
+    removed animals too (their class is counted apart), so that a day costs a few passes
+    over the arrays.
+    """
+    fp = p.feeding
+    fs = state.feed
+    R, L, G = state.n_replicates, p.n_locations, len(GROUPS)
+    nrl = R * L
+    day = np.zeros((R, L, len(MONTHLY)))
+    if p.rearing.powder_kg_per_kid_day.any():     # milk replacer of the kids
+        powder = drinking * p.rearing.powder_kg_per_kid_day
+        day[:, :, _Q["feed_milk_replacer_kg"]] = powder
+        day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
+
+    # 1. requirements of every row, summed by replicate, location and class code (the
+    # class code decides the priority group)
+    a = age if not fs.lagging else age - state.lag.astype(np.int64)
+    fk = fp.row_of_code[c16]
+    fk += np.minimum(a, fp.oldest)
+    me, dmi, cp = _table_values(fp, t, fk, state.loc)
+    regain_me = None
+    if fs.active:            # animals rebuilding the reserves a shortage took
+        regain_me = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day)
+                     * fp.tissue_me_mj_per_kg)
+        me += regain_me
+        dmi += regain_me / fp.ration_me
+    nbins = nrl * 16
+    sums = np.stack([np.bincount(code, w, nbins) for w in (me, dmi, cp)], axis=-1).astype(
+        float).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
+    # females in late pregnancy: the conceptus
+    due = state.due - t
+    late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
+    preg_me = np.zeros(late.size)
+    if late.size:
+        gday = np.minimum(p.gestation_days - due[late], fp.preg_me.size - 1)
+        litter = fp.mean_litter[(state.parity[late] > 0).astype(np.int64)]
+        preg_me = fp.preg_me[gday] * litter
+        preg_dmi = preg_me / fp.ration_me
+        preg_cp = (fp.preg_mp[gday] * litter + fp.mp_per_kg_dmi * fp.mature[fk[late]] * preg_dmi
+                   ) * fp.cp_per_mp
+        where = code[late]
+        sums += np.stack([np.bincount(where, w, nbins) for w in (preg_me, preg_dmi, preg_cp)],
+                         axis=-1).reshape(R, L, 16, 3)
+    # milk: does in milk (class code 8 or 9, group 0); their intake grows with the 4 %
+    # fat-corrected milk (the -0.1237 ADG/FCM term of Luo et al. 2004c, under 0.1 % of a
+    # doe's intake, is left out)
+    if li.size:
+        milk = np.bincount(state.cell[li], kg, nrl).reshape(R, L)
+        extra_dmi = fp.dmi_per_kg_fcm * fp.fcm_per_kg_milk * milk
+        sums[:, :, 8, 0] += milk * fp.me_per_kg_milk
+        sums[:, :, 8, 1] += extra_dmi
+        sums[:, :, 8, 2] += (fp.mp_per_kg_dmi * extra_dmi + fp.mp_per_kg_milk * milk
+                             ) * fp.cp_per_mp
+    by_group = np.stack([sums[:, :, codes].sum(axis=2) for codes in _CODES_OF_GROUP],
+                        axis=-1)                            # (R, L, quantity, G)
+    need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
+
+    # 2. feeding, per priority group
+    unmet = _feed(fs, fp, t, need_me, need_dm, need_cp, day, rec.data)
+    short = (unmet > _TINY_MJ).any()
+    fed_share = (np.where(need_me > _TINY_MJ, 1.0 - unmet / np.where(need_me > _TINY_MJ,
+                                                                     need_me, 1.0), 1.0)
+                 if short else np.ones((R, L, G)))
+    me_code = sums[:, :, 2:12, 0]
+    day[:, :, _NEEDED_BY_CLASS] = me_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
+    fed_code = me_code * fed_share[:, :, _GROUP_OF_CODE[2:12]]
+    day[:, :, _FED_BY_CLASS] = fed_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
+
+    # 3. responses
+    if short or fs.active or fs.intake_set:
+        kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
+                      regain_me, day)
+    rec.data["feed_monthly"][:, fp.month_of_day[t]] += day
+    return kg
+
+
+def _table_values(fp: FeedingParams, t: int, fk: np.ndarray, loc: np.ndarray):
+    """ME, DM intake and CP of the rows at table index ``fk`` (key and age), on
+    grazing days with the grazing tables: (me, dmi, cp) arrays, fresh copies."""
+    graze = fp.grazing[:, t]
+    if graze.all() or not graze.any():
+        g = int(graze[0])
+        return np.take(fp.me[g], fk), np.take(fp.dmi[g], fk), np.take(fp.cp[g], fk)
+    on = graze[loc]
+    return (np.where(on, fp.me[1][fk], fp.me[0][fk]), np.where(on, fp.dmi[1][fk], fp.dmi[0][fk]),
+            np.where(on, fp.cp[1][fk], fp.cp[0][fk]))
+
+
+def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, day,
+          data) -> np.ndarray:
+    """Feed the priority groups from each location's feeds, in order; writes the day's
+    budget into ``day`` (R, L, quantity) and returns the ME not fed, (R, L, G). [MJ]
+
+    For each feed in the farm's order, the groups eat in priority: a group takes what
+    :func:`capra.feed.budget.feed_amount` gives it toward its remaining need, within its
+    remaining intake capacity and concentrate allowance, from what the groups before it
+    left.
+    """
+    from capra.feed.budget import feed_amount
+
+    R, L, G = need_me.shape
+    kind = fp.source_kind
+    S = fp.n_sources
+    if not fp.all_bought:
+        if t == 0 or fp.month_of_day[t] != fp.month_of_day[t - 1]:
+            fs.pasture[:] = 0.0                  # pasture does not carry over months
+        fs.pasture += fp.pasture_kg[None, :, t, None] * (kind == _PASTURE)
+        fs.stock += fp.deliveries_kg[:, :, t]
+        supply = np.where(kind == _PASTURE, fs.pasture,
+                          np.where(kind == _STOCK, fs.stock,
+                                   np.where(kind == _PURCHASE, np.inf, 0.0)))   # (R, L, S)
+    fed = np.empty((R, L, S))
+    need = need_me.copy()
+    room = need_dm.copy()
+    conc_room = fp.concentrate_share * need_dm if fp.source_concentrate.any() else None
+    me_s = fp.source_me
+    for s in range(S):
+        if fp.all_bought:
+            dense = fp.dense_bought[None, :, s, None]
+        else:
+            later = np.where(supply[:, :, s + 1:] > 0, me_s[None, :, s + 1:], 0.0)
+            dense = later.max(axis=2)[:, :, None] if later.shape[2] else 0.0
+        x = feed_amount(need, np.inf, me_s[None, :, s, None], room, dense)
+        if conc_room is not None and fp.source_concentrate[:, s].any():
+            x = np.where(fp.source_concentrate[None, :, s, None], np.minimum(x, conc_room), x)
+            conc_room -= x * fp.source_concentrate[None, :, s, None]
+        if not fp.all_bought:       # the groups before took their share of the supply
+            before = np.cumsum(x, axis=2) - x
+            x = np.minimum(x, np.maximum(supply[:, :, s, None] - before, 0.0))
+            supply[:, :, s] -= x.sum(axis=2)
+        x *= (kind[:, s] != _NONE)[None, :, None]
+        fed[:, :, s] = x.sum(axis=2)
+        need -= x * me_s[None, :, s, None]
+        np.maximum(need, 0.0, out=need)
+        room -= x
+    if not fp.all_bought:
+        fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
+        fs.stock = np.where(kind == _STOCK, supply, fs.stock)
+    # protein: the supplement closes the gap
+    cp_need = need_cp.sum(axis=2)
+    cp_fed = (fed * fp.source_cp).sum(axis=2)
+    supp = np.maximum(cp_need - cp_fed, 0.0) * fp.supplement_per_cp
+    cp_fed += supp * fp.supplement_cp
+    buy = kind == _PURCHASE
+    as_fed = fed / fp.source_dm_fraction
+    q = _Q
+    day[:, :, q["feed_me_needed_mj"]] = need_me.sum(axis=2)
+    day[:, :, q["feed_cp_needed_kg"]] = cp_need / 1000.0
+    day[:, :, q["feed_dm_fed_t"]] = (fed.sum(axis=2) + supp) / 1000.0
+    day[:, :, q["feed_purchased_dm_t"]] = ((fed * buy).sum(axis=2) + supp) / 1000.0
+    day[:, :, q["feed_concentrate_as_fed_t"]] = (as_fed * fp.source_concentrate).sum(axis=2) / 1000.0
+    day[:, :, q["feed_me_unmet_mj"]] = need.sum(axis=2)
+    day[:, :, q["feed_cp_balance_kg"]] = (cp_fed - cp_need) / 1000.0
+    day[:, :, q["feed_cost"]] = ((as_fed * fp.source_price_per_t * buy).sum(axis=2) / 1000.0
+                                 + supp * fp.supplement_cost_per_kg_dm + fp.delivery_cost[:, t])
+    m = fp.month_of_day[t]
+    data["feed_source_dm_t"][:, m] += fed / 1000.0
+    if not fp.all_bought:
+        day[:, :, q["feed_pasture_dm_t"]] = (fed * (kind == _PASTURE)).sum(axis=2) / 1000.0
+        day[:, :, q["feed_stored_dm_t"]] = (fed * (kind == _STOCK)).sum(axis=2) / 1000.0
+        data["feed_source_closing_t_dm"][:, m] = np.where(kind == _STOCK, fs.stock, 0.0) / 1000.0
+    return need
+
+
+def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
+             regain_me, day) -> np.ndarray:
+    """The responses of the weaned animals to the share of their requirement fed
+    (docs/herd-model.md, "Feed"); returns the milk of the does ``li``.
+
+    ``fk``, ``c16`` and ``me`` are per row (table index, class code, ME needed without the
+    milk and the conceptus); ``fed_share`` per (replicate, location, group); ``late`` the
+    rows in late pregnancy with conceptus ``preg_me``; ``regain_me`` per row or None.
+    """
+    fp, fs = p.feeding, state.feed
+    G = len(GROUPS)
+    idx = np.flatnonzero(state.alive & (fk < _ZERO_KEY * (fp.oldest + 1)))   # weaned
+    cell = state.cell[idx]
+    share = fed_share.reshape(-1)[cell * G + _GROUP_OF_CODE[c16[idx]]]
+    me = me[idx]
+    pos_li = np.searchsorted(idx, li)
+    me[pos_li] += kg * fp.me_per_kg_milk
+    alive_late = state.alive[late]
+    pos_late = np.searchsorted(idx, late[alive_late])
+    me[pos_late] += preg_me[alive_late]
+    short = (1.0 - share) * me
+    lost = state.lost_kg[idx].astype(float)
+    tissue = fp.tissue_me_mj_per_kg
+    flat = fk[idx]
+    # (a) rebuilding reserves waits
+    if regain_me is not None:
+        regain = regain_me[idx]
+        cut = np.minimum(short, regain)
+        short -= cut
+        lost -= (regain - cut) / tissue
+    # (b) growth slows: the animal falls behind its growth curve
+    gain = fp.me_gain[flat]
+    cut = np.minimum(short, gain)
+    slow = np.flatnonzero(cut > 0)
+    if slow.size:
+        state.lag[idx[slow]] += cut[slow] / gain[slow]
+        fs.lagging = True
+    short -= cut
+    # (c) body reserves, at most a day's loss and down to the limit
+    weight = fp.weight_kg[flat]
+    room_kg = np.maximum(fp.max_loss_share * weight - lost, 0.0)
+    drawn = np.minimum(short, np.minimum(room_kg, fp.max_loss_kg_per_day) * tissue)
+    lost += drawn / tissue
+    short -= drawn
+    nrl = state.n_replicates * p.n_locations
+    shape = (state.n_replicates, p.n_locations)
+    # (d) milk
+    if li.size:
+        cut_kg = np.minimum(kg, short[pos_li] / fp.me_per_kg_milk)
+        short[pos_li] -= cut_kg * fp.me_per_kg_milk
+        day[:, :, _Q["feed_milk_forgone_kg"]] = np.bincount(state.cell[li], cut_kg,
+                                                             nrl).reshape(shape)
+        kg = kg - cut_kg
+    # (e) the conceptus
+    if pos_late.size:
+        cut = np.minimum(short[pos_late], preg_me[alive_late])
+        state.conceptus_short_mj[idx[pos_late]] += cut
+        short[pos_late] -= cut
+    # (f) no reserves left and still short: risk of death (the day after)
+    exhausted = np.flatnonzero((short > _TINY_MJ)
+                               & (lost >= fp.max_loss_share * weight - 1e-9))
+    if exhausted.size and keys is not None:
+        rows = idx[exhausted]
+        u = rng.uniform(keys["feeding"][state.rep[rows]], state.uid[rows], t, slot=0)
+        dies = rows[u < fp.starvation_daily_probability]
+        state.death_day[dies] = np.minimum(state.death_day[dies], t + 1)
+    day[:, :, _Q["feed_reserves_used_kg"]] = np.bincount(
+        cell, np.maximum(lost - state.lost_kg[idx], 0.0), nrl).reshape(shape)
+    state.lost_kg[idx] = lost
+    low = share < 1.0 - 1e-12
+    fs.active = bool(low.any() or (lost > 0).any())
+    # the share fed, for tomorrow's conceptions
+    if fs.intake_set:
+        state.intake[:] = 1.0
+    state.intake[idx[low]] = share[low]
+    fs.intake_set = bool(low.any())
+    return kg
+
+
+# --------------------------------------------------------------------------------------
+# Hooks of the other processes
+# --------------------------------------------------------------------------------------
+
+def breeding_age(state: HerdState, t: int, idx: np.ndarray) -> np.ndarray:
+    """Age of the animals ``idx`` on their growth curve: their age less the days their
+    growth has fallen behind (first breeding waits for the weight). [days]"""
+    age = t - state.birth[idx]
+    feed = getattr(state, "feed", None)
+    if feed is None or not feed.lagging:
+        return age
+    return age - state.lag[idx].astype(np.int64)
+
+
+def conception_factor(state: HerdState, p: HerdParams, idx: np.ndarray) -> np.ndarray | float:
+    """Factor on the conception probability of the does ``idx`` for the share of their
+    energy requirement fed yesterday (1 when fully fed). [-]"""
+    feed = getattr(state, "feed", None)
+    if feed is None or not feed.intake_set:
+        return 1.0
+    f0 = p.feeding.conception_factor_without_feed
+    return 1.0 - (1.0 - f0) * (1.0 - state.intake[idx])
+
+
+def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.ndarray,
+                  kid_dam: np.ndarray, kids: np.ndarray) -> None:
+    """Extra risk of death before weaning of the kids ``kids`` born today to ``kid_dam``
+    (one dam row per kid) of the does ``dams``: the rearing method of their farm, and a
+    low birth weight when the dam's conceptus was short of energy. The kid dies, if it
+    does, on a day drawn uniformly from its first to its weaning day."""
+    if kids.size:
+        extra = p.rearing.kid_extra_risk[state.loc[kid_dam]] if p.rearing is not None else 0.0
+        extra = np.broadcast_to(np.asarray(extra, float), kids.shape).copy()
+        fp = p.feeding
+        if fp is not None and getattr(state, "feed", None) is not None:
+            short = state.conceptus_short_mj[kid_dam]
+            if short.any():
+                extra = 1.0 - (1.0 - extra) * (1.0 - _low_weight_risk(state, p, kid_dam,
+                                                                      kids, short))
+        hit = np.flatnonzero(extra > 0)
+        if hit.size:
+            rows = kids[hit]
+            k, uid = state.rep[rows], state.uid[rows]
+            dies = rng.uniform(keys["feeding"][k], uid, t, slot=1) < extra[hit]
+            day = t + 1 + np.floor(rng.uniform(keys["feeding"][k], uid, t, slot=2)
+                                   * p.weaning_age_days).astype(np.int64)
+            rows, day = rows[dies], day[dies]
+            state.death_day[rows] = np.minimum(state.death_day[rows], day)
+    if getattr(state, "feed", None) is not None:
+        state.conceptus_short_mj[dams] = 0.0
+
+
+def _low_weight_risk(state, p, kid_dam, kids, short) -> np.ndarray:
+    """Extra risk to weaning, beyond the breed's, of kids born light: the birth weight
+    falls with the share of the late-pregnancy conceptus energy withheld, and the risk
+    rises linearly from the breed's at the normal weight to the risk at the low weight."""
+    fp = p.feeding
+    parous = (state.parity[kid_dam] > 1).astype(np.int64)    # parity already counts this kid
+    expected = fp.preg_me[fp.preg_first_day:p.gestation_days].sum() * fp.mean_litter[parous]
+    withheld = np.clip(short / expected, 0.0, 1.0)
+    normal = fp.birth_weight_kg[state.sex[kids].astype(np.int64)]
+    weight = normal * (1.0 - fp.late_share_of_birth_weight * withheld)
+    base, low = fp.kid_base_risk, fp.risk_at_low_birth_weight
+    span = np.maximum(normal - fp.low_birth_weight_kg, 1e-9)
+    risk = base + (low - base) * np.clip((normal - weight) / span, 0.0, 1.0)
+    return np.where(risk > base, 1.0 - (1.0 - risk) / (1.0 - base), 0.0)
+
+
+def aborted(state: HerdState, idx: np.ndarray) -> None:
+    """A pregnancy that ends without kids leaves no conceptus debt."""
+    if getattr(state, "feed", None) is not None:
+        state.conceptus_short_mj[idx] = 0.0
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+def add_to_dataset(ds: xr.Dataset, arrays: dict, params: HerdParams) -> xr.Dataset:
+    """The monthly feed variables of ``arrays`` added to the result's Dataset, with dims
+    (replicate, month, farm) and (…, feed_slot); the feeding order of each location and
+    the currency as attributes."""
+    fp = params.feeding
+    if fp is None:
+        return ds
+    ds = ds.assign_coords(month=list(fp.months), month_days=("month", fp.month_days))
+    stacked = arrays.get("feed_monthly")
+    if stacked is None:
+        return ds
+    for name, (units, desc) in MONTHLY.items():
+        ds[name] = (("replicate", "month", "farm"), stacked[..., _Q[name]])
+        ds[name].attrs.update(units=units, description=desc)
+    for name, (units, desc) in BY_SOURCE.items():
+        if name in arrays:
+            ds[name] = (("replicate", "month", "farm", "feed_slot"), arrays[name])
+            ds[name].attrs.update(units=units, description=desc)
+    kinds = {_PASTURE: "pasture", _STOCK: "stock", _PURCHASE: "purchase"}
+    ds.attrs["feed_sources"] = json.dumps(
+        [[[name, kinds[int(fp.source_kind[loc, s])]] for s, name in enumerate(names)]
+         for loc, names in enumerate(fp.source_names)])
+    ds.attrs["feed_supplements"] = json.dumps(list(fp.supplement_names))
+    ds.attrs["feed_currency"] = fp.currency
+    if params.rearing is not None:
+        ds.attrs["kid_rearing"] = json.dumps(list(params.rearing.methods))
+    return ds
+
+
+def feed_budget_from_dataset(ds: xr.Dataset) -> FeedBudget | None:
+    """The feed budget of a simulation (:class:`capra.feed.FeedBudget`): per replicate,
+    location and month, from the result's monthly variables; None without them."""
+    from capra.feed.budget import FeedBudget
+
+    if "feed_dm_fed_t" not in ds:
+        return None
+    farms = [str(f) for f in ds["farm"].values]
+    months = [str(mo) for mo in ds["month"].values]
+    n_rep = ds.sizes["replicate"]
+    columns = {"me_needed_mj": "feed_me_needed_mj", "cp_needed_kg": "feed_cp_needed_kg",
+               "dm_fed_t": "feed_dm_fed_t", "pasture_dm_t": "feed_pasture_dm_t",
+               "stored_dm_t": "feed_stored_dm_t", "purchased_dm_t": "feed_purchased_dm_t",
+               "concentrate_as_fed_t": "feed_concentrate_as_fed_t",
+               "me_unmet_mj": "feed_me_unmet_mj", "cp_balance_kg": "feed_cp_balance_kg",
+               "feed_cost": "feed_cost", "milk_replacer_kg": "feed_milk_replacer_kg",
+               "milk_replacer_cost": "feed_milk_replacer_cost",
+               "milk_forgone_kg": "feed_milk_forgone_kg"}
+    frame = {"replicate": np.repeat(np.arange(n_rep), len(farms) * len(months)),
+             "farm": np.tile(np.repeat(farms, len(months)), n_rep),
+             "month": np.tile(months, n_rep * len(farms)),
+             "days": np.tile(ds["month_days"].values, n_rep * len(farms))}
+    for col, var in columns.items():
+        frame[col] = ds[var].transpose("replicate", "farm", "month").values.reshape(-1)
+    by_farm_month = pd.DataFrame(frame)
+    by_farm_month["cost"] = by_farm_month["feed_cost"] + by_farm_month["milk_replacer_cost"]
+    sources = json.loads(ds.attrs.get("feed_sources", "[]"))
+    rows = []
+    dm = ds["feed_source_dm_t"].transpose("replicate", "farm", "month", "feed_slot").values
+    closing = ds["feed_source_closing_t_dm"].transpose(
+        "replicate", "farm", "month", "feed_slot").values
+    for f, farm in enumerate(farms):
+        for s, (name, origin) in enumerate(sources[f] if f < len(sources) else []):
+            rows.append(pd.DataFrame({
+                "replicate": np.repeat(np.arange(n_rep), len(months)), "farm": farm,
+                "month": np.tile(months, n_rep), "feed": name, "origin": origin,
+                "dm_t": dm[:, f, :, s].reshape(-1),
+                "closing_stock_t_dm": np.where(origin == "stock", closing[:, f, :, s],
+                                               np.nan).reshape(-1)}))
+    by_feed = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return FeedBudget(by_farm_month=by_farm_month, by_feed=by_feed,
+                      currency=str(ds.attrs.get("feed_currency", "")), replicates=True)
+
+
+def feed_summary(ds: xr.Dataset, quantiles=(0.1, 0.5, 0.9)) -> dict | None:
+    """The JSON ``feed`` key of a simulation: ``by_farm_month`` rows (the P50 of each
+    quantity across replicates, and P10/P90 of DM fed, purchases, shortfall and cost) and
+    ``dry_matter_t_per_year`` (P10/P50/P90 per farm and calendar year, and for all farms);
+    None without feed."""
+    budget = feed_budget_from_dataset(ds)
+    if budget is None:
+        return None
+    frame = budget.by_farm_month.drop(columns="replicate")
+    grouped = frame.groupby(["farm", "month"], sort=False)
+    numeric = [c for c in frame.columns if c not in ("farm", "month")]
+    p50 = grouped[numeric].quantile(quantiles[1])
+    for col in ("dm_fed_t", "purchased_dm_t", "me_unmet_mj", "cost"):
+        p50[f"{col}_p10"] = grouped[col].quantile(quantiles[0])
+        p50[f"{col}_p90"] = grouped[col].quantile(quantiles[2])
+    rows = p50.reset_index().round(3).to_dict(orient="records")
+    methods = json.loads(ds.attrs.get("kid_rearing", "[]"))
+    farms = [str(f) for f in ds["farm"].values]
+    return {
+        "currency": budget.currency,
+        "statistic": "P50 across replicates (P10/P90 where named)",
+        "by_farm_month": rows,
+        "dry_matter_t_per_year": budget.dry_matter_t_per_year().round(3).to_dict(
+            orient="records"),
+        "kid_rearing": dict(zip(farms, methods)),
+    }
