@@ -24,7 +24,8 @@ def baseline_figures() -> dict:
     ds = res.data
     return {
         "settings": SETTINGS,
-        "totals": {v: [float(x) for x in ds[v].sum(("date", "farm")).values] for v in ds.data_vars},
+        "totals": {v: [float(x) for x in ds[v].sum(("date", "farm")).values] for v in ds.data_vars
+                   if ds[v].dims == ("replicate", "date", "farm")},     # the daily herd
         "final_head_by_farm": {str(f): [int(x) for x in ds["head"].isel(date=-1).sel(farm=f).values]
                                for f in ds["farm"].values},
     }

@@ -246,6 +246,7 @@ class FeedingParams:
     me_per_kg_milk: float         # [MJ/kg]
     fcm_per_kg_milk: float        # [kg FCM/kg]
     dmi_per_kg_fcm: float         # mature intake per kg FCM [kg DM/kg]
+    dmi_adg_fcm_kg: float         # coefficient of ADG/FCM in mature intake [kg]
     mp_per_kg_milk: float         # [g/kg]
     mp_per_kg_dmi: float          # metabolic faecal protein of mature goats [g/kg DM]
     cp_per_mp: float              # CP per g MP [-]
@@ -475,6 +476,7 @@ def compile_feeding(scenario, p: HerdParams) -> FeedingParams | None:
         mature=tables["mature"],
         me_per_kg_milk=fcm_per_kg * lac.me_mj_per_kg_fcm, fcm_per_kg_milk=fcm_per_kg,
         dmi_per_kg_fcm=intake.dmi_slope * e4 / (intake.overall_efficiency * mec),
+        dmi_adg_fcm_kg=intake.dmi_adg_fcm_slope_kg,
         mp_per_kg_milk=prot.lactation_g_per_g_milk_protein * prot.default_milk_protein_pct * 10.0,
         mp_per_kg_dmi=prot.metabolic_faecal_g_per_kg_dmi,
         cp_per_mp=cp_per_mp,
@@ -583,9 +585,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
 
     # 1. requirements of every row, summed by replicate, location and class code (the
     # class code decides the priority group)
-    a = age if not fs.lagging else age - state.lag.astype(np.int64)
-    fk = fp.row_of_code[c16]
-    fk += np.minimum(a, fp.oldest)
+    fk = _table_index(fp, age, c16, state.lag if fs.lagging else None)
     me, dmi, cp = _table_values(fp, t, fk, state.loc)
     regain_me = None
     if fs.active:            # animals rebuilding the reserves a shortage took
@@ -601,25 +601,19 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
     preg_me = np.zeros(late.size)
     if late.size:
-        gday = np.minimum(p.gestation_days - due[late], fp.preg_me.size - 1)
-        litter = fp.mean_litter[(state.parity[late] > 0).astype(np.int64)]
-        preg_me = fp.preg_me[gday] * litter
-        preg_dmi = preg_me / fp.ration_me
-        preg_cp = (fp.preg_mp[gday] * litter + fp.mp_per_kg_dmi * fp.mature[fk[late]] * preg_dmi
-                   ) * fp.cp_per_mp
-        where = code[late]
-        sums += np.stack([np.bincount(where, w, nbins) for w in (preg_me, preg_dmi, preg_cp)],
+        parts = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
+                                 fp.mature[fk[late]])
+        preg_me = parts[0]
+        sums += np.stack([np.bincount(code[late], w, nbins) for w in parts],
                          axis=-1).reshape(R, L, 16, 3)
-    # milk: does in milk (class code 8 or 9, group 0); their intake grows with the 4 %
-    # fat-corrected milk (the -0.1237 ADG/FCM term of Luo et al. 2004c, under 0.1 % of a
-    # doe's intake, is left out)
+    # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
+    # so summed per location first
     if li.size:
-        milk = np.bincount(state.cell[li], kg, nrl).reshape(R, L)
-        extra_dmi = fp.dmi_per_kg_fcm * fp.fcm_per_kg_milk * milk
-        sums[:, :, 8, 0] += milk * fp.me_per_kg_milk
-        sums[:, :, 8, 1] += extra_dmi
-        sums[:, :, 8, 2] += (fp.mp_per_kg_dmi * extra_dmi + fp.mp_per_kg_milk * milk
-                             ) * fp.cp_per_mp
+        cells = state.cell[li]
+        milk = np.bincount(cells, kg, nrl).reshape(R, L)
+        ratio = np.bincount(cells, _adg_per_fcm(fp, fk[li], kg), nrl).reshape(R, L)
+        for q, part in enumerate(_milk_parts(fp, milk, ratio)):
+            sums[:, :, 8, q] += part
     by_group = np.stack([sums[:, :, codes].sum(axis=2) for codes in _CODES_OF_GROUP],
                         axis=-1)                            # (R, L, quantity, G)
     need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
@@ -641,6 +635,70 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
                       regain_me, day)
     rec.data["feed_monthly"][:, fp.month_of_day[t]] += day
     return kg
+
+
+def _table_index(fp: FeedingParams, age: np.ndarray, c16: np.ndarray,
+                 lag: np.ndarray | None) -> np.ndarray:
+    """Index into the requirement tables of rows of class code ``c16`` and ``age`` [days],
+    less the days of growth they missed (``lag`` [days], None: none)."""
+    a = age if lag is None else age - lag.astype(np.int64)
+    fk = fp.row_of_code[c16]
+    fk += np.clip(a, 0, fp.oldest)
+    return fk
+
+
+def _pregnancy_parts(fp: FeedingParams, gday: np.ndarray, parity: np.ndarray,
+                     mature: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ME [MJ/day], DM intake [kg/day] and CP [g/day] for the conceptus of females on day
+    ``gday`` of gestation carrying the expected litter of their next kidding (first or
+    later, by ``parity``); ``mature``: whether their protein requirement counts their
+    intake (NRC mature goats)."""
+    gday = np.minimum(gday, fp.preg_me.size - 1)
+    litter = fp.mean_litter[(parity > 0).astype(np.int64)]
+    me = fp.preg_me[gday] * litter
+    dmi = me / fp.ration_me
+    cp = (fp.preg_mp[gday] * litter + fp.mp_per_kg_dmi * mature * dmi) * fp.cp_per_mp
+    return me, dmi, cp
+
+
+def _adg_per_fcm(fp: FeedingParams, fk: np.ndarray, milk_kg: np.ndarray) -> np.ndarray:
+    """ADG / FCM of does in milk at table index ``fk`` [kg/kg]; nil without milk."""
+    fcm = milk_kg * fp.fcm_per_kg_milk
+    return np.divide(fp.adg_kg[fk], fcm, out=np.zeros(fcm.shape), where=fcm > 0)
+
+
+def _milk_parts(fp: FeedingParams, milk_kg, adg_per_fcm) -> tuple:
+    """ME [MJ/day], DM intake [kg/day] and CP [g/day] for ``milk_kg`` of milk, per doe or
+    summed over does (``adg_per_fcm`` summed alike; :func:`_adg_per_fcm`): the lactation ME
+    of the 4 % fat-corrected milk, the intake the Luo et al. (2004c) equation adds for it,
+    and the protein of the milk and of that intake."""
+    dmi = fp.dmi_per_kg_fcm * fp.fcm_per_kg_milk * milk_kg + fp.dmi_adg_fcm_kg * adg_per_fcm
+    return (milk_kg * fp.me_per_kg_milk, dmi,
+            (fp.mp_per_kg_dmi * dmi + fp.mp_per_kg_milk * milk_kg) * fp.cp_per_mp)
+
+
+def requirements(p: HerdParams, t: int, rows: dict) -> dict[str, np.ndarray]:
+    """Requirements of animals as the simulation computes them, for checks against
+    :mod:`capra.feed.requirements`.
+
+    ``rows`` gives per animal: ``age`` [days], ``c16`` (class code of record_day),
+    ``loc``, ``due`` (kidding day, -1 open), ``parity``, ``milk_kg`` [kg/day] and
+    optionally ``lag`` [days]. Returns ``me`` [MJ/day], ``dmi`` [kg DM/day] and ``cp``
+    [g/day].
+    """
+    fp = p.feeding
+    fk = _table_index(fp, np.asarray(rows["age"]), np.asarray(rows["c16"]), rows.get("lag"))
+    me, dmi, cp = _table_values(fp, t, fk, np.asarray(rows["loc"]))
+    due = np.asarray(rows["due"]) - t
+    late = np.flatnonzero((due >= 0) & (due <= p.gestation_days - fp.preg_first_day))
+    for total, part in zip((me, dmi, cp), _pregnancy_parts(
+            fp, p.gestation_days - due[late], np.asarray(rows["parity"])[late],
+            fp.mature[fk[late]])):
+        total[late] += part
+    milk = np.asarray(rows["milk_kg"], float)
+    for total, part in zip((me, dmi, cp), _milk_parts(fp, milk, _adg_per_fcm(fp, fk, milk))):
+        total += part
+    return {"me": me, "dmi": dmi, "cp": cp}
 
 
 def _table_values(fp: FeedingParams, t: int, fk: np.ndarray, loc: np.ndarray):
@@ -678,30 +736,45 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
         supply = np.where(kind == _PASTURE, fs.pasture,
                           np.where(kind == _STOCK, fs.stock,
                                    np.where(kind == _PURCHASE, np.inf, 0.0)))   # (R, L, S)
-    fed = np.empty((R, L, S))
+    fed = np.zeros((R, L, S))
     need = need_me.copy()
     room = need_dm.copy()
-    conc_room = fp.concentrate_share * need_dm if fp.source_concentrate.any() else None
+    conc_room = (fp.concentrate_share * need_dm.sum(axis=2, keepdims=True)
+                 if fp.source_concentrate.any() else None)        # for the whole farm
     me_s = fp.source_me
-    for s in range(S):
-        if fp.all_bought:
-            dense = fp.dense_bought[None, :, s, None]
-        else:
-            later = np.where(supply[:, :, s + 1:] > 0, me_s[None, :, s + 1:], 0.0)
-            dense = later.max(axis=2)[:, :, None] if later.shape[2] else 0.0
-        x = feed_amount(need, np.inf, me_s[None, :, s, None], room, dense)
-        if conc_room is not None and fp.source_concentrate[:, s].any():
-            x = np.where(fp.source_concentrate[None, :, s, None], np.minimum(x, conc_room), x)
-            conc_room -= x * fp.source_concentrate[None, :, s, None]
-        if not fp.all_bought:       # the groups before took their share of the supply
-            before = np.cumsum(x, axis=2) - x
-            x = np.minimum(x, np.maximum(supply[:, :, s, None] - before, 0.0))
-            supply[:, :, s] -= x.sum(axis=2)
-        x *= (kind[:, s] != _NONE)[None, :, None]
-        fed[:, :, s] = x.sum(axis=2)
-        need -= x * me_s[None, :, s, None]
-        np.maximum(need, 0.0, out=need)
-        room -= x
+    for top_up in (False, True):
+        # first in order, each feed leaving room for a denser one to come; then, if
+        # energy is still short, more of each feed as far as the room allows
+        if top_up and not (need > _TINY_MJ).any():
+            break
+        for s in range(S):
+            if (kind[:, s] == _NONE).all():
+                continue
+            if top_up:
+                dense = 0.0
+            elif fp.all_bought:
+                dense = fp.dense_bought[None, :, s, None]
+            else:
+                later = np.where(supply[:, :, s + 1:] > 0, me_s[None, :, s + 1:], 0.0)
+                dense = later.max(axis=2)[:, :, None] if later.shape[2] else 0.0
+            x = feed_amount(need, np.inf, me_s[None, :, s, None], room, dense)
+            conc = conc_room is not None and fp.source_concentrate[:, s].any()
+            if conc:              # the groups before took their share of the allowance
+                before = np.cumsum(x, axis=2) - x
+                allowed = np.maximum(conc_room - before, 0.0)
+                x = np.where(fp.source_concentrate[None, :, s, None], np.minimum(x, allowed), x)
+            if not fp.all_bought:       # ... and of the supply
+                before = np.cumsum(x, axis=2) - x
+                x = np.minimum(x, np.maximum(supply[:, :, s, None] - before, 0.0))
+                supply[:, :, s] -= x.sum(axis=2)
+            x *= (kind[:, s] != _NONE)[None, :, None]
+            if conc:
+                conc_room = conc_room - (x * fp.source_concentrate[None, :, s, None]).sum(
+                    axis=2, keepdims=True)
+            fed[:, :, s] += x.sum(axis=2)
+            need -= x * me_s[None, :, s, None]
+            np.maximum(need, 0.0, out=need)
+            room -= x
     if not fp.all_bought:
         fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
         fs.stock = np.where(kind == _STOCK, supply, fs.stock)
@@ -747,7 +820,7 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     share = fed_share.reshape(-1)[cell * G + _GROUP_OF_CODE[c16[idx]]]
     me = me[idx]
     pos_li = np.searchsorted(idx, li)
-    me[pos_li] += kg * fp.me_per_kg_milk
+    me[pos_li] += _milk_parts(fp, kg, 0.0)[0]
     alive_late = state.alive[late]
     pos_late = np.searchsorted(idx, late[alive_late])
     me[pos_late] += preg_me[alive_late]

@@ -75,6 +75,8 @@ def project_mean(params: HerdParams) -> xr.Dataset:
     * deliverable milk is ``max(gross - colostrum - quarantine - kids' milk, 0)`` of the
       expected values; the simulator clips per replicate, so the two agree when the clip
       does not bind (the does give more than the kids drink);
+    * the herd is fed what it needs (no farm's feed can run short) and kids are reared on
+      the farm's milk, male kids sold at the policy's age (checked);
     * the female death hazard is constant from ``min_breeding_age_days`` on (age only
       matters for the death of females that have not conceived), and no female that has
       conceived reaches ``max_age_days`` within the horizon;
@@ -113,6 +115,14 @@ def project_mean(params: HerdParams) -> xr.Dataset:
         raise ArgumentError("params: expected the compiled parameters of a scenario "
                             "(capra.herd.params.compile_params(scenario)), got "
                             f"{type(params).__name__}")
+    if params.rearing is not None and not params.rearing.follows_policy(params):
+        raise NotImplementedError(
+            "the mean path assumes every farm rears kids on the farm's milk and sells male "
+            "kids at policy.replacement.male_sale_age_days (farms[i].kid_rearing default)")
+    if params.feeding is not None and params.feeding.can_run_short:
+        raise NotImplementedError(
+            "the mean path assumes the herd is fed what it needs; a farm that buys nothing "
+            "(farms[i].feed.purchase = []) can run short: use the simulator")
     return _MeanProjection(params).run()
 
 
