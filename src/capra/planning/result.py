@@ -96,6 +96,11 @@ class Plan:
         Exact re-solves of whole changes (e.g. kids reared on milk replacer). [-]
     notes
         Remarks in words (full farms, the herd above capacity in spring). [-]
+    dispatch
+        How question (b) was solved: ``method`` (``"one LP"``, ``"classes and groups of
+        sites"``, ``"rolling windows"``) and, by classes, for the headline and the full
+        enrolment: the sites in each kind of class, ``exact``, the sub-problems, the
+        ``gap`` of each objective to the top plan's bound and the ``top`` objectives. [-]
     objectives, sizes, seconds
         Optimal objective values of each solve stage; columns, rows and non-zeros of the
         models; build and solve times [s].
@@ -121,6 +126,7 @@ class Plan:
     binding: pd.DataFrame = field(default_factory=pd.DataFrame)
     what_if: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    dispatch: dict = field(default_factory=dict)
     objectives: dict = field(default_factory=dict)
     sizes: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
@@ -243,6 +249,7 @@ class Plan:
             "binding": binding,
             "what_if": self.what_if,
             "notes": self.notes,
+            "dispatch": self.dispatch,
             "objectives": self.objectives,
             "sizes": self.sizes,
             "seconds": self.seconds,
