@@ -107,8 +107,12 @@ def test_run_json_has_the_documented_keys(nampo_run):
         assert data["herd"]["final_head"][q] > 0
         assert data["milk"]["kg_per_year"][q] > 0
     assert len(data["milk"]["daily_kg_by_month"]) == 12
-    assert len(data["rations_200ml_per_day_by_month"]) == 12
-    assert set(data["rations_200ml_per_day_by_month"]["1"]) == {"p10", "p50", "p90"}
+    assert len(data["rations_per_day_by_month"]) == 12
+    assert set(data["rations_per_day_by_month"]["1"]) == {"p10", "p50", "p90"}
+    assert data["ration"] == {"product": "fresh_milk", "age_group": "age_6_11",
+                              "serving_g": 206.0, "milk_kg": pytest.approx(0.206 * 1.02)}
+    # the key's old name, deprecated (docs/planning.md), with the same numbers
+    assert data["rations_200ml_per_day_by_month"] == data["rations_per_day_by_month"]
     plan = data["plan"]
     for key in ("children_served_every_day", "children_served_every_day_range",
                 "futures_used", "programme_years", "interruption_days", "full_enrolment",

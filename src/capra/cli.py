@@ -12,13 +12,13 @@ import click
 import typer
 import typer.main
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
-from capra.console import echo, err_console, json_text, out_console, output_file, output_folder
+from capra.console import echo, json_text, out_console, output_file, output_folder
 from capra.errors import CapraError
+from capra.runs import DEFAULT_BATCH_SIZE, DEFAULT_REPLICATES
 
 
 class _MainGroup(TyperGroup):
@@ -77,24 +77,6 @@ Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (
 BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
 
 
-def _simulate(scenario_source, replicates: int, seed: int, engine: str,
-              workers: Optional[int], scheduler: Optional[str], batch_size: int, quiet: bool):
-    from capra.herd.simulate import simulate
-    from capra.scenario import load_scenario
-
-    scenario = (load_scenario(scenario_source) if isinstance(scenario_source, (str, Path))
-                else scenario_source)
-    total = replicates * scenario.horizon_days
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("replicate-days"), TimeRemainingColumn(),
-                  console=err_console, disable=quiet, transient=True) as progress:
-        task = progress.add_task(f"simulating {escape(scenario.name)}", total=total)
-        result = simulate(scenario, replicates=replicates, seed=seed, engine=engine,
-                          workers=workers, scheduler=scheduler, batch_size=batch_size,
-                          progress=lambda n: progress.advance(task, n))
-    return scenario, result
-
-
 def _summary_table(result) -> Table:
     s = result.summary()
     name = escape(result.data.attrs.get("scenario", ""))
@@ -111,14 +93,14 @@ def _summary_table(result) -> Table:
 @app.command()
 def run(
     scenario: ScenarioArg = "nampo",
-    replicates: Replicates = 100,
+    replicates: Replicates = DEFAULT_REPLICATES,
     seed: Seed = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("capra-out"),
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")] = False,
     engine: Engine = "serial",
     workers: Workers = None,
     scheduler: Scheduler = None,
-    batch_size: BatchSize = 50,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     from_db: Annotated[bool, typer.Option(
         "--from-db", help="Start from the herd recorded in the database (--db) on --date; "
                           "the scenario gives farms, policy and breed.")] = False,
@@ -142,42 +124,29 @@ def run(
     Example: capra run --from-db --db records/capra.db   (project from today's recorded herd)
     """
     with _errors():
-        from capra.report import write_report
+        from capra.planning.cli import run_progress
+        from capra.runs import as_scenario
+        from capra.runs import run as run_scenario
 
         output_folder(out)
-        source = scenario
         if from_db:
             from capra.store.cli_records import scenario_from_db
-            source = scenario_from_db(db, date, scenario)
-        sc, result = _simulate(source, replicates, seed, engine, workers, scheduler,
-                               batch_size, quiet=False)
-        out.mkdir(parents=True, exist_ok=True)
-        summary = result.summary_dict()
-        plan = None
-        sections = []
-        lead = []
-        if sc.sites and not no_plan:
-            from capra.planning import plan_from_herd
-            from capra.planning.cli import plan_progress
-            from capra.planning.report import report_sections
-
-            with plan_progress(err_console) as progress:
-                plan = plan_from_herd(sc, result, engine=engine, workers=workers,
-                                      scheduler=scheduler, progress=progress)
-            summary["plan"] = plan.to_dict()
-            lead, sections = report_sections(plan)
-        (out / "summary.json").write_text(json_text(summary, indent=2))
-        result.to_netcdf(out / "herd.nc")
-        report = write_report(result, out / "report.html", extra_sections=sections,
-                              lead_sections=lead)
+            sc = scenario_from_db(db, date, scenario)
+        else:
+            sc = as_scenario(scenario)
+        with run_progress(sc.name) as progress:
+            result = run_scenario(sc, replicates=replicates, seed=seed, plan=not no_plan,
+                                  engine=engine, workers=workers, scheduler=scheduler,
+                                  batch_size=batch_size, progress=progress)
+        files = result.write(out)
         if json_:
-            sys.stdout.write(json_text(summary, indent=2) + "\n")
+            sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
             return
-        out_console.print(_summary_table(result))
-        if plan is not None:
+        out_console.print(_summary_table(result.herd))
+        if result.plan is not None:
             from capra.planning.cli import print_plan
-            print_plan(plan, out_console)
-        echo(f"report: {report}\nresults: {out / 'herd.nc'}, {out / 'summary.json'}")
+            print_plan(result.plan, out_console)
+        echo(f"report: {files['report']}\nresults: {files['herd']}, {files['summary']}")
 
 
 @app.command(name="simulate")
@@ -185,21 +154,26 @@ def simulate_cmd(
     scenario: ScenarioArg = "nampo",
     output: Annotated[Path, typer.Option("--output", "-o",
                                          help="Result file: .nc (NetCDF), .parquet or .csv.")] = Path("herd.nc"),
-    replicates: Replicates = 100,
+    replicates: Replicates = DEFAULT_REPLICATES,
     seed: Seed = 0,
     engine: Engine = "serial",
     workers: Workers = None,
     scheduler: Scheduler = None,
-    batch_size: BatchSize = 50,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Simulate the herd and write the daily results (replicate × date × farm) to a file.
 
     Example: capra simulate nampo -n 500 -o herd.parquet
     """
     with _errors():
+        from capra.planning.cli import run_progress
+        from capra.runs import as_scenario, simulate
+
         output_file(output, suffixes=(".nc", ".parquet", ".csv"))
-        _, result = _simulate(scenario, replicates, seed, engine, workers, scheduler,
-                              batch_size, quiet=False)
+        sc = as_scenario(scenario)
+        with run_progress(sc.name) as progress:
+            result = simulate(sc, replicates, seed, engine=engine, workers=workers,
+                              scheduler=scheduler, batch_size=batch_size, progress=progress)
         path = result.save(output)
         echo(f"wrote {path}")
 

@@ -4,26 +4,27 @@ Domain errors become a message and an exit code in one place, never a traceback.
 string a command prints that comes from the user (names, paths, codes, values) is shown
 as typed, never read as Rich markup.
 
-Outputs follow one rule in every command: a missing folder is created, and the output is
-checked (folder writable, known file type, not one of the inputs) before the long work
-starts, so that an hour of simulation is never lost to a typing mistake in ``-o``.
+Outputs follow one rule in every command (:mod:`capra.outputs`, whose checks are
+re-exported here): a missing folder is created, and the output is checked before the
+long work starts.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from capra.errors import CapraError, OutputError
+from capra.errors import CapraError
+from capra.outputs import output_file, output_folder
+
+__all__ = ["cli_errors", "echo", "err_console", "json_text", "out_console", "output_file",
+           "output_folder", "print_error", "print_warning", "step_progress"]
 
 #: Results (tables, JSON) go to standard output ...
 out_console = Console()
@@ -64,6 +65,37 @@ def cli_errors():
         raise typer.Exit(1) from None
 
 
+@contextmanager
+def step_progress(labels: Mapping[str, tuple[str, str]], console: Console | None = None):
+    """A progress display for long work done in steps: yields ``update(step, done,
+    total)``, the callback of :func:`capra.run`. ``labels`` maps each step to the words
+    shown and the unit counted (``{"herd": ("simulating nampo", "replicate-days")}``);
+    a new step completes the ones before it. The display goes when the work ends."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[unit]}"), TimeRemainingColumn(),
+                  console=console or err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                for other in tasks.values():
+                    bar.update(other, completed=bar.tasks[other].total)
+                words, unit = labels.get(step, (step, ""))
+                tasks[step] = bar.add_task(escape(words), total=max(total, 1),
+                                           unit=escape(unit))
+            bar.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield update
+
+
 # --------------------------------------------------------------------------------------
 # JSON
 # --------------------------------------------------------------------------------------
@@ -89,76 +121,3 @@ def json_text(data, *, indent: int | None = None, default=None) -> str:
         print_warning(f"{len(bad)} value{'s' if len(bad) > 1 else ''} not a finite number, "
                       f"written as null: {shown}")
     return json.dumps(clean, indent=indent, allow_nan=False, default=default)
-
-
-# --------------------------------------------------------------------------------------
-# Outputs
-# --------------------------------------------------------------------------------------
-
-def _writable_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) if missing and check that files can be made in it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError("is a file; expected a folder", path=folder) from None
-    except OSError as exc:
-        raise OutputError(f"cannot create the folder: {exc.strerror}", path=folder) from None
-    if not folder.is_dir():
-        raise OutputError("is not a folder; expected a folder", path=folder)
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise OutputError(f"cannot write in this folder: {exc.strerror}", path=folder) from None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def output_file(path: str | os.PathLike, *, suffixes: Iterable[str] | None = None,
-                inputs: Sequence[str | os.PathLike] = ()) -> Path:
-    """Check an output file before the work that fills it.
-
-    Its type (``suffixes``, e.g. ``(".csv", ".xlsx")``) must be known, it may not be one of
-    the ``inputs``, it may not be a folder, and its folder is created if missing and must
-    be writable. An existing file is not touched here (it is replaced when written).
-
-    Raises
-    ------
-    OutputError
-        Naming the path and what was expected.
-    """
-    path = Path(path)
-    if suffixes is not None:
-        allowed = tuple(s.lower() for s in suffixes)
-        if path.suffix.lower() not in allowed:
-            raise OutputError(f"unknown file type {path.suffix or '(none)'!r}; expected "
-                              f"{', '.join(allowed)}", path=path)
-    for source in inputs:
-        if _same_file(path, Path(source)):
-            raise OutputError("is the input file; choose another output file (it would be "
-                              "overwritten)", path=path)
-    if path.is_dir():
-        raise OutputError("is a folder; expected a file name", path=path)
-    _writable_folder(path.parent)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError("the file exists and cannot be replaced (read-only)", path=path)
-    return path
-
-
-def output_folder(path: str | os.PathLike) -> Path:
-    """Create an output folder (and its parents) if missing and check that it is writable,
-    before the work that fills it.
-
-    Raises
-    ------
-    OutputError
-        Naming the path and what was expected.
-    """
-    path = Path(path)
-    _writable_folder(path)
-    return path

@@ -144,3 +144,11 @@ class UsageError(CapraError):
     """A command needs an option that was not given, or options contradict each other."""
 
     exit_code = 2
+
+
+class ArgumentError(CapraError, ValueError):
+    """A function was called with an argument it does not accept (wrong type, shape or
+    value); the message names the argument, what it got and what it expects. It is also a
+    :class:`ValueError`, as Python's own functions raise for a bad value."""
+
+    exit_code = 2

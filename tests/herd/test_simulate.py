@@ -176,8 +176,10 @@ def test_summary_quantiles_are_ordered(nampo_run):
     d = nampo_run.summary_dict()
     assert set(d["milk"]["daily_kg_by_month"]) == set(range(1, 13))
     m = d["milk"]["daily_kg_by_month"][3]
-    r = d["rations_200ml_per_day_by_month"][3]
-    assert r["p50"] == pytest.approx(m["p50"] * 0.97 / 0.2)
+    r = d["rations_per_day_by_month"][3]
+    # a school child's serving of fresh milk: 206 g, 1.02 kg of milk per kg (products.toml)
+    assert r["p50"] == pytest.approx(m["p50"] / (0.206 * 1.02))
+    assert d["rations_200ml_per_day_by_month"] == d["rations_per_day_by_month"]
 
 
 def test_same_seed_same_numbers_on_a_dask_cluster(nampo):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from capra.planning import binding_constraints, plan_dates, plan_inputs
-from capra.planning.model import SupplyLever
+from capra.planning.problem import SupplyLever
 from capra.planning.optimize import enrolment_model, scale_of
 from capra.planning.solve import Solver
 

@@ -131,3 +131,44 @@ def test_plan_command(scenario, tmp_path):
     assert res.exit_code == 2
     res = runner.invoke(app, ["plan", "--help"])
     assert res.exit_code == 0 and "Example: capra plan" in res.stdout
+
+
+def test_the_plan_command_is_a_call_of_capra_plan(scenario, tmp_path):
+    """`capra plan --json` prints what `capra.plan` returns (times apart)."""
+    import capra
+    from capra.cli import app
+
+    path = save_scenario(scenario, tmp_path / "tiny.toml")
+    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
+    res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(herd), "--json"])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    direct = capra.plan(path, herd=herd).to_dict()
+    assert printed.pop("seconds").keys() == direct.pop("seconds").keys()
+    assert printed == json.loads(json.dumps(direct))
+
+
+def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, tmp_path):
+    import capra
+
+    herd = herd_result(scenario)
+    run = capra.run(scenario, herd=herd)
+    assert run.scenario is scenario and run.herd is herd and run.plan.success
+    data = run.to_dict()
+    assert data["plan"] == run.plan.to_dict()
+    assert {k: v for k, v in data.items() if k != "plan"} == herd.summary_dict()
+    summary = run.summary()
+    assert list(summary.columns) == ["p10", "p50", "p90", "value"]
+    assert summary.loc["final head [head]", "value"] != summary.loc["final head [head]",
+                                                                    "value"]  # NaN
+    assert summary.loc["children served every operating day", "value"] == \
+        data["plan"]["children_served_every_day"]
+    folder = tmp_path / "new" / "report"                  # missing folders are created
+    report = run.write_report(folder)
+    assert report == folder / "report.html" and "What binds" in report.read_text()
+    files = run.write(tmp_path / "out")
+    assert sorted(p.name for p in files.values()) == ["herd.nc", "report.html",
+                                                      "summary.json"]
+    assert json.loads(files["summary"].read_text()) == json.loads(json.dumps(data))
+    assert capra.run(scenario, herd=herd, plan=False).plan is None
+    assert run.plan.write(tmp_path / "plan")[0].name == "plan.json"

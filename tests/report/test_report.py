@@ -13,7 +13,7 @@ from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from capra.herd.result import HerdResult, kg_to_rations
+from capra.herd.result import HerdResult
 from capra.herd.simulate import simulate
 from capra.report import figures as fg
 from capra.report import write_report
@@ -26,6 +26,9 @@ FARM_CAPACITY = {"Kangso": 300, "Chollima": 250, "Ryonggang": 250, "Onchon": 200
                  "Taean": 200}
 HEADINGS = ("Herd and milk summary", "Herd by class", "Daily milk", "Kiddings by month", "Head by farm",
             "Milk by month", "Monthly milk and rations", "About the model")
+#: A school child's serving of fresh milk, 206 g, with 1.02 kg of milk per kg of product
+#: (capra/data/products.toml). [kg milk/ration]
+MILK_KG_PER_RATION = 0.206 * 1.02
 IMG_RE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
@@ -254,8 +257,8 @@ def test_monthly_milk_figure_matches_result(result):
                                expected.sel(quantile=0.5).values, rtol=1e-6)
     table = fg.monthly_milk(result)
     np.testing.assert_allclose(table["p10"], expected.sel(quantile=0.1).values, rtol=1e-6)
-    np.testing.assert_allclose(table["rations_p90"],
-                               kg_to_rations(expected.sel(quantile=0.9).values), rtol=1e-6)
+    np.testing.assert_allclose(table["rations_p90"], expected.sel(quantile=0.9).values
+                               / MILK_KG_PER_RATION, rtol=1e-6)
     trough = int(np.argmin([b.get_height() for b in bars]))
     colours = {tuple(b.get_facecolor()) for i, b in enumerate(bars) if i != trough}
     assert len(colours) == 1 and tuple(bars[trough].get_facecolor()) not in colours
@@ -277,3 +280,44 @@ def test_report_without_scenario_object(result):
     assert "<title>Herd and milk report: nampo</title>" in text
     assert 'class="description"' not in text
     assert len(IMG_RE.findall(text)) == 5
+
+
+def _ration_axis_top(fig) -> float:
+    """The top of a figure's right-hand axis in rations per day (once drawn)."""
+    fig.canvas.draw()
+    (secondary,) = fig.axes[0].child_axes
+    return secondary.get_ylim()[1]
+
+
+def test_every_count_of_rations_follows_the_serving(result, report_html):
+    """Double the serving of fresh milk for school children in the scenario and every
+    count of rations halves: the JSON, the monthly table, both figures and the report."""
+    from capra.scenario import ProductOverride, ProductOverrides, Servings
+
+    doubled = result.scenario.model_copy(update={"products": ProductOverrides(
+        fresh_milk=ProductOverride(serving_g=Servings(age_6_11=412.0)))})
+    twice = HerdResult(result.data, doubled)
+    base, new = result.summary_dict(), twice.summary_dict()
+    assert new["ration"] == {"product": "fresh_milk", "age_group": "age_6_11",
+                             "serving_g": 412.0, "milk_kg": pytest.approx(0.412 * 1.02)}
+    milk = base["milk"]["daily_kg_by_month"][5]["p50"]
+    assert base["rations_per_day_by_month"][5]["p50"] == pytest.approx(
+        milk / MILK_KG_PER_RATION)
+    assert new["rations_per_day_by_month"][5]["p50"] == pytest.approx(
+        milk / (2 * MILK_KG_PER_RATION))
+    assert new["rations_200ml_per_day_by_month"] == new["rations_per_day_by_month"]
+    np.testing.assert_allclose(fg.monthly_milk(twice)["rations_p50"],
+                               fg.monthly_milk(result)["rations_p50"] / 2)
+    for figure in (fg.milk_figure, fg.monthly_milk_figure):
+        assert _ration_axis_top(figure(twice)) == pytest.approx(
+            _ration_axis_top(figure(result)) / 2)
+    (note,) = [t.get_text() for t in fg.monthly_milk_figure(twice).axes[0].texts]
+    p50 = float(fg.monthly_milk(twice)["p50"].min())
+    assert f"≈ {p50 / (2 * MILK_KG_PER_RATION):,.0f} rations/day" in note
+    text = render_report(twice)
+    assert "206 g" in report_html and "206 g" not in text
+    assert "(412 g, from 0.420 kg of raw milk)" in text and "200 ml" not in text
+    # fresh milk not served to school children: milk still counts in the bundled ration
+    none = result.scenario.model_copy(update={"products": ProductOverrides(
+        fresh_milk=ProductOverride(serving_g=Servings(age_6_11=0.0)))})
+    assert HerdResult(result.data, none).ration == result.ration

@@ -10,9 +10,7 @@ Units: z-scores in z (SD units); prevalences and their 95 % confidence limits in
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from collections.abc import Mapping, Sequence
 
@@ -21,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from capra.growth.prevalence import STANDARD_INDICATORS, Z_COLUMNS, PrevalenceResult
+from capra.report.parts import png_data_uri
 
 __all__ = ["html_report", "prevalence_figure", "write_report", "zscore_figure"]
 
@@ -30,10 +29,8 @@ _REFERENCE_NAMES = {
 }
 
 
-def _png_data_uri(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+#: Resolution of the embedded figures. [dots per inch]
+PNG_DPI = 110
 
 
 def zscore_figure(z: pd.DataFrame, reference: str = "anthro",
@@ -191,8 +188,10 @@ def html_report(table: pd.DataFrame, z: pd.DataFrame, *, reference: str = "anthr
     """
     info: PrevalenceResult | None = table.attrs.get("prevalence")
     weights = z["weight"].to_numpy(dtype=float) if "weight" in z.columns else None
-    fig_z = _png_data_uri(zscore_figure(z, reference, weights))
-    fig_p = _png_data_uri(prevalence_figure(table, reference))
+    fig_z = png_data_uri(zscore_figure(z, reference, weights), dpi=PNG_DPI,
+                         bbox_inches="tight")
+    fig_p = png_data_uri(prevalence_figure(table, reference), dpi=PNG_DPI,
+                         bbox_inches="tight")
     facts: list[tuple[str, str]] = [("Reference", _REFERENCE_NAMES.get(reference, reference))]
     if source:
         facts.append(("Input", source))

@@ -9,11 +9,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-#: Litres per kg of goat milk (density about 1.03 kg/L; design note: 1 kg ≈ 0.97 L).
-LITRES_PER_KG_MILK = 0.97
-#: The school-milk ration used for headline counts [L] (200 ml per child per school day:
-#: Thailand, Hungary, China school-milk schemes; research note supply.md §3.4).
-RATION_LITRES = 0.2
+from capra.errors import ArgumentError
+from capra.planning import products
+
 QUANTILES = (0.1, 0.5, 0.9)
 
 _DESCRIPTIONS = {
@@ -44,9 +42,15 @@ _DESCRIPTIONS = {
 }
 
 
-def kg_to_rations(milk_kg):
-    """Number of 200 ml rations in a quantity of goat milk. [kg] -> [rations]"""
-    return np.asarray(milk_kg) * LITRES_PER_KG_MILK / RATION_LITRES
+def kg_to_rations(milk_kg, per_ration_kg: float | None = None):
+    """Rations in a quantity of goat milk. [kg] -> [rations]
+
+    A ration is :data:`capra.planning.products.RATION`: a school child's daily serving of
+    fresh milk, made from ``per_ration_kg`` kg of raw milk (default: that of the bundled
+    product data, :func:`capra.planning.products.ration`).
+    """
+    per = products.ration()["milk_kg"] if per_ration_kg is None else per_ration_kg
+    return np.asarray(milk_kg) / per
 
 
 @dataclass
@@ -85,6 +89,19 @@ class HerdResult:
     @property
     def replicates(self) -> int:
         return self.data.sizes["replicate"]
+
+    @property
+    def ration(self) -> dict:
+        """What one ration of this herd's milk is: ``product``, ``age_group``,
+        ``serving_g`` [g product] and ``milk_kg`` [kg raw milk], with the scenario's
+        product data (the bundled data for a result read from a file without its
+        scenario); see :func:`capra.planning.products.ration`."""
+        return products.ration(getattr(self.scenario, "products", None))
+
+    def rations(self, milk_kg):
+        """Rations in a quantity of this herd's milk (see :attr:`ration`).
+        [kg] -> [rations]"""
+        return kg_to_rations(milk_kg, self.ration["milk_kg"])
 
     def total(self, name: str) -> xr.DataArray:
         """A variable summed over locations: (replicate, date)."""
@@ -143,7 +160,9 @@ class HerdResult:
         mq = monthly.quantile(list(QUANTILES), dim="replicate")
         by_month = {int(m): {"p10": float(mq.sel(month=m)[0]), "p50": float(mq.sel(month=m)[1]),
                              "p90": float(mq.sel(month=m)[2])} for m in mq["month"].values}
-        rations = {m: {k: float(kg_to_rations(v)) for k, v in d.items()} for m, d in by_month.items()}
+        ration = self.ration
+        rations = {m: {k: float(v / ration["milk_kg"]) for k, v in d.items()}
+                   for m, d in by_month.items()}
         ds = self.data
         return {
             "scenario": ds.attrs.get("scenario", ""),
@@ -163,6 +182,9 @@ class HerdResult:
                 "kg_per_year": q(last["milk_kg"].sum(("date", "farm")) / years),
                 "daily_kg_by_month": by_month,
             },
+            "ration": ration,
+            "rations_per_day_by_month": rations,
+            # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
         }
 
@@ -196,8 +218,8 @@ class HerdResult:
         try:
             return writers[path.suffix.lower()](path)
         except KeyError:
-            raise ValueError(f"{path}: unknown result format {path.suffix!r}; "
-                             f"expected one of {', '.join(writers)}") from None
+            raise ArgumentError(f"{path}: unknown result format {path.suffix!r}; "
+                                f"expected one of {', '.join(writers)}") from None
 
     @classmethod
     def load(cls, path) -> "HerdResult":

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capra.planning.model import LinearModel, SupplyLever
+from capra.planning.lp import LinearModel
+from capra.planning.problem import SupplyLever
 from capra.planning.solve import LPResult, Solver
 
 __all__ = ["BINDING_COLUMNS", "binding_constraints", "herd_levers"]

@@ -2,15 +2,15 @@
 
 ``register(app)`` adds the command to the main Typer app; :func:`print_plan` prints a plan
 (the programme's years, what to make, interruptions, what binds, the headline) and is
-shared with ``capra run``; :func:`plan_progress` shows the plan's progress.
+shared with ``capra run``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 import math
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,30 +19,28 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["plan_command", "plan_progress", "plan_tables", "print_plan", "register"]
+from capra.runs import DEFAULT_REPLICATES
 
-_STEPS = {"futures": "question (a) in each simulated future",
-          "enrolment": "question (a) on the planning supply, what binds",
-          "dispatch": "daily dispatch",
-          "programme years": "the programme's years"}
+__all__ = ["PLAN_STEPS", "plan_command", "plan_tables", "print_plan", "register",
+           "run_progress"]
+
+#: The steps of :func:`capra.planning.plan` reported to its ``progress`` callback, in words.
+PLAN_STEPS = {"futures": "question (a) in each simulated future",
+              "enrolment": "question (a) on the planning supply, what binds",
+              "dispatch": "daily dispatch",
+              "programme years": "the programme's years"}
 
 
 @contextlib.contextmanager
-def plan_progress(console: Console):
-    """A Rich progress display for :func:`capra.planning.plan`'s ``progress`` callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+def run_progress(name: str):
+    """The progress display of a run of scenario ``name`` on standard error: the herd's
+    replicate-days, then the plan's steps (the ``progress`` callback of
+    :func:`capra.run`)."""
+    from capra.console import err_console, step_progress
 
-    with Progress(TextColumn("[bold]planning:[/] {task.description}"), BarColumn(),
-                  MofNCompleteColumn(), console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                for other in tasks.values():
-                    bar.update(other, completed=bar.tasks[other].total)
-                tasks[step] = bar.add_task(_STEPS.get(step, step), total=max(total, 1))
-            bar.update(tasks[step], completed=done, total=max(total, 1))
-
+    labels = {"herd": (f"simulating {name}", "replicate-days"),
+              **{step: (f"planning: {text}", "") for step, text in PLAN_STEPS.items()}}
+    with step_progress(labels, err_console) as update:
         yield update
 
 
@@ -50,25 +48,6 @@ def _num(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return f"{value:,.{digits}f}"
-
-
-#: Decimals kept in the plan's CSV tables: grams of product and milk, hundredths of a
-#: ration, shares to 0.01 %. [-]
-CSV_DECIMALS = {"kg": 3, "rations": 2, "share": 4}
-
-
-def csv_table(table, *, shares: bool = False):
-    """A plan table ready for CSV: its index as named columns, and numbers rounded to the
-    data's precision (:data:`CSV_DECIMALS`; ``shares``: every number is a share), so that
-    solver round-off (``1.0000000000000095``) is not written as data."""
-    import pandas as pd
-
-    frame = table.reset_index() if table.index.name is not None else table.copy()
-    for col in frame.columns:
-        if pd.api.types.is_float_dtype(frame[col]):
-            kind = "share" if shares else "rations" if "ration" in str(col) else "kg"
-            frame[col] = frame[col].round(CSV_DECIMALS[kind])
-    return frame
 
 
 def plan_tables(plan, *, binding_rows: int = 10) -> list:
@@ -145,7 +124,8 @@ def plan_command(
     scenario: Annotated[str, typer.Argument(
         help="Scenario file (TOML) or the name of a bundled scenario.")] = "nampo",
     replicates: Annotated[int, typer.Option("--replicates", "-n", min=1,
-                                            help="Simulated supply futures.")] = 50,
+                                            help="Simulated supply futures.")
+                          ] = DEFAULT_REPLICATES,
     seed: Annotated[int, typer.Option("--seed", "-s",
                                       help="Seed: the same seed gives the same numbers.")] = 0,
     herd: Annotated[Path | None, typer.Option(
@@ -184,53 +164,35 @@ def plan_command(
     Example: capra plan my.toml --from-stock --db records/capra.db   (this year from today's stock)
     """
     from capra.console import cli_errors as _errors
-    from capra.console import err_console, json_text, out_console, output_folder
+    from capra.console import json_text, out_console, output_folder, print_error
 
     with _errors():
-        from capra.herd.result import HerdResult
-        from capra.planning.planner import plan_from_herd
-        from capra.scenario import load_scenario
+        from capra.planning.inputs import from_stock as planned_from_stock
+        from capra.planning.inputs import plan_dates
+        from capra.runs import as_scenario, run
 
-        sc = load_scenario(scenario)
+        sc = as_scenario(scenario)
         if out is not None:
             output_folder(out)  # before the work
+        if not sc.sites:
+            print_error("No plan (no_sites): the scenario has no [[sites]] to serve")
+            raise typer.Exit(4)
         stock = None
-        if from_stock:
-            sc = sc.model_copy(update={"planning": sc.planning.model_copy(
-                update={"year": "from_stock"})})
-            if db is not None:
-                from capra.planning.inputs import plan_dates
-                from capra.store.query import product_stock
+        if from_stock and db is not None:
+            from capra.store.query import product_stock
 
-                dates, _ = plan_dates(sc)
-                stock = product_stock(db, dates[0].date() - timedelta(days=1))
-        if herd is not None:
-            result = HerdResult.load(herd)
-        else:
-            from capra.herd.simulate import simulate
-
-            with err_console.status(f"simulating {sc.name}: {replicates} replicates"):
-                result = simulate(sc, replicates=replicates, seed=seed, engine=engine)
-        with plan_progress(err_console) as progress:
-            plan = plan_from_herd(sc, result, quantile=quantile, futures=futures,
-                                  enrolment=enrolment, opening_stock=stock, engine=engine,
-                                  progress=progress)
-        data = plan.to_dict()
+            dates, _ = plan_dates(planned_from_stock(sc))
+            stock = product_stock(db, dates[0].date() - timedelta(days=1))
+        with run_progress(sc.name) as progress:
+            result = run(sc, replicates=replicates, seed=seed, herd=herd, quantile=quantile,
+                         futures=futures, enrolment=enrolment, from_stock=from_stock,
+                         opening_stock=stock, engine=engine, progress=progress)
+        plan = result.plan
         if out is not None:
-            (out / "plan.json").write_text(json_text(data, indent=2))
-            tables = {**plan.tables, "production_by_month": plan.production}
-            for name, table in tables.items():
-                if not table.empty:
-                    csv_table(table, shares=name.startswith("coverage")).to_csv(
-                        out / f"plan_{name}.csv", index=False)
-            from capra.planning.report import report_sections
-            from capra.report import write_report
-
-            lead, sections = report_sections(plan)
-            write_report(result, out / "report.html", lead_sections=lead,
-                         extra_sections=sections)
+            plan.write(out)
+            result.write_report(out)
         if json_:
-            sys.stdout.write(json_text(data, indent=2) + "\n")
+            sys.stdout.write(json_text(plan.to_dict(), indent=2) + "\n")
         else:
             print_plan(plan, out_console)
             if out is not None:

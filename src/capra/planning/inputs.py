@@ -1,11 +1,11 @@
 """From a scenario and simulated milk to the arrays of the planning LP.
 
 * :func:`plan_dates` — the planned days (and a warm-up before them, for a plan from
-  today's stock);
+  today's stock); :func:`from_stock` — a scenario planned from today's stock;
 * :func:`supply_from_herd` — deliverable milk per future, farm and day from a herd result;
 * :func:`opening_history` — a given opening stock (the scenario's table, or product batches
   from the records), by plant, product and day made;
-* :func:`plan_inputs` — the :class:`~capra.planning.model.PlanInputs` of one supply path.
+* :func:`plan_inputs` — the :class:`~capra.planning.problem.PlanInputs` of one supply path.
 """
 
 from __future__ import annotations
@@ -17,11 +17,18 @@ import pandas as pd
 
 from capra.errors import ScenarioError
 from capra.planning.demand import site_demand
-from capra.planning.model import PlanInputs, SupplyLever
+from capra.planning.problem import PlanInputs, SupplyLever
 from capra.planning.network import network
 from capra.planning.products import ProductTable, product_table
 
-__all__ = ["opening_history", "plan_dates", "plan_inputs", "supply_from_herd"]
+__all__ = ["from_stock", "opening_history", "plan_dates", "plan_inputs", "supply_from_herd"]
+
+
+def from_stock(scenario):
+    """The scenario planned from today's stock (``planning.year = "from_stock"``) instead
+    of a repeatable year."""
+    return scenario.model_copy(update={"planning": scenario.planning.model_copy(
+        update={"year": "from_stock"})})
 
 
 def plan_dates(scenario) -> tuple[pd.DatetimeIndex, int]:

@@ -88,7 +88,7 @@ def headline_metrics(inputs, sol: dict[str, np.ndarray], scale: float) -> dict:
     Parameters
     ----------
     inputs
-        The :class:`~capra.planning.model.PlanInputs` of the dispatch (daily periods).
+        The :class:`~capra.planning.problem.PlanInputs` of the dispatch (daily periods).
     sol
         Dispatch arrays (``servings`` (S, G, P, T), ``waste`` (K, P, T), ...).
     scale

@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from capra.planning.model import (
-    LinearModel,
-    PlanInputs,
-    build_model,
-    coarsen,
+from capra.errors import ArgumentError
+from capra.planning.lp import LinearModel
+from capra.planning.model import build_model
+from capra.planning.problem import PlanInputs, coarsen
+from capra.planning.reduce import (
     largest_scale,
     merge_equal_groups,
     merge_free_farms,
@@ -60,8 +60,8 @@ def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
                     levers: bool = False) -> LinearModel:
     """The question (a) model. With ``merge``, age groups with equal servings and sites
     whose own limits cannot bind are merged (exact, see
-    :func:`capra.planning.model.merge_equal_groups` and
-    :func:`capra.planning.model.merge_free_sites`). With ``levers``, each limit is a fixed
+    :func:`capra.planning.reduce.merge_equal_groups` and
+    :func:`capra.planning.reduce.merge_free_sites`). With ``levers``, each limit is a fixed
     column, for "what binds".
 
     ``milk_bound_kg``: the most milk per farm and period of any supply the model will be
@@ -187,7 +187,7 @@ def programme_enrolments(inputs: PlanInputs, *, threads: int = 1
     was not optimal), and the model of the last stage.
     """
     if inputs.years is None:
-        raise ValueError("programme_enrolments needs inputs with programme years")
+        raise ArgumentError("programme_enrolments needs inputs with programme years")
     years = np.asarray(inputs.years)
     labels = np.unique(years)
     scales = np.full(len(labels), np.nan)
@@ -316,7 +316,7 @@ def dispatch_rolling(inputs: PlanInputs, scale: float, *, window_days: int = 56,
     first day, size, build and solve seconds of each window).
     """
     if inputs.period_days.max(initial=1) != 1:
-        raise ValueError("dispatch_rolling needs daily inputs")
+        raise ArgumentError("dispatch_rolling needs daily inputs")
     step_days = max(1, min(step_days, window_days))
     d = inputs.shape
     K, P, T = d["K"], d["P"], d["T"]

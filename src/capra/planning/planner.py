@@ -29,14 +29,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from capra.errors import ScenarioError
+from capra.errors import ArgumentError, ScenarioError
 from capra.scenario import MAX_REPEATABLE_DAYS
 from capra.planning.binding import binding_constraints, herd_levers
 from capra.planning.decompose import dispatch_by_classes, site_classes
 from capra.planning.demand import programme_years
 from capra.planning.inputs import opening_history, plan_dates, plan_inputs, supply_from_herd
 from capra.planning.metrics import confidence, headline_metrics, site_table
-from capra.planning.model import PlanInputs, SupplyLever, coarsen
+from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.optimize import (
     dispatch,
     dispatch_rolling,
@@ -186,7 +186,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     sim_dates = pd.DatetimeIndex(scenario.dates)
     if supply.ndim != 3 or supply.shape[1] != len(scenario.farms) \
             or supply.shape[2] not in (len(sim_dates), len(dates)):
-        raise ValueError(f"supply has shape {supply.shape[1:]} per future; expected "
+        raise ArgumentError(f"supply has shape {supply.shape[1:]} per future; expected "
                          f"(farms, days) = ({len(scenario.farms)}, {len(sim_dates)}) for "
                          f"the simulated days or ({len(scenario.farms)}, {len(dates)}) for "
                          "the planned days")
@@ -197,7 +197,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                             f"{MAX_DAILY_DAYS} (or planning.year = \"from_stock\")",
                             path="planning.days", value=len(dates))
     if rolling and repeatable:
-        raise ValueError("a repeatable year is solved whole; rolling windows are for a plan "
+        raise ArgumentError("a repeatable year is solved whole; rolling windows are for a plan "
                          "from today's stock")
     rolling = (not repeatable) and len(dates) > MAX_DAILY_DAYS if rolling is None else rolling
     history = None if repeatable else opening_history(scenario, dates[0], opening_stock)

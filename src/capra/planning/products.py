@@ -27,10 +27,21 @@ from pydantic import ValidationError
 from capra.errors import DataError
 from capra.scenario import AGE_GROUPS, PRODUCTS, ProductOverride
 
-__all__ = ["NUTRIENTS", "ProductTable", "bundled_products_path", "product_table"]
+__all__ = ["NUTRIENTS", "RATION", "RATION_WORDS", "ProductTable", "bundled_products_path",
+           "product_table", "ration"]
 
 #: Nutrients tracked, with their units per serving and per child-day.
 NUTRIENTS = ("protein_g", "energy_kcal", "calcium_mg")
+#: The ration that every count of "rations per day" of milk uses (the herd summary, its
+#: figures and tables, the report, the JSON key ``rations_per_day_by_month``): one
+#: school child's daily serving of fresh milk, as (product, age group). Its raw milk is
+#: that serving times the milk per kg of the product (206 g × 1.02 = 0.210 kg with the
+#: bundled data, ``capra/data/products.toml``), so a scenario that changes the serving
+#: changes every such count (see :func:`ration`). The plan itself counts each product's
+#: own serving per age group.
+RATION = ("fresh_milk", "age_6_11")
+#: :data:`RATION` in words, for reports.
+RATION_WORDS = "a school child's daily serving of fresh milk"
 _CONTENT_KEYS = ("protein_g_per_100g", "energy_kcal_per_100g", "calcium_mg_per_100g")
 _REQUIRED = ("milk_kg_per_kg", "shelf_life_days", "storage", *_CONTENT_KEYS, "serving_g")
 
@@ -83,6 +94,21 @@ class ProductTable:
         """Days from making to the last day a product may be served, both included:
         ripening plus shelf life, (P,). [days]"""
         return self.ripening_days + self.shelf_life_days
+
+    @property
+    def ration_milk_kg(self) -> float:
+        """Raw milk in one :data:`RATION` (a school child's daily serving of fresh milk).
+        [kg milk/ration]"""
+        product, group = RATION
+        i, g = self.index(product), self.age_groups.index(group)
+        return float(self.serving_kg[i, g] * self.milk_kg_per_kg[i])
+
+    @property
+    def ration_serving_g(self) -> float:
+        """The serving of one :data:`RATION`. [g product]"""
+        product, group = RATION
+        return 1000.0 * float(self.serving_kg[self.index(product),
+                                              self.age_groups.index(group)])
 
     def index(self, name: str) -> int:
         """Position of product ``name``."""
@@ -187,3 +213,23 @@ def product_table(overrides=None, *, path: str | Path | None = None) -> ProductT
                         serving_kg, nutrients, needs,
                         ripening_days=np.array([p["ripening_days"] or 0 for p in v],
                                                dtype=np.int64))
+
+
+def ration(overrides=None) -> dict:
+    """The :data:`RATION` with a scenario's product overrides (``scenario.products``, or
+    None for the bundled data): ``product``, ``age_group``, ``serving_g`` [g product] and
+    ``milk_kg``, the raw milk it takes [kg milk/ration].
+
+    A scenario that does not serve fresh milk to school children (serving 0) still counts
+    milk in rations: those of the bundled data.
+
+    >>> r = ration()
+    >>> r["product"], r["age_group"], r["serving_g"], round(r["milk_kg"], 5)
+    ('fresh_milk', 'age_6_11', 206.0, 0.21012)
+    """
+    table = product_table(overrides)
+    if not table.ration_milk_kg > 0:
+        table = product_table()
+    product, group = RATION
+    return {"product": product, "age_group": group, "serving_g": table.ration_serving_g,
+            "milk_kg": table.ration_milk_kg}

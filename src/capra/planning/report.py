@@ -1,11 +1,12 @@
 """Figures and HTML sections of a plan, for the report of ``capra run`` and ``capra plan``.
 
-:func:`report_sections` returns two lists of ``(heading, html)`` pairs for
-``capra.report.write_report(result, path, lead_sections=..., extra_sections=...)``: the
+:func:`report_sections` returns two lists of ``(heading, html)`` pairs, which
+``capra.report.write_report(result, folder, plan=plan)`` places in the report: the
 answer, which leads the report (the repeatable year with its range across futures, the
 programme's years, notes), and the plan's details (what to make, coverage by site and
-day, stock, supply and demand, interruptions, what binds). Figures are Matplotlib
-figures on the Agg canvas (no pyplot state), embedded as PNG.
+day, stock, supply and demand, interruptions, what binds). Figures, tables and numbers
+are the shared parts of :mod:`capra.report.parts` (Matplotlib on the Agg canvas,
+embedded as PNG).
 
 Units: milk [kg/day]; stock [kg product]; coverage [share of the rations wanted];
 children per unit [children].
@@ -13,39 +14,28 @@ children per unit [children].
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
+
+from capra.report.parts import date_axis, figure_html, new_figure, number, table_html
 
 __all__ = ["coverage_figure", "production_figure", "programme_figure", "report_sections",
            "stock_figure", "supply_demand_figure"]
 
-#: Resolution of the embedded figures. [dots per inch]
-PNG_DPI = 96
-_WIDTH_IN = 9.0
 _PRODUCT_COLOURS = {"fresh_milk": "#1f77b4", "yogurt": "#9467bd", "soft_cheese": "#e6b800",
                     "hard_cheese": "#d62728", "milk_powder": "#b5651d",
                     "uht_milk": "#17becf", "frozen_milk": "#7f7f7f"}
 
 
 def _figure(height_in: float) -> tuple[Figure, object]:
-    fig = Figure(figsize=(_WIDTH_IN, height_in), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
-
-
-def _dates_axis(ax) -> None:
-    locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    fig, (ax,) = new_figure(height_in)
+    return fig, ax
 
 
 def programme_figure(plan) -> Figure:
@@ -109,7 +99,7 @@ def coverage_figure(plan, table: str = "coverage_full_enrolment") -> Figure:
                       vmax=1, extent=extent)
     ax.set_yticks(range(len(cov.columns)), [str(c) for c in cov.columns], fontsize=8)
     ax.xaxis_date()
-    _dates_axis(ax)
+    date_axis(ax)
     fig.colorbar(image, ax=ax, label="share of rations served", fraction=0.03)
     return fig
 
@@ -127,7 +117,7 @@ def stock_figure(plan) -> Figure:
     ax.axvline(daily.index[0] if plan.first_date == "" else np.datetime64(plan.first_date),
                color="#888", lw=0.8, ls=":")
     ax.legend(loc="upper left", fontsize=8)
-    _dates_axis(ax)
+    date_axis(ax)
     return fig
 
 
@@ -139,7 +129,8 @@ def supply_demand_figure(plan) -> Figure:
     fig, ax = _figure(3.4)
     served = daily["milk_in_servings_kg"]
     per_ration = (served / daily["rations_served"]).replace([np.inf], np.nan).median()
-    per_ration = per_ration if math.isfinite(per_ration) else 0.21
+    # no ration served: none is wanted at the headline enrolment (it is served in full)
+    per_ration = per_ration if math.isfinite(per_ration) else 0.0
     ax.plot(week.index, week["supply_kg"], color="#2ca02c", label="milk supplied (plan)")
     ax.plot(week.index, week["rations_wanted"] * per_ration, color="#444", lw=1.0,
             label="milk in the rations of the headline enrolment")
@@ -147,41 +138,8 @@ def supply_demand_figure(plan) -> Figure:
                     lw=0, label="milk in the rations served")
     ax.set_ylabel("milk [kg/day], 7-day mean")
     ax.legend(loc="upper left", fontsize=8)
-    _dates_axis(ax)
+    date_axis(ax)
     return fig
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _figure_html(fig: Figure, alt: str, caption: str) -> str:
-    return (f'<figure><img src="{_png(fig)}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-
-
-def _number(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
-
-
-def _table(frame, columns) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
-    body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for key, _ in columns:
-            v = row[key]
-            num = isinstance(v, (int, float, np.number)) or v is None
-            text = _number(v) if num else html.escape(str(v))
-            cells.append(f'<td class="num">{text}</td>' if num else f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _answer(plan) -> str:
@@ -199,7 +157,7 @@ def _answer(plan) -> str:
                    f"{100 * d['confidence']:.0f}% of {d['futures_used']}")]
     facts.append(("Enrolled children", round(d["enrolled_children"])))
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td class=\"num\">"
-                   f"{html.escape(v if isinstance(v, str) else _number(v))}</td></tr>"
+                   f"{html.escape(v if isinstance(v, str) else number(v))}</td></tr>"
                    for k, v in facts)
     parts.append(f"<table>{rows}</table>")
     year = ("The planned year can be repeated every year: the stock at its end gives back "
@@ -213,11 +171,11 @@ def _answer(plan) -> str:
         years.insert(0, "year", np.arange(1, len(years) + 1))
         years["milk_t"] = years["milk_kg"] / 1000.0
         parts.append("<h3>The programme's years</h3>")
-        parts.append(_table(years, [("year", "year"), ("start", "from"), ("end", "to"),
-                                    ("children_served_every_day",
-                                     "children served every operating day"),
-                                    ("milk_t", "milk [t]")]))
-        parts.append(_figure_html(
+        parts.append(table_html(years, [("year", "year"), ("start", "from"), ("end", "to"),
+                                        ("children_served_every_day",
+                                         "children served every operating day"),
+                                        ("milk_t", "milk [t]")]))
+        parts.append(figure_html(
             programme_figure(plan), "programme years",
             "Children served on every operating day of each programme year, counted from "
             "the first operating day after the first batch leaves quarantine, with the "
@@ -251,40 +209,40 @@ def report_sections(plan, *, binding_rows: int = 15
                                            aggfunc="sum", fill_value=0.0).reset_index()
         cols = [("month", "month")] + [(p, f"{p.replace('_', ' ')} [kg]")
                                        for p in dict.fromkeys(plan.production["product"])]
-        sections.append(("What to make", _figure_html(
+        sections.append(("What to make", figure_html(
             production_figure(plan), "production by month",
             "Milk made into each product per month at the headline enrolment; the table "
             "gives the product made [kg]. Long-life products made in the flush are what "
-            "bridges the trough.") + _table(made, cols)))
+            "bridges the trough.") + table_html(made, cols)))
     nutrients = "".join(
         f"<li>{html.escape(group.replace('age_', '').replace('_', '–'))} years: "
         + ", ".join(f"{html.escape(n.split('_')[0])} {100 * v['share_of_need']:.0f}%"
                     for n, v in values.items()) + "</li>"
         for group, values in d["nutrients"].items())
     sections.append(("Nutrients and waste", (
-        f"<p>Waste: {_number(d['waste_kg'])} kg of product at the headline enrolment. "
+        f"<p>Waste: {number(d['waste_kg'])} kg of product at the headline enrolment. "
         f"Nutrients delivered per planned child-day, as a share of the children's daily "
         f"needs:</p><ul>{nutrients}</ul>")))
     full = plan.full_enrolment
-    sections.append(("Coverage by site and day", _figure_html(
+    sections.append(("Coverage by site and day", figure_html(
         coverage_figure(plan), "coverage heatmap",
         f"With all {round(full.get('children', plan.enrolled_children)):,} enrolled "
         "children: each row is a site and each column a day; the colour is the share of "
         "the rations wanted that the dispatch serves (green: all, red: none); grey days "
         "are closed. At the headline enrolment every operating day is served in full.")))
-    sections.append(("Stock of products", _figure_html(
+    sections.append(("Stock of products", figure_html(
         stock_figure(plan), "stock",
         "Stock held at the plants at the end of each day, by storage class, at the headline "
         "enrolment" + (": the year begins with the stock its end gives back."
                        if plan.year == "repeatable" else "."))))
-    sections.append(("Supply and demand", _figure_html(
+    sections.append(("Supply and demand", figure_html(
         supply_demand_figure(plan), "supply and demand",
         "Milk available to the plan per day, against the milk that the rations of the "
         "headline enrolment need and the milk in the rations served (7-day means; milk "
         "served above the supply comes out of stock made earlier).")))
     sites = plan.tables["sites"].rename(columns=lambda c: f"head_{c}").join(
         plan.tables["sites_full_enrolment"]).reset_index()
-    sections.append(("Interruptions by site", _table(sites, [
+    sections.append(("Interruptions by site", table_html(sites, [
         ("site", "site"), ("operating_days", "operating days"),
         ("head_interruption_days", "interruption days, headline enrolment"),
         ("interruption_days", "interruption days, all enrolled"),
@@ -293,10 +251,10 @@ def report_sections(plan, *, binding_rows: int = 15
     if binding.empty:
         body = "<p>No constraint limits the enrolment.</p>"
     else:
-        body = _table(binding, [("constraint", "constraint"), ("item", "item"),
-                                ("unit", "one more unit"),
-                                ("children_per_unit", "more children served"),
-                                ("valid_from", "valid from"), ("valid_to", "valid to")])
+        body = table_html(binding, [("constraint", "constraint"), ("item", "item"),
+                                    ("unit", "one more unit"),
+                                    ("children_per_unit", "more children served"),
+                                    ("valid_from", "valid from"), ("valid_to", "valid to")])
     body += ("<p>Marginal values of the repeatable year's enrolment question: the extra "
              "children served every operating day per unit more of each limit, valid while "
              "the limit stays within the range given (the same limits then bind).</p>")

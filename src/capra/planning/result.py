@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Plan"]
+__all__ = ["CSV_DECIMALS", "Plan", "csv_table"]
+
+#: Decimals kept in the plan's CSV tables: grams of product and milk, hundredths of a
+#: ration, shares to 0.01 %. [-]
+CSV_DECIMALS = {"kg": 3, "rations": 2, "share": 4}
+
+
+def csv_table(table: pd.DataFrame, *, shares: bool = False) -> pd.DataFrame:
+    """A plan table ready for CSV: its index as named columns, and numbers rounded to the
+    data's precision (:data:`CSV_DECIMALS`; ``shares``: every number is a share), so that
+    solver round-off (``1.0000000000000095``) is not written as data."""
+    frame = table.reset_index() if table.index.name is not None else table.copy()
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            kind = "share" if shares else "rations" if "ration" in str(col) else "kg"
+            frame[col] = frame[col].round(CSV_DECIMALS[kind])
+    return frame
 
 
 def _plain(value):
@@ -275,3 +293,21 @@ class Plan:
                  max(full["interruption_days"].values(), default=None)),
                 ("waste [kg product]", d["waste_kg"])]
         return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
+
+    def write(self, folder: str | os.PathLike) -> list[Path]:
+        """Write ``plan.json`` (:meth:`to_dict`) and the plan's tables as
+        ``plan_<table>.csv`` (:func:`csv_table`; empty tables left out) into ``folder``,
+        created if missing. Returns the files written."""
+        from capra.console import json_text
+        from capra.outputs import output_folder
+
+        out = output_folder(folder)
+        path = out / "plan.json"
+        path.write_text(json_text(self.to_dict(), indent=2))
+        written = [path]
+        for name, table in {**self.tables, "production_by_month": self.production}.items():
+            if not table.empty:
+                path = out / f"plan_{name}.csv"
+                csv_table(table, shares=name.startswith("coverage")).to_csv(path, index=False)
+                written.append(path)
+        return written

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from capra.planning.model import LinearModel
+from capra.errors import ArgumentError
+from capra.planning.lp import LinearModel
 
 __all__ = ["LPResult", "Solver", "solve", "solve_lexicographic"]
 
@@ -116,7 +117,7 @@ def _new_highs() -> highspy.Highs:
 
 
 class Solver:
-    """One HiGHS instance holding a :class:`~capra.planning.model.LinearModel`.
+    """One HiGHS instance holding a :class:`~capra.planning.lp.LinearModel`.
 
     Parameters
     ----------
@@ -134,7 +135,7 @@ class Solver:
     def __init__(self, model: LinearModel, *, threads: int = 1,
                  time_limit: float | None = None, cold: str = "auto"):
         if cold not in ("auto", "ipm", "simplex"):
-            raise ValueError(f"cold {cold!r}; expected 'auto', 'ipm' or 'simplex'")
+            raise ArgumentError(f"cold {cold!r}; expected 'auto', 'ipm' or 'simplex'")
         self.model = model
         self.cold = cold
         h = _new_highs()

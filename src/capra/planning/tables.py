@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from capra.planning.model import PlanInputs
+from capra.planning.problem import PlanInputs
 
 __all__ = ["coverage_frame", "dispatch_tables", "production_by_month"]
 

@@ -1,5 +1,10 @@
-"""HTML report of a herd and milk simulation (figures and tables in one file)."""
+"""HTML reports: the herd and milk report (with its plan) and the parts every report is
+made of (:mod:`capra.report.parts`). Public names are imported on first use."""
 
-from capra.report.html import write_report
+from capra._lazy import lazy_exports
 
-__all__ = ["write_report"]
+_EXPORTS = {
+    **dict.fromkeys(("render_report", "write_report"), "capra.report.html"),
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

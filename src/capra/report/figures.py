@@ -6,8 +6,9 @@ from a command line or a worker process. Bands and error bars are the 10th to 90
 percentiles across replicates (P10–P90), lines are medians (P50), unless a docstring says
 otherwise.
 
-Units: animals [head]; kiddings [1/month]; milk [kg/day]; rations [200 ml rations/day]
-(1 kg of goat milk ≈ 0.97 L, see :data:`capra.herd.result.LITRES_PER_KG_MILK`).
+Units: animals [head]; kiddings [1/month]; milk [kg/day]; rations [rations/day], a
+ration being a school child's daily serving of fresh milk with the scenario's product data
+(:data:`capra.planning.products.RATION`, :meth:`capra.herd.result.HerdResult.rations`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import calendar
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator
 from matplotlib.figure import Figure
 
-from capra.herd.result import RATION_LITRES, kg_to_rations
+from capra.report.parts import date_axis, new_figure
 
 __all__ = [
     "HERD_CLASSES",
@@ -50,20 +50,9 @@ HERD_CLASSES = (
 
 _MONTH_ABBR = tuple(calendar.month_abbr[m] for m in range(1, 13))
 _BAND_ALPHA = 0.22
-_WIDTH_IN = 9.0
 
 
 # ---- helpers --------------------------------------------------------------------------
-
-def _new_figure(height_in: float = 4.6, nrows: int = 1, sharex: bool = False,
-                height_ratios=None) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(_WIDTH_IN, height_in), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, 1, sharex=sharex, squeeze=False,
-                        gridspec_kw=None if height_ratios is None
-                        else {"height_ratios": height_ratios})
-    return fig, axes[:, 0]
-
 
 def _dates(result) -> np.ndarray:
     return pd.DatetimeIndex(result.data["date"].values).to_numpy()
@@ -83,9 +72,7 @@ def _percentiles(values: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def _date_axis(ax) -> None:
-    locator = AutoDateLocator(minticks=4, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    date_axis(ax, AutoDateLocator(minticks=4, maxticks=10))
     ax.set_xlabel("date")
     ax.margins(x=0)
 
@@ -100,12 +87,12 @@ def _band(ax, x, q: np.ndarray, color, label: str, *, linestyle="-", linewidth=1
     return line
 
 
-def _ration_axis(ax):
-    """A right-hand axis in 200 ml rations per day matching a left axis in kg/day."""
-    per_kg = float(kg_to_rations(1.0))
+def _ration_axis(ax, result):
+    """A right-hand axis in rations per day matching a left axis in kg/day."""
+    per_kg = float(result.rations(1.0))
     sec = ax.secondary_yaxis("right", functions=(lambda kg: kg * per_kg,
                                                   lambda r: r / per_kg))
-    sec.set_ylabel(f"rations [{RATION_LITRES * 1000:.0f} ml rations/day]")
+    sec.set_ylabel("rations [rations/day]")
     return sec
 
 
@@ -164,7 +151,7 @@ def monthly_milk(result, name: str = "milk_kg") -> pd.DataFrame:
 
     Returns a frame indexed by month number 1–12 with the columns ``p10, p50, p90`` [kg/day]
     (percentiles across replicates of each replicate's monthly mean) and
-    ``rations_p10, rations_p50, rations_p90`` [200 ml rations/day]. Months outside the
+    ``rations_p10, rations_p50, rations_p90`` [rations/day]. Months outside the
     last 365 days (horizons shorter than a year) are NaN.
     """
     ds = result.data
@@ -184,7 +171,7 @@ def monthly_milk(result, name: str = "milk_kg") -> pd.DataFrame:
     out = pd.DataFrame({"p10": q[0], "p50": q[1], "p90": q[2]},
                        index=pd.Index(range(1, 13), name="month"))
     for col in ("p10", "p50", "p90"):
-        out[f"rations_{col}"] = kg_to_rations(out[col].to_numpy())
+        out[f"rations_{col}"] = result.rations(out[col].to_numpy())
     return out
 
 
@@ -197,7 +184,7 @@ def herd_classes_figure(result) -> Figure:
     (all locations summed) [head]. Bottom panel: the P50 line and P10–P90 band of the
     total head, and a horizontal line at the summed capacity of the farms [head].
     """
-    fig, (ax, ax_total) = _new_figure(7.2, nrows=2, sharex=True, height_ratios=(3, 2))
+    fig, (ax, ax_total) = new_figure(7.2, nrows=2, sharex=True, height_ratios=(3, 2))
     x = _dates(result)
     colors = ("#f2a541", "#d35f8d", "#5fa8d3", "#1b4965", "#2a9d8f", "#8d99ae")
     for (name, label), color in zip(HERD_CLASSES, colors, strict=True):
@@ -223,12 +210,12 @@ def herd_classes_figure(result) -> Figure:
 
 
 def milk_figure(result) -> Figure:
-    """Daily milk over time [kg/day], with a right-hand axis in 200 ml rations per day.
+    """Daily milk over time [kg/day], with a right-hand axis in rations per day.
 
     Deliverable milk (``milk_kg``) as P50 line with P10–P90 band; the P50 of gross milk and
     of milk fed to kids as thinner lines.
     """
-    fig, (ax,) = _new_figure(4.6)
+    fig, (ax,) = new_figure(4.6)
     x = _dates(result)
     _band(ax, x, _percentiles(_total(result, "milk_kg")), "#1d7874", "deliverable milk")
     _band(ax, x, _percentiles(_total(result, "milk_gross_kg")), "#7a7a7a",
@@ -240,7 +227,7 @@ def milk_figure(result) -> Figure:
     ax.set_title("Daily milk (deliverable: P50, band P10–P90 across replicates)")
     ax.legend(fontsize="small", loc="upper left")
     ax.grid(alpha=0.3)
-    _ration_axis(ax)
+    _ration_axis(ax, result)
     _date_axis(ax)
     return fig
 
@@ -258,7 +245,7 @@ def kiddings_by_month_figure(result) -> Figure:
     """Kiddings by calendar month: 12 bars of the mean per year across replicates
     [kiddings/month], error bars from P10 to P90 (see :func:`kiddings_by_month`)."""
     table = kiddings_by_month(result)
-    fig, (ax,) = _new_figure(4.0)
+    fig, (ax,) = new_figure(4.0)
     pos = np.arange(12)
     mean = table["mean"].to_numpy()
     _month_bars(ax, mean, table["p10"].to_numpy(), table["p90"].to_numpy(), "#d35f8d",
@@ -276,7 +263,7 @@ def head_by_farm_figure(result) -> Figure:
     """Head by location over time [head]: one P50 line per farm with its capacity as a
     dotted line of the same colour; quarantine stations that ever hold animals are drawn
     dashed, without capacity."""
-    fig, (ax,) = _new_figure(4.6)
+    fig, (ax,) = new_figure(4.6)
     x = _dates(result)
     ds = result.data
     farms = set(_farm_names(result))
@@ -311,7 +298,7 @@ def monthly_milk_figure(result) -> Figure:
     P50 with P10–P90 error bars [kg/day], a right-hand axis in rations/day, and the
     lowest month marked (see :func:`monthly_milk`)."""
     table = monthly_milk(result)
-    fig, (ax,) = _new_figure(4.2)
+    fig, (ax,) = new_figure(4.2)
     pos = np.arange(12)
     p50 = table["p50"].to_numpy()
     _month_bars(ax, p50, table["p10"].to_numpy(), table["p90"].to_numpy(), "#1d7874", "P50")
@@ -321,7 +308,7 @@ def monthly_milk_figure(result) -> Figure:
         top = float(np.nanmax(table["p90"].to_numpy())) * 1.3 or 1.0
         ax.set_ylim(0, top)
         ax.annotate(f"lowest month: {_MONTH_ABBR[i]}, {p50[i]:,.0f} kg/day "
-                    f"≈ {float(kg_to_rations(p50[i])):,.0f} rations/day",
+                    f"≈ {float(result.rations(p50[i])):,.0f} rations/day",
                     xy=(pos[i], table["p90"].iloc[i]),
                     xytext=(float(np.clip(pos[i], 2.5, 8.5)), 0.95 * top),
                     ha="center", va="top", fontsize="small",
@@ -332,7 +319,7 @@ def monthly_milk_figure(result) -> Figure:
     ax.set_ylabel("milk [kg/day]")
     ax.set_title("Deliverable milk by month (mean daily, P50; error bars P10–P90)")
     ax.grid(axis="y", alpha=0.3)
-    _ration_axis(ax)
+    _ration_axis(ax, result)
     return fig
 
 

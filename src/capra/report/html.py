@@ -4,34 +4,38 @@ The file holds its figures as base64 PNG images and its style sheet inline, and 
 nothing, so it opens offline and can be mailed or archived on its own. Text that comes
 from the scenario (name, description) is HTML-escaped.
 
-Sections, in order: header (scenario, seed, replicates, start date, horizon), any
-``lead_sections`` given by the caller (the answer of a plan), the herd summary table, five figures with a caption each, the monthly milk and rations table, any
-``extra_sections`` given by the caller, and a short note about the model.
+Sections, in order: header (scenario, seed, replicates, start date, horizon), the answer
+of a plan and any ``lead_sections`` given by the caller, the herd summary table, five
+figures with a caption each, the monthly milk and rations table, the plan's details and
+any ``extra_sections`` given by the caller, and a short note about the model. The page,
+figures and tables are the shared parts of :mod:`capra.report.parts`.
 """
 
 from __future__ import annotations
 
-import base64
 import calendar
 import html
-import io
-import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from capra.herd.result import LITRES_PER_KG_MILK, RATION_LITRES, kg_to_rations
+from capra.planning.products import RATION_WORDS
 from capra.report import figures as fg
+from capra.report.parts import (
+    figure_html,
+    page_html,
+    quantity,
+    report_path,
+    sections,
+    table_html,
+)
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "ration_text", "write_report"]
 
-#: Resolution of the embedded PNG figures. [dots per inch]
-PNG_DPI = 96
-
-#: (figure key, section heading, caption) in report order.
+#: (figure key, section heading, caption) in report order; ``{ration}`` in a caption is
+#: replaced by :func:`ration_text`.
 FIGURE_SECTIONS = (
     ("herd_classes", "Herd by class",
      ("Each line is the median (P50) number of animals of a class across replicates, and "
@@ -40,7 +44,8 @@ FIGURE_SECTIONS = (
     ("milk", "Daily milk",
      ("The green line and band are the deliverable milk per day (P50 and P10–P90 across "
       "replicates), the dotted and dashed lines the median gross milk and milk fed to "
-      "kids, and the right-hand axis reads the same quantity as 200 ml rations per day.")),
+      "kids, and the right-hand axis reads the same quantity as rations per day, a ration "
+      "being {ration}.")),
     ("kiddings_by_month", "Kiddings by month",
      ("Each bar is the mean number of kiddings in that calendar month per year of the "
       "horizon, averaged over replicates, and the error bar spans P10 to P90 across "
@@ -54,50 +59,14 @@ FIGURE_SECTIONS = (
       "trough, the month with the least milk to share out.")),
 )
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       max-width: 980px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; padding-bottom: 0.15em; margin-top: 1.8em; }
-p.description { color: #444; margin-top: 0; }
-dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; }
-dl.meta dt { font-weight: 600; }
-dl.meta dd { margin: 0; }
-nav ul { columns: 2; padding-left: 1.2em; }
-table { border-collapse: collapse; font-size: 0.92em; margin: 0.6em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
-th { background: #f2f2f2; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.trough td { background: #fde8e8; }
-figure { margin: 0.6em 0; }
-figure img { max-width: 100%; height: auto; }
-figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
-p.note { background: #fff8e1; border-left: 3px solid #e0b000; padding: 0.3em 0.6em; }
-footer { color: #666; font-size: 0.85em; margin-top: 2.5em; }
-"""
 
-
-def _png_data_uri(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _fmt(value: float) -> str:
-    """A number with precision suited to its size, thousands separated; NaN as a dash."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def _slug(text: str) -> str:
-    keep = [c.lower() if c.isalnum() else "-" for c in text]
-    return "-".join(part for part in "".join(keep).split("-") if part) or "section"
+def ration_text(result) -> str:
+    """What one ration of the result's counts is, in words: a school child's daily
+    serving of fresh milk, its weight and the raw milk it takes (from the scenario's
+    product data, :data:`capra.planning.products.RATION`)."""
+    ration = result.ration
+    return (f"{RATION_WORDS} ({ration['serving_g']:g} g, from {ration['milk_kg']:.3f} kg "
+            "of raw milk)")
 
 
 def _header_facts(result) -> tuple[str, str, list[tuple[str, str]]]:
@@ -130,39 +99,32 @@ def _header_facts(result) -> tuple[str, str, list[tuple[str, str]]]:
 
 
 def _summary_table(result) -> str:
-    table = result.summary()
-    rows = "".join(
-        f"<tr><td>{html.escape(str(metric))}</td>"
-        + "".join(f'<td class="num">{_fmt(float(v))}</td>' for v in row)
-        + "</tr>"
-        for metric, row in zip(table.index, table.to_numpy(), strict=True))
-    head = "".join(f"<th>{html.escape(str(c).upper())}</th>" for c in table.columns)
-    return (f"<table><thead><tr><th>metric [units]</th>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+    table = result.summary().reset_index()
+    return table_html(table, [("metric", "metric [units]"), ("p10", "P10"), ("p50", "P50"),
+                              ("p90", "P90")], fmt=quantity)
 
 
-def _monthly_table(result) -> str:
+def _monthly_table(result, ration: str) -> str:
     table = fg.monthly_milk(result)
     p50 = table["p50"].to_numpy()
     trough = int(pd.Series(p50).idxmin()) if pd.Series(p50).notna().any() else -1
     rows = []
     for i, (month, row) in enumerate(table.iterrows()):
         cls = ' class="trough"' if i == trough else ""
-        cells = "".join(f'<td class="num">{_fmt(float(row[c]))}</td>'
+        cells = "".join(f'<td class="num">{quantity(float(row[c]))}</td>'
                         for c in ("p10", "p50", "p90", "rations_p10", "rations_p50",
                                   "rations_p90"))
         rows.append(f"<tr{cls}><td>{calendar.month_name[int(month)]}</td>{cells}</tr>")
-    ml = RATION_LITRES * 1000
     return (
         "<table><thead>"
         "<tr><th rowspan=\"2\">month</th><th colspan=\"3\">deliverable milk [kg/day]</th>"
-        f"<th colspan=\"3\">rations [{ml:.0f} ml rations/day]</th></tr>"
+        "<th colspan=\"3\">rations [rations/day]</th></tr>"
         "<tr><th>P10</th><th>P50</th><th>P90</th><th>P10</th><th>P50</th><th>P90</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
         "<p>Mean daily deliverable milk of each calendar month over the last 365 days of the "
         "horizon, percentiles across replicates; the highlighted row is the lowest month "
-        f"(P50). Rations: 1 kg of goat milk ≈ {LITRES_PER_KG_MILK:g} L ≈ "
-        f"{float(kg_to_rations(1.0)):.2f} rations of {ml:.0f} ml.</p>"
+        f"(P50). Rations: a ration is {html.escape(ration)}, so 1 kg of goat "
+        f"milk ≈ {float(result.rations(1.0)):.2f} rations.</p>"
     )
 
 
@@ -176,97 +138,80 @@ _ABOUT = (
     "this size, not the uncertainty of the parameters themselves. Deliverable milk is the "
     "gross milk of lactating does less colostrum, milk fed to kids and milk of animals in "
     "quarantine. Stocks of animals are counted at the end of each day; flows such as "
-    "kiddings and milk are totals of the day. Rations are {ml:.0f} ml servings, with "
-    "1 kg of goat milk taken as {lpk:g} L.</p>"
+    "kiddings and milk are totals of the day. A ration is {ration}, from the scenario's "
+    "product data, as in the plan.</p>"
 )
 
 
-def _pairs(items: Sequence[tuple[str, str]], what: str) -> list[tuple[str, str]]:
-    out = []
-    for item in items:
-        if len(item) != 2:
-            raise ValueError(f"{what} must hold (heading, html_fragment) pairs; got {item!r}")
-        heading, fragment = item
-        out.append((str(heading), str(fragment)))
-    return out
-
-
-def render_report(result, *, title: str | None = None,
+def render_report(result, *, plan=None, title: str | None = None,
                   extra_sections: Sequence[tuple[str, str]] = (),
                   lead_sections: Sequence[tuple[str, str]] = ()) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     name, description, facts = _header_facts(result)
     title = title if title is not None else f"Herd and milk report: {name}"
-    extra = _pairs(extra_sections, "extra_sections")
-    lead = _pairs(lead_sections, "lead_sections")
+    extra = sections(extra_sections, "extra_sections")
+    lead = sections(lead_sections, "lead_sections")
+    if plan is not None:
+        from capra.planning.report import report_sections
 
-    sections: list[tuple[str, str]] = lead + [("Herd and milk summary",
-                                               _summary_table(result))]
+        plan_lead, plan_extra = report_sections(plan)
+        lead, extra = plan_lead + lead, plan_extra + extra
+    ration = ration_text(result)
+
+    body: list[tuple[str, str]] = lead + [("Herd and milk summary", _summary_table(result))]
     figures = dict(fg.report_figures(result))
     for key, heading, caption in FIGURE_SECTIONS:
-        uri = _png_data_uri(figures[key])
-        body = (f'<figure><img src="{uri}" alt="{html.escape(heading)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-        sections.append((heading, body))
-    sections.append(("Monthly milk and rations", _monthly_table(result)))
-    sections.extend(extra)
-    sections.append(("About the model", _ABOUT.format(ml=RATION_LITRES * 1000,
-                                                       lpk=LITRES_PER_KG_MILK)))
-
-    ids: set[str] = set()
-    parts = []
-    toc = []
-    for heading, body in sections:
-        sid = _slug(heading)
-        while sid in ids:
-            sid += "-x"
-        ids.add(sid)
-        toc.append(f'<li><a href="#{sid}">{html.escape(heading)}</a></li>')
-        parts.append(f'<section id="{sid}"><h2>{html.escape(heading)}</h2>\n{body}\n</section>')
-
-    meta = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
-    desc = f'<p class="description">{html.escape(description)}</p>' if description else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<header><h1>{html.escape(title)}</h1>{desc}<dl class=\"meta\">{meta}</dl></header>\n"
-        f"<nav><ul>{''.join(toc)}</ul></nav>\n"
-        + "\n".join(parts)
-        + "\n<footer>Capra herd and milk report. Percentiles P10/P50/P90 are taken across "
-        "replicates.</footer>\n</body>\n</html>\n"
-    )
+        body.append((heading, figure_html(figures[key], heading,
+                                          caption.format(ration=ration))))
+    body.append(("Monthly milk and rations", _monthly_table(result, ration)))
+    body.extend(extra)
+    body.append(("About the model", _ABOUT.format(ration=html.escape(ration))))
+    return page_html(title, body, description=description, facts=facts,
+                     footer="Capra herd and milk report. Percentiles P10/P50/P90 are taken "
+                            "across replicates.")
 
 
-def write_report(result, path, *, title: str | None = None,
+def write_report(result, folder: str | Path, *, plan=None, title: str | None = None,
                  extra_sections: Sequence[tuple[str, str]] = (),
                  lead_sections: Sequence[tuple[str, str]] = ()) -> Path:
-    """Write one self-contained HTML report of a herd simulation.
+    """Write one self-contained HTML report of a herd simulation (and its plan) as
+    ``folder/report.html``.
 
     Parameters
     ----------
     result
         A :class:`capra.herd.result.HerdResult`.
-    path
-        The HTML file to write (its folder must exist); overwritten if present.
+    folder
+        The folder to write ``report.html`` into, created if missing; a path ending in
+        ``.html`` is the report file itself. An existing report is overwritten.
+    plan
+        A :class:`capra.planning.result.Plan` of the same herd: its answer leads the
+        report and its details follow the monthly milk table
+        (:func:`capra.planning.report.report_sections`).
     title
         Page title and main heading; by default ``"Herd and milk report: <scenario>"``.
         Escaped.
     extra_sections
-        ``(heading, html_fragment)`` pairs added after the monthly milk table, before
-        "About the model". Headings are escaped; fragments are inserted as given (they are
-        HTML) and must escape their own text.
+        ``(heading, html_fragment)`` pairs added after the monthly milk table (and the
+        plan's details), before "About the model". Headings are escaped; fragments are
+        inserted as given (they are HTML) and must escape their own text.
     lead_sections
-        ``(heading, html_fragment)`` pairs placed first, before the herd summary (the
-        answer of a plan leads the report).
+        ``(heading, html_fragment)`` pairs placed first, before the herd summary (after
+        the plan's answer).
 
     Returns
     -------
     pathlib.Path
-        ``path``.
+        The report file.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be created or written in (checked before the report is
+        drawn).
     """
-    path = Path(path)
-    text = render_report(result, title=title, extra_sections=extra_sections,
+    path = report_path(folder)
+    text = render_report(result, plan=plan, title=title, extra_sections=extra_sections,
                          lead_sections=lead_sections)
     path.write_text(text, encoding="utf-8")
     return path
