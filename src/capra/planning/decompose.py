@@ -34,7 +34,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from capra.planning.model import PlanInputs, milk_per_ration, site_limits
+from capra.planning.lp import LinearModel, LPBuilder
+from capra.planning.model import SHORTFALL_WEIGHTS
+from capra.planning.problem import PlanInputs
+from capra.planning.reduce import milk_per_ration, site_limits, site_products
 
 __all__ = ["SiteClasses", "expand_solution", "reduce_sites", "site_classes"]
 
@@ -240,8 +243,6 @@ def class_objectives(inputs: PlanInputs, sol: dict[str, np.ndarray]) -> dict[str
     """The dispatch objectives of a solution on the sites of ``inputs``, computed from the
     solution (not the solver): worst coverage of any site and age group, shortfall in
     milk with the convex weights, waste [kg milk], transport [kg·km]."""
-    from capra.planning.model import SHORTFALL_WEIGHTS
-
     prods, net = inputs.products, inputs.net
     wanted = inputs.rations.sum(axis=2)
     served = sol["servings"].sum(axis=(2, 3))
@@ -276,21 +277,14 @@ def group_model(inputs: PlanInputs, alloc_kg: np.ndarray, scale: float):
     any site and age group, the shortfall counted in milk (convex), the milk left unused,
     transport [kg·km].
     """
-    from capra.planning.model import (
-        SHORTFALL_WEIGHTS,
-        LinearModel,
-        _Builder,
-        _site_products,
-    )
-
     net, prods = inputs.net, inputs.products
     K, S, P = len(net.plants), len(net.sites), len(prods.names)
     G, T = inputs.rations.shape[1], inputs.rations.shape[2]
     days = inputs.period_days.astype(float)
     serving = prods.serving_kg
-    site_ok, cold = _site_products(inputs)
+    site_ok, cold = site_products(inputs)
     want = inputs.rations > 0
-    b = _Builder()
+    b = LPBuilder()
     z = b.var("shipment", (K, S, P, T), mask=(alloc_kg > 0)[:, None, :, :]
               & site_ok[None, :, :, None] & want.any(axis=1)[None, :, None, :])
     q = b.var("servings", (S, G, P, T), mask=want[:, :, None, :]

@@ -48,7 +48,12 @@ from capra.planning.optimize import (
 )
 from capra.planning.result import Plan
 from capra.planning.solve import Solver
-from capra.planning.tables import coverage_frame, dispatch_tables, production_by_month
+from capra.planning.tables import (
+    LONG_TABLE_SITES,
+    coverage_frame,
+    dispatch_tables,
+    production_by_month,
+)
 
 __all__ = ["MAX_DAILY_DAYS", "plan", "plan_from_herd"]
 
@@ -322,10 +327,12 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                      "from.",) + tuple(notes)
 
     # ---- tables -----------------------------------------------------------------------
-    tables = dispatch_tables(a_inputs, sol, head_scale)
+    per_site = len(scenario.sites) <= LONG_TABLE_SITES
+    tables = dispatch_tables(a_inputs, sol, head_scale, per_site=per_site)
     served = slice(warm, None)
-    tables["sites"] = site_table(metrics)
-    tables["sites_full_enrolment"] = site_table(full_metrics)
+    districts = [st.district for st in scenario.sites]
+    tables["sites"] = site_table(metrics, districts)
+    tables["sites_full_enrolment"] = site_table(full_metrics, districts)
     tables["interrupted"] = pd.DataFrame(full_metrics["interrupted"].T,
                                          index=pd.DatetimeIndex(a_inputs.dates, name="date"),
                                          columns=list(a_inputs.net.sites)).iloc[served]
@@ -348,7 +355,7 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                 programme_years=years, production=production_by_month(a_inputs, sol),
                 tables=tables, binding=binding, what_if=what_if,
                 notes=list(notes), objectives={"enrolment_scale": scale, **objectives},
-                dispatch=dispatch_info,
+                dispatch=dispatch_info, flows=None if per_site else (a_inputs, sol),
                 sizes=sizes, seconds=seconds, **info)
 
 
