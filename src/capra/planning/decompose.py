@@ -83,16 +83,17 @@ class SiteClasses:
         return "group" not in self.kind
 
 
-def _fingerprint(inputs: PlanInputs) -> np.ndarray:
-    """Per site: its demand per age group and day, its cold limit and route limits, all
-    divided by its total demand (scaled copies share a fingerprint), (S, n)."""
+def _fingerprint(inputs: PlanInputs, route_binds: np.ndarray, cold_binds: np.ndarray
+                 ) -> np.ndarray:
+    """Per site: its demand per age group and day, its cold limit and route limits (-1
+    where they cannot bind), all divided by its total demand (scaled copies share a
+    fingerprint), (S, n)."""
     net = inputs.net
     total = inputs.rations.sum(axis=(1, 2))  # (S,)
     scale = np.where(total > 0, total, 1.0)
     shape = inputs.rations.reshape(len(total), -1) / scale[:, None]
-    cold = np.where(np.isfinite(net.site_cold_kg), net.site_cold_kg, -1.0) / scale
-    route = np.where(np.isfinite(net.plant_site_capacity_kg), net.plant_site_capacity_kg,
-                     -1.0).T / scale[:, None]
+    cold = np.where(cold_binds, net.site_cold_kg / scale, -1.0)
+    route = np.where(route_binds, net.plant_site_capacity_kg / scale[None, :], -1.0).T
     ambient = (net.site_cold_kg <= 0).astype(float)
     return np.column_stack([shape, cold, route, ambient])
 
@@ -131,7 +132,7 @@ def site_classes(inputs: PlanInputs, top, *, districts: Sequence[str] | None = N
                          f"{'ambient products only' if access else 'all products'}")
     rest = np.flatnonzero(~free)
     if rest.size:
-        prints = _fingerprint(inputs)[rest]
+        prints = _fingerprint(inputs, route.any(axis=2), cold.any(axis=1))[rest]
         scale = np.maximum(np.abs(prints).max(axis=0), 1e-300)
         rounded = np.round(prints / scale / SHAPE_TOLERANCE) * SHAPE_TOLERANCE
         _, first, inverse = np.unique(rounded, axis=0, return_index=True,
