@@ -28,7 +28,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from capra.growth.zscore import measurement_at_z, zscores
+from capra.growth.lms import measurement_at_z
+from capra.growth.zscore import zscores
 
 SEED = 20261129
 

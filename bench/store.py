@@ -44,11 +44,11 @@ from capra.store.query import herd_state
 PG_ENV = "CAPRA_TEST_POSTGRES_URL"
 
 
-def _herd(engine, n_animals: int) -> list[str]:
+def _herd(db, n_animals: int) -> list[str]:
     """Farms, does born on a farm, and kiddings, matings, transfers and dry-offs."""
-    import_frame(engine, "farms", pd.DataFrame({"name": ["Kangso", "Chollima"]}))
+    import_frame(db, "farms", pd.DataFrame({"name": ["Kangso", "Chollima"]}))
     tags = [f"D{i:06d}" for i in range(n_animals)]
-    import_frame(engine, "animals", pd.DataFrame({
+    import_frame(db, "animals", pd.DataFrame({
         "tag": tags, "sex": "female", "birth_date": "2021-01-01", "farm": "Kangso"}))
     rng = np.random.default_rng(1)
     half = np.array(tags)[: n_animals // 2]
@@ -63,7 +63,7 @@ def _herd(engine, n_animals: int) -> list[str]:
                       "litter_size": rng.integers(1, 3, n_animals).astype(str)}),
         pd.DataFrame({"animal": half, "date": "2023-11-15", "type": "dry_off"}),
     ], ignore_index=True).fillna("")
-    import_frame(engine, "events", ev)
+    import_frame(db, "events", ev)
     return tags
 
 
@@ -76,13 +76,13 @@ def _milk_file(path: Path, tags: list[str], rows: int) -> None:
                  ).iloc[:rows].to_csv(path, index=False)
 
 
-def _baseline_import(engine, path: Path, limit: int | None) -> tuple[int, float]:
+def _baseline_import(db, path: Path, limit: int | None) -> tuple[int, float]:
     """csv + one INSERT per row through the driver, one transaction."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         ids = dict(conn.execute(text("SELECT tag, id FROM animals")).fetchall())
-    raw = engine.raw_connection()
+    raw = db.raw_connection()
     try:
-        pg = engine.dialect.name == "postgresql"
+        pg = db.dialect.name == "postgresql"
         sql = ("INSERT INTO test_days (animal_id, date, milk_kg) VALUES (%s, %s, %s)" if pg
                else "INSERT INTO test_days (animal_id, date, milk_kg) VALUES (?, ?, ?)")
         t0 = time.perf_counter()
@@ -102,12 +102,12 @@ def _baseline_import(engine, path: Path, limit: int | None) -> tuple[int, float]
         raw.close()
 
 
-def _baseline_state(engine, day: str) -> tuple[int, float]:
+def _baseline_state(db, day: str) -> tuple[int, float]:
     """One query per animal, the state worked out in Python."""
     t0 = time.perf_counter()
     d = pd.Timestamp(day).date()
     out = []
-    with engine.connect() as conn:
+    with db.connect() as conn:
         animals = conn.execute(text("SELECT id, tag, sex, birth_date, entry_parity, farm_id "
                                     "FROM animals")).fetchall()
         farms = dict(conn.execute(text("SELECT id, name FROM farms")).fetchall())
@@ -137,20 +137,20 @@ def _baseline_state(engine, day: str) -> tuple[int, float]:
 
 
 def run(url: str, rows: int, animals: int, workdir: Path, baseline_limit: int | None) -> dict:
-    engine = open_db(url)
-    tags = _herd(engine, animals)
+    db = open_db(url)
+    tags = _herd(db, animals)
     path = workdir / "milk.csv"
     if not path.exists():
         _milk_file(path, tags, rows)
     t0 = time.perf_counter()
-    res = import_file(engine, "test_days", path, user="bench")
+    res = import_file(db, "test_days", path, user="bench")
     t_capra = time.perf_counter() - t0
     assert res.inserted == rows and res.rejected == 0
     t0 = time.perf_counter()
-    state = herd_state(engine, "2023-12-31")
+    state = herd_state(db, "2023-12-31")
     t_state = time.perf_counter() - t0
     # baseline into a second fresh database of the same kind
-    engine.dispose()
+    db.dispose()
     return {"capra_rows": res.inserted, "capra_s": t_capra, "state_rows": len(state),
             "state_s": t_state}
 
@@ -164,9 +164,9 @@ def _fresh_pg(base: str):
     return admin, schema, f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-def bench(db: str, rows: int, animals: int, workdir: Path, pg_baseline_rows: int) -> dict:
+def bench(backend: str, rows: int, animals: int, workdir: Path, pg_baseline_rows: int) -> dict:
     cleanup = []
-    if db == "sqlite":
+    if backend == "sqlite":
         urls = [f"sqlite:///{workdir / 'capra.db'}", f"sqlite:///{workdir / 'baseline.db'}"]
         limit = None
     else:
@@ -178,11 +178,11 @@ def bench(db: str, rows: int, animals: int, workdir: Path, pg_baseline_rows: int
         limit = min(pg_baseline_rows, rows)
     try:
         ours = run(urls[0], rows, animals, workdir, None)
-        eng = open_db(urls[1])
-        _herd(eng, animals)
-        n_base, t_base = _baseline_import(eng, workdir / "milk.csv", limit)
-        n_state, t_state_base = _baseline_state(eng, "2023-12-31")
-        eng.dispose()
+        db = open_db(urls[1])
+        _herd(db, animals)
+        n_base, t_base = _baseline_import(db, workdir / "milk.csv", limit)
+        n_state, t_state_base = _baseline_state(db, "2023-12-31")
+        db.dispose()
     finally:
         for admin, schema in cleanup:
             with admin.begin() as conn:
@@ -191,7 +191,7 @@ def bench(db: str, rows: int, animals: int, workdir: Path, pg_baseline_rows: int
     capra_rps = ours["capra_rows"] / ours["capra_s"]
     base_rps = n_base / t_base
     return {
-        "database": db, "rows": rows, "animals": animals,
+        "database": backend, "rows": rows, "animals": animals,
         "import_capra_rows_per_s": capra_rps, "import_capra_s": ours["capra_s"],
         "import_baseline_rows": n_base, "import_baseline_rows_per_s": base_rps,
         "import_ratio": capra_rps / base_rps,
@@ -211,10 +211,10 @@ def main(argv=None) -> None:
     if args.quick:
         args.rows, args.animals = 100_000, 2_000
     results = []
-    dbs = ["sqlite"] + (["postgres"] if os.environ.get(PG_ENV) else [])
-    for db in dbs:
+    backends = ["sqlite"] + (["postgres"] if os.environ.get(PG_ENV) else [])
+    for backend in backends:
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(bench(db, args.rows, args.animals, Path(tmp), args.pg_baseline_rows))
+            results.append(bench(backend, args.rows, args.animals, Path(tmp), args.pg_baseline_rows))
     report = sys.stderr if args.json else sys.stdout
     for r in results:
         print(f"[{r['database']}] import of {r['rows']:,} test-day rows "
@@ -231,7 +231,7 @@ def main(argv=None) -> None:
     for r in results:
         print(f"  {r['database']:<10} {r['import_capra_rows_per_s']:>10,.0f} "
               f"{r['import_baseline_rows_per_s']:>12,.0f}   {r['import_ratio']:.2f}", file=report)
-    if not dbs[1:]:
+    if not backends[1:]:
         print(f"(PostgreSQL skipped: set {PG_ENV} to include it)", file=report)
     if args.json:
         json.dump(results, sys.stdout, indent=2)

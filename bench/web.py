@@ -68,23 +68,23 @@ def prepare(url: str, folder: Path) -> dict[str, list[str]]:
     each farm (the animals a client may write on)."""
     from capra.store.accounts import create_user
     from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
+    from capra.examples.records import import_records, write_example_records
     from capra.store.plans import queue_plan, run_plan
     from capra.store.scope import animals
     from capra.store.accounts import Principal
 
-    engine = open_db(url)
+    db = open_db(url)
     write_example_records(folder, seed=20240820)
-    import_records(engine, folder)
-    create_user(engine, "manager", "manager", PASSWORD)
+    import_records(db, folder)
+    create_user(db, "manager", "manager", PASSWORD)
     for farm in FARMS:
-        create_user(engine, f"farm-{farm}", "farm", PASSWORD, farms=[farm])
-    pid = queue_plan(engine, user="manager", date="2025-07-31", replicates=4, horizon_days=730)
-    run_plan(engine, pid)
+        create_user(db, f"farm-{farm}", "farm", PASSWORD, farms=[farm])
+    pid = queue_plan(db, user="manager", date="2025-07-31", replicates=4, horizon_days=730)
+    run_plan(db, pid)
     everyone = Principal(0, "bench", "manager")
-    rows, _ = animals(engine, everyone, status="alive", limit=10**6)
+    rows, _ = animals(db, everyone, status="alive", limit=10**6)
     pools = {f: rows.loc[rows["farm"] == f, "tag"].tolist() for f in FARMS}
-    engine.dispose()
+    db.dispose()
     return pools
 
 
@@ -218,11 +218,11 @@ def run(url: str, label: str, n_clients: int, seconds: float, folder: Path, *,
             await asyncio.gather(*tasks)
         asyncio.run(main())
         wall = time.perf_counter() - began[0]
-    engine = create_engine(url)
-    with engine.connect() as conn:
+    db = create_engine(url)
+    with db.connect() as conn:
         notes = [r[0] for r in conn.execute(text(
             "SELECT note FROM events WHERE note LIKE :p"), {"p": f"bench-{run_id}-%"})]
-    engine.dispose()
+    db.dispose()
     saved = set(notes)
     lat = np.array([row[1] for row in log])
     kinds = np.array([row[0] for row in log])

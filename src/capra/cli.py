@@ -229,7 +229,7 @@ def example(
     Example: capra example records my-records/ --import-into my-records/capra.db
     """
     if name == "records":
-        from capra.store.cli_records import example_records_command
+        from capra.examples.cli import example_records_command
         example_records_command(directory, scenario=scenario, seed=seed, years=years,
                                 import_into=import_into)
         return

@@ -2,8 +2,8 @@
 
 :func:`map_tasks` runs one picklable function over a list of tasks and returns the
 results in task order, whatever the engine, so that the numbers do not depend on where
-they were computed. The herd's replicate batches (:func:`run_batches`) and the planner's
-supply futures use it.
+they were computed. The herd's replicate batches (:func:`capra.herd.simulate.run_batches`)
+and the planner's supply futures use it. This module knows nothing of what the tasks do.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from capra.errors import ArgumentError
+
 ENGINES = ("serial", "processes", "dask")
 
 
 def check_engine(engine: str) -> str:
-    """``engine`` if it is one of :data:`ENGINES`, else a ValueError naming them."""
+    """``engine`` if it is one of :data:`ENGINES`, else an
+    :class:`~capra.errors.ArgumentError` naming them."""
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        raise ArgumentError(f"engine: unknown engine {engine!r}; expected one of "
+                            f"{', '.join(ENGINES)}")
     return engine
 
 
@@ -83,8 +87,8 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise RuntimeError("the dask engine needs the 'dask' extra: "
-                           "pip install 'capra[dask]'") from exc
+        raise ArgumentError("engine: the dask engine needs the 'dask' extra: "
+                            "pip install 'capra[dask]'") from exc
     cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count(),
                                                   threads_per_worker=1, processes=True)
     try:
@@ -101,31 +105,3 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             cluster.close()
     return results
 
-
-def _run_one(args):
-    from capra.herd.simulate import simulate_batch
-    params, reps, seed = args
-    return simulate_batch(params, reps, seed)
-
-
-def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: str = "serial",
-                workers: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int], None] | None = None) -> list[dict]:
-    """Simulate each batch of replicates; returns the parts in batch order.
-
-    ``progress`` is called with replicate-days done.
-    """
-    from capra.herd.simulate import simulate_batch
-
-    check_engine(engine)
-    if engine == "serial":
-        parts = []
-        for reps in batches:
-            cb = None if progress is None else (lambda d, n=len(reps): progress(d * n))
-            parts.append(simulate_batch(params, reps, seed, progress=cb))
-        return parts
-    tasks = [(params, list(reps), seed) for reps in batches]
-    done = None if progress is None else (
-        lambda i, _: progress(len(tasks[i][1]) * params.n_days))
-    return map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
-                     on_done=done)

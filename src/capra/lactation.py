@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from capra.errors import DataError
+from capra.errors import ArgumentError, DataError
 
 __all__ = [
     "wood",
@@ -447,10 +447,10 @@ def _per_class(name: str, value: Any) -> NDArray[np.float64]:
     if arr.ndim == 0:
         arr = np.full(N_PARITY_CLASSES, float(arr))
     if arr.shape != (N_PARITY_CLASSES,):
-        raise ValueError(f"{name} must be a number or {N_PARITY_CLASSES} values (parity 1, "
-                         f"2, 3+), got shape {arr.shape}: {value!r}")
+        raise ArgumentError(f"{name} must be a number or {N_PARITY_CLASSES} values (parity 1, "
+                            f"2, 3+), got shape {arr.shape}: {value!r}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ArgumentError(f"{name} must be finite, got {value!r}")
     return arr
 
 
@@ -505,10 +505,10 @@ class LactationCurves:
                   ("rebound_max_ratio", cols[5] >= 1.0, ">= 1"))
         for n, ok, rule in checks:
             if not np.all(ok):
-                raise ValueError(f"{n} must be {rule}, got {getattr(self, n).tolist()}")
+                raise ArgumentError(f"{n} must be {rule}, got {getattr(self, n).tolist()}")
         max_dim = int(self.max_dim_days)
         if max_dim < 1:
-            raise ValueError(f"max_dim_days must be >= 1, got {self.max_dim_days!r}")
+            raise ArgumentError(f"max_dim_days must be >= 1, got {self.max_dim_days!r}")
         object.__setattr__(self, "max_dim_days", max_dim)
         # Rows 0..2: parity classes; row 3: "no lactation" (a = 0), reached by index -1.
         params = np.zeros((N_PARITY_CLASSES + 1, 6))
@@ -821,29 +821,32 @@ def fit_lactation(dim_days: ArrayLike, milk_kg: ArrayLike,
         If the two sequences differ in length, hold negative or non-finite values, or are
         too few (fewer distinct days than parameters + 1); for the Wood models, if a test
         day is on the day of kidding (``dim_days == 0``).
-    ValueError
+    ArgumentError
         If ``model`` or a bound name is unknown, or a bound is empty.
     """
     if model not in MODEL_PARAMETERS:
         import difflib
         near = difflib.get_close_matches(str(model), MODEL_PARAMETERS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ValueError(f"unknown lactation model {model!r}; valid: "
-                         f"{', '.join(MODEL_PARAMETERS)}{hint}")
+        raise ArgumentError(f"unknown lactation model {model!r}; valid: "
+                            f"{', '.join(MODEL_PARAMETERS)}{hint}")
     names = MODEL_PARAMETERS[model]
     bnd = dict(GOAT_BOUNDS[model])
     for key, value in (bounds or {}).items():
         if key not in bnd:
-            raise ValueError(f"unknown parameter {key!r} in bounds for model {model!r}; "
-                             f"valid: {', '.join(names)}")
+            raise ArgumentError(f"unknown parameter {key!r} in bounds for model {model!r}; "
+                                f"valid: {', '.join(names)}")
         low, high = (float(v) for v in value)
         if not low < high:
-            raise ValueError(f"bounds for {key!r} must have lower < upper, got {value!r}")
+            raise ArgumentError(f"bounds for {key!r} must have lower < upper, got {value!r}")
         bnd[key] = (low, high)
     lo = np.array([bnd[n][0] for n in names])
     hi = np.array([bnd[n][1] for n in names])
 
-    from scipy import optimize, stats  # fitting only: keeps the simulator's import light
+    from scipy import (  # fitting only: keeps the simulator's import light
+        optimize,
+        stats,
+    )
 
     t = _as_records("dim_days", dim_days)
     y = _as_records("milk_kg", milk_kg)

@@ -13,14 +13,20 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-#: Days in a year, for annual risks [days]. The Julian year keeps leap years in the average.
+from capra.errors import ArgumentError
+
+#: Days in a year, for annual risks and ages in years [days]. The Julian year keeps leap
+#: years in the average.
 DAYS_PER_YEAR = 365.25
+#: Days in a month, for ages in months [days/month]: a twelfth of the Julian year,
+#: 30.4375, which is also the month of the WHO growth standards and their software.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 def _as_probability(value: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if np.any((arr < 0) | (arr > 1) | ~np.isfinite(arr)):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+        raise ArgumentError(f"{name} must be a probability in [0, 1], got {value!r}")
     return arr
 
 
@@ -55,7 +61,7 @@ def hazard_to_probability(hazard: ArrayLike, step_days: ArrayLike = 1.0) -> np.n
     """
     h = np.asarray(hazard, dtype=float)
     if np.any(h < 0):
-        raise ValueError(f"hazard must be >= 0, got {hazard!r}")
+        raise ArgumentError(f"hazard must be >= 0, got {hazard!r}")
     return -np.expm1(-h * np.asarray(step_days, dtype=float))
 
 

@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["FORMULA_START", "escape_text", "neutralise", "restore", "restore_text",
@@ -50,6 +49,10 @@ def restore_text(text: str) -> str:
     return text[1:] if _RESTORE.match(text) else text
 
 
+#: Kinds of object columns (``pandas.api.types.infer_dtype``) that may hold text cells.
+_TEXT_KINDS = ("string", "empty", "bytes", "mixed", "mixed-integer")
+
+
 def _map_text(df: pd.DataFrame, pattern: re.Pattern, fix, *, anywhere: bool = False
               ) -> pd.DataFrame:
     """``df`` with ``fix`` applied to the text cells that ``pattern`` matches at their start
@@ -61,8 +64,12 @@ def _map_text(df: pd.DataFrame, pattern: re.Pattern, fix, *, anywhere: bool = Fa
         if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
         texts = s
-        if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string":
-            texts = s.astype(pd.StringDtype("pyarrow"))  # matched in Arrow, 3x faster
+        if s.dtype == object:
+            kind = pd.api.types.infer_dtype(s, skipna=True)
+            if kind not in _TEXT_KINDS:
+                continue  # no text cell (e.g. integers too large for int64 read from a CSV)
+            if kind == "string":
+                texts = s.astype(pd.StringDtype("pyarrow"))  # matched in Arrow, 3x faster
         found = (texts.str.contains(pattern.pattern, regex=True) if anywhere
                  else texts.str.match(pattern.pattern))
         hit = found.fillna(False).to_numpy(dtype=bool)

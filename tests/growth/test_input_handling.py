@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from capra.errors import DataError
 from capra.growth.cli import app
 from capra.growth.prevalence import DAYS_PER_MONTH, DataQualityWarning, prevalence
-from capra.growth.zscore import GrowthDataWarning, measurement_at_z, zscores
+from capra.growth.lms import measurement_at_z
+from capra.growth.zscore import GrowthDataWarning, zscores
 
 runner = CliRunner()
 Z = ["zlen", "zwei", "zwfl", "zbmi", "zhfa", "zwfa", "zbfa"]

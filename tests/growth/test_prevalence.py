@@ -13,11 +13,10 @@ from capra.errors import DataError, InvalidValuesError
 from capra.growth.prevalence import (
     DataQualityWarning,
     analysis_zscores,
-    domain_estimates,
     prevalence,
     prevalence_5_19,
-    survey_design,
 )
+from capra.growth.survey import domain_estimates, survey_design
 
 # Student t 97.5 % quantile with 2 degrees of freedom, closed form (2p - 1)/sqrt(2p(1 - p))
 T_975_DF2 = 0.95 / math.sqrt(2 * 0.975 * 0.025)

@@ -10,7 +10,7 @@ Expected values come from ``shared/data/who/validation`` (see its README):
 
 The R-package files are compared column by column at a relative tolerance of 1e-6. The
 inputs are WHO's own z-scores and flags (``*_z_expected.csv``), so these tests check the
-prevalence code independently of the z-score engine; the end-to-end tests at the bottom start
+prevalence code independently of the z-scores; the end-to-end tests at the bottom start
 from the raw measurements instead.
 """
 
@@ -27,11 +27,10 @@ import pytest
 from capra.growth.prevalence import (
     DAYS_PER_MONTH,
     DataQualityWarning,
-    domain_estimates,
     prevalence,
     prevalence_5_19,
-    survey_design,
 )
+from capra.growth.survey import domain_estimates, survey_design
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 VALIDATION = SHARED / "data" / "who" / "validation"
@@ -205,7 +204,7 @@ def parse_macro_table(name: str) -> list[dict]:
 
 
 def macro_estimates(design, prev_z, summ_z, domain, cutoffs):
-    """N, (p, ll, ul) per cut-off, mean, SD as the macros compute them, from Capra's engine."""
+    """N, (p, ll, ul) per cut-off, mean, SD as the macros compute them, from Capra's code."""
     codes = np.where(domain, 0, -1)
     first = None
     values = []

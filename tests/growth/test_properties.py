@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capra.growth import tables as T
-from capra.growth.zscore import lms_zscore, measurement_at_z, zscores
+from capra.growth.lms import lms_zscore, measurement_at_z
+from capra.growth.zscore import zscores
 
 sexes = st.sampled_from([1, 2])
 

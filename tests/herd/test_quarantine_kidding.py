@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from capra.herd.cohort import project_mean
+from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
 from herd_scenarios import build, one_farm_dict

@@ -1,4 +1,4 @@
-"""Tests of the DynMod/GLEAM six-cohort steady state (capra.herd.cohort.steady_state).
+"""Tests of the DynMod/GLEAM six-cohort steady state (capra.herd.steady_state).
 
 Reference values: FAO GLEAM-X example herd 6 (a goat herd), inputs and published
 steady-state stock from ``gleam/inst/extdata/run_gleam_examples/`` (un-fao/GLEAM), kept
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from capra.errors import DataError
-from capra.herd.cohort import (
+from capra.herd.steady_state import (
     COHORTS,
     STATES,
     class_exit_probability,

@@ -45,27 +45,10 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
-def engine(db_url):
+def db(db_url):
     """An open, migrated, empty records database."""
     from capra.store.db import open_db
 
     eng = open_db(db_url)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture(scope="session")
-def example_records(tmp_path_factory):
-    """Two years of nampo example records, written and imported into SQLite once.
-
-    Returns ``(folder, paths, engine, import results)``; tests must not write to it.
-    """
-    from capra.store.db import open_db
-    from capra.store.examples import import_records, write_example_records
-    from store_helpers import EXAMPLE_SEED
-
-    folder = tmp_path_factory.mktemp("example-records")
-    paths = write_example_records(folder, seed=EXAMPLE_SEED)
-    engine = open_db(folder / "capra.db")
-    results = import_records(engine, folder)
-    return folder, paths, engine, results

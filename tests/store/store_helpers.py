@@ -24,12 +24,9 @@ ANIMALS = ("tag,sex,birth_date,age_months,batch,farm,parity,last_parturition_dat
            "B1,male,2023-01-15,,L-2024,,0,,false,\n")
 
 
-def load_base(engine, user="tester"):
+def load_base(db, user="tester"):
     """Three farms, one batch, four does and a buck (the hand-made herd)."""
     from capra.store.io import import_frame
 
     for kind, data in (("farms", FARMS), ("batches", BATCHES), ("animals", ANIMALS)):
-        import_frame(engine, kind, csv(data), user=user)
-
-#: Seed of the example records shared by the tests that read them.
-EXAMPLE_SEED = 20240820
+        import_frame(db, kind, csv(data), user=user)

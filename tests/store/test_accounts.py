@@ -17,9 +17,9 @@ from store_helpers import load_base
 
 
 @pytest.fixture
-def base(engine):
-    load_base(engine)
-    return engine
+def base(db):
+    load_base(db)
+    return db
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from capra.store.io import RowsRejectedError, export_frame, import_frame
 from store_helpers import csv, load_base
 
 
-def test_every_insert_is_audited_with_user_and_values(engine):
-    load_base(engine, user="kim")
-    raw = read_audit(engine)
+def test_every_insert_is_audited_with_user_and_values(db):
+    load_base(db, user="kim")
+    raw = read_audit(db)
     assert len(raw) == 3  # one row per import: farms, batches, animals
     assert raw["first_id"].notna().all() and raw["import_id"].notna().all()
-    log = read_audit(engine, expand=True)
+    log = read_audit(db, expand=True)
     assert len(log) == 3 + 1 + 5
     assert set(log["user_name"]) == {"kim"}
     assert set(log["action"]) == {"insert"}
@@ -33,61 +33,61 @@ def test_every_insert_is_audited_with_user_and_values(engine):
     assert log["import_id"].notna().all()
 
 
-def test_who_inserted_a_record(engine, tmp_path):
-    load_base(engine, user="kim")
+def test_who_inserted_a_record(db, tmp_path):
+    load_base(db, user="kim")
     f = tmp_path / "milk.csv"
     f.write_text("animal,date,milk_kg\nD2,2024-09-01,2.5\nB1,2024-09-01,1.0\nD2,2024-09-02,3\n")
     from capra.store.io import import_file
 
-    res = import_file(engine, "test_days", f, keep_valid=True, user="lee")
+    res = import_file(db, "test_days", f, keep_valid=True, user="lee")
     assert (res.inserted, res.rejected) == (2, 1)
     # the same file again: nothing new, no audit row for the unchanged records
-    n = len(read_audit(engine))
-    assert import_file(engine, "test_days", f, keep_valid=True, user="pak").inserted == 0
-    assert len(read_audit(engine)) == n
-    who = inserted_by(engine, "test_days", {"animal": "D2", "date": "2024-09-02"})
+    n = len(read_audit(db))
+    assert import_file(db, "test_days", f, keep_valid=True, user="pak").inserted == 0
+    assert len(read_audit(db)) == n
+    who = inserted_by(db, "test_days", {"animal": "D2", "date": "2024-09-02"})
     assert who["user_name"] == "lee" and who["file"] == str(f) and len(who["sha256"]) == 64
     assert who["import_id"] == res.import_id
-    assert inserted_by(engine, "animals", {"tag": "D1"})["user_name"] == "kim"
-    assert inserted_by(engine, "test_days", {"animal": "B1", "date": "2024-09-01"}) is None
+    assert inserted_by(db, "animals", {"tag": "D1"})["user_name"] == "kim"
+    assert inserted_by(db, "test_days", {"animal": "B1", "date": "2024-09-01"}) is None
     # by record id, with one SQL query
-    with engine.connect() as conn:
+    with db.connect() as conn:
         rid = conn.exec_driver_sql("SELECT MAX(id) FROM test_days").scalar_one()
-    assert inserted_by(engine, "test_days", rid)["user_name"] == "lee"
-    assert inserted_by(engine, "test_days", rid + 1) is None
+    assert inserted_by(db, "test_days", rid)["user_name"] == "lee"
+    assert inserted_by(db, "test_days", rid + 1) is None
     # every record of every table is covered by exactly one insert
-    log = read_audit(engine, expand=True)
+    log = read_audit(db, expand=True)
     for table in ("farms", "batches", "animals", "test_days"):
         got = log[log["table_name"] == table]
-        assert len(got) == len(export_frame(engine, table))
+        assert len(got) == len(export_frame(db, table))
         assert not got["record_id"].duplicated().any()
 
 
-def test_expanded_insert_shows_the_values_written_before_an_update(engine):
-    load_base(engine)
-    with transaction(engine) as conn:
+def test_expanded_insert_shows_the_values_written_before_an_update(db):
+    load_base(db)
+    with transaction(db) as conn:
         conn.exec_driver_sql("UPDATE farms SET capacity_head = 320 WHERE name = 'Kangso'")
         log_change(conn, "farms", {"name": "Kangso"}, "update", old={"capacity_head": 300},
                    new={"capacity_head": 320}, user="lee")
-    log = read_audit(engine, "farms", expand=True)
+    log = read_audit(db, "farms", expand=True)
     ins = log[(log["action"] == "insert") & (log["row_key"] == json.dumps({"name": "Kangso"}))]
     assert json.loads(ins["new"].iloc[0])["capacity_head"] == 300
     assert log["action"].iloc[-1] == "update" and log["user_name"].iloc[-1] == "lee"
 
 
-def test_nothing_is_audited_when_an_import_fails(engine):
-    load_base(engine)
-    n = len(read_audit(engine))
+def test_nothing_is_audited_when_an_import_fails(db):
+    load_base(db)
+    n = len(read_audit(db))
     with pytest.raises(RowsRejectedError):
-        import_frame(engine, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,x\n"))
-    assert len(read_audit(engine)) == n
+        import_frame(db, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,x\n"))
+    assert len(read_audit(db)) == n
 
 
-def test_log_change_and_default_user(engine):
-    with transaction(engine) as conn:
+def test_log_change_and_default_user(db):
+    with transaction(db) as conn:
         log_change(conn, "farms", {"name": "Kangso"}, "update", old={"capacity_head": 300},
                    new={"capacity_head": 320}, user="lee")
-    row = read_audit(engine, "farms").iloc[-1]
+    row = read_audit(db, "farms").iloc[-1]
     assert row["action"] == "update" and json.loads(row["old"]) == {"capacity_head": 300}
     assert row["user_name"] == "lee"
     assert current_user() and current_user("x") == "x"

@@ -25,33 +25,33 @@ def test_resolve_url_default_and_paths():
 
 
 def test_open_migrates_an_empty_database_to_head(db_url):
-    engine = open_db(db_url)
-    assert current_revision(engine) == head_revision() == "0003"
-    names = set(inspect(engine).get_table_names())
+    db = open_db(db_url)
+    assert current_revision(db) == head_revision() == "0003"
+    names = set(inspect(db).get_table_names())
     assert {"farms", "sites", "batches", "animals", "events", "test_days", "product_batches",
             "deliveries", "children", "measurements", "imports", "audit"} <= names
-    engine.dispose()
+    db.dispose()
 
 
 def test_upgrade_from_the_first_revision_keeps_its_audit_rows(db_url):
     from capra.store.audit import read_audit
     from capra.store.db import upgrade
 
-    engine = create(db_url)
-    upgrade(engine, "0001")
-    with transaction(engine) as conn:
+    db = create(db_url)
+    upgrade(db, "0001")
+    with transaction(db) as conn:
         conn.execute(text("INSERT INTO farms (name, kind) VALUES ('Kangso', 'farm')"))
         conn.execute(text("INSERT INTO audit (at, user_name, table_name, row_key, action, new) "
                           "VALUES ('2025-01-01 00:00:00', 'kim', 'farms', '{\"name\": \"Kangso\"}', "
                           "'insert', '{}')"))
-    assert upgrade(engine) == head_revision()
-    log = read_audit(engine, expand=True)
+    assert upgrade(db) == head_revision()
+    log = read_audit(db, expand=True)
     assert log["user_name"].tolist() == ["kim"] and log["first_id"].isna().all()
-    engine.dispose()
+    db.dispose()
 
 
-def test_migrated_schema_matches_the_models(engine):
-    with engine.connect() as conn:
+def test_migrated_schema_matches_the_models(db):
+    with db.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(ctx, metadata) == []
 
@@ -71,30 +71,30 @@ def test_open_reports_an_unreachable_server():
 
 
 def test_sqlite_pragmas(tmp_path):
-    engine = open_db(tmp_path / "r.db")
-    with engine.connect() as conn:
+    db = open_db(tmp_path / "r.db")
+    with db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
-def test_transaction_rolls_back_on_error(engine):
+def test_transaction_rolls_back_on_error(db):
     with pytest.raises(RuntimeError):
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             conn.execute(text("INSERT INTO farms (name, kind) VALUES ('X', 'farm')"))
             raise RuntimeError("boom")
-    with engine.connect() as conn:
+    with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM farms")).scalar() == 0
 
 
-def test_database_enforces_codes_and_keys(engine):
+def test_database_enforces_codes_and_keys(db):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError):
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             conn.execute(text("INSERT INTO farms (name, kind) VALUES ('X', 'barn')"))
     with pytest.raises(IntegrityError):
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             conn.execute(text("INSERT INTO events (animal_id, date, type) "
                               "VALUES (999, '2025-01-01', 'dry_off')"))
 
@@ -114,25 +114,25 @@ def _events_csv(tags, start_day, n_days):
 def _writer(url, start_day, n_days, user):
     from capra.store.db import open_db
 
-    engine = open_db(url)
+    db = open_db(url)
     for k in range(n_days):  # many small transactions, interleaving with the others
-        import_frame(engine, "events", csv(_events_csv(["D1", "D2", "B1"], start_day + k, 1)),
+        import_frame(db, "events", csv(_events_csv(["D1", "D2", "B1"], start_day + k, 1)),
                      user=user)
-    engine.dispose()
+    db.dispose()
 
 
-def test_concurrent_threads_lose_no_event(engine, db_url):
-    load_base(engine)
+def test_concurrent_threads_lose_no_event(db, db_url):
+    load_base(db)
     threads = [threading.Thread(target=_writer, args=(db_url, 10 * i, 5, f"t{i}"))
                for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    ev = export_frame(engine, "events")
+    ev = export_frame(db, "events")
     assert len(ev) == 4 * 5 * 3
     assert not ev.duplicated(["animal", "date", "type"]).any()
-    with engine.connect() as conn:
+    with db.connect() as conn:
         # one audit row per import (4 writers x 5 imports), covering every event once
         assert conn.execute(text("SELECT COUNT(*) FROM audit WHERE table_name = 'events'")
                             ).scalar() == 20
@@ -141,8 +141,8 @@ def test_concurrent_threads_lose_no_event(engine, db_url):
             "AND a.action = 'insert' AND e.id BETWEEN a.first_id AND a.last_id")).scalar() == 60
 
 
-def test_concurrent_processes_lose_no_event(engine, db_url):
-    load_base(engine)
+def test_concurrent_processes_lose_no_event(db, db_url):
+    load_base(db)
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(db_url, 10 * i, 4, f"p{i}")) for i in range(2)]
     for p in procs:
@@ -150,7 +150,7 @@ def test_concurrent_processes_lose_no_event(engine, db_url):
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    ev = export_frame(engine, "events")
+    ev = export_frame(db, "events")
     assert len(ev) == 2 * 4 * 3
     # same rows imported again by two writers at once: still each event once
     both = [threading.Thread(target=_writer, args=(db_url, 0, 3, f"again{i}")) for i in range(2)]
@@ -158,4 +158,4 @@ def test_concurrent_processes_lose_no_event(engine, db_url):
         t.start()
     for t in both:
         t.join()
-    assert len(export_frame(engine, "events")) == 24
+    assert len(export_frame(db, "events")) == 24

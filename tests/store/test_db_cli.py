@@ -111,6 +111,17 @@ def test_read_commands_never_create_a_database(tmp_path, monkeypatch, args):
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
+def test_report_checks_its_period_before_the_work(tmp_path, monkeypatch):
+    """A bad --period stops `db report` before the database is opened or the herd
+    simulated (the check used to come after the simulation)."""
+    from capra.cli import app as main_app
+
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(main_app, ["db", "report", "--period", "decade", "--db", "none.db"])
+    assert res.exit_code == 2 and "--period 'decade'" in res.output, res.output
+    assert "half-year" in res.output and not (tmp_path / "none.db").exists()
+
+
 def test_imports_create_the_database(tmp_path):
     f = tmp_path / "farms.csv"
     f.write_text(FARMS)

@@ -74,8 +74,8 @@ def _mutate(text: str, mutation) -> str:
     return out.getvalue()
 
 
-def _counts(engine) -> dict[str, int]:
-    with engine.connect() as conn:
+def _counts(db) -> dict[str, int]:
+    with db.connect() as conn:
         return {name: conn.exec_driver_sql(f'SELECT COUNT(*) FROM "{name}"').scalar_one()
                 for name in metadata.tables}
 
@@ -87,7 +87,7 @@ def records_copy(example_records, tmp_path):
     from capra.store.db import open_db
     from capra.store.io import import_frame
 
-    folder, paths, engine, _ = example_records
+    folder, paths, db, _ = example_records
     target = tmp_path / "copy.db"
     with sqlite3.connect(folder / "capra.db") as src, sqlite3.connect(target) as dst:
         src.backup(dst)
@@ -117,7 +117,7 @@ def records_copy(example_records, tmp_path):
        keep_valid=st.booleans())
 def test_damaged_files_give_a_located_error_or_an_import(records_copy, tmp_path_factory, kind,
                                                          mutations, keep_valid):
-    engine, texts = records_copy
+    db, texts = records_copy
     text = texts[kind]
     for mutation in mutations:
         text = _mutate(text, mutation)
@@ -125,23 +125,23 @@ def test_damaged_files_give_a_located_error_or_an_import(records_copy, tmp_path_
     path = folder / f"{kind}.csv"
     path.write_bytes(text.encode("utf-8"))
     rejects = folder / "rejects.csv" if keep_valid else None
-    before = _counts(engine)
+    before = _counts(db)
     try:
-        res = import_file(engine, kind, path, rejects_path=rejects)
+        res = import_file(db, kind, path, rejects_path=rejects)
     except RowsRejectedError as err:
         assert not keep_valid and str(path) in str(err)
         rows = err.rejects
         assert len(rows) and rows["row"].min() >= 1 and (rows["reason"].str.len() > 0).all()
         assert set(rows["field"]) <= {f.name for f in KINDS[kind].fields} | {""}
-        assert _counts(engine) == before
+        assert _counts(db) == before
         event("rows rejected, nothing imported")
         return
     except DataError as err:                      # the file as a whole (columns, quotes)
         assert str(path) in str(err), str(err)
-        assert _counts(engine) == before
+        assert _counts(db) == before
         event("file refused")
         return
-    after = _counts(engine)
+    after = _counts(db)
     table = KINDS[kind].table.name
     assert after[table] - before[table] == res.inserted
     event("imported" + (" with a rejects file" if res.rejected else ""))

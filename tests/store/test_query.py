@@ -35,14 +35,14 @@ EVENTS = (
 )
 
 
-def _herd(engine):
-    load_base(engine)
-    import_frame(engine, "events", csv(EVENTS))
+def _herd(db):
+    load_base(db)
+    import_frame(db, "events", csv(EVENTS))
 
 
-def test_state_on_a_date(engine):
-    _herd(engine)
-    s = herd_state(engine, "2025-03-12").set_index("tag")
+def test_state_on_a_date(db):
+    _herd(db)
+    s = herd_state(db, "2025-03-12").set_index("tag")
     assert tuple(s.reset_index().columns) == STATE_COLUMNS
     assert sorted(s.index) == ["B1", "D1", "D3", "G1"]          # D2 died on 2025-03-05
     assert s.loc["D1", "farm"] == "Kangso" and s.loc["B1", "farm"] == "Rason"
@@ -61,9 +61,9 @@ def test_state_on_a_date(engine):
     assert s.loc["G1", "age_days"] == (pd.Timestamp("2025-03-12") - pd.Timestamp("2024-02-01")).days
 
 
-def test_state_earlier_in_time(engine):
-    _herd(engine)
-    s = herd_state(engine, "2024-12-01").set_index("tag")
+def test_state_earlier_in_time(db):
+    _herd(db)
+    s = herd_state(db, "2024-12-01").set_index("tag")
     assert sorted(s.index) == ["B1", "D1", "D2", "D3", "G1"]
     assert s.loc["D1", "reproduction_status"] == "Pregnant" and s.loc["D1", "pregnant"]
     assert s.loc["D1", "expected_parturition_date"] == pd.Timestamp("2024-10-01") + pd.Timedelta(
@@ -71,15 +71,15 @@ def test_state_earlier_in_time(engine):
     assert s.loc["D3", "reproduction_status"] == "Pregnant"               # pregnant at entry
     assert s.loc["D3", "expected_parturition_date"] == pd.Timestamp("2025-01-10")
     assert not s.loc["D2", "lactating"]                                     # dried off 1 Nov
-    assert herd_state(engine, "2024-10-31").set_index("tag").loc["D2", "lactating"]
+    assert herd_state(db, "2024-10-31").set_index("tag").loc["D2", "lactating"]
     assert s.loc["D1", "parity"] == 1 and not s.loc["D1", "lactating"]  # dry at entry
     # before the batch arrived there is no herd
-    assert herd_state(engine, "2024-08-19").empty
+    assert herd_state(db, "2024-08-19").empty
 
 
-def test_state_with_animals_that_left(engine):
-    _herd(engine)
-    s = herd_state(engine, "2025-07-01", alive_only=False).set_index("tag")
+def test_state_with_animals_that_left(db):
+    _herd(db)
+    s = herd_state(db, "2025-07-01", alive_only=False).set_index("tag")
     assert s.loc["D2", "status"] == "Dead" and s.loc["D2", "exit_date"] == pd.Timestamp("2025-03-05")
     assert s.loc["B1", "status"] == "OffFarm"
     assert s.loc["D1", "status"] == "Alive" and not s.loc["D1", "milk_withheld"]

@@ -83,13 +83,13 @@ def simulated_records(seed: int = 0, horizon_days: int = 500) -> dict[str, pd.Da
             "test_days": test_days}
 
 
-def test_simulated_records_import_without_rejects(engine):
+def test_simulated_records_import_without_rejects(db):
     recs = simulated_records()
     for kind, df in recs.items():
-        res = import_frame(engine, kind, df.astype(str).replace({"nan": "", "NaT": "", "<NA>": ""}),
+        res = import_frame(db, kind, df.astype(str).replace({"nan": "", "NaT": "", "<NA>": ""}),
                            keep_valid=True)
         assert res.rejected == 0, (kind, res.rejects.head(10).to_string())
         assert res.inserted == len(df)
-    state = herd_state(engine, "2025-06-30")
+    state = herd_state(db, "2025-06-30")
     assert len(state) > 300 and state["lactating"].sum() > 50
     assert set(state["farm"]) <= set(recs["farms"]["name"])

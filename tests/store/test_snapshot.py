@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.errors import DataError
+from capra.errors import ArgumentError, DataError
 from capra.scenario import load_scenario
 from capra.store.snapshot import (
     CLASSES,
@@ -19,7 +19,7 @@ from capra.store.snapshot import (
     scenario_from_records,
 )
 
-from store_helpers import EXAMPLE_SEED as SEED
+from shared_records import EXAMPLE_SEED as SEED
 DATES = ("2024-09-01", "2025-03-15", "2025-12-01", "2026-07-31")
 
 
@@ -29,7 +29,7 @@ def base():
 
 
 @pytest.fixture(scope="module")
-def engine(example_records):
+def db(example_records):
     return example_records[2]
 
 
@@ -37,14 +37,14 @@ def engine(example_records):
 def truth(base):
     """The simulation the example records were made from (replicate 0, same seed)."""
     from capra.herd.simulate import simulate
-    from capra.store.examples import _records_scenario
+    from capra.examples.records import _records_scenario
 
     return simulate(_records_scenario(base, 2), replicates=1, seed=SEED).data.isel(replicate=0)
 
 
 @pytest.mark.parametrize("date", DATES)
-def test_recorded_herd_counts_equal_the_simulated_herd(engine, base, truth, date):
-    herd = herd_at(engine, date, base)
+def test_recorded_herd_counts_equal_the_simulated_herd(db, base, truth, date):
+    herd = herd_at(db, date, base)
     counts = herd_counts(herd)
     day = truth.sel(date=date)
     sim = pd.DataFrame({c: day[c].to_series() for c in (*CLASSES, "head")})
@@ -64,11 +64,11 @@ def _arrival_states(scenario, seed=1):
 
 
 @pytest.mark.parametrize("date", ["2025-06-30", "2026-07-31"])
-def test_simulation_starts_from_the_recorded_herd(engine, base, date):
+def test_simulation_starts_from_the_recorded_herd(db, base, date):
     from capra.herd.simulate import simulate
 
-    herd = herd_at(engine, date, base)
-    sc = scenario_from_records(engine, date, base)
+    herd = herd_at(db, date, base)
+    sc = scenario_from_records(db, date, base)
     assert sc.start_date == dt.date.fromisoformat(date)
     assert sc.horizon_days == base.horizon_days
     assert sum(b.head for b in sc.batches if b.arrival_date == sc.start_date) == len(herd)
@@ -119,13 +119,13 @@ def test_simulation_starts_from_the_recorded_herd(engine, base, date):
     assert (by_class.sort_index().to_numpy() == counts[list(CLASSES)].sort_index().to_numpy()).all()
 
 
-def test_animals_in_quarantine_finish_it_then_move_to_their_batch_farms(engine, base):
-    sc = scenario_from_records(engine, "2024-09-01", base)
+def test_animals_in_quarantine_finish_it_then_move_to_their_batch_farms(db, base):
+    sc = scenario_from_records(db, "2024-09-01", base)
     q = [b for b in sc.batches if b.arrival_place == "Rason"]
     assert len(q) == 1
     assert q[0].quarantine_days == 18  # arrived 2024-08-20 with 30 days of quarantine
     assert q[0].destinations == base.batches[0].destinations
-    assert q[0].head == len(herd_at(engine, "2024-09-01"))
+    assert q[0].head == len(herd_at(db, "2024-09-01"))
     later = [b for b in sc.batches if b.name == "Leningrad-2025"]
     assert len(later) == 1  # the batch after the date is kept
     from capra.herd.simulate import simulate_events
@@ -135,19 +135,19 @@ def test_animals_in_quarantine_finish_it_then_move_to_their_batch_farms(engine, 
     assert len(tr) <= q[0].head
 
 
-def test_month_resolution_fewer_groups_same_counts(engine, base):
-    day_sc = scenario_from_records(engine, "2026-07-31", base)
-    month_sc = scenario_from_records(engine, "2026-07-31", base, age_resolution="month")
+def test_month_resolution_fewer_groups_same_counts(db, base):
+    day_sc = scenario_from_records(db, "2026-07-31", base)
+    month_sc = scenario_from_records(db, "2026-07-31", base, age_resolution="month")
     n_groups = lambda s: sum(len(b.animals) for b in s.batches)
     assert n_groups(month_sc) < n_groups(day_sc)
     assert [b.head for b in month_sc.batches] == [b.head for b in day_sc.batches]
-    with pytest.raises(ValueError, match="age_resolution"):
-        scenario_from_records(engine, "2026-07-31", base, age_resolution="week")
+    with pytest.raises(ArgumentError, match="age_resolution"):
+        scenario_from_records(db, "2026-07-31", base, age_resolution="week")
 
 
-def test_last_record_date(engine):
-    assert last_record_date(engine) <= dt.date(2026, 7, 31)
-    assert last_record_date(engine) >= dt.date(2026, 7, 1)
+def test_last_record_date(db):
+    assert last_record_date(db) <= dt.date(2026, 7, 31)
+    assert last_record_date(db) >= dt.date(2026, 7, 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -159,21 +159,21 @@ def small(tmp_path):
     from capra.store.db import open_db
     from capra.store.io import import_frame
 
-    engine = open_db(tmp_path / "small.db")
-    import_frame(engine, "farms", pd.DataFrame({"name": ["Kangso", "Elsewhere"]}))
-    import_frame(engine, "batches", pd.DataFrame({
+    db = open_db(tmp_path / "small.db")
+    import_frame(db, "farms", pd.DataFrame({"name": ["Kangso", "Elsewhere"]}))
+    import_frame(db, "batches", pd.DataFrame({
         "name": ["B1"], "arrival_date": ["2025-01-01"], "arrival_farm": ["Kangso"]}))
-    import_frame(engine, "animals", pd.DataFrame({
+    import_frame(db, "animals", pd.DataFrame({
         "tag": ["A", "B", "C", "D"], "sex": ["female", "female", "female", "male"],
         "birth_date": ["2022-01-01", "2022-03-01", "2023-01-01", "2023-06-01"],
         "batch": "B1", "parity": [2, 1, 0, 0],
         "last_parturition_date": ["2024-12-01", "", "", ""],
         "expected_parturition_date": ["", "2025-02-01", "", ""],
         "lactating": ["true", "false", "false", "false"]}))
-    import_frame(engine, "events", pd.DataFrame({
+    import_frame(db, "events", pd.DataFrame({
         "animal": ["C"], "date": ["2025-02-20"], "type": ["insemination"],
         "expected_parturition_date": ["2025-07-20"]}))
-    return engine
+    return db
 
 
 def _groups(sc):

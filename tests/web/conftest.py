@@ -40,30 +40,30 @@ def _build(url: str, *, plan: bool):
     from capra.store.db import open_db
     from capra.store.plans import queue_plan, run_plan
 
-    engine = open_db(url)
-    load_records(engine)
-    add_users(engine)
+    db = open_db(url)
+    load_records(db)
+    add_users(db)
     if plan:
-        pid = queue_plan(engine, user="manager1", date="2025-09-30", replicates=2, seed=1,
+        pid = queue_plan(db, user="manager1", date="2025-09-30", replicates=2, seed=1,
                          horizon_days=365)
-        assert run_plan(engine, pid) is not None
-    return engine
+        assert run_plan(db, pid) is not None
+    return db
 
 
 @pytest.fixture(scope="session")
-def web_engine(tmp_path_factory):
+def web_db(tmp_path_factory):
     """A SQLite records database with the test programme, users and one finished plan.
     Tests that write must use keys of their own."""
-    engine = _build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'capra.db'}", plan=True)
-    yield engine
-    engine.dispose()
+    db = _build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'capra.db'}", plan=True)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture(scope="session")
-def web_app(web_engine):
+def web_app(web_db):
     from capra.web.app import create_app
 
-    return create_app(web_engine, run_plans=False, max_upload_mb=1)
+    return create_app(web_db, run_plans=False, max_upload_mb=1)
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +83,12 @@ def clients(web_app):
 
 
 @pytest.fixture(scope="session")
-def tokens(web_engine):
+def tokens(web_db):
     """An API token per role."""
     from capra.store.accounts import new_token
     from web_data import USERS
 
-    return {role: new_token(web_engine, USERS[role]) for role in ROLES}
+    return {role: new_token(web_db, USERS[role]) for role in ROLES}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -123,17 +123,17 @@ def sqlite_template(tmp_path_factory):
 
 
 @pytest.fixture
-def fresh_engine(fresh_url, sqlite_template):
+def fresh_db(fresh_url, sqlite_template):
     """A fresh database with the test programme and users (no plan)."""
     if fresh_url.startswith("sqlite:///"):
         from capra.store.db import open_db
 
         shutil.copyfile(sqlite_template, fresh_url.removeprefix("sqlite:///"))
-        engine = open_db(fresh_url)
+        db = open_db(fresh_url)
     else:
-        engine = _build(fresh_url, plan=False)
-    yield engine
-    engine.dispose()
+        db = _build(fresh_url, plan=False)
+    yield db
+    db.dispose()
 
 
 def _free_port() -> int:

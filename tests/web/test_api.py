@@ -16,11 +16,11 @@ from web_data import USERS
 
 
 @pytest.fixture
-def api(fresh_engine):
+def api(fresh_db):
     from capra.web.app import create_app
 
-    app = create_app(fresh_engine, run_plans=False)
-    tokens = {role: new_token(fresh_engine, name) for role, name in USERS.items()}
+    app = create_app(fresh_db, run_plans=False)
+    tokens = {role: new_token(fresh_db, name) for role, name in USERS.items()}
     with TestClient(app) as c:
         def post(role, kind, body: bytes, name="f.csv", **params):
             return c.post(f"/api/v1/import/{kind}", params=params,
@@ -31,8 +31,8 @@ def api(fresh_engine):
         yield c
 
 
-def count(engine, table: str) -> int:
-    with engine.connect() as conn:
+def count(db, table: str) -> int:
+    with db.connect() as conn:
         return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
 
 
@@ -43,7 +43,7 @@ MEASUREMENTS_BAD = (b"child,date,weight_kg,height_cm,measured\n"
                     b"C9,2025-10-02,22.4,125.0,h\n")     # row 4: unknown child
 
 
-def test_import_returns_counts_and_is_idempotent(api, fresh_engine):
+def test_import_returns_counts_and_is_idempotent(api, fresh_db):
     body = MEASUREMENTS_BAD.replace(b"-4", b"15.9").replace(b"C9", b"C4")
     r = api.post_file("nutrition", "measurements", body)
     assert r.status_code == 200
@@ -53,8 +53,8 @@ def test_import_returns_counts_and_is_idempotent(api, fresh_engine):
     assert (again["inserted"], again["unchanged"]) == (0, 4)
 
 
-def test_import_with_bad_rows_saves_nothing_and_locates_every_error(api, fresh_engine):
-    before = count(fresh_engine, "measurements")
+def test_import_with_bad_rows_saves_nothing_and_locates_every_error(api, fresh_db):
+    before = count(fresh_db, "measurements")
     r = api.post_file("nutrition", "measurements", MEASUREMENTS_BAD)
     assert r.status_code == 422
     body = r.json()
@@ -63,11 +63,11 @@ def test_import_with_bad_rows_saves_nothing_and_locates_every_error(api, fresh_e
         (2, "weight_kg", "-4"), (4, "child", "C9")]
     assert "out of range" in body["errors"][0]["reason"]
     assert "unknown child 'C9'" in body["errors"][1]["reason"]
-    assert count(fresh_engine, "measurements") == before
+    assert count(fresh_db, "measurements") == before
 
 
-def test_import_refused_for_roles_and_farms_beyond_the_user(api, fresh_engine):
-    before = count(fresh_engine, "events")
+def test_import_refused_for_roles_and_farms_beyond_the_user(api, fresh_db):
+    before = count(fresh_db, "events")
     event = b"animal,date,type,product\nD1,2025-06-02,treatment,x\n"
     assert api.post_file("viewer", "events", event).status_code == 403
     assert api.post_file("nutrition", "events", event).status_code == 403
@@ -86,7 +86,7 @@ def test_import_refused_for_roles_and_farms_beyond_the_user(api, fresh_engine):
     move = b"animal,date,type,from_farm,farm\nD2,2025-06-03,transfer,Kangso,Chollima\n"
     steal = b"animal,date,type,from_farm,farm\nD3,2025-06-03,transfer,Chollima,Kangso\n"
     assert api.post_file("farm", "events", steal).status_code == 403
-    assert count(fresh_engine, "events") == before
+    assert count(fresh_db, "events") == before
     assert api.post_file("farm", "events", move).status_code == 200
     assert api.post_file("farm", "events", mixed.replace(b"D3", b"D1").replace(
         b"2025-06-02,treatment,x\nD1", b"2025-06-04,treatment,x\nD1")).status_code == 200
@@ -103,7 +103,7 @@ def test_import_rejects_bad_files_clearly(api):
     assert r.status_code == 422 and "empty" in r.json()["detail"]
 
 
-def test_xlsx_uploads(api, fresh_engine):
+def test_xlsx_uploads(api, fresh_db):
     buf = io.BytesIO()
     pd.DataFrame({"child": ["C1"], "date": ["2025-11-01"], "weight_kg": [13.6]}).to_excel(
         buf, index=False)
@@ -127,13 +127,13 @@ KOBO = ("start,end,today,deviceid,visit/child,visit/date,visit/weight_kg,visit/h
         "2025-10-04,19.0,112.5,h,no,11,u1,2025-10-04T00:06:00,,,submitted_via_web,nurse,v1,,1\n")
 
 
-def test_odk_collect_and_kobotoolbox_exports_import(api, fresh_engine):
+def test_odk_collect_and_kobotoolbox_exports_import(api, fresh_db):
     r = api.post_file("nutrition", "measurements", ODK.encode(), source="odk")
     assert r.status_code == 200, r.text
     assert r.json()["inserted"] == 2
     r = api.post_file("nutrition", "measurements", KOBO.encode(), source="kobo")
     assert r.status_code == 200, r.text
-    with fresh_engine.connect() as conn:
+    with fresh_db.connect() as conn:
         got = conn.execute(text(
             "SELECT c.code, m.date, m.weight_kg FROM measurements m JOIN children c "
             "ON c.id = m.child_id WHERE m.date >= '2025-10-01' ORDER BY c.code")).all()
@@ -180,14 +180,14 @@ def test_openapi_document(api):
     assert api.get("/docs").status_code == 404  # no page that loads scripts from a CDN
 
 
-def test_concurrent_imports_lose_and_duplicate_nothing(fresh_engine, live_server_for):
+def test_concurrent_imports_lose_and_duplicate_nothing(fresh_db, live_server_for):
     """Writers in threads through a real server: every acknowledged row is there once."""
     import httpx2 as httpx
 
     from capra.web.app import create_app
 
-    token = new_token(fresh_engine, USERS["manager"])
-    app = create_app(fresh_engine, run_plans=False)
+    token = new_token(fresh_db, USERS["manager"])
+    app = create_app(fresh_db, run_plans=False)
     n_threads, per_thread = 4, 6
 
     def writer(k: int) -> list[str]:
@@ -206,7 +206,7 @@ def test_concurrent_imports_lose_and_duplicate_nothing(fresh_engine, live_server
 
     with live_server_for(app) as server, cf.ThreadPoolExecutor(n_threads) as pool:
         acked = sum(pool.map(writer, range(n_threads)), [])
-    with fresh_engine.connect() as conn:
+    with fresh_db.connect() as conn:
         notes = [r[0] for r in conn.execute(text(
             "SELECT note FROM events WHERE type = 'treatment'"))]
     assert sorted(notes) == sorted(acked) and len(acked) == n_threads * per_thread

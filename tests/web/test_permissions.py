@@ -145,7 +145,7 @@ TREATMENT = {"animal": "D1", "date": "2025-05-05", "product": "oxytetracycline",
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_form_post_permissions(clients, web_engine, role):
+def test_form_post_permissions(clients, web_db, role):
     from sqlalchemy import text
 
     want = {A: 303, M: 303, F: 303, V: 303, N: 403, W: 403}[role]
@@ -157,7 +157,7 @@ def test_form_post_permissions(clients, web_engine, role):
                                                             "csrf_token": token},
                follow_redirects=False)
     assert r.status_code == want, r.text[:300]
-    with web_engine.connect() as conn:
+    with web_db.connect() as conn:
         n = conn.execute(text("SELECT COUNT(*) FROM events e JOIN animals a ON a.id = "
                               "e.animal_id WHERE a.tag = 'D1' AND e.date = :d AND "
                               "e.type = 'treatment'"), {"d": day}).scalar_one()
@@ -165,7 +165,7 @@ def test_form_post_permissions(clients, web_engine, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_starting_a_plan(clients, web_engine, role):
+def test_starting_a_plan(clients, web_db, role):
     want = {A: 303, M: 303}.get(role, 403)
     c = clients[role]
     r = c.post("/plans", data={"date": "2025-09-30", "replicates": "2", "seed": "3",

@@ -57,19 +57,19 @@ def csv(text_: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text_), dtype=str, keep_default_na=False, na_filter=False)
 
 
-def load_records(engine) -> None:
+def load_records(db) -> None:
     from capra.store.io import import_frame
 
     for kind, data in RECORDS:
-        import_frame(engine, kind, csv(data), user="loader")
+        import_frame(db, kind, csv(data), user="loader")
 
 
-def add_users(engine) -> None:
+def add_users(db) -> None:
     from capra.store.accounts import create_user
 
     for role, password in PASSWORDS.items():
         farms = ("Kangso",) if role in ("farm", "vet") else ()
-        create_user(engine, USERS[role], role, password, farms=farms, by="loader")
+        create_user(db, USERS[role], role, password, farms=farms, by="loader")
 
 
 def csrf_of(html: str) -> str:

@@ -34,7 +34,13 @@ import pandas as pd
 
 from capra.feed import _checks
 from capra.feed._checks import FeedInputError
-from capra.feed.resources import FeedLibrary, FeedResources, Resolved, feed_library, resolve
+from capra.feed.resources import (
+    FeedLibrary,
+    FeedResources,
+    Resolved,
+    feed_library,
+    resolve,
+)
 
 __all__ = ["FeedBudget", "feed_budget"]
 

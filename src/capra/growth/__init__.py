@@ -4,24 +4,18 @@ Reproduces the rules of WHO's R packages ``anthro`` (0–5 years, WHO Child Grow
 2006/2007) and ``anthroplus`` (5–19 years, WHO Reference 2007).
 """
 
+from capra.growth.inputs import GrowthDataWarning, parse_oedema_codes
+from capra.growth.lms import lms_zscore, measurement_at_z
 from capra.growth.prevalence import (
     STANDARD_INDICATORS,
     DataQualityWarning,
-    SurveyDesign,
     prevalence,
     prevalence_5_19,
     prevalence_and_zscores,
-    survey_design,
 )
+from capra.growth.survey import SurveyDesign, survey_design
 from capra.growth.tables import lms, table
-from capra.growth.zscore import (
-    GrowthDataWarning,
-    lms_zscore,
-    measurement_at_z,
-    parse_oedema_codes,
-    zscore_summary,
-    zscores,
-)
+from capra.growth.zscore import zscore_summary, zscores
 
 __all__ = [
     "STANDARD_INDICATORS", "DataQualityWarning", "GrowthDataWarning", "SurveyDesign",

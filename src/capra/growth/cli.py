@@ -122,7 +122,8 @@ def zscores_command(
         "--json", help="Print the summary (scored, flagged, missing per indicator) as JSON."
     )] = False,
 ) -> None:
-    from capra.growth.zscore import find_column, parse_oedema_codes, zscore_summary, zscores
+    from capra.growth.inputs import find_column, parse_oedema_codes
+    from capra.growth.zscore import zscore_summary, zscores
     from capra.spreadsheet import restore, write_csv
 
     with cli_errors():
@@ -200,4 +201,5 @@ def _print_summary(summary: pd.DataFrame, rows: int, output: Path) -> None:
 
 
 from capra.growth.cli_prevalence import register as _register_prevalence  # noqa: E402
+
 _register_prevalence(app)

@@ -26,30 +26,47 @@ from importlib import resources
 
 import numpy as np
 
+from capra.errors import DataError
+from capra.rates import DAYS_PER_MONTH
+
 __all__ = ["LMSTable", "TABLES", "table", "lms", "lookup", "tables_digest", "DAYS_PER_MONTH"]
 
-#: Days per month used by WHO to convert between age units [days/month].
-DAYS_PER_MONTH = 30.4375
+@dataclass(frozen=True)
+class _Spec:
+    """Where a table is and how it is read."""
 
-# name: (file, key kind, measurement unit, restricted LMS?, description)
-_SPECS: dict[str, tuple[str, str, str, bool, str]] = {
-    "wfa": ("gs_wfa_day.csv", "day", "kg", True, "weight-for-age 0-5 y (WHO 2006)"),
-    "lhfa": ("gs_lhfa_day.csv", "day", "cm", False, "length/height-for-age 0-5 y (WHO 2006)"),
-    "bfa": ("gs_bfa_day.csv", "day", "kg/m2", True, "BMI-for-age 0-5 y (WHO 2006)"),
-    "hcfa": ("gs_hcfa_day.csv", "day", "cm", False,
-             "head circumference-for-age 0-5 y (WHO 2007)"),
-    "acfa": ("gs_acfa_day.csv", "day", "cm", True, "arm circumference-for-age 0-5 y (WHO 2007)"),
-    "tsfa": ("gs_tsfa_day.csv", "day", "mm", True, "triceps skinfold-for-age 0-5 y (WHO 2007)"),
-    "ssfa": ("gs_ssfa_day.csv", "day", "mm", True,
-             "subscapular skinfold-for-age 0-5 y (WHO 2007)"),
-    "wfl": ("gs_wfl_cm.csv", "cm", "kg", True, "weight-for-length 45-110 cm (WHO 2006)"),
-    "wfh": ("gs_wfh_cm.csv", "cm", "kg", True, "weight-for-height 65-120 cm (WHO 2006)"),
-    "hfa2007": ("ref2007_hfa_month.csv", "month", "cm", False,
-                "height-for-age 5-19 y (WHO Reference 2007)"),
-    "bfa2007": ("ref2007_bfa_month.csv", "month", "kg/m2", True,
-                "BMI-for-age 5-19 y (WHO Reference 2007)"),
-    "wfa2007": ("ref2007_wfa_month.csv", "month", "kg", True,
-                "weight-for-age 5-10 y (WHO Reference 2007)"),
+    file: str
+    """CSV file in ``capra/data/who``."""
+    key: str
+    """``"day"``, ``"cm"`` or ``"month"``."""
+    unit: str
+    """Unit of the measurement."""
+    restricted: bool
+    """Scored with the restricted LMS method."""
+    description: str
+
+
+_SPECS: dict[str, _Spec] = {
+    "wfa": _Spec("gs_wfa_day.csv", "day", "kg", True, "weight-for-age 0-5 y (WHO 2006)"),
+    "lhfa": _Spec("gs_lhfa_day.csv", "day", "cm", False,
+                  "length/height-for-age 0-5 y (WHO 2006)"),
+    "bfa": _Spec("gs_bfa_day.csv", "day", "kg/m2", True, "BMI-for-age 0-5 y (WHO 2006)"),
+    "hcfa": _Spec("gs_hcfa_day.csv", "day", "cm", False,
+                  "head circumference-for-age 0-5 y (WHO 2007)"),
+    "acfa": _Spec("gs_acfa_day.csv", "day", "cm", True,
+                  "arm circumference-for-age 0-5 y (WHO 2007)"),
+    "tsfa": _Spec("gs_tsfa_day.csv", "day", "mm", True,
+                  "triceps skinfold-for-age 0-5 y (WHO 2007)"),
+    "ssfa": _Spec("gs_ssfa_day.csv", "day", "mm", True,
+                  "subscapular skinfold-for-age 0-5 y (WHO 2007)"),
+    "wfl": _Spec("gs_wfl_cm.csv", "cm", "kg", True, "weight-for-length 45-110 cm (WHO 2006)"),
+    "wfh": _Spec("gs_wfh_cm.csv", "cm", "kg", True, "weight-for-height 65-120 cm (WHO 2006)"),
+    "hfa2007": _Spec("ref2007_hfa_month.csv", "month", "cm", False,
+                     "height-for-age 5-19 y (WHO Reference 2007)"),
+    "bfa2007": _Spec("ref2007_bfa_month.csv", "month", "kg/m2", True,
+                     "BMI-for-age 5-19 y (WHO Reference 2007)"),
+    "wfa2007": _Spec("ref2007_wfa_month.csv", "month", "kg", True,
+                     "weight-for-age 5-10 y (WHO Reference 2007)"),
 }
 
 #: Names of all tables, e.g. ``"wfa"``, ``"wfl"``, ``"hfa2007"``.
@@ -105,23 +122,25 @@ class LMSTable:
 
 
 def _read(name: str) -> LMSTable:
-    file, key, unit, restricted, description = _SPECS[name]
+    spec = _SPECS[name]
+    file, key = spec.file, spec.key
     text = resources.files("capra").joinpath("data", "who", file).read_text(encoding="utf-8")
     lines = text.splitlines()
     if lines[0].strip() != "sex,x,l,m,s":
-        raise ValueError(f"{file}: unexpected header {lines[0]!r}, expected 'sex,x,l,m,s'")
+        raise DataError(f"unexpected header {lines[0]!r}, expected 'sex,x,l,m,s'", file=file)
     data = np.array([[float(v) for v in line.split(",")] for line in lines[1:] if line.strip()])
     sex, x = data[:, 0], data[:, 1]
     boys, girls = data[sex == 1], data[sex == 2]
     if len(boys) != len(girls) or len(boys) + len(girls) != len(data):
-        raise ValueError(f"{file}: expected the same keys for sex 1 and sex 2 and nothing else")
+        raise DataError("expected the same keys for sex 1 and sex 2 and nothing else",
+                        file=file)
     if not np.array_equal(boys[:, 1], girls[:, 1]):
-        raise ValueError(f"{file}: keys differ between boys and girls")
+        raise DataError("keys differ between boys and girls", file=file)
     step = 0.1 if key == "cm" else 1.0
     xs = boys[:, 1]
     expected = np.round(xs[0] + step * np.arange(len(xs)), 1)
     if not np.allclose(xs, expected, rtol=0, atol=1e-9):
-        raise ValueError(f"{file}: keys are not consecutive in steps of {step}")
+        raise DataError(f"keys are not consecutive in steps of {step}", file=file)
     del x
 
     def both(col: int) -> np.ndarray:
@@ -131,8 +150,8 @@ def _read(name: str) -> LMSTable:
 
     xs = xs.copy()
     xs.setflags(write=False)
-    return LMSTable(name=name, file=file, description=description, key=key, unit=unit,
-                    restricted=restricted, x0=float(xs[0]), step=step, n=len(xs), x=xs,
+    return LMSTable(name=name, file=file, description=spec.description, key=key, unit=spec.unit,
+                    restricted=spec.restricted, x0=float(xs[0]), step=step, n=len(xs), x=xs,
                     l=both(2), m=both(3), s=both(4))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from capra.lactation import LactationCurves
-from capra.rates import annual_risk_to_daily, risk_to_step_probability
+from capra.rates import DAYS_PER_MONTH, annual_risk_to_daily, risk_to_step_probability
 
 #: Oldest age covered by the age-indexed tables [days] (40 years; no goat lives that long).
 MAX_AGE_DAYS = 40 * 365
@@ -27,7 +27,9 @@ METHODS = {"natural": NATURAL, "induced": INDUCED, "ai": AI}
 #: Sex codes.
 FEMALE, MALE = 0, 1
 
-_DAYS_PER_MONTH = 365.25 / 12
+#: Days in milk from which a doe is dried off when her expected yield falls below the
+#: minimum (docs/herd-model.md, dry-off rule (d)). [days]
+MIN_YIELD_RULE_FROM_DIM = 60
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,9 @@ def _windows(groups, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, n
     last = np.zeros_like(in_window)
     day0 = dates[0]
     for g, grp in enumerate(groups):
-        month, day = (int(x) for x in grp.window_start.split("-"))
         for year in range(dates[0].year - 1, dates[-1].year + 1):
-            try:
-                start = pd.Timestamp(year=year, month=month, day=day)
-            except ValueError:       # 29 February in a common year: use 1 March
-                start = pd.Timestamp(year=year, month=3, day=1)
+            # the scenario's own rule ("02-29" opens on 28 February in common years)
+            start = pd.Timestamp(grp.window_start_date(year))
             s = (start - day0).days
             e = s + int(grp.window_days)          # first day after the window
             lo, hi = max(s, 0), min(e, n)
@@ -233,7 +232,7 @@ def compile_params(scenario) -> HerdParams:
     curves = LactationCurves.from_breed(lac, max_dim_days=max(1500, longest))
     table = curves.table(extended=bool(pol.lactation.extended))
     below = table < float(lac.min_yield_kg_per_day)
-    below[:, :60] = False
+    below[:, :MIN_YIELD_RULE_FROM_DIM] = False
     low_yield_dim = np.where(below.any(axis=1), below.argmax(axis=1),
                              np.iinfo(np.int32).max).astype(np.int64)
     batches = []
@@ -245,8 +244,8 @@ def compile_params(scenario) -> HerdParams:
                    (pd.Timestamp(a.kidding_to) - dates[0]).days if a.pregnant else -1)
             specs.append(AnimalGroupSpec(
                 count=int(a.count), sex=FEMALE if a.sex == "female" else MALE,
-                age_days_min=int(round(a.age_months_min * _DAYS_PER_MONTH)),
-                age_days_max=int(round(a.age_months_max * _DAYS_PER_MONTH)),
+                age_days_min=int(round(a.age_months_min * DAYS_PER_MONTH)),
+                age_days_max=int(round(a.age_months_max * DAYS_PER_MONTH)),
                 parity=int(a.parity), pregnant=bool(a.pregnant), due_min=due[0], due_max=due[1],
                 lactating=bool(a.lactating), days_in_milk=int(a.days_in_milk)))
         batches.append(BatchSpec(

@@ -3,17 +3,17 @@
 Each process is ``process(state, t, params, keys, rec)``: it reads and changes the
 :class:`~capra.herd.state.HerdState` in place through masks and index arrays, draws its
 random numbers from its own named stream (``keys[name][state.rep]``) and writes the events
-it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``.
+it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``; those
+the mean path applies too are taken from :mod:`capra.herd.rules`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import rng
-from capra.herd.params import AI, FEMALE, MALE, MAX_AGE_DAYS, HerdParams
+from capra.herd import rng, rules
+from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
-
 
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
@@ -161,8 +161,7 @@ def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
     k = state.rep[idx]
     uid = state.uid[idx]
     z = rng.normal(keys["gestation"][k], uid, t, slot=0)
-    length = np.rint(p.gestation_days + p.gestation_sd_days * z).astype(np.int32)
-    state.due[idx] = conception_day + np.maximum(length, 1)
+    state.due[idx] = conception_day + rules.gestation_length(p, z)
     _schedule_abortion(state, p, keys, t, idx, conception_day)
 
 
@@ -170,8 +169,7 @@ def _schedule_abortion(state, p, keys, t, idx, conception_day):
     k = state.rep[idx]
     uid = state.uid[idx]
     aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.abortion_risk
-    lo = np.maximum(conception_day + 30, t)
-    hi = np.maximum(state.due[idx] - 1, lo)
+    lo, hi = rules.abortion_days(conception_day, state.due[idx], t)
     day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
     state.abort_day[idx] = np.where(aborts, day, -1).astype(np.int32)
 
@@ -188,6 +186,7 @@ def _cull_day_from(state, p, keys, t, idx):
 
 def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Batches arriving today join at their arrival place, in quarantine if stated."""
+    arrived = []
     for b_index, b in enumerate(p.batches):
         if b.day != t:
             continue
@@ -219,6 +218,8 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
             rec.count("arrivals", state, idx, sex=state.sex[idx], birth=state.birth[idx],
                       parity=state.parity[idx], due=state.due[idx], kidded=state.kidded[idx],
                       lactating=state.lactating[idx], batch=b_index)
+            arrived.append(idx)
+    state.arrived = np.concatenate(arrived) if arrived else np.empty(0, dtype=np.int64)
 
 
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -227,14 +228,11 @@ def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec:
     if out.size == 0:
         return
     head = _head_per_cell(state, rec)
-    target = np.floor(p.capacity_head * p.target_fill)
     for b_index in np.unique(state.batch[out]):
         idx = out[state.batch[out] == b_index]
         dest = p.batches[b_index].destinations
-        room = np.maximum(target[dest][None, :] - head[:, dest], 0)      # (R, D)
         n = np.bincount(state.rep[idx], minlength=state.n_replicates)
-        weights = np.where(room.sum(axis=1, keepdims=True) > 0, room,
-                           p.capacity_head[dest][None, :].astype(float))
+        weights = rules.release_weights(p, dest, head[:, dest])         # (R, D)
         bounds = np.rint(np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
                          * n[:, None]).astype(np.int64)
         quota = np.diff(np.concatenate([np.zeros((bounds.shape[0], 1), np.int64), bounds], axis=1), axis=1)
@@ -256,20 +254,21 @@ def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -
 
 
 def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Involuntary culls of does; culls by age (does and bucks).
+    """Involuntary culls of does; culls by age (does and bucks); culls by rule of the does
+    that arrived open and dry today.
 
     Culls by parity and failed windows happen when a doe becomes open and dry (see
     :func:`_rule_culls`), the only moments those conditions can start to hold.
     """
     cull = (state.cull_day == t) | (state.birth == t - p.max_age_days)
-    old = state.birth <= t - p.buck_max_age_days
-    cull |= old & (state.sex == MALE) & state.kept
+    cull |= rules.buck_retired(p, t - state.birth) & (state.sex == MALE) & state.kept
     cull &= state.alive
     # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
     cull &= ~((state.sex == FEMALE) & (state.lactating | (state.due >= 0)) & (state.cull_day != t))
     if cull.any():
         state.alive &= ~cull
         rec.count("culls", state, cull)
+    _rule_culls(state, t, p, rec, state.arrived)
 
 
 def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
@@ -277,8 +276,8 @@ def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.
     if idx.size == 0:
         return
     resting = ~state.lactating[idx] & (state.due[idx] < 0) & state.alive[idx]
-    rule = ((state.parity[idx] >= p.max_parity) | (t - state.birth[idx] >= p.max_age_days)
-            | (state.failed[idx] >= p.max_failed_windows))
+    rule = rules.culled_when_open_and_dry(p, state.parity[idx], state.failed[idx],
+                                          t - state.birth[idx])
     gone = idx[resting & rule & (state.sex[idx] == FEMALE)]
     if gone.size:
         state.alive[gone] = False
@@ -301,11 +300,8 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     if dams.size == 0:
         return
     k, uid = state.rep[dams], state.uid[dams]
-    row = np.minimum(state.parity[dams], 1)
     u = rng.uniform(keys["kidding"][k], uid, t, slot=0)
-    cdf = np.cumsum(p.litter_probabilities, axis=1)
-    litter = 1 + (u[:, None] >= cdf[row]).sum(axis=1)
-    litter = np.minimum(litter, p.litter_probabilities.shape[1])
+    litter = rules.litter_size(p, state.parity[dams], u)
     rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams] + 1)
     # one row per kid born
     kid_dam = np.repeat(dams, litter)
@@ -342,8 +338,8 @@ def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
     idx = np.flatnonzero((state.due < 0) & (state.sex == FEMALE))
     ok = state.alive[idx] & p.in_window[:, t][state.group[idx]]
     idx = idx[ok]
-    ok = (p.is_farm[state.loc[idx]] & (t - state.birth[idx] >= p.min_breeding_age_days)
-          & (t - state.kidded[idx] >= p.postpartum_interval_days))
+    ok = p.is_farm[state.loc[idx]] & rules.can_breed(p, t - state.birth[idx],
+                                                       t - state.kidded[idx])
     return idx[ok]
 
 
@@ -355,9 +351,10 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     g = state.group[idx]
     k, uid = state.rep[idx], state.uid[idx]
     u = rng.uniform(keys["breeding"][k], uid, t)
-    ai_day = (p.group_method[g] == AI) & p.window_first_day[g, t]
-    by_ai = ai_day & (u < p.ai_probability[g])
-    service = ~ai_day & (u < p.service_probability[g, t])
+    probability, ai_group = rules.conception_probability(p, t)
+    conceives = u < probability[g]
+    by_ai = ai_group[g] & conceives
+    service = ~ai_group[g] & conceives
     # natural and induced service need bucks, and a buck gets a limited number of does
     # pregnant in a breeding season (one window of a group): does_per_buck
     starts = p.window_first_day[:, t]
@@ -406,15 +403,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     idx = idx[state.lactating[idx]]
     if idx.size == 0:
         return
-    kidded = state.kidded[idx].astype(np.int64)
-    limit = np.minimum(p.extended_max_days,
-                       p.low_yield_dim_days[np.minimum(state.parity[idx], 3) - 1])
-    due = state.due[idx].astype(np.int64)
-    pregnant = due >= 0
-    if not p.extended_lactation:
-        limit = np.where(pregnant, limit, np.minimum(limit, p.standard_length_days))
-    day = kidded + limit
-    day = np.where(pregnant, np.minimum(day, due - p.dry_period_days), day)
+    day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx])
     state.dry_day[idx] = np.clip(day, -1, np.iinfo(np.int32).max)
 
 
@@ -448,7 +437,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
         if f.size:
             head = _head_per_cell(state, rec, age > p.decision_age_days)
             room = np.where(p.is_farm[None, :],
-                            np.maximum(np.floor(p.capacity_head * p.target_fill)[None, :] - head, 0), 0)
+                            np.maximum(rules.target_head(p)[None, :] - head, 0), 0)
             u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
             cells = rec.cell(state, f)
             keep = _random_rank(cells, u) < room.ravel()[cells]
@@ -562,10 +551,9 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
             rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
     if p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
         d["milk_fed_kids_kg"][:, t] = drinking * p.kid_milk_kg_per_day
-    available = d["milk_gross_kg"][:, t] - d["milk_colostrum_kg"][:, t] - d["milk_quarantine_kg"][:, t]
-    fed = np.minimum(d["milk_fed_kids_kg"][:, t], np.maximum(available, 0))
-    d["milk_fed_kids_kg"][:, t] = fed
-    d["milk_kg"][:, t] = np.maximum(available - fed, 0)
+    d["milk_fed_kids_kg"][:, t], d["milk_kg"][:, t] = rules.deliverable_milk(
+        d["milk_gross_kg"][:, t], d["milk_colostrum_kg"][:, t], d["milk_quarantine_kg"][:, t],
+        d["milk_fed_kids_kg"][:, t])
 
 
 #: The processes of one day, in order (docs/herd-model.md).

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from capra.engines import check_engine, map_tasks
+from capra.errors import ArgumentError
 from capra.herd import processes as pr
 from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
@@ -65,6 +67,33 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     return rec.data
 
 
+def _run_one(args):
+    """One batch of replicates, as a task of :func:`capra.engines.map_tasks`."""
+    params, reps, seed = args
+    return simulate_batch(params, reps, seed)
+
+
+def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: str = "serial",
+                workers: int | None = None, scheduler: str | None = None,
+                progress: Callable[[int], None] | None = None) -> list[dict]:
+    """Simulate each batch of replicates on ``engine``; returns the parts in batch order.
+
+    ``progress`` is called with replicate-days done.
+    """
+    check_engine(engine)
+    if engine == "serial":
+        parts = []
+        for reps in batches:
+            cb = None if progress is None else (lambda d, n=len(reps): progress(d * n))
+            parts.append(simulate_batch(params, reps, seed, progress=cb))
+        return parts
+    tasks = [(params, list(reps), seed) for reps in batches]
+    done = None if progress is None else (
+        lambda i, _: progress(len(tasks[i][1]) * params.n_days))
+    return map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
+                     on_done=done)
+
+
 def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int = 50,
              engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
              progress: Callable[[int], None] | None = None) -> HerdResult:
@@ -93,10 +122,8 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
     -------
     HerdResult with an xarray Dataset of dims (replicate, date, farm).
     """
-    from capra.engines import run_batches
-
     if replicates < 1:
-        raise ValueError(f"replicates must be >= 1, got {replicates}")
+        raise ArgumentError(f"replicates: expected at least 1 replicate, got {replicates}")
     params = compile_params(scenario)
     batches = [list(range(i, min(i + batch_size, replicates)))
                for i in range(0, replicates, batch_size)]

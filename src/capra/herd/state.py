@@ -59,6 +59,8 @@ class HerdState:
         self.mated = np.zeros((n_replicates, n_locations, n_groups), np.int64)
         #: next free animal id of each replicate
         self.next_uid = np.zeros(n_replicates, dtype=np.int64)
+        #: rows of the animals that arrived today (set by the arrivals, read by the culls)
+        self.arrived = np.empty(0, dtype=np.int64)
         self._view()
 
     def _view(self) -> None:

@@ -17,8 +17,8 @@ import pandas as pd
 
 from capra.errors import ScenarioError
 from capra.planning.demand import site_demand
-from capra.planning.problem import PlanInputs, SupplyLever
 from capra.planning.network import network
+from capra.planning.problem import PlanInputs, SupplyLever
 from capra.planning.products import ProductTable, product_table
 
 __all__ = ["from_stock", "opening_history", "plan_dates", "plan_inputs", "supply_from_herd"]

@@ -53,7 +53,12 @@ import numpy as np
 from capra.errors import ArgumentError
 from capra.planning.lp import INF, LinearModel, LPBuilder
 from capra.planning.problem import PlanInputs
-from capra.planning.reduce import largest_scale, milk_per_ration, site_limits, site_products
+from capra.planning.reduce import (
+    largest_scale,
+    milk_per_ration,
+    site_limits,
+    site_products,
+)
 from capra.planning.timing import add_window, history_terms, product_timing
 from capra.scenario import STORAGE_CLASSES
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from capra.errors import ArgumentError
+from capra.planning.decompose import reduce_sites, site_classes
 from capra.planning.lp import LinearModel
 from capra.planning.model import build_model
 from capra.planning.problem import PlanInputs, coarsen
@@ -30,7 +31,6 @@ from capra.planning.reduce import (
     merge_equal_groups,
     merge_free_farms,
 )
-from capra.planning.decompose import reduce_sites, site_classes
 from capra.planning.solve import LPResult, Solver, solve, solve_lexicographic
 
 __all__ = ["DISPATCH_ORDER", "FUTURES_PER_TASK", "dispatch", "dispatch_rolling",

@@ -30,13 +30,16 @@ import numpy as np
 import pandas as pd
 
 from capra.errors import ArgumentError, ScenarioError
-from capra.scenario import MAX_REPEATABLE_DAYS
 from capra.planning.binding import binding_constraints, herd_levers
 from capra.planning.decompose import dispatch_by_classes, site_classes
 from capra.planning.demand import programme_years
-from capra.planning.inputs import opening_history, plan_dates, plan_inputs, supply_from_herd
+from capra.planning.inputs import (
+    opening_history,
+    plan_dates,
+    plan_inputs,
+    supply_from_herd,
+)
 from capra.planning.metrics import confidence, headline_metrics, site_table
-from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.optimize import (
     dispatch,
     dispatch_rolling,
@@ -46,6 +49,7 @@ from capra.planning.optimize import (
     programme_enrolments,
     scale_of,
 )
+from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.result import Plan
 from capra.planning.solve import Solver
 from capra.planning.tables import (
@@ -54,6 +58,7 @@ from capra.planning.tables import (
     dispatch_tables,
     production_by_month,
 )
+from capra.scenario import MAX_REPEATABLE_DAYS
 
 __all__ = ["MAX_DAILY_DAYS", "plan", "plan_from_herd"]
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from capra.planning.products import RATION_WORDS
+from capra.rates import DAYS_PER_YEAR
 from capra.report import figures as fg
 from capra.report.parts import (
     figure_html,
@@ -81,7 +82,7 @@ def _header_facts(result) -> tuple[str, str, list[tuple[str, str]]]:
     start_text = str(ds.attrs.get("start_date") or start or "–")
     n_days = int(ds.sizes["date"])
     end = (start + timedelta(days=n_days - 1)) if isinstance(start, date) else None
-    horizon = f"{n_days:,} days (≈ {n_days / 365.25:.1f} years)"
+    horizon = f"{n_days:,} days (≈ {n_days / DAYS_PER_YEAR:.1f} years)"
     if end is not None:
         horizon += f", to {end.isoformat()}"
     farms = fg._farm_names(result)

@@ -9,7 +9,7 @@ first use (SQLAlchemy is not loaded by ``capra --help``).
 
 from capra._lazy import lazy_exports
 
-_EXPORTS = dict.fromkeys(("DEFAULT_URL", "StoreError", "open_db", "resolve_url", "transaction",
-                          "upgrade"), "capra.store.db")
+_EXPORTS = dict.fromkeys(("DEFAULT_URL", "StoreError", "open_db", "open_existing", "resolve_url",
+                          "transaction", "upgrade"), "capra.store.db")
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -42,8 +42,16 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from capra.errors import CapraError
 from capra.store.audit import log_change
 from capra.store.db import transaction
-from capra.store.schema import (ROLES, ApiToken, Farm, LoginAttempt, User, UserFarm,
-                                WebSession, WebSetting)
+from capra.store.schema import (
+    ROLES,
+    ApiToken,
+    Farm,
+    LoginAttempt,
+    User,
+    UserFarm,
+    WebSession,
+    WebSetting,
+)
 
 __all__ = [
     "AREAS", "AccountError", "AuthError", "ForbiddenError", "LoginLimitedError", "Principal", "ROLES",
@@ -203,7 +211,7 @@ def _user(conn, name: str):
 # Users
 # --------------------------------------------------------------------------------------
 
-def create_user(engine: Engine, name: str, role: str, password: str, *,
+def create_user(db: Engine, name: str, role: str, password: str, *,
                 farms: tuple[str, ...] | list[str] = (), by: str | None = None) -> Principal:
     """Add a user.
 
@@ -240,7 +248,7 @@ def create_user(engine: Engine, name: str, role: str, password: str, *,
                            "farm and vet roles")
     hashed = _hasher().hash(password)
     now = utc_naive()
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         if conn.execute(select(User.id).where(User.name == name)).first():
             raise AccountError(f"user {name!r} exists already")
         known = dict(conn.execute(select(Farm.name, Farm.id)).all())
@@ -260,9 +268,9 @@ def create_user(engine: Engine, name: str, role: str, password: str, *,
         return _principal(conn, conn.execute(select(_U).where(_U.c.id == uid)).one())
 
 
-def list_users(engine: Engine) -> pd.DataFrame:
+def list_users(db: Engine) -> pd.DataFrame:
     """Every user: ``name, role, farms, active, created_at, tokens`` (active tokens)."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         users = conn.execute(select(_U).order_by(_U.c.name)).all()
         farms = conn.execute(select(UserFarm.user_id, Farm.name)
                              .join(Farm, Farm.id == UserFarm.farm_id).order_by(Farm.name)).all()
@@ -281,10 +289,10 @@ def list_users(engine: Engine) -> pd.DataFrame:
         columns=["name", "role", "farms", "active", "created_at", "tokens"])
 
 
-def disable_user(engine: Engine, name: str, *, by: str | None = None) -> None:
+def disable_user(db: Engine, name: str, *, by: str | None = None) -> None:
     """Disable a user: no more sign-ins, their sessions end and their tokens are revoked."""
     now = utc_naive()
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         user = _user(conn, name)
         conn.execute(update(User).where(User.id == user.id).values(active=False,
                                                                    disabled_at=now))
@@ -300,10 +308,10 @@ def disable_user(engine: Engine, name: str, *, by: str | None = None) -> None:
 # API tokens
 # --------------------------------------------------------------------------------------
 
-def new_token(engine: Engine, name: str, *, by: str | None = None) -> str:
+def new_token(db: Engine, name: str, *, by: str | None = None) -> str:
     """A new API token for user ``name`` (printed once; only its SHA-256 is kept)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         user = _user(conn, name)
         if not user.active:
             raise AccountError(f"user {name!r} is disabled")
@@ -315,10 +323,10 @@ def new_token(engine: Engine, name: str, *, by: str | None = None) -> str:
     return token
 
 
-def revoke_tokens(engine: Engine, name: str, *, by: str | None = None) -> int:
+def revoke_tokens(db: Engine, name: str, *, by: str | None = None) -> int:
     """Revoke every active token of user ``name``; returns how many."""
     now = utc_naive()
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         user = _user(conn, name)
         ids = [i for (i,) in conn.execute(select(ApiToken.id).where(
             ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))]
@@ -330,12 +338,12 @@ def revoke_tokens(engine: Engine, name: str, *, by: str | None = None) -> int:
     return len(ids)
 
 
-def principal_for_token(engine: Engine, token: str) -> Principal | None:
+def principal_for_token(db: Engine, token: str) -> Principal | None:
     """The active user of an API token, or ``None`` (unknown, revoked, disabled)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     digest = _sha(token)
-    with engine.connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(select(_U, ApiToken.id.label("token_id"), ApiToken.last_used_at)
                            .join(ApiToken, ApiToken.user_id == _U.c.id)
                            .where(ApiToken.token_sha256 == digest,
@@ -346,7 +354,7 @@ def principal_for_token(engine: Engine, token: str) -> Principal | None:
     now = utc_naive()
     if row.last_used_at is None or \
             (now - utc_naive(row.last_used_at)).total_seconds() > TOUCH_INTERVAL_S:
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == row.token_id)
                          .values(last_used_at=now))
     return principal
@@ -373,7 +381,7 @@ def _limits(conn, name: str, address: str, now: dt.datetime) -> int:
     return wait
 
 
-def authenticate(engine: Engine, name: str, password: str, address: str = "") -> Principal:
+def authenticate(db: Engine, name: str, password: str, address: str = "") -> Principal:
     """Check a user name and password; record the attempt.
 
     Raises
@@ -385,12 +393,16 @@ def authenticate(engine: Engine, name: str, password: str, address: str = "") ->
         Wrong name or password, or a disabled account (the same message for each, so
         that names cannot be probed).
     """
-    from argon2.exceptions import VerificationError, VerifyMismatchError, InvalidHashError
+    from argon2.exceptions import (
+        InvalidHashError,
+        VerificationError,
+        VerifyMismatchError,
+    )
 
     name = (name or "").strip()[:100]
     address = (address or "")[:64]
     now = utc_naive()
-    with engine.connect() as conn:
+    with db.connect() as conn:
         wait = _limits(conn, name, address, now)
         row = conn.execute(select(_U).where(_U.c.name == name)).first()
     if wait:
@@ -404,7 +416,7 @@ def authenticate(engine: Engine, name: str, password: str, address: str = "") ->
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = bool(ok and user is not None and user.active)
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         conn.execute(insert(LoginAttempt).values(user_name=name, address=address, at=now,
                                                  success=ok))
         if ok:
@@ -421,14 +433,14 @@ def _dummy_hash() -> str:
     return _DUMMY[0]
 
 
-def session_secret(engine: Engine) -> str:
+def session_secret(db: Engine) -> str:
     """The key that signs session cookies, made on first use and kept in the database."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         value = conn.execute(select(WebSetting.value).where(
             WebSetting.name == "session_key")).scalar()
     if value:
         return value
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         value = conn.execute(select(WebSetting.value).where(
             WebSetting.name == "session_key")).scalar()
         if not value:
@@ -437,13 +449,13 @@ def session_secret(engine: Engine) -> str:
     return value
 
 
-def start_session(engine: Engine, principal: Principal, *,
+def start_session(db: Engine, principal: Principal, *,
                   max_hours: float = SESSION_MAX_HOURS) -> tuple[str, str]:
     """A new session of a signed-in user: ``(session key, CSRF token)``."""
     key = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = utc_naive()
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         conn.execute(insert(WebSession).values(
             user_id=principal.id, key_sha256=_sha(key), csrf_token=csrf, created_at=now,
             last_seen_at=now, expires_at=now + dt.timedelta(hours=max_hours)))
@@ -452,7 +464,7 @@ def start_session(engine: Engine, principal: Principal, *,
     return key, csrf
 
 
-def session_principal(engine: Engine, key: str, *,
+def session_principal(db: Engine, key: str, *,
                       idle_minutes: float = SESSION_IDLE_MINUTES
                       ) -> tuple[Principal, str] | None:
     """The user and CSRF token of a live session, or ``None`` (unknown, idle too long,
@@ -461,7 +473,7 @@ def session_principal(engine: Engine, key: str, *,
         return None
     digest = _sha(key)
     now = utc_naive()
-    with engine.connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(select(_U, WebSession.id.label("session_id"), WebSession.csrf_token,
                                   WebSession.last_seen_at, WebSession.expires_at)
                            .join(WebSession, WebSession.user_id == _U.c.id)
@@ -473,15 +485,15 @@ def session_principal(engine: Engine, key: str, *,
             return None
         principal = _principal(conn, row)
     if (now - last_seen).total_seconds() > TOUCH_INTERVAL_S:
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             conn.execute(update(WebSession).where(WebSession.id == row.session_id)
                          .values(last_seen_at=now))
     return principal, row.csrf_token
 
 
-def end_session(engine: Engine, key: str) -> None:
+def end_session(db: Engine, key: str) -> None:
     """Sign out: the session is removed."""
     if not key:
         return
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         conn.execute(delete(WebSession).where(WebSession.key_sha256 == _sha(key)))

@@ -86,15 +86,16 @@ def log_import(conn: Connection, *, kind: str, file: str | None, sha256: str | N
     return int(res.scalar_one())
 
 
-def _with_conn(conn_or_engine, fn):
-    if hasattr(conn_or_engine, "connect"):
-        with conn_or_engine.connect() as conn:
+def _with_conn(db, fn):
+    if hasattr(db, "connect"):
+        with db.connect() as conn:
             return fn(conn)
-    return fn(conn_or_engine)
+    return fn(db)
 
 
-def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False) -> pd.DataFrame:
-    """The audit log (optionally of one table) in order, as a DataFrame.
+def read_audit(db, table: str | None = None, *, expand: bool = False) -> pd.DataFrame:
+    """The audit log (optionally of one table) in order, as a DataFrame; ``db`` is an open
+    records database or a connection to one.
 
     With ``expand``, an import's ``insert`` row becomes one row per record it added, with
     ``record_id``, the record's natural key (``row_key``) and its values (``new``) in the
@@ -110,11 +111,14 @@ def read_audit(conn_or_engine, table: str | None = None, *, expand: bool = False
         if not expand or log.empty:
             return log
         return _expand(conn, log)
-    return _with_conn(conn_or_engine, read)
+    return _with_conn(db, read)
 
 
 def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
-    from capra.store.io import KINDS, _records_with_ids  # io imports this module
+    # imported here: the layouts load the scenario's models, which writing an audit row
+    # (accounts, plans, imports) does not need
+    from capra.store.io.exports import records_with_ids
+    from capra.store.io.kinds import KINDS
 
     ranged = (log["action"] == "insert") & log["first_id"].notna()
     parts = [log[~ranged].assign(record_id=log.loc[~ranged, "first_id"])]
@@ -123,7 +127,7 @@ def _expand(conn: Connection, log: pd.DataFrame) -> pd.DataFrame:
             parts.append(batch.assign(record_id=pd.NA))
             continue
         kind = KINDS[name]
-        recs = _records_with_ids(conn, name)
+        recs = records_with_ids(conn, name)
         ids = recs["id"].to_numpy()
         # the latest insert row covering an id is the one that added the record
         owner = pd.Series(pd.NA, index=recs.index, dtype="Int64")
@@ -161,9 +165,10 @@ def _json_records(df: pd.DataFrame) -> list[dict]:
             out.to_json(orient="records", lines=True, force_ascii=False).splitlines()]
 
 
-def inserted_by(conn_or_engine, table: str, record) -> dict | None:
+def inserted_by(db, table: str, record) -> dict | None:
     """Who added a record, when and from which import: ``at``, ``user_name``,
-    ``import_id``, ``file``, ``sha256`` and ``audit_id`` (``None`` if no audit row).
+    ``import_id``, ``file``, ``sha256`` and ``audit_id`` (``None`` if no audit row); ``db``
+    is an open records database or a connection to one.
 
     ``record`` is the record's id or its natural key as a dict in the file layout (e.g.
     ``{"animal": "D1", "date": "2025-03-01"}``).
@@ -189,4 +194,4 @@ def inserted_by(conn_or_engine, table: str, record) -> dict | None:
             "FROM audit a LEFT JOIN imports i ON i.id = a.import_id "
             f"WHERE {cond} ORDER BY a.id DESC LIMIT 1"), params).mappings().first()
         return dict(row) if row else None
-    return _with_conn(conn_or_engine, find)
+    return _with_conn(db, find)

@@ -57,9 +57,9 @@ def init(db: Db = None) -> None:
         from capra.store.db import create, upgrade
 
         _check_sqlite_path(db)
-        engine = create(db)
-        rev = upgrade(engine)
-        echo(f"database {engine.url.render_as_string(hide_password=True)} "
+        db = create(db)
+        rev = upgrade(db)
+        echo(f"database {db.url.render_as_string(hide_password=True)} "
              f"at schema revision {rev}")
 
 
@@ -124,8 +124,8 @@ def import_cmd(
 
         if rejects is not None:
             output_file(rejects, suffixes=(".csv", ".xlsx"), inputs=[file])
-        engine = _open(db, create=True)
-        res = import_file(engine, kind, file, rejects_path=rejects, user=user)
+        db = _open(db, create=True)
+        res = import_file(db, kind, file, rejects_path=rejects, user=user)
         summary = {"kind": res.kind, "rows": res.rows, "inserted": res.inserted,
                    "unchanged": res.unchanged, "rejected": res.rejected,
                    "rejects_file": str(rejects) if rejects else None}

@@ -1,9 +1,9 @@
-"""Commands on the records beyond import and export: ``capra milk fit``, ``capra db report``,
-``capra example records`` and the scenario of ``capra run --from-db``.
+"""Commands on the records beyond import and export: ``capra milk fit``, ``capra db report``
+and the scenario of ``capra run --from-db``.
 
 Plain functions with Typer annotations; :func:`register` mounts them. They parse and
-format only; the work is done by :mod:`capra.store.fitting`, :mod:`capra.store.snapshot`,
-:mod:`capra.store.monitoring` and :mod:`capra.store.examples`.
+format only; the work is done by :mod:`capra.lactation_fit`, :mod:`capra.store.snapshot`
+and :mod:`capra.growth.monitoring`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from rich.table import Table
 
 from capra.console import cli_errors as _errors
 from capra.console import echo, err_console, json_text, out_console, output_folder
-from capra.errors import DataError
+from capra.errors import DataError, UsageError
 
-__all__ = ["db_report_command", "example_records_command", "milk_fit_command",
-           "register", "scenario_from_db"]
+__all__ = ["db_report_command", "milk_fit_command", "register", "scenario_from_db"]
 
 
 Db = Annotated[str | None, typer.Option(
@@ -58,12 +57,12 @@ def scenario_from_db(db: str | None = None, date: str | None = None,
     from capra.store.db import open_db
     from capra.store.snapshot import last_record_date, scenario_from_records
 
-    engine = open_db(db, create_missing=False)
-    day = _day(date) or last_record_date(engine)
+    db = open_db(db, create_missing=False)
+    day = _day(date) or last_record_date(db)
     if day is None:
         raise DataError("the records database is empty: import records first "
                         "(capra db import ...) or try capra example records DIR")
-    return scenario_from_records(engine, day, load_scenario(scenario), horizon_days)
+    return scenario_from_records(db, day, load_scenario(scenario), horizon_days)
 
 
 # --------------------------------------------------------------------------------------
@@ -91,19 +90,19 @@ def milk_fit_command(
     Example: capra milk fit --db records.db --scenario nampo --out milk-fit/
     """
     with _errors():
-        from capra.scenario import load_scenario, save_scenario
-        from capra.store.db import open_db
-        from capra.store.fitting import (
+        from capra.lactation_fit import (
             fit_lactations,
             scenario_with_fits,
             write_breed_overrides,
         )
+        from capra.scenario import load_scenario, save_scenario
+        from capra.store.db import open_db
 
         base = load_scenario(scenario)
-        engine = open_db(db, create_missing=False)
+        db = open_db(db, create_missing=False)
         output_folder(out)
         lac = base.breed.lactation
-        fits = fit_lactations(engine, min_test_days_per_doe=min_test_days_per_doe,
+        fits = fit_lactations(db, min_test_days_per_doe=min_test_days_per_doe,
                               wood_max_dim_days=lac.standard_length_days,
                               rebound_day=lac.rebound_day)
         table = fits.table()
@@ -149,7 +148,7 @@ def _counts_html(counts) -> str:
 
 
 def _lactation_section(fits, base) -> str:
-    from capra.store.monitoring import _png
+    from capra.report.parts import png_data_uri
 
     t = fits.table()
     rows = "".join(
@@ -160,7 +159,7 @@ def _lactation_section(fits, base) -> str:
     table = ("<table><thead><tr><th>parity</th><th>model</th><th>parameter</th>"
              "<th>estimate</th><th>95 % interval (robust)</th><th>lactations</th>"
              f"<th>test days</th></tr></thead><tbody>{rows}</tbody></table>")
-    return (f'<figure><img src="{_png(fits.figure(base))}" alt="Lactation curves">'
+    return (f'<figure><img src="{png_data_uri(fits.figure(base))}" alt="Lactation curves">'
             "<figcaption>Test days (grey), the Wood curve fitted to each parity class with its "
             "95 % band (blue), and the breed curve of the scenario (dashed). Intervals are "
             "cluster-robust (test days of one lactation are not independent).</figcaption>"
@@ -190,12 +189,12 @@ def db_report_command(
     Example: capra db report --db records.db --scenario nampo --out report/ -n 200
     """
     with _errors():
+        from capra.growth.monitoring import PERIODS, monitoring_sections
         from capra.herd.simulate import simulate
+        from capra.lactation_fit import fit_lactations
         from capra.report import write_report
         from capra.scenario import load_scenario
         from capra.store.db import open_db
-        from capra.store.fitting import fit_lactations
-        from capra.store.monitoring import monitoring_sections
         from capra.store.snapshot import (
             herd_at,
             herd_counts,
@@ -203,77 +202,35 @@ def db_report_command(
             scenario_from_records,
         )
 
-        engine = open_db(db, create_missing=False)
+        if period not in PERIODS:  # checked before the simulation
+            raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
+        db = open_db(db, create_missing=False)
         base = load_scenario(scenario)
         output_folder(out)
-        day = _day(date) or last_record_date(engine)
+        day = _day(date) or last_record_date(db)
         if day is None:
             raise DataError("the records database is empty: import records first")
-        sc = scenario_from_records(engine, day, base, horizon_days)
+        sc = scenario_from_records(db, day, base, horizon_days)
         echo(f"simulating {replicates} replicates of {sc.horizon_days} days from the herd of "
              f"{day} ...", err_console)
         result = simulate(sc, replicates=replicates, seed=seed)
         sections = [(f"Recorded herd on {day}",
                      f"<p>{html.escape(sc.description)}</p>"
-                     + _counts_html(herd_counts(herd_at(engine, day, base))))]
+                     + _counts_html(herd_counts(herd_at(db, day, base))))]
         try:
             lac = base.breed.lactation
-            fits = fit_lactations(engine, wood_max_dim_days=lac.standard_length_days,
+            fits = fit_lactations(db, wood_max_dim_days=lac.standard_length_days,
                                   rebound_day=lac.rebound_day)
             sections.append(("Lactation curves from the test days",
                              _lactation_section(fits, base)))
         except DataError as exc:
             sections.append(("Lactation curves from the test days",
                              f"<p>No fit: {html.escape(str(exc))}</p>"))
-        sections += monitoring_sections(engine, period=period)
-        path = write_report(result, out / "report.html",
+        sections += monitoring_sections(db, period=period)
+        path = write_report(result, out,
                             title=f"Records and projection: {base.name} from {day}",
                             extra_sections=sections)
         echo(f"wrote {path}")
-
-
-# --------------------------------------------------------------------------------------
-# capra example records
-# --------------------------------------------------------------------------------------
-
-def example_records_command(
-    directory: Annotated[Path, typer.Argument(help="Folder to write the CSV files into.")],
-    scenario: Annotated[str, typer.Option(help="Scenario simulated (bundled name or TOML "
-                                               "file).")] = "nampo",
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed writes the "
-                                                           "same records.")] = 20240820,
-    years: Annotated[int, typer.Option(min=1, max=20, help="Years of records.")] = 2,
-    import_into: Annotated[str | None, typer.Option(
-        "--import-into", help="Also import the files, in order, into this database "
-                              "(SQLite file or URL).")] = None,
-) -> None:
-    """Write example records (farms, batches, animals, events, test days, sites, children,
-    measurements) generated by the herd simulator, and a README.txt with the import order.
-
-    Not real data: a seeded simulation of the scenario and synthetic children, to try
-    every command on.
-
-    Example: capra example records my-records/ --import-into my-records/capra.db
-    """
-    with _errors():
-        from capra.store.examples import import_records, write_example_records
-
-        output_folder(directory)
-        paths = write_example_records(directory, scenario=scenario, seed=seed, years=years,
-                                      db=import_into)
-        t = Table(title=f"example records in {escape(str(directory))}")
-        t.add_column("order", justify="right")
-        t.add_column("file")
-        t.add_column("rows", justify="right")
-        results = import_records(import_into, directory) if import_into else {}
-        if results:
-            t.add_column("imported", justify="right")
-        for i, (kind, path) in enumerate(paths.items(), 1):
-            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
-            extra = [str(results[kind].inserted + results[kind].unchanged)] if results else []
-            t.add_row(str(i), path.name, str(rows), *extra)
-        out_console.print(t)
-        echo(f"import order and next steps: {directory / 'README.txt'}")
 
 
 # --------------------------------------------------------------------------------------

@@ -86,12 +86,12 @@ def token(
     with _errors():
         from capra.store.accounts import new_token, revoke_tokens
 
-        engine = _open(db)
+        db = _open(db)
         if revoke:
-            n = revoke_tokens(engine, name, by=by)
+            n = revoke_tokens(db, name, by=by)
             out_console.print(f"revoked {n} token{'s' if n != 1 else ''} of {escape(name)}")
             return
-        sys.stdout.write(new_token(engine, name, by=by) + "\n")
+        sys.stdout.write(new_token(db, name, by=by) + "\n")
         err_console.print("keep it secret: it gives the user's permissions through the API "
                           "(Authorization: Bearer TOKEN)")
 

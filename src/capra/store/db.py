@@ -1,4 +1,4 @@
-"""Databases of records: engines from URLs, the one write path, migrations.
+"""Databases of records: opened from URLs, the one write path, migrations.
 
 A records database is a SQLite file (default ``capra.db`` in the current folder) or a
 PostgreSQL database given by URL (``postgresql+psycopg://user:password@host/dbname``).
@@ -13,10 +13,10 @@ PostgreSQL database given by URL (``postgresql+psycopg://user:password@host/dbna
 * The schema is created and changed only by Alembic migrations (:func:`upgrade`); an empty
   database is migrated when it is opened.
 
->>> engine = open_db("sqlite://")          # an in-memory database, migrated
->>> with transaction(engine) as conn:
+>>> db = open_db("sqlite://")              # an in-memory database, migrated
+>>> with transaction(db) as conn:
 ...     _ = conn.exec_driver_sql("INSERT INTO farms (name, kind) VALUES ('Kangso', 'farm')")
->>> with engine.connect() as conn:
+>>> with db.connect() as conn:
 ...     conn.exec_driver_sql("SELECT name FROM farms").scalar_one()
 'Kangso'
 """
@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 from capra.errors import CapraError
 
 __all__ = ["DEFAULT_URL", "StoreError", "current_revision", "head_revision", "open_db",
-           "resolve_url", "transaction", "upgrade"]
+           "open_existing", "resolve_url", "transaction", "upgrade"]
 
 #: Database used when none is given: ``capra.db`` in the current folder.
 DEFAULT_URL = "sqlite:///capra.db"
@@ -70,8 +70,8 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
     return f"sqlite:///{db}"
 
 
-def _setup_sqlite(engine: Engine, memory: bool) -> None:
-    @event.listens_for(engine, "connect")
+def _setup_sqlite(db: Engine, memory: bool) -> None:
+    @event.listens_for(db, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
         cur = dbapi_conn.cursor()
@@ -83,14 +83,14 @@ def _setup_sqlite(engine: Engine, memory: bool) -> None:
             cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cur.close()
 
-    @event.listens_for(engine, "begin")
+    @event.listens_for(db, "begin")
     def _on_begin(conn):
         write = conn.get_execution_options().get("capra_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def create(url: str | None = None) -> Engine:
-    """Engine for a database URL (or SQLite path), without migrating it."""
+    """The database at a URL (or SQLite path), opened without migrating it."""
     url = resolve_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -105,9 +105,9 @@ def create(url: str | None = None) -> Engine:
                 raise StoreError(f"database {url!r}: cannot create its folder "
                                  f"{str(Path(u.database).parent)!r}: "
                                  f"{exc.strerror or exc}") from None
-        engine = create_engine(url, **kwargs)
-        _setup_sqlite(engine, memory)
-        return engine
+        db = create_engine(url, **kwargs)
+        _setup_sqlite(db, memory)
+        return db
     if u.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)
     raise StoreError(f"database {url!r}: unsupported; expected a SQLite file or a "
@@ -115,14 +115,14 @@ def create(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
+def transaction(db: Engine) -> Iterator[Connection]:
     """The one write path: a connection inside a transaction, committed on success.
 
     Any exception rolls the whole transaction back. Writers are serialized (SQLite
     ``BEGIN IMMEDIATE``, PostgreSQL advisory lock), so checks made inside the transaction
     still hold when it commits.
     """
-    with engine.connect() as conn:
+    with db.connect() as conn:
         conn.execution_options(capra_write=True)
         with conn.begin():
             if conn.dialect.name == "postgresql":
@@ -146,29 +146,30 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def current_revision(engine_or_conn) -> str | None:
-    """Migration the database is at (``None``: never migrated)."""
+def current_revision(db: Engine | Connection) -> str | None:
+    """Migration the database (or the database of a connection) is at (``None``: never
+    migrated)."""
     from alembic.runtime.migration import MigrationContext
 
-    if isinstance(engine_or_conn, Engine):
-        with engine_or_conn.connect() as conn:
+    if isinstance(db, Engine):
+        with db.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    return MigrationContext.configure(engine_or_conn).get_current_revision()
+    return MigrationContext.configure(db).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> str | None:
+def upgrade(db: Engine, revision: str = "head") -> str | None:
     """Apply the migrations up to ``revision`` in one transaction; returns the new revision."""
     from alembic import command
     from sqlalchemy.exc import OperationalError
 
     cfg = _alembic_config()
     try:
-        with transaction(engine) as conn:
+        with transaction(db) as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
             return current_revision(conn)
     except OperationalError as exc:  # cannot open or write the file, server refused ...
-        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
+        raise StoreError(f"database {db.url.render_as_string(hide_password=True)}: "
                          f"cannot create or change the schema: {exc.orig}") from None
 
 
@@ -182,7 +183,8 @@ def _shown(url: str) -> str:
 
 def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True,
             create_missing: bool = True) -> Engine:
-    """Open a records database: an engine, with the schema at the latest migration.
+    """Open a records database (a SQLAlchemy ``Engine``, named ``db`` throughout Capra), with
+    the schema at the latest migration.
 
     Parameters
     ----------
@@ -205,25 +207,32 @@ def open_db(url: str | os.PathLike | None = None, *, migrate: bool = True,
     if (not create_missing and u.get_backend_name() == "sqlite"
             and u.database not in (None, "", ":memory:") and not Path(u.database).is_file()):
         raise StoreError(f"database {_shown(resolved)} does not exist; {how}")
-    engine = create(resolved)
+    db = create(resolved)
     try:
-        with engine.connect() as conn:
+        with db.connect() as conn:
             rev = current_revision(conn)
             empty = rev is None and _is_empty(conn)
     except Exception as exc:  # connection refused, bad file, bad credentials
-        engine.dispose()
-        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
+        db.dispose()
+        raise StoreError(f"database {db.url.render_as_string(hide_password=True)}: "
                          f"cannot open: {exc}") from exc
     if empty and not create_missing:
-        engine.dispose()
+        db.dispose()
         raise StoreError(f"database {_shown(resolved)} is empty (no Capra records); {how}")
     if empty and migrate:
-        upgrade(engine)
-        return engine
+        upgrade(db)
+        return db
     head = head_revision()
     if rev != head and migrate:
         what = "has tables but no Capra schema version" if rev is None else f"is at {rev}"
-        engine.dispose()
-        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)} {what}; "
+        db.dispose()
+        raise StoreError(f"database {db.url.render_as_string(hide_password=True)} {what}; "
                          f"expected revision {head}: run 'capra db upgrade'")
-    return engine
+    return db
+
+
+def open_existing(db: Engine | str | os.PathLike | None) -> Engine:
+    """``db`` itself if it is an open database, else the database at that URL or SQLite path
+    (``None``: the default), which must exist: it is never created (see :func:`open_db`
+    with ``create_missing=False``). For functions that only read the records."""
+    return db if isinstance(db, Engine) else open_db(db, create_missing=False)

@@ -54,7 +54,7 @@ def _records_state(conn) -> dict:
     return {"counts": counts, "last_import_id": last}
 
 
-def queue_plan(engine: Engine, *, user: str, scenario: str = "nampo",
+def queue_plan(db: Engine, *, user: str, scenario: str = "nampo",
                date: dt.date | str | None = None, replicates: int = DEFAULT_REPLICATES,
                seed: int = 0, quantile: float | None = None,
                horizon_days: int | None = None) -> int:
@@ -71,7 +71,7 @@ def queue_plan(engine: Engine, *, user: str, scenario: str = "nampo",
         raise DataError(f"horizon_days {horizon_days}: expected 30 to 3650 days")
     load_scenario(scenario)  # an unknown scenario is an error now, not in the background
     if date in (None, ""):
-        day = last_record_date(engine)
+        day = last_record_date(db)
         if day is None:
             raise DataError("the records database is empty: import records first")
     else:
@@ -81,7 +81,7 @@ def queue_plan(engine: Engine, *, user: str, scenario: str = "nampo",
             raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
     inputs = {"scenario": scenario, "date": day.isoformat(), "replicates": int(replicates),
               "quantile": quantile, "horizon_days": horizon_days}
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         inputs["records"] = _records_state(conn)
         pid = conn.execute(insert(StoredPlan).values(
             created_at=utc_naive(), user_name=user, status="queued", progress=0.0,
@@ -92,8 +92,8 @@ def queue_plan(engine: Engine, *, user: str, scenario: str = "nampo",
     return int(pid)
 
 
-def _set(engine: Engine, plan_id: int, **values) -> None:
-    with transaction(engine) as conn:
+def _set(db: Engine, plan_id: int, **values) -> None:
+    with transaction(db) as conn:
         conn.execute(update(StoredPlan).where(StoredPlan.id == plan_id).values(**values))
 
 
@@ -119,7 +119,7 @@ def projection(result, scenario) -> dict:
     return out
 
 
-def run_plan(engine: Engine, plan_id: int,
+def run_plan(db: Engine, plan_id: int,
              progress: Callable[[float], None] | None = None) -> dict | None:
     """Make a queued plan and store it; returns the plan's dict (``None`` if it failed:
     the message is stored)."""
@@ -128,11 +128,11 @@ def run_plan(engine: Engine, plan_id: int,
     from capra.scenario import load_scenario
     from capra.store.snapshot import scenario_from_records
 
-    row = get_plan(engine, plan_id)
+    row = get_plan(db, plan_id)
     if row is None:
         raise DataError(f"no plan {plan_id}")
     inputs = row["inputs"]
-    _set(engine, plan_id, status="running", progress=0.0, message=PROGRESS_MESSAGES[0])
+    _set(db, plan_id, status="running", progress=0.0, message=PROGRESS_MESSAGES[0])
     last = [0.0]
 
     def report(share: float, message: str | None = None) -> None:
@@ -144,11 +144,11 @@ def run_plan(engine: Engine, plan_id: int,
             values = {"progress": round(share, 4)}
             if message is not None:
                 values["message"] = message
-            _set(engine, plan_id, **values)
+            _set(db, plan_id, **values)
 
     try:
         base = load_scenario(inputs["scenario"])
-        sc = scenario_from_records(engine, inputs["date"], base, inputs.get("horizon_days"))
+        sc = scenario_from_records(db, inputs["date"], base, inputs.get("horizon_days"))
         reps = int(inputs["replicates"])
         total = reps * sc.horizon_days
         done = [0]
@@ -170,21 +170,21 @@ def run_plan(engine: Engine, plan_id: int,
         data = plan.to_dict()
         data["headline"] = plan.headline()
         proj = projection(result, sc)
-        _set(engine, plan_id, status="done", progress=1.0, finished_at=utc_naive(),
+        _set(db, plan_id, status="done", progress=1.0, finished_at=utc_naive(),
              message=plan.headline(), result=json.dumps(data), projection=json.dumps(proj))
         return data
     except CapraError as exc:
-        _set(engine, plan_id, status="failed", finished_at=utc_naive(), message=str(exc))
+        _set(db, plan_id, status="failed", finished_at=utc_naive(), message=str(exc))
     except Exception as exc:  # noqa: BLE001 - a background job must record any failure
-        _set(engine, plan_id, status="failed", finished_at=utc_naive(),
+        _set(db, plan_id, status="failed", finished_at=utc_naive(),
              message=f"{type(exc).__name__}: {exc}\n" + traceback.format_exc(limit=3))
     return None
 
 
-def mark_interrupted(engine: Engine) -> int:
+def mark_interrupted(db: Engine) -> int:
     """Mark the plans left queued or running by a server that stopped as failed (a
     server starting calls this once, before it runs any plan); returns how many."""
-    with transaction(engine) as conn:
+    with transaction(db) as conn:
         res = conn.execute(update(StoredPlan).where(
             StoredPlan.status.in_(("queued", "running"))).values(
             status="failed", finished_at=utc_naive(),
@@ -199,20 +199,20 @@ def _row(r) -> dict:
     return d
 
 
-def get_plan(engine: Engine, plan_id: int) -> dict | None:
+def get_plan(db: Engine, plan_id: int) -> dict | None:
     """One stored plan: its columns, with ``inputs``, ``result`` and ``projection``
     decoded (``None`` if there is no such plan)."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         r = conn.execute(select(StoredPlan.__table__).where(StoredPlan.id == int(plan_id))).first()
     return _row(r) if r else None
 
 
-def list_plans(engine: Engine, limit: int = 100) -> list[dict]:
+def list_plans(db: Engine, limit: int = 100) -> list[dict]:
     """Stored plans, newest first, without their results and projections but with
     ``children`` (the children served every operating day of a finished plan)."""
     t = StoredPlan.__table__
     cols = [c for c in t.c if c.name != "projection"]
-    with engine.connect() as conn:
+    with db.connect() as conn:
         rows = conn.execute(select(*cols).order_by(t.c.id.desc()).limit(limit)).all()
     out = []
     for r in rows:
@@ -223,12 +223,12 @@ def list_plans(engine: Engine, limit: int = 100) -> list[dict]:
     return out
 
 
-def latest_plan(engine: Engine) -> dict | None:
+def latest_plan(db: Engine) -> dict | None:
     """The newest plan that finished, or ``None``."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         pid = conn.execute(select(func.max(StoredPlan.id)).where(
             StoredPlan.status == "done")).scalar()
-    return get_plan(engine, pid) if pid else None
+    return get_plan(db, pid) if pid else None
 
 
 def milk_against_projection(recorded: pd.DataFrame, projection: dict | None) -> pd.DataFrame:

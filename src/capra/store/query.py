@@ -1,8 +1,12 @@
-"""Questions asked of the records: the herd as it stood on a date.
+"""Questions asked of the records: the herd as it stood on a date, the product in store,
+the test days with their lactation.
 
 :func:`herd_state` is one set-based SQL query (window functions and aggregates over the
 event log, the same on SQLite and PostgreSQL) followed by column-wise arithmetic in
-pandas; there is no loop over animals.
+pandas; there is no loop over animals. :func:`lactation_records` places each test day in
+its lactation, for the curves fitted by :mod:`capra.lactation_fit`;
+:func:`child_measurements` gives the children's measurements that
+:mod:`capra.growth.monitoring` scores.
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, text
 
-__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "herd_state", "herd_summary",
+from capra.errors import DataError
+from capra.lactation import N_PARITY_CLASSES
+from capra.store.db import open_existing
+
+__all__ = ["GESTATION_DAYS", "STATE_COLUMNS", "SUMMARY_COLUMNS", "as_day",
+           "child_measurements", "herd_state", "herd_summary", "lactation_records",
            "product_stock"]
 
 #: Gestation length used when an insemination has no expected kidding date: 150 days
@@ -92,12 +101,20 @@ _DATES = ("birth_date", "entry_date", "entry_last_parturition_date",
           "repro_date", "repro_expected", "ins_date", "ins_expected", "withheld_until")
 
 
-def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
+def as_day(date) -> dt.date:
+    """A day from a date or a ``YYYY-MM-DD`` text; :class:`DataError` for anything else."""
+    try:
+        return pd.Timestamp(date).date()
+    except (ValueError, TypeError):
+        raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
+
+
+def herd_state(db: Engine, date: dt.date | str, *, alive_only: bool = True) -> pd.DataFrame:
     """Every animal as it stood at the end of ``date``.
 
     Parameters
     ----------
-    engine
+    db
         An open records database.
     date
         The day (events of that day included).
@@ -121,7 +138,7 @@ def herd_state(engine: Engine, date: dt.date | str, *, alive_only: bool = True) 
     treatment's withdrawal period).
     """
     day = pd.Timestamp(date).date()
-    with engine.connect() as conn:
+    with db.connect() as conn:
         sql = _SQL.replace("{until}", _UNTIL[conn.dialect.name])
         stmt = text(sql).bindparams(bindparam("d", type_=Date()))
         res = conn.execute(stmt, {"d": day})
@@ -210,7 +227,7 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
     Parameters
     ----------
     db
-        An open records database (an SQLAlchemy engine) or its URL / SQLite path.
+        An open records database or its URL / SQLite path.
     date
         The day. [date]
 
@@ -220,12 +237,10 @@ def product_stock(db, date: dt.date | str) -> pd.DataFrame:
         ``plant``, ``product``, ``made`` (date), ``expiry_date`` and ``kg`` [kg product],
         one row per batch with some left (a batch without a plant has plant ``None``).
     """
-    from capra.store.snapshot import _day, _engine
-
-    engine = _engine(db)
-    day = _day(date)
+    db = open_existing(db)
+    day = as_day(date)
     stmt = text(_STOCK_SQL).bindparams(bindparam("d", type_=Date))
-    with engine.connect() as conn:
+    with db.connect() as conn:
         frame = pd.read_sql(stmt, conn, params={"d": day})
     for col in ("made", "expiry_date"):
         frame[col] = pd.to_datetime(frame[col])
@@ -265,3 +280,84 @@ def herd_summary(state: pd.DataFrame) -> pd.DataFrame:
     })
     table = counts.groupby("farm", sort=True).sum().astype("int64")
     return table[list(SUMMARY_COLUMNS)]
+
+
+def lactation_records(db, *, animal_id: int | None = None) -> pd.DataFrame:
+    """Every test day (of one animal, with ``animal_id``) with the kidding that started its
+    lactation: the last kidding on or before the test day (a ``parturition`` event, or the
+    last kidding or the entry of a doe in milk at entry).
+
+    ``db`` is an open records database, or its URL or SQLite path.
+
+    Returns
+    -------
+    DataFrame with ``tag``, ``date``, ``milk_kg`` [kg/day], ``kidding_date``,
+    ``dim`` (days in milk) [days], ``parity`` (kiddings including that one) [-],
+    ``parity_class`` (1, 2 or 3 for 3+) and ``lactation`` (``tag/kidding date``, the
+    cluster of the robust errors). Test days with no kidding before them, or on the day of
+    kidding, are left out.
+    """
+    one, params = ("", {}) if animal_id is None else (" AND {} = :aid", {"aid": int(animal_id)})
+    with open_existing(db).connect() as conn:
+        td = pd.read_sql_query(text(
+            "SELECT a.tag, t.animal_id, t.date, t.milk_kg FROM test_days t "
+            "JOIN animals a ON a.id = t.animal_id WHERE 1 = 1" + one.format("t.animal_id")),
+            conn, params=params)
+        kid = pd.read_sql_query(text(
+            "SELECT animal_id, date FROM events WHERE type = 'parturition'"
+            + one.format("animal_id")), conn, params=params)
+        ent = pd.read_sql_query(text(
+            "SELECT id AS animal_id, entry_date, entry_parity, entry_last_parturition_date, "
+            "entry_lactating FROM animals WHERE (entry_parity > 0 OR entry_lactating)"
+            + one.format("id")), conn, params=params)
+    for df, cols in ((td, ["date"]), (kid, ["date"]),
+                     (ent, ["entry_date", "entry_last_parturition_date"])):
+        for c in cols:
+            df[c] = pd.to_datetime(df[c])
+    ent["entry_lactating"] = ent["entry_lactating"].astype(bool)
+    # kiddings recorded as events: parity = parity at entry + their rank
+    kid = kid.sort_values(["animal_id", "date"], kind="stable")
+    kid["parity"] = (kid["animal_id"].map(ent.set_index("animal_id")["entry_parity"]).fillna(0)
+                     .astype(int) + kid.groupby("animal_id").cumcount() + 1)
+    # the kidding before entry of does that entered with one
+    before = ent["entry_last_parturition_date"].where(
+        ent["entry_last_parturition_date"].notna(),
+        ent["entry_date"].where(ent["entry_lactating"]))
+    pre = pd.DataFrame({"animal_id": ent["animal_id"], "date": before,
+                        "parity": ent["entry_parity"].clip(lower=1).astype(int)}).dropna()
+    kiddings = pd.concat([pre, kid], ignore_index=True).sort_values("date", kind="stable")
+    # one animal's records may hold no kidding: empty frames need the merge's key types
+    kiddings = kiddings.astype({"animal_id": td["animal_id"].dtype,
+                                "date": td["date"].dtype, "parity": "int64"})
+    td = td.sort_values("date", kind="stable")
+    m = pd.merge_asof(td, kiddings.rename(columns={"date": "kidding_date"}),
+                      left_on="date", right_on="kidding_date", by="animal_id",
+                      direction="backward")
+    m = m[m["kidding_date"].notna()].copy()
+    m["dim"] = (m["date"] - m["kidding_date"]).dt.days
+    m = m[m["dim"] > 0]
+    m["parity"] = m["parity"].astype(int)
+    m["parity_class"] = m["parity"].clip(upper=N_PARITY_CLASSES)
+    m["lactation"] = m["tag"] + "/" + m["kidding_date"].dt.strftime("%Y-%m-%d")
+    return (m[["tag", "date", "milk_kg", "kidding_date", "dim", "parity", "parity_class",
+               "lactation"]].sort_values(["tag", "date"], kind="stable").reset_index(drop=True))
+
+
+def child_measurements(db) -> pd.DataFrame:
+    """Every recorded measurement with its child and site, by date and child code.
+
+    ``db`` is an open records database, or its URL or SQLite path.
+
+    Returns
+    -------
+    One row per measurement: ``child`` (code), ``sex``, ``birth_date``, ``site``,
+    ``site_kind``, ``district`` ('' when none), ``date``, ``weight_kg`` [kg],
+    ``height_cm`` [cm], ``measured``, ``muac_cm`` [cm], ``oedema``, as stored.
+    """
+    with open_existing(db).connect() as conn:
+        return pd.read_sql_query(
+            "SELECT c.code AS child, c.sex, c.birth_date, s.name AS site, s.kind AS site_kind, "
+            "COALESCE(s.district, '') AS district, m.date, m.weight_kg, m.height_cm, "
+            "m.measured, m.muac_cm, m.oedema FROM measurements m "
+            "JOIN children c ON c.id = m.child_id JOIN sites s ON s.id = c.site_id "
+            "ORDER BY m.date, c.code", conn)

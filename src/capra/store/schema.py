@@ -34,16 +34,33 @@ The ICAR movement events *birth* and *arrival* are the animal's own row (``origi
 columns carry their unit where one applies (``milk_kg``, ``height_cm``).
 
 Integrity rules that compare rows (no parturition by a male, no event after death or
-departure, no event before birth, ...) are checked by :mod:`capra.store.io` on every write;
-the database itself enforces keys, uniqueness, codes and ranges.
+departure, no event before birth, ...) are checked by :mod:`capra.store.io.rules` on every
+write; the database itself enforces keys, uniqueness, codes and ranges.
+
+Why one module of some 600 lines: every table of the database is declared on one
+``metadata`` (foreign keys between them, one naming convention of constraints), which the
+Alembic migrations are written against; the sections below (vocabulary, places, animals,
+products, children, audit, the web application's tables) are the parts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index,
-                        Integer, MetaData, String, Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [

@@ -16,7 +16,14 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
 from capra.errors import DataError
-from capra.store.accounts import VET_EVENT_TYPES, ForbiddenError, Principal, can, can_write
+from capra.store.accounts import (
+    VET_EVENT_TYPES,
+    ForbiddenError,
+    Principal,
+    can,
+    can_write,
+)
+from capra.store.query import lactation_records
 
 __all__ = ["LOCATION_SQL", "animal_page", "animal_tags", "animals", "child_page", "children", "farms",
            "recorded_milk", "sites", "write_scope_problems"]
@@ -43,11 +50,11 @@ def _scope_clause(principal: Principal, column: str) -> tuple[str, dict]:
     return f" AND {column} IN :scope_ids", {"scope_ids": ids}
 
 
-def _query(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
+def _query(db: Engine, sql: str, params: dict) -> pd.DataFrame:
     stmt = text(sql)
     if "scope_ids" in params:
         stmt = stmt.bindparams(bindparam("scope_ids", expanding=True))
-    with engine.connect() as conn:
+    with db.connect() as conn:
         res = conn.execute(stmt, params)
         return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
 
@@ -56,11 +63,11 @@ def _query(engine: Engine, sql: str, params: dict) -> pd.DataFrame:
 # Farms and animals
 # --------------------------------------------------------------------------------------
 
-def farms(engine: Engine, principal: Principal) -> pd.DataFrame:
+def farms(db: Engine, principal: Principal) -> pd.DataFrame:
     """Farms the user may see, with the animals on each now: ``name, kind, district,
     capacity_head, head`` [head] (alive, present)."""
     where, params = _scope_clause(principal, "f.id")
-    return _query(engine, f"""
+    return _query(db, f"""
         WITH loc AS ({LOCATION_SQL}),
         alive AS (SELECT a.id FROM animals a WHERE NOT EXISTS (
             SELECT 1 FROM events e WHERE e.animal_id = a.id
@@ -71,7 +78,7 @@ def farms(engine: Engine, principal: Principal) -> pd.DataFrame:
         FROM farms f WHERE 1 = 1 {where} ORDER BY f.name""", params)
 
 
-def animals(engine: Engine, principal: Principal, *, farm: str | None = None,
+def animals(db: Engine, principal: Principal, *, farm: str | None = None,
             status: str = "alive", sex: str | None = None, q: str | None = None,
             limit: int = PAGE_ROWS, offset: int = 0) -> tuple[pd.DataFrame, int]:
     """Animals the user may see, filtered; ``(page, total)``.
@@ -115,24 +122,24 @@ def animals(engine: Engine, principal: Principal, *, farm: str | None = None,
         LEFT JOIN last_td lt ON lt.animal_id = a.id
         WHERE 1 = 1 {where}"""
     params.update(limit=int(limit), offset=int(offset))
-    page = _query(engine, base + " ORDER BY a.tag LIMIT :limit OFFSET :offset", params)
-    return _with_total(page, engine, base, params)
+    page = _query(db, base + " ORDER BY a.tag LIMIT :limit OFFSET :offset", params)
+    return _with_total(page, db, base, params)
 
 
-def _with_total(page: pd.DataFrame, engine: Engine, base: str, params: dict
+def _with_total(page: pd.DataFrame, db: Engine, base: str, params: dict
                 ) -> tuple[pd.DataFrame, int]:
     """A page of rows and the count of all rows (``total``, a window count of the page's
     query; counted apart only when the page is past the end)."""
     if len(page):
         return page.drop(columns="total"), int(page["total"].iloc[0])
-    total = int(_query(engine, f"SELECT COUNT(*) AS n FROM ({base}) x", params)["n"].iloc[0])
+    total = int(_query(db, f"SELECT COUNT(*) AS n FROM ({base}) x", params)["n"].iloc[0])
     return page.drop(columns="total"), total
 
 
-def animal_tags(engine: Engine, principal: Principal) -> list[str]:
+def animal_tags(db: Engine, principal: Principal) -> list[str]:
     """Tags of the animals alive in the herd that the user may see, sorted."""
     where, params = _scope_clause(principal, "loc.farm_id")
-    return _query(engine, f"""
+    return _query(db, f"""
         WITH loc AS ({LOCATION_SQL})
         SELECT a.tag FROM animals a JOIN loc ON loc.animal_id = a.id
         WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.animal_id = a.id
@@ -140,18 +147,18 @@ def animal_tags(engine: Engine, principal: Principal) -> list[str]:
         ORDER BY a.tag""", params)["tag"].tolist()
 
 
-def animal_page(engine: Engine, principal: Principal, tag: str) -> dict | None:
+def animal_page(db: Engine, principal: Principal, tag: str) -> dict | None:
     """One animal's life, or ``None`` if it is not recorded or not on the user's farms.
 
     Returns ``animal`` (a dict of its record: tag, sex, breed, birth date, dam, sire,
     origin, batch, entry farm and date, current farm, status), ``events`` and
-    ``test_days`` (DataFrames, by date), ``lactations`` (one dict per lactation: kidding
-    date, parity, its test days and, with four or more of them, the Wood curve fitted to
-    them: ``fit`` a :class:`capra.lactation.LactationFit` or ``None``).
+    ``test_days`` (DataFrames, by date) and ``lactation_records`` (its test days with
+    their lactation, :func:`capra.store.query.lactation_records`; the curve of each
+    lactation is :func:`capra.lactation_fit.doe_lactations`).
     """
     where, params = _scope_clause(principal, "loc.farm_id")
     params["tag"] = tag
-    found = _query(engine, f"""
+    found = _query(db, f"""
         WITH loc AS ({LOCATION_SQL})
         SELECT a.id, a.tag, a.sex, a.breed, a.birth_date, a.birth_date_estimated,
                d.tag AS dam, s.tag AS sire, a.origin, b.name AS batch, ef.name AS entry_farm,
@@ -165,50 +172,24 @@ def animal_page(engine: Engine, principal: Principal, tag: str) -> dict | None:
         return None
     rec = found.iloc[0].to_dict()
     aid = int(rec.pop("id"))
-    events = _query(engine, """
+    events = _query(db, """
         SELECT e.date, e.type, f.name AS farm, ff.name AS from_farm, e.reason,
                e.departure_kind, e.litter_size, e.live_kids, e.method, s.tag AS sire,
                e.result, e.expected_parturition_date, e.product, e.withdrawal_days, e.note
         FROM events e LEFT JOIN farms f ON f.id = e.farm_id
         LEFT JOIN farms ff ON ff.id = e.from_farm_id LEFT JOIN animals s ON s.id = e.sire_id
         WHERE e.animal_id = :aid ORDER BY e.date, e.id""", {"aid": aid})
-    tests = _query(engine, """
+    tests = _query(db, """
         SELECT date, milk_kg, fat_pct, protein_pct, somatic_cells_k, milkings
         FROM test_days WHERE animal_id = :aid ORDER BY date""", {"aid": aid})
     term = events[events["type"].isin(("death", "departure"))]
     rec["status"] = ("alive" if term.empty else
                      "dead" if term["type"].iloc[0] == "death" else "left")
     return {"animal": rec, "events": events, "test_days": tests,
-            "lactations": _lactations(engine, aid)}
+            "lactation_records": lactation_records(db, animal_id=aid)}
 
 
-#: Fewest test days of a lactation for its own Wood curve (three parameters and one
-#: degree of freedom). [-]
-MIN_TEST_DAYS_FIT = 4
-
-
-def _lactations(engine: Engine, animal_id: int) -> list[dict]:
-    from capra.lactation import fit_lactation
-    from capra.store.fitting import lactation_records
-
-    rec = lactation_records(engine, animal_id=animal_id)
-    out = []
-    for kidding, g in rec.groupby("kidding_date", sort=True):
-        fit = None
-        if g["dim"].nunique() >= MIN_TEST_DAYS_FIT:
-            try:
-                fit = fit_lactation(g["dim"].to_numpy(float), g["milk_kg"].to_numpy(float),
-                                    "wood")
-            except (DataError, ValueError):
-                fit = None
-        out.append({"kidding_date": pd.Timestamp(kidding).date(),
-                    "parity": int(g["parity"].iloc[0]),
-                    "dim": g["dim"].to_numpy(int), "milk_kg": g["milk_kg"].to_numpy(float),
-                    "dates": [d.date() for d in g["date"]], "fit": fit})
-    return out
-
-
-def recorded_milk(engine: Engine, principal: Principal) -> pd.DataFrame:
+def recorded_milk(db: Engine, principal: Principal) -> pd.DataFrame:
     """Milk per farm and month from the test days: ``farm, month`` (first day),
     ``milk_kg_per_day`` [kg/day], ``does`` [head].
 
@@ -219,7 +200,7 @@ def recorded_milk(engine: Engine, principal: Principal) -> pd.DataFrame:
     as far as its current location says; transfers within a month are not split.
     """
     where, params = _scope_clause(principal, "loc.farm_id")
-    df = _query(engine, f"""
+    df = _query(db, f"""
         WITH loc AS ({LOCATION_SQL})
         SELECT f.name AS farm, t.animal_id, t.date, t.milk_kg
         FROM test_days t JOIN loc ON loc.animal_id = t.animal_id
@@ -241,16 +222,16 @@ def _need(principal: Principal, area: str) -> None:
         raise ForbiddenError(f"the {principal.role} role may not see {area}")
 
 
-def sites(engine: Engine, principal: Principal) -> pd.DataFrame:
+def sites(db: Engine, principal: Principal) -> pd.DataFrame:
     """Sites with their children: ``name, kind, district, children`` [count]."""
     _need(principal, "children")
-    return _query(engine, """
+    return _query(db, """
         SELECT s.name, s.kind, s.district, COUNT(c.id) AS children FROM sites s
         LEFT JOIN children c ON c.site_id = s.id GROUP BY s.id, s.name, s.kind, s.district
         ORDER BY s.name""", {})
 
 
-def children(engine: Engine, principal: Principal, *, site: str | None = None,
+def children(db: Engine, principal: Principal, *, site: str | None = None,
              q: str | None = None, limit: int = PAGE_ROWS, offset: int = 0
              ) -> tuple[pd.DataFrame, int]:
     """Children: ``code, sex, birth_date, site, measurements, last_date``; ``(page, total)``."""
@@ -269,39 +250,24 @@ def children(engine: Engine, principal: Principal, *, site: str | None = None,
         LEFT JOIN measurements m ON m.child_id = c.id WHERE 1 = 1 {where}
         GROUP BY c.id, c.code, c.sex, c.birth_date, s.name"""
     params.update(limit=int(limit), offset=int(offset))
-    page = _query(engine, base + " ORDER BY c.code LIMIT :limit OFFSET :offset", params)
-    return _with_total(page, engine, base, params)
+    page = _query(db, base + " ORDER BY c.code LIMIT :limit OFFSET :offset", params)
+    return _with_total(page, db, base, params)
 
 
-def child_page(engine: Engine, principal: Principal, code: str) -> dict | None:
-    """One child: ``child`` (code, sex, birth date, site) and ``measurements`` with their
-    WHO z-scores and flags (:func:`capra.growth.zscores`), or ``None``."""
+def child_page(db: Engine, principal: Principal, code: str) -> dict | None:
+    """One child: ``child`` (code, sex, birth date, site) and its ``measurements`` by date
+    (their WHO z-scores: :func:`capra.growth.monitoring.child_growth`), or ``None``."""
     _need(principal, "children")
-    found = _query(engine, """
+    found = _query(db, """
         SELECT c.id, c.code, c.sex, c.birth_date, s.name AS site, s.district
         FROM children c JOIN sites s ON s.id = c.site_id WHERE c.code = :code""",
                    {"code": code})
     if found.empty:
         return None
     rec = found.iloc[0].to_dict()
-    m = _query(engine, """
+    m = _query(db, """
         SELECT date, weight_kg, height_cm, measured, muac_cm, oedema FROM measurements
         WHERE child_id = :cid ORDER BY date""", {"cid": int(rec.pop("id"))})
-    if len(m):
-        from capra.growth import zscores
-
-        birth = pd.Timestamp(rec["birth_date"])
-        m["age_days"] = (pd.to_datetime(m["date"]) - birth).dt.days
-        z = zscores(sex=np.full(len(m), 1 if rec["sex"] == "male" else 2),
-                    age=m["age_days"].to_numpy(float), age_unit="days",
-                    weight=m["weight_kg"].to_numpy(float, na_value=np.nan),
-                    lenhei=m["height_cm"].to_numpy(float, na_value=np.nan),
-                    measure=m["measured"].fillna("").to_numpy(object),
-                    oedema=np.where(m["oedema"].astype(bool), "y", "n"),
-                    armc=m["muac_cm"].to_numpy(float, na_value=np.nan))
-        z.index = m.index
-        keep = [c for c in z.columns if c.startswith(("z", "f")) and c not in m.columns]
-        m = pd.concat([m, z[keep]], axis=1)
     return {"child": rec, "measurements": m}
 
 
@@ -309,7 +275,7 @@ def child_page(engine: Engine, principal: Principal, code: str) -> dict | None:
 # Writes
 # --------------------------------------------------------------------------------------
 
-def write_scope_problems(engine: Engine, principal: Principal, kind: str,
+def write_scope_problems(db: Engine, principal: Principal, kind: str,
                          raw: pd.DataFrame) -> pd.DataFrame:
     """Rows of an import that the user may not write: ``row`` (1 = first data row),
     ``field``, ``reason``, ``value``. Empty when every row is within the user's farms
@@ -324,7 +290,7 @@ def write_scope_problems(engine: Engine, principal: Principal, kind: str,
     cols = ["row", "field", "reason", "value"]
     if not principal.scoped:
         return pd.DataFrame(columns=cols)
-    farms_df = _query(engine, "SELECT id, name FROM farms", {})
+    farms_df = _query(db, "SELECT id, name FROM farms", {})
     by_name = pd.Series(farms_df["id"].astype("int64").to_numpy(), index=farms_df["name"])
     mine = list(principal.farm_ids)
     listed = ", ".join(principal.farm_names) or "none"
@@ -346,7 +312,7 @@ def write_scope_problems(engine: Engine, principal: Principal, kind: str,
         return ids.notna() & ~ids.isin(mine)
 
     if kind in ("events", "test_days"):
-        loc = _query(engine, f"""WITH loc AS ({LOCATION_SQL})
+        loc = _query(db, f"""WITH loc AS ({LOCATION_SQL})
             SELECT a.tag, loc.farm_id FROM animals a JOIN loc ON loc.animal_id = a.id""", {})
         where = pd.Series(loc["farm_id"].astype("int64").to_numpy(), index=loc["tag"])
         add(outside(col("animal").map(where)), "animal",
@@ -364,7 +330,7 @@ def write_scope_problems(engine: Engine, principal: Principal, kind: str,
     elif kind == "animals":
         farm = col("farm")
         add(outside(farm.map(by_name)), "farm", f"not one of your farms ({listed})")
-        b = _query(engine, "SELECT name, arrival_farm_id FROM batches", {})
+        b = _query(db, "SELECT name, arrival_farm_id FROM batches", {})
         arrival = pd.Series(b["arrival_farm_id"].astype("int64").to_numpy(), index=b["name"])
         add((farm == "") & outside(col("batch").map(arrival)), "batch",
             f"the batch arrives at a farm that is not one of yours ({listed})")

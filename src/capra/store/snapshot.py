@@ -47,36 +47,22 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from capra.errors import DataError
+from capra.errors import ArgumentError, DataError
+from capra.rates import DAYS_PER_MONTH
+from capra.store.db import open_existing
+from capra.store.query import as_day, herd_state
 
 __all__ = ["CLASSES", "classify", "herd_at", "herd_counts", "last_record_date",
            "scenario_from_records"]
 
 #: Classes of animals counted by the simulator (``docs/herd-model.md``), in its order.
 CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
-#: Days per month of the scenario's ages. [days/month]
-DAYS_PER_MONTH = 365.25 / 12
-
-
-def _engine(db):
-    from sqlalchemy import Engine
-
-    from capra.store.db import open_db
-
-    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
-
-
-def _day(date) -> dt.date:
-    try:
-        return pd.Timestamp(date).date()
-    except (ValueError, TypeError):
-        raise DataError(f"date {date!r}: not a date; expected YYYY-MM-DD") from None
 
 
 def last_record_date(db) -> dt.date | None:
     """The latest date in the records: entries, events and test days (``None`` if empty)."""
-    engine = _engine(db)
-    with engine.connect() as conn:
+    db = open_existing(db)
+    with db.connect() as conn:
         dates = [conn.exec_driver_sql(f"SELECT MAX({col}) FROM {table}").scalar()
                  for table, col in (("animals", "entry_date"), ("events", "date"),
                                     ("test_days", "date"))]
@@ -128,7 +114,7 @@ def herd_at(db, date, scenario=None) -> pd.DataFrame:
     Parameters
     ----------
     db
-        An open records database (engine), or its URL or SQLite path.
+        An open records database, or its URL or SQLite path.
     date
         The day; its events are included. [date]
     scenario
@@ -142,12 +128,10 @@ def herd_at(db, date, scenario=None) -> pd.DataFrame:
     ...) plus ``farm_kind`` (``farm`` or ``quarantine``), ``batch`` (arrival batch, empty
     for animals born on a farm) and ``class`` (one of :data:`CLASSES`).
     """
-    from capra.store.query import herd_state
-
-    engine = _engine(db)
-    day = _day(date)
-    herd = herd_state(engine, day)
-    with engine.connect() as conn:
+    db = open_existing(db)
+    day = as_day(date)
+    herd = herd_state(db, day)
+    with db.connect() as conn:
         farms = pd.read_sql_query("SELECT name, kind FROM farms", conn)
         batch = pd.read_sql_query(
             "SELECT a.tag, b.name AS batch FROM animals a JOIN batches b ON b.id = a.batch_id",
@@ -179,7 +163,7 @@ def _groups(herd: pd.DataFrame, day: dt.date, *, entry_date: pd.Series,
     elif age_resolution == "month":
         months = np.floor(age / DAYS_PER_MONTH)
     else:
-        raise ValueError(f"age_resolution={age_resolution!r}: expected 'day' or 'month'")
+        raise ArgumentError(f"age_resolution={age_resolution!r}: expected 'day' or 'month'")
     lact = herd["lactating"].astype(bool).to_numpy() & female
     parity = np.where(female, herd["parity"].astype("int64").to_numpy(), 0)
     bump = lact & (parity == 0)
@@ -247,7 +231,7 @@ def scenario_from_records(db, date, base, horizon_days: int | None = None, *,
     Parameters
     ----------
     db
-        An open records database (engine), or its URL or SQLite path.
+        An open records database, or its URL or SQLite path.
     date
         Snapshot day; the new scenario's ``start_date``. [date]
     base
@@ -274,9 +258,9 @@ def scenario_from_records(db, date, base, horizon_days: int | None = None, *,
     from capra.scenario import Scenario, load_scenario, scenario_from_dict
 
     base = base if isinstance(base, Scenario) else load_scenario(base)
-    engine = _engine(db)
-    day = _day(date)
-    herd = herd_at(engine, day, base)
+    db = open_existing(db)
+    day = as_day(date)
+    herd = herd_at(db, day, base)
     if herd.empty:
         raise DataError(f"no animal is recorded in the herd on {day}; import the records "
                         "first or choose a later date")
@@ -286,7 +270,7 @@ def scenario_from_records(db, date, base, horizon_days: int | None = None, *,
         raise DataError(f"the records have animals on {', '.join(map(repr, unknown))}, "
                         f"not farms of scenario {base.name!r} ({', '.join(base.farm_names)}); "
                         "add the farms to the scenario")
-    with engine.connect() as conn:
+    with db.connect() as conn:
         entry = pd.read_sql_query("SELECT tag, entry_date FROM animals", conn)
         farms = pd.read_sql_query("SELECT name, latitude, longitude FROM farms", conn)
         batches = pd.read_sql_query("SELECT name, arrival_date, quarantine_days FROM batches",

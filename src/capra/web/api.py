@@ -103,7 +103,7 @@ def api_farms(request: Request, user: Principal = Depends(api_user)):
 
     if not can(user, "dashboard"):  # the farms are on the dashboard
         raise ForbiddenError(f"the {user.role} role may not read farms")
-    return _records(farms(settings(request).engine, user))
+    return _records(farms(settings(request).db, user))
 
 
 @router.get("/animals", response_model=AnimalsOut, responses={**ERRORS, 422: {
@@ -119,7 +119,7 @@ def api_animals(request: Request, user: Principal = Depends(api_user),
 
     if not can(user, "animals"):
         raise ForbiddenError(f"the {user.role} role may not read animals")
-    rows, total = animals(settings(request).engine, user, farm=farm, status=status, sex=sex,
+    rows, total = animals(settings(request).db, user, farm=farm, status=status, sex=sex,
                           limit=limit, offset=offset)
     return {"total": total, "animals": _records(rows)}
 
@@ -131,7 +131,7 @@ def api_animal(request: Request, tag: str, user: Principal = Depends(api_user)):
 
     if not can(user, "animals"):
         raise ForbiddenError(f"the {user.role} role may not read animals")
-    found = animal_page(settings(request).engine, user, tag)
+    found = animal_page(settings(request).db, user, tag)
     if found is None:
         return JSONResponse({"detail": f"no animal {tag!r} on your farms"}, status_code=404)
     return {"animal": {k: _clean(v) for k, v in found["animal"].items()},
@@ -158,7 +158,7 @@ async def api_import(request: Request, kind: str, file: UploadFile = File(
         raise DataError(f"source {source!r}: expected one of {', '.join(FIELD_SOURCES)}")
     content = await file.read()
     try:
-        outcome = await run_in_threadpool(import_upload, settings(request).engine, user, kind,
+        outcome = await run_in_threadpool(import_upload, settings(request).db, user, kind,
                                           file.filename or "upload.csv", content, source=source)
     except ScopeRejected as exc:
         body = {"detail": str(exc), "errors": [
@@ -179,7 +179,7 @@ def _plan_json(p: dict) -> dict:
 def api_latest_plan(request: Request, user: Principal = Depends(api_user)):
     from capra.store.plans import latest_plan
 
-    p = latest_plan(settings(request).engine)
+    p = latest_plan(settings(request).db)
     if p is None:
         return JSONResponse({"detail": "no plan has finished yet"}, status_code=404)
     return _plan_json(p)
@@ -190,7 +190,7 @@ def api_latest_plan(request: Request, user: Principal = Depends(api_user)):
 def api_plan(request: Request, plan_id: int, user: Principal = Depends(api_user)):
     from capra.store.plans import get_plan
 
-    p = get_plan(settings(request).engine, plan_id)
+    p = get_plan(settings(request).db, plan_id)
     if p is None:
         return JSONResponse({"detail": f"no plan {plan_id}"}, status_code=404)
     return _plan_json(p)
@@ -202,12 +202,12 @@ def api_prevalence(request: Request, user: Principal = Depends(api_user),
                    period: str = Query("half-year", description="half-year, year or quarter.")):
     """Stunting, wasting, thinness and underweight in percent with 95 % intervals (WHO
     cut-offs; one child one sampling unit, logit intervals)."""
-    from capra.store.monitoring import growth_prevalence
+    from capra.growth.monitoring import growth_prevalence
     from capra.web.pages import GROUPS, PERIODS
 
     if not can(user, "prevalence"):
         raise ForbiddenError(f"the {user.role} role may not read prevalence")
     if by not in GROUPS or period not in PERIODS:
         raise DataError(f"by: one of {', '.join(GROUPS)}; period: one of {', '.join(PERIODS)}")
-    table = growth_prevalence(settings(request).engine, by=GROUPS[by], period=period)
+    table = growth_prevalence(settings(request).db, by=GROUPS[by], period=period)
     return {"by": by, "period": period, "rows": _records(table)}

@@ -32,8 +32,14 @@ from capra import __version__
 from capra.errors import CapraError
 from capra.store.accounts import ForbiddenError, session_secret
 from capra.store.db import open_db
-from capra.web.deps import (LANG_COOKIE, ApiAuthError, LoginRequired, Settings, gettext,
-                            render)
+from capra.web.deps import (
+    LANG_COOKIE,
+    ApiAuthError,
+    LoginRequired,
+    Settings,
+    gettext,
+    render,
+)
 from capra.web.i18n import negotiate
 
 __all__ = ["CSP", "SETTINGS_ENV", "app_from_environment", "create_app"]
@@ -134,7 +140,7 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     Parameters
     ----------
     db
-        An open engine, or a database URL or SQLite path (migrated if empty).
+        An open records database, or its URL or SQLite path (migrated if empty).
     max_upload_mb
         Largest request body (uploads). [MiB]
     session_idle_minutes
@@ -150,8 +156,8 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     """
     from capra.web import api, forms, pages, plan_pages
 
-    engine = db if isinstance(db, Engine) else open_db(db)
-    settings = Settings(engine=engine, secret=session_secret(engine),
+    db = db if isinstance(db, Engine) else open_db(db)
+    settings = Settings(db=db, secret=session_secret(db),
                         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                         secure_cookies=secure_cookies, scenario=scenario)
     if session_idle_minutes is not None:
@@ -161,7 +167,7 @@ def create_app(db: str | Engine | None = None, *, max_upload_mb: float = 20,
     if executor is not None:
         from capra.store.plans import run_plan
 
-        settings.plan_runner = lambda pid: executor.submit(run_plan, engine, pid)
+        settings.plan_runner = lambda pid: executor.submit(run_plan, db, pid)
 
     @asynccontextmanager
     async def lifespan(app):

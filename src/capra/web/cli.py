@@ -50,26 +50,27 @@ def serve_command(
         from capra.store.plans import mark_interrupted
         from capra.web.app import SETTINGS_ENV, create_app
 
-        engine = open_db(db)
+        given = f" --db {db}" if db else ""
+        db = open_db(db)
         load_scenario(scenario)
-        if list_users(engine).empty:
+        if list_users(db).empty:
             err_console.print("no accounts yet: add one with "
-                              "capra user add NAME --role admin" + (f" --db {db}" if db else ""))
-        n = mark_interrupted(engine)
+                              "capra user add NAME --role admin" + given)
+        n = mark_interrupted(db)
         if n:
             err_console.print(f"{n} plans left unfinished by the last run marked failed")
         options = {"max_upload_mb": max_upload_mb, "session_idle_minutes": session_minutes,
                    "secure_cookies": True if secure_cookies else None, "scenario": scenario}
-        where = engine.url.render_as_string(hide_password=True)
+        where = db.url.render_as_string(hide_password=True)
         err_console.print(f"Capra on http://{host}:{port}/  (database {where}; stop with "
                           "Ctrl+C)", highlight=False)
         run = {"host": host, "port": port, "access_log": access_log, "log_level": "info",
                "server_header": False}
         if workers == 1:
-            uvicorn.run(create_app(engine, **options), **run)
+            uvicorn.run(create_app(db, **options), **run)
             return
-        engine.dispose()
-        os.environ[SETTINGS_ENV] = json.dumps({"db": str(engine.url.render_as_string(
+        db.dispose()
+        os.environ[SETTINGS_ENV] = json.dumps({"db": str(db.url.render_as_string(
             hide_password=False)), **options})
         uvicorn.run("capra.web.app:app_from_environment", factory=True, workers=workers, **run)
 

@@ -19,8 +19,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from capra.store.accounts import (SESSION_IDLE_MINUTES, ForbiddenError, Principal, can,
-                                  principal_for_token, session_principal)
+from capra.store.accounts import (
+    SESSION_IDLE_MINUTES,
+    ForbiddenError,
+    Principal,
+    can,
+    principal_for_token,
+    session_principal,
+)
 from capra.web.i18n import LANGUAGES, Formatter, translations
 
 __all__ = ["COOKIE", "LoginRequired", "Settings", "api_user", "check_csrf", "page_user",
@@ -42,7 +48,7 @@ RETRY_PAUSE_S = 0.05
 class Settings:
     """How the application runs."""
 
-    engine: Engine
+    db: Engine
     secret: str
     max_upload_bytes: int = 20 * 1024 * 1024
     session_idle_minutes: float = SESSION_IDLE_MINUTES
@@ -84,7 +90,7 @@ def page_user(request: Request) -> Principal:
     """The user of a page request; redirects to /login without a live session."""
     s = settings(request)
     key = session_key(request)
-    found = session_principal(s.engine, key, idle_minutes=s.session_idle_minutes) \
+    found = session_principal(s.db, key, idle_minutes=s.session_idle_minutes) \
         if key else None
     if found is None:
         raise LoginRequired()
@@ -113,7 +119,7 @@ def api_user(request: Request,
     """The user of an API request (``Authorization: Bearer <token>``); 401 otherwise."""
     if cred is None or cred.scheme.lower() != "bearer":
         raise ApiAuthError()
-    user = principal_for_token(settings(request).engine, cred.credentials)
+    user = principal_for_token(settings(request).db, cred.credentials)
     if user is None:
         raise ApiAuthError()
     request.state.user = user

@@ -1,9 +1,9 @@
 """Forms for each kind of record and each event type, and file uploads.
 
 A form is a one-row import: its fields are the columns of the kind's file layout
-(:data:`capra.store.io.KINDS`), its values go through the same engine and rules as a file,
-and a rejected value is shown next to its field with the engine's reason; nothing is saved
-unless every value passes.
+(:data:`capra.store.io.KINDS`), its values go through the same import and rules as a
+file, and a rejected value is shown next to its field with the import's reason; nothing is
+saved unless every value passes.
 """
 
 from __future__ import annotations
@@ -21,8 +21,13 @@ from capra.store import schema as S
 from capra.store.accounts import VET_EVENT_TYPES, ForbiddenError, Principal, can_write
 from capra.store.io import KINDS, template
 from capra.web.deps import check_csrf, gettext, page_user, render, settings
-from capra.web.imports import (FIELD_SOURCES, ScopeRejected, frame_of, import_rows,
-                               import_upload)
+from capra.web.imports import (
+    FIELD_SOURCES,
+    ScopeRejected,
+    frame_of,
+    import_rows,
+    import_upload,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,10 +125,10 @@ def _options(request: Request, user: Principal, fields: list[dict]) -> dict:
     animals, children."""
     from capra.store.scope import animal_tags, children
 
-    engine = settings(request).engine
+    db = settings(request).db
     refs = {f["ref"] for f in fields if f["ref"]}
     opts: dict[str, list[str]] = {}
-    with engine.connect() as conn:
+    with db.connect() as conn:
         for ref, sql in (("farms", "SELECT name FROM farms ORDER BY name"),
                          ("sites", "SELECT name FROM sites ORDER BY name"),
                          ("batches", "SELECT name FROM batches ORDER BY name"),
@@ -131,9 +136,9 @@ def _options(request: Request, user: Principal, fields: list[dict]) -> dict:
             if ref in refs:
                 opts[ref] = [r[0] for r in conn.exec_driver_sql(sql)]
     if "animals" in refs:
-        opts["animals"] = animal_tags(engine, user)
+        opts["animals"] = animal_tags(db, user)
     if "children" in refs and user.role in ("admin", "manager", "nutrition"):
-        rows, _ = children(engine, user, limit=5000)
+        rows, _ = children(db, user, limit=5000)
         opts["children"] = rows["code"].tolist()
     return opts
 
@@ -159,7 +164,7 @@ def new_record(request: Request, kind: str, type: str | None = None, animal: str
     if kind == "events" and type == "transfer" and animal:
         from capra.store.scope import animal_page
 
-        found = animal_page(settings(request).engine, user, animal)
+        found = animal_page(settings(request).db, user, animal)
         if found:
             values["from_farm"] = found["animal"]["farm"]
     return _form_page(request, user, kind, type, values, saved=bool(saved))
@@ -181,9 +186,9 @@ async def save_record(request: Request, kind: str, type: str | None = None,
     row = dict(values)
     if kind == "events":
         row["type"] = type
-    engine = settings(request).engine
+    db = settings(request).db
     try:
-        outcome = await run_in_threadpool(import_rows, engine, user, kind, frame_of(row),
+        outcome = await run_in_threadpool(import_rows, db, user, kind, frame_of(row),
                                           file=f"web form ({kind})")
     except ScopeRejected as exc:
         errors = _by_field(exc.rejects)
@@ -252,10 +257,10 @@ async def upload(request: Request, user: Principal = Depends(page_user)):
             "kinds": kinds, "sources": FIELD_SOURCES, "kind": kind, "source": source,
             "error": gettext(request, "Choose a file to upload.")}, status_code=400)
     content = await file.read()
-    engine = settings(request).engine
+    db = settings(request).db
     ctx = {"kinds": kinds, "sources": FIELD_SOURCES, "kind": kind, "source": source}
     try:
-        outcome = await run_in_threadpool(import_upload, engine, user, kind, file.filename,
+        outcome = await run_in_threadpool(import_upload, db, user, kind, file.filename,
                                           content, source=source)
     except ScopeRejected as exc:
         return render(request, "import.html", {**ctx, "rejects": exc.rejects,

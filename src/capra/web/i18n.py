@@ -18,7 +18,9 @@ from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
-from babel import Locale, dates as bdates, numbers as bnumbers
+from babel import Locale
+from babel import dates as bdates
+from babel import numbers as bnumbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations

@@ -1,4 +1,4 @@
-"""Uploads and form entries through the import engine: the same rules, all-or-nothing.
+"""Uploads and form entries through the records import: the same rules, all-or-nothing.
 
 :func:`import_upload` reads an uploaded CSV or XLSX file, maps an ODK Collect or
 KoboToolbox export to the import layout (:func:`field_export`), refuses rows beyond the
@@ -37,7 +37,13 @@ import pandas as pd
 
 from capra.errors import DataError
 from capra.store.accounts import ForbiddenError, Principal
-from capra.store.io import KINDS, ImportResult, RowsRejectedError, import_frame, read_table
+from capra.store.io import (
+    KINDS,
+    ImportResult,
+    RowsRejectedError,
+    import_frame,
+    read_table,
+)
 from capra.store.scope import write_scope_problems
 from capra.web.deps import with_retries
 
@@ -117,24 +123,24 @@ def field_export(raw: pd.DataFrame, kind: str) -> pd.DataFrame:
     return df
 
 
-def import_rows(engine, user: Principal, kind: str, raw: pd.DataFrame, *, file: str,
+def import_rows(db, user: Principal, kind: str, raw: pd.DataFrame, *, file: str,
                 sha256: str | None = None) -> ImportOutcome:
-    """Import rows (the kind's layout, as text) for a user: scope first, then the import
-    engine, all-or-nothing. Rejections are returned (status 422), not raised; a role
+    """Import rows (the kind's layout, as text) for a user: scope first, then the import,
+    all-or-nothing. Rejections are returned (status 422), not raised; a role
     that may not write the kind raises :class:`ForbiddenError`; rows beyond the user's
     farms raise :class:`ScopeRejected`."""
-    scope = write_scope_problems(engine, user, kind, raw)
+    scope = write_scope_problems(db, user, kind, raw)
     if len(scope):
         raise ScopeRejected(kind, scope)
     try:
-        res = with_retries(import_frame, engine, kind, raw, user=user.name, file=file,
+        res = with_retries(import_frame, db, kind, raw, user=user.name, file=file,
                            sha256=sha256)
     except RowsRejectedError as exc:
         return ImportOutcome(kind, file, len(raw), rejects=exc.rejects, status=422)
     return ImportOutcome(kind, file, len(raw), result=res)
 
 
-def import_upload(engine, user: Principal, kind: str, filename: str, content: bytes, *,
+def import_upload(db, user: Principal, kind: str, filename: str, content: bytes, *,
                   source: str = "capra") -> ImportOutcome:
     """Import an uploaded CSV or XLSX file (see :func:`import_rows`)."""
     if kind not in KINDS:
@@ -158,12 +164,12 @@ def import_upload(engine, user: Principal, kind: str, filename: str, content: by
             raise DataError(str(exc).replace(str(path), name), file=None) from None
     if source in ("odk", "kobo"):
         raw = field_export(raw, kind)
-    return import_rows(engine, user, kind, raw, file=name,
+    return import_rows(db, user, kind, raw, file=name,
                        sha256=hashlib.sha256(content).hexdigest())
 
 
 def frame_of(values: dict[str, str]) -> pd.DataFrame:
-    """One row of text values (a form), as the import engine reads a file."""
+    """One row of text values (a form), as the import reads a file."""
     return pd.DataFrame([{k: ("" if v is None else str(v)) for k, v in values.items()}],
                         dtype=object)
 

@@ -36,10 +36,10 @@ JINJA_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 def codes() -> list[str]:
     """Codes and descriptions shown through ``tr()`` in the templates."""
+    from capra.growth.monitoring import INDICATORS
     from capra.store import schema as S
     from capra.store.accounts import AREAS
     from capra.store.io import KINDS
-    from capra.store.monitoring import INDICATORS
     from capra.web.pages import GROUPS, PERIODS
 
     out: list[str] = []

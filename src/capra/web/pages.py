@@ -14,14 +14,39 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select, text
 
 from capra.errors import DataError
-from capra.store.accounts import (AREAS, ROLES, WRITE_KINDS, AuthError, LoginLimitedError,
-                                  Principal, authenticate, can, can_write, disable_user,
-                                  end_session, list_users, start_session)
+from capra.rates import DAYS_PER_MONTH
+from capra.store.accounts import (
+    AREAS,
+    ROLES,
+    WRITE_KINDS,
+    AuthError,
+    LoginLimitedError,
+    Principal,
+    authenticate,
+    can,
+    can_write,
+    disable_user,
+    end_session,
+    list_users,
+    start_session,
+)
 from capra.store.schema import Audit, StoredPlan
 from capra.web import charts
-from capra.web.deps import (COOKIE, LANG_COOKIE, LOGIN_CSRF_COOKIE, check_csrf,
-                            cookie_secure, gettext, page_user, random_token, render, require,
-                            session_key, settings, with_retries)
+from capra.web.deps import (
+    COOKIE,
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    check_csrf,
+    cookie_secure,
+    gettext,
+    page_user,
+    random_token,
+    render,
+    require,
+    session_key,
+    settings,
+    with_retries,
+)
 from capra.web.i18n import LANGUAGES
 
 router = APIRouter(include_in_schema=False)
@@ -52,12 +77,12 @@ GROWTH = ("sites", "children", "measurements")
 PLAN = ("plan",)
 
 
-def data_version(engine, sources: tuple[str, ...]) -> tuple:
+def data_version(db, sources: tuple[str, ...]) -> tuple:
     """Changes exactly when what ``sources`` name changes (see :data:`HERD`), so that cached
     page data is recomputed then and only then."""
     tables = [t for t in sources if t not in ("moves", "plan")]
     out = []
-    with engine.connect() as conn:
+    with db.connect() as conn:
         if tables:
             out.append(conn.execute(select(func.max(Audit.id))
                                     .where(Audit.table_name.in_(tables))).scalar())
@@ -74,7 +99,7 @@ def data_version(engine, sources: tuple[str, ...]) -> tuple:
 def cached(request: Request, key: tuple, compute, sources: tuple[str, ...]):
     """``compute()`` once per version of its ``sources`` and key."""
     s = settings(request)
-    full = (data_version(s.engine, sources),) + key
+    full = (data_version(s.db, sources),) + key
     if full not in s.cache:
         if len(s.cache) >= CACHE_ENTRIES:
             s.cache.clear()
@@ -107,7 +132,7 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
             status_code=403)
     address = request.client.host if request.client else ""
     try:
-        user = with_retries(authenticate, s.engine, name, password, address)
+        user = with_retries(authenticate, s.db, name, password, address)
     except LoginLimitedError as exc:
         return render(request, "login.html", {
             "next": _safe_next(next), "login_csrf": want, "name": name,
@@ -119,7 +144,7 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
             "next": _safe_next(next), "login_csrf": want, "name": name,
             "error": gettext(request, "Wrong user name or password, or the account is "
                                       "disabled.")}, status_code=401)
-    key, _csrf = with_retries(start_session, s.engine, user)
+    key, _csrf = with_retries(start_session, s.db, user)
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(COOKIE, s.signer.sign(key).decode("ascii"), httponly=True, samesite="lax",
                     secure=cookie_secure(request), path="/")
@@ -131,7 +156,7 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
 def logout(request: Request, user: Principal = Depends(page_user),
            csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
-    with_retries(end_session, settings(request).engine, session_key(request))
+    with_retries(end_session, settings(request).db, session_key(request))
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp
@@ -203,10 +228,10 @@ def _milk_charts(table: pd.DataFrame, request: Request) -> list[dict]:
     return out
 
 
-def _growth_over_time(engine, request: Request):
-    from capra.store.monitoring import growth_prevalence, growth_records
+def _growth_over_time(db, request: Request):
+    from capra.growth.monitoring import growth_prevalence, growth_records
 
-    rec = growth_records(engine)
+    rec = growth_records(db)
     if rec.empty:
         return None, None
     table = growth_prevalence(rec, by=(), period="half-year",
@@ -232,21 +257,21 @@ def dashboard(request: Request, user: Principal = Depends(require("dashboard")))
     from capra.store.plans import latest_plan, milk_against_projection
     from capra.store.scope import farms, recorded_milk
 
-    engine = settings(request).engine
+    db = settings(request).db
     lang = request.state.lang
     scope = (user.role, tuple(sorted(user.farm_ids)))
-    plan = cached(request, ("plan",), lambda: latest_plan(engine), PLAN)
+    plan = cached(request, ("plan",), lambda: latest_plan(db), PLAN)
     data = {
         "plan": _plan_figures(plan),
-        "farms": cached(request, ("farms",) + scope, lambda: farms(engine, user), HERD),
+        "farms": cached(request, ("farms",) + scope, lambda: farms(db, user), HERD),
         "milk": cached(request, ("milk", lang) + scope, lambda: _milk_charts(
-            milk_against_projection(recorded_milk(engine, user),
+            milk_against_projection(recorded_milk(db, user),
                                     plan.get("projection") if plan else None), request), MILK),
     }
     growth_chart = growth_table = None
     if can(user, "prevalence"):
         growth_chart, growth_table = cached(request, ("growth", lang),
-                                            lambda: _growth_over_time(engine, request), GROWTH)
+                                            lambda: _growth_over_time(db, request), GROWTH)
     return render(request, "dashboard.html", {**data, "growth_chart": growth_chart,
                                               "growth_table": growth_table})
 
@@ -260,13 +285,13 @@ def animals_page(request: Request, farm: str = "", status: str = "alive", sex: s
                  q: str = "", page: int = 1, user: Principal = Depends(require("animals"))):
     from capra.store.scope import PAGE_ROWS, animals, farms
 
-    engine = settings(request).engine
+    db = settings(request).db
     page = max(int(page), 1)
-    rows, total = animals(engine, user, farm=farm or None, status=status, sex=sex or None,
+    rows, total = animals(db, user, farm=farm or None, status=status, sex=sex or None,
                           q=q or None, limit=PAGE_ROWS, offset=(page - 1) * PAGE_ROWS)
     return render(request, "animals.html", {
         "rows": rows, "total": total, "page": page, "pages": max(math.ceil(total / PAGE_ROWS), 1),
-        "farms": farms(engine, user), "filters": {"farm": farm, "status": status, "sex": sex,
+        "farms": farms(db, user), "filters": {"farm": farm, "status": status, "sex": sex,
                                                   "q": q}})
 
 
@@ -288,16 +313,18 @@ def _lactation_chart(request: Request, lac: dict):
 @router.get("/animals/{tag}")
 def animal(request: Request, tag: str, saved: str = "",
            user: Principal = Depends(require("animals"))):
+    from capra.lactation_fit import doe_lactations
     from capra.store.scope import animal_page
 
-    found = animal_page(settings(request).engine, user, tag)
+    found = animal_page(settings(request).db, user, tag)
     if found is None:
         # not recorded, or not on the user's farms: the same answer
         return render(request, "error.html", {
             "status": 404, "title": gettext(request, "Not found"),
             "detail": gettext(request, "No animal %(tag)s on your farms.") % {"tag": tag}},
             status_code=404)
-    lacs = [{**lac, "chart": _lactation_chart(request, lac)} for lac in found["lactations"]]
+    lacs = [{**lac, "chart": _lactation_chart(request, lac)}
+            for lac in doe_lactations(found["lactation_records"])]
     return render(request, "animal.html", {**found, "lactations": lacs, "saved": saved,
                                            "event_kinds": _event_types_for(user)})
 
@@ -320,13 +347,13 @@ def children_page(request: Request, site: str = "", q: str = "", page: int = 1,
                   user: Principal = Depends(require("children"))):
     from capra.store.scope import PAGE_ROWS, children, sites
 
-    engine = settings(request).engine
+    db = settings(request).db
     page = max(int(page), 1)
-    rows, total = children(engine, user, site=site or None, q=q or None, limit=PAGE_ROWS,
+    rows, total = children(db, user, site=site or None, q=q or None, limit=PAGE_ROWS,
                            offset=(page - 1) * PAGE_ROWS)
     return render(request, "children.html", {
         "rows": rows, "total": total, "page": page,
-        "pages": max(math.ceil(total / PAGE_ROWS), 1), "sites": sites(engine, user),
+        "pages": max(math.ceil(total / PAGE_ROWS), 1), "sites": sites(db, user),
         "filters": {"site": site, "q": q}})
 
 
@@ -339,7 +366,7 @@ STANDARDS_MAX_DAY = 1856
 def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
     """A child's length/height (``what="height"``) or weight for age, over the WHO
     reference lines (Standards to 5 years, Reference 2007 after)."""
-    from capra.growth.zscore import measurement_at_z
+    from capra.growth.lms import measurement_at_z
 
     col = "height_cm" if what == "height" else "weight_kg"
     obs = m[m[col].notna()]
@@ -354,13 +381,13 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
         y = np.full(days.shape, np.nan)
         y[std] = measurement_at_z("lhfa" if what == "height" else "wfa", sex, days[std], z)
         if (~std).any():
-            months = days[~std] / 30.4375
+            months = days[~std] / DAYS_PER_MONTH
             ref = "hfa2007" if what == "height" else "wfa2007"
             y[~std] = measurement_at_z(ref, sex, months, z)
         name = gettext(request, "WHO median") if z == 0 else (f"{z:+.0f} SD" if abs(z) == 2
                                                              else "")
-        lines.append(charts.Series(name, (days / 30.4375).tolist(), y.tolist(), points=False,
-                                   dashed=abs(z) == 3, cls=4 if z == 0 else 6))
+        lines.append(charts.Series(name, (days / DAYS_PER_MONTH).tolist(), y.tolist(),
+                                   points=False, dashed=abs(z) == 3, cls=4 if z == 0 else 6))
     unit = "cm" if what == "height" else "kg"
     zc = {"height": ("zlen", "zhfa"), "weight": ("zwei", "zwfa")}[what]
     tips = []
@@ -368,7 +395,7 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
         zval = next((r[c] for c in zc if c in r and pd.notna(r[c])), np.nan)
         tips.append(f"{r['date']}: {r[col]:g} {unit}" + (f", z = {zval:.2f}"
                                                           if pd.notna(zval) else ""))
-    lines.append(charts.Series(child["code"], (obs["age_days"] / 30.4375).tolist(),
+    lines.append(charts.Series(child["code"], (obs["age_days"] / DAYS_PER_MONTH).tolist(),
                                obs[col].tolist(), tips=tips, cls=0))
     label = gettext(request, "Length/height for age") if what == "height" else \
         gettext(request, "Weight for age")
@@ -378,14 +405,15 @@ def _growth_chart(request: Request, child: dict, m: pd.DataFrame, what: str):
 
 @router.get("/children/{code}")
 def child(request: Request, code: str, user: Principal = Depends(require("children"))):
+    from capra.growth.monitoring import child_growth
     from capra.store.scope import child_page
 
-    found = child_page(settings(request).engine, user, code)
+    found = child_page(settings(request).db, user, code)
     if found is None:
         return render(request, "error.html", {
             "status": 404, "title": gettext(request, "Not found"),
             "detail": gettext(request, "No child %(code)s.") % {"code": code}}, status_code=404)
-    m = found["measurements"]
+    m = found["measurements"] = child_growth(found["child"], found["measurements"])
     charts_ = [c for c in (_growth_chart(request, found["child"], m, "height"),
                            _growth_chart(request, found["child"], m, "weight")) if c] \
         if len(m) else []
@@ -424,7 +452,7 @@ GROUPS = {"all": (), "district": ("district",), "site": ("district", "site"),
 @router.get("/prevalence")
 def prevalence(request: Request, by: str = "district", period: str = "half-year",
                indicator: str = "stunting", user: Principal = Depends(require("prevalence"))):
-    from capra.store.monitoring import INDICATORS, growth_prevalence, growth_records
+    from capra.growth.monitoring import INDICATORS, growth_prevalence, growth_records
 
     if by not in GROUPS:
         raise DataError(f"by={by!r}: expected one of {', '.join(GROUPS)}")
@@ -432,10 +460,10 @@ def prevalence(request: Request, by: str = "district", period: str = "half-year"
         raise DataError(f"period={period!r}: expected one of {', '.join(PERIODS)}")
     if indicator not in INDICATORS:
         raise DataError(f"indicator={indicator!r}: expected one of {', '.join(INDICATORS)}")
-    engine = settings(request).engine
+    db = settings(request).db
 
     def compute():
-        rec = growth_records(engine, period=period)
+        rec = growth_records(db, period=period)
         if rec.empty:
             return None, {}
         table = growth_prevalence(rec, by=GROUPS[by], period=period)
@@ -492,11 +520,11 @@ def export_file(request: Request, kind: str, fmt: str,
         raise ForbiddenError(f"the {user.role} role may not export {kind}")
     if fmt not in ("csv", "xlsx"):
         raise DataError(f"format {fmt!r}: expected csv or xlsx")
-    engine = settings(request).engine
-    df = export_frame(engine, kind)
+    db = settings(request).db
+    df = export_frame(db, kind)
     if user.scoped:
         # the user's animals, from the scoped query
-        mine, _ = animals(engine, user, status="all", limit=10**9)
+        mine, _ = animals(db, user, status="all", limit=10**9)
         col = "tag" if kind == "animals" else "animal"
         df = df[df[col].isin(set(mine["tag"]))]
     buf = io.BytesIO()
@@ -520,7 +548,7 @@ def export_file(request: Request, kind: str, fmt: str,
 
 @router.get("/users")
 def users(request: Request, user: Principal = Depends(require("users"))):
-    return render(request, "users.html", {"users": list_users(settings(request).engine),
+    return render(request, "users.html", {"users": list_users(settings(request).db),
                                           "roles": ROLES, "areas": AREAS,
                                           "write_kinds": WRITE_KINDS})
 
@@ -529,7 +557,7 @@ def users(request: Request, user: Principal = Depends(require("users"))):
 def users_disable(request: Request, name: str, csrf_token: str = Form(""),
                   user: Principal = Depends(require("users"))):
     check_csrf(request, csrf_token)
-    with_retries(disable_user, settings(request).engine, name, by=user.name)
+    with_retries(disable_user, settings(request).db, name, by=user.name)
     return RedirectResponse("/users", status_code=303)
 
 
@@ -550,6 +578,6 @@ def api_docs(request: Request, user: Principal = Depends(page_user)):
 
 @router.get("/healthz", include_in_schema=False)
 def healthz(request: Request):
-    with settings(request).engine.connect() as conn:
+    with settings(request).db.connect() as conn:
         conn.execute(text("SELECT 1"))
     return {"status": "ok"}

@@ -23,9 +23,9 @@ REFRESH_S = 2
 def plans(request: Request, user: Principal = Depends(require("plans"))):
     from capra.store.snapshot import last_record_date
 
-    engine = settings(request).engine
+    db = settings(request).db
     return render(request, "plans.html", {
-        "plans": list_plans(engine), "last_date": last_record_date(engine),
+        "plans": list_plans(db), "last_date": last_record_date(db),
         "replicates": DEFAULT_REPLICATES, "scenario": settings(request).scenario})
 
 
@@ -40,7 +40,7 @@ def start_plan(request: Request, date: str = Form(""), replicates: int = Form(DE
         h = int(horizon_days) if horizon_days.strip() else None
     except ValueError:
         raise DataError("quantile and horizon_days: expected numbers") from None
-    pid = with_retries(queue_plan, s.engine, user=user.name, scenario=s.scenario, date=date or None,
+    pid = with_retries(queue_plan, s.db, user=user.name, scenario=s.scenario, date=date or None,
                        replicates=replicates, seed=seed, quantile=q, horizon_days=h)
     if s.plan_runner is not None:
         s.plan_runner(pid)
@@ -62,8 +62,8 @@ def _projection_chart(request: Request, plan: dict):
 
 @router.get("/plans/compare")
 def compare(request: Request, a: int, b: int, user: Principal = Depends(require("plans"))):
-    engine = settings(request).engine
-    pa, pb = get_plan(engine, a), get_plan(engine, b)
+    db = settings(request).db
+    pa, pb = get_plan(db, a), get_plan(db, b)
     if pa is None or pb is None:
         return render(request, "error.html", {
             "status": 404, "title": gettext(request, "Not found"),
@@ -83,7 +83,7 @@ def compare(request: Request, a: int, b: int, user: Principal = Depends(require(
 
 @router.get("/plans/{plan_id}")
 def plan(request: Request, plan_id: int, user: Principal = Depends(require("plans"))):
-    p = get_plan(settings(request).engine, plan_id)
+    p = get_plan(settings(request).db, plan_id)
     if p is None:
         return render(request, "error.html", {
             "status": 404, "title": gettext(request, "Not found"),

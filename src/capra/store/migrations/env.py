@@ -27,8 +27,8 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     url = context.get_x_argument(as_dictionary=True).get("url") or "sqlite:///capra.db"
-    engine = create_engine(url)
-    with engine.begin() as conn:
+    db = create_engine(url)
+    with db.begin() as conn:
         _configure(conn)
         context.run_migrations()
 

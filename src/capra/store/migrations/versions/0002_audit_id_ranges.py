@@ -10,9 +10,8 @@ Revises: 0001
 Create Date: 2025-06-01
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'

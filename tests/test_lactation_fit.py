@@ -11,26 +11,26 @@ import pytest
 from capra.errors import DataError
 from capra.lactation import wood, wood_extended
 from capra.scenario import load_scenario, scenario_from_dict
-from capra.store.fitting import (
+from capra.lactation_fit import (
     fit_does,
     fit_lactations,
     lactation_overrides,
-    lactation_records,
     scenario_with_fits,
     write_breed_overrides,
 )
+from capra.store.query import lactation_records
 
-from store_helpers import EXAMPLE_SEED as SEED
+from shared_records import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
-def engine(example_records):
+def db(example_records):
     return example_records[2]
 
 
 @pytest.fixture(scope="module")
-def fits(engine):
-    return fit_lactations(engine)
+def fits(db):
+    return fit_lactations(db)
 
 
 def _synthetic(rng, params, *, n_does=60, effect_cv=0.2, noise_cv=0.05, dims=None,
@@ -49,11 +49,11 @@ def _synthetic(rng, params, *, n_does=60, effect_cv=0.2, noise_cv=0.05, dims=Non
                          "lactation": tag + "/2024-10-01"})
 
 
-def test_test_days_placed_in_their_lactation_as_simulated(engine):
+def test_test_days_placed_in_their_lactation_as_simulated(db):
     from capra.herd.simulate import simulate_events
-    from capra.store.examples import _records_scenario
+    from capra.examples.records import _records_scenario
 
-    rec = lactation_records(engine)
+    rec = lactation_records(db)
     ev = simulate_events(_records_scenario(load_scenario("nampo"), 2), seed=SEED)["test_days"]
     sim = pd.DataFrame({"tag": ev["uid"].map("NP-{:06d}".format), "date": ev["date"],
                         "sim_dim": ev["dim"]})

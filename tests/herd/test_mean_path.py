@@ -1,8 +1,8 @@
-"""Tests of the expected-value herd path (capra.herd.cohort.project_mean).
+"""Tests of the expected-value herd path (capra.herd.mean_path.project_mean).
 
 Closed-form checks (constant mortality without births; the milk of one kidding cohort
 against the lactation curve), the stock balance, and the bad-input errors. The comparison
-with the stochastic simulator is in test_cohort_vs_simulation.py.
+with the stochastic simulator is in test_mean_path_vs_simulation.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from capra.herd.cohort import project_mean
+from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.lactation import wood_total
 from capra.rates import annual_risk_to_daily

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.store.monitoring import (
+from capra.errors import ArgumentError
+from capra.growth.monitoring import (
     growth_prevalence,
     growth_records,
     monitoring_sections,
@@ -16,13 +17,13 @@ from capra.store.monitoring import (
 
 
 @pytest.fixture(scope="module")
-def engine(example_records):
+def db(example_records):
     return example_records[2]
 
 
 @pytest.fixture(scope="module")
-def rec(engine):
-    return growth_records(engine)
+def rec(db):
+    return growth_records(db)
 
 
 def test_period_labels():
@@ -30,7 +31,7 @@ def test_period_labels():
     assert list(period_labels(d)) == ["2025-H1", "2025-H1", "2025-H2", "2025-H2"]
     assert list(period_labels(d, "quarter")) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
     assert list(period_labels(d, "year")) == ["2025"] * 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ArgumentError):
         period_labels(d, "month")
 
 
@@ -65,7 +66,7 @@ def test_prevalence_matches_a_hand_count(rec):
     assert ((st["prevalence_pct"] > 15) & (st["prevalence_pct"] < 30)).all()
 
 
-def test_same_as_the_who_prevalence_engine(rec):
+def test_same_as_the_who_prevalence_tables(rec):
     """For children under 5, the prevalence and interval of each district and period are
     those of capra.growth.prevalence (WHO anthro) with the same grouping."""
     from capra.growth import prevalence
@@ -108,8 +109,8 @@ def test_oedema_counts_as_wasting_and_underweight(rec):
     assert (more.xs("stunting", level=1)["cases"] == base.xs("stunting", level=1)["cases"]).all()
 
 
-def test_report_sections(engine, rec):
-    sections = monitoring_sections(engine)
+def test_report_sections(db, rec):
+    sections = monitoring_sections(db)
     assert [h for h, _ in sections] == ["Children's growth by district",
                                         "Children's growth by site"]
     first, second = sections[0][1], sections[1][1]
@@ -127,7 +128,7 @@ def test_report_sections(engine, rec):
 def test_no_measurements(tmp_path):
     from capra.store.db import open_db
 
-    engine = open_db(tmp_path / "empty.db")
-    assert growth_prevalence(engine).empty
-    [(_, body)] = monitoring_sections(engine)
+    db = open_db(tmp_path / "empty.db")
+    assert growth_prevalence(db).empty
+    [(_, body)] = monitoring_sections(db)
     assert "No measurements" in body

@@ -4,9 +4,10 @@ prevalence of stunting, wasting and underweight by site and district over time.
 :func:`growth_records` scores every recorded measurement with :func:`capra.growth.zscores`
 (WHO Child Growth Standards under 5 years, WHO Reference 2007 from 5 to 19 years, with
 WHO's flags of implausible values) and labels it with the child's site, district and the
-period of the measurement. :func:`growth_prevalence` estimates, per group and period, the
-share of children below the cut-offs with the estimator of the prevalence engine
-(:func:`capra.growth.prevalence.domain_estimates`: one child one sampling unit, logit 95 %
+period of the measurement (:func:`child_growth` does the same for one child's
+measurements). :func:`growth_prevalence` estimates, per group and period, the share of
+children below the cut-offs with the survey estimator of the prevalence tables
+(:func:`capra.growth.survey.domain_estimates`: one child one sampling unit, logit 95 %
 intervals); :func:`monitoring_sections` turns them into sections of the HTML report.
 
 Indicators (WHO cut-offs; a flagged z-score is left out of its indicator)
@@ -28,14 +29,21 @@ with a valid z-score. A child measured twice in one period counts twice.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from capra.errors import DataError
+from capra.errors import ArgumentError, DataError
+from capra.growth.survey import domain_estimates, survey_design
+from capra.growth.zscore import zscores
+from capra.rates import DAYS_PER_MONTH
+from capra.store.query import child_measurements
 
 __all__ = [
     "INDICATORS",
+    "PrevalenceIndicator",
+    "child_growth",
     "growth_prevalence",
     "growth_records",
     "monitoring_sections",
@@ -43,26 +51,37 @@ __all__ = [
     "prevalence_figure",
 ]
 
-#: Indicator -> (label, z-score columns, flag columns, oedema counts). [-]
-INDICATORS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], bool]] = {
-    "stunting": ("Stunting (HAZ < -2)", ("zlen", "zhfa"), ("flen", "fhfa"), False),
-    "wasting": ("Wasting, under 5 (WHZ < -2 or oedema)", ("zwfl",), ("fwfl",), True),
-    "thinness": ("Thinness, 5-19 y (BAZ < -2 or oedema)", ("zbfa",), ("fbfa",), True),
-    "underweight": ("Underweight (WAZ < -2 or oedema)", ("zwei", "zwfa"), ("fwei", "fwfa"),
-                    True),
+
+@dataclass(frozen=True)
+class PrevalenceIndicator:
+    """A share of children below a z-score cut-off (see the module)."""
+
+    label: str
+    """Heading of the indicator in tables and figures."""
+    z_columns: tuple[str, ...]
+    """z-score columns of :func:`capra.growth.zscores`, the first that holds a value
+    counts (0-5 years, then 5-19 years)."""
+    flag_columns: tuple[str, ...]
+    """WHO flag column of each z-score column; a flagged z-score is left out."""
+    oedema_counts: bool
+    """Bilateral oedema counts as a case (in the indicator's age range)."""
+
+
+#: The indicators of growth monitoring, by name.
+INDICATORS: dict[str, PrevalenceIndicator] = {
+    "stunting": PrevalenceIndicator("Stunting (HAZ < -2)", ("zlen", "zhfa"), ("flen", "fhfa"),
+                                    False),
+    "wasting": PrevalenceIndicator("Wasting, under 5 (WHZ < -2 or oedema)", ("zwfl",),
+                                   ("fwfl",), True),
+    "thinness": PrevalenceIndicator("Thinness, 5-19 y (BAZ < -2 or oedema)", ("zbfa",),
+                                    ("fbfa",), True),
+    "underweight": PrevalenceIndicator("Underweight (WAZ < -2 or oedema)", ("zwei", "zwfa"),
+                                       ("fwei", "fwfa"), True),
 }
 #: z-score cut-off of the indicators. [z]
 CUTOFF_Z = -2.0
 #: Periods: pandas frequency and label format.
 PERIODS = {"year": "Y", "half-year": "half", "quarter": "Q"}
-
-
-def _engine(db):
-    from sqlalchemy import Engine
-
-    from capra.store.db import open_db
-
-    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
 
 
 def period_labels(dates: pd.Series, period: str = "half-year") -> pd.Series:
@@ -75,11 +94,13 @@ def period_labels(dates: pd.Series, period: str = "half-year") -> pd.Series:
         return year + "-H" + ((d.dt.month > 6).astype(int) + 1).astype(str)
     if period == "quarter":
         return year + "-Q" + d.dt.quarter.astype(str)
-    raise ValueError(f"period={period!r}: expected one of {', '.join(PERIODS)}")
+    raise ArgumentError(f"period={period!r}: expected one of {', '.join(PERIODS)}")
 
 
 def growth_records(db, *, period: str = "half-year") -> pd.DataFrame:
     """Every recorded measurement with its child, site and WHO z-scores.
+
+    ``db`` is an open records database, or its URL or SQLite path.
 
     Returns
     -------
@@ -89,47 +110,70 @@ def growth_records(db, *, period: str = "half-year") -> pd.DataFrame:
     :func:`capra.growth.zscores` (``zlen, flen, zwei, fwei, zwfl, fwfl, zbmi, ...,
     zhfa, fhfa, zwfa, fwfa, zbfa, fbfa``) [z; flags 0/1].
     """
-    from capra.growth import zscores
-
-    engine = _engine(db)
-    with engine.connect() as conn:
-        df = pd.read_sql_query(
-            "SELECT c.code AS child, c.sex, c.birth_date, s.name AS site, s.kind AS site_kind, "
-            "COALESCE(s.district, '') AS district, m.date, m.weight_kg, m.height_cm, "
-            "m.measured, m.muac_cm, m.oedema FROM measurements m "
-            "JOIN children c ON c.id = m.child_id JOIN sites s ON s.id = c.site_id "
-            "ORDER BY m.date, c.code", conn)
+    df = child_measurements(db)
     df["date"] = pd.to_datetime(df["date"])
     df["birth_date"] = pd.to_datetime(df["birth_date"])
     df["period"] = period_labels(df["date"], period)
     df["age_days"] = (df["date"] - df["birth_date"]).dt.days
-    df["age_months"] = df["age_days"] / 30.4375
+    df["age_months"] = df["age_days"] / DAYS_PER_MONTH
     df["oedema"] = df["oedema"].astype(bool)
     if df.empty:
         return df
-    z = zscores(sex=df["sex"].map({"male": 1, "female": 2}).to_numpy(),
-                age=df["age_days"].to_numpy(float), age_unit="days",
-                weight=df["weight_kg"].to_numpy(float), lenhei=df["height_cm"].to_numpy(float),
-                measure=df["measured"].fillna("").to_numpy(object),
-                oedema=np.where(df["oedema"], "y", "n"),
-                armc=df["muac_cm"].to_numpy(float))
-    z.index = df.index
-    keep = [c for c in z.columns if c.startswith(("z", "f")) and c not in df.columns]
-    return pd.concat([df, z[keep]], axis=1)
+    return _with_zscores(df, df["sex"])
+
+
+def child_growth(child: dict, measurements: pd.DataFrame) -> pd.DataFrame:
+    """One child's recorded measurements with the age and WHO z-scores of each.
+
+    Parameters
+    ----------
+    child
+        The child's record: ``sex`` (``female`` or ``male``) and ``birth_date``.
+    measurements
+        Its measurements: ``date``, ``weight_kg`` [kg], ``height_cm`` [cm], ``measured``
+        (l or h), ``muac_cm`` [cm], ``oedema``.
+
+    Returns
+    -------
+    ``measurements`` with ``age_days`` [days] and the z-scores and flags of
+    :func:`capra.growth.zscores` [z; flags 0/1] (unchanged when empty).
+    """
+    if not len(measurements):
+        return measurements
+    m = measurements.copy()
+    m["age_days"] = (pd.to_datetime(m["date"]) - pd.Timestamp(child["birth_date"])).dt.days
+    return _with_zscores(m, child["sex"])
+
+
+def _with_zscores(m: pd.DataFrame, sex) -> pd.DataFrame:
+    """``m`` (``age_days`` [days], ``weight_kg``, ``height_cm``, ``measured``, ``muac_cm``,
+    ``oedema``) with the z-score and flag columns of :func:`capra.growth.zscores`; ``sex``
+    (``female``/``male``) per row or one for every row."""
+    sex = pd.Series(np.broadcast_to(np.asarray(sex, dtype=object), (len(m),)))
+    z = zscores(sex=sex.map({"male": 1, "female": 2}).to_numpy(),
+                age=m["age_days"].to_numpy(float), age_unit="days",
+                weight=m["weight_kg"].to_numpy(float, na_value=np.nan),
+                lenhei=m["height_cm"].to_numpy(float, na_value=np.nan),
+                measure=m["measured"].fillna("").to_numpy(object),
+                oedema=np.where(m["oedema"].astype(bool), "y", "n"),
+                armc=m["muac_cm"].to_numpy(float, na_value=np.nan))
+    z.index = m.index
+    keep = [c for c in z.columns if c.startswith(("z", "f")) and c not in m.columns]
+    return pd.concat([m, z[keep]], axis=1)
 
 
 def _indicator(rec: pd.DataFrame, name: str) -> np.ndarray:
     """1 below the cut-off, 0 at or above it, NaN out of scope or flagged."""
-    _, zcols, fcols, oedema_counts = INDICATORS[name]
+    ind = INDICATORS[name]
     y = np.full(len(rec), np.nan)
-    for zc, fc in zip(zcols, fcols):
+    for zc, fc in zip(ind.z_columns, ind.flag_columns):
         if zc not in rec:
             continue
         z = rec[zc].to_numpy(dtype=float, na_value=np.nan)
         flag = rec[fc].to_numpy(dtype=float, na_value=np.nan) if fc in rec else np.zeros(len(rec))
         ok = np.isfinite(z) & (flag != 1) & np.isnan(y)
         y = np.where(ok, (z < CUTOFF_Z).astype(float), y)
-    if oedema_counts:
+    if ind.oedema_counts:
         scope = rec["age_months"].to_numpy(float)
         in_scope = {"wasting": scope < 60, "thinness": (scope >= 60) & (scope <= 228),
                     "underweight": scope <= 120}[name]
@@ -145,7 +189,8 @@ def growth_prevalence(db_or_records, *, by: str | tuple[str, ...] = "district",
     Parameters
     ----------
     db_or_records
-        A records database (engine, URL or path), or the frame of :func:`growth_records`.
+        A records database (open, or its URL or path), or the frame of
+        :func:`growth_records`.
     by
         Column(s) that define the groups: ``"district"``, ``"site"``, ``"site_kind"``, or
         several; ``()`` for all children together.
@@ -161,8 +206,6 @@ def growth_prevalence(db_or_records, *, by: str | tuple[str, ...] = "district",
     ``cases`` [count], ``prevalence_pct``, ``se_pct``, ``ci95_low``, ``ci95_high``
     [percent]. Groups without a valid z-score for an indicator are left out.
     """
-    from capra.growth.prevalence import domain_estimates, survey_design
-
     rec = (db_or_records if isinstance(db_or_records, pd.DataFrame)
            else growth_records(db_or_records, period=period))
     if isinstance(db_or_records, pd.DataFrame) and "period" not in rec:
@@ -182,7 +225,7 @@ def growth_prevalence(db_or_records, *, by: str | tuple[str, ...] = "district",
         cases = np.bincount(codes, weights=np.nan_to_num(y), minlength=len(levels))
         part = pd.DataFrame(list(levels), columns=keys)
         part["indicator"] = name
-        part["label"] = INDICATORS[name][0]
+        part["label"] = INDICATORS[name].label
         part["n"] = est["unwpop"].to_numpy().astype(int)
         part["cases"] = cases.astype(int)
         part["prevalence_pct"] = est["r"].to_numpy()
@@ -216,7 +259,7 @@ def prevalence_figure(table: pd.DataFrame, *, by: str = "district",
             ax.errorbar(x, y, yerr=err, marker="o", markersize=3, capsize=2, linewidth=1,
                         label=str(g))
         ax.set_xticks(range(len(periods)), periods, rotation=45, fontsize=8)
-        ax.set_title(INDICATORS[ind][0], fontsize=9)
+        ax.set_title(INDICATORS[ind].label, fontsize=9)
         ax.set_ylabel("children [%]")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
@@ -225,15 +268,6 @@ def prevalence_figure(table: pd.DataFrame, *, by: str = "district",
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4),
                    fontsize=7, title=by, title_fontsize=7)
     return fig
-
-
-def _png(fig) -> str:
-    import base64
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _cells(t: pd.DataFrame) -> pd.Series:
@@ -251,7 +285,7 @@ def _html_table(table: pd.DataFrame, keys: list[str],
     wide = t.pivot_table(index=keys, columns="indicator", values="cell", aggfunc="first")
     wide = wide.reindex(columns=[i for i in indicators if i in wide.columns])
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys) + "".join(
-        f"<th>{html.escape(INDICATORS[i][0])}</th>" for i in wide.columns)
+        f"<th>{html.escape(INDICATORS[i].label)}</th>" for i in wide.columns)
     body = []
     for idx, row in wide.iterrows():
         idx = idx if isinstance(idx, tuple) else (idx,)
@@ -270,6 +304,8 @@ def monitoring_sections(db, *, period: str = "half-year") -> list[tuple[str, str
     period. Each cell reads ``prevalence (95 % interval)`` in percent, with
     ``cases/children``. Without measurements, one section says so.
     """
+    from capra.report.parts import png_data_uri  # matplotlib, for the report only
+
     rec = growth_records(db, period=period)
     if rec.empty:
         return [("Children's growth", "<p>No measurements are recorded.</p>")]
@@ -285,7 +321,7 @@ def monitoring_sections(db, *, period: str = "half-year") -> list[tuple[str, str
              "the WHO Child Growth Standards (under 5 years) and the WHO Reference 2007 "
              "(5-19 years); flagged z-scores are left out. Each cell: prevalence in percent "
              "(95 % interval), and cases/children measured.</p>")
-    first = (intro + f'<figure><img src="{_png(fig)}" alt="Prevalence by district">'
+    first = (intro + f'<figure><img src="{png_data_uri(fig)}" alt="Prevalence by district">'
              "<figcaption>Prevalence by district and period; bars are 95 % intervals "
              "(logit).</figcaption></figure>"
              + "<h3>All children</h3>" + _html_table(overall, ["period"], inds)

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from capra.herd.cohort import project_mean
+from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.scenario import load_scenario, scenario_from_dict
 

@@ -1,9 +1,9 @@
 """Lactation curves fitted to the recorded test days, for the simulation to use.
 
-:func:`fit_lactations` reads the test days of the records, finds for each the kidding that
-started its lactation (the last kidding on or before the test day: a ``parturition``
-event, or the last kidding or the entry of a doe in milk at entry) and so its days in milk
-and parity, and fits
+:func:`fit_lactations` reads the test days of the records with the kidding that started
+each one's lactation (:func:`capra.store.query.lactation_records`: the last kidding on or
+before the test day, a ``parturition`` event or, for a doe in milk at entry, her last
+kidding or her entry), and so its days in milk and parity, and fits
 
 * per parity class (1, 2, 3+), the Wood curve ``y = a t^b exp(-c t)`` to the pooled test
   days of the standard lactation (days in milk up to ``standard_length_days``) with SciPy
@@ -24,7 +24,8 @@ Per-doe intervals use ``s^2 (J'J)^-1`` and Student's t with ``n - 3`` degrees of
 :func:`write_breed_overrides` writes the fitted values as a ``[breed_overrides.lactation]``
 table, and :func:`scenario_with_fits` returns a copy of a scenario that uses them; values a
 fit does not determine (a parity class without records, a parameter at a bound) stay those
-of the base breed.
+of the base breed. :func:`doe_lactations` gives one doe's lactations, each with its own
+curve (the animal's page of the web application).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlalchemy import text
 
 from capra.errors import DataError
 from capra.lactation import (
@@ -50,13 +50,15 @@ from capra.lactation import (
     wood_extended,
     wood_jacobian,
 )
+from capra.store.query import lactation_records
 
 __all__ = [
     "CurveFit",
     "LactationFits",
+    "doe_lactations",
     "fit_does",
     "fit_lactations",
-    "lactation_records",
+    "lactation_overrides",
     "scenario_with_fits",
     "write_breed_overrides",
 ]
@@ -70,77 +72,9 @@ MIN_CLASS_LACTATIONS = 5
 MIN_EXTENDED_TEST_DAYS = 30
 #: Iterations of the per-doe Levenberg-Marquardt fit. [-]
 DOE_ITERATIONS = 60
-
-
-# --------------------------------------------------------------------------------------
-# Test days with their lactation
-# --------------------------------------------------------------------------------------
-
-def _engine(db):
-    from sqlalchemy import Engine
-
-    from capra.store.db import open_db
-
-    return db if isinstance(db, Engine) else open_db(db, create_missing=False)
-
-
-def lactation_records(db, *, animal_id: int | None = None) -> pd.DataFrame:
-    """Every test day (of one animal, with ``animal_id``) with the kidding that started its
-    lactation.
-
-    Returns
-    -------
-    DataFrame with ``tag``, ``date``, ``milk_kg`` [kg/day], ``kidding_date``,
-    ``dim`` (days in milk) [days], ``parity`` (kiddings including that one) [-],
-    ``parity_class`` (1, 2 or 3 for 3+) and ``lactation`` (``tag/kidding date``, the
-    cluster of the robust errors). Test days with no kidding before them, or on the day of
-    kidding, are left out.
-    """
-    engine = _engine(db)
-    one, params = ("", {}) if animal_id is None else (" AND {} = :aid", {"aid": int(animal_id)})
-    with engine.connect() as conn:
-        td = pd.read_sql_query(text(
-            "SELECT a.tag, t.animal_id, t.date, t.milk_kg FROM test_days t "
-            "JOIN animals a ON a.id = t.animal_id WHERE 1 = 1" + one.format("t.animal_id")),
-            conn, params=params)
-        kid = pd.read_sql_query(text(
-            "SELECT animal_id, date FROM events WHERE type = 'parturition'"
-            + one.format("animal_id")), conn, params=params)
-        ent = pd.read_sql_query(text(
-            "SELECT id AS animal_id, entry_date, entry_parity, entry_last_parturition_date, "
-            "entry_lactating FROM animals WHERE (entry_parity > 0 OR entry_lactating)"
-            + one.format("id")), conn, params=params)
-    for df, cols in ((td, ["date"]), (kid, ["date"]),
-                     (ent, ["entry_date", "entry_last_parturition_date"])):
-        for c in cols:
-            df[c] = pd.to_datetime(df[c])
-    ent["entry_lactating"] = ent["entry_lactating"].astype(bool)
-    # kiddings recorded as events: parity = parity at entry + their rank
-    kid = kid.sort_values(["animal_id", "date"], kind="stable")
-    kid["parity"] = (kid["animal_id"].map(ent.set_index("animal_id")["entry_parity"]).fillna(0)
-                     .astype(int) + kid.groupby("animal_id").cumcount() + 1)
-    # the kidding before entry of does that entered with one
-    before = ent["entry_last_parturition_date"].where(
-        ent["entry_last_parturition_date"].notna(),
-        ent["entry_date"].where(ent["entry_lactating"]))
-    pre = pd.DataFrame({"animal_id": ent["animal_id"], "date": before,
-                        "parity": ent["entry_parity"].clip(lower=1).astype(int)}).dropna()
-    kiddings = pd.concat([pre, kid], ignore_index=True).sort_values("date", kind="stable")
-    # one animal's records may hold no kidding: empty frames need the merge's key types
-    kiddings = kiddings.astype({"animal_id": td["animal_id"].dtype,
-                                "date": td["date"].dtype, "parity": "int64"})
-    td = td.sort_values("date", kind="stable")
-    m = pd.merge_asof(td, kiddings.rename(columns={"date": "kidding_date"}),
-                      left_on="date", right_on="kidding_date", by="animal_id",
-                      direction="backward")
-    m = m[m["kidding_date"].notna()].copy()
-    m["dim"] = (m["date"] - m["kidding_date"]).dt.days
-    m = m[m["dim"] > 0]
-    m["parity"] = m["parity"].astype(int)
-    m["parity_class"] = m["parity"].clip(upper=N_PARITY_CLASSES)
-    m["lactation"] = m["tag"] + "/" + m["kidding_date"].dt.strftime("%Y-%m-%d")
-    return (m[["tag", "date", "milk_kg", "kidding_date", "dim", "parity", "parity_class",
-               "lactation"]].sort_values(["tag", "date"], kind="stable").reset_index(drop=True))
+#: Fewest test days of one lactation for its own Wood curve on the animal's page (three
+#: parameters and one degree of freedom). [-]
+MIN_TEST_DAYS_DOE_CURVE = 4
 
 
 # --------------------------------------------------------------------------------------
@@ -372,6 +306,39 @@ def fit_does(records: pd.DataFrame, *, min_test_days: int = 6,
     return out[cols]
 
 
+def doe_lactations(records: pd.DataFrame) -> list[dict]:
+    """One doe's lactations, oldest first, each with her own Wood curve.
+
+    Parameters
+    ----------
+    records
+        Her test days, as from :func:`capra.store.query.lactation_records` with
+        ``animal_id``.
+
+    Returns
+    -------
+    One dict per lactation: ``kidding_date``, ``parity``, ``dim`` (days in milk of the test
+    days) [days], ``milk_kg`` [kg/day], ``dates`` of the test days and ``fit`` (a
+    :class:`~capra.lactation.LactationFit` of the Wood curve when the test days fall on
+    at least :data:`MIN_TEST_DAYS_DOE_CURVE` days in milk and the fit succeeds, else
+    ``None``).
+    """
+    out = []
+    for kidding, g in records.groupby("kidding_date", sort=True):
+        fit = None
+        if g["dim"].nunique() >= MIN_TEST_DAYS_DOE_CURVE:
+            try:
+                fit = fit_lactation(g["dim"].to_numpy(float), g["milk_kg"].to_numpy(float),
+                                    "wood")
+            except (DataError, ValueError):
+                fit = None
+        out.append({"kidding_date": pd.Timestamp(kidding).date(),
+                    "parity": int(g["parity"].iloc[0]),
+                    "dim": g["dim"].to_numpy(int), "milk_kg": g["milk_kg"].to_numpy(float),
+                    "dates": [d.date() for d in g["date"]], "fit": fit})
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # All fits
 # --------------------------------------------------------------------------------------
@@ -477,7 +444,7 @@ def fit_lactations(db, *, min_test_days_per_doe: int = 6, wood_max_dim_days: int
     Parameters
     ----------
     db
-        An open records database (engine), or its URL or SQLite path; not read when
+        An open records database, or its URL or SQLite path; not read when
         ``records`` is given.
     min_test_days_per_doe
         Fewest test days for a lactation of one doe to get its own fit. [-]

@@ -56,6 +56,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from capra.errors import ArgumentError
+from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
+
 __all__ = ["IMPORT_ORDER", "SITES_PER_ENTRY", "example_frames", "import_records",
            "write_example_records"]
 
@@ -84,7 +87,6 @@ HAZ_TREND_PER_YEAR = 0.06
 MEAN_WHZ, SD_WHZ = -0.3, 0.85
 #: Days after a conception at which the pregnancy is checked by ultrasound. [days]
 PREGNANCY_CHECK_DAYS = 45
-_DAYS_PER_MONTH = 30.4375
 
 
 def _scenario(scenario):
@@ -143,7 +145,7 @@ def example_frames(scenario="nampo", *, seed: int = 20240820, years: int = 2,
     from capra.herd.simulate import simulate_events
 
     if years < 1:
-        raise ValueError(f"years must be >= 1, got {years}")
+        raise ArgumentError(f"years must be >= 1, got {years}")
     base = _scenario(scenario)
     sc = _records_scenario(base, years)
     prefix = tag_prefix or ("NP" if sc.name == "nampo" else _default_prefix(sc.name))
@@ -385,7 +387,7 @@ def _children(sc, sites: pd.DataFrame, rng, per_site: int) -> tuple[pd.DataFrame
     school = kind == "school"
     first_round = start + pd.Timedelta(days=FIRST_ROUND_DAYS)
     age_first_m = np.where(school, rng.uniform(72, 120, n), rng.uniform(12, 54, n))
-    birth = first_round - pd.to_timedelta(np.round(age_first_m * _DAYS_PER_MONTH), unit="D")
+    birth = first_round - pd.to_timedelta(np.round(age_first_m * DAYS_PER_MONTH), unit="D")
     sex = np.where(rng.random(n) < 0.5, "female", "male")
     code = ("CH-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(5)).to_numpy(object)
     children = pd.DataFrame({"code": code, "sex": sex, "birth_date": birth.strftime("%Y-%m-%d"),
@@ -403,8 +405,8 @@ def _children(sc, sites: pd.DataFrame, rng, per_site: int) -> tuple[pd.DataFrame
     present = (rng.random(ci.size) < ATTENDANCE) & (date <= end)
     ci, r, date = ci[present], r[present], date[present]
     age_d = (date - birth[ci]).days.to_numpy()
-    age_m = age_d / _DAYS_PER_MONTH
-    years = (date - start).days.to_numpy() / 365.25
+    age_m = age_d / DAYS_PER_MONTH
+    years = (date - start).days.to_numpy() / DAYS_PER_YEAR
     zh = zh_child[ci] + HAZ_TREND_PER_YEAR * years + rng.normal(0.0, 0.12, ci.size)
     zw = zw_child[ci] + rng.normal(0.0, 0.25, ci.size)
     sexc = np.where(sex[ci] == "male", 1, 2)
@@ -513,7 +515,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     Parameters
     ----------
     db
-        An open engine, or a database URL or SQLite path (opened and migrated).
+        An open records database, or its URL or SQLite path (opened and migrated).
     directory
         Folder written by :func:`write_example_records`.
     user
@@ -529,7 +531,7 @@ def import_records(db, directory: str | os.PathLike, *, user: str | None = None)
     from capra.store.db import open_db
     from capra.store.io import import_file
 
-    engine = db if isinstance(db, Engine) else open_db(db)
+    db = db if isinstance(db, Engine) else open_db(db)
     directory = Path(directory)
-    return {kind: import_file(engine, kind, directory / f"{kind}.csv", user=user)
+    return {kind: import_file(db, kind, directory / f"{kind}.csv", user=user)
             for kind in IMPORT_ORDER if (directory / f"{kind}.csv").exists()}

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.store.examples import (
+from capra.examples.records import (
     IMPORT_ORDER,
     example_frames,
     import_records,
 )
 from capra.store.io import KINDS
 
-from store_helpers import EXAMPLE_SEED as SEED
+from shared_records import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,8 @@ def test_every_file_imports_with_zero_rejects(records):
 
 
 def test_importing_again_changes_nothing(records):
-    folder, _, engine, results = records
-    again = import_records(engine, folder)
+    folder, _, db, results = records
+    again = import_records(db, folder)
     for kind in IMPORT_ORDER:
         assert again[kind].inserted == 0
         assert again[kind].unchanged == results[kind].inserted
@@ -54,7 +54,7 @@ def test_importing_again_changes_nothing(records):
 def test_animals_match_the_simulated_event_log(records):
     from capra.herd.simulate import simulate_events
     from capra.scenario import load_scenario
-    from capra.store.examples import _records_scenario
+    from capra.examples.records import _records_scenario
 
     _, paths, _, _ = records
     animals = pd.read_csv(paths["animals"])
