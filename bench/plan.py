@@ -34,6 +34,7 @@ separately; each time is the best of ``--repeat`` runs.
 Usage: python bench/plan.py [--replicates 10] [--futures 200] [--schools 6] [--repeat 2]
        [--skip-pulp] [--skip-futures] [--skip-rolling]
        python bench/plan.py --sites 12,120,1200,12000 [--mixed] [--one-lp-up-to 120]
+       python bench/plan.py --sites 1200 --write FOLDER   (then: capra plan FOLDER/scenario.toml)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import argparse
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import numpy as np
 
@@ -191,12 +193,12 @@ def futures_section(sc, args) -> None:
     sys.stdout.flush()
 
 
-def many_sites(n, mixed=False, seed=0):
-    """nampo with its 12 sites duplicated into ``n``: each copy its own route from the
-    plant (the Onchon schools' copies keep its small vehicle), plant capacities and stores
-    100 times larger; ``mixed``: each copy 0.5-1.5 times the size, its fridge in
-    proportion times 0.8-1.2."""
-    from capra.scenario import bundled_scenario_path, scenario_from_dict
+def many_sites(n, mixed=False, seed=0) -> dict:
+    """nampo's tables with its 12 sites duplicated into ``n``: each copy its own route
+    from the plant (the Onchon schools' copies keep its small vehicle), plant capacities
+    and stores 100 times larger; ``mixed``: each copy 0.5-1.5 times the size, its fridge
+    in proportion times 0.8-1.2."""
+    from capra.scenario import bundled_scenario_path
 
     data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
     rng = np.random.default_rng(seed)
@@ -221,7 +223,27 @@ def many_sites(n, mixed=False, seed=0):
     plant["intake_kg_per_day"] = 1e6
     plant["capacity_kg_per_day"] = {k: v * 100 for k, v in plant["capacity_kg_per_day"].items()}
     plant["storage_kg"] = {k: v * 100 for k, v in plant["storage_kg"].items()}
-    return scenario_from_dict(data)
+    return data
+
+
+def write_scenario(folder, n, mixed=False, seed=0) -> Path:
+    """:func:`many_sites` as a scenario file with its sites and routes in CSV files beside
+    it (``sites_file``, ``transport.routes_file``), for timing ``capra plan`` itself."""
+    import pandas as pd
+    import tomli_w
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = many_sites(n, mixed, seed)
+    sites = pd.DataFrame([{**{k: v for k, v in s.items() if k != "children"},
+                           **s["children"]} for s in data.pop("sites")])
+    sites.to_csv(folder / "sites.csv", index=False)
+    pd.DataFrame(data["transport"].pop("routes")).to_csv(folder / "routes.csv", index=False)
+    data["sites_file"] = "sites.csv"
+    data["transport"]["routes_file"] = "routes.csv"
+    path = folder / "scenario.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
 
 
 def one_size(n, mixed, one_lp, seed) -> dict:
@@ -230,8 +252,9 @@ def one_size(n, mixed, one_lp, seed) -> dict:
 
     from capra.herd.simulate import simulate
     from capra.planning import plan_from_herd
+    from capra.scenario import scenario_from_dict
 
-    sc = many_sites(n, mixed, seed)
+    sc = scenario_from_dict(many_sites(n, mixed, seed))
     t0 = time.perf_counter()
     herd = simulate(sc, replicates=10, seed=1)
     t1 = time.perf_counter()
@@ -300,6 +323,9 @@ def main(argv=None) -> int:
     ap.add_argument("--mixed", action="store_true", help="--sites: copies of mixed sizes")
     ap.add_argument("--one-lp-up-to", type=int, default=120,
                     help="--sites: also the one LP of every site up to this many sites")
+    ap.add_argument("--write", metavar="FOLDER",
+                    help="--sites N: write the scenario (TOML, sites and routes CSV) there "
+                         "and stop, to time `capra plan FOLDER/scenario.toml` itself")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--with-one-lp", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -308,6 +334,9 @@ def main(argv=None) -> int:
 
         print(json.dumps(one_size(args.one, args.mixed, args.with_one_lp, args.seed),
                          default=float))
+        return 0
+    if args.write:
+        print(write_scenario(args.write, int(args.sites), args.mixed, args.seed))
         return 0
     if args.sites:
         sites_section(args)
