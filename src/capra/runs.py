@@ -221,7 +221,8 @@ def plan(scenario: str | os.PathLike | Scenario,
          futures: int | None = None, enrolment: float | None = None,
          from_stock: bool = False, opening_stock: pd.DataFrame | None = None,
          engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None) -> Plan:
+         batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+         progress: Progress | None = None) -> Plan:
     """Plan what to make of a scenario's milk and where to send it: the children served
     on every operating day of a repeatable year across the simulated futures, year by
     year from the first arrival, and what binds (:func:`capra.planning.plan_from_herd`).
@@ -239,7 +240,7 @@ def plan(scenario: str | os.PathLike | Scenario,
                    progress)
     return _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                  opening_stock=opening_stock, engine=engine, workers=workers,
-                 scheduler=scheduler, progress=progress)
+                 scheduler=scheduler, decompose=decompose, progress=progress)
 
 
 def _plan(sc: Scenario, result: HerdResult, **options) -> Plan:
@@ -254,7 +255,8 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         enrolment: float | None = None, from_stock: bool = False,
         opening_stock: pd.DataFrame | None = None, engine: str = "serial",
         workers: int | None = None, scheduler: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None) -> Run:
+        batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+        progress: Progress | None = None) -> Run:
     """Simulate a scenario's herd and milk and plan products and deliveries to its sites.
 
     Parameters
@@ -289,7 +291,11 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         Stock on the day before the first planned day: columns ``plant``, ``product``,
         ``kg``, ``made`` (with ``from_stock``).
     engine, workers, scheduler, batch_size
-        Where the replicates and the futures run (see :func:`simulate`).
+        Where the replicates, the futures and the groups of sites run (see
+        :func:`simulate`).
+    decompose
+        Solve the daily dispatch by classes and groups of sites (exact, or with a
+        measured gap) or as one LP; default: by classes from 40 sites.
     progress
         See :data:`Progress`.
 
@@ -319,7 +325,7 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
     if plan and sc.sites:
         planned = _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                         opening_stock=opening_stock, engine=engine, workers=workers,
-                        scheduler=scheduler, progress=progress)
+                        scheduler=scheduler, decompose=decompose, progress=progress)
     return Run(sc, result, planned)
 
 
