@@ -32,8 +32,6 @@ Units: ME [MJ], CP [g], DM [kg] per day unless a name says otherwise.
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,14 +41,11 @@ import pandas as pd
 from capra.herd import rng
 
 if TYPE_CHECKING:  # pragma: no cover
-    import xarray as xr
-
-    from capra.feed.budget import FeedBudget
     from capra.herd.params import HerdParams
     from capra.herd.state import HerdState
 
 __all__ = ["CLASSES", "GROUPS", "FeedingParams", "RearingParams", "compile_feeding",
-           "compile_rearing", "feed_budget_from_dataset", "managed_breed"]
+           "compile_rearing", "managed_breed", "requirements"]
 
 #: Age from which a weaned goat that has not kidded has the requirements of a mature goat
 #: (``stage="growing"`` is "weaned, under about 1.5 years": capra.feed.energy_requirement).
@@ -63,9 +58,10 @@ MATURE_AGE_DAYS = 548
 TABLE_AGE_DAYS = 40 * 365
 #: Relative change below which a requirement no longer changes with age. [-]
 FLAT_TOLERANCE = 1e-9
-#: Priority groups, fed in this order: does in milk and pregnant females; doelings and
-#: bucklings; bucks and dry, open does.
-GROUPS = ("does in milk and pregnant", "young stock", "other adults")
+#: Priority groups, fed in this order: does in milk; pregnant females (not in milk);
+#: doelings and bucklings; bucks and dry, open does. Within a group every animal gets the
+#: same share of its requirement (the animals of a group share their intake capacity).
+GROUPS = ("does in milk", "pregnant", "young stock", "other adults")
 #: Classes of weaned animals whose energy balance is recorded (the herd's classes less the
 #: kids, who drink milk), in the order of their codes in capra.herd.processes.record_day.
 CLASSES = ("doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
@@ -79,12 +75,13 @@ _ZERO_KEY = len(_KEYS)
 #: their colostrum days).
 _KEY_OF_CODE = np.array([_ZERO_KEY, _ZERO_KEY, 0, 0, 2, 2, 2, 2, 3, 3, 1, 1, _ZERO_KEY,
                          _ZERO_KEY, _ZERO_KEY, _ZERO_KEY], dtype=np.int64)
-#: Priority group of each class code: pregnant females and does in milk 0, doelings and
-#: bucklings 1, bucks and dry open does 2 (kids and removed animals need nothing).
-_GROUP_OF_CODE = np.array([2, 0, 1, 0, 1, 1, 2, 2, 0, 0, 2, 0, 2, 2, 2, 2], dtype=np.int64)
+#: Priority group of each class code: does in milk 0, other pregnant females 1, doelings
+#: and bucklings 2, bucks and dry open does 3 (kids and removed animals need nothing).
+_GROUP_OF_CODE = np.array([3, 3, 2, 1, 2, 2, 3, 3, 0, 0, 3, 1, 3, 3, 3, 3], dtype=np.int64)
 #: The class codes of the weaned classes (CLASSES: codes 2 to 11, two per class) in each
 #: priority group (small sums, not matrix products: no BLAS threads in a simulation).
-_CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2 for g in range(3))
+_CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2
+                        for g in range(len(GROUPS)))
 #: Source kinds in a farm's feeding order.
 _NONE, _PASTURE, _STOCK, _PURCHASE = 0, 1, 2, 3
 #: Energy shortfalls below this are rounding, not a shortage. [MJ]
@@ -955,108 +952,3 @@ def aborted(state: HerdState, idx: np.ndarray) -> None:
     """A pregnancy that ends without kids leaves no conceptus debt."""
     if getattr(state, "feed", None) is not None:
         state.conceptus_short_mj[idx] = 0.0
-
-
-# --------------------------------------------------------------------------------------
-# Results
-# --------------------------------------------------------------------------------------
-
-def add_to_dataset(ds: xr.Dataset, arrays: dict, params: HerdParams) -> xr.Dataset:
-    """The monthly feed variables of ``arrays`` added to the result's Dataset, with dims
-    (replicate, month, farm) and (…, feed_slot); the feeding order of each location and
-    the currency as attributes."""
-    fp = params.feeding
-    if fp is None:
-        return ds
-    ds = ds.assign_coords(month=list(fp.months), month_days=("month", fp.month_days))
-    stacked = arrays.get("feed_monthly")
-    if stacked is None:
-        return ds
-    for name, (units, desc) in MONTHLY.items():
-        ds[name] = (("replicate", "month", "farm"), stacked[..., _Q[name]])
-        ds[name].attrs.update(units=units, description=desc)
-    for name, (units, desc) in BY_SOURCE.items():
-        if name in arrays:
-            ds[name] = (("replicate", "month", "farm", "feed_slot"), arrays[name])
-            ds[name].attrs.update(units=units, description=desc)
-    kinds = {_PASTURE: "pasture", _STOCK: "stock", _PURCHASE: "purchase"}
-    ds.attrs["feed_sources"] = json.dumps(
-        [[[name, kinds[int(fp.source_kind[loc, s])]] for s, name in enumerate(names)]
-         for loc, names in enumerate(fp.source_names)])
-    ds.attrs["feed_supplements"] = json.dumps(list(fp.supplement_names))
-    ds.attrs["feed_currency"] = fp.currency
-    if params.rearing is not None:
-        ds.attrs["kid_rearing"] = json.dumps(list(params.rearing.methods))
-    return ds
-
-
-def feed_budget_from_dataset(ds: xr.Dataset) -> FeedBudget | None:
-    """The feed budget of a simulation (:class:`capra.feed.FeedBudget`): per replicate,
-    location and month, from the result's monthly variables; None without them."""
-    from capra.feed.budget import FeedBudget
-
-    if "feed_dm_fed_t" not in ds:
-        return None
-    farms = [str(f) for f in ds["farm"].values]
-    months = [str(mo) for mo in ds["month"].values]
-    n_rep = ds.sizes["replicate"]
-    columns = {"me_needed_mj": "feed_me_needed_mj", "cp_needed_kg": "feed_cp_needed_kg",
-               "dm_fed_t": "feed_dm_fed_t", "pasture_dm_t": "feed_pasture_dm_t",
-               "stored_dm_t": "feed_stored_dm_t", "purchased_dm_t": "feed_purchased_dm_t",
-               "concentrate_as_fed_t": "feed_concentrate_as_fed_t",
-               "me_unmet_mj": "feed_me_unmet_mj", "cp_balance_kg": "feed_cp_balance_kg",
-               "feed_cost": "feed_cost", "milk_replacer_kg": "feed_milk_replacer_kg",
-               "milk_replacer_cost": "feed_milk_replacer_cost",
-               "milk_forgone_kg": "feed_milk_forgone_kg"}
-    frame = {"replicate": np.repeat(np.arange(n_rep), len(farms) * len(months)),
-             "farm": np.tile(np.repeat(farms, len(months)), n_rep),
-             "month": np.tile(months, n_rep * len(farms)),
-             "days": np.tile(ds["month_days"].values, n_rep * len(farms))}
-    for col, var in columns.items():
-        frame[col] = ds[var].transpose("replicate", "farm", "month").values.reshape(-1)
-    by_farm_month = pd.DataFrame(frame)
-    by_farm_month["cost"] = by_farm_month["feed_cost"] + by_farm_month["milk_replacer_cost"]
-    sources = json.loads(ds.attrs.get("feed_sources", "[]"))
-    rows = []
-    dm = ds["feed_source_dm_t"].transpose("replicate", "farm", "month", "feed_slot").values
-    closing = ds["feed_source_closing_t_dm"].transpose(
-        "replicate", "farm", "month", "feed_slot").values
-    for f, farm in enumerate(farms):
-        for s, (name, origin) in enumerate(sources[f] if f < len(sources) else []):
-            rows.append(pd.DataFrame({
-                "replicate": np.repeat(np.arange(n_rep), len(months)), "farm": farm,
-                "month": np.tile(months, n_rep), "feed": name, "origin": origin,
-                "dm_t": dm[:, f, :, s].reshape(-1),
-                "closing_stock_t_dm": np.where(origin == "stock", closing[:, f, :, s],
-                                               np.nan).reshape(-1)}))
-    by_feed = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    return FeedBudget(by_farm_month=by_farm_month, by_feed=by_feed,
-                      currency=str(ds.attrs.get("feed_currency", "")), replicates=True)
-
-
-def feed_summary(ds: xr.Dataset, quantiles=(0.1, 0.5, 0.9)) -> dict | None:
-    """The JSON ``feed`` key of a simulation: ``by_farm_month`` rows (the P50 of each
-    quantity across replicates, and P10/P90 of DM fed, purchases, shortfall and cost) and
-    ``dry_matter_t_per_year`` (P10/P50/P90 per farm and calendar year, and for all farms);
-    None without feed."""
-    budget = feed_budget_from_dataset(ds)
-    if budget is None:
-        return None
-    frame = budget.by_farm_month.drop(columns="replicate")
-    grouped = frame.groupby(["farm", "month"], sort=False)
-    numeric = [c for c in frame.columns if c not in ("farm", "month")]
-    p50 = grouped[numeric].quantile(quantiles[1])
-    for col in ("dm_fed_t", "purchased_dm_t", "me_unmet_mj", "cost"):
-        p50[f"{col}_p10"] = grouped[col].quantile(quantiles[0])
-        p50[f"{col}_p90"] = grouped[col].quantile(quantiles[2])
-    rows = p50.reset_index().round(3).to_dict(orient="records")
-    methods = json.loads(ds.attrs.get("kid_rearing", "[]"))
-    farms = [str(f) for f in ds["farm"].values]
-    return {
-        "currency": budget.currency,
-        "statistic": "P50 across replicates (P10/P90 where named)",
-        "by_farm_month": rows,
-        "dry_matter_t_per_year": budget.dry_matter_t_per_year().round(3).to_dict(
-            orient="records"),
-        "kid_rearing": dict(zip(farms, methods)),
-    }

@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from capra.errors import ArgumentError
-from capra.herd import feeding
+from capra.herd import feed_results
 from capra.planning import products
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -80,7 +80,7 @@ class HerdResult:
         daily = {name: arr for name, arr in arrays.items() if not name.startswith("feed_")}
         ds = xr.Dataset({name: (("replicate", "date", "farm"), arr) for name, arr in daily.items()},
                         coords=coords)
-        ds = feeding.add_to_dataset(ds, arrays, params)     # the monthly feed budget
+        ds = feed_results.add_to_dataset(ds, arrays, params)     # the monthly feed budget
         for name, (units, desc) in _DESCRIPTIONS.items():
             if name in ds:
                 ds[name].attrs.update(units=units, description=desc)
@@ -187,7 +187,7 @@ class HerdResult:
             },
             "ration": ration,
             "rations_per_day_by_month": rations,
-            "feed": feeding.feed_summary(ds),
+            "feed": feed_results.feed_summary(ds),
             # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
         }
@@ -204,7 +204,7 @@ class HerdResult:
         """The feed budget per replicate, location and month (:class:`capra.feed.FeedBudget`:
         what the goats needed, what pasture, stores and purchases gave, the shortfall and
         the cost); None when the herd was simulated without feed."""
-        return feeding.feed_budget_from_dataset(self.data)
+        return feed_results.feed_budget_from_dataset(self.data)
 
     def to_csv(self, path) -> Path:
         path = Path(path)
