@@ -90,6 +90,50 @@ def _summary_table(result) -> Table:
     return table
 
 
+def _feed_tables(result) -> list:
+    """The feed budget: per farm for the last full year, and all farms by month for the
+    last twelve months (P50 across replicates; dry matter in t DM, concentrate in t as
+    fed; the JSON and the report have every farm and month)."""
+    from capra.herd.feed_results import CAE_NOTE, cae_farms, feed_tables
+
+    tables = feed_tables(result.data)
+    if tables is None:
+        return []
+    currency = result.feed_budget().currency
+    by_farm = tables["by_farm"]
+    year = int(by_farm["year"].iloc[0]) if len(by_farm) else ""
+    farm = Table(title=escape(f"feed {year} per farm: dry matter (t) P10/P50/P90, others "
+                              f"P50; cost ({currency})"))
+    farm.add_column("farm", no_wrap=True)
+    for col in ("P10", "P50", "P90", "bought", "conc.", "cost", "short %"):
+        farm.add_column(col, justify="right", no_wrap=True)
+    for _, r in by_farm.iterrows():
+        farm.add_row(escape(str(r["farm"])), *(f"{r[c]:,.0f}" for c in (
+            "dm_fed_t_p10", "dm_fed_t_p50", "dm_fed_t_p90", "purchased_dm_t",
+            "concentrate_as_fed_t", "cost")), f"{r['shortfall_pct']:.1f}")
+    by_month = tables["by_month"]
+    columns = [("DM", "dm_fed_t"), ("pasture", "pasture_dm_t"), ("stores", "stored_dm_t"),
+               ("bought", "purchased_dm_t"), ("conc.", "concentrate_as_fed_t"),
+               ("cost", "cost"), ("short %", "shortfall_pct"),
+               ("milk lost kg", "milk_forgone_kg")]
+    keep = [(label, c) for label, c in columns
+            if c in ("dm_fed_t", "cost", "shortfall_pct") or (by_month[c] != 0).any()]
+    month = Table(title=escape(f"feed, all farms, last 12 months (P50): dry matter (t); "
+                               f"cost ({currency})"))
+    month.add_column("month", no_wrap=True)
+    for label, _ in keep:
+        month.add_column(label, justify="right", no_wrap=True)
+    for _, r in by_month.iterrows():
+        month.add_row(str(r["month"]), *(f"{r[c]:.1f}" if c == "shortfall_pct"
+                                         else f"{r[c]:,.0f}" for _, c in keep))
+    out: list = [farm, month]
+    cae = cae_farms(result.data)
+    if cae:
+        out.append(escape(f"CAE: {CAE_NOTE} Farms rearing kids this way: "
+                          + ", ".join(f"{f} ({m})" for f, m in cae.items())))
+    return out
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = "nampo",
@@ -143,6 +187,8 @@ def run(
             sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
             return
         out_console.print(_summary_table(result.herd))
+        for table in _feed_tables(result.herd):
+            out_console.print(table)
         if result.plan is not None:
             from capra.planning.cli import print_plan
             print_plan(result.plan, out_console)

@@ -176,6 +176,7 @@ def feed_tables(ds: xr.Dataset) -> dict[str, pd.DataFrame] | None:
              .reset_index())
     total["shortfall_pct"] = _share(total["me_unmet_mj"], total["me_needed_mj"])
     by_month = total.groupby("month")[cols + ["shortfall_pct"]].median()
+    by_month[by_month.abs() < 1e-9] = 0.0               # rounding, not a shortage
     days = frame.drop_duplicates("month").set_index("month")["days"]
     by_month.insert(0, "days", days.loc[by_month.index])
     by_month = by_month.drop(columns=["me_needed_mj", "me_unmet_mj"]).reset_index()
@@ -199,6 +200,8 @@ def feed_tables(ds: xr.Dataset) -> dict[str, pd.DataFrame] | None:
         "shortfall_pct": grouped["shortfall_pct"].median(),
     }).reset_index()
     by_farm = by_farm[(by_farm["dm_fed_t_p90"] > 0) | (by_farm["cost"] > 0)]
+    numeric = by_farm.columns.drop(["farm", "year"])
+    by_farm[numeric] = by_farm[numeric].where(by_farm[numeric].abs() >= 1e-9, 0.0)
     return {"by_month": by_month, "by_farm": by_farm.reset_index(drop=True)}
 
 

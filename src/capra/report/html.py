@@ -6,7 +6,8 @@ from the scenario (name, description) is HTML-escaped.
 
 Sections, in order: header (scenario, seed, replicates, start date, horizon), the answer
 of a plan and any ``lead_sections`` given by the caller, the herd summary table, five
-figures with a caption each, the monthly milk and rations table, the plan's details and
+figures with a caption each, the monthly milk and rations table, the feed budget (with
+feed), the plan's details and
 any ``extra_sections`` given by the caller, and a short note about the model. The page,
 figures and tables are the shared parts of :mod:`capra.report.parts`.
 """
@@ -24,6 +25,7 @@ import pandas as pd
 from capra.planning.products import RATION_WORDS
 from capra.rates import DAYS_PER_YEAR
 from capra.report import figures as fg
+from capra.report.feed import feed_sections
 from capra.report.parts import (
     figure_html,
     page_html,
@@ -165,6 +167,7 @@ def render_report(result, *, plan=None, title: str | None = None,
         body.append((heading, figure_html(figures[key], heading,
                                           caption.format(ration=ration))))
     body.append(("Monthly milk and rations", _monthly_table(result, ration)))
+    body.extend(feed_sections(result))
     body.extend(extra)
     body.append(("About the model", _ABOUT.format(ration=html.escape(ration))))
     return page_html(title, body, description=description, facts=facts,
