@@ -344,7 +344,8 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
                     served = [g for g in wants[loc] if g.group == grp]
                     if not served:
                         continue
-                    room = max(bucks_breeding[loc] * per_season - mated[loc][grp], 0)
+                    # as the simulator: rank < room, so a fractional room admits its ceiling
+                    room = max(math.ceil(bucks_breeding[loc] * per_season - mated[loc][grp]), 0)
                     if len(served) > room:
                         served = rng.sample(served, room)
                     mated[loc][grp] += len(served)

@@ -15,6 +15,11 @@ On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one 
    ``engine="processes"`` on all cores, and serial (run in full with ``--full-serial``,
    otherwise extrapolated from a 200-replicate run).
 
+Steps 2 and 3 run with feed on (the simulator's default: requirements, feeding from the
+farms' resources, the feed budget; ``capra.herd.feeding``) and with feed off
+(``simulate(..., feed=False)``), side by side; ``--feed on`` or ``--feed off`` runs one.
+The bundled scenario feeds "as needed", so both give the same herd (checked).
+
 Timings are wall-clock (``time.perf_counter``); speeds are the best of ``--repeats`` runs,
 because other work on the machine only ever makes a run slower. ``--quick`` uses small
 sizes (a smoke test, under a minute) and extrapolates the large run. ``--json`` writes the
@@ -113,12 +118,13 @@ def loop_summary(results, years: float) -> dict[str, np.ndarray]:
     return out
 
 
-def run_capra_serial(scenario, params, replicates, batch, seed, repeats):
+def run_capra_serial(scenario, params, replicates, batch, seed, repeats, feed=True):
     """Best-of-``repeats`` serial run; returns (seconds, CPU seconds, animal-days, arrays)."""
     best, best_cpu, arrays = math.inf, math.inf, None
     for _ in range(repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
-        res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+        res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial",
+                       feed=feed)
         elapsed = time.perf_counter() - start
         best = min(best, elapsed)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
@@ -162,6 +168,8 @@ def main(argv=None) -> dict:
                     help="timing repeats of the serial runs, best taken (default 2; 1 quick)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
     ap.add_argument("--seed", type=int, default=20240820)
+    ap.add_argument("--feed", choices=("both", "on", "off"), default="both",
+                    help="run Capra with feed on, off, or both side by side (default both)")
     a = ap.parse_args(argv)
     quick = a.quick
     big_n = a.replicates or (40 if quick else 1000)
@@ -201,19 +209,27 @@ def main(argv=None) -> dict:
     loop_rate, loop_cpu_rate = max(loop_rates), max(loop_cpu_rates)
 
     # -- Capra serial ---------------------------------------------------------------------
+    modes = {"both": (True, False), "on": (True,), "off": (False,)}[a.feed]
     simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
-    cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(scenario, params, batch, batch, a.seed,
-                                                    repeats)
-    cap_rate = cap_ad / cap_time
-    ratio = cap_rate / loop_rate
-    cap_cpu_rate = cap_ad / cap_cpu
+    serial = {}
+    for feed in modes:
+        cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(
+            scenario, params, batch, batch, a.seed, repeats, feed=feed)
+        serial[feed] = {"seconds": cap_time, "cpu_s": cap_cpu, "animal_days": cap_ad,
+                        "arrays": cap_arrays}
+    same_herd = None
+    if len(serial) == 2:
+        same_herd = all(np.array_equal(serial[True]["arrays"][k], serial[False]["arrays"][k])
+                        for k in serial[True]["arrays"])
 
     # -- agreement ----------------------------------------------------------------------
     lsum = loop_summary(loop_results, years)
-    csum = capra_summary(cap_arrays, years)
-    del cap_arrays
+    csum = capra_summary(serial[modes[0]]["arrays"], years)
+    for entry in serial.values():
+        del entry["arrays"]
     agreement = {}
-    say(f"Agreement (mean ± s.e. over replicates; object loop {base_n}, Capra {batch})")
+    say(f"Agreement (mean ± s.e. over replicates; object loop {base_n}, Capra {batch}, "
+        f"feed {'on' if modes[0] else 'off'})")
     say(f"  {'quantity':<24}{'object loop':>22}{'Capra':>22}{'diff/s.e.':>11}")
     for name in lsum:
         lm, ls = mean_se(lsum[name])
@@ -229,95 +245,118 @@ def main(argv=None) -> dict:
         say(f"  {name:<24}{fmt(lm, ls):>22}{fmt(cm, cs):>22}{z:>11.2f}")
     say("  diff/s.e.: (object loop - Capra) / s.e. of the difference, using Capra's spread"
         " between replicates for both; |diff/s.e.| < 2 is within sampling error")
+    if same_herd is not None:
+        say(f"  feed on and off give the same herd and milk, day by day: "
+            f"{'yes' if same_herd else 'NO'}")
     say()
 
     # -- speed ----------------------------------------------------------------------------
     say("Speed, animal-days per second (best run)")
     say(f"  object loop, {base_n} replicate(s), 1 core      {loop_rate / 1e6:10.2f} M/s"
         f"   ({loop_ad:,} animal-days in {loop_time:.1f} s)")
-    say(f"  Capra serial, batch of {batch}, 1 core{'':<{8 - len(str(batch))}}"
-        f"{cap_rate / 1e6:10.2f} M/s   ({cap_ad:,} animal-days in {cap_time:.1f} s)")
-    say(f"  ratio Capra / object loop              {ratio:10.1f} x"
-        f"     goal >= {GOAL_RATIO:.0f} x: {verdict(ratio >= GOAL_RATIO)}")
-    say(f"  Capra per core                         {cap_rate / 1e6:10.2f} M/s"
-        f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(cap_rate >= GOAL_PER_CORE)}")
-    say(f"  per CPU second (less sensitive to other work): object loop "
-        f"{loop_cpu_rate / 1e6:.2f} M, Capra {cap_cpu_rate / 1e6:.2f} M, ratio "
-        f"{cap_cpu_rate / loop_cpu_rate:.1f} x")
+    for feed, entry in serial.items():
+        rate = entry["animal_days"] / entry["seconds"]
+        entry.update(animal_days_per_s=rate, animal_days_per_cpu_s=entry["animal_days"]
+                     / entry["cpu_s"], ratio=rate / loop_rate)
+        label = f"Capra serial, feed {'on ' if feed else 'off'}, batch of {batch}, 1 core"
+        say(f"  {label:<39}{rate / 1e6:10.2f} M/s   ({entry['animal_days']:,} animal-days "
+            f"in {entry['seconds']:.1f} s)")
+        say(f"    ratio to the object loop {entry['ratio']:10.1f} x   goal >= {GOAL_RATIO:.0f} x: "
+            f"{verdict(entry['ratio'] >= GOAL_RATIO)};  per core goal >= "
+            f"{GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(rate >= GOAL_PER_CORE)}")
+        say(f"    per CPU second (less sensitive to other work): "
+            f"{entry['animal_days_per_cpu_s'] / 1e6:.2f} M, object loop "
+            f"{loop_cpu_rate / 1e6:.2f} M")
+    if len(serial) == 2:
+        on, off = serial[True], serial[False]
+        say(f"  feed on / feed off: {on['seconds'] / off['seconds']:.2f} x the wall time, "
+            f"{on['cpu_s'] / off['cpu_s']:.2f} x the CPU time")
     say()
 
     # -- the large run --------------------------------------------------------------------
-    load_before = os.getloadavg()[0]
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
-                   workers=workers)
-    proc_time = time.perf_counter() - start
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # CPU seconds of the worker processes per wall second: the cores actually obtained
-    proc_cores = ((children.ru_utime - children_before.ru_utime)
-                  + (children.ru_stime - children_before.ru_stime)) / proc_time
-    proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
-    del res
-    if a.full_serial:
+    large = {}
+    for feed in modes:
+        load_before = os.getloadavg()[0]
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial")
-        serial_time = time.perf_counter() - start
-        serial_note = "measured"
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
+                       workers=workers, feed=feed)
+        proc_time = time.perf_counter() - start
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of the worker processes per wall second: the cores actually obtained
+        proc_cores = ((children.ru_utime - children_before.ru_utime)
+                      + (children.ru_stime - children_before.ru_stime)) / proc_time
+        proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
         del res
-    elif quick:
-        serial_time = cap_time * big_n / batch
-        serial_note = f"estimated from {batch} replicates"
-    else:
-        start = time.perf_counter()
-        res = simulate(scenario, serial_n, seed=a.seed, batch_size=batch, engine="serial")
-        serial_time = (time.perf_counter() - start) * big_n / serial_n
-        serial_note = f"estimated from {serial_n} replicates"
-        del res
-    # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of the
-    # worker processes is a fixed cost, the rest scales with the replicates per worker
-    per_rep = cap_time / batch
-    startup = max(proc_time - per_rep * big_n / workers, 0.0)
-    proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
-    serial_1000 = serial_time * 1000 / big_n
-    say(f"{big_n:,} replicates x {years:.0f} years of {SCENARIO}, wall time")
-    say(f"  processes, {workers} workers{'':<20}{proc_time:8.1f} s"
-        f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
-        f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
-    say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
-    say(f"  worker CPU time {proc_cores * proc_time:.1f} s: {proc_cores * proc_time / workers:.1f} s"
-        f" of wall time on {workers} otherwise idle cores")
-    say(f"  (workers used {proc_cores:.2f} cores on average; load average {load_before:.2f}"
-        f" before the run, above 0 means other work shared the {mach['cpus_usable']} CPUs)")
-    if big_n != 1000:
-        say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
-            f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
-    say(f"  goal for 1,000 replicates, all cores: < {GOAL_WALL_S:.0f} s: "
-        f"{verdict(proc_1000 < GOAL_WALL_S)}")
+        cap_time = serial[feed]["seconds"]
+        if a.full_serial:
+            start = time.perf_counter()
+            res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial",
+                           feed=feed)
+            serial_time = time.perf_counter() - start
+            serial_note = "measured"
+            del res
+        elif quick:
+            serial_time = cap_time * big_n / batch
+            serial_note = f"estimated from {batch} replicates"
+        else:
+            start = time.perf_counter()
+            res = simulate(scenario, serial_n, seed=a.seed, batch_size=batch, engine="serial",
+                           feed=feed)
+            serial_time = (time.perf_counter() - start) * big_n / serial_n
+            serial_note = f"estimated from {serial_n} replicates"
+            del res
+        # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of the
+        # worker processes is a fixed cost, the rest scales with the replicates per worker
+        per_rep = cap_time / batch
+        startup = max(proc_time - per_rep * big_n / workers, 0.0)
+        proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
+        serial_1000 = serial_time * 1000 / big_n
+        say(f"{big_n:,} replicates x {years:.0f} years of {SCENARIO}, feed "
+            f"{'on' if feed else 'off'}, wall time")
+        say(f"  processes, {workers} workers{'':<20}{proc_time:8.1f} s"
+            f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
+            f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
+        say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
+        say(f"  worker CPU time {proc_cores * proc_time:.1f} s: "
+            f"{proc_cores * proc_time / workers:.1f} s of wall time on {workers} otherwise "
+            "idle cores")
+        say(f"  (workers used {proc_cores:.2f} cores on average; load average "
+            f"{load_before:.2f} before the run, above 0 means other work shared the "
+            f"{mach['cpus_usable']} CPUs)")
+        if big_n != 1000:
+            say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
+                f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
+        say(f"  goal for 1,000 replicates, all cores: < {GOAL_WALL_S:.0f} s: "
+            f"{verdict(proc_1000 < GOAL_WALL_S)}")
+        large[feed] = {
+            "replicates": big_n, "workers": workers, "load_average_before": load_before,
+            "worker_cores_used": proc_cores, "worker_cpu_s": proc_cores * proc_time,
+            "processes_s": proc_time, "processes_animal_days_per_s": proc_ad / proc_time,
+            "serial_s": serial_time, "serial_note": serial_note,
+            "processes_s_for_1000": proc_1000, "processes_1000_estimated": big_n != 1000,
+            "serial_s_for_1000": serial_1000}
 
+    name = {True: "feed_on", False: "feed_off"}
+    first = serial[modes[0]]
     figures = {
         "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "code": version,
         "quick": quick,
         "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
-                        "animal_days_per_s": loop_rate},
-        "capra_serial": {"replicates": batch, "batch_size": batch, "seconds": cap_time,
-                         "animal_days": cap_ad, "animal_days_per_s": cap_rate,
-                         "animal_days_per_s_per_core": cap_rate},
-        "ratio": ratio,
-        "per_cpu_second": {"object_loop": loop_cpu_rate, "capra_serial": cap_cpu_rate,
-                           "ratio": cap_cpu_rate / loop_cpu_rate},
-        "large_run": {"replicates": big_n, "workers": workers, "load_average_before": load_before,
-                      "worker_cores_used": proc_cores,
-                      "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
-                      "processes_animal_days_per_s": proc_ad / proc_time,
-                      "serial_s": serial_time, "serial_note": serial_note,
-                      "processes_s_for_1000": proc_1000,
-                      "processes_1000_estimated": big_n != 1000, "serial_s_for_1000": serial_1000},
+                        "animal_days_per_s": loop_rate, "animal_days_per_cpu_s": loop_cpu_rate},
+        "capra_serial": {name[f]: dict(e, replicates=batch, batch_size=batch)
+                         for f, e in serial.items()},
+        "large_run": {name[f]: e for f, e in large.items()},
+        "same_herd_feed_on_and_off": same_herd,
         "agreement": agreement,
         "goals": {"ratio": GOAL_RATIO, "per_core": GOAL_PER_CORE, "wall_1000_s": GOAL_WALL_S,
-                  "ratio_met": ratio >= GOAL_RATIO, "per_core_met": cap_rate >= GOAL_PER_CORE,
-                  "wall_met": proc_1000 < GOAL_WALL_S},
+                  **{f"{name[f]}_ratio_met": e["ratio"] >= GOAL_RATIO for f, e in serial.items()},
+                  **{f"{name[f]}_per_core_met": e["animal_days_per_s"] >= GOAL_PER_CORE
+                     for f, e in serial.items()},
+                  **{f"{name[f]}_wall_met": e["processes_s_for_1000"] < GOAL_WALL_S
+                     for f, e in large.items()}},
     }
+    del first
 
     if a.profile:
         say()
