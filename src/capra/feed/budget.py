@@ -356,10 +356,9 @@ def feed_amount(need_mj, supply_kg, me, room_kg=None, dense_me=None) -> np.ndarr
     """
     x = np.minimum(supply_kg, np.asarray(need_mj) / me)
     if room_kg is not None:
-        dense = np.asarray(dense_me, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            safe = np.where(dense > 0, dense, 1.0)
-            limit = np.where(dense > me, (room_kg - need_mj / safe) / (1.0 - me / safe), room_kg)
+        denser = np.asarray(dense_me, dtype=float) > me
+        safe = np.where(denser, dense_me, 2.0 * me)          # finite where not used
+        limit = np.where(denser, (room_kg - need_mj / safe) / (1.0 - me / safe), room_kg)
         x = np.minimum(x, np.maximum(limit, 0.0))
     return np.maximum(x, 0.0)
 

@@ -10,11 +10,12 @@ Every day, after the milk of the day is known (:func:`feed_day`, called from
    NRC (2007) / Langston goat equations of :mod:`capra.feed.requirements`. They are read
    from tables by age compiled once from those functions (:func:`compile_feeding`); a
    test checks animal by animal that the simulator's values are the functions'.
-2. **Feeding** per farm in a stated priority: does in milk and in late pregnancy first,
-   then young stock, then the other adults; each group eats pasture, then the stores in
-   order, then what the farm buys, as the feed budget does
+2. **Feeding** per farm in a stated priority (:data:`GROUPS`): does in milk first, then
+   other pregnant females, young stock, and the other adults; each group eats pasture,
+   then the stores in order, then what the farm buys, as the feed budget does
    (:func:`capra.feed.budget.feed_amount`), within the DM it can eat, with concentrate at
-   most the management level's share of it. Stocks are kept per farm and replicate.
+   most the management level's share of the farm's intake. Stocks are kept per farm and
+   replicate.
 3. **Responses** where energy falls short (rules and sources in ``docs/herd-model.md``,
    "Feed", and ``capra/data/feed/responses.toml``): growth slows (which delays first
    breeding), body reserves are drawn, then milk falls, then the conceptus is short
@@ -289,7 +290,8 @@ class FeedingParams:
     months: tuple[str, ...]       # "YYYY-MM"
     month_days: np.ndarray        # (M,) simulated days in each month
     currency: str
-    can_run_short: bool           # some location buys nothing: a shortage is possible
+    can_run_short: bool           # some location buys nothing, or nothing as dense as the
+                                  # ration: a shortage is possible
 
     @property
     def n_sources(self) -> int:
@@ -502,7 +504,7 @@ def compile_feeding(scenario, p: HerdParams) -> FeedingParams | None:
         all_bought=bool((kind[kind != _NONE] == _PURCHASE).all()),
         month_of_day=month_of_day, months=months,
         month_days=month_days, currency=per_loc[0][4] if per_loc else library.currency,
-        can_run_short=bool((kind != _PURCHASE).all(axis=1).any()))
+        can_run_short=bool((np.where(kind == _PURCHASE, me_s, 0.0).max(axis=1) < mec).any()))
 
 
 def _dense_bought(kind: np.ndarray, me: np.ndarray) -> np.ndarray:
@@ -590,9 +592,6 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
                      * fp.tissue_me_mj_per_kg)
         me += regain_me
         dmi += regain_me / fp.ration_me
-    nbins = nrl * 16
-    sums = np.stack([np.bincount(code, w, nbins) for w in (me, dmi, cp)], axis=-1).astype(
-        float).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
     # females in late pregnancy: the conceptus
     due = state.due - t
     late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
@@ -601,8 +600,12 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
         parts = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
                                  fp.mature[fk[late]])
         preg_me = parts[0]
-        sums += np.stack([np.bincount(code[late], w, nbins) for w in parts],
-                         axis=-1).reshape(R, L, 16, 3)
+        for total, part in zip((me, dmi, cp), parts):
+            total[late] += part
+    nbins = nrl * 16
+    sums = np.empty((R, L, 16, 3))                        # (R, L, code, quantity)
+    for q, w in enumerate((me, dmi, cp)):
+        sums[..., q] = np.bincount(code, w, nbins).reshape(R, L, 16)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
@@ -807,7 +810,7 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     (docs/herd-model.md, "Feed"); returns the milk of the does ``li``.
 
     ``fk``, ``c16`` and ``me`` are per row (table index, class code, ME needed without the
-    milk and the conceptus); ``fed_share`` per (replicate, location, group); ``late`` the
+    milk); ``fed_share`` per (replicate, location, group); ``late`` the
     rows in late pregnancy with conceptus ``preg_me``; ``regain_me`` per row or None.
     """
     fp, fs = p.feeding, state.feed
@@ -820,7 +823,6 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     me[pos_li] += _milk_parts(fp, kg, 0.0)[0]
     alive_late = state.alive[late]
     pos_late = np.searchsorted(idx, late[alive_late])
-    me[pos_late] += preg_me[alive_late]
     short = (1.0 - share) * me
     lost = state.lost_kg[idx].astype(float)
     tissue = fp.tissue_me_mj_per_kg

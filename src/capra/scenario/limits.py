@@ -44,8 +44,8 @@ MAX_PARITY = 20
 #: them in 8 bits (up to 127). [-]
 MAX_FAILED_WINDOWS = 100
 #: Most animals in one group of a batch: far above the largest goat farms (a few thousand
-#: head). The simulator keeps about 70 bytes per animal and replicate: 100,000 head in 50
-#: replicates simulated together take about 350 MB. [head]
+#: head). The simulator keeps about 85 bytes per animal and replicate: 100,000 head in 50
+#: replicates simulated together take about 425 MB. [head]
 MAX_HEAD = 100_000
 #: Most places on one farm: a farm may be given an unreachable capacity to mean "no limit";
 #: head counts stay far inside 32-bit integers. [head]
