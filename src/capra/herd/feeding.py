@@ -87,6 +87,9 @@ _CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2
 _NONE, _PASTURE, _STOCK, _PURCHASE = 0, 1, 2, 3
 #: Energy shortfalls below this are rounding, not a shortage. [MJ]
 _TINY_MJ = 1e-6
+#: Rows whose requirements are computed together (about 0.25 MB per array: the arrays of
+#: a chunk stay in the processor's cache). [-]
+CHUNK_ROWS = 32768
 
 #: Monthly variables recorded per (replicate, month, location), in the order of the
 #: stacked record: name -> (units, description).
@@ -583,35 +586,34 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
         day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
 
     # 1. requirements of every row, summed by replicate, location and class code (the
-    # class code decides the priority group)
-    fk = _table_index(fp, age, c16, state.lag if fs.lagging else None)
-    me, dmi, cp = _table_values(fp, t, fk, state.loc)
-    regain_me = None
-    if fs.active:            # animals rebuilding the reserves a shortage took
-        regain_me = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day)
-                     * fp.tissue_me_mj_per_kg)
-        me += regain_me
-        dmi += regain_me / fp.ration_me
-    # females in late pregnancy: the conceptus
+    # class code decides the priority group), a chunk of rows at a time (to stay in cache)
+    lag = state.lag if fs.lagging else None
     due = state.due - t
     late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
-    preg_me = np.zeros(late.size)
-    if late.size:
-        parts = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
-                                 fp.mature[fk[late]])
-        preg_me = parts[0]
-        for total, part in zip((me, dmi, cp), parts):
-            total[late] += part
+    preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
+                            fp.mature[_table_index(fp, age[late], c16[late],
+                                                   None if lag is None else lag[late])])
+    regain = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day) * fp.tissue_me_mj_per_kg
+              if fs.active else None)          # animals rebuilding the reserves a shortage took
     nbins = nrl * 16
-    sums = np.empty((R, L, 16, 3))                        # (R, L, code, quantity)
-    for q, w in enumerate((me, dmi, cp)):
-        sums[..., q] = np.bincount(code, w, nbins).reshape(R, L, 16)
+    sums = np.zeros((3, nbins))                           # (quantity, cell and code)
+    n = code.size
+    bounds = np.searchsorted(late, np.arange(0, n + CHUNK_ROWS, CHUNK_ROWS))
+    for i, start in enumerate(range(0, n, CHUNK_ROWS)):
+        rows = slice(start, min(start + CHUNK_ROWS, n))
+        in_chunk = slice(bounds[i], bounds[i + 1])
+        _, values = _row_requirements(fp, t, state, age, c16, rows, late[in_chunk] - start,
+                                      [x[in_chunk] for x in preg], lag, regain)
+        for q, w in enumerate(values):
+            sums[q] += np.bincount(code[rows], w, nbins)
+    sums = np.moveaxis(sums.reshape(3, R, L, 16), 0, -1)  # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
         cells = state.cell[li]
         milk = np.bincount(cells, kg, nrl).reshape(R, L)
-        ratio = np.bincount(cells, _adg_per_fcm(fp, fk[li], kg), nrl).reshape(R, L)
+        fk_li = _table_index(fp, age[li], c16[li], None if lag is None else lag[li])
+        ratio = np.bincount(cells, _adg_per_fcm(fp, fk_li, kg), nrl).reshape(R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
             sums[:, :, 8, q] += part
     by_group = np.stack([sums[:, :, codes].sum(axis=2) for codes in _CODES_OF_GROUP],
@@ -631,10 +633,27 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
 
     # 3. responses
     if short or fs.active or fs.intake_set:
-        kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
-                      regain_me, day)
+        fk, (me, _, _) = _row_requirements(fp, t, state, age, c16, slice(0, n), late, preg,
+                                           lag, regain)
+        kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg[0],
+                      regain, day)
     rec.data["feed_monthly"][:, fp.month_of_day[t]] += day
     return kg
+
+
+def _row_requirements(fp: FeedingParams, t: int, state, age, c16, rows: slice, late, preg,
+                      lag, regain):
+    """Table index and (ME, DM intake, CP) without the milk of the ``rows`` of the state:
+    the tables, the conceptus ``preg`` of the rows ``late`` (positions in ``rows``) and the
+    ME of the tissue being regained (``regain`` per row of the state, or None)."""
+    fk = _table_index(fp, age[rows], c16[rows], None if lag is None else lag[rows])
+    me, dmi, cp = _table_values(fp, t, fk, state.loc[rows])
+    for total, part in zip((me, dmi, cp), preg):
+        total[late] += part
+    if regain is not None:
+        me += regain[rows]
+        dmi += regain[rows] / fp.ration_me
+    return fk, (me, dmi, cp)
 
 
 def _table_index(fp: FeedingParams, age: np.ndarray, c16: np.ndarray,
