@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import pytest
+from herd_scenarios import build, nampo_dict, one_farm_dict
 
 from capra import feed
 from capra.errors import ArgumentError
@@ -21,7 +22,6 @@ from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
 from capra.herd.state import HerdState
-from herd_scenarios import build, nampo_dict, one_farm_dict
 
 DOES = [{"count": 120, "sex": "female", "age_months_min": 18, "age_months_max": 40,
          "parity": 1},

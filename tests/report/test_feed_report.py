@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 import pytest
 from matplotlib.figure import Figure
@@ -15,8 +16,6 @@ from capra.herd.simulate import simulate
 from capra.report.feed import feed_budget_figure, feed_sections
 from capra.report.html import render_report
 from capra.scenario import bundled_scenario_path, scenario_from_dict, scenario_to_toml
-
-import tomllib
 
 
 @pytest.fixture(scope="module")

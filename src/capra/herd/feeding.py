@@ -286,9 +286,9 @@ class FeedingParams:
     supplement_per_cp: np.ndarray  # (L,) supplement per g CP short, 0 none [kg DM/g]
     supplement_cost_per_kg_dm: np.ndarray  # (L,) [/kg DM]
     supplement_names: tuple[str | None, ...]
-    # calendar
     dense_bought: np.ndarray      # (L, S) densest bought feed after each source [MJ/kg DM]
     all_bought: bool              # every source of every location is bought as needed
+    # calendar
     month_of_day: np.ndarray      # (n_days,) month index
     months: tuple[str, ...]       # "YYYY-MM"
     month_days: np.ndarray        # (M,) simulated days in each month
@@ -809,7 +809,8 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
     day[:, :, q["feed_cp_needed_kg"]] = cp_need / 1000.0
     day[:, :, q["feed_dm_fed_t"]] = (fed.sum(axis=2) + supp) / 1000.0
     day[:, :, q["feed_purchased_dm_t"]] = ((fed * buy).sum(axis=2) + supp) / 1000.0
-    day[:, :, q["feed_concentrate_as_fed_t"]] = (as_fed * fp.source_concentrate).sum(axis=2) / 1000.0
+    day[:, :, q["feed_concentrate_as_fed_t"]] = (as_fed * fp.source_concentrate).sum(
+        axis=2) / 1000.0
     day[:, :, q["feed_me_unmet_mj"]] = need.sum(axis=2)
     day[:, :, q["feed_cp_balance_kg"]] = (cp_fed - cp_need) / 1000.0
     day[:, :, q["feed_cost"]] = ((as_fed * fp.source_price_per_t * buy).sum(axis=2) / 1000.0
