@@ -5,9 +5,9 @@ The scenario's ``[policy.bucks]`` (:class:`capra.scenario.BuckPolicy`) is compil
 :class:`BuckParams`. Each day :func:`daily`, run after the health processes and before
 conception:
 
-- with ``rotation``, on the rotation day of each year moves every kept buck on a farm to
-  the next farm of the scenario's list (the last farm's to the first), counted as
-  transfers;
+- with ``rotation``, on the rotation day of each year passes the kept bucks on to the next
+  farm of the scenario's list (the last farm's to the first), each farm keeping its number
+  of bucks (:func:`_rotate`), counted as transfers;
 - with ``source = "bought"``, on the purchase day of each year buys, for each farm, the
   bucks it lacks (``ceil(females of breeding age / does_per_buck)`` less the kept males
   already there), of the stated age; they are counted as arrivals (and no male kid is kept
@@ -108,17 +108,40 @@ def _kept_males(state, p) -> np.ndarray:
 
 
 def _rotate(state, t, p, rec) -> None:
+    """Pass the kept bucks on around the ring of farms, each farm keeping its number.
+
+    In each replicate the bucks are listed farm by farm in the scenario's order (by id
+    within a farm), the list is turned by the largest number of bucks on one farm, and the
+    farms take their places in the turned list: with the same number of bucks on every
+    farm, each farm's bucks go to the next farm (the last farm's to the first).
+    """
+    from capra.herd.processes import _split_by_quota
+
     farms = np.flatnonzero(p.is_farm)
     if farms.size < 2:
         return
     idx = _kept_males(state, p)
     if idx.size == 0:
         return
-    following = np.arange(p.n_locations)
-    following[farms] = np.roll(farms, -1)
-    rec.count("transfers_out", state, idx)
-    state.move(idx, following[state.loc[idx]])
-    rec.count("transfers_in", state, idx)
+    ring = np.full(p.n_locations, -1, np.int64)
+    ring[farms] = np.arange(farms.size)
+    rep = state.rep[idx].astype(np.int64)
+    place = ring[state.loc[idx]]
+    counts = np.bincount(rep * farms.size + place,
+                         minlength=state.n_replicates * farms.size).reshape(-1, farms.size)
+    order = np.lexsort((state.uid[idx], place, rep))
+    pos = np.empty(idx.size, np.int64)
+    start = np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1)
+    pos[order] = np.arange(idx.size) - start[rep[order]]
+    total = np.maximum(counts.sum(axis=1), 1)
+    turned = (pos + counts.max(axis=1)[rep]) % total[rep]
+    dest = farms[_split_by_quota(rep, turned.astype(float), counts)]
+    movers = dest != state.loc[idx]
+    if not movers.any():
+        return
+    rec.count("transfers_out", state, idx[movers])
+    state.move(idx[movers], dest[movers])
+    rec.count("transfers_in", state, idx[movers])
 
 
 def _buy(state, t, p, keys, rec) -> None:

@@ -139,13 +139,15 @@ _PER_REPLICATE = ("prevalence", "sensitivity", "specificity", "infected_milk_fac
                   "outbreak_death_daily", "outbreak_milk_factor", "transport_death_daily")
 
 
-def stack_health(values: list[HealthParams]) -> dict[str, np.ndarray]:
-    """The health fields that differ between replicates, one row per replicate, keyed
-    ``"health.<field>"`` for :attr:`HerdParams.varying <capra.herd.params.HerdParams>`."""
+def stack_health(base: HealthParams, values: list[HealthParams]) -> dict[str, np.ndarray]:
+    """The health fields of the replicates that differ from ``base`` (the point values),
+    one row per replicate, keyed ``"health.<field>"`` for :attr:`HerdParams.varying
+    <capra.herd.params.HerdParams>`."""
     out = {}
     for f in fields(HealthParams):
+        point = np.asarray(getattr(base, f.name))
         rows = [np.asarray(getattr(v, f.name)) for v in values]
-        if all(np.array_equal(rows[0], r) for r in rows[1:]):
+        if all(np.array_equal(point, r) for r in rows):
             continue
         if f.name not in _PER_REPLICATE:
             raise RuntimeError(f"the health field {f.name!r} differs between replicates")

@@ -229,7 +229,7 @@ def batch_params(params: HerdParams, per_replicate: Sequence[HerdParams]) -> Her
         if f.name == "health":
             from capra.herd.health import stack_health
 
-            varying.update(stack_health(values))
+            varying.update(stack_health(base, values))
         else:
             varying[f.name] = np.stack([np.asarray(v) for v in values])
     return dataclasses.replace(params, varying=varying)

@@ -53,6 +53,8 @@ def _unique(values: list, key: str, what: str) -> list[Problem]:
     seen: dict[object, int] = {}
     problems = []
     for i, v in enumerate(values):
+        if not isinstance(v, int) or isinstance(v, bool):
+            continue                 # a value of the wrong type is reported by validation
         if v in seen:
             problems.append(_problem((key, i), v, f"listed twice (also {key}[{seen[v]}]); "
                                                   f"expected each {what} once"))
