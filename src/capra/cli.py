@@ -75,6 +75,10 @@ Engine = Annotated[str, typer.Option(help="Where replicates run: serial, process
 Workers = Annotated[Optional[int], typer.Option(help="Local processes for --engine processes/dask.")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
+NoUncertainty = Annotated[bool, typer.Option(
+    "--no-parameter-uncertainty",
+    help="Use the point values of the scenario's uncertain parameters (distributions) in "
+         "every replicate: the bands are then chance alone.")]
 
 
 def _summary_table(result) -> Table:
@@ -110,6 +114,7 @@ def run(
         help="Date of the recorded herd for --from-db (default: the latest recorded day).")] = None,
     no_plan: Annotated[bool, typer.Option(
         "--no-plan", help="Skip the supply plan (products, storage, dispatch to sites).")] = False,
+    no_parameter_uncertainty: NoUncertainty = False,
 ) -> None:
     """Simulate the herd and its milk, plan products and deliveries to the sites, print a
     summary and write an HTML report.
@@ -122,6 +127,8 @@ def run(
     Example: capra run nampo --replicates 200 --seed 1 --out results/
 
     Example: capra run --from-db --db records/capra.db   (project from today's recorded herd)
+
+    Example: capra run nampo --no-parameter-uncertainty   (the bands of chance alone)
     """
     with _errors():
         from capra.planning.cli import run_progress
@@ -137,7 +144,8 @@ def run(
         with run_progress(sc.name) as progress:
             result = run_scenario(sc, replicates=replicates, seed=seed, plan=not no_plan,
                                   engine=engine, workers=workers, scheduler=scheduler,
-                                  batch_size=batch_size, progress=progress)
+                                  batch_size=batch_size, progress=progress,
+                                  parameter_uncertainty=not no_parameter_uncertainty)
         files = result.write(out)
         if json_:
             sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
@@ -160,6 +168,7 @@ def simulate_cmd(
     workers: Workers = None,
     scheduler: Scheduler = None,
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
+    no_parameter_uncertainty: NoUncertainty = False,
 ) -> None:
     """Simulate the herd and write the daily results (replicate × date × farm) to a file.
 
@@ -173,7 +182,8 @@ def simulate_cmd(
         sc = as_scenario(scenario)
         with run_progress(sc.name) as progress:
             result = simulate(sc, replicates, seed, engine=engine, workers=workers,
-                              scheduler=scheduler, batch_size=batch_size, progress=progress)
+                              scheduler=scheduler, batch_size=batch_size, progress=progress,
+                              parameter_uncertainty=not no_parameter_uncertainty)
         path = result.save(output)
         echo(f"wrote {path}")
 

@@ -197,7 +197,8 @@ def inbreeding_rate(bucks, does):
 def inbreeding(result: HerdResult) -> pd.DataFrame | None:
     """The expected inbreeding of the herd's breeding units, from the last 365 days.
 
-    A breeding unit is a farm, or all farms together when the bucks rotate. Per replicate:
+    A breeding unit is a farm, or all farms together when the bucks rotate (then each farm
+    follows, as it would breed if its bucks stayed, for comparison). Per replicate:
     ``bucks`` Nm (mean head of bucks), ``does`` Nf (kiddings of the year), ``Ne``,
     ``delta_f`` per generation, ``generation_years`` L (mean age of the does at kidding
     and of the bucks plus a gestation, averaged), ``delta_f_per_year`` = ΔF / L, and the
@@ -221,7 +222,10 @@ def inbreeding(result: HerdResult) -> pd.DataFrame | None:
     last = result.last_year()
     farms = [str(f) for f, kind in zip(ds["farm"].values, ds["kind"].values)
              if kind == "farm"]
-    units = [("all farms (bucks rotate)", farms)] if rotation else [(f, [f]) for f in farms]
+    units = [(f, [f]) for f in farms]
+    if rotation:     # the herd as it breeds, then each farm as it would breed on its own
+        units = [("all farms (bucks rotate)", farms)] + [
+            (f"{f} (if its bucks stayed)", [f]) for f in farms]
     years_horizon = ds.sizes["date"] / DAYS_PER_YEAR
     rows = []
     for name, members in units:

@@ -35,8 +35,8 @@ from capra.herd import rng
 from capra.herd.params import FEMALE
 from capra.rates import risk_to_step_probability
 
-__all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "milk_factor",
-           "stack_health"]
+__all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
+           "health_summary", "milk_factor", "stack_health"]
 
 #: Daily counts the health processes add to the results: name -> (units, description).
 HEALTH_OUTPUTS = {
@@ -437,3 +437,56 @@ def milk_factor(state, t: int, p, li):
     if hs is not None and hs.milk is not None:
         factor = factor * hs.milk.ravel()[state.cell[li]]
     return factor
+
+
+# --------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------
+
+#: Figures of :func:`health_summary`: output variable -> (label, units).
+_SUMMARY = {
+    "reactors": ("reactors in quarantine tests", "head"),
+    "infected_released": ("infected animals reaching the farms undetected", "head"),
+    "transport_deaths": ("deaths on the journey to the farms", "head"),
+    "outbreak_starts": ("outbreaks and abortion storms started", "outbreaks"),
+    "outbreak_deaths": ("deaths in outbreaks", "head"),
+    "outbreak_abortions": ("abortions in outbreaks", "abortions"),
+}
+
+
+def health_summary(result):
+    """What testing, transport and outbreaks did over the horizon, P10/P50/P90 across
+    replicates: one row per figure (label with its units), columns ``p10``, ``p50``,
+    ``p90``; plus the share of replicates with at least one outbreak. None if the result
+    has no health outputs (a scenario without ``[health]`` tests, outbreaks or transit).
+    """
+    import pandas as pd
+
+    ds = result.data
+    if "reactors" not in ds:
+        return None
+    rows = {}
+    for name, (label, units) in _SUMMARY.items():
+        total = ds[name].sum(("date", "farm")).values.astype(float)
+        rows[f"{label} [{units}]"] = np.quantile(total, (0.1, 0.5, 0.9))
+    table = pd.DataFrame(rows, index=["p10", "p50", "p90"]).T
+    table.index.name = "figure"
+    starts = ds["outbreak_starts"].sum(("date", "farm")).values
+    table.attrs["share_with_outbreak"] = float(np.mean(starts > 0))
+    return table
+
+
+def health_dict(result) -> dict | None:
+    """:func:`health_summary` as plain data (the ``health`` key of ``capra run --json``),
+    or None without health outputs."""
+    table = health_summary(result)
+    if table is None:
+        return None
+    ds = result.data
+    out = {"period": "whole horizon"}
+    for name in _SUMMARY:
+        total = ds[name].sum(("date", "farm")).values.astype(float)
+        q = np.quantile(total, (0.1, 0.5, 0.9))
+        out[name] = {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+    out["share_of_replicates_with_an_outbreak"] = table.attrs["share_with_outbreak"]
+    return out

@@ -63,8 +63,10 @@ def _toml_value(value: Any) -> str:
 
 
 def _is_table_array(value: Any) -> bool:
+    """An array of tables, written ``[[key]]`` (an array of distributions is written
+    inline, as the values it stands for)."""
     return isinstance(value, (list, tuple)) and bool(value) and all(
-        isinstance(v, Mapping) for v in value)
+        isinstance(v, Mapping) and not is_distribution_table(v) for v in value)
 
 
 def _emit(table: Mapping[str, Any], prefix: str, lines: list[str],

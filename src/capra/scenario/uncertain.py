@@ -274,10 +274,12 @@ def _table_problems(table: Mapping, handler) -> list:
         return problems
     kind = Distribution.kind_of(table)
     needed = KINDS[kind]
+    # problems of keys that are missing are reported on the table itself (the key has no
+    # place in the file to point at)
     for key in needed:
         if key not in table:
-            problems.append(_problem((key,), _MISSING,
-                                     f"missing; a {kind} distribution needs "
+            problems.append(_problem((), _MISSING,
+                                     f"{key} missing; a {kind} distribution needs "
                                      f"{', '.join(needed)}"))
     for key in _NUMBER_KEYS:
         if key in table and key not in needed and not (kind == "beta" and key in ("low",
@@ -305,9 +307,9 @@ def _table_problems(table: Mapping, handler) -> list:
                                          f"(0, {_fmt_number(MAX_BETA_SHAPE)}]"))
     if kind == "beta" and ("low" in table) != ("high" in table):
         missing = "high" if "low" in table else "low"
-        problems.append(_problem((missing,), _MISSING,
-                                 "missing; a beta distribution takes both low and high "
-                                 "(its bounds) or neither (bounds 0 and 1)"))
+        problems.append(_problem((), _MISSING,
+                                 f"{missing} missing; a beta distribution takes both low and "
+                                 "high (its bounds) or neither (bounds 0 and 1)"))
     low, mode, high = valid.get("low"), valid.get("mode"), valid.get("high")
     if low is not None and high is not None and low > high:
         problems.append(_problem(("low",), low, f"above high = {_fmt_number(high)}; expected "
@@ -325,10 +327,11 @@ def _table_problems(table: Mapping, handler) -> list:
             try:
                 handler(bound)
             except ValidationError as exc:
-                problems.append(_problem((key,), _MISSING,
+                problems.append(_problem((), _MISSING,
                                          f"a beta without low and high lies on [0, 1], "
                                          f"but {_fmt_number(bound)} is refused here "
                                          f"({_message(exc, bound)}); give low and high"))
+                break
     for key in ("source", "together"):
         if key in table and not isinstance(table[key], str):
             problems.append(_problem((key,), table[key],
