@@ -160,7 +160,8 @@ def test_uncertainty_off_uses_the_point_values():
 
 def test_turning_uncertainty_off_collapses_the_band_to_chance():
     """The P10-P90 spread of the milk of 40 replicates: wide with the yield uncertain
-    (about ±17 % of the point), back to the chance of a herd of 300 without (a few %)."""
+    (the P10-P90 of the drawn Wood scale is about 30 % of its median), back to the chance
+    of a herd of 300 without (doe effects of CV 0.2: about 2.6 x 0.2 / sqrt(300) = 3 %)."""
     sc = yield_and_kid_milk(horizon_days=60)
     spread = {}
     for on in (True, False):
@@ -168,9 +169,9 @@ def test_turning_uncertainty_off_collapses_the_band_to_chance():
             "milk_gross_kg"].sum(("date", "farm")).values
         p10, p50, p90 = np.quantile(milk, (0.1, 0.5, 0.9))
         spread[on] = (p90 - p10) / p50
-    assert spread[True] > 0.15
-    assert spread[False] < 0.05
-    assert spread[True] > 5 * spread[False]
+    assert spread[True] > 0.2
+    assert spread[False] < 0.07
+    assert spread[True] > 4 * spread[False]
 
 
 def test_same_draws_and_numbers_in_separate_processes():
