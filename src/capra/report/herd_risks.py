@@ -58,8 +58,9 @@ def _sensitivity_section(result) -> str | None:
     from capra.herd.uncertainty import sensitivity
 
     table = sensitivity(result)
-    if table is None or table.empty:
-        return None
+    rho = ["rho_milk_per_year", "rho_trough_month_milk"]
+    if table is None or table.empty or table[rho].isna().all().all():
+        return None              # nothing to rank (fewer than 3 replicates, or no milk)
     month = calendar.month_name[int(table.attrs["trough_month"])]
     n = table.attrs["replicates"]
     shown = table.rename(columns={"rho_milk_per_year": "rho_year",
@@ -109,8 +110,8 @@ def _breeding_section(result) -> str | None:
     from capra.herd.bucks import inbreeding
 
     table = inbreeding(result)
-    if table is None or table.empty:
-        return None
+    if table is None or table.empty or table["delta_f_p50"].isna().all():
+        return None              # no bucks or no kidding in the last year: nothing to say
     years = table.attrs["outlook_years"]
     rows = []
     for _, r in table.iterrows():
