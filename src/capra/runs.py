@@ -231,8 +231,8 @@ def plan(scenario: str | os.PathLike | Scenario,
          futures: int | None = None, enrolment: float | None = None,
          from_stock: bool = False, opening_stock: pd.DataFrame | None = None,
          engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None,
-         parameter_uncertainty: bool = True) -> Plan:
+         batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+         progress: Progress | None = None, parameter_uncertainty: bool = True) -> Plan:
     """Plan what to make of a scenario's milk and where to send it: the children served
     on every operating day of a repeatable year across the simulated futures, year by
     year from the first arrival, and what binds (:func:`capra.planning.plan_from_herd`).
@@ -250,7 +250,7 @@ def plan(scenario: str | os.PathLike | Scenario,
                    progress, parameter_uncertainty)
     return _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                  opening_stock=opening_stock, engine=engine, workers=workers,
-                 scheduler=scheduler, progress=progress)
+                 scheduler=scheduler, decompose=decompose, progress=progress)
 
 
 def _plan(sc: Scenario, result: HerdResult, **options) -> Plan:
@@ -265,8 +265,8 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         enrolment: float | None = None, from_stock: bool = False,
         opening_stock: pd.DataFrame | None = None, engine: str = "serial",
         workers: int | None = None, scheduler: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None,
-        parameter_uncertainty: bool = True) -> Run:
+        batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+        progress: Progress | None = None, parameter_uncertainty: bool = True) -> Run:
     """Simulate a scenario's herd and milk and plan products and deliveries to its sites.
 
     Parameters
@@ -301,7 +301,11 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         Stock on the day before the first planned day: columns ``plant``, ``product``,
         ``kg``, ``made`` (with ``from_stock``).
     engine, workers, scheduler, batch_size
-        Where the replicates and the futures run (see :func:`simulate`).
+        Where the replicates, the futures and the groups of sites run (see
+        :func:`simulate`).
+    decompose
+        Solve the daily dispatch by classes and groups of sites (exact, or with a
+        measured gap) or as one LP; default: by classes from 40 sites.
     progress
         See :data:`Progress`.
     parameter_uncertainty
@@ -333,7 +337,7 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
     if plan and sc.sites:
         planned = _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                         opening_stock=opening_stock, engine=engine, workers=workers,
-                        scheduler=scheduler, progress=progress)
+                        scheduler=scheduler, decompose=decompose, progress=progress)
     return Run(sc, result, planned)
 
 
