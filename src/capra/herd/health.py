@@ -432,11 +432,18 @@ def milk_factor(state, t: int, p, li):
     of each doe's replicate under parameter uncertainty) times the milk left by the
     outbreaks on her farm. A scalar when it is the same for all."""
     rows = p.varying.get("milk_factor_by_day")
-    factor = p.milk_factor_by_day[t] if rows is None else rows[state.rep[li], t]
+    heat = p.milk_factor_by_day[t] if rows is None else rows[:, t]
     hs = getattr(state, "health", None)
-    if hs is not None and hs.milk is not None:
-        factor = factor * hs.milk.ravel()[state.cell[li]]
-    return factor
+    outbreaks = None if hs is None else hs.milk
+    if np.ndim(heat) and (heat == heat[0]).all():
+        heat = heat[0]                   # the same in every replicate today
+    if np.ndim(heat) == 0 and outbreaks is None:
+        return heat
+    per_cell = np.ones((state.n_replicates, p.n_locations))
+    per_cell *= np.asarray(heat)[:, None] if np.ndim(heat) else heat
+    if outbreaks is not None:
+        per_cell *= outbreaks
+    return per_cell.ravel()[state.cell[li]]
 
 
 # --------------------------------------------------------------------------------------

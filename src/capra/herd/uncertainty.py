@@ -167,8 +167,8 @@ def first_above(tables: np.ndarray, rep: np.ndarray, row: np.ndarray,
                 x: np.ndarray) -> np.ndarray:
     """For each element, the first index at which the non-decreasing table
     ``tables[rep, row]`` exceeds ``x`` (its length if none): what
-    ``np.searchsorted(table, x, side="right")`` gives for one table, here for a table per
-    element, by bisection over all elements at once.
+    ``np.searchsorted(table, x, side="right")`` gives, for a table per element (one
+    search per table present, over its elements).
 
     Parameters
     ----------
@@ -179,17 +179,16 @@ def first_above(tables: np.ndarray, rep: np.ndarray, row: np.ndarray,
     x
         Value of each element.
     """
-    n = tables.shape[-1]
-    lo = np.zeros(np.shape(x), np.int64)
-    hi = np.full(np.shape(x), n, np.int64)
-    while True:
-        open_ = lo < hi
-        if not open_.any():
-            return lo
-        mid = (lo + hi) // 2
-        above = tables[rep, row, np.minimum(mid, n - 1)] > x
-        hi = np.where(open_ & above, mid, hi)
-        lo = np.where(open_ & ~above, mid + 1, lo)
+    x = np.asarray(x)
+    out = np.empty(x.shape, np.int64)
+    which = np.asarray(rep, np.int64) * tables.shape[1] + np.asarray(row, np.int64)
+    order = np.argsort(which, kind="stable")
+    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    flat = tables.reshape(-1, tables.shape[-1])
+    for part in np.split(order, bounds):
+        if part.size:
+            out[part] = np.searchsorted(flat[which[part[0]]], x[part], side="right")
+    return out
 
 
 def _equal(a: Any, b: Any) -> bool:
