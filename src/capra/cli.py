@@ -94,6 +94,28 @@ def _summary_table(result) -> Table:
     return table
 
 
+def _sensitivity_table(result, top: int = 5) -> Table | None:
+    """The uncertain parameters that move the milk most (``top`` of them), or None."""
+    import calendar
+
+    from capra.herd.uncertainty import sensitivity
+
+    table = sensitivity(result)
+    if table is None:
+        return None
+    month = calendar.month_abbr[int(table.attrs["trough_month"])]
+    out = Table(title=f"What we do not know: the {min(top, len(table))} uncertain "
+                      f"parameters that move the milk most (Spearman ρ across replicates; "
+                      f"all in the report)")
+    out.add_column("parameter", overflow="fold")
+    out.add_column("ρ milk/year", justify="right")
+    out.add_column(f"ρ milk in {month}", justify="right")
+    for _, row in table.head(top).iterrows():
+        out.add_row(escape(row["factor"]), *(f"{row[c]:+.2f}" for c in (
+            "rho_milk_per_year", "rho_trough_month_milk")))
+    return out
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = "nampo",
@@ -151,6 +173,9 @@ def run(
             sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
             return
         out_console.print(_summary_table(result.herd))
+        sensitivity = _sensitivity_table(result.herd)
+        if sensitivity is not None:
+            out_console.print(sensitivity)
         if result.plan is not None:
             from capra.planning.cli import print_plan
             print_plan(result.plan, out_console)
