@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from capra.herd import rng, rules
+from capra.herd.health import milk_factor
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
-from capra.herd.health import milk_factor
 from capra.herd.uncertainty import first_above
 
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).

@@ -166,7 +166,8 @@ def simulate_events(scenario, seed: int = 0, replicate: int = 0, *,
     stillborn kid, uid = dam), ``conceptions`` (due_date, method), ``abortions``,
     ``dry_offs``, ``deaths``, ``sales``, ``culls``, ``transfers`` (from_location,
     to_location) and ``test_days`` (milk_kg, dim). The numbers are those of replicate
-    ``replicate`` of :func:`simulate` with the same seed.
+    ``replicate`` of :func:`simulate` with the same seed and ``parameter_uncertainty``
+    (with it, the replicate's own draw of the uncertain parameters).
     """
     import pandas as pd
 
