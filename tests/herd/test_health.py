@@ -110,6 +110,22 @@ def test_reactors_kept_are_counted_on_each_test_day():
     within(totals(res, "infected_released"), 500 * 0.3, np.sqrt(500 * 0.3 * 0.7) + 1)
 
 
+def test_a_shorter_quarantine_is_tested_on_its_own_days():
+    """Test days 0 and 10; a second batch of 100 with 5 days of quarantine is tested on day
+    0 only (specificity 0: every tested animal reacts, none culled)."""
+    health = {"tests": [{"disease": "x", "prevalence": 0.0, "sensitivity": 1.0,
+                         "specificity": 0.0, "test_days": [0, 10], "cull_reactors": False}]}
+    sc = scenario(health=health)
+    other = sc.batches[0].model_copy(update={
+        "name": "C", "quarantine_days": 5,
+        "animals": (sc.batches[0].animals[0].model_copy(update={"count": 100}),)})
+    res = simulate(sc.model_copy(update={"batches": (*sc.batches, other)}), replicates=2,
+                   seed=1)
+    reactors = totals(res, "reactors")
+    # deaths before a test (adult risk 5 %/y over ten days) may take one or two animals
+    assert ((reactors <= 2 * 500 + 100) & (reactors >= 2 * 500 + 100 - 5)).all(), reactors
+
+
 def test_kids_born_in_quarantine_are_not_tested():
     pregnant = {**DOES, "pregnant": True, "kidding_from": START + dt.timedelta(days=8),
                 "kidding_to": START + dt.timedelta(days=12)}
@@ -288,7 +304,8 @@ TEST = {"disease": "x", "prevalence": 0.1, "sensitivity": 0.9, "specificity": 0.
 
 @pytest.mark.parametrize("health, path, message", [
     ({"tests": [{**TEST, "test_days": [0, 30]}]}, "health.tests[0].test_days[1]",
-     'not inside the quarantine of batch "B" (30 days); expected test days from 0 to 29'),
+     'after every quarantine (the longest: batch "B", 30 days); expected test days from 0 '
+     'to 29'),
     ({"tests": [{**TEST, "outbreak": "storm"}]}, "health.tests[0].outbreak",
      "no [[health.outbreaks]] named so; expected one of none defined"),
     ({"tests": [TEST, {**TEST}]}, "health.tests[1].disease", "duplicate disease"),

@@ -78,8 +78,9 @@ class QuarantineTest(_Model):
     specificity: uncertain(Probability)
     """Probability that the test clears an animal that is not infected. [fraction]"""
     test_days: Annotated[tuple[_ints(0, MAX_QUARANTINE_DAYS), ...], Field(min_length=1)] = (0,)
-    """Days after arrival on which the animals in quarantine are tested; each before the
-    end of every quarantine (0: the day of arrival). [days]"""
+    """Days after arrival on which the animals in quarantine are tested (0: the day of
+    arrival); each inside the longest quarantine, a batch being tested on the days inside
+    its own. [days]"""
     cull_reactors: Bool = True
     """Animals that test positive are culled (false: they are kept, only counted). [-]"""
     milk_loss: uncertain(Probability) = 0.0
@@ -217,22 +218,23 @@ class BuckPolicy(_Model):
 
 def health_problems(data: object) -> list[Problem]:
     """Problems between ``[health]`` and the batches (a model or a raw table): every test
-    day inside every quarantine."""
+    day inside the quarantine of some batch (a batch with a shorter quarantine is tested on
+    the test days inside its own)."""
     problems: list[Problem] = []
     health = _get(data, "health", object)
-    batches = [(i, b) for i, b in enumerate(_items(data, "batches"))
-               if isinstance(_get(b, "quarantine_days", int), int)
-               and _get(b, "quarantine_days", int) > 0]
-    if health is None or not batches:
+    quarantines = [(i, b, _get(b, "quarantine_days", int))
+                   for i, b in enumerate(_items(data, "batches"))]
+    quarantines = [(i, b, q) for i, b, q in quarantines
+                   if isinstance(q, int) and not isinstance(q, bool) and q > 0]
+    if health is None or not quarantines:
         return problems
-    shortest = min(batches, key=lambda ib: _get(ib[1], "quarantine_days", int))
-    days = _get(shortest[1], "quarantine_days", int)
+    index, longest, days = max(quarantines, key=lambda ibq: ibq[2])
+    name = _get(longest, "name", str, f"batches[{index}]")
     for t, test in enumerate(_items(health, "tests")):
         for k, day in enumerate(_items(test, "test_days")):
             if isinstance(day, int) and not isinstance(day, bool) and day >= days:
-                name = _get(shortest[1], "name", str, f"batches[{shortest[0]}]")
                 problems.append(_problem(("health", "tests", t, "test_days", k), day,
-                                         f"not inside the quarantine of batch {_show(name)} "
-                                         f"({days} days); expected test days from 0 to "
-                                         f"{days - 1}"))
+                                         f"after every quarantine (the longest: batch "
+                                         f"{_show(name)}, {days} days); expected test days "
+                                         f"from 0 to {days - 1}"))
     return problems
