@@ -366,21 +366,10 @@ class Run:
 
     def to_dict(self) -> dict:
         """Plain data for JSON, exactly what ``capra run --json`` prints: the herd's
-        summary (:meth:`~capra.herd.result.HerdResult.summary_dict`); ``sensitivity``,
-        which uncertain parameters move the milk most
-        (:func:`capra.herd.uncertainty.sensitivity_dict`, None without parameter
-        uncertainty); ``health``, what testing, transport and outbreaks cost
-        (:func:`capra.herd.health.health_dict`, None without ``[health]``);
-        ``breeding``, the expected inbreeding (:func:`capra.herd.bucks.inbreeding_dict`);
-        and, with a plan, ``plan`` (:meth:`~capra.planning.result.Plan.to_dict`)."""
-        from capra.herd.bucks import inbreeding_dict
-        from capra.herd.health import health_dict
-        from capra.herd.uncertainty import sensitivity_dict
-
+        summary (:meth:`~capra.herd.result.HerdResult.summary_dict`, with
+        ``sensitivity``, ``health`` and ``breeding``) and, with a plan, ``plan``
+        (:meth:`~capra.planning.result.Plan.to_dict`)."""
         data = self.herd.summary_dict()
-        data["sensitivity"] = sensitivity_dict(self.herd)
-        data["health"] = health_dict(self.herd)
-        data["breeding"] = inbreeding_dict(self.herd)
         if self.plan is not None:
             data["plan"] = self.plan.to_dict()
         return data

@@ -10,8 +10,8 @@ import pandas as pd
 import xarray as xr
 
 from capra.errors import ArgumentError
-from capra.herd.bucks import BREEDING_OUTPUTS
-from capra.herd.health import HEALTH_OUTPUTS
+from capra.herd.bucks import BREEDING_OUTPUTS, inbreeding_dict
+from capra.herd.health import HEALTH_OUTPUTS, health_dict
 from capra.planning import products
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -170,7 +170,13 @@ class HerdResult:
         return out
 
     def summary_dict(self) -> dict:
-        """The summary as plain data (the JSON form of ``capra run``)."""
+        """The summary as plain data (the JSON form of ``capra run``), with
+        ``sensitivity``, which uncertain parameters move the milk most
+        (:func:`capra.herd.uncertainty.sensitivity_dict`, None without parameter draws);
+        ``health``, what testing, transport and outbreaks did
+        (:func:`capra.herd.health.health_dict`, None without health outputs); and
+        ``breeding``, the expected inbreeding (:func:`capra.herd.bucks.inbreeding_dict`)."""
+        from capra.herd.uncertainty import sensitivity_dict
         def q(da):
             v = da.quantile(list(QUANTILES), dim="replicate").values
             return {"p10": float(v[0]), "p50": float(v[1]), "p90": float(v[2])}
@@ -207,6 +213,9 @@ class HerdResult:
             "rations_per_day_by_month": rations,
             # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
+            "sensitivity": sensitivity_dict(self),
+            "health": health_dict(self),
+            "breeding": inbreeding_dict(self),
         }
 
     # ---- export ------------------------------------------------------------------------
