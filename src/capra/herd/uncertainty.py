@@ -56,14 +56,14 @@ STREAM = "parameters"
 #: that differs is a programming error (an uncertain scenario value whose effect the
 #: simulator would ignore), refused by :func:`batch_params`.
 PER_REPLICATE_FIELDS = frozenset({
-    "death_hazard", "cum_death_hazard", "abortion_risk", "stillbirth_risk",
+    "cum_death_hazard", "abortion_risk", "stillbirth_risk",
     "service_probability", "ai_probability", "cull_daily_probability",
     "kid_milk_kg_per_day", "milk_table", "low_yield_dim_days",
     "conception_factor_by_day", "milk_factor_by_day", "health",
 })
-#: Compiled fields the simulator does not read (the curves are read through
-#: ``milk_table``).
-_NOT_SIMULATED = frozenset({"curves", "varying"})
+#: Compiled fields the simulator does not read (it reads the curves through
+#: ``milk_table``, the death hazard through its cumulative sum).
+_NOT_SIMULATED = frozenset({"curves", "death_hazard", "varying"})
 
 
 @dataclass(frozen=True)
