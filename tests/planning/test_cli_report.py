@@ -172,3 +172,23 @@ def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, tmp_path):
     assert json.loads(files["summary"].read_text()) == json.loads(json.dumps(data))
     assert capra.run(scenario, herd=herd, plan=False).plan is None
     assert run.plan.write(tmp_path / "plan")[0].name == "plan.json"
+
+
+def test_enrolled_children_far_above_the_bars_are_not_drawn():
+    """A line for 1.5 million enrolled children would flatten bars of a few thousand:
+    the figure leaves it out and the caption gives the number."""
+    from types import SimpleNamespace
+
+    from capra.planning.report import ENROLLED_LINE_RATIO, enrolled_drawn
+
+    def plan(enrolled):
+        return SimpleNamespace(
+            programme_years=[{"children_served_every_day": 0},
+                             {"children_served_every_day": 4000}],
+            children_range={"p10": 7000, "p50": 7500, "p90": 8000},
+            enrolled_children=enrolled, served_and_room=lambda: (7600, 0))
+
+    assert enrolled_drawn(plan(20_000))
+    assert enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000))
+    assert not enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000 + 1))
+    assert not enrolled_drawn(plan(1_518_245))

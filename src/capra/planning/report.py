@@ -38,6 +38,20 @@ def _figure(height_in: float) -> tuple[Figure, object]:
     return fig, ax
 
 
+#: The enrolled children are drawn in the programme-years figure only when they are at
+#: most this many times the largest bar; beyond, the bars would be flattened to nothing
+#: (the caption gives the number instead). [-]
+ENROLLED_LINE_RATIO = 3.0
+
+
+def enrolled_drawn(plan) -> bool:
+    """Whether the programme-years figure draws the enrolled children as a line."""
+    bars = [y["children_served_every_day"] or 0 for y in plan.programme_years]
+    rng = plan.children_range or {}
+    top = max(bars + [plan.served_and_room()[0] or 0, rng.get("p90") or 0])
+    return plan.enrolled_children <= ENROLLED_LINE_RATIO * max(top, 1)
+
+
 def programme_figure(plan) -> Figure:
     """Children served every operating day in each programme year (bars) and in the
     repeatable year with its P10–P90 across futures. [children]"""
@@ -56,8 +70,9 @@ def programme_figure(plan) -> Figure:
         ax.errorbar([xr], [rng["p50"]], yerr=[[rng["p50"] - rng["p10"]],
                                               [rng["p90"] - rng["p50"]]],
                     fmt="o", color="#111", capsize=5, label="P10–P50–P90 across futures")
-    ax.axhline(plan.enrolled_children, color="#888", ls="--", lw=1.0,
-               label="children enrolled")
+    if enrolled_drawn(plan):
+        ax.axhline(plan.enrolled_children, color="#888", ls="--", lw=1.0,
+                   label="children enrolled")
     ax.set_xticks(list(x) + [xr], labels + [f"{plan.first_date[:7]} to\n"
                                            f"{plan.last_date[:7]}\n(repeatable)"],
                   fontsize=8)
@@ -196,7 +211,9 @@ def _answer(plan) -> str:
             "the first operating day after the first batch leaves quarantine, with the "
             "stock carried from the year before (each year ends with at least the stock it "
             "began with); the last bar is the repeatable year with its P10–P90 across "
-            "simulated futures. The dashed line is the children enrolled."))
+            "simulated futures. "
+            + ("The dashed line is the children enrolled." if enrolled_drawn(plan) else
+               f"The {plan.enrolled_children:,.0f} children enrolled are off the scale.")))
     for item in plan.what_if:
         parts.append(f"<p>What if {html.escape(item['lever'])}: "
                      f"{item['children_served_every_day']:,} children served every "
