@@ -7,18 +7,24 @@ On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one 
 1. agreement: the mean final head, annual deliverable milk and event counts of Capra's
    vectorized simulator and of a plain-Python object loop (``bench/_object_loop.py``: one
    ``Goat`` object per animal, the rules of ``docs/herd-model.md`` applied goat by goat with
-   ``random.random()``), both from the same compiled ``HerdParams``;
+   ``random.random()``), both from the same compiled ``HerdParams`` of the *core* scenario
+   (``nampo`` without its health section, transit days and buck policy, every uncertain
+   value at its point value: the rules the object loop implements);
 2. speed in animal-days per second (the sum over days of the animals alive at the end of
    the day, ``head``): the object loop on a few replicates, Capra serial on a batch of
-   replicates simulated together; their ratio and Capra's rate per core;
-3. the wall time of ``--replicates`` (default 1,000) replicates of the full horizon with
-   ``engine="processes"`` on all cores, and serial (run in full with ``--full-serial``,
-   otherwise extrapolated from a 200-replicate run).
+   replicates simulated together; their ratio and Capra's rate per core; then Capra on
+   the full scenario (health, transport, outbreaks, buck rotation) with parameter
+   uncertainty off and on (one parameter set drawn and compiled per replicate);
+3. the wall time of ``--replicates`` (default 1,000) replicates of the full scenario over
+   the full horizon with ``engine="processes"`` on all cores, with parameter uncertainty
+   on and off, and serial (on; run in full with ``--full-serial``, otherwise extrapolated
+   from a 200-replicate run).
 
-Steps 2 and 3 run with feed on (the simulator's default: requirements, feeding from the
-farms' resources, the feed budget; ``capra.herd.feeding``) and with feed off
-(``simulate(..., feed=False)``), side by side; ``--feed on`` or ``--feed off`` runs one.
-The bundled scenario feeds "as needed", so both give the same herd (checked).
+Everything runs with feed on (the simulator's default: requirements, feeding from the
+farms' resources, the feed budget; ``capra.herd.feeding``); with ``--feed both`` (the
+default) steps 2 and 3 also run the full scenario with parameter uncertainty on and feed
+off (``simulate(..., feed=False)``), side by side. The bundled scenario feeds "as needed",
+so feed on and off give the same herd (checked).
 
 Timings are wall-clock (``time.perf_counter``); speeds are the best of ``--repeats`` runs,
 because other work on the machine only ever makes a run slower. ``--quick`` uses small
@@ -50,7 +56,7 @@ from _object_loop import simulate_replicate
 
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
-from capra.scenario import load_scenario
+from capra.scenario import bundled_scenario_path, load_scenario, scenario_from_dict
 
 SCENARIO = "nampo"
 GOAL_RATIO = 100.0
@@ -118,13 +124,28 @@ def loop_summary(results, years: float) -> dict[str, np.ndarray]:
     return out
 
 
-def run_capra_serial(scenario, params, replicates, batch, seed, repeats, feed=True):
+def core_scenario():
+    """``nampo`` without its health section, transit days and buck policy (its uncertain
+    values are run at their point values): the model the object loop implements."""
+    import tomllib
+
+    with open(bundled_scenario_path(SCENARIO), "rb") as f:
+        data = tomllib.load(f)
+    data.pop("health", None)
+    data["policy"].pop("bucks", None)
+    for batch in data["batches"]:
+        batch.pop("transit_days", None)
+    return scenario_from_dict(data)
+
+
+def run_capra_serial(scenario, params, replicates, batch, seed, repeats, uncertainty=False,
+                     feed=True):
     """Best-of-``repeats`` serial run; returns (seconds, CPU seconds, animal-days, arrays)."""
     best, best_cpu, arrays = math.inf, math.inf, None
     for _ in range(repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
         res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial",
-                       feed=feed)
+                       parameter_uncertainty=uncertainty, feed=feed)
         elapsed = time.perf_counter() - start
         best = min(best, elapsed)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
@@ -137,7 +158,8 @@ def run_capra_serial(scenario, params, replicates, batch, seed, repeats, feed=Tr
 def profile_capra(scenario, replicates: int, batch: int, seed: int, top: int = 25) -> str:
     prof = cProfile.Profile()
     prof.enable()
-    simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+    simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial",
+             parameter_uncertainty=True)
     prof.disable()
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).strip_dirs()
@@ -168,8 +190,8 @@ def main(argv=None) -> dict:
                     help="timing repeats of the serial runs, best taken (default 2; 1 quick)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
     ap.add_argument("--seed", type=int, default=20240820)
-    ap.add_argument("--feed", choices=("both", "on", "off"), default="both",
-                    help="run Capra with feed on, off, or both side by side (default both)")
+    ap.add_argument("--feed", choices=("both", "on"), default="both",
+                    help="also run the full scenario with feed off (default both)")
     a = ap.parse_args(argv)
     quick = a.quick
     big_n = a.replicates or (40 if quick else 1000)
@@ -185,7 +207,8 @@ def main(argv=None) -> dict:
         print(*parts, file=out, flush=True)
 
     scenario = load_scenario(SCENARIO)
-    params = compile_params(scenario)
+    core = core_scenario()
+    params = compile_params(core)
     years = params.n_days / 365.25
     say(f"Capra herd benchmark: scenario {SCENARIO}, {params.n_days} days "
         f"({years:.2f} y), {params.n_locations} locations")
@@ -209,27 +232,19 @@ def main(argv=None) -> dict:
     loop_rate, loop_cpu_rate = max(loop_rates), max(loop_cpu_rates)
 
     # -- Capra serial ---------------------------------------------------------------------
-    modes = {"both": (True, False), "on": (True,), "off": (False,)}[a.feed]
     simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
-    serial = {}
-    for feed in modes:
-        cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(
-            scenario, params, batch, batch, a.seed, repeats, feed=feed)
-        serial[feed] = {"seconds": cap_time, "cpu_s": cap_cpu, "animal_days": cap_ad,
-                        "arrays": cap_arrays}
-    same_herd = None
-    if len(serial) == 2:
-        same_herd = all(np.array_equal(serial[True]["arrays"][k], serial[False]["arrays"][k])
-                        for k in serial[True]["arrays"])
+    cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(core, params, batch, batch, a.seed,
+                                                    repeats)
+    cap_rate = cap_ad / cap_time
+    ratio = cap_rate / loop_rate
+    cap_cpu_rate = cap_ad / cap_cpu
 
     # -- agreement ----------------------------------------------------------------------
     lsum = loop_summary(loop_results, years)
-    csum = capra_summary(serial[modes[0]]["arrays"], years)
-    for entry in serial.values():
-        del entry["arrays"]
+    csum = capra_summary(cap_arrays, years)
+    del cap_arrays
     agreement = {}
-    say(f"Agreement (mean ± s.e. over replicates; object loop {base_n}, Capra {batch}, "
-        f"feed {'on' if modes[0] else 'off'})")
+    say(f"Agreement (mean ± s.e. over replicates; object loop {base_n}, Capra {batch})")
     say(f"  {'quantity':<24}{'object loop':>22}{'Capra':>22}{'diff/s.e.':>11}")
     for name in lsum:
         lm, ls = mean_se(lsum[name])
@@ -245,42 +260,61 @@ def main(argv=None) -> dict:
         say(f"  {name:<24}{fmt(lm, ls):>22}{fmt(cm, cs):>22}{z:>11.2f}")
     say("  diff/s.e.: (object loop - Capra) / s.e. of the difference, using Capra's spread"
         " between replicates for both; |diff/s.e.| < 2 is within sampling error")
-    if same_herd is not None:
-        say(f"  feed on and off give the same herd and milk, day by day: "
-            f"{'yes' if same_herd else 'NO'}")
     say()
 
     # -- speed ----------------------------------------------------------------------------
     say("Speed, animal-days per second (best run)")
     say(f"  object loop, {base_n} replicate(s), 1 core      {loop_rate / 1e6:10.2f} M/s"
         f"   ({loop_ad:,} animal-days in {loop_time:.1f} s)")
-    for feed, entry in serial.items():
-        rate = entry["animal_days"] / entry["seconds"]
-        entry.update(animal_days_per_s=rate, animal_days_per_cpu_s=entry["animal_days"]
-                     / entry["cpu_s"], ratio=rate / loop_rate)
-        label = f"Capra serial, feed {'on ' if feed else 'off'}, batch of {batch}, 1 core"
-        say(f"  {label:<39}{rate / 1e6:10.2f} M/s   ({entry['animal_days']:,} animal-days "
-            f"in {entry['seconds']:.1f} s)")
-        say(f"    ratio to the object loop {entry['ratio']:10.1f} x   goal >= {GOAL_RATIO:.0f} x: "
-            f"{verdict(entry['ratio'] >= GOAL_RATIO)};  per core goal >= "
-            f"{GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(rate >= GOAL_PER_CORE)}")
-        say(f"    per CPU second (less sensitive to other work): "
-            f"{entry['animal_days_per_cpu_s'] / 1e6:.2f} M, object loop "
-            f"{loop_cpu_rate / 1e6:.2f} M")
-    if len(serial) == 2:
-        on, off = serial[True], serial[False]
-        say(f"  feed on / feed off: {on['seconds'] / off['seconds']:.2f} x the wall time, "
-            f"{on['cpu_s'] / off['cpu_s']:.2f} x the CPU time")
+    say(f"  Capra serial, batch of {batch}, 1 core{'':<{8 - len(str(batch))}}"
+        f"{cap_rate / 1e6:10.2f} M/s   ({cap_ad:,} animal-days in {cap_time:.1f} s)")
+    say(f"  ratio Capra / object loop              {ratio:10.1f} x"
+        f"     goal >= {GOAL_RATIO:.0f} x: {verdict(ratio >= GOAL_RATIO)}")
+    say(f"  Capra per core                         {cap_rate / 1e6:10.2f} M/s"
+        f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(cap_rate >= GOAL_PER_CORE)}")
+    say(f"  per CPU second (less sensitive to other work): object loop "
+        f"{loop_cpu_rate / 1e6:.2f} M, Capra {cap_cpu_rate / 1e6:.2f} M, ratio "
+        f"{cap_cpu_rate / loop_cpu_rate:.1f} x")
+    say()
+
+    # -- the full scenario: health, transport, bucks; parameter uncertainty off and on ---
+    full = {}
+    say(f"Full {SCENARIO} (health, transport, outbreaks, buck rotation), Capra serial, "
+        f"batch of {batch}, 1 core")
+    herds = {}
+    for on in (False, True):
+        t, c, ad, herds[on] = run_capra_serial(scenario, None, batch, batch, a.seed, repeats,
+                                               uncertainty=on)
+        full[on] = {"seconds": t, "cpu_seconds": c, "animal_days": ad,
+                    "animal_days_per_s": ad / t, "animal_days_per_cpu_s": ad / c}
+        say(f"  parameter uncertainty {'on ' if on else 'off'}{'':<17}{ad / t / 1e6:10.2f} M/s"
+            f"   ({ad:,} animal-days in {t:.1f} s; {ad / c / 1e6:.2f} M per CPU second)"
+            f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(ad / t >= GOAL_PER_CORE)}")
+    say(f"  core model {cap_rate / 1e6:.2f} M/s: full / core "
+        f"{full[False]['animal_days_per_s'] / cap_rate:.2f} (off), "
+        f"{full[True]['animal_days_per_s'] / cap_rate:.2f} (on)")
+    feed_off, same_herd = None, None
+    if a.feed == "both":
+        t, c, ad, arrays = run_capra_serial(scenario, None, batch, batch, a.seed, repeats,
+                                            uncertainty=True, feed=False)
+        feed_off = {"seconds": t, "cpu_seconds": c, "animal_days": ad,
+                    "animal_days_per_s": ad / t, "animal_days_per_cpu_s": ad / c}
+        same_herd = all(np.array_equal(arrays[k], herds[True][k]) for k in arrays)
+        say(f"  uncertainty on, feed off{'':<16}{ad / t / 1e6:10.2f} M/s"
+            f"   ({ad:,} animal-days in {t:.1f} s; {ad / c / 1e6:.2f} M per CPU second)")
+        say(f"  feed on / feed off: {full[True]['seconds'] / t:.2f} x the wall time, "
+            f"{full[True]['cpu_seconds'] / c:.2f} x the CPU time; the same herd and milk, "
+            f"day by day: {'yes' if same_herd else 'NO'}")
+    del herds
     say()
 
     # -- the large run --------------------------------------------------------------------
-    large = {}
-    for feed in modes:
+    def large_run(on: bool, feed: bool = True) -> dict:
         load_before = os.getloadavg()[0]
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
-                       workers=workers, feed=feed)
+                       workers=workers, parameter_uncertainty=on, feed=feed)
         proc_time = time.perf_counter() - start
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         # CPU seconds of the worker processes per wall second: the cores actually obtained
@@ -288,75 +322,78 @@ def main(argv=None) -> dict:
                       + (children.ru_stime - children_before.ru_stime)) / proc_time
         proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
         del res
-        cap_time = serial[feed]["seconds"]
-        if a.full_serial:
-            start = time.perf_counter()
-            res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial",
-                           feed=feed)
-            serial_time = time.perf_counter() - start
-            serial_note = "measured"
-            del res
-        elif quick:
-            serial_time = cap_time * big_n / batch
-            serial_note = f"estimated from {batch} replicates"
-        else:
-            start = time.perf_counter()
-            res = simulate(scenario, serial_n, seed=a.seed, batch_size=batch, engine="serial",
-                           feed=feed)
-            serial_time = (time.perf_counter() - start) * big_n / serial_n
-            serial_note = f"estimated from {serial_n} replicates"
-            del res
-        # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of the
-        # worker processes is a fixed cost, the rest scales with the replicates per worker
-        per_rep = cap_time / batch
+        # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of
+        # the worker processes is a fixed cost, the rest scales with the replicates per
+        # worker
+        per_rep = (full[on] if feed else feed_off)["seconds"] / batch
         startup = max(proc_time - per_rep * big_n / workers, 0.0)
         proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
-        serial_1000 = serial_time * 1000 / big_n
-        say(f"{big_n:,} replicates x {years:.0f} years of {SCENARIO}, feed "
-            f"{'on' if feed else 'off'}, wall time")
-        say(f"  processes, {workers} workers{'':<20}{proc_time:8.1f} s"
+        label = ("on" if on else "off") + ("" if feed else ", feed off")
+        say(f"  processes, {workers} workers, uncertainty {label:<3}{'':<4}{proc_time:8.1f} s"
             f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
-            f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
-        say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
-        say(f"  worker CPU time {proc_cores * proc_time:.1f} s: "
-            f"{proc_cores * proc_time / workers:.1f} s of wall time on {workers} otherwise "
-            "idle cores")
-        say(f"  (workers used {proc_cores:.2f} cores on average; load average "
-            f"{load_before:.2f} before the run, above 0 means other work shared the "
-            f"{mach['cpus_usable']} CPUs)")
+            f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core; worker CPU "
+            f"{proc_cores * proc_time:.1f} s, {proc_cores:.2f} cores used; load average "
+            f"{load_before:.2f} before)")
         if big_n != 1000:
-            say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
+            say(f"    1,000 replicates (estimated) {proc_1000:8.1f} s"
                 f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
-        say(f"  goal for 1,000 replicates, all cores: < {GOAL_WALL_S:.0f} s: "
-            f"{verdict(proc_1000 < GOAL_WALL_S)}")
-        large[feed] = {
-            "replicates": big_n, "workers": workers, "load_average_before": load_before,
-            "worker_cores_used": proc_cores, "worker_cpu_s": proc_cores * proc_time,
-            "processes_s": proc_time, "processes_animal_days_per_s": proc_ad / proc_time,
-            "serial_s": serial_time, "serial_note": serial_note,
-            "processes_s_for_1000": proc_1000, "processes_1000_estimated": big_n != 1000,
-            "serial_s_for_1000": serial_1000}
+        return {"replicates": big_n, "workers": workers, "parameter_uncertainty": on,
+                "feed": feed,
+                "load_average_before": load_before, "worker_cores_used": proc_cores,
+                "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
+                "processes_animal_days_per_s": proc_ad / proc_time,
+                "processes_s_for_1000": proc_1000, "processes_1000_estimated": big_n != 1000}
 
-    name = {True: "feed_on", False: "feed_off"}
-    first = serial[modes[0]]
+    say(f"{big_n:,} replicates x {years:.0f} years of the full {SCENARIO}, wall time")
+    runs = {on: large_run(on) for on in (True, False)}
+    run_feed_off = large_run(True, feed=False) if feed_off is not None else None
+    if a.full_serial:
+        start = time.perf_counter()
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial")
+        serial_time = time.perf_counter() - start
+        serial_note = "measured"
+        del res
+    elif quick:
+        serial_time = full[True]["seconds"] * big_n / batch
+        serial_note = f"estimated from {batch} replicates"
+    else:
+        start = time.perf_counter()
+        res = simulate(scenario, serial_n, seed=a.seed, batch_size=batch, engine="serial")
+        serial_time = (time.perf_counter() - start) * big_n / serial_n
+        serial_note = f"estimated from {serial_n} replicates"
+        del res
+    serial_1000 = serial_time * 1000 / big_n
+    say(f"  serial, 1 core, uncertainty on{'':<10}{serial_time:8.1f} s   ({serial_note})")
+    say(f"  (load average above 0 before a run means other work shared the "
+        f"{mach['cpus_usable']} CPUs)")
+    proc_1000 = runs[True]["processes_s_for_1000"]
+    say(f"  goal for 1,000 replicates, all cores, uncertainty on: < {GOAL_WALL_S:.0f} s: "
+        f"{verdict(proc_1000 < GOAL_WALL_S)}")
+
     figures = {
         "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "code": version,
         "quick": quick,
         "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
-                        "animal_days_per_s": loop_rate, "animal_days_per_cpu_s": loop_cpu_rate},
-        "capra_serial": {name[f]: dict(e, replicates=batch, batch_size=batch)
-                         for f, e in serial.items()},
-        "large_run": {name[f]: e for f, e in large.items()},
-        "same_herd_feed_on_and_off": same_herd,
+                        "animal_days_per_s": loop_rate},
+        "capra_serial": {"scenario": "core", "replicates": batch, "batch_size": batch,
+                         "seconds": cap_time, "animal_days": cap_ad,
+                         "animal_days_per_s": cap_rate, "animal_days_per_s_per_core": cap_rate},
+        "capra_serial_full": {"uncertainty_off": full[False], "uncertainty_on": full[True],
+                              "uncertainty_on_feed_off": feed_off,
+                              "same_herd_feed_on_and_off": same_herd},
+        "ratio": ratio,
+        "per_cpu_second": {"object_loop": loop_cpu_rate, "capra_serial": cap_cpu_rate,
+                           "ratio": cap_cpu_rate / loop_cpu_rate},
+        "large_run": {"uncertainty_on": runs[True], "uncertainty_off": runs[False],
+                      "uncertainty_on_feed_off": run_feed_off,
+                      "serial_s": serial_time, "serial_note": serial_note,
+                      "serial_s_for_1000": serial_1000},
         "agreement": agreement,
         "goals": {"ratio": GOAL_RATIO, "per_core": GOAL_PER_CORE, "wall_1000_s": GOAL_WALL_S,
-                  **{f"{name[f]}_ratio_met": e["ratio"] >= GOAL_RATIO for f, e in serial.items()},
-                  **{f"{name[f]}_per_core_met": e["animal_days_per_s"] >= GOAL_PER_CORE
-                     for f, e in serial.items()},
-                  **{f"{name[f]}_wall_met": e["processes_s_for_1000"] < GOAL_WALL_S
-                     for f, e in large.items()}},
+                  "ratio_met": ratio >= GOAL_RATIO,
+                  "per_core_met": full[True]["animal_days_per_s"] >= GOAL_PER_CORE,
+                  "wall_met": proc_1000 < GOAL_WALL_S},
     }
-    del first
 
     if a.profile:
         say()

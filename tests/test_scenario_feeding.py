@@ -39,6 +39,7 @@ def test_the_scenario_and_the_data_know_the_same_rearing_methods():
 
 
 def test_feed_management_and_rearing_round_trip(data):
+    data.pop("breed_overrides", None)             # nampo's values of the intensive level
     data["management"] = {"preset": "improved_smallholder",
                           "overrides": {"milk_yield_factor": 0.8,
                                         "conception_rate_per_cycle": {"low": 0.4, "mode": 0.5,
@@ -116,8 +117,19 @@ def test_a_breed_value_set_twice(data):
     data["breed_overrides"] = {"mortality": {"kid_risk_to_weaning": 0.2}}
     (found,) = problems(data)
     assert found.startswith('management.preset = "low_input": sets kid_mortality_to_weaning')
-    assert "breed_overrides.mortality.kid_risk_to_weaning = 0.2 also sets" in found
+    assert "breed_overrides.mortality.kid_risk_to_weaning = 0.2 also sets to another" in found
     assert found.endswith("expected the value in management.overrides.kid_mortality_to_weaning")
+
+
+def test_values_that_agree_with_the_preset_are_no_conflict(data):
+    """nampo's breed_overrides give distributions whose modes are the breed file's values:
+    those of the intensive preset."""
+    data["management"] = {"preset": "intensive"}
+    sc = scenario_from_dict(data)
+    assert sc.breed.mortality.kid_risk_to_weaning.distribution.kind == "triangular"
+    data["management"] = {"preset": "low_input"}
+    found = problems(data)
+    assert len(found) == 3 and all("also sets to another value" in p for p in found)
 
 
 def test_missing_preset(data):

@@ -282,7 +282,9 @@ def test_light_kids_die_more():
     died = (state.death_day[kids] <= 500 + p.weaning_age_days).mean()
     normal = fp.birth_weight_kg[0]
     weight = normal * (1 - fp.late_share_of_birth_weight)
-    base, low = fp.kid_base_risk, fp.risk_at_low_birth_weight
+    base = float(feeding.kid_base_risk(p, np.zeros(1, int), np.zeros(1, int))[0])
+    assert base == pytest.approx(0.094)                   # saanen.toml kid_risk_to_weaning
+    low = fp.risk_at_low_birth_weight
     risk = min(base + (low - base) * (normal - weight) / (normal - fp.low_birth_weight_kg), low)
     extra = 1 - (1 - risk) / (1 - base)
     assert died == pytest.approx(extra, abs=4 * np.sqrt(extra * (1 - extra) / n))
@@ -298,8 +300,11 @@ def test_milk_replacer_raises_deliverable_milk_by_the_kids_intake(nampo):
     for f in data["farms"]:
         f["kid_rearing"] = {"method": "milk_replacer", "powder_kg_per_kid": 12.0,
                             "powder_price_per_kg": 4.0}
-    replacer = simulate(build(data).model_copy(update={"horizon_days": 900}), 3, seed=8)
-    goat_milk = simulate(nampo.model_copy(update={"horizon_days": 900}), 3, seed=8)
+    # point values: the kids' milk is then 1.5 kg in every replicate (the powder below)
+    replacer = simulate(build(data).model_copy(update={"horizon_days": 900}), 3, seed=8,
+                        parameter_uncertainty=False)
+    goat_milk = simulate(nampo.model_copy(update={"horizon_days": 900}), 3, seed=8,
+                         parameter_uncertainty=False)
     farms = list(nampo.farm_names)
     a, b = goat_milk.data.sel(farm=farms), replacer.data.sel(farm=farms)
     np.testing.assert_array_equal(a["milk_gross_kg"].values, b["milk_gross_kg"].values)
@@ -321,9 +326,8 @@ def test_milk_replacer_raises_deliverable_milk_by_the_kids_intake(nampo):
 def test_kid_rearing_methods_follow_their_data():
     sc = farm(kid_rearing_table={"method": "dam", "male_kids_sold": "after_colostrum"})
     p = compile_params(sc)
-    base = p.feeding.kid_base_risk
     rr = kid_rearing().methods["dam"].kid_mortality_relative_risk.point
-    assert p.rearing.kid_extra_risk[0] == pytest.approx(1 - (1 - rr * base) / (1 - base))
+    assert p.rearing.kid_risk_ratio[0] == rr == pytest.approx(1.22)
     assert p.rearing.male_sale_age_days[0] == p.colostrum_days
     assert p.rearing.tank_milk[0] and p.rearing.spreads_cae[0]
     assert compile_params(farm()).rearing.follows_policy(compile_params(farm()))
@@ -351,7 +355,9 @@ def test_dam_rearing_kills_more_kids():
     kids = state.append(np.zeros(n, np.int32), birth=500)
     state.death_day[:] = np.iinfo(np.int32).max
     feeding.newborn_risks(state, 500, p, rng.replicate_keys(1, 1), dams, dams, kids)
-    extra = p.rearing.kid_extra_risk[0]
+    base = float(feeding.kid_base_risk(p, np.zeros(1, int), np.zeros(1, int))[0])
+    rr = p.rearing.kid_risk_ratio[0]
+    extra = 1 - (1 - rr * base) / (1 - base)      # the breed's risk x RR in all
     died = (state.death_day[kids] <= 500 + p.weaning_age_days).mean()
     assert died == pytest.approx(extra, abs=4 * np.sqrt(extra * (1 - extra) / n))
 
@@ -383,3 +389,37 @@ def test_a_preset_sets_the_herds_values():
 def test_simulate_refuses_a_bad_replicate_count():
     with pytest.raises(ArgumentError):
         simulate(farm(), 0)
+
+
+# --------------------------------------------------------------------------------------
+# Parameter uncertainty
+# --------------------------------------------------------------------------------------
+
+def test_feeding_and_rearing_do_not_depend_on_uncertain_values(nampo):
+    """capra.herd.uncertainty takes the feeding and kid rearing from the point values
+    (_POINT_ONLY): every replicate's own compilation must give the same."""
+    from capra.herd.uncertainty import _equal, draw, uncertain_parameters, with_values
+
+    data = nampo_dict()
+    data["farms"][0]["kid_rearing"] = {"method": "dam"}
+    data["farms"][1]["kid_rearing"] = {"method": "milk_replacer"}
+    data["farms"][2]["feed"] = winter_hay(40.0)
+    sc = build(data)
+    point = compile_params(sc)
+    parameters = uncertain_parameters(sc)
+    assert parameters
+    for row in draw(parameters, seed=3, replicates=4):
+        q = compile_params(with_values(sc, parameters, row))
+        assert _equal(q.feeding, point.feeding) and _equal(q.rearing, point.rearing)
+
+
+def test_the_intensive_preset_keeps_nampos_distributions(nampo):
+    short = nampo.model_copy(update={"horizon_days": 400})
+    data = nampo_dict()
+    data["management"] = {"preset": "intensive"}
+    managed = build(data).model_copy(update={"horizon_days": 400})
+    a, b = simulate(short, 3, seed=6), simulate(managed, 3, seed=6)
+    for name in DAILY:
+        np.testing.assert_array_equal(a.data[name].values, b.data[name].values)
+    np.testing.assert_array_equal(a.data["parameter_value"].values,
+                                  b.data["parameter_value"].values)

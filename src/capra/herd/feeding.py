@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,11 +150,21 @@ def managed_breed(scenario):
     values = management.preset_values()
     data = breed.model_dump()
     for field, (section, key) in BREED_VALUES.items():
+        if field in management.breed_kept:
+            continue         # the breed's own value is the preset's (its draw, if uncertain)
         point = getattr(values, field).point
         data[section][key] = int(point) if key.endswith("_days") else float(point)
     factor = float(values.milk_yield_factor.point)
-    data["lactation"]["wood_a"] = tuple(a * factor for a in data["lactation"]["wood_a"])
+    data["lactation"]["wood_a"] = tuple(_scaled(a, factor) for a in data["lactation"]["wood_a"])
     return type(breed).model_validate(data)
+
+
+def _scaled(value, factor: float):
+    """A number times ``factor``; a distribution table (capra.scenario.uncertain) with its
+    bounds and mode scaled."""
+    if isinstance(value, dict):
+        return {k: v * factor if k in ("low", "mode", "high") else v for k, v in value.items()}
+    return value * factor
 
 
 # --------------------------------------------------------------------------------------
@@ -167,8 +178,10 @@ class RearingParams:
     methods: tuple[str, ...]
     tank_milk: np.ndarray            # (L,) kids drink the farm's goat milk [-]
     male_sale_age_days: np.ndarray   # (L,) age at which male kids not kept are sold [days]
-    kid_extra_risk: np.ndarray       # (L,) extra risk of death to weaning, competing [-]
-    powder_kg_per_kid_day: np.ndarray  # (L,) milk replacer powder per drinking kid [kg/day]
+    kid_risk_ratio: np.ndarray       # (L,) risk of death to weaning / the breed's, >= 1 [-]
+    powder_given: np.ndarray         # (L,) the farm gives its powder per kid [-]
+    powder_kg_per_kid_day: np.ndarray  # (L,) that powder over the milk-feeding days [kg/day]
+    powder_per_kg_milk: float        # powder per kg of reconstituted replacer [kg/kg]
     powder_price_per_kg: np.ndarray  # (L,) [/kg]
     spreads_cae: np.ndarray          # (L,) [-]
 
@@ -176,18 +189,32 @@ class RearingParams:
         """Every location rears kids as the policy's scalars say (milk from the farm, male
         kids sold at ``male_sale_age_days``, the breed's kid mortality)."""
         return bool(self.tank_milk.all() and (self.male_sale_age_days == p.male_sale_age_days).all()
-                    and not self.kid_extra_risk.any())
+                    and (self.kid_risk_ratio == 1.0).all())
+
+    def powder_kg(self, p: HerdParams, drinking: np.ndarray) -> np.ndarray:
+        """Milk replacer powder of a day, per (replicate, location), for ``drinking`` kids
+        past their colostrum days: the powder given per kid spread over its milk-feeding
+        days, else the kid's ``kid_milk_kg_per_day`` (each replicate's own) as replacer.
+        [kg/day]"""
+        kid_milk = p.varying.get("kid_milk_kg_per_day")
+        kid_milk = (np.full((drinking.shape[0], 1), p.kid_milk_kg_per_day) if kid_milk is None
+                    else np.asarray(kid_milk, float)[:, None])
+        replacer = ~self.tank_milk
+        per_kid = np.where(self.powder_given, self.powder_kg_per_kid_day,
+                           kid_milk * self.powder_per_kg_milk)
+        return drinking * np.where(replacer, per_kid, 0.0)
 
 
 def compile_rearing(scenario, p: HerdParams) -> RearingParams:
     """Kid rearing per location from the farms' ``kid_rearing`` (quarantine stations: the
-    default, pooled pasteurised milk, male kids sold as the policy says)."""
+    default, pooled pasteurised milk, male kids sold as the policy says). Nothing here
+    depends on an uncertain scenario value: the kids' risk and milk are applied per
+    replicate as the simulation runs."""
     from capra.feed.responses import kid_rearing
     from capra.scenario.feeding import KidRearing
 
     data = kid_rearing()
     by_farm = {f.name: f.kid_rearing for f in scenario.farms}
-    base_risk = float(managed_breed(scenario).mortality.kid_risk_to_weaning)
     feeding_days = max(p.weaning_age_days - p.colostrum_days, 1)
     rows = []
     for loc in p.locations:
@@ -195,23 +222,22 @@ def compile_rearing(scenario, p: HerdParams) -> RearingParams:
         method = data.methods[kr.method]
         sale = {"policy": p.male_sale_age_days, "after_colostrum": p.colostrum_days,
                 "at_weaning": p.weaning_age_days}[kr.male_kids_sold]
-        risk = min(method.kid_mortality_relative_risk.point * base_risk, 1.0)
-        extra = 0.0 if risk <= base_risk else 1.0 - (1.0 - risk) / (1.0 - base_risk)
-        powder = 0.0
-        price = 0.0
-        if kr.method == "milk_replacer":
-            powder = (kr.powder_kg_per_kid / feeding_days if kr.powder_kg_per_kid is not None
-                      else p.kid_milk_kg_per_day
-                      * data.milk_replacer.powder_kg_per_kg_liquid.point)
-            price = (kr.powder_price_per_kg if kr.powder_price_per_kg is not None
-                     else data.milk_replacer.price_per_kg.point)
-        rows.append((kr.method, method.milk_from_tank, sale, extra, powder, price,
+        powder = (kr.powder_kg_per_kid / feeding_days if kr.powder_kg_per_kid is not None
+                  else 0.0)
+        price = (kr.powder_price_per_kg if kr.powder_price_per_kg is not None
+                 else data.milk_replacer.price_per_kg.point)
+        rows.append((kr.method, method.milk_from_tank, sale,
+                     method.kid_mortality_relative_risk.point, powder, price,
                      method.spreads_cae))
     cols = list(zip(*rows))
     return RearingParams(methods=tuple(cols[0]), tank_milk=np.array(cols[1], bool),
                          male_sale_age_days=np.array(cols[2], np.int64),
-                         kid_extra_risk=np.array(cols[3], float),
+                         kid_risk_ratio=np.array(cols[3], float),
+                         powder_given=np.array([kr.powder_kg_per_kid is not None for kr in
+                                                (by_farm.get(loc, KidRearing())
+                                                 for loc in p.locations)], bool),
                          powder_kg_per_kid_day=np.array(cols[4], float),
+                         powder_per_kg_milk=float(data.milk_replacer.powder_kg_per_kg_liquid.point),
                          powder_price_per_kg=np.array(cols[5], float),
                          spreads_cae=np.array(cols[6], bool))
 
@@ -267,7 +293,6 @@ class FeedingParams:
     low_birth_weight_kg: float
     risk_at_low_birth_weight: float
     birth_weight_kg: np.ndarray   # (2,) by sex [kg]
-    kid_base_risk: float          # breed's risk of death to weaning (management level) [-]
     starvation_daily_probability: float
     # farms: feeding order, padded to S sources per location
     source_names: tuple[tuple[str, ...], ...]
@@ -301,6 +326,7 @@ class FeedingParams:
         return self.source_kind.shape[1]
 
 
+@lru_cache(maxsize=8)
 def _requirement_tables(curve, growth_factor: float, mec: float, grazing_factor: float,
                         weaning_age_days: int, min_intake: float) -> dict[str, np.ndarray]:
     """The requirement tables by key and age (see :class:`FeedingParams`), from the
@@ -350,6 +376,7 @@ def _requirement_tables(curve, growth_factor: float, mec: float, grazing_factor:
     return out
 
 
+@lru_cache(maxsize=8)
 def _pregnancy_tables(days: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Conceptus ME and MP per kid of the default dairy birth weight, by day of
     gestation. [MJ/day], [g/day]"""
@@ -495,7 +522,6 @@ def compile_feeding(scenario, p: HerdParams) -> FeedingParams | None:
         risk_at_low_birth_weight=float(resp.kids.risk_to_weaning_at_low_birth_weight.point),
         birth_weight_kg=np.array([curve.birth_weight_kg("female"),
                                   curve.birth_weight_kg("male")]),
-        kid_base_risk=float(managed_breed(scenario).mortality.kid_risk_to_weaning),
         starvation_daily_probability=1.0 - (1.0 - starve) ** (1.0 / 30.0),
         source_names=tuple(names), source_kind=kind, source_me=me_s, source_cp=cp_s,
         source_dm_fraction=dmf, source_price_per_t=price, source_concentrate=conc,
@@ -580,8 +606,8 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     R, L, G = state.n_replicates, p.n_locations, len(GROUPS)
     nrl = R * L
     day = np.zeros((R, L, len(MONTHLY)))
-    if p.rearing.powder_kg_per_kid_day.any():     # milk replacer of the kids
-        powder = drinking * p.rearing.powder_kg_per_kid_day
+    if not p.rearing.tank_milk.all():              # milk replacer of the kids
+        powder = p.rearing.powder_kg(p, drinking)
         day[:, :, _Q["feed_milk_replacer_kg"]] = powder
         day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
 
@@ -926,21 +952,34 @@ def conception_factor(state: HerdState, p: HerdParams, idx: np.ndarray) -> np.nd
     return 1.0 - (1.0 - f0) * (1.0 - state.intake[idx])
 
 
+def kid_base_risk(p: HerdParams, rep: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """The breed's risk of death to weaning of kids of replicates ``rep`` and ``sex`` (each
+    replicate's own under parameter uncertainty), from the death-hazard table. [-]"""
+    rows = p.varying.get("cum_death_hazard")
+    cum = (p.cum_death_hazard[sex, p.weaning_age_days] if rows is None
+           else rows[rep, sex, p.weaning_age_days])
+    return -np.expm1(-cum)
+
+
 def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.ndarray,
                   kid_dam: np.ndarray, kids: np.ndarray) -> None:
     """Extra risk of death before weaning of the kids ``kids`` born today to ``kid_dam``
-    (one dam row per kid) of the does ``dams``: the rearing method of their farm, and a
-    low birth weight when the dam's conceptus was short of energy. The kid dies, if it
-    does, on a day drawn uniformly from its first to its weaning day."""
-    if kids.size:
-        extra = p.rearing.kid_extra_risk[state.loc[kid_dam]] if p.rearing is not None else 0.0
-        extra = np.broadcast_to(np.asarray(extra, float), kids.shape).copy()
-        fp = p.feeding
-        if fp is not None and getattr(state, "feed", None) is not None:
-            short = state.conceptus_short_mj[kid_dam]
-            if short.any():
-                extra = 1.0 - (1.0 - extra) * (1.0 - _low_weight_risk(state, p, kid_dam,
-                                                                      kids, short))
+    (one dam row per kid) of the does ``dams``: the rearing method of their farm (risk
+    ``RR x r`` in place of the breed's ``r``), and a low birth weight when the dam's
+    conceptus was short of energy. The kid dies, if it does, on a day drawn uniformly from
+    its first to its weaning day; nothing is drawn where there is no extra risk."""
+    rearing = p.rearing
+    feed = getattr(state, "feed", None)
+    short = state.conceptus_short_mj[kid_dam] if feed is not None else None
+    rr = rearing.kid_risk_ratio[state.loc[kid_dam]] if rearing is not None else None
+    light = short is not None and bool(short.any())
+    if kids.size and ((rr is not None and (rr > 1.0).any()) or light):
+        base = kid_base_risk(p, state.rep[kids], state.sex[kids].astype(np.int64))
+        risk = base if rr is None else np.minimum(rr * base, 1.0)
+        if light:
+            risk = np.maximum(risk, _low_weight_risk(state, p, kid_dam, kids, short, risk))
+        extra = np.where(risk > base, 1.0 - (1.0 - risk) / np.maximum(1.0 - base, 1e-12),
+                         0.0)
         hit = np.flatnonzero(extra > 0)
         if hit.size:
             rows = kids[hit]
@@ -950,24 +989,24 @@ def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.
                                    * p.weaning_age_days).astype(np.int64)
             rows, day = rows[dies], day[dies]
             state.death_day[rows] = np.minimum(state.death_day[rows], day)
-    if getattr(state, "feed", None) is not None:
+    if feed is not None:
         state.conceptus_short_mj[dams] = 0.0
 
 
-def _low_weight_risk(state, p, kid_dam, kids, short) -> np.ndarray:
-    """Extra risk to weaning, beyond the breed's, of kids born light: the birth weight
-    falls with the share of the late-pregnancy conceptus energy withheld, and the risk
-    rises linearly from the breed's at the normal weight to the risk at the low weight."""
+def _low_weight_risk(state, p, kid_dam, kids, short, risk) -> np.ndarray:
+    """Risk of death to weaning of kids born light: the birth weight falls with the share of
+    the late-pregnancy conceptus energy withheld, and the risk rises linearly from ``risk``
+    (the kid's risk at the normal birth weight) to the sourced risk at the low birth
+    weight. [-]"""
     fp = p.feeding
     parous = (state.parity[kid_dam] > 1).astype(np.int64)    # parity already counts this kid
     expected = fp.preg_me[fp.preg_first_day:p.gestation_days].sum() * fp.mean_litter[parous]
     withheld = np.clip(short / expected, 0.0, 1.0)
     normal = fp.birth_weight_kg[state.sex[kids].astype(np.int64)]
     weight = normal * (1.0 - fp.late_share_of_birth_weight * withheld)
-    base, low = fp.kid_base_risk, fp.risk_at_low_birth_weight
+    low = fp.risk_at_low_birth_weight
     span = np.maximum(normal - fp.low_birth_weight_kg, 1e-9)
-    risk = base + (low - base) * np.clip((normal - weight) / span, 0.0, 1.0)
-    return np.where(risk > base, 1.0 - (1.0 - risk) / (1.0 - base), 0.0)
+    return risk + (np.maximum(low, risk) - risk) * np.clip((normal - weight) / span, 0.0, 1.0)
 
 
 def aborted(state: HerdState, idx: np.ndarray) -> None:

@@ -15,6 +15,9 @@ The schema is split by domain:
 
 - :mod:`~capra.scenario.herd`: breed, farms, batches, management policy;
 - :mod:`~capra.scenario.feeding`: level of management, feed resources and kid rearing;
+- :mod:`~capra.scenario.health`: testing in quarantine, transport, outbreaks, heat stress,
+  and the breeding-stock policy;
+- :mod:`~capra.scenario.uncertain`: values given as distributions of what we do not know;
 - :mod:`~capra.scenario.planning`: products, calendars, sites, plants, transport, plan
   settings;
 - :mod:`~capra.scenario.model`: the :class:`Scenario` that holds them;
@@ -42,6 +45,13 @@ from capra.scenario.files import (
     bundled_scenario_descriptions,
     bundled_scenario_path,
     bundled_scenarios,
+)
+from capra.scenario.health import (
+    BuckPolicy,
+    Health,
+    HeatStress,
+    Outbreak,
+    QuarantineTest,
 )
 from capra.scenario.herd import (
     AnimalGroup,
@@ -133,6 +143,7 @@ __all__ = [
     "AnimalGroup",
     "Batch",
     "Breed",
+    "BuckPolicy",
     "BreedLactation",
     "BreedingGroup",
     "Calendar",
@@ -141,6 +152,8 @@ __all__ = [
     "Culling",
     "DATE_RANGE",
     "Farm",
+    "Health",
+    "HeatStress",
     "KID_REARING_METHODS",
     "KidRearing",
     "LactationPolicy",
@@ -180,6 +193,7 @@ __all__ = [
     "Management",
     "Mortality",
     "OpeningStock",
+    "Outbreak",
     "PRODUCTS",
     "PlanningSettings",
     "Plant",
@@ -187,6 +201,7 @@ __all__ = [
     "ProductCapacities",
     "ProductOverride",
     "ProductOverrides",
+    "QuarantineTest",
     "Replacement",
     "Reproduction",
     "Route",

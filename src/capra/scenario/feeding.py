@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, Strict
+from pydantic import BeforeValidator, Field, PrivateAttr, Strict
 from pydantic_core import PydanticCustomError
 
 from capra.errors import ScenarioError
@@ -34,7 +34,7 @@ from capra.scenario.fields import (
 from capra.scenario.limits import MAX_POWDER_KG_PER_KID, MAX_PRICE_PER_KG
 
 __all__ = ["BREED_VALUES", "KID_REARING_METHODS", "FarmFeed", "KidRearing", "Management",
-           "management_conflicts"]
+           "management_conflicts", "with_breed_kept"]
 
 #: Ways of rearing kids (``capra/data/feed/kid_rearing.toml``; a test checks the two
 #: lists agree).
@@ -124,6 +124,15 @@ class Management(_Model):
     overrides: Annotated[dict[str, Any], Field(max_length=32)] = {}
     """Preset values replaced: ``{field = number}``, or ``{field = {low, mode, high}}`` for
     a range of what we do not know (the mode is used). [-]"""
+    #: the preset fields whose breed value already is the preset's (kept as the breed has
+    #: it, with its distribution if any; set when the scenario is validated)
+    _breed_kept: frozenset = PrivateAttr(default=frozenset())
+
+    @property
+    def breed_kept(self) -> frozenset:
+        """Preset fields of :data:`BREED_VALUES` the scenario's breed already holds at the
+        preset's value (they keep the breed's value and distribution). [-]"""
+        return self._breed_kept
 
     def preset_values(self):
         """The preset with its overrides (:class:`capra.feed.ManagementPreset`)."""
@@ -162,18 +171,53 @@ class Management(_Model):
 
 def management_conflicts(management: Management | None,
                          breed_overrides: Mapping | None) -> list[Problem]:
-    """Problems (under ``management``) where ``breed_overrides`` changes a breed value that
-    the management preset sets: the value belongs in ``management.overrides``."""
+    """Problems (under ``management``) where ``breed_overrides`` sets a breed value that
+    the management preset sets to another value: the value belongs in
+    ``management.overrides``. A value that agrees with the preset's (e.g. a distribution
+    whose point value is the ``intensive`` preset's) is no conflict."""
     if management is None or not isinstance(breed_overrides, Mapping):
         return []
     problems = []
     values = management.preset_values()
     for field, (section, key) in BREED_VALUES.items():
         table = breed_overrides.get(section)
-        if isinstance(table, Mapping) and key in table:
-            problems.append(_problem(
-                ("preset",), management.preset,
-                f"sets {field} = {getattr(values, field).point:g}, which "
-                f"breed_overrides.{section}.{key} = {_show(table[key])} also sets; expected "
-                f"the value in management.overrides.{field}"))
+        if not (isinstance(table, Mapping) and key in table):
+            continue
+        preset = getattr(values, field).point
+        given = _point(table[key])
+        if given is not None and abs(given - preset) <= 1e-12 * max(abs(preset), 1.0):
+            continue
+        problems.append(_problem(
+            ("preset",), management.preset,
+            f"sets {field} = {preset:g}, which breed_overrides.{section}.{key} = "
+            f"{_show(table[key])} also sets to another value; expected the value in "
+            f"management.overrides.{field}"))
     return problems
+
+
+def with_breed_kept(management: Management | None, breed) -> Management | None:
+    """``management`` knowing which of its breed values ``breed`` already holds (equal
+    point values), so that the herd keeps those as the breed gives them."""
+    if management is None or breed is None or not hasattr(breed, "reproduction"):
+        return management
+    values = management.preset_values()
+    kept = frozenset(field for field, (section, key) in BREED_VALUES.items()
+                     if _point(getattr(getattr(breed, section), key)) == float(
+                         getattr(values, field).point))
+    out = management.model_copy()
+    out._breed_kept = kept
+    return out
+
+
+def _point(value: Any) -> float | None:
+    """The point value of a number or of a distribution table; None if neither."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Mapping):
+        from capra.scenario.uncertain import Distribution
+
+        try:
+            return float(Distribution.from_table(value).point)
+        except (ValueError, TypeError, KeyError):
+            return None
+    return None
