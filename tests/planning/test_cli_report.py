@@ -192,3 +192,26 @@ def test_enrolled_children_far_above_the_bars_are_not_drawn():
     assert enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000))
     assert not enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000 + 1))
     assert not enrolled_drawn(plan(1_518_245))
+
+
+def test_plan_passes_no_parameter_uncertainty_to_the_run(scenario, tmp_path, monkeypatch):
+    """`capra plan --no-parameter-uncertainty` plans on futures drawn with the point
+    values (the flag reaches the simulation), and the default draws them."""
+    import capra.runs
+    from capra.cli import app
+
+    seen = []
+    real = capra.runs.run
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("parameter_uncertainty"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(capra.runs, "run", spy)
+    path = save_scenario(scenario, tmp_path / "tiny.toml")
+    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
+    for flags, expected in (([], True), (["--no-parameter-uncertainty"], False)):
+        res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(herd), "--json",
+                                       *flags])
+        assert res.exit_code == 0, res.output
+        assert seen[-1] is expected

@@ -159,6 +159,10 @@ def plan_command(
         "--decompose/--one-lp", help="Solve the daily dispatch by classes and groups of "
                                      "sites (exact, or with a measured gap) or as one LP; "
                                      "default: by classes from 40 sites.")] = None,
+    no_parameter_uncertainty: Annotated[bool, typer.Option(
+        "--no-parameter-uncertainty",
+        help="Use the point values of the scenario's uncertain parameters in every "
+             "future: the range of the headline is then chance alone.")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for plan.json, the plan tables (CSV) and "
                             "report.html.")] = None,
@@ -198,7 +202,8 @@ def plan_command(
             result = run(sc, replicates=replicates, seed=seed, herd=herd, quantile=quantile,
                          futures=futures, enrolment=enrolment, from_stock=from_stock,
                          opening_stock=stock, engine=engine, workers=workers,
-                         scheduler=scheduler, decompose=decompose, progress=progress)
+                         scheduler=scheduler, decompose=decompose, progress=progress,
+                         parameter_uncertainty=not no_parameter_uncertainty)
         plan = result.plan
         if out is not None:
             plan.write(out)
