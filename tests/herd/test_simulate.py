@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from capra.herd.simulate import simulate
-from capra.rates import annual_risk_to_daily
 
 from herd_scenarios import build, nampo_dict, one_farm_dict
 
@@ -95,7 +94,7 @@ def test_survival_without_births_follows_constant_hazard():
     head = res.total("head").values.astype(float)          # (replicate, day)
     n0 = 4000
     t = np.arange(head.shape[1])
-    p = annual_risk_to_daily(risk)
+    p = 1.0 - (1.0 - risk) ** (1.0 / 365.25)                 # compounds to `risk` a year
     expected = n0 * (1 - p) ** (t + 1)                      # risk from the arrival day
     # binomial sampling error of the mean of 3 replicates
     se = np.sqrt(n0 * (1 - p) ** (t + 1) * (1 - (1 - p) ** (t + 1)) / 3)
