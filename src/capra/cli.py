@@ -78,7 +78,7 @@ BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated togeth
 
 
 def _summary_table(result) -> Table:
-    s = result.summary()
+    s = result.summary_table()
     name = escape(result.data.attrs.get("scenario", ""))
     table = Table(title=f"{name}: {result.replicates} replicates, "
                         f"{result.data.sizes['date']} days")

@@ -173,7 +173,7 @@ def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, herd, run, tmp
     data = run.to_dict()
     assert data["plan"] == run.plan.to_dict()
     assert {k: v for k, v in data.items() if k != "plan"} == herd.summary_dict()
-    summary = run.summary()
+    summary = run.summary_table()
     assert list(summary.columns) == ["p10", "p50", "p90", "value"]
     assert summary.loc["final head [head]", "value"] != summary.loc["final head [head]",
                                                                     "value"]  # NaN
@@ -187,4 +187,8 @@ def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, herd, run, tmp
                                                       "summary.json"]
     assert json.loads(files["summary"].read_text()) == json.loads(json.dumps(data))
     assert capra.run(scenario, herd=herd, plan=False).plan is None
-    assert run.plan.write(tmp_path / "plan")[0].name == "plan.json"
+    text = run.summary()                                  # text for the terminal
+    assert text.startswith(run.herd.summary()) and run.plan.headline() in text
+    assert "children served every operating day" in text
+    written = run.plan.write(tmp_path / "plan")
+    assert written["plan"].name == "plan.json" and written["daily"].name == "plan_daily.csv"
