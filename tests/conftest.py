@@ -28,7 +28,7 @@ def example_records(tmp_path_factory):
 #: The test modules that take longest (measured with ``--durations=0``), run first: the
 #: long ones then overlap instead of one of them ending the run alone.
 SLOW_FIRST = (
-    "test_cli.py",                               # one whole `capra run` of nampo, planned
+    "test_cli.py",                               # one planned `capra run`
     "web/test_browser.py",                       # Chromium; one plan run from the page
     "herd/test_mean_path_vs_simulation.py",      # 500 replicates of three years
     "store/test_io.py",
