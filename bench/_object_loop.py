@@ -159,7 +159,7 @@ def simulate_replicate(p: HerdParams, seed: int) -> ObjectLoopResult:
     max_parity, max_age, max_failed = p.max_parity, p.max_age_days, p.max_failed_windows
     abortion_risk, stillbirth, female_frac = p.abortion_risk, p.stillbirth_risk, p.female_fraction
     gest, gest_sd = p.gestation_days, p.gestation_sd_days
-    per_season = p.does_per_buck
+    per_season = int(p.does_per_buck)          # a whole number of does (rng.sample)
     G = len(p.group_method)
     mated = [[0] * G for _ in range(L)]      # does made pregnant this window, per farm
     dry_period, std_len, ext_max = p.dry_period_days, p.standard_length_days, p.extended_max_days

@@ -7,13 +7,18 @@ On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one 
 1. agreement: the mean final head, annual deliverable milk and event counts of Capra's
    vectorized simulator and of a plain-Python object loop (``bench/_object_loop.py``: one
    ``Goat`` object per animal, the rules of ``docs/herd-model.md`` applied goat by goat with
-   ``random.random()``), both from the same compiled ``HerdParams``;
+   ``random.random()``), both from the same compiled ``HerdParams`` of the *core* scenario
+   (``nampo`` without its health section, transit days and buck policy, every uncertain
+   value at its point value: the rules the object loop implements);
 2. speed in animal-days per second (the sum over days of the animals alive at the end of
    the day, ``head``): the object loop on a few replicates, Capra serial on a batch of
-   replicates simulated together; their ratio and Capra's rate per core;
-3. the wall time of ``--replicates`` (default 1,000) replicates of the full horizon with
-   ``engine="processes"`` on all cores, and serial (run in full with ``--full-serial``,
-   otherwise extrapolated from a 200-replicate run).
+   replicates simulated together; their ratio and Capra's rate per core; then Capra on
+   the full scenario (health, transport, outbreaks, buck rotation) with parameter
+   uncertainty off and on (one parameter set drawn and compiled per replicate);
+3. the wall time of ``--replicates`` (default 1,000) replicates of the full scenario over
+   the full horizon with ``engine="processes"`` on all cores, with parameter uncertainty
+   on and off, and serial (on; run in full with ``--full-serial``, otherwise extrapolated
+   from a 200-replicate run).
 
 Timings are wall-clock (``time.perf_counter``); speeds are the best of ``--repeats`` runs,
 because other work on the machine only ever makes a run slower. ``--quick`` uses small
@@ -45,7 +50,7 @@ from _object_loop import simulate_replicate
 
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
-from capra.scenario import load_scenario
+from capra.scenario import bundled_scenario_path, load_scenario, scenario_from_dict
 
 SCENARIO = "nampo"
 GOAL_RATIO = 100.0
@@ -113,12 +118,27 @@ def loop_summary(results, years: float) -> dict[str, np.ndarray]:
     return out
 
 
-def run_capra_serial(scenario, params, replicates, batch, seed, repeats):
+def core_scenario():
+    """``nampo`` without its health section, transit days and buck policy (its uncertain
+    values are run at their point values): the model the object loop implements."""
+    import tomllib
+
+    with open(bundled_scenario_path(SCENARIO), "rb") as f:
+        data = tomllib.load(f)
+    data.pop("health", None)
+    data["policy"].pop("bucks", None)
+    for batch in data["batches"]:
+        batch.pop("transit_days", None)
+    return scenario_from_dict(data)
+
+
+def run_capra_serial(scenario, params, replicates, batch, seed, repeats, uncertainty=False):
     """Best-of-``repeats`` serial run; returns (seconds, CPU seconds, animal-days, arrays)."""
     best, best_cpu, arrays = math.inf, math.inf, None
     for _ in range(repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
-        res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+        res = simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial",
+                       parameter_uncertainty=uncertainty)
         elapsed = time.perf_counter() - start
         best = min(best, elapsed)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
@@ -131,7 +151,8 @@ def run_capra_serial(scenario, params, replicates, batch, seed, repeats):
 def profile_capra(scenario, replicates: int, batch: int, seed: int, top: int = 25) -> str:
     prof = cProfile.Profile()
     prof.enable()
-    simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial")
+    simulate(scenario, replicates, seed=seed, batch_size=batch, engine="serial",
+             parameter_uncertainty=True)
     prof.disable()
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).strip_dirs()
@@ -177,7 +198,8 @@ def main(argv=None) -> dict:
         print(*parts, file=out, flush=True)
 
     scenario = load_scenario(SCENARIO)
-    params = compile_params(scenario)
+    core = core_scenario()
+    params = compile_params(core)
     years = params.n_days / 365.25
     say(f"Capra herd benchmark: scenario {SCENARIO}, {params.n_days} days "
         f"({years:.2f} y), {params.n_locations} locations")
@@ -202,7 +224,7 @@ def main(argv=None) -> dict:
 
     # -- Capra serial ---------------------------------------------------------------------
     simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
-    cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(scenario, params, batch, batch, a.seed,
+    cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(core, params, batch, batch, a.seed,
                                                     repeats)
     cap_rate = cap_ad / cap_time
     ratio = cap_rate / loop_rate
@@ -246,19 +268,60 @@ def main(argv=None) -> dict:
         f"{cap_cpu_rate / loop_cpu_rate:.1f} x")
     say()
 
+    # -- the full scenario: health, transport, bucks; parameter uncertainty off and on ---
+    full = {}
+    say(f"Full {SCENARIO} (health, transport, outbreaks, buck rotation), Capra serial, "
+        f"batch of {batch}, 1 core")
+    for on in (False, True):
+        t, c, ad, _ = run_capra_serial(scenario, None, batch, batch, a.seed, repeats,
+                                       uncertainty=on)
+        full[on] = {"seconds": t, "cpu_seconds": c, "animal_days": ad,
+                    "animal_days_per_s": ad / t, "animal_days_per_cpu_s": ad / c}
+        say(f"  parameter uncertainty {'on ' if on else 'off'}{'':<17}{ad / t / 1e6:10.2f} M/s"
+            f"   ({ad:,} animal-days in {t:.1f} s; {ad / c / 1e6:.2f} M per CPU second)"
+            f"   goal >= {GOAL_PER_CORE / 1e6:.0f} M/s: {verdict(ad / t >= GOAL_PER_CORE)}")
+    say(f"  core model {cap_rate / 1e6:.2f} M/s: full / core "
+        f"{full[False]['animal_days_per_s'] / cap_rate:.2f} (off), "
+        f"{full[True]['animal_days_per_s'] / cap_rate:.2f} (on)")
+    say()
+
     # -- the large run --------------------------------------------------------------------
-    load_before = os.getloadavg()[0]
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
-                   workers=workers)
-    proc_time = time.perf_counter() - start
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # CPU seconds of the worker processes per wall second: the cores actually obtained
-    proc_cores = ((children.ru_utime - children_before.ru_utime)
-                  + (children.ru_stime - children_before.ru_stime)) / proc_time
-    proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
-    del res
+    def large_run(on: bool) -> dict:
+        load_before = os.getloadavg()[0]
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
+                       workers=workers, parameter_uncertainty=on)
+        proc_time = time.perf_counter() - start
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of the worker processes per wall second: the cores actually obtained
+        proc_cores = ((children.ru_utime - children_before.ru_utime)
+                      + (children.ru_stime - children_before.ru_stime)) / proc_time
+        proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
+        del res
+        # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of
+        # the worker processes is a fixed cost, the rest scales with the replicates per
+        # worker
+        per_rep = full[on]["seconds"] / batch
+        startup = max(proc_time - per_rep * big_n / workers, 0.0)
+        proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
+        label = "on" if on else "off"
+        say(f"  processes, {workers} workers, uncertainty {label:<3}{'':<4}{proc_time:8.1f} s"
+            f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
+            f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core; worker CPU "
+            f"{proc_cores * proc_time:.1f} s, {proc_cores:.2f} cores used; load average "
+            f"{load_before:.2f} before)")
+        if big_n != 1000:
+            say(f"    1,000 replicates (estimated) {proc_1000:8.1f} s"
+                f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
+        return {"replicates": big_n, "workers": workers, "parameter_uncertainty": on,
+                "load_average_before": load_before, "worker_cores_used": proc_cores,
+                "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
+                "processes_animal_days_per_s": proc_ad / proc_time,
+                "processes_s_for_1000": proc_1000, "processes_1000_estimated": big_n != 1000}
+
+    say(f"{big_n:,} replicates x {years:.0f} years of the full {SCENARIO}, wall time")
+    runs = {on: large_run(on) for on in (True, False)}
     if a.full_serial:
         start = time.perf_counter()
         res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial")
@@ -266,7 +329,7 @@ def main(argv=None) -> dict:
         serial_note = "measured"
         del res
     elif quick:
-        serial_time = cap_time * big_n / batch
+        serial_time = full[True]["seconds"] * big_n / batch
         serial_note = f"estimated from {batch} replicates"
     else:
         start = time.perf_counter()
@@ -274,25 +337,12 @@ def main(argv=None) -> dict:
         serial_time = (time.perf_counter() - start) * big_n / serial_n
         serial_note = f"estimated from {serial_n} replicates"
         del res
-    # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of the
-    # worker processes is a fixed cost, the rest scales with the replicates per worker
-    per_rep = cap_time / batch
-    startup = max(proc_time - per_rep * big_n / workers, 0.0)
-    proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
     serial_1000 = serial_time * 1000 / big_n
-    say(f"{big_n:,} replicates x {years:.0f} years of {SCENARIO}, wall time")
-    say(f"  processes, {workers} workers{'':<20}{proc_time:8.1f} s"
-        f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
-        f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core)")
-    say(f"  serial, 1 core{'':<26}{serial_time:8.1f} s   ({serial_note})")
-    say(f"  worker CPU time {proc_cores * proc_time:.1f} s: {proc_cores * proc_time / workers:.1f} s"
-        f" of wall time on {workers} otherwise idle cores")
-    say(f"  (workers used {proc_cores:.2f} cores on average; load average {load_before:.2f}"
-        f" before the run, above 0 means other work shared the {mach['cpus_usable']} CPUs)")
-    if big_n != 1000:
-        say(f"  1,000 replicates, processes (estimated) {proc_1000:8.1f} s"
-            f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
-    say(f"  goal for 1,000 replicates, all cores: < {GOAL_WALL_S:.0f} s: "
+    say(f"  serial, 1 core, uncertainty on{'':<10}{serial_time:8.1f} s   ({serial_note})")
+    say(f"  (load average above 0 before a run means other work shared the "
+        f"{mach['cpus_usable']} CPUs)")
+    proc_1000 = runs[True]["processes_s_for_1000"]
+    say(f"  goal for 1,000 replicates, all cores, uncertainty on: < {GOAL_WALL_S:.0f} s: "
         f"{verdict(proc_1000 < GOAL_WALL_S)}")
 
     figures = {
@@ -300,22 +350,20 @@ def main(argv=None) -> dict:
         "quick": quick,
         "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
                         "animal_days_per_s": loop_rate},
-        "capra_serial": {"replicates": batch, "batch_size": batch, "seconds": cap_time,
-                         "animal_days": cap_ad, "animal_days_per_s": cap_rate,
-                         "animal_days_per_s_per_core": cap_rate},
+        "capra_serial": {"scenario": "core", "replicates": batch, "batch_size": batch,
+                         "seconds": cap_time, "animal_days": cap_ad,
+                         "animal_days_per_s": cap_rate, "animal_days_per_s_per_core": cap_rate},
+        "capra_serial_full": {"uncertainty_off": full[False], "uncertainty_on": full[True]},
         "ratio": ratio,
         "per_cpu_second": {"object_loop": loop_cpu_rate, "capra_serial": cap_cpu_rate,
                            "ratio": cap_cpu_rate / loop_cpu_rate},
-        "large_run": {"replicates": big_n, "workers": workers, "load_average_before": load_before,
-                      "worker_cores_used": proc_cores,
-                      "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
-                      "processes_animal_days_per_s": proc_ad / proc_time,
+        "large_run": {"uncertainty_on": runs[True], "uncertainty_off": runs[False],
                       "serial_s": serial_time, "serial_note": serial_note,
-                      "processes_s_for_1000": proc_1000,
-                      "processes_1000_estimated": big_n != 1000, "serial_s_for_1000": serial_1000},
+                      "serial_s_for_1000": serial_1000},
         "agreement": agreement,
         "goals": {"ratio": GOAL_RATIO, "per_core": GOAL_PER_CORE, "wall_1000_s": GOAL_WALL_S,
-                  "ratio_met": ratio >= GOAL_RATIO, "per_core_met": cap_rate >= GOAL_PER_CORE,
+                  "ratio_met": ratio >= GOAL_RATIO,
+                  "per_core_met": full[True]["animal_days_per_s"] >= GOAL_PER_CORE,
                   "wall_met": proc_1000 < GOAL_WALL_S},
     }
 

@@ -24,8 +24,17 @@ non-zeros are counted on both sides and must agree), both solve it to optimality
 their default tolerances on one thread, and build and solve times are printed
 separately; each time is the best of ``--repeat`` runs.
 
+4. ``--sites N,N,...``: the whole plan (``capra plan -n 10``'s work) with the ``nampo``
+   sites duplicated into N sites, each with its own route from the plant, plant
+   capacities raised so they do not bind; ``--mixed``: every copy with its own size and
+   fridge (no two alike). Each N runs in a fresh process: wall time and peak memory; the
+   dispatch by classes and groups against the one LP of every site where the latter
+   solves (``--one-lp-up-to``), with the objectives' gap.
+
 Usage: python bench/plan.py [--replicates 10] [--futures 200] [--schools 6] [--repeat 2]
        [--skip-pulp] [--skip-futures] [--skip-rolling]
+       python bench/plan.py --sites 12,120,1200,12000 [--mixed] [--one-lp-up-to 120]
+       python bench/plan.py --sites 1200 --write FOLDER   (then: capra plan FOLDER/scenario.toml)
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import argparse
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import numpy as np
 
@@ -183,6 +193,120 @@ def futures_section(sc, args) -> None:
     sys.stdout.flush()
 
 
+def many_sites(n, mixed=False, seed=0) -> dict:
+    """nampo's tables with its 12 sites duplicated into ``n``: each copy its own route
+    from the plant (the Onchon schools' copies keep its small vehicle), plant capacities
+    and stores 100 times larger; ``mixed``: each copy 0.5-1.5 times the size, its fridge
+    in proportion times 0.8-1.2."""
+    from capra.scenario import bundled_scenario_path
+
+    data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
+    rng = np.random.default_rng(seed)
+    base = data["sites"]
+    sites, routes = [], []
+    for i in range(n):
+        s = dict(base[i % len(base)])
+        s["name"] = f"{s['name']} {i // len(base) + 1}"
+        s["latitude"] += rng.normal(0, 0.02)
+        s["longitude"] += rng.normal(0, 0.02)
+        if mixed:
+            f = rng.uniform(0.5, 1.5)
+            s["children"] = {k: max(1, int(v * f)) for k, v in s["children"].items() if v}
+            if s.get("cold_storage_kg"):
+                s["cold_storage_kg"] = s["cold_storage_kg"] * f * rng.uniform(0.8, 1.2)
+        sites.append(s)
+        routes.append({"origin": "Nampo dairy", "destination": s["name"],
+                       "capacity_kg_per_day": 300.0 if i % len(base) == 7 else 2000.0})
+    data["sites"] = sites
+    data["transport"]["routes"] = routes
+    plant = data["plants"][0]
+    plant["intake_kg_per_day"] = 1e6
+    plant["capacity_kg_per_day"] = {k: v * 100 for k, v in plant["capacity_kg_per_day"].items()}
+    plant["storage_kg"] = {k: v * 100 for k, v in plant["storage_kg"].items()}
+    return data
+
+
+def write_scenario(folder, n, mixed=False, seed=0) -> Path:
+    """:func:`many_sites` as a scenario file with its sites and routes in CSV files beside
+    it (``sites_file``, ``transport.routes_file``), for timing ``capra plan`` itself."""
+    import pandas as pd
+    import tomli_w
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = many_sites(n, mixed, seed)
+    sites = pd.DataFrame([{**{k: v for k, v in s.items() if k != "children"},
+                           **s["children"]} for s in data.pop("sites")])
+    sites.to_csv(folder / "sites.csv", index=False)
+    pd.DataFrame(data["transport"].pop("routes")).to_csv(folder / "routes.csv", index=False)
+    data["sites_file"] = "sites.csv"
+    data["transport"]["routes_file"] = "routes.csv"
+    path = folder / "scenario.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+def one_size(n, mixed, one_lp, seed) -> dict:
+    """The whole plan at ``n`` sites in this process (see ``--sites``)."""
+    import resource
+
+    from capra.herd.simulate import simulate
+    from capra.planning import plan_from_herd
+    from capra.scenario import scenario_from_dict
+
+    sc = scenario_from_dict(many_sites(n, mixed, seed))
+    t0 = time.perf_counter()
+    herd = simulate(sc, replicates=10, seed=1)
+    t1 = time.perf_counter()
+    plan = plan_from_herd(sc, herd)
+    t2 = time.perf_counter()
+    out = {"sites": n, "herd_s": t1 - t0, "plan_s": t2 - t1,
+           "children": plan.to_dict()["children_served_every_day"],
+           "dispatch": plan.dispatch, "seconds": plan.seconds,
+           "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if one_lp:
+        whole = plan_from_herd(sc, herd, decompose=False, ramp_up=False)
+        out["one_lp_dispatch_s"] = whole.seconds["dispatch"]
+        out["one_lp"] = whole.full_enrolment["metrics"]["coverage"]
+        out["by_classes"] = plan.full_enrolment["metrics"]["coverage"]
+        out["one_lp_objectives"] = whole.objectives.get("full_enrolment")
+        out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def sites_section(args) -> None:
+    """Each size in a fresh process (its peak memory its own)."""
+    import json
+    import subprocess
+
+    kind = "mixed sizes and fridges" if args.mixed else "identical copies"
+    print(f"== 4. the whole plan with nampo's sites duplicated ({kind}) ==")
+    print(f"{'sites':>7} {'wall [s]':>9} {'herd':>6} {'plan':>7} {'dispatch':>9} "
+          f"{'peak MB':>8}  dispatch by classes: sites per kind, gap")
+    for n in [int(x) for x in args.sites.split(",")]:
+        cmd = [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)]
+        if args.mixed:
+            cmd.append("--mixed")
+        if n <= args.one_lp_up_to:
+            cmd.append("--with-one-lp")
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        if done.returncode:
+            print(f"{n:>7} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        full = (r["dispatch"] or {}).get("full_enrolment") or {}
+        gap = max((full.get("gap") or {"-": 0}).values())
+        print(f"{n:>7} {wall:>9.1f} {r['herd_s']:>6.1f} {r['plan_s']:>7.1f} "
+              f"{r['seconds']['dispatch']:>9.1f} {r['peak_mb']:>8.0f}  "
+              f"{full.get('classes')}, largest gap {gap:.1e}"
+              + (f"; one LP: dispatch {r['one_lp_dispatch_s']:.1f} s, coverage at full "
+                 f"enrolment {r['one_lp']:.6f} vs {r['by_classes']:.6f}"
+                 if "one_lp" in r else ""))
+        sys.stdout.flush()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=10)
@@ -195,7 +319,28 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-pulp", action="store_true")
     ap.add_argument("--skip-futures", action="store_true")
     ap.add_argument("--skip-rolling", action="store_true")
+    ap.add_argument("--sites", help="plan with this many sites (comma-separated sizes)")
+    ap.add_argument("--mixed", action="store_true", help="--sites: copies of mixed sizes")
+    ap.add_argument("--one-lp-up-to", type=int, default=120,
+                    help="--sites: also the one LP of every site up to this many sites")
+    ap.add_argument("--write", metavar="FOLDER",
+                    help="--sites N: write the scenario (TOML, sites and routes CSV) there "
+                         "and stop, to time `capra plan FOLDER/scenario.toml` itself")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--with-one-lp", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.one:
+        import json
+
+        print(json.dumps(one_size(args.one, args.mixed, args.with_one_lp, args.seed),
+                         default=float))
+        return 0
+    if args.write:
+        print(write_scenario(args.write, int(args.sites), args.mixed, args.seed))
+        return 0
+    if args.sites:
+        sites_section(args)
+        return 0
 
     from capra.planning import dispatch, dispatch_rolling, plan_inputs
     from capra.planning.model import build_model

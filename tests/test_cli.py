@@ -157,6 +157,39 @@ def test_run_json_has_the_documented_keys(nampo_run):
     assert json.loads((out / "summary.json").read_text(), **strict) == data
 
 
+def test_run_json_says_what_we_do_not_know_what_can_go_wrong_and_the_inbreeding(nampo_run):
+    data, out = nampo_run
+    sens = data["sensitivity"]
+    assert sens["replicates"] == 6 and 1 <= sens["trough_month"] <= 12
+    assert {f["factor"] for f in sens["factors"]} >= {"milk yield",
+                                                      "breed.mortality.kid_risk_to_weaning"}
+    assert [f["rank"] for f in sens["factors"]] == list(range(1, len(sens["factors"]) + 1))
+    assert set(data["health"]) >= {"reactors", "infected_released", "transport_deaths",
+                                   "outbreak_starts", "share_of_replicates_with_an_outbreak"}
+    units = data["breeding"]["units"]
+    assert units[0]["unit"] == "all farms (bucks rotate)" and units[0]["closed"] is True
+    assert 0 < units[0]["delta_f"]["p50"] < 0.05
+    html = (out / "report.html").read_text()
+    for heading in ("What we do not know", "Health: testing, transport, outbreaks",
+                    "Breeding stock and inbreeding"):
+        assert f">{heading}</h2>" in html
+
+
+def test_no_parameter_uncertainty_uses_the_point_values(tmp_path):
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["run", "nampo", "-n", "3", "--no-plan", "--json",
+                              "--no-parameter-uncertainty", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["sensitivity"] is None
+    res = runner.invoke(app, ["simulate", "nampo", "-n", "2", "--no-parameter-uncertainty",
+                              "-o", str(tmp_path / "h.nc")])
+    assert res.exit_code == 0, res.output
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "h.nc", engine="h5netcdf") as ds:
+        assert "parameter_value" not in ds
+
+
 def test_the_plan_is_repeatable_honest_and_ramps_up(nampo_run):
     plan = nampo_run[0]["plan"]
     served, enrolled = plan["children_served_every_day"], plan["enrolled_children"]
@@ -261,8 +294,8 @@ def test_validate_rejects_what_run_rejects_with_file_and_key(tmp_path):
     from capra.scenario import bundled_scenario_path
 
     text = bundled_scenario_path("nampo").read_text().replace(
-        'breed = "saanen"', 'breed = "saanen"\n[breed_overrides.lactation]\n'
-                            'wood_b = [-50.0, 0.2, 0.2]')
+        '[breed_overrides.lactation]\n', '[breed_overrides.lactation]\n'
+                                          'wood_b = [-50.0, 0.2, 0.2]\n')
     path = tmp_path / "bad.toml"
     path.write_text(text)
     for args in (["scenario", "validate", str(path)], ["run", str(path), "-n", "1", "--out",

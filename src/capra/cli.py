@@ -75,6 +75,10 @@ Engine = Annotated[str, typer.Option(help="Where replicates run: serial, process
 Workers = Annotated[Optional[int], typer.Option(help="Local processes for --engine processes/dask.")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
+NoUncertainty = Annotated[bool, typer.Option(
+    "--no-parameter-uncertainty",
+    help="Use the point values of the scenario's uncertain parameters (distributions) in "
+         "every replicate: the bands are then chance alone.")]
 
 
 def _summary_table(result) -> Table:
@@ -88,6 +92,28 @@ def _summary_table(result) -> Table:
     for metric, row in s.iterrows():
         table.add_row(escape(metric), *(f"{row[c]:,.0f}" for c in ("p10", "p50", "p90")))
     return table
+
+
+def _sensitivity_table(result, top: int = 5) -> Table | None:
+    """The uncertain parameters that move the milk most (``top`` of them), or None."""
+    import calendar
+
+    from capra.herd.uncertainty import sensitivity
+
+    table = sensitivity(result)
+    if table is None:
+        return None
+    month = calendar.month_abbr[int(table.attrs["trough_month"])]
+    out = Table(title=f"What we do not know: the {min(top, len(table))} uncertain "
+                      f"parameters that move the milk most (Spearman ρ across replicates; "
+                      f"all in the report)")
+    out.add_column("parameter", overflow="fold")
+    out.add_column("ρ milk/year", justify="right")
+    out.add_column(f"ρ milk in {month}", justify="right")
+    for _, row in table.head(top).iterrows():
+        out.add_row(escape(row["factor"]), *(f"{row[c]:+.2f}" for c in (
+            "rho_milk_per_year", "rho_trough_month_milk")))
+    return out
 
 
 @app.command()
@@ -110,6 +136,7 @@ def run(
         help="Date of the recorded herd for --from-db (default: the latest recorded day).")] = None,
     no_plan: Annotated[bool, typer.Option(
         "--no-plan", help="Skip the supply plan (products, storage, dispatch to sites).")] = False,
+    no_parameter_uncertainty: NoUncertainty = False,
 ) -> None:
     """Simulate the herd and its milk, plan products and deliveries to the sites, print a
     summary and write an HTML report.
@@ -122,6 +149,8 @@ def run(
     Example: capra run nampo --replicates 200 --seed 1 --out results/
 
     Example: capra run --from-db --db records/capra.db   (project from today's recorded herd)
+
+    Example: capra run nampo --no-parameter-uncertainty   (the bands of chance alone)
     """
     with _errors():
         from capra.planning.cli import run_progress
@@ -137,12 +166,16 @@ def run(
         with run_progress(sc.name) as progress:
             result = run_scenario(sc, replicates=replicates, seed=seed, plan=not no_plan,
                                   engine=engine, workers=workers, scheduler=scheduler,
-                                  batch_size=batch_size, progress=progress)
+                                  batch_size=batch_size, progress=progress,
+                                  parameter_uncertainty=not no_parameter_uncertainty)
         files = result.write(out)
         if json_:
             sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
             return
         out_console.print(_summary_table(result.herd))
+        sensitivity = _sensitivity_table(result.herd)
+        if sensitivity is not None:
+            out_console.print(sensitivity)
         if result.plan is not None:
             from capra.planning.cli import print_plan
             print_plan(result.plan, out_console)
@@ -160,6 +193,7 @@ def simulate_cmd(
     workers: Workers = None,
     scheduler: Scheduler = None,
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
+    no_parameter_uncertainty: NoUncertainty = False,
 ) -> None:
     """Simulate the herd and write the daily results (replicate × date × farm) to a file.
 
@@ -173,7 +207,8 @@ def simulate_cmd(
         sc = as_scenario(scenario)
         with run_progress(sc.name) as progress:
             result = simulate(sc, replicates, seed, engine=engine, workers=workers,
-                              scheduler=scheduler, batch_size=batch_size, progress=progress)
+                              scheduler=scheduler, batch_size=batch_size, progress=progress,
+                              parameter_uncertainty=not no_parameter_uncertainty)
         path = result.save(output)
         echo(f"wrote {path}")
 

@@ -61,14 +61,27 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        from concurrent.futures.process import BrokenProcessPool
+
         n = min(workers or os.cpu_count() or 1, len(tasks))
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                results[i] = fut.result()
-                if on_done is not None:
-                    on_done(i, results[i])
+        try:
+            with ProcessPoolExecutor(max_workers=n,
+                                     mp_context=mp.get_context("spawn")) as pool:
+                futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+                for fut in as_completed(futures):
+                    i = futures[fut]
+                    results[i] = fut.result()
+                    if on_done is not None:
+                        on_done(i, results[i])
+        except BrokenProcessPool as exc:
+            from capra.errors import CapraError
+
+            raise CapraError(
+                "a local process of engine 'processes' stopped: each process starts "
+                "Python afresh and runs the calling script's top level again, so a script "
+                "that uses it must hold its work under `if __name__ == \"__main__\":`; "
+                "or the machine ran out of memory (fewer workers, or engine 'serial')"
+            ) from exc
         return results
     try:
         from dask.distributed import Client, LocalCluster

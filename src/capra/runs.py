@@ -141,7 +141,8 @@ def _herd_ticks(progress: Progress | None, total: int) -> Callable[[int], None] 
 def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_REPLICATES,
              seed: int = 0, *, engine: str = "serial", workers: int | None = None,
              scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-             progress: Progress | None = None) -> HerdResult:
+             progress: Progress | None = None,
+             parameter_uncertainty: bool = True) -> HerdResult:
     """Simulate a scenario's herd, day by day, for many stochastic replicates.
 
     Parameters
@@ -163,6 +164,10 @@ def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_R
         Replicates simulated together in one set of arrays. [-]
     progress
         See :data:`Progress` (step ``"herd"``).
+    parameter_uncertainty
+        Each replicate draws its own value of every scenario value given as a
+        distribution (``docs/scenario.md``); False: the point values, so that the spread
+        across replicates is chance alone.
 
     Returns
     -------
@@ -177,9 +182,13 @@ def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_R
     seed = _integer("seed", seed)
     batch_size = _integer("batch_size", batch_size, low=1)
     workers = _optional_integer("workers", workers, low=1)
+    if not isinstance(parameter_uncertainty, bool):
+        raise ArgumentError(f"parameter_uncertainty: expected True or False; got "
+                            f"{parameter_uncertainty!r}")
     return simulate_herd(sc, replicates=replicates, seed=seed, engine=_engine(engine),
                          workers=workers, scheduler=scheduler, batch_size=batch_size,
-                         progress=_herd_ticks(progress, replicates * sc.horizon_days))
+                         progress=_herd_ticks(progress, replicates * sc.horizon_days),
+                         parameter_uncertainty=parameter_uncertainty)
 
 
 def _planning_scenario(sc: Scenario, from_stock: Any, opening_stock: Any, quantile: Any,
@@ -205,12 +214,13 @@ def _planning_scenario(sc: Scenario, from_stock: Any, opening_stock: Any, quanti
 
 def _herd(sc: Scenario, herd: Any, replicates: int, seed: int, engine: str,
           workers: int | None, scheduler: str | None, batch_size: int,
-          progress: Progress | None) -> HerdResult:
+          progress: Progress | None, parameter_uncertainty: bool = True) -> HerdResult:
     """The herd to plan on: ``herd`` (given or read from a file, with the scenario), or
     the scenario simulated."""
     if herd is None:
         return simulate(sc, replicates, seed, engine=engine, workers=workers,
-                        scheduler=scheduler, batch_size=batch_size, progress=progress)
+                        scheduler=scheduler, batch_size=batch_size, progress=progress,
+                        parameter_uncertainty=parameter_uncertainty)
     result = _herd_result(herd)
     return result if result.scenario is not None else dataclasses.replace(result, scenario=sc)
 
@@ -221,7 +231,8 @@ def plan(scenario: str | os.PathLike | Scenario,
          futures: int | None = None, enrolment: float | None = None,
          from_stock: bool = False, opening_stock: pd.DataFrame | None = None,
          engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None) -> Plan:
+         batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+         progress: Progress | None = None, parameter_uncertainty: bool = True) -> Plan:
     """Plan what to make of a scenario's milk and where to send it: the children served
     on every operating day of a repeatable year across the simulated futures, year by
     year from the first arrival, and what binds (:func:`capra.planning.plan_from_herd`).
@@ -236,10 +247,10 @@ def plan(scenario: str | os.PathLike | Scenario,
     engine = _engine(engine)
     futures = _optional_integer("futures", futures, low=1)
     result = _herd(sc, herd, replicates, seed, engine, workers, scheduler, batch_size,
-                   progress)
+                   progress, parameter_uncertainty)
     return _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                  opening_stock=opening_stock, engine=engine, workers=workers,
-                 scheduler=scheduler, progress=progress)
+                 scheduler=scheduler, decompose=decompose, progress=progress)
 
 
 def _plan(sc: Scenario, result: HerdResult, **options) -> Plan:
@@ -254,7 +265,8 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         enrolment: float | None = None, from_stock: bool = False,
         opening_stock: pd.DataFrame | None = None, engine: str = "serial",
         workers: int | None = None, scheduler: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None) -> Run:
+        batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+        progress: Progress | None = None, parameter_uncertainty: bool = True) -> Run:
     """Simulate a scenario's herd and milk and plan products and deliveries to its sites.
 
     Parameters
@@ -289,9 +301,15 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         Stock on the day before the first planned day: columns ``plant``, ``product``,
         ``kg``, ``made`` (with ``from_stock``).
     engine, workers, scheduler, batch_size
-        Where the replicates and the futures run (see :func:`simulate`).
+        Where the replicates, the futures and the groups of sites run (see
+        :func:`simulate`).
+    decompose
+        Solve the daily dispatch by classes and groups of sites (exact, or with a
+        measured gap) or as one LP; default: by classes from 40 sites.
     progress
         See :data:`Progress`.
+    parameter_uncertainty
+        Each replicate draws its own uncertain parameters (see :func:`simulate`).
 
     Returns
     -------
@@ -314,12 +332,12 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
     engine = _engine(engine)
     futures = _optional_integer("futures", futures, low=1)
     result = _herd(sc, herd, replicates, seed, engine, workers, scheduler, batch_size,
-                   progress)
+                   progress, parameter_uncertainty)
     planned = None
     if plan and sc.sites:
         planned = _plan(sc, result, quantile=quantile, futures=futures, enrolment=enrolment,
                         opening_stock=opening_stock, engine=engine, workers=workers,
-                        scheduler=scheduler, progress=progress)
+                        scheduler=scheduler, decompose=decompose, progress=progress)
     return Run(sc, result, planned)
 
 
@@ -348,8 +366,9 @@ class Run:
 
     def to_dict(self) -> dict:
         """Plain data for JSON, exactly what ``capra run --json`` prints: the herd's
-        summary (:meth:`~capra.herd.result.HerdResult.summary_dict`) and, with a plan,
-        ``plan`` (:meth:`~capra.planning.result.Plan.to_dict`)."""
+        summary (:meth:`~capra.herd.result.HerdResult.summary_dict`, with
+        ``sensitivity``, ``health`` and ``breeding``) and, with a plan, ``plan``
+        (:meth:`~capra.planning.result.Plan.to_dict`)."""
         data = self.herd.summary_dict()
         if self.plan is not None:
             data["plan"] = self.plan.to_dict()

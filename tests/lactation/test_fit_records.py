@@ -54,7 +54,8 @@ def test_test_days_placed_in_their_lactation_as_simulated(db):
     from capra.examples.records import _records_scenario
 
     rec = lactation_records(db)
-    ev = simulate_events(_records_scenario(load_scenario("nampo"), 2), seed=SEED)["test_days"]
+    ev = simulate_events(_records_scenario(load_scenario("nampo"), 2), seed=SEED,
+                         parameter_uncertainty=False)["test_days"]
     sim = pd.DataFrame({"tag": ev["uid"].map("NP-{:06d}".format), "date": ev["date"],
                         "sim_dim": ev["dim"]})
     m = rec.merge(sim, on=["tag", "date"], how="outer", indicator=True)

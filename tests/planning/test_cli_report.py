@@ -192,3 +192,45 @@ def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, herd, run, tmp
     assert "children served every operating day" in text
     written = run.plan.write(tmp_path / "plan")
     assert written["plan"].name == "plan.json" and written["daily"].name == "plan_daily.csv"
+
+
+def test_enrolled_children_far_above_the_bars_are_not_drawn():
+    """A line for 1.5 million enrolled children would flatten bars of a few thousand:
+    the figure leaves it out and the caption gives the number."""
+    from types import SimpleNamespace
+
+    from capra.planning.report import ENROLLED_LINE_RATIO, enrolled_drawn
+
+    def plan(enrolled):
+        return SimpleNamespace(
+            programme_years=[{"children_served_every_day": 0},
+                             {"children_served_every_day": 4000}],
+            children_range={"p10": 7000, "p50": 7500, "p90": 8000},
+            enrolled_children=enrolled, served_and_room=lambda: (7600, 0))
+
+    assert enrolled_drawn(plan(20_000))
+    assert enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000))
+    assert not enrolled_drawn(plan(ENROLLED_LINE_RATIO * 8000 + 1))
+    assert not enrolled_drawn(plan(1_518_245))
+
+
+def test_plan_passes_no_parameter_uncertainty_to_the_run(files, monkeypatch):
+    """`capra plan --no-parameter-uncertainty` plans on futures drawn with the point
+    values (the flag reaches the simulation), and the default draws them."""
+    import capra.runs
+    from capra.cli import app
+
+    seen = []
+    real = capra.runs.run
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("parameter_uncertainty"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(capra.runs, "run", spy)
+    path, herd, _ = files
+    for flags, expected in (([], True), (["--no-parameter-uncertainty"], False)):
+        res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(herd), "--json",
+                                       *flags])
+        assert res.exit_code == 0, res.output
+        assert seen[-1] is expected

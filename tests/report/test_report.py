@@ -25,7 +25,9 @@ HORIZON_DAYS = 400
 FARM_CAPACITY = {"Kangso": 300, "Chollima": 250, "Ryonggang": 250, "Onchon": 200,
                  "Taean": 200}
 HEADINGS = ("Herd and milk summary", "Herd by class", "Daily milk", "Kiddings by month", "Head by farm",
-            "Milk by month", "Monthly milk and rations", "About the model")
+            "Milk by month", "Monthly milk and rations", "What we do not know",
+            "Health: testing, transport, outbreaks", "Breeding stock and inbreeding",
+            "About the model")
 #: A school child's serving of fresh milk, 206 g, with 1.02 kg of milk per kg of product
 #: (capra/data/products.toml). [kg milk/ration]
 MILK_KG_PER_RATION = 0.206 * 1.02
@@ -69,11 +71,13 @@ def test_report_file_has_every_section_in_order(report_html):
 
 
 def test_report_embeds_one_png_per_figure(report_html):
+    # the five figures of the herd, and the sensitivity of the milk to nampo's uncertain
+    # parameters (capra.report.herd_risks)
     images = IMG_RE.findall(report_html)
-    assert len(images) == len(FIGURE_SECTIONS) == 5
+    assert len(images) == len(FIGURE_SECTIONS) + 1 == 6
     for data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert report_html.count("<figcaption>") == 5
+    assert report_html.count("<figcaption>") == 6
 
 
 def test_report_is_self_contained(report_html):
@@ -279,7 +283,7 @@ def test_report_without_scenario_object(result):
     text = render_report(HerdResult(result.data))
     assert "<title>Herd and milk report: nampo</title>" in text
     assert 'class="description"' not in text
-    assert len(IMG_RE.findall(text)) == 5
+    assert len(IMG_RE.findall(text)) == 6       # the parameter draws are in the data too
 
 
 def _ration_axis_top(fig) -> float:

@@ -2,7 +2,8 @@
 
 :func:`write_example_records` runs the herd simulator on a scenario (by default the bundled
 ``nampo``) for the first ``years`` of its horizon, turns the per-animal event log of one
-replicate (:func:`capra.herd.simulate.simulate_events`) into the import files of
+replicate (:func:`capra.herd.simulate.simulate_events`, the scenario's uncertain values at
+their point values, so that the records hold the breed as stated) into the import files of
 :mod:`capra.store.io`, and adds sites, children and their measurements. The files import
 without a rejected row, in the order of :data:`IMPORT_ORDER`, so that every ``capra db``,
 ``capra milk`` and ``capra run --from-db`` command can be tried on them.
@@ -150,7 +151,7 @@ def example_frames(scenario="nampo", *, seed: int = 20240820, years: int = 2,
     sc = _records_scenario(base, years)
     prefix = tag_prefix or ("NP" if sc.name == "nampo" else _default_prefix(sc.name))
     rng = np.random.default_rng([seed, 7])
-    ev = simulate_events(sc, seed=seed, replicate=0)
+    ev = simulate_events(sc, seed=seed, replicate=0, parameter_uncertainty=False)
     empty = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
                           "uid": pd.Series(dtype="int64"), "location": pd.Series(dtype=object)})
     get = lambda name: ev.get(name, empty)

@@ -802,6 +802,7 @@ class _MeanProjection:
         o["head"][:] = sum(o[n] for n in ("kids", "doelings", "bucklings", "bucks",
                                           "does_in_milk", "does_dry"))
         kg = lact * self.curve                                        # (NL, P, Kb)
+        kg *= p.milk_factor_by_day[self.t]                            # heat stress
         o["milk_gross_kg"][:] = kg.sum(axis=(1, 2))
         o["milk_colostrum_kg"][:] = kg[..., :cd].sum(axis=(1, 2))
         if not p.quarantine_milk_used:

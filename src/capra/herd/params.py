@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from capra.lactation import LactationCurves
 from capra.rates import DAYS_PER_MONTH, annual_risk_to_daily, risk_to_step_probability
+
+if TYPE_CHECKING:  # pragma: no cover
+    from capra.herd.bucks import BuckParams
+    from capra.herd.health import HealthParams
 
 #: Oldest age covered by the age-indexed tables [days] (40 years; no goat lives that long).
 MAX_AGE_DAYS = 40 * 365
@@ -55,9 +60,10 @@ class BatchSpec:
     name: str
     day: int                         # arrival, simulation day
     location: int                    # index into HerdParams.locations
-    quarantine_days: int
+    quarantine_days: int             # days off the farms: quarantine, then the journey
     destinations: np.ndarray         # location indices (farms)
     groups: tuple[AnimalGroupSpec, ...]
+    transit_days: int = 0            # of which on the journey to the farms
 
     @property
     def size(self) -> int:
@@ -127,10 +133,26 @@ class HerdParams:
                                      # the parity class below min_yield (dry-off rule d)
     quarantine_on_day: np.ndarray = field(default=None)  # (n_days,) some batch in quarantine
     batches: tuple[BatchSpec, ...] = field(default=())
+    # factors of the day on conception and milk (heat stress, capra.herd.health), (n_days,)
+    conception_factor_by_day: np.ndarray = field(default=None)
+    milk_factor_by_day: np.ndarray = field(default=None)
+    # testing, transport, outbreaks (capra.herd.health); None: nothing to do
+    health: HealthParams | None = None
+    # bucks bought in or rotated (capra.herd.bucks)
+    bucks: BuckParams | None = None
+    #: the fields that differ between the replicates of a batch (parameter uncertainty,
+    #: capra.herd.uncertainty): field name -> array with one row per replicate of the batch
+    varying: dict = field(default_factory=dict)
 
     @property
     def n_locations(self) -> int:
         return len(self.locations)
+
+    def per_replicate(self, name: str, rep):
+        """Value of the field ``name`` for the batch replicates ``rep`` (an index array):
+        its row for each when it differs between replicates, else the field itself."""
+        rows = self.varying.get(name)
+        return getattr(self, name) if rows is None else rows[rep]
 
     @property
     def n_groups(self) -> int:
@@ -185,6 +207,9 @@ def _windows(groups, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, n
 
 def compile_params(scenario) -> HerdParams:
     """Compile a scenario into daily parameters of the herd model."""
+    from capra.herd.bucks import compile_bucks
+    from capra.herd.health import compile_health
+
     breed = scenario.breed
     rep, mort, lac = breed.reproduction, breed.mortality, breed.lactation
     pol = scenario.policy
@@ -250,10 +275,11 @@ def compile_params(scenario) -> HerdParams:
                 lactating=bool(a.lactating), days_in_milk=int(a.days_in_milk)))
         batches.append(BatchSpec(
             name=b.name, day=day, location=locations.index(b.arrival_place),
-            quarantine_days=int(b.quarantine_days),
+            quarantine_days=int(b.quarantine_days) + int(b.transit_days),
             destinations=np.array([locations.index(d) for d in b.destinations]),
-            groups=tuple(specs)))
+            groups=tuple(specs), transit_days=int(b.transit_days)))
 
+    health, conception_factor, milk_factor = compile_health(scenario, dates)
     quarantine_on_day = np.zeros(n_days, bool)
     for b in batches:
         if b.quarantine_days > 0:
@@ -292,4 +318,6 @@ def compile_params(scenario) -> HerdParams:
         effect_sigma=float(np.sqrt(np.log1p(cv * cv))),
         milk_table=np.ascontiguousarray(table, dtype=np.float64),
         low_yield_dim_days=low_yield_dim,
-        quarantine_on_day=quarantine_on_day, batches=tuple(batches))
+        quarantine_on_day=quarantine_on_day, batches=tuple(batches),
+        conception_factor_by_day=conception_factor, milk_factor_by_day=milk_factor,
+        health=health, bucks=compile_bucks(scenario, dates))

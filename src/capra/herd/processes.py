@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from capra.herd import rng, rules
+from capra.herd.health import milk_factor
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
+from capra.herd.uncertainty import first_above
 
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
@@ -146,12 +148,19 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
     """
     age = np.asarray(age_today, dtype=np.int64)
     sex = state.sex[idx]
-    start = p.cum_death_hazard[sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
+    rows = p.varying.get("cum_death_hazard")        # each replicate's own table, if any
+    if rows is None:
+        start = p.cum_death_hazard[sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
+    else:
+        start = rows[state.rep[idx], sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
     clock = start + rng.exponential(keys["mortality"][state.rep[idx]], state.uid[idx], 0)
     death_age = np.empty(idx.size, np.int64)
-    for s in (0, 1):
-        m = sex == s
-        death_age[m] = np.searchsorted(p.cum_death_hazard[s], clock[m], side="right")
+    if rows is None:
+        for s in (0, 1):
+            m = sex == s
+            death_age[m] = np.searchsorted(p.cum_death_hazard[s], clock[m], side="right")
+    else:
+        death_age[:] = first_above(rows, state.rep[idx], sex, clock)
     day = state.birth[idx].astype(np.int64) + np.maximum(death_age, age)
     state.death_day[idx] = np.minimum(day, np.iinfo(np.int32).max)
 
@@ -168,7 +177,8 @@ def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
 def _schedule_abortion(state, p, keys, t, idx, conception_day):
     k = state.rep[idx]
     uid = state.uid[idx]
-    aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.abortion_risk
+    aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.per_replicate(
+        "abortion_risk", k)
     lo, hi = rules.abortion_days(conception_day, state.due[idx], t)
     day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
     state.abort_day[idx] = np.where(aborts, day, -1).astype(np.int32)
@@ -176,12 +186,15 @@ def _schedule_abortion(state, p, keys, t, idx, conception_day):
 
 def _cull_day_from(state, p, keys, t, idx):
     """Involuntary culling day of does entering the milking herd on day ``t``."""
-    if p.cull_daily_probability <= 0:
+    q = p.per_replicate("cull_daily_probability", state.rep[idx])
+    if np.all(q <= 0):
         state.cull_day[idx] = -1
         return
     u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
-    wait = np.floor(np.log1p(-u) / np.log1p(-p.cull_daily_probability)) + 1
-    state.cull_day[idx] = np.minimum(t + wait, np.iinfo(np.int32).max).astype(np.int32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = np.floor(np.log1p(-u) / np.log1p(-q)) + 1
+    day = np.minimum(t + wait, np.iinfo(np.int32).max)
+    state.cull_day[idx] = np.where(q > 0, day, -1).astype(np.int32)
 
 
 def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -307,7 +320,8 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     kid_dam = np.repeat(dams, litter)
     slot = _rank_within(np.repeat(np.arange(dams.size), litter))
     kk, kuid = state.rep[kid_dam], state.uid[kid_dam]
-    still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.stillbirth_risk
+    still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.per_replicate(
+        "stillbirth_risk", kk)
     male = rng.uniform(keys["kidding"][kk], kuid, t, slot=10 + slot) >= p.female_fraction
     rec.count("stillbirths", state, kid_dam[still])
     live = ~still
@@ -351,8 +365,11 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     g = state.group[idx]
     k, uid = state.rep[idx], state.uid[idx]
     u = rng.uniform(keys["breeding"][k], uid, t)
-    probability, ai_group = rules.conception_probability(p, t)
-    conceives = u < probability[g]
+    probability, ai_group = rules.conception_probability(
+        p, t, service_probability=p.varying.get("service_probability"),
+        ai_probability=p.varying.get("ai_probability"),
+        conception_factor_by_day=p.varying.get("conception_factor_by_day"))
+    conceives = u < (probability[g] if probability.ndim == 1 else probability[k, g])
     by_ai = ai_group[g] & conceives
     service = ~ai_group[g] & conceives
     # natural and induced service need bucks, and a buck gets a limited number of does
@@ -403,7 +420,9 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     idx = idx[state.lactating[idx]]
     if idx.size == 0:
         return
-    day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx])
+    rows = p.varying.get("low_yield_dim_days")       # each replicate's own, if any
+    low = None if rows is None else rows[state.rep[idx], np.minimum(state.parity[idx], 3) - 1]
+    day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx], low)
     state.dry_day[idx] = np.clip(day, -1, np.iinfo(np.int32).max)
 
 
@@ -465,6 +484,8 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                                               & (age >= p.min_breeding_age_days))
             bucks = _head_per_cell(state, rec, (state.sex == MALE) & state.kept)
             need = np.maximum(np.ceil(breeding_females / p.does_per_buck) - bucks, 0)
+            if p.bucks is not None and not p.bucks.keep_male_kids:
+                need[:] = 0                 # the bucks are bought in (capra.herd.bucks)
             u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
             cells = rec.cell(state, m_on)
             keep = _random_rank(cells, u) < need.ravel()[cells]
@@ -536,8 +557,14 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
         flat -= 1
         flat *= width
         flat += dim           # dry-off rules keep days in milk inside the table
-        kg = p.milk_table.ravel()[flat]
+        table = p.varying.get("milk_table")           # each replicate's own, if any
+        if table is None:
+            kg = p.milk_table.ravel()[flat]
+        else:
+            flat += state.rep[li].astype(np.int64) * (3 * width)
+            kg = table.ravel()[flat]
         kg *= state.effect[li]
+        kg *= milk_factor(state, t, p, li)
         kind = (dim < p.colostrum_days).view(np.int8)
         if p.quarantine_on_day[t] and not p.quarantine_milk_used:
             kind = np.where((kind == 0) & ~p.is_farm[state.loc[li]], 2, kind)
@@ -549,7 +576,10 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder) -> None:
         if rec.events is not None:       # monthly test day of each doe after colostrum
             test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
             rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
-    if p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
+    kid_milk = p.varying.get("kid_milk_kg_per_day")   # each replicate's own, if any
+    if kid_milk is not None:
+        d["milk_fed_kids_kg"][:, t] = drinking * kid_milk[:, None]
+    elif p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
         d["milk_fed_kids_kg"][:, t] = drinking * p.kid_milk_kg_per_day
     d["milk_fed_kids_kg"][:, t], d["milk_kg"][:, t] = rules.deliverable_milk(
         d["milk_gross_kg"][:, t], d["milk_colostrum_kg"][:, t], d["milk_quarantine_kg"][:, t],

@@ -11,6 +11,8 @@ import xarray as xr
 
 from capra.errors import ArgumentError
 from capra.formats import text_table
+from capra.herd.bucks import BREEDING_OUTPUTS, inbreeding_dict
+from capra.herd.health import HEALTH_OUTPUTS, health_dict
 from capra.planning import products
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -79,12 +81,31 @@ class HerdResult:
         }
         ds = xr.Dataset({name: (("replicate", "date", "farm"), arr) for name, arr in arrays.items()},
                         coords=coords)
-        for name, (units, desc) in _DESCRIPTIONS.items():
+        for name, (units, desc) in {**_DESCRIPTIONS, **HEALTH_OUTPUTS,
+                                    **BREEDING_OUTPUTS}.items():
             if name in ds:
                 ds[name].attrs.update(units=units, description=desc)
         ds.attrs.update(scenario=getattr(scenario, "name", ""), seed=-1 if seed is None else seed,
-                        start_date=str(params.start_date), horizon_days=params.n_days)
+                        start_date=str(params.start_date), horizon_days=params.n_days,
+                        gestation_days=params.gestation_days)
+        if params.bucks is not None:      # read by capra.herd.bucks.inbreeding
+            ds.attrs.update(bucks_source="bought" if params.bucks.bought else "own",
+                            bucks_rotation=int(params.bucks.rotation))
         return cls(ds, scenario)
+
+    def add_parameter_draws(self, parameters, values) -> None:
+        """Keep each replicate's values of the uncertain parameters: ``parameter_value``
+        (replicate, parameter), with the coordinates ``parameter`` (key path), ``factor``
+        (what the draws are keyed by) and ``distribution`` (its text).
+        [unit of each parameter]"""
+        self.data["parameter_value"] = (("replicate", "parameter"), np.asarray(values, float))
+        self.data = self.data.assign_coords(
+            parameter=[p.name for p in parameters],
+            factor=("parameter", [p.factor for p in parameters]),
+            distribution=("parameter", [p.distribution.describe() for p in parameters]))
+        self.data["parameter_value"].attrs.update(
+            description="value of each uncertain parameter drawn by each replicate",
+            units="unit of the parameter")
 
     # ---- reductions --------------------------------------------------------------------
     @property
@@ -159,7 +180,13 @@ class HerdResult:
         return out
 
     def summary_dict(self) -> dict:
-        """The summary as plain data (the JSON form of ``capra run``)."""
+        """The summary as plain data (the JSON form of ``capra run``), with
+        ``sensitivity``, which uncertain parameters move the milk most
+        (:func:`capra.herd.uncertainty.sensitivity_dict`, None without parameter draws);
+        ``health``, what testing, transport and outbreaks did
+        (:func:`capra.herd.health.health_dict`, None without health outputs); and
+        ``breeding``, the expected inbreeding (:func:`capra.herd.bucks.inbreeding_dict`)."""
+        from capra.herd.uncertainty import sensitivity_dict
         def q(da):
             v = da.quantile(list(QUANTILES), dim="replicate").values
             return {"p10": float(v[0]), "p50": float(v[1]), "p90": float(v[2])}
@@ -196,12 +223,19 @@ class HerdResult:
             "rations_per_day_by_month": rations,
             # the key's old name, kept for one release (docs/planning.md)
             "rations_200ml_per_day_by_month": rations,
+            "sensitivity": sensitivity_dict(self),
+            "health": health_dict(self),
+            "breeding": inbreeding_dict(self),
         }
 
     # ---- export ------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        """Long table: one row per replicate, date and location, one column per variable."""
-        return self.data.drop_vars(["kind", "capacity_head"]).to_dataframe().reset_index()
+        """Long table: one row per replicate, date and location, one column per daily
+        variable (the parameter draws, if any, are in ``parameter_value``)."""
+        daily = [n for n, v in self.data.data_vars.items()
+                 if v.dims == ("replicate", "date", "farm")]
+        return self.data[daily].drop_vars(["kind", "capacity_head"]).to_dataframe() \
+            .reset_index()
 
     def to_csv(self, path) -> Path:
         path = Path(path)

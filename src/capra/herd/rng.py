@@ -29,7 +29,8 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 #: The named random streams, one per process. Adding a name does not change the others.
 PROCESSES = ("arrival", "mortality", "culling", "breeding", "gestation", "kidding",
-             "lactation", "grouping", "replacement", "transfer", "bucks")
+             "lactation", "grouping", "replacement", "transfer", "bucks", "health",
+             "outbreaks")
 
 
 def _fmix(x: np.ndarray) -> np.ndarray:

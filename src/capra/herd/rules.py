@@ -76,20 +76,33 @@ def can_breed(p: HerdParams, age_days: ArrayLike, days_since_kidding: ArrayLike)
             & (np.asarray(days_since_kidding) >= p.postpartum_interval_days))
 
 
-def conception_probability(p: HerdParams, t: int) -> tuple[np.ndarray, np.ndarray]:
+def conception_probability(p: HerdParams, t: int, *, service_probability=None,
+                           ai_probability=None,
+                           conception_factor_by_day=None) -> tuple[np.ndarray, np.ndarray]:
     """Probability that an eligible doe of each breeding group conceives on day ``t``.
 
     On the first day of an AI group's window the does are inseminated (the group's
     conception rate); on the other days of any window they conceive by service (natural
-    season, induced oestrus, or the return service after AI).
+    season, induced oestrus, or the return service after AI). Both are multiplied by the
+    day's conception factor (heat stress, :mod:`capra.herd.health`).
+
+    The three tables default to those of ``p``; given with a leading replicate axis
+    (``(R, G, n_days)``, ``(R, G)``, ``(R, n_days)``: each replicate's own, under parameter
+    uncertainty), the probabilities have one row per replicate.
 
     Returns
     -------
     (probability, by_ai)
-        ``(G,)`` probabilities [-] and whether the conception is by AI [-].
+        ``(G,)`` (or ``(R, G)``) probabilities [-] and whether the conception is by AI,
+        ``(G,)`` [-].
     """
+    service = p.service_probability if service_probability is None else service_probability
+    ai = p.ai_probability if ai_probability is None else ai_probability
+    factor = (p.conception_factor_by_day if conception_factor_by_day is None
+              else conception_factor_by_day)
     by_ai = (p.group_method == AI) & p.window_first_day[:, t]
-    return np.where(by_ai, p.ai_probability, p.service_probability[:, t]), by_ai
+    probability = np.where(by_ai, ai, service[..., t])
+    return probability * np.asarray(factor)[..., t, None], by_ai
 
 
 # --------------------------------------------------------------------------------------
@@ -144,28 +157,34 @@ def abortion_days(conception_day: ArrayLike, due: ArrayLike,
 # Lactation
 # --------------------------------------------------------------------------------------
 
-def lactation_end(p: HerdParams, parity: ArrayLike, pregnant: ArrayLike) -> np.ndarray:
+def lactation_end(p: HerdParams, parity: ArrayLike, pregnant: ArrayLike,
+                  low_yield_dim_days: ArrayLike | None = None) -> np.ndarray:
     """Days in milk at which a doe's lactation ends, apart from the dry period before
     kidding: the longest extended lactation, the first day the parity's expected yield
     falls below ``min_yield_kg_per_day`` (from day
     :data:`~capra.herd.params.MIN_YIELD_RULE_FROM_DIM`), and, without extended lactation,
-    the standard length for an open doe (docs/herd-model.md, dry-off rules (b)-(d)). [days]
+    the standard length for an open doe (docs/herd-model.md, dry-off rules (b)-(d)).
+    ``low_yield_dim_days``, if given, is each doe's own low-yield day (her replicate's,
+    under parameter uncertainty) instead of her parity class's in ``p``. [days]
     """
     parity = np.asarray(parity)
-    end = np.minimum(p.extended_max_days, p.low_yield_dim_days[np.minimum(parity, 3) - 1])
+    if low_yield_dim_days is None:
+        low_yield_dim_days = p.low_yield_dim_days[np.minimum(parity, 3) - 1]
+    end = np.minimum(p.extended_max_days, low_yield_dim_days)
     if not p.extended_lactation:
         end = np.where(pregnant, end, np.minimum(end, p.standard_length_days))
     return end
 
 
 def dry_off_day(p: HerdParams, kidded: ArrayLike, parity: ArrayLike,
-                due: ArrayLike) -> np.ndarray:
+                due: ArrayLike, low_yield_dim_days: ArrayLike | None = None) -> np.ndarray:
     """Day a lactation ends: :func:`lactation_end` days after kidding, or for a pregnant
     doe (``due >= 0``) ``dry_period_days`` before her kidding if that is sooner
-    (dry-off rule (a)). [day]"""
+    (dry-off rule (a)); ``low_yield_dim_days`` as in :func:`lactation_end`. [day]"""
     due = np.asarray(due, dtype=np.int64)
     pregnant = due >= 0
-    day = np.asarray(kidded, dtype=np.int64) + lactation_end(p, parity, pregnant)
+    day = np.asarray(kidded, dtype=np.int64) + lactation_end(p, parity, pregnant,
+                                                             low_yield_dim_days)
     return np.where(pregnant, np.minimum(day, due - p.dry_period_days), day)
 
 

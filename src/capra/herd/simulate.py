@@ -15,11 +15,13 @@ import numpy as np
 
 from capra.engines import check_engine, map_tasks
 from capra.errors import ArgumentError
+from capra.herd import bucks, health
 from capra.herd import processes as pr
 from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
 from capra.herd.rng import replicate_keys
 from capra.herd.state import NEVER, HerdState
+from capra.herd.uncertainty import ParameterDraws
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +45,9 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
         The run's seed.
     progress
         Called with the number of days done since the last call.
+
+    ``params`` holds the parameters of these replicates: with parameter uncertainty,
+    those of :meth:`ParameterDraws.batch <capra.herd.uncertainty.ParameterDraws.batch>`.
     """
     reps = np.asarray(replicates, dtype=np.int64)
     keys = replicate_keys(seed, reps)
@@ -53,6 +58,8 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
         rec.t = t
         for process in pr.DAILY:
             process(state, t, params, keys, rec)
+        health.daily(state, t, params, keys, rec)
+        bucks.daily(state, t, params, keys, rec)
         eligible = pr.conception(state, t, params, keys, rec)
         pr.failed_windows(state, t, params, eligible, rec)
         pr.dry_off(state, t, params, keys, rec)
@@ -69,25 +76,30 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
 
 def _run_one(args):
     """One batch of replicates, as a task of :func:`capra.engines.map_tasks`."""
-    params, reps, seed = args
+    params, reps, seed, draws = args
+    if draws is not None:
+        params = draws.batch(params, reps, seed)
     return simulate_batch(params, reps, seed)
 
 
 def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: str = "serial",
                 workers: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int], None] | None = None) -> list[dict]:
+                progress: Callable[[int], None] | None = None,
+                draws: ParameterDraws | None = None) -> list[dict]:
     """Simulate each batch of replicates on ``engine``; returns the parts in batch order.
 
-    ``progress`` is called with replicate-days done.
+    ``progress`` is called with replicate-days done; ``draws``, if given, gives each
+    replicate its own uncertain parameters.
     """
     check_engine(engine)
     if engine == "serial":
         parts = []
         for reps in batches:
             cb = None if progress is None else (lambda d, n=len(reps): progress(d * n))
-            parts.append(simulate_batch(params, reps, seed, progress=cb))
+            p = params if draws is None else draws.batch(params, reps, seed)
+            parts.append(simulate_batch(p, reps, seed, progress=cb))
         return parts
-    tasks = [(params, list(reps), seed) for reps in batches]
+    tasks = [(params, list(reps), seed, draws) for reps in batches]
     done = None if progress is None else (
         lambda i, _: progress(len(tasks[i][1]) * params.n_days))
     return map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
@@ -96,7 +108,8 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: 
 
 def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int = 50,
              engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-             progress: Callable[[int], None] | None = None) -> HerdResult:
+             progress: Callable[[int], None] | None = None,
+             parameter_uncertainty: bool = True) -> HerdResult:
     """Simulate a scenario's herd, day by day, for many stochastic replicates.
 
     Parameters
@@ -117,23 +130,34 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
         Address of a Dask scheduler (``engine="dask"``); None starts a local cluster.
     progress
         Called with the number of replicate-days done, for progress bars.
+    parameter_uncertainty
+        Each replicate draws its own value of every scenario value given as a
+        distribution (:mod:`capra.herd.uncertainty`); False: every replicate uses the
+        point values, and the spread across replicates is chance alone.
 
     Returns
     -------
-    HerdResult with an xarray Dataset of dims (replicate, date, farm).
+    HerdResult with an xarray Dataset of dims (replicate, date, farm); with parameter
+    uncertainty, also each replicate's drawn values (``parameter_value``, dims
+    replicate and parameter).
     """
     if replicates < 1:
         raise ArgumentError(f"replicates: expected at least 1 replicate, got {replicates}")
     params = compile_params(scenario)
+    draws = ParameterDraws.of(scenario) if parameter_uncertainty else None
     batches = [list(range(i, min(i + batch_size, replicates)))
                for i in range(0, replicates, batch_size)]
     parts = run_batches(params, batches, seed, engine=engine, workers=workers,
-                        scheduler=scheduler, progress=progress)
+                        scheduler=scheduler, progress=progress, draws=draws)
     data = {name: np.concatenate([part[name] for part in parts], axis=0) for name in parts[0]}
-    return HerdResult.from_arrays(data, params, scenario=scenario, seed=seed)
+    result = HerdResult.from_arrays(data, params, scenario=scenario, seed=seed)
+    if draws is not None:
+        result.add_parameter_draws(draws.parameters, draws.values(seed, replicates))
+    return result
 
 
-def simulate_events(scenario, seed: int = 0, replicate: int = 0) -> dict[str, "pd.DataFrame"]:
+def simulate_events(scenario, seed: int = 0, replicate: int = 0, *,
+                    parameter_uncertainty: bool = True) -> dict[str, "pd.DataFrame"]:
     """One replicate with its per-animal event log, as farm records would have it.
 
     Returns ``{event: DataFrame}`` with columns ``date, uid, location`` and the event's own
@@ -142,13 +166,16 @@ def simulate_events(scenario, seed: int = 0, replicate: int = 0) -> dict[str, "p
     stillborn kid, uid = dam), ``conceptions`` (due_date, method), ``abortions``,
     ``dry_offs``, ``deaths``, ``sales``, ``culls``, ``transfers`` (from_location,
     to_location) and ``test_days`` (milk_kg, dim). The numbers are those of replicate
-    ``replicate`` of :func:`simulate` with the same seed.
+    ``replicate`` of :func:`simulate` with the same seed and ``parameter_uncertainty``
+    (with it, the replicate's own draw of the uncertain parameters).
     """
     import pandas as pd
 
     params = compile_params(scenario)
+    draws = ParameterDraws.of(scenario) if parameter_uncertainty else None
     rec = pr.Recorder(1, params.n_days, params.n_locations, log_events=True)
-    simulate_batch(params, [replicate], seed, recorder=rec)
+    p = params if draws is None else draws.batch(params, [replicate], seed)
+    simulate_batch(p, [replicate], seed, recorder=rec)
     locs = np.asarray(params.locations, dtype=object)
     dates = params.dates
     frames: dict[str, list] = {}

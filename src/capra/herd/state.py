@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "quarantine_end": (np.int32, -1),  # last day in quarantine, -1 none
     "batch": (np.int16, -1),          # arrival batch index, -1 born in the herd
     "kept": (np.bool_, False),        # retained at the replacement decision (or bought)
+    "infection": (np.uint8, 0),       # infected with tested disease d: bit d (health)
     "alive": (np.bool_, True),        # still in the herd
 }
 

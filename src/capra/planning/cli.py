@@ -148,8 +148,21 @@ def plan_command(
         help="Records database whose product batches in store on the first planned day are "
              "the opening stock (with --from-stock).")] = None,
     engine: Annotated[str, typer.Option(
-        help="Where the simulation and the futures run: serial, processes or dask.")
-    ] = "serial",
+        help="Where the simulation, the futures and the groups of sites run: serial, "
+             "processes or dask.")] = "serial",
+    workers: Annotated[int | None, typer.Option(
+        help="Local processes or Dask workers (default: the number of cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler (--engine dask), e.g. "
+             "tcp://10.0.0.5:8786; default: a local cluster.")] = None,
+    decompose: Annotated[bool | None, typer.Option(
+        "--decompose/--one-lp", help="Solve the daily dispatch by classes and groups of "
+                                     "sites (exact, or with a measured gap) or as one LP; "
+                                     "default: by classes from 40 sites.")] = None,
+    no_parameter_uncertainty: Annotated[bool, typer.Option(
+        "--no-parameter-uncertainty",
+        help="Use the point values of the scenario's uncertain parameters in every "
+             "future: the range of the headline is then chance alone.")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for plan.json, the plan tables (CSV) and "
                             "report.html.")] = None,
@@ -162,6 +175,8 @@ def plan_command(
     Example: capra plan nampo -n 50 --out plan/
 
     Example: capra plan my.toml --from-stock --db records/capra.db   (this year from today's stock)
+
+    Example: capra plan province.toml --engine dask --scheduler tcp://10.0.0.5:8786
     """
     from capra.console import cli_errors as _errors
     from capra.console import json_text, out_console, output_folder, print_error
@@ -186,7 +201,9 @@ def plan_command(
         with run_progress(sc.name) as progress:
             result = run(sc, replicates=replicates, seed=seed, herd=herd, quantile=quantile,
                          futures=futures, enrolment=enrolment, from_stock=from_stock,
-                         opening_stock=stock, engine=engine, progress=progress)
+                         opening_stock=stock, engine=engine, workers=workers,
+                         scheduler=scheduler, decompose=decompose, progress=progress,
+                         parameter_uncertainty=not no_parameter_uncertainty)
         plan = result.plan
         if out is not None:
             plan.write(out)

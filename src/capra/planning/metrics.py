@@ -141,8 +141,12 @@ def headline_metrics(inputs, sol: dict[str, np.ndarray], scale: float) -> dict:
     }
 
 
-def site_table(metrics: dict) -> pd.DataFrame:
-    """Per-site metrics: operating days, interruption days, longest gap."""
-    return pd.DataFrame({"operating_days": metrics["operating_days"],
-                         "interruption_days": metrics["interruption_days"],
-                         "longest_gap_days": metrics["longest_gap_days"]}).rename_axis("site")
+def site_table(metrics: dict, districts=None) -> pd.DataFrame:
+    """Per-site metrics: operating days, interruption days, longest gap (and each site's
+    district, when given in site order)."""
+    frame = pd.DataFrame({"operating_days": metrics["operating_days"],
+                          "interruption_days": metrics["interruption_days"],
+                          "longest_gap_days": metrics["longest_gap_days"]}).rename_axis("site")
+    if districts is not None:
+        frame.insert(0, "district", list(districts))
+    return frame

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from capra.errors import ArgumentError
+from capra.planning.decompose import reduce_sites, site_classes
 from capra.planning.lp import LinearModel
 from capra.planning.model import build_model
 from capra.planning.problem import PlanInputs, coarsen
@@ -29,7 +30,6 @@ from capra.planning.reduce import (
     largest_scale,
     merge_equal_groups,
     merge_free_farms,
-    merge_free_sites,
 )
 from capra.planning.solve import LPResult, Solver, solve, solve_lexicographic
 
@@ -58,11 +58,13 @@ def _with_supply(inputs: PlanInputs, supply_kg: np.ndarray) -> PlanInputs:
 def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
                     milk_bound_kg: np.ndarray | None = None, merge: bool = True,
                     levers: bool = False) -> LinearModel:
-    """The question (a) model. With ``merge``, age groups with equal servings and sites
-    whose own limits cannot bind are merged (exact, see
-    :func:`capra.planning.reduce.merge_equal_groups` and
-    :func:`capra.planning.reduce.merge_free_sites`). With ``levers``, each limit is a fixed
-    column, for "what binds".
+    """The question (a) model. With ``merge``, age groups with equal servings, classes of
+    sites (those whose own limits cannot bind, and scaled copies of one another) and
+    farms whose collection cannot bind are merged (exact, see
+    :func:`capra.planning.reduce.merge_equal_groups`,
+    :func:`capra.planning.decompose.site_classes` and
+    :func:`capra.planning.reduce.merge_free_farms`). With ``levers``, each limit is a
+    fixed column, for "what binds".
 
     ``milk_bound_kg``: the most milk per farm and period of any supply the model will be
     re-solved with, (F, T); default: the supply of ``inputs``. [kg]
@@ -70,7 +72,8 @@ def enrolment_model(inputs: PlanInputs, *, max_scale: float | None = None,
     bound = inputs.supply_kg if milk_bound_kg is None else np.asarray(milk_bound_kg, float)
     group = None
     if merge:
-        inputs = merge_free_sites(merge_equal_groups(inputs), largest_scale(inputs, bound))
+        inputs = merge_equal_groups(inputs)
+        inputs = reduce_sites(inputs, site_classes(inputs, largest_scale(inputs, bound)))
         inputs, group = merge_free_farms(inputs, bound)
     model = build_model(inputs, "enrolment", max_scale=max_scale,
                         milk_bound_kg=bound.sum(axis=0), levers=levers)

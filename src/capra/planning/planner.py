@@ -31,6 +31,7 @@ import pandas as pd
 
 from capra.errors import ArgumentError, ScenarioError
 from capra.planning.binding import binding_constraints, herd_levers
+from capra.planning.decompose import dispatch_by_classes, site_classes
 from capra.planning.demand import programme_years
 from capra.planning.inputs import (
     opening_history,
@@ -51,11 +52,21 @@ from capra.planning.optimize import (
 from capra.planning.problem import PlanInputs, SupplyLever, coarsen
 from capra.planning.result import Plan
 from capra.planning.solve import Solver
-from capra.planning.tables import coverage_frame, dispatch_tables, production_by_month
+from capra.planning.tables import (
+    LONG_TABLE_SITES,
+    coverage_frame,
+    dispatch_tables,
+    production_by_month,
+)
 from capra.scenario import MAX_REPEATABLE_DAYS
 
 __all__ = ["MAX_DAILY_DAYS", "plan", "plan_from_herd"]
 
+#: Sites from which the dispatch is solved by classes and groups of sites
+#: (:mod:`capra.planning.decompose`); below it, as one LP. [-]
+DECOMPOSE_SITES = 40
+#: Most sites in one share-out sub-problem of a group. [-]
+GROUP_SIZE = 20
 #: Longest horizon (warm-up included) solved as one daily model; longer ones roll (a
 #: repeatable year may not be longer, which the scenario's validation checks). [days]
 MAX_DAILY_DAYS = MAX_REPEATABLE_DAYS
@@ -71,10 +82,21 @@ def _on_dates(values: np.ndarray, have: pd.DatetimeIndex, want: pd.DatetimeIndex
 
 
 def _dispatch(inputs: PlanInputs, scale: float, rolling: bool, threads: int,
-              in_full: bool = False):
+              in_full: bool = False, sites: dict | None = None):
+    """Question (b): rolled, by classes and groups of sites (``sites``: their districts
+    and the engine of the groups), or as one LP. Returns the result, the solution, the
+    objectives (with the decomposition's report) and the size of the largest LP."""
     if rolling:
         res, sol, roll = dispatch_rolling(inputs, scale, threads=threads)
         return res, sol, {"rolling_windows": roll["windows"]}, roll["largest_window"]
+    if sites is not None:
+        classes = site_classes(inputs, scale, districts=sites["districts"],
+                               group_size=GROUP_SIZE)
+        res, sol, report = dispatch_by_classes(
+            inputs, scale, classes, threads=threads, in_full=in_full,
+            engine=sites["engine"], workers=sites["workers"], scheduler=sites["scheduler"])
+        return res, sol, {**report.get("objectives", {}), "by_classes": report}, \
+            report.get("size", {})
     res, sol, model = dispatch(inputs, scale, threads=threads, in_full=in_full)
     return res, sol, dict(res.objectives or {}), model.size()
 
@@ -108,9 +130,9 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
          confidence_futures: int | None = None, threads: int = 1,
          rolling: bool | None = None, opening_stock: pd.DataFrame | None = None,
          levers: tuple[SupplyLever, ...] = (), notes: tuple[str, ...] = (),
-         ramp_up: bool = True, engine: str = "serial", workers: int | None = None,
-         scheduler: str | None = None, progress: Callable[[str, int, int], None] | None = None
-         ) -> Plan:
+         ramp_up: bool = True, decompose: bool | None = None, engine: str = "serial",
+         workers: int | None = None, scheduler: str | None = None,
+         progress: Callable[[str, int, int], None] | None = None) -> Plan:
     """Plan a scenario on simulated supply: both questions, the headline across futures,
     the programme's years, metrics, what binds and what to make.
 
@@ -146,6 +168,10 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
         Notes to report with the plan (e.g. why a lever is what it is).
     ramp_up
         Solve the programme's years too (needs the supply of all the simulated days).
+    decompose
+        Solve the dispatch by classes and groups of sites (:mod:`capra.planning.decompose`:
+        exact for classes, with a measured gap for groups); default: from
+        :data:`DECOMPOSE_SITES` sites.
     engine, workers, scheduler
         Where the futures are solved (see :func:`capra.engines.map_tasks`).
     progress
@@ -259,19 +285,28 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
     full_scale = 1.0 if enrolment is None else enrolment / children
     head_children = min(math.floor(scale * children + 1e-6), full_scale * children)
     head_scale = head_children / children
+    by_sites = None
+    if decompose if decompose is not None else len(scenario.sites) >= DECOMPOSE_SITES:
+        by_sites = {"districts": [st.district for st in scenario.sites], "engine": engine,
+                    "workers": workers, "scheduler": scheduler}
     # question (a) served this enrolment in full on the same supply: no shortfall to spread
     res_b, sol, objectives, size_b = _dispatch(a_inputs, head_scale, rolling, threads,
-                                               in_full=not rolling)
+                                               in_full=not rolling, sites=by_sites)
     if not res_b.success:
         return _failed(res_b.status, f"dispatch: {res_b.message}", **info)
+    dispatch_info = {"method": "rolling windows" if rolling else
+                     "classes and groups of sites" if by_sites else "one LP",
+                     "headline": _decomposition(objectives)}
     metrics = headline_metrics(a_inputs, sol, head_scale)
     full_metrics, sol_full = metrics, sol
     if full_scale > head_scale * (1 + 1e-9):
-        res_f, sol_full, obj_f, _ = _dispatch(a_inputs, full_scale, rolling, threads)
+        res_f, sol_full, obj_f, _ = _dispatch(a_inputs, full_scale, rolling, threads,
+                                              sites=by_sites)
         if not res_f.success:
             return _failed(res_f.status, f"dispatch at full enrolment: {res_f.message}",
                            **info)
         objectives = {**objectives, "full_enrolment": obj_f}
+        dispatch_info["full_enrolment"] = _decomposition(obj_f)
         full_metrics = headline_metrics(a_inputs, sol_full, full_scale)
     seconds["dispatch"] = time.perf_counter() - t0
 
@@ -297,10 +332,12 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                      "from.",) + tuple(notes)
 
     # ---- tables -----------------------------------------------------------------------
-    tables = dispatch_tables(a_inputs, sol, head_scale)
+    per_site = len(scenario.sites) <= LONG_TABLE_SITES
+    tables = dispatch_tables(a_inputs, sol, head_scale, per_site=per_site)
     served = slice(warm, None)
-    tables["sites"] = site_table(metrics)
-    tables["sites_full_enrolment"] = site_table(full_metrics)
+    districts = [st.district for st in scenario.sites]
+    tables["sites"] = site_table(metrics, districts)
+    tables["sites_full_enrolment"] = site_table(full_metrics, districts)
     tables["interrupted"] = pd.DataFrame(full_metrics["interrupted"].T,
                                          index=pd.DatetimeIndex(a_inputs.dates, name="date"),
                                          columns=list(a_inputs.net.sites)).iloc[served]
@@ -323,7 +360,17 @@ def plan(scenario, supply_kg: np.ndarray, *, quantile: float | None = None,
                 programme_years=years, production=production_by_month(a_inputs, sol),
                 tables=tables, binding=binding, what_if=what_if,
                 notes=list(notes), objectives={"enrolment_scale": scale, **objectives},
+                dispatch=dispatch_info, flows=None if per_site else (a_inputs, sol),
                 sizes=sizes, seconds=seconds, **info)
+
+
+def _decomposition(objectives: dict) -> dict | None:
+    """The decomposition's report of a dispatch (taken out of its objectives), or None."""
+    report = objectives.pop("by_classes", None)
+    if report is None:
+        return None
+    return {k: report[k] for k in ("classes", "exact", "subproblems", "gap", "top")
+            if k in report}
 
 
 def _what_if(model, solver: Solver, children: float, scale: float) -> list[dict]:
@@ -350,7 +397,8 @@ def plan_from_herd(scenario, herd_result, *, quantile: float | None = None,
                    futures: int | None = None, enrolment: float | None = None,
                    confidence_futures: int | None = None, threads: int = 1,
                    rolling: bool | None = None, opening_stock: pd.DataFrame | None = None,
-                   ramp_up: bool = True, engine: str = "serial", workers: int | None = None,
+                   ramp_up: bool = True, decompose: bool | None = None,
+                   engine: str = "serial", workers: int | None = None,
                    scheduler: str | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> Plan:
     """Plan a scenario on the milk of a herd simulation (what ``capra run`` calls).
@@ -365,5 +413,5 @@ def plan_from_herd(scenario, herd_result, *, quantile: float | None = None,
     return plan(scenario, supply, quantile=quantile, futures=futures, enrolment=enrolment,
                 confidence_futures=confidence_futures, threads=threads, rolling=rolling,
                 opening_stock=opening_stock, levers=tuple(levers), notes=tuple(notes),
-                ramp_up=ramp_up, engine=engine, workers=workers, scheduler=scheduler,
-                progress=progress)
+                ramp_up=ramp_up, decompose=decompose, engine=engine, workers=workers,
+                scheduler=scheduler, progress=progress)

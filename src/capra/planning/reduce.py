@@ -2,9 +2,9 @@
 
 :func:`largest_scale` bounds the enrolment from the milk; :func:`site_limits` finds the
 route and cold-storage limits that could bind at that enrolment (the others are left out
-of the model); :func:`merge_free_sites`, :func:`merge_free_farms` and
-:func:`merge_equal_groups` merge sites, farms and age groups that question (a) cannot
-tell apart (each merge is exact for it). :func:`milk_per_ration` is the least milk one
+of the model); :func:`merge_free_farms` and :func:`merge_equal_groups` merge farms and
+age groups that question (a) cannot tell apart (each merge is exact for it; sites are
+merged by classes, :mod:`capra.planning.decompose`). :func:`milk_per_ration` is the least milk one
 ration of each age group needs.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from capra.planning.problem import PlanInputs
 from capra.planning.products import ProductTable
 
-__all__ = ["largest_scale", "merge_equal_groups", "merge_free_farms", "merge_free_sites",
+__all__ = ["largest_scale", "merge_equal_groups", "merge_free_farms",
            "milk_per_ration", "site_limits", "site_products"]
 
 
@@ -91,48 +91,6 @@ def site_limits(inputs: PlanInputs, top) -> tuple[np.ndarray, np.ndarray]:
     cap_cold = np.where(finc, net.site_cold_kg, 0)[:, None] * days
     cold_rows = finc[:, None] & (cold_max > cap_cold)
     return route, cold_rows
-
-
-def merge_free_sites(inputs: PlanInputs, top) -> PlanInputs:
-    """Sites none of whose own limits (route, cold storage) can bind, merged into one site
-    per kind of access (all products; ambient products only).
-
-    For question (a) this is exact: such sites differ only in their demand, and any mix of
-    products served to the merged site can be split among them in proportion to their
-    rations. Sites with a limit that may bind are kept as they are.
-    """
-    route, cold_rows = site_limits(inputs, top)
-    free = ~(route.any(axis=(0, 2)) | cold_rows.any(axis=1))
-    ambient_only = inputs.net.site_cold_kg <= 0
-    groups = [np.flatnonzero(free & (ambient_only == a)) for a in (False, True)]
-    groups = [g for g in groups if g.size > 1]
-    if not groups:
-        return inputs
-    keep = np.flatnonzero(~np.isin(np.arange(len(free)), np.concatenate(groups)))
-    net = inputs.net
-
-    def stack(values, merged):
-        return np.concatenate([values[keep]] + merged)
-
-    rations = stack(inputs.rations, [inputs.rations[g].sum(axis=0, keepdims=True)
-                                     for g in groups])
-    open_days = stack(inputs.open_days, [inputs.open_days[g].max(axis=0, keepdims=True)
-                                         for g in groups])
-    names = [net.sites[i] for i in keep] + [
-        f"{len(g)} sites with {'ambient products only' if ambient_only[g[0]] else 'all products'}"
-        for g in groups]
-    K = len(net.plants)
-    new_net = dataclasses.replace(
-        net, sites=tuple(names),
-        plant_site_km=np.concatenate([net.plant_site_km[:, keep]]
-                                     + [net.plant_site_km[:, g].mean(axis=1, keepdims=True)
-                                        for g in groups], axis=1),
-        plant_site_capacity_kg=np.concatenate([net.plant_site_capacity_kg[:, keep]]
-                                              + [np.full((K, 1), np.inf) for _ in groups],
-                                              axis=1),
-        site_cold_kg=stack(net.site_cold_kg,
-                           [np.array([0.0 if ambient_only[g[0]] else np.inf]) for g in groups]))
-    return dataclasses.replace(inputs, net=new_net, rations=rations, open_days=open_days)
 
 
 def merge_free_farms(inputs: PlanInputs, milk_bound_kg: np.ndarray | None = None

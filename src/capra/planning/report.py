@@ -38,6 +38,20 @@ def _figure(height_in: float) -> tuple[Figure, object]:
     return fig, ax
 
 
+#: The enrolled children are drawn in the programme-years figure only when they are at
+#: most this many times the largest bar; beyond, the bars would be flattened to nothing
+#: (the caption gives the number instead). [-]
+ENROLLED_LINE_RATIO = 3.0
+
+
+def enrolled_drawn(plan) -> bool:
+    """Whether the programme-years figure draws the enrolled children as a line."""
+    bars = [y["children_served_every_day"] or 0 for y in plan.programme_years]
+    rng = plan.children_range or {}
+    top = max(bars + [plan.served_and_room()[0] or 0, rng.get("p90") or 0])
+    return plan.enrolled_children <= ENROLLED_LINE_RATIO * max(top, 1)
+
+
 def programme_figure(plan) -> Figure:
     """Children served every operating day in each programme year (bars) and in the
     repeatable year with its P10–P90 across futures. [children]"""
@@ -56,8 +70,9 @@ def programme_figure(plan) -> Figure:
         ax.errorbar([xr], [rng["p50"]], yerr=[[rng["p50"] - rng["p10"]],
                                               [rng["p90"] - rng["p50"]]],
                     fmt="o", color="#111", capsize=5, label="P10–P50–P90 across futures")
-    ax.axhline(plan.enrolled_children, color="#888", ls="--", lw=1.0,
-               label="children enrolled")
+    if enrolled_drawn(plan):
+        ax.axhline(plan.enrolled_children, color="#888", ls="--", lw=1.0,
+                   label="children enrolled")
     ax.set_xticks(list(x) + [xr], labels + [f"{plan.first_date[:7]} to\n"
                                            f"{plan.last_date[:7]}\n(repeatable)"],
                   fontsize=8)
@@ -85,9 +100,24 @@ def production_figure(plan) -> Figure:
     return fig
 
 
+#: Sites above which the report shows districts, not sites (heatmap rows, tables). [-]
+MANY_SITES = 40
+
+
+def _by_district(plan, cov):
+    """The coverage (date × site) as the mean over each district's sites (date ×
+    district), when there are many sites and their districts are known."""
+    sites = plan.tables.get("sites")
+    if cov.shape[1] <= MANY_SITES or sites is None or "district" not in sites:
+        return cov
+    district = sites["district"].reindex(cov.columns).fillna("").replace("", "no district")
+    return cov.T.groupby(district.to_numpy()).mean().T
+
+
 def coverage_figure(plan, table: str = "coverage_full_enrolment") -> Figure:
-    """Site × day heatmap of the share of rations served (grey: closed day). [fraction]"""
-    cov = plan.tables[table]
+    """Site × day heatmap of the share of rations served (grey: closed day); with many
+    sites, district × day (the mean over the district's sites). [fraction]"""
+    cov = _by_district(plan, plan.tables[table])
     fig, ax = _figure(0.9 + 0.28 * max(len(cov.columns), 1))
     values = np.ma.masked_invalid(cov.to_numpy().T)
     cmap = ListedColormap(np.vstack([np.linspace([0.80, 0.15, 0.15], [0.98, 0.85, 0.25], 8),
@@ -181,7 +211,9 @@ def _answer(plan) -> str:
             "the first operating day after the first batch leaves quarantine, with the "
             "stock carried from the year before (each year ends with at least the stock it "
             "began with); the last bar is the repeatable year with its P10–P90 across "
-            "simulated futures. The dashed line is the children enrolled."))
+            "simulated futures. "
+            + ("The dashed line is the children enrolled." if enrolled_drawn(plan) else
+               f"The {plan.enrolled_children:,.0f} children enrolled are off the scale.")))
     for item in plan.what_if:
         parts.append(f"<p>What if {html.escape(item['lever'])}: "
                      f"{item['children_served_every_day']:,} children served every "
@@ -227,7 +259,8 @@ def report_sections(plan, *, binding_rows: int = 15
     sections.append(("Coverage by site and day", figure_html(
         coverage_figure(plan), "coverage heatmap",
         f"With all {round(full.get('children', plan.enrolled_children)):,} enrolled "
-        "children: each row is a site and each column a day; the colour is the share of "
+        "children: each row is a site (with many sites, the mean of a district's sites) "
+        "and each column a day; the colour is the share of "
         "the rations wanted that the dispatch serves (green: all, red: none); grey days "
         "are closed. At the headline enrolment every operating day is served in full.")))
     sections.append(("Stock of products", figure_html(
@@ -242,11 +275,30 @@ def report_sections(plan, *, binding_rows: int = 15
         "served above the supply comes out of stock made earlier).")))
     sites = plan.tables["sites"].rename(columns=lambda c: f"head_{c}").join(
         plan.tables["sites_full_enrolment"]).reset_index()
-    sections.append(("Interruptions by site", table_html(sites, [
-        ("site", "site"), ("operating_days", "operating days"),
-        ("head_interruption_days", "interruption days, headline enrolment"),
-        ("interruption_days", "interruption days, all enrolled"),
-        ("longest_gap_days", "longest gap, all enrolled [operating days]")])))
+    if len(sites) > MANY_SITES and "district" in sites:
+        sites["district"] = sites["district"].replace("", "no district")
+        by = sites.groupby("district", sort=True).agg(
+            sites=("site", "size"), operating_days=("operating_days", "max"),
+            head_interruption_days=("head_interruption_days", "max"),
+            interruption_days=("interruption_days", "mean"),
+            worst=("interruption_days", "max"),
+            longest_gap_days=("longest_gap_days", "max")).reset_index()
+        sections.append(("Interruptions by district", table_html(by, [
+            ("district", "district"), ("sites", "sites"),
+            ("operating_days", "operating days (most)"),
+            ("head_interruption_days", "interruption days, headline enrolment (worst site)"),
+            ("interruption_days", "interruption days, all enrolled (mean)"),
+            ("worst", "interruption days, all enrolled (worst site)"),
+            ("longest_gap_days", "longest gap, all enrolled [operating days]")])
+            + f"<p>{len(sites):,} sites, by district; every site is in "
+              "<code>plan_sites.csv</code> and <code>plan_sites_full_enrolment.csv</code>."
+              "</p>"))
+    else:
+        sections.append(("Interruptions by site", table_html(sites, [
+            ("site", "site"), ("operating_days", "operating days"),
+            ("head_interruption_days", "interruption days, headline enrolment"),
+            ("interruption_days", "interruption days, all enrolled"),
+            ("longest_gap_days", "longest gap, all enrolled [operating days]")])))
     binding = plan.binding.head(binding_rows)
     if binding.empty:
         body = "<p>No constraint limits the enrolment.</p>"

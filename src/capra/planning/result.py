@@ -114,6 +114,15 @@ class Plan:
         Exact re-solves of whole changes (e.g. kids reared on milk replacer). [-]
     notes
         Remarks in words (full farms, the herd above capacity in spring). [-]
+    dispatch
+        How question (b) was solved: ``method`` (``"one LP"``, ``"classes and groups of
+        sites"``, ``"rolling windows"``) and, by classes, for the headline and the full
+        enrolment: the sites in each kind of class, ``exact``, the sub-problems, the
+        ``gap`` of each objective to the top plan's bound and the ``top`` objectives. [-]
+    flows
+        With many sites, the headline dispatch's inputs and solution, whose flows to the
+        sites (shipments, servings, shortfall) :meth:`write` streams to Parquet instead of
+        ``tables`` holding them. [-]
     objectives, sizes, seconds
         Optimal objective values of each solve stage; columns, rows and non-zeros of the
         models; build and solve times [s].
@@ -139,6 +148,8 @@ class Plan:
     binding: pd.DataFrame = field(default_factory=pd.DataFrame)
     what_if: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    dispatch: dict = field(default_factory=dict)
+    flows: tuple | None = field(default=None, repr=False)
     objectives: dict = field(default_factory=dict)
     sizes: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
@@ -261,6 +272,7 @@ class Plan:
             "binding": binding,
             "what_if": self.what_if,
             "notes": self.notes,
+            "dispatch": self.dispatch,
             "objectives": self.objectives,
             "sizes": self.sizes,
             "seconds": self.seconds,
@@ -297,8 +309,9 @@ class Plan:
     def write(self, folder: str | os.PathLike) -> dict[str, Path]:
         """Write ``plan.json`` (:meth:`to_dict`) and the plan's tables as
         ``plan_<table>.csv`` (:func:`csv_table`; empty tables left out) into ``folder``,
-        created if missing. Returns the files written by name: ``"plan"`` and the
-        tables' names (as :meth:`capra.runs.Run.write`)."""
+        created if missing; with many sites, their flows as ``plan_<table>.parquet``.
+        Returns the files written by name: ``"plan"`` and the tables' names (as
+        :meth:`capra.runs.Run.write`)."""
         from capra.console import json_text
         from capra.outputs import output_folder
 
@@ -311,4 +324,9 @@ class Plan:
                 path = out / f"plan_{name}.csv"
                 csv_table(table, shares=name.startswith("coverage")).to_csv(path, index=False)
                 written[name] = path
+        if self.flows is not None:
+            from capra.planning.tables import write_site_flows
+
+            for path in write_site_flows(out, *self.flows):
+                written[Path(path).stem.removeprefix("plan_")] = Path(path)
         return written

@@ -170,6 +170,11 @@ class Solver:
     #: solution satisfies (the basis stays primal feasible), with the dual simplex after
     #: a change of row bounds (it stays dual feasible).
     IPM_COLUMNS = 10000
+    #: Interior-point iterations after which a first solve goes on with the dual simplex:
+    #: the method converges in tens of iterations on these LPs, but it was seen to stall
+    #: (dual residual stuck near 1e-5 for 10,000 iterations) on a degenerate dispatch
+    #: whose optimum is a large face at zero waste.
+    IPM_ITERATIONS = 400
 
     def set_cost(self, c: np.ndarray) -> None:
         idx = np.arange(len(c), dtype=np.int32)
@@ -214,17 +219,23 @@ class Solver:
     def run(self) -> LPResult:
         h = self.highs
         t0 = time.perf_counter()
+        ipm = False
         if not self._solved:
             ipm = self.cold == "ipm" or (self.cold == "auto"
                                          and self.model.n_cols > self.IPM_COLUMNS)
             h.setOptionValue("solver", "ipm" if ipm else "simplex")
             h.setOptionValue("simplex_strategy", 1)
+            h.setOptionValue("ipm_iteration_limit", self.IPM_ITERATIONS)
         else:
             h.setOptionValue("solver", "simplex")
             h.setOptionValue("simplex_strategy", 4 if self._warm == "primal" else 1)
         try:
             h.run()
             name = h.getModelStatus().name
+            if ipm and name == "kIterationLimit":  # a stalled interior point: the simplex
+                h.setOptionValue("solver", "simplex")
+                h.run()
+                name = h.getModelStatus().name
         except Exception as exc:  # noqa: BLE001 - a solver failure is a status
             return LPResult("error", f"HiGHS failed: {exc}", seconds=time.perf_counter() - t0)
         seconds = time.perf_counter() - t0

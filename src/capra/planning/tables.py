@@ -10,7 +10,8 @@ import pandas as pd
 
 from capra.planning.problem import PlanInputs
 
-__all__ = ["coverage_frame", "dispatch_tables", "production_by_month"]
+__all__ = ["LONG_TABLE_SITES", "coverage_frame", "dispatch_tables", "production_by_month",
+           "write_site_flows"]
 
 
 def _long(values: np.ndarray, dims: Sequence[tuple[str, Sequence]], value: str
@@ -23,10 +24,17 @@ def _long(values: np.ndarray, dims: Sequence[tuple[str, Sequence]], value: str
     return pd.DataFrame(data)
 
 
-def dispatch_tables(inputs: PlanInputs, sol: dict[str, np.ndarray], scale: float
-                    ) -> dict[str, pd.DataFrame]:
-    """Long tables of a dispatch (``production``, ``inventory``, ``waste``, ``shipments``,
-    ``servings``, ``shortfall``), and the daily supply-demand table ``daily``."""
+#: Most sites whose flows (shipments, servings, shortfall per site and day) are kept as
+#: long tables in memory; with more, they are written to Parquet by site chunks
+#: (:func:`write_site_flows`). [-]
+LONG_TABLE_SITES = 100
+
+
+def dispatch_tables(inputs: PlanInputs, sol: dict[str, np.ndarray], scale: float, *,
+                    per_site: bool = True) -> dict[str, pd.DataFrame]:
+    """Long tables of a dispatch (``production``, ``inventory``, ``waste``; with
+    ``per_site`` also ``shipments``, ``servings``, ``shortfall``), and the daily
+    supply-demand table ``daily``."""
     net, prods = inputs.net, inputs.products
     dates = inputs.dates
     K, S, P = net.plants, net.sites, prods.names
@@ -36,13 +44,9 @@ def dispatch_tables(inputs: PlanInputs, sol: dict[str, np.ndarray], scale: float
                             "kg"),
         "inventory": _long(sol["stock"], [("plant", K), ("product", P), ("date", dates)], "kg"),
         "waste": _long(sol["waste"], [("plant", K), ("product", P), ("date", dates)], "kg"),
-        "shipments": _long(sol["shipment"], [("plant", K), ("site", S), ("product", P),
-                                             ("date", dates)], "kg"),
-        "servings": _long(sol["servings"], [("site", S), ("age_group", G), ("product", P),
-                                             ("date", dates)], "rations"),
-        "shortfall": _long(sol["shortfall"].sum(axis=0), [("site", S), ("age_group", G),
-                                                          ("date", dates)], "rations"),
     }
+    if per_site:
+        tables.update(_site_flows(inputs, sol, slice(None)))
     serving_milk = (prods.serving_kg * prods.milk_kg_per_kg[:, None]).T  # (G, P) kg milk
     tables["daily"] = pd.DataFrame({
         "supply_kg": inputs.supply_kg.sum(axis=0),
@@ -56,6 +60,58 @@ def dispatch_tables(inputs: PlanInputs, sol: dict[str, np.ndarray], scale: float
         idx = [i for i, s in enumerate(prods.storage) if s == c]
         tables["daily"][f"stock_{c}_kg"] = sol["stock"][:, idx, :].sum(axis=(0, 1))
     return tables
+
+
+def _site_flows(inputs: PlanInputs, sol: dict, sites: slice) -> dict[str, pd.DataFrame]:
+    """The long tables of the flows to the sites ``sites``."""
+    net, prods, dates = inputs.net, inputs.products, inputs.dates
+    K, P, G = net.plants, prods.names, prods.age_groups
+    S = net.sites[sites]
+    return {
+        "shipments": _long(sol["shipment"][:, sites], [("plant", K), ("site", S),
+                                                       ("product", P), ("date", dates)], "kg"),
+        "servings": _long(sol["servings"][sites], [("site", S), ("age_group", G),
+                                                   ("product", P), ("date", dates)],
+                          "rations"),
+        "shortfall": _long(sol["shortfall"][:, sites].sum(axis=0),
+                           [("site", S), ("age_group", G), ("date", dates)], "rations"),
+    }
+
+
+def write_site_flows(folder, inputs: PlanInputs, sol: dict, *, chunk_sites: int = 500,
+                     decimals: dict[str, int] | None = None) -> list:
+    """Write the flows to the sites (``shipments``, ``servings``, ``shortfall``) as
+    ``plan_<table>.parquet`` in ``folder``, a chunk of sites at a time, so that no table of
+    every site and day is held in memory. Values are rounded to ``decimals`` by unit
+    (``{"kg": 3, "rations": 2}``). Returns the files written."""
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    decimals = decimals or {"kg": 3, "rations": 2}
+    writers: dict[str, pq.ParquetWriter] = {}
+    n = len(inputs.net.sites)
+    try:
+        for start in range(0, n, chunk_sites):
+            for name, frame in _site_flows(inputs, sol, slice(start, start + chunk_sites)
+                                           ).items():
+                unit = "kg" if "kg" in frame.columns else "rations"
+                frame[unit] = frame[unit].astype(float).round(decimals[unit])
+                for col in frame.columns:
+                    if col == "date":
+                        frame[col] = pd.to_datetime(frame[col])
+                    elif frame[col].dtype == object:
+                        frame[col] = frame[col].astype(str)
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(Path(folder) / f"plan_{name}.parquet",
+                                                     table.schema)
+                writers[name].write_table(table)
+    finally:
+        for w in writers.values():
+            w.close()
+    return [Path(folder) / f"plan_{name}.parquet" for name in writers]
 
 
 def coverage_frame(inputs: PlanInputs, sol: dict, scale: float) -> pd.DataFrame:

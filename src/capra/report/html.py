@@ -6,8 +6,10 @@ from the scenario (name, description) is HTML-escaped.
 
 Sections, in order: header (scenario, seed, replicates, start date, horizon), the answer
 of a plan and any ``lead_sections`` given by the caller, the herd summary table, five
-figures with a caption each, the monthly milk and rations table, the plan's details and
-any ``extra_sections`` given by the caller, and a short note about the model. The page,
+figures with a caption each, the monthly milk and rations table, what we do not know
+(sensitivity), health and breeding stock (:mod:`capra.report.herd_risks`, those the result
+has figures for), the plan's details and any ``extra_sections`` given by the caller, and a
+short note about the model. The page,
 figures and tables are the shared parts of :mod:`capra.report.parts`.
 """
 
@@ -24,6 +26,7 @@ import pandas as pd
 from capra.planning.products import RATION_WORDS
 from capra.rates import DAYS_PER_YEAR
 from capra.report import figures as fg
+from capra.report.herd_risks import risk_sections
 from capra.report.parts import (
     figure_html,
     page_html,
@@ -136,7 +139,12 @@ _ABOUT = (
     "following the breed parameters and the management policy of the scenario. Each "
     "replicate is one independent run with its own random draws from the same seed, so "
     "the spread across replicates (P10 to P90) shows the chance variation of a herd of "
-    "this size, not the uncertainty of the parameters themselves. Deliverable milk is the "
+    "this size; where the scenario gives a value as a distribution of what we do not know, "
+    "each replicate also draws its own value of it, and the spread then holds that "
+    "uncertainty too (the section on what we do not know ranks these values). Health "
+    "events (infected arrivals and the tests of quarantine, deaths on the journey, "
+    "outbreaks and abortion storms, heat stress) follow the scenario's health section. "
+    "Deliverable milk is the "
     "gross milk of lactating does less colostrum, milk fed to kids and milk of animals in "
     "quarantine. Stocks of animals are counted at the end of each day; flows such as "
     "kiddings and milk are totals of the day. A ration is {ration}, from the scenario's "
@@ -165,6 +173,7 @@ def render_report(result, *, plan=None, title: str | None = None,
         body.append((heading, figure_html(figures[key], heading,
                                           caption.format(ration=ration))))
     body.append(("Monthly milk and rations", _monthly_table(result, ration)))
+    body.extend(risk_sections(result))
     body.extend(extra)
     body.append(("About the model", _ABOUT.format(ration=html.escape(ration))))
     return page_html(title, body, description=description, facts=facts,

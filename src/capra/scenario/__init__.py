@@ -14,6 +14,9 @@ of the file are listed in ``ScenarioError.problems``.
 The schema is split by domain:
 
 - :mod:`~capra.scenario.herd`: breed, farms, batches, management policy;
+- :mod:`~capra.scenario.health`: testing in quarantine, transport, outbreaks, heat stress,
+  and the breeding-stock policy;
+- :mod:`~capra.scenario.uncertain`: values given as distributions of what we do not know;
 - :mod:`~capra.scenario.planning`: products, calendars, sites, plants, transport, plan
   settings;
 - :mod:`~capra.scenario.model`: the :class:`Scenario` that holds them;
@@ -40,6 +43,13 @@ from capra.scenario.files import (
     bundled_scenario_descriptions,
     bundled_scenario_path,
     bundled_scenarios,
+)
+from capra.scenario.health import (
+    BuckPolicy,
+    Health,
+    HeatStress,
+    Outbreak,
+    QuarantineTest,
 )
 from capra.scenario.herd import (
     AnimalGroup,
@@ -129,6 +139,7 @@ __all__ = [
     "AnimalGroup",
     "Batch",
     "Breed",
+    "BuckPolicy",
     "BreedLactation",
     "BreedingGroup",
     "Calendar",
@@ -137,6 +148,8 @@ __all__ = [
     "Culling",
     "DATE_RANGE",
     "Farm",
+    "Health",
+    "HeatStress",
     "LactationPolicy",
     "MAX_AGE_MONTHS",
     "MAX_ANIMAL_DAYS",
@@ -171,6 +184,7 @@ __all__ = [
     "MAX_TOML_DEPTH",
     "Mortality",
     "OpeningStock",
+    "Outbreak",
     "PRODUCTS",
     "PlanningSettings",
     "Plant",
@@ -178,6 +192,7 @@ __all__ = [
     "ProductCapacities",
     "ProductOverride",
     "ProductOverrides",
+    "QuarantineTest",
     "Replacement",
     "Reproduction",
     "Route",

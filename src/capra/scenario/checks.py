@@ -29,6 +29,7 @@ from capra.scenario.fields import (
     _suggest,
     _too_many,
 )
+from capra.scenario.health import health_problems
 from capra.scenario.limits import (
     MAX_BATCHES,
     MAX_FARMS,
@@ -40,7 +41,7 @@ from capra.scenario.limits import (
 
 def scenario_problems(data: object) -> list[Problem]:
     """Every cross-section problem of a scenario (a model or a raw table)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = health_problems(data)
     farms = _items(data, "farms")
     problems += _too_many(farms, "farms", MAX_FARMS)
     problems += _too_many(_items(data, "batches"), "batches", MAX_BATCHES)

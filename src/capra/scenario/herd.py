@@ -59,6 +59,8 @@ from capra.scenario.limits import (
     WOOD_B_RANGE,
     WOOD_C_MAX,
 )
+from capra.scenario.health import BuckPolicy
+from capra.scenario.uncertain import uncertain
 
 
 class Reproduction(_Model):
@@ -74,16 +76,16 @@ class Reproduction(_Model):
     """Youngest age at which a doeling is bred. [days]"""
     postpartum_interval_days: AnimalDaysOrZero
     """Days after kidding before a doe is bred again (voluntary waiting period). [days]"""
-    conception_rate_per_cycle: Annotated[float, Strict(), _range(0, 1, lo_open=True)]
+    conception_rate_per_cycle: uncertain(Annotated[float, Strict(), _range(0, 1, lo_open=True)])
     """Probability that a doe mated in one oestrous cycle conceives, under natural
     breeding. [fraction per cycle]"""
     seasonal_activity: Annotated[tuple[Probability, ...],
                                  _length(12, "one per month, January to December")]
     """Fraction of does that cycle in each month, January to December, under natural
     photoperiod. 12 values. [fraction]"""
-    abortion_risk_per_pregnancy: Probability
+    abortion_risk_per_pregnancy: uncertain(Probability)
     """Probability that a pregnancy ends in abortion. [fraction per pregnancy]"""
-    stillbirth_risk: Probability
+    stillbirth_risk: uncertain(Probability)
     """Probability that a kid is born dead. [fraction per kid born]"""
     female_fraction_at_birth: Probability
     """Fraction of kids born female. [fraction]"""
@@ -102,13 +104,13 @@ class Reproduction(_Model):
 class Mortality(_Model):
     """Death risks of a breed (deaths only; culls are a policy)."""
 
-    kid_risk_to_weaning: Probability
+    kid_risk_to_weaning: uncertain(Probability)
     """Probability that a kid born alive dies before weaning. [fraction]"""
-    young_risk_per_year: Probability
+    young_risk_per_year: uncertain(Probability)
     """Annual death risk from weaning to adult age. [fraction per year]"""
-    adult_female_risk_per_year: Probability
+    adult_female_risk_per_year: uncertain(Probability)
     """Annual death risk of adult females. [fraction per year]"""
-    adult_male_risk_per_year: Probability
+    adult_male_risk_per_year: uncertain(Probability)
     """Annual death risk of adult males. [fraction per year]"""
     adult_age_days: AnimalDays
     """Age from which an animal counts as adult for mortality. [days]"""
@@ -119,7 +121,7 @@ class BreedLactation(_Model):
 
     model: Literal["wood"]
     """Lactation curve model; ``"wood"``: y = a t^b exp(-c t), t in days in milk. [-]"""
-    wood_a: Annotated[tuple[_floats(0, MAX_MILK_KG_PER_DAY, lo_open=True), ...],
+    wood_a: Annotated[tuple[uncertain(_floats(0, MAX_MILK_KG_PER_DAY, lo_open=True)), ...],
                       _length(3, "parity 1, 2, 3+")]
     """Wood scale a for parity 1, 2 and 3+. [kg/day]"""
     wood_b: Annotated[tuple[_floats(*WOOD_B_RANGE, lo_open=True), ...],
@@ -278,6 +280,9 @@ class Batch(_Model):
     """Longitude of the arrival place, WGS 84; optional. [degrees east]"""
     quarantine_days: _ints(0, MAX_QUARANTINE_DAYS)
     """Days the animals stay at the arrival place before moving to their farms. [days]"""
+    transit_days: _ints(0, MAX_QUARANTINE_DAYS) = 0
+    """Days on the road or rail from the arrival place to the farms, after quarantine
+    (off the farms: no breeding, milk not delivered). [days]"""
     destinations: Annotated[tuple[Name, ...], Field(min_length=1)]
     """Names of the farms that receive the animals after quarantine. [-]"""
     animals: Annotated[tuple[AnimalGroup, ...], Field(min_length=1)]
@@ -341,8 +346,8 @@ class BreedingGroup(_Model):
     28 February in common years. [month-day]"""
     window_days: Annotated[int, Strict(), _range(1, 366, kind="an integer")]
     """Length of the breeding window. [days]"""
-    conception_rate_per_cycle: Annotated[float, Strict(),
-                                         _range(0, 1, lo_open=True)] | None = None
+    conception_rate_per_cycle: uncertain(Annotated[float, Strict(),
+                                                   _range(0, 1, lo_open=True)]) | None = None
     """Probability of conception per oestrous cycle in this group; required for
     ``"induced"`` and ``"ai"``, not allowed for ``"natural"``. [fraction per cycle]"""
 
@@ -409,7 +414,8 @@ class Culling(_Model):
     """Does are culled at this age (eight years; management choice). [days]"""
     max_failed_windows: _ints(1, MAX_FAILED_WINDOWS) = 2
     """Does are culled at dry-off after this many breeding windows without conceiving. [-]"""
-    involuntary_risk_per_year: Annotated[float, Strict(), _range(0, 1, hi_open=True)] = 0.20
+    involuntary_risk_per_year: uncertain(Annotated[float, Strict(),
+                                                   _range(0, 1, hi_open=True)]) = 0.20
     """Annual risk of culling for other reasons (disease, udder, feet). Derived: a median
     age at removal of 3.7 years with first kidding at about 1.1 years (Massey thesis)
     implies a removal hazard of about 0.27 per year; after deducting deaths, about 20 %
@@ -428,7 +434,7 @@ class LactationPolicy(_Model):
     weaning_age_days: AnimalDays = 60
     """Age at which kids are weaned (early weaning at 6-8 weeks, Langston University
     review). [days]"""
-    kid_milk_kg_per_day: _floats(0, MAX_MILK_KG_PER_DAY) = 1.5
+    kid_milk_kg_per_day: uncertain(_floats(0, MAX_MILK_KG_PER_DAY)) = 1.5
     """Goat milk fed to each kid until weaning (1.5-2 L per kid per day, research note
     herd.md §4). [kg/day]"""
     quarantine_milk_used: Bool = False
@@ -448,6 +454,8 @@ class Policy(_Model):
     """Culling rules. [-]"""
     lactation: LactationPolicy = Field(default_factory=LactationPolicy)
     """Lactation management. [-]"""
+    bucks: BuckPolicy = Field(default_factory=BuckPolicy)
+    """Breeding bucks: bred on the farms or bought in, rotated between farms or not. [-]"""
 
     @classmethod
     def _cross_problems(cls, data: object) -> list[Problem]:

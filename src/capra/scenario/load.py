@@ -23,6 +23,7 @@ from capra.scenario.files import (
 from capra.scenario.herd import Breed
 from capra.scenario.messages import _collect_problems, _error, _has_path
 from capra.scenario.model import Scenario
+from capra.scenario.tables import expand_table_files
 
 
 def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None = None,
@@ -34,10 +35,11 @@ def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None =
     data
         The scenario's keys, as in the TOML file; ``breed`` may be a bundled breed name,
         a path relative to ``base_dir``, a table or a :class:`Breed`; ``breed_overrides``
-        is merged over the breed.
+        is merged over the breed; ``sites_file`` and ``transport.routes_file`` name table
+        files (:mod:`capra.scenario.tables`).
     base_dir
-        Directory against which a relative breed path is resolved (default: the current
-        directory).
+        Directory against which a relative breed or table file path is resolved
+        (default: the current directory).
     file
         File name to show in error messages.
 
@@ -47,6 +49,11 @@ def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None =
         Listing every problem found, each with its key path, value and expectation.
     """
     context: dict[str, Any] = {"base_dir": base_dir}
+    if isinstance(data, Mapping):
+        data, table_origin = expand_table_files(data, base_dir, file)
+    else:
+        def table_origin(loc: Loc) -> tuple[Loc, str]:
+            return loc, ""
     try:
         return Scenario.model_validate(data, context=context)
     except ValidationError as exc:
@@ -60,7 +67,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None =
                     return ("breed_overrides",) + loc[1:], ""
                 if breed_file is not None and not inline_breed:
                     return loc, f" (in breed file {breed_file})"
-            return loc, ""
+            return table_origin(loc)
 
         reports = _collect_problems(exc, Scenario, data, origin)
     raise _error(reports, file, "scenario") from None

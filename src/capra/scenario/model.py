@@ -32,6 +32,7 @@ from capra.scenario.fields import (
     _toml_type,
 )
 from capra.scenario.files import _read_breed_table, bundled_breeds
+from capra.scenario.health import Health
 from capra.scenario.herd import Batch, Breed, Farm, Policy
 from capra.scenario.planning import (
     Calendar,
@@ -41,6 +42,7 @@ from capra.scenario.planning import (
     Site,
     Transport,
 )
+from capra.scenario.uncertain import is_distribution_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -50,7 +52,9 @@ def _deep_merge(base: Mapping, extra: Mapping) -> dict:
     """``base`` with the values of ``extra``; tables are merged key by key."""
     merged = dict(base)
     for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if is_distribution_table(value) or is_distribution_table(merged.get(key)):
+            merged[key] = value            # a distribution replaces a value as a whole
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = _deep_merge(merged[key], value)
         elif isinstance(value, Mapping) and isinstance(merged.get(key), BaseModel):
             merged[key] = _deep_merge(merged[key].model_dump(), value)
@@ -91,6 +95,8 @@ class Scenario(_Model):
     """Deliveries of animals. [-]"""
     policy: Policy = Field(default_factory=Policy)
     """Management policy. [-]"""
+    health: Health = Field(default_factory=Health)
+    """Testing in quarantine, transport, outbreaks and heat stress (default: none). [-]"""
     products: ProductOverrides = Field(default_factory=ProductOverrides)
     """Changes to the bundled product data (``capra/data/products.toml``), by product.
     [-]"""

@@ -17,6 +17,7 @@ from capra.scenario.files import bundled_breeds
 from capra.scenario.herd import Breed
 from capra.scenario.load import load_breed
 from capra.scenario.model import Scenario
+from capra.scenario.uncertain import is_distribution_table
 
 
 def _dump(model: BaseModel) -> dict[str, Any]:
@@ -28,7 +29,10 @@ def _difference(base: Mapping, new: Mapping) -> dict[str, Any]:
     diff: dict[str, Any] = {}
     for key, value in new.items():
         old = base.get(key, _MISSING)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
+        if is_distribution_table(value) or is_distribution_table(old):
+            if old != value:
+                diff[key] = value          # a distribution is written as a whole
+        elif isinstance(value, Mapping) and isinstance(old, Mapping):
             sub = _difference(old, value)
             if sub:
                 diff[key] = sub
@@ -53,25 +57,29 @@ def _breed_entry(breed: Breed) -> tuple[Any, dict[str, Any] | None]:
 def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):        # an inline table (a distribution)
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return tomli_w.dumps({"v": value}).partition("=")[2].strip()
 
 
 def _is_table_array(value: Any) -> bool:
+    """An array of tables, written ``[[key]]`` (an array of distributions is written
+    inline, as the values it stands for)."""
     return isinstance(value, (list, tuple)) and bool(value) and all(
-        isinstance(v, Mapping) for v in value)
+        isinstance(v, Mapping) and not is_distribution_table(v) for v in value)
 
 
 def _emit(table: Mapping[str, Any], prefix: str, lines: list[str],
           header: str | None = None) -> None:
     """Append ``table`` as TOML lines: its values, then its tables and arrays of tables."""
-    values = [(k, v) for k, v in table.items()
-              if not isinstance(v, Mapping) and not _is_table_array(v)]
+    values = [(k, v) for k, v in table.items() if is_distribution_table(v)
+              or not isinstance(v, Mapping) and not _is_table_array(v)]
     if header is not None and (values or len(values) == len(table) or header.startswith("[[")):
         lines.extend(["", header])  # a table holding only tables needs no header line
     lines.extend(f"{key} = {_toml_value(value)}" for key, value in values)
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and not is_distribution_table(value):
             _emit(value, name, lines, f"[{name}]")
         elif _is_table_array(value):
             for item in value:

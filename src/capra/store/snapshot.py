@@ -291,19 +291,25 @@ def scenario_from_records(db, date, base, horizon_days: int | None = None, *,
     if len(q):
         b = batches.set_index("name")
         base_dest = {bb.name: list(bb.destinations) for bb in base.batches}
+        base_transit = {bb.name: bb.transit_days for bb in base.batches}
         coords = farms.set_index("name")
         for (station, bname), sub in q.groupby(["farm", "batch"], sort=True):
             end = (pd.Timestamp(b.loc[bname, "arrival_date"])
                    + pd.Timedelta(days=int(b.loc[bname, "quarantine_days"]))
                    if bname in b.index else pd.Timestamp(day))
             left = int((end - pd.Timestamp(day)).days)
-            if left < 1:
+            # then the journey to the farms of the scenario's batch (its transit days),
+            # or what is left of it once the quarantine is over
+            transit = base_transit.get(bname, 0) + min(left, 0)
+            left = max(left, 0)
+            if left + transit < 1:
                 notes.append(f"{len(sub)} animals still recorded in quarantine at {station} "
                              "after its end: released on day 1")
-                left = 1
+                left, transit = 1, 0
             entry_b = {"name": f"records {station} {bname}".strip(),
                        "origin": f"records of {day}", "arrival_date": day,
                        "arrival_place": station, "quarantine_days": left,
+                       "transit_days": transit,
                        "destinations": base_dest.get(bname, list(base.farm_names)),
                        "animals": _group_dicts(state.loc[sub.index])}
             lat, lon = (coords.loc[station, ["latitude", "longitude"]]

@@ -1,0 +1,499 @@
+"""Health in the daily herd model: infected animals arriving and the tests of quarantine,
+deaths on the journey to the farms, outbreaks and abortion storms, heat stress.
+
+The scenario's ``[health]`` section (:mod:`capra.scenario.health`) is compiled once into
+:class:`HealthParams` (and, for heat stress, into the day factors of conception and milk of
+:class:`~capra.herd.params.HerdParams`). Each day, after the processes of
+:data:`capra.herd.processes.DAILY` and before conception, :func:`daily`:
+
+1. draws the infections of the animals that arrived today (each tested disease with its
+   prevalence; an infected doe gives ``1 - milk_loss`` of her milk for life);
+2. tests the animals in quarantine on the test days of their batch: an infected animal is
+   found with the test's sensitivity, a healthy one wrongly with ``1 - specificity``;
+   reactors are culled (unless ``cull_reactors`` is false);
+3. on the day a batch reaches the farms after ``transit_days`` on the road, kills each of
+   its animals with the risk of the journey, and lets each infected animal that reaches a
+   farm start the outbreak linked to its disease there (``introduction_risk``), on the
+   first day the outbreak can start;
+4. applies the outbreaks under way on each farm: deaths, abortions and milk lost. Outbreaks
+   start at random, on each farm and in each year of the horizon with their probability,
+   on a day drawn uniformly among the days of their months; they last ``duration_days``.
+
+Random numbers come from the named streams ``"health"`` (per animal) and ``"outbreaks"``
+(per farm), so the other processes draw the same numbers with or without ``[health]``.
+The rules are stated in ``docs/herd-model.md``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from capra.herd import rng
+from capra.herd.params import FEMALE
+from capra.rates import risk_to_step_probability
+
+__all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
+           "health_summary", "milk_factor", "stack_health"]
+
+#: Daily counts the health processes add to the results: name -> (units, description).
+HEALTH_OUTPUTS = {
+    "reactors": ("head/day", "animals that tested positive in quarantine (culled unless "
+                             "the test keeps them)"),
+    "infected_released": ("head/day", "infected animals that reached a farm undetected"),
+    "transport_deaths": ("head/day", "deaths on the journey to the farms (among deaths)"),
+    "outbreak_starts": ("1/day", "outbreaks and abortion storms starting on the farm"),
+    "outbreak_deaths": ("head/day", "deaths from outbreaks (among deaths)"),
+    "outbreak_abortions": ("1/day", "abortions in outbreaks (among abortions)"),
+}
+
+#: Slots of the per-animal draws of the ``"health"`` stream (disease index added).
+_SLOT_INFECTION, _SLOT_TEST, _SLOT_TRANSPORT, _SLOT_DEATH, _SLOT_ABORT = 0, 16, 32, 33, 34
+#: Slots of the per-farm draws of the ``"outbreaks"`` stream (kind or disease index added).
+_SLOT_OCCURS, _SLOT_START, _SLOT_INTRODUCED = 0, 100, 200
+#: First day of gestation on which an outbreak can end a pregnancy (as the abortion rule
+#: of docs/herd-model.md).
+_ABORTION_FROM_GESTATION_DAY = 30
+
+
+@dataclass(frozen=True)
+class HealthParams:
+    """The compiled ``[health]`` section. Arrays are per tested disease ``(T,)`` or per
+    kind of outbreak ``(K,)``; probabilities are daily where the name says so."""
+
+    diseases: tuple[str, ...]
+    prevalence: np.ndarray            # (T,) infected fraction of arriving animals
+    sensitivity: np.ndarray           # (T,)
+    specificity: np.ndarray           # (T,)
+    test_days: np.ndarray             # (T, D) days after arrival, -1 padding
+    cull_reactors: np.ndarray         # (T,) bool
+    infected_milk_factor: np.ndarray  # (T,) 1 - milk_loss
+    linked_outbreak: np.ndarray       # (T,) outbreak index, -1 none
+    introduction_risk: np.ndarray     # (T,) per infected animal reaching a farm
+    outbreaks: tuple[str, ...]
+    outbreak_probability: np.ndarray  # (K,) per farm and year
+    outbreak_days: np.ndarray         # (K,) duration [days]
+    outbreak_months: np.ndarray       # (K, 12) bool: months in which it can start
+    outbreak_abortion_daily: np.ndarray  # (K,) daily probability for a pregnancy
+    outbreak_death_daily: np.ndarray     # (K,) daily probability for an animal
+    outbreak_milk_factor: np.ndarray     # (K,) 1 - milk_loss
+    transport_death_daily: float      # per day of transit
+
+
+def compile_health(scenario, dates) -> tuple[HealthParams | None, np.ndarray, np.ndarray]:
+    """``(health, conception_factor_by_day, milk_factor_by_day)`` of a scenario.
+
+    ``health`` is None when the scenario tests nothing, has no outbreaks and no batch in
+    transit: the daily health process then does nothing and adds no results.
+    """
+    h = scenario.health
+    month = dates.month.to_numpy()
+    hot = np.isin(month, h.heat_stress.months)
+    conception = np.where(hot, float(h.heat_stress.conception_factor), 1.0)
+    milk = np.where(hot, float(h.heat_stress.milk_factor), 1.0)
+    transit = any(b.transit_days > 0 for b in scenario.batches)
+    if not (h.tests or h.outbreaks or transit):
+        return None, conception, milk
+    names = tuple(o.name for o in h.outbreaks)
+    width = max((len(t.test_days) for t in h.tests), default=1)
+    test_days = np.full((len(h.tests), width), -1, np.int64)
+    for i, t in enumerate(h.tests):
+        test_days[i, :len(t.test_days)] = sorted(t.test_days)
+    months = np.zeros((len(h.outbreaks), 12), bool)
+    for k, o in enumerate(h.outbreaks):
+        months[k, np.asarray(o.months) - 1] = True
+    days = np.array([o.duration_days for o in h.outbreaks], np.int64)
+
+    def daily_risk(values, duration):
+        return np.array([risk_to_step_probability(float(v), int(d), 1.0)
+                         for v, d in zip(values, duration, strict=True)], float)
+
+    params = HealthParams(
+        diseases=tuple(t.disease for t in h.tests),
+        prevalence=np.array([float(t.prevalence) for t in h.tests]),
+        sensitivity=np.array([float(t.sensitivity) for t in h.tests]),
+        specificity=np.array([float(t.specificity) for t in h.tests]),
+        test_days=test_days,
+        cull_reactors=np.array([t.cull_reactors for t in h.tests], bool),
+        infected_milk_factor=np.array([1.0 - float(t.milk_loss) for t in h.tests]),
+        linked_outbreak=np.array([names.index(t.outbreak) if t.outbreak else -1
+                                  for t in h.tests], np.int64),
+        introduction_risk=np.array([float(t.introduction_risk) for t in h.tests]),
+        outbreaks=names,
+        outbreak_probability=np.array([float(o.probability_per_farm_year)
+                                       for o in h.outbreaks]),
+        outbreak_days=days, outbreak_months=months,
+        outbreak_abortion_daily=daily_risk([o.abortion_risk for o in h.outbreaks], days),
+        outbreak_death_daily=daily_risk([o.mortality for o in h.outbreaks], days),
+        outbreak_milk_factor=np.array([1.0 - float(o.milk_loss) for o in h.outbreaks]),
+        transport_death_daily=float(h.transport_death_risk_per_day),
+    )
+    return params, conception, milk
+
+
+#: Fields of :class:`HealthParams` that may differ between replicates (uncertain values).
+_PER_REPLICATE = ("prevalence", "sensitivity", "specificity", "infected_milk_factor",
+                  "introduction_risk", "outbreak_probability", "outbreak_abortion_daily",
+                  "outbreak_death_daily", "outbreak_milk_factor", "transport_death_daily")
+
+
+def stack_health(base: HealthParams, values: list[HealthParams]) -> dict[str, np.ndarray]:
+    """The health fields of the replicates that differ from ``base`` (the point values),
+    one row per replicate, keyed ``"health.<field>"`` for :attr:`HerdParams.varying
+    <capra.herd.params.HerdParams>`."""
+    out = {}
+    for f in fields(HealthParams):
+        point = np.asarray(getattr(base, f.name))
+        rows = [np.asarray(getattr(v, f.name)) for v in values]
+        if all(np.array_equal(point, r) for r in rows):
+            continue
+        if f.name not in _PER_REPLICATE:
+            raise RuntimeError(f"the health field {f.name!r} differs between replicates")
+        out["health." + f.name] = np.stack(rows)
+    return out
+
+
+def _value(p, name: str, rep):
+    """A health field for the batch replicates ``rep`` (its row if it differs between
+    replicates)."""
+    rows = p.varying.get("health." + name)
+    value = getattr(p.health, name)
+    if rows is None:
+        return value if np.ndim(value) == 0 else np.broadcast_to(value, (np.size(rep),)
+                                                                   + np.shape(value))
+    return rows[rep]
+
+
+# --------------------------------------------------------------------------------------
+# Per-batch state: the outbreaks and today's milk factor of each farm
+# --------------------------------------------------------------------------------------
+
+class _Outbreaks:
+    """Outbreaks of a batch of replicates: start and end day, replicate, location, kind."""
+
+    def __init__(self):
+        self.rep = np.empty(0, np.int64)
+        self.loc = np.empty(0, np.int64)
+        self.kind = np.empty(0, np.int64)
+        self.start = np.empty(0, np.int64)
+        self.end = np.empty(0, np.int64)       # first day after the outbreak
+
+    def add(self, rep, loc, kind, start, end) -> None:
+        for name, v in (("rep", rep), ("loc", loc), ("kind", kind), ("start", start),
+                        ("end", end)):
+            setattr(self, name, np.concatenate([getattr(self, name),
+                                                np.asarray(v, np.int64).ravel()]))
+
+
+def _allowed_days(p) -> np.ndarray:
+    """(K, n_days) bool: the days on which each kind of outbreak can start."""
+    month = p.dates.month.to_numpy() - 1
+    return p.health.outbreak_months[:, month]
+
+
+def _days_of_months(months: np.ndarray) -> int:
+    """Days of the given months (bool, 12) in a common year. [days]"""
+    return sum(calendar.monthrange(2001, m + 1)[1] for m in np.flatnonzero(months))
+
+
+def _schedule(p, keys, n_rep: int) -> _Outbreaks:
+    """The outbreaks that start at random: each kind, farm and year of the horizon (blocks
+    of 365 days from the first day) with its probability, spread over the block's allowed
+    days (a shorter last block in proportion to its allowed days)."""
+    hp = p.health
+    out = _Outbreaks()
+    farms = np.flatnonzero(p.is_farm)
+    if not hp.outbreaks or farms.size == 0:
+        return out
+    allowed = _allowed_days(p)
+    prob = _value(p, "outbreak_probability", np.arange(n_rep))          # (R, K)
+    key = keys["outbreaks"]
+    R, F = n_rep, farms.size
+    rep = np.repeat(np.arange(R), F)
+    loc = np.tile(farms, R)
+    for y, first in enumerate(range(0, p.n_days, 365)):
+        last = min(first + 365, p.n_days)
+        for k in range(len(hp.outbreaks)):
+            days = first + np.flatnonzero(allowed[k, first:last])
+            full = _days_of_months(hp.outbreak_months[k])
+            if days.size == 0 or full == 0:
+                continue
+            share = min(days.size / full, 1.0)
+            pk = 1.0 - (1.0 - prob[rep, k]) ** share
+            u = rng.uniform(key[rep], loc, y, _SLOT_OCCURS + k)
+            hit = u < pk
+            if not hit.any():
+                continue
+            v = rng.uniform(key[rep[hit]], loc[hit], y, _SLOT_START + k)
+            start = days[np.minimum((v * days.size).astype(np.int64), days.size - 1)]
+            out.add(rep[hit], loc[hit], np.full(start.size, k), start,
+                    start + hp.outbreak_days[k])
+    return out
+
+
+class _HealthState:
+    """What the health processes keep between days of one batch."""
+
+    def __init__(self, p, keys, n_rep: int):
+        self.outbreaks = _schedule(p, keys, n_rep)
+        self.allowed = _allowed_days(p) if p.health.outbreaks else None
+        self.milk = None     # (R, L) today's milk factor of outbreaks, None: all 1
+
+
+def _record(rec, name: str, state, idx) -> None:
+    if np.size(idx):
+        rec.count(name, state, idx)
+
+
+# --------------------------------------------------------------------------------------
+# The daily process
+# --------------------------------------------------------------------------------------
+
+def daily(state, t: int, p, keys, rec) -> None:
+    """The health processes of day ``t`` (see the module docstring); nothing without
+    :attr:`HerdParams.health <capra.herd.params.HerdParams>`."""
+    if p.health is None:
+        return
+    hs = getattr(state, "health", None)
+    if hs is None:
+        hs = state.health = _HealthState(p, keys, state.n_replicates)
+        for name in HEALTH_OUTPUTS:
+            rec.data.setdefault(name, np.zeros(rec.shape, np.int32))
+    _infect_arrivals(state, t, p, keys)
+    _tests(state, t, p, keys, rec)
+    _reach_farms(state, t, p, keys, rec, hs)
+    _outbreaks_today(state, t, p, keys, rec, hs)
+
+
+def _infect_arrivals(state, t, p, keys) -> None:
+    idx = state.arrived
+    hp = p.health
+    if idx.size == 0 or not hp.diseases:
+        return
+    k, uid = state.rep[idx], state.uid[idx]
+    prevalence = _value(p, "prevalence", k)                           # (n, T)
+    factor = _value(p, "infected_milk_factor", k)
+    milk = np.ones(idx.size)
+    for d in range(len(hp.diseases)):
+        infected = rng.uniform(keys["health"][k], uid, t, _SLOT_INFECTION + d) < prevalence[:, d]
+        state.infection[idx[infected]] |= np.uint8(1 << d)
+        milk = np.where(infected, milk * factor[:, d], milk)
+    female = state.sex[idx] == FEMALE
+    state.effect[idx[female]] *= milk[female].astype(np.float32)
+
+
+def _tests(state, t, p, keys, rec) -> None:
+    hp = p.health
+    if not hp.diseases:
+        return
+    for b_index, b in enumerate(p.batches):
+        quarantine = b.quarantine_days - b.transit_days     # the days before the journey
+        if not b.day <= t < b.day + quarantine:
+            continue
+        testing = np.flatnonzero((hp.test_days == t - b.day).any(axis=1))
+        if testing.size == 0:
+            continue
+        idx = np.flatnonzero((state.batch == b_index) & state.alive)
+        idx = idx[(state.quarantine_end[idx] > t) & (state.birth[idx] < b.day)]
+        if idx.size == 0:
+            continue
+        k, uid = state.rep[idx], state.uid[idx]
+        se, sp = _value(p, "sensitivity", k), _value(p, "specificity", k)
+        positive = np.zeros(idx.size, bool)
+        cull = np.zeros(idx.size, bool)
+        for d in testing:
+            u = rng.uniform(keys["health"][k], uid, t, _SLOT_TEST + d)
+            infected = (state.infection[idx] >> d) & 1 == 1
+            pos = np.where(infected, u < se[:, d], u < 1.0 - sp[:, d])
+            positive |= pos
+            cull |= pos & hp.cull_reactors[d]
+        _record(rec, "reactors", state, idx[positive])
+        gone = idx[cull]
+        if gone.size:
+            state.alive[gone] = False
+            rec.count("culls", state, gone)
+
+
+def _reach_farms(state, t, p, keys, rec, hs) -> None:
+    """Batches whose animals reached the farms today (released by
+    :func:`capra.herd.processes.quarantine_release`, or arrived on a farm without
+    quarantine): deaths of the journey, infected animals introduced."""
+    hp = p.health
+    for b_index, b in enumerate(p.batches):
+        released = b.quarantine_days > 0 and t == b.day + b.quarantine_days
+        direct = b.quarantine_days == 0 and t == b.day and p.is_farm[b.location]
+        if not (released or direct):
+            continue
+        idx = np.flatnonzero((state.batch == b_index) & state.alive)
+        idx = idx[p.is_farm[state.loc[idx]]]
+        if idx.size == 0:
+            continue
+        if released and b.transit_days > 0:
+            daily_risk = _value(p, "transport_death_daily", state.rep[idx])
+            risk = 1.0 - (1.0 - daily_risk) ** b.transit_days
+            u = rng.uniform(keys["health"][state.rep[idx]], state.uid[idx], t, _SLOT_TRANSPORT)
+            dead = idx[u < risk]
+            if dead.size:
+                state.alive[dead] = False
+                rec.count("deaths", state, dead)
+                rec.count("transport_deaths", state, dead)
+                idx = idx[state.alive[idx]]
+        if hp.diseases:
+            _introduce(state, t, p, keys, rec, hs, idx)
+
+
+def _introduce(state, t, p, keys, rec, hs, idx) -> None:
+    hp = p.health
+    infected = idx[state.infection[idx] > 0]
+    _record(rec, "infected_released", state, infected)
+    if infected.size == 0:
+        return
+    R, L = state.n_replicates, p.n_locations
+    for d in range(len(hp.diseases)):
+        k = hp.linked_outbreak[d]
+        if k < 0:
+            continue
+        carriers = infected[(state.infection[infected] >> d) & 1 == 1]
+        if carriers.size == 0:
+            continue
+        n = np.bincount(state.cell[carriers], minlength=R * L)
+        cells = np.flatnonzero(n)
+        rep, loc = cells // L, cells % L
+        risk = 1.0 - (1.0 - _value(p, "introduction_risk", rep)[:, d]) ** n[cells]
+        u = rng.uniform(keys["outbreaks"][rep], loc, t, _SLOT_INTRODUCED + d)
+        hit = u < risk
+        later = np.flatnonzero(hs.allowed[k, t + 1:])
+        if not hit.any() or later.size == 0:
+            continue
+        start = t + 1 + later[0]
+        hs.outbreaks.add(rep[hit], loc[hit], np.full(hit.sum(), k),
+                         np.full(hit.sum(), start), np.full(hit.sum(), start
+                                                             + hp.outbreak_days[k]))
+
+
+def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
+    ob = hs.outbreaks
+    hs.milk = None
+    if ob.start.size == 0:
+        return
+    R, L = state.n_replicates, p.n_locations
+    starting = ob.start == t
+    if starting.any():
+        rec.data["outbreak_starts"][:, t, :] += np.bincount(
+            ob.rep[starting] * L + ob.loc[starting], minlength=R * L).reshape(R, L).astype(
+            np.int32)
+    on = (ob.start <= t) & (t < ob.end)
+    if not on.any():
+        return
+    rep, loc, kind = ob.rep[on], ob.loc[on], ob.kind[on]
+    cell = rep * L + loc
+    survive = np.ones(R * L)
+    keep = np.ones(R * L)
+    milk = np.ones(R * L)
+    death = _value(p, "outbreak_death_daily", rep)[np.arange(rep.size), kind]
+    abort = _value(p, "outbreak_abortion_daily", rep)[np.arange(rep.size), kind]
+    factor = _value(p, "outbreak_milk_factor", rep)[np.arange(rep.size), kind]
+    np.multiply.at(survive, cell, 1.0 - death)
+    np.multiply.at(keep, cell, 1.0 - abort)
+    np.multiply.at(milk, cell, factor)
+    hs.milk = milk.reshape(R, L)
+    active = np.zeros(R * L, bool)
+    active[cell] = True
+    idx = np.flatnonzero(state.alive & active[state.cell])
+    if idx.size == 0:
+        return
+    k, uid, c = state.rep[idx], state.uid[idx], state.cell[idx]
+    dead = rng.uniform(keys["health"][k], uid, t, _SLOT_DEATH) < 1.0 - survive[c]
+    if dead.any():
+        gone = idx[dead]
+        state.alive[gone] = False
+        rec.count("deaths", state, gone)
+        rec.count("outbreak_deaths", state, gone)
+        idx, k, uid, c = idx[~dead], k[~dead], uid[~dead], c[~dead]
+    due = state.due[idx].astype(np.int64)
+    pregnant = (due > t) & (t - (due - p.gestation_days) >= _ABORTION_FROM_GESTATION_DAY)
+    if not pregnant.any():
+        return
+    idx, k, uid, c = idx[pregnant], k[pregnant], uid[pregnant], c[pregnant]
+    aborts = rng.uniform(keys["health"][k], uid, t, _SLOT_ABORT) < 1.0 - keep[c]
+    hit = idx[aborts]
+    if hit.size:
+        from capra.herd.processes import abortions
+
+        rec.count("outbreak_abortions", state, hit)
+        state.abort_day[hit] = t      # ended today by the abortion process (the others
+        abortions(state, t, p, keys, rec)   # of today were ended before)
+
+
+def milk_factor(state, t: int, p, li):
+    """Factor of today's milk of the lactating does ``li``: heat stress (the day's factor,
+    of each doe's replicate under parameter uncertainty) times the milk left by the
+    outbreaks on her farm. A scalar when it is the same for all."""
+    rows = p.varying.get("milk_factor_by_day")
+    heat = p.milk_factor_by_day[t] if rows is None else rows[:, t]
+    hs = getattr(state, "health", None)
+    outbreaks = None if hs is None else hs.milk
+    if np.ndim(heat) and (heat == heat[0]).all():
+        heat = heat[0]                   # the same in every replicate today
+    if np.ndim(heat) == 0 and outbreaks is None:
+        return heat
+    per_cell = np.ones((state.n_replicates, p.n_locations))
+    per_cell *= np.asarray(heat)[:, None] if np.ndim(heat) else heat
+    if outbreaks is not None:
+        per_cell *= outbreaks
+    return per_cell.ravel()[state.cell[li]]
+
+
+# --------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------
+
+#: Figures of :func:`health_summary`: output variable -> (label, units).
+_SUMMARY = {
+    "reactors": ("reactors in quarantine tests", "head"),
+    "infected_released": ("infected animals reaching the farms undetected", "head"),
+    "transport_deaths": ("deaths on the journey to the farms", "head"),
+    "outbreak_starts": ("outbreaks and abortion storms started", "outbreaks"),
+    "outbreak_deaths": ("deaths in outbreaks", "head"),
+    "outbreak_abortions": ("abortions in outbreaks", "abortions"),
+}
+
+
+def health_summary(result):
+    """What testing, transport and outbreaks did over the horizon, P10/P50/P90 across
+    replicates: one row per figure (label with its units), columns ``p10``, ``p50``,
+    ``p90``; plus the share of replicates with at least one outbreak. None if the result
+    has no health outputs (a scenario without ``[health]`` tests, outbreaks or transit).
+    """
+    import pandas as pd
+
+    ds = result.data
+    if "reactors" not in ds:
+        return None
+    rows = {}
+    for name, (label, units) in _SUMMARY.items():
+        total = ds[name].sum(("date", "farm")).values.astype(float)
+        rows[f"{label} [{units}]"] = np.quantile(total, (0.1, 0.5, 0.9))
+    table = pd.DataFrame(rows, index=["p10", "p50", "p90"]).T
+    table.index.name = "figure"
+    starts = ds["outbreak_starts"].sum(("date", "farm")).values
+    table.attrs["share_with_outbreak"] = float(np.mean(starts > 0))
+    return table
+
+
+def health_dict(result) -> dict | None:
+    """:func:`health_summary` as plain data (the ``health`` key of ``capra run --json``),
+    or None without health outputs."""
+    table = health_summary(result)
+    if table is None:
+        return None
+    ds = result.data
+    out = {"period": "whole horizon"}
+    for name in _SUMMARY:
+        total = ds[name].sum(("date", "farm")).values.astype(float)
+        q = np.quantile(total, (0.1, 0.5, 0.9))
+        out[name] = {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+    out["share_of_replicates_with_an_outbreak"] = table.attrs["share_with_outbreak"]
+    return out
