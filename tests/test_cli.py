@@ -158,7 +158,7 @@ def test_run_json_has_the_documented_keys(nampo_run):
 
 
 def test_run_json_says_what_we_do_not_know_what_can_go_wrong_and_the_inbreeding(nampo_run):
-    data, out = nampo_run
+    data, out, _ = nampo_run
     sens = data["sensitivity"]
     assert sens["replicates"] == 6 and 1 <= sens["trough_month"] <= 12
     assert {f["factor"] for f in sens["factors"]} >= {"milk yield",
