@@ -328,5 +328,5 @@ class Plan:
             from capra.planning.tables import write_site_flows
 
             for path in write_site_flows(out, *self.flows):
-                written[Path(path).stem.removeprefix("plan_")] = Path(path)
+                written[path.stem.removeprefix("plan_")] = path
         return written
