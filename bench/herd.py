@@ -92,7 +92,7 @@ def code_version() -> str:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                               capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "src/capra/herd",
-                                "src/capra/lactation.py", "src/capra/engines.py"], cwd=root,
+                                "src/capra/lactation", "src/capra/engines.py"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

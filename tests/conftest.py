@@ -21,3 +21,46 @@ def example_records(tmp_path_factory):
     Returns ``(folder, paths, db, import results)``; tests must not write to it.
     """
     return build_example_records(tmp_path_factory.mktemp("example-records"))
+
+
+# ---- running on several cores (pytest-xdist, `-n 2` in pyproject.toml) ------------------
+
+#: The test modules that take longest (measured with ``--durations=0``), run first: the
+#: long ones then overlap instead of one of them ending the run alone.
+SLOW_FIRST = (
+    "test_cli.py",                               # one planned `capra run`
+    "web/test_browser.py",                       # Chromium; one plan run from the page
+    "herd/test_mean_path_vs_simulation.py",      # 500 replicates of three years
+    "store/test_io.py",
+    "herd/test_simulate.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = config.rootpath / "tests"
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def order(item):
+        try:
+            name = item.path.relative_to(tests).as_posix()
+        except ValueError:
+            name = ""
+        return rank.get(name, len(rank))
+
+    items.sort(key=order)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Each worker takes whole test modules (their module- and session-scoped fixtures are
+    built once, not once per worker), and all the web tests (they share one records
+    database with a finished plan, the ``web_db`` fixture)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/web/"):
+                return "tests/web"
+            return nodeid.split("::", 1)[0]
+
+    return ByModule(config, log)

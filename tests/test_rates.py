@@ -31,7 +31,9 @@ def test_step_invariance_by_simulation():
 
 
 def test_daily_is_not_the_naive_division():
-    assert rates.annual_risk_to_daily(0.5) > 0.5 / 365.25
+    # an even chance in a year: half survive 365.25 days, 0.5 ** (1 / 365.25) each day
+    assert rates.annual_risk_to_daily(0.5) == pytest.approx(0.00189595, rel=1e-5)
+    assert 0.5 / 365.25 == pytest.approx(0.00136893, rel=1e-5)  # the naive division
     assert rates.annual_risk_to_daily(1.0) == 1.0
 
 

@@ -82,7 +82,7 @@ NoUncertainty = Annotated[bool, typer.Option(
 
 
 def _summary_table(result) -> Table:
-    s = result.summary()
+    s = result.summary_table()
     name = escape(result.data.attrs.get("scenario", ""))
     table = Table(title=f"{name}: {result.replicates} replicates, "
                         f"{result.data.sizes['date']} days")

@@ -89,7 +89,17 @@ def risk_to_step_probability(risk: ArrayLike, period_days: ArrayLike = DAYS_PER_
 
 
 def annual_risk_to_daily(risk: ArrayLike) -> np.ndarray:
-    """Daily probability from an annual risk. [-]"""
+    """Daily probability from an annual risk. [-]
+
+    An annual mortality of 5 % is a daily probability of 1.404e-4, not 0.05 / 365 =
+    1.370e-4; compounded over a year it gives back the 5 %:
+
+    >>> p = annual_risk_to_daily(0.05)
+    >>> print(f"{p:.4g}")
+    0.0001404
+    >>> print(f"{1 - (1 - p) ** 365.25:.12f}")
+    0.050000000000
+    """
     return risk_to_step_probability(risk, DAYS_PER_YEAR, 1.0)
 
 

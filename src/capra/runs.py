@@ -10,7 +10,7 @@ expects. They are exported from the package (``capra.run``)::
     import capra
 
     run = capra.run("nampo", replicates=20, seed=1)
-    run.summary()                      # headline figures, P10/P50/P90
+    print(run.summary())               # headline figures, P10/P50/P90
     run.plan.headline()                # children served every operating day
     run.write_report("capra-out")      # capra-out/report.html
 
@@ -374,18 +374,25 @@ class Run:
             data["plan"] = self.plan.to_dict()
         return data
 
-    def summary(self) -> pd.DataFrame:
-        """Headline figures, one row per metric (units in the name): the herd's with
-        their P10/P50/P90 across replicates (columns ``p10``, ``p50``, ``p90``), then the
-        plan's (column ``value``), as :meth:`HerdResult.summary
-        <capra.herd.result.HerdResult.summary>` and :meth:`Plan.summary
-        <capra.planning.result.Plan.summary>` give them."""
+    def summary(self) -> str:
+        """The headline figures as text for the terminal: the herd's with their
+        P10/P50/P90 across replicates, then the plan's headline and figures
+        (:meth:`HerdResult.summary <capra.herd.result.HerdResult.summary>`,
+        :meth:`Plan.summary <capra.planning.result.Plan.summary>`)."""
+        if self.plan is None:
+            return self.herd.summary()
+        return f"{self.herd.summary()}\n\n{self.plan.summary()}"
+
+    def summary_table(self) -> pd.DataFrame:
+        """The headline figures as one table, one row per metric (units in the name): the
+        herd's with their P10/P50/P90 across replicates (columns ``p10``, ``p50``,
+        ``p90``), then the plan's (column ``value``)."""
         import pandas as pd
 
-        herd = self.herd.summary()
+        herd = self.herd.summary_table()
         if self.plan is None:
             return herd
-        return pd.concat([herd, self.plan.summary()])
+        return pd.concat([herd, self.plan.summary_table()])
 
     def write_report(self, folder: str | os.PathLike, *, title: str | None = None) -> Path:
         """Write the HTML report (the plan's answer first, the herd, the plan's details)

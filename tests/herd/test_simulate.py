@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from capra.herd.simulate import simulate
-from capra.rates import annual_risk_to_daily
 
 from herd_scenarios import build, nampo_dict, one_farm_dict
 
@@ -95,7 +94,7 @@ def test_survival_without_births_follows_constant_hazard():
     head = res.total("head").values.astype(float)          # (replicate, day)
     n0 = 4000
     t = np.arange(head.shape[1])
-    p = annual_risk_to_daily(risk)
+    p = 1.0 - (1.0 - risk) ** (1.0 / 365.25)                 # compounds to `risk` a year
     expected = n0 * (1 - p) ** (t + 1)                      # risk from the arrival day
     # binomial sampling error of the mean of 3 replicates
     se = np.sqrt(n0 * (1 - p) ** (t + 1) * (1 - (1 - p) ** (t + 1)) / 3)
@@ -177,8 +176,15 @@ def test_result_exports_round_trip(tmp_path, nampo_run):
 
 
 def test_summary_quantiles_are_ordered(nampo_run):
-    s = nampo_run.summary()
+    s = nampo_run.summary_table()
     assert (s["p10"] <= s["p50"]).all() and (s["p50"] <= s["p90"]).all()
+    # the same figures as text for the terminal, one line per metric under a title
+    lines = nampo_run.summary().splitlines()
+    assert lines[0] == "nampo: 6 replicates, 1826 days"
+    assert lines[1].split() == ["metric", "p10", "p50", "p90"]
+    final = next(line for line in lines if line.startswith("final head [head]"))
+    assert final.split()[-1] == f"{s.loc['final head [head]', 'p90']:,.0f}"
+    assert len(lines) == 2 + len(s)
     d = nampo_run.summary_dict()
     assert set(d["milk"]["daily_kg_by_month"]) == set(range(1, 13))
     m = d["milk"]["daily_kg_by_month"][3]

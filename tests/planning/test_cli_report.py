@@ -53,8 +53,35 @@ def scenario():
                                    storage={"ambient": 500.0}))
 
 
-def test_plan_from_herd_ignores_quarantine_stations(scenario):
-    herd = herd_result(scenario)
+@pytest.fixture(scope="module")
+def herd(scenario):
+    return herd_result(scenario)
+
+
+@pytest.fixture(scope="module")
+def run(scenario, herd):
+    """``capra.run`` of the scenario on the stand-in herd: one plan shared by the tests of
+    the plan, its report and the run."""
+    import capra
+
+    return capra.run(scenario, herd=herd)
+
+
+@pytest.fixture(scope="module")
+def files(scenario, herd, tmp_path_factory):
+    """The scenario and the herd saved (TOML, NetCDF), and ``capra plan --json`` on them:
+    ``(scenario path, herd path, printed JSON)``."""
+    from capra.cli import app
+
+    folder = tmp_path_factory.mktemp("plan-files")
+    path = save_scenario(scenario, folder / "tiny.toml")
+    nc = herd.to_netcdf(folder / "herd.nc")
+    res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(nc), "--json"])
+    assert res.exit_code == 0, res.output
+    return path, nc, json.loads(res.stdout)
+
+
+def test_plan_from_herd_ignores_quarantine_stations(scenario, herd):
     p = plan_from_herd(scenario, herd)
     assert p.status == "optimal"
     assert p.tables["daily"]["supply_kg"].iloc[0] == pytest.approx(
@@ -69,9 +96,8 @@ def test_plan_from_herd_ignores_quarantine_stations(scenario):
     assert 0 <= d["confidence"] <= 1
 
 
-def test_report_sections(scenario):
-    p = plan_from_herd(scenario, herd_result(scenario))
-    lead, sections = report_sections(p)
+def test_report_sections(run):
+    lead, sections = report_sections(run.plan)
     assert [h for h, _ in lead] == ["The answer"]
     assert "children served every operating day" in lead[0][1]
     headings = [h for h, _ in sections]
@@ -92,7 +118,7 @@ def test_report_of_a_failed_plan_is_one_section():
     assert sections == []
 
 
-def test_plan_command(scenario, tmp_path):
+def test_plan_command(files, tmp_path):
     app = typer.Typer()
     register(app)
 
@@ -100,12 +126,8 @@ def test_plan_command(scenario, tmp_path):
     def other() -> None:  # a second command keeps `plan` a named subcommand
         pass
 
-    path = save_scenario(scenario, tmp_path / "tiny.toml")
-    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
+    path, herd, data = files
     runner = CliRunner()
-    res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--json"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
     assert data["status"] == "optimal" and data["children_served_every_day"] > 0
     res = runner.invoke(app, ["plan", str(path), "--herd", str(herd), "--out",
                               str(tmp_path / "out")])
@@ -133,31 +155,25 @@ def test_plan_command(scenario, tmp_path):
     assert res.exit_code == 0 and "Example: capra plan" in res.stdout
 
 
-def test_the_plan_command_is_a_call_of_capra_plan(scenario, tmp_path):
+def test_the_plan_command_is_a_call_of_capra_plan(files):
     """`capra plan --json` prints what `capra.plan` returns (times apart)."""
     import capra
-    from capra.cli import app
 
-    path = save_scenario(scenario, tmp_path / "tiny.toml")
-    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
-    res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(herd), "--json"])
-    assert res.exit_code == 0, res.output
-    printed = json.loads(res.stdout)
+    path, herd, printed = files
+    printed = dict(printed)
     direct = capra.plan(path, herd=herd).to_dict()
     assert printed.pop("seconds").keys() == direct.pop("seconds").keys()
     assert printed == json.loads(json.dumps(direct))
 
 
-def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, tmp_path):
+def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, herd, run, tmp_path):
     import capra
 
-    herd = herd_result(scenario)
-    run = capra.run(scenario, herd=herd)
     assert run.scenario is scenario and run.herd is herd and run.plan.success
     data = run.to_dict()
     assert data["plan"] == run.plan.to_dict()
     assert {k: v for k, v in data.items() if k != "plan"} == herd.summary_dict()
-    summary = run.summary()
+    summary = run.summary_table()
     assert list(summary.columns) == ["p10", "p50", "p90", "value"]
     assert summary.loc["final head [head]", "value"] != summary.loc["final head [head]",
                                                                     "value"]  # NaN
@@ -171,7 +187,11 @@ def test_a_run_holds_the_scenario_the_herd_and_the_plan(scenario, tmp_path):
                                                       "summary.json"]
     assert json.loads(files["summary"].read_text()) == json.loads(json.dumps(data))
     assert capra.run(scenario, herd=herd, plan=False).plan is None
-    assert run.plan.write(tmp_path / "plan")[0].name == "plan.json"
+    text = run.summary()                                  # text for the terminal
+    assert text.startswith(run.herd.summary()) and run.plan.headline() in text
+    assert "children served every operating day" in text
+    written = run.plan.write(tmp_path / "plan")
+    assert written["plan"].name == "plan.json" and written["daily"].name == "plan_daily.csv"
 
 
 def test_enrolled_children_far_above_the_bars_are_not_drawn():
@@ -194,7 +214,7 @@ def test_enrolled_children_far_above_the_bars_are_not_drawn():
     assert not enrolled_drawn(plan(1_518_245))
 
 
-def test_plan_passes_no_parameter_uncertainty_to_the_run(scenario, tmp_path, monkeypatch):
+def test_plan_passes_no_parameter_uncertainty_to_the_run(files, monkeypatch):
     """`capra plan --no-parameter-uncertainty` plans on futures drawn with the point
     values (the flag reaches the simulation), and the default draws them."""
     import capra.runs
@@ -208,8 +228,7 @@ def test_plan_passes_no_parameter_uncertainty_to_the_run(scenario, tmp_path, mon
         return real(*args, **kwargs)
 
     monkeypatch.setattr(capra.runs, "run", spy)
-    path = save_scenario(scenario, tmp_path / "tiny.toml")
-    herd = herd_result(scenario).to_netcdf(tmp_path / "herd.nc")
+    path, herd, _ = files
     for flags, expected in (([], True), (["--no-parameter-uncertainty"], False)):
         res = CliRunner().invoke(app, ["plan", str(path), "--herd", str(herd), "--json",
                                        *flags])

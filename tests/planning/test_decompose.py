@@ -133,7 +133,7 @@ def test_a_plan_by_classes_reports_how_and_writes_flows_to_parquet(inputs, tmp_p
     monkeypatch.setattr(planner, "LONG_TABLE_SITES", 3)
     many = plan(sc, supply, decompose=True, ramp_up=False)
     assert "servings" not in many.tables and many.flows is not None
-    files = {p.name for p in many.write(tmp_path)}
+    files = {p.name for p in many.write(tmp_path).values()}
     assert {"plan_servings.parquet", "plan_shipments.parquet"} <= files
     servings = pd.read_parquet(tmp_path / "plan_servings.parquet")
     assert servings["rations"].sum() == pytest.approx(

@@ -100,7 +100,7 @@ def test_report_header(report_html, result):
 
 
 def test_report_summary_and_monthly_tables(report_html, result):
-    summary = result.summary()
+    summary = result.summary_table()
     for metric in summary.index:
         assert f"<td>{metric}</td>" in report_html
     p50 = summary.loc["final head [head]", "p50"]

@@ -12,7 +12,7 @@ from capra.store.accounts import (AccountError, AuthError, LoginLimitedError, au
                                   create_user, disable_user, end_session, list_users,
                                   new_token, principal_for_token, revoke_tokens,
                                   session_principal, session_secret, start_session, utc_naive)
-from capra.store.audit import read_audit
+from capra.store.history import read_audit
 from store_helpers import load_base
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from capra.store.audit import current_user, inserted_by, log_change, read_audit
-from capra.store.db import transaction
-from capra.store.io import RowsRejectedError, export_frame, import_frame
 from store_helpers import csv, load_base
+
+from capra.store.audit import current_user, log_change
+from capra.store.db import transaction
+from capra.store.history import inserted_by, read_audit
+from capra.store.io import RowsRejectedError, export_frame, import_frame
 
 
 def test_every_insert_is_audited_with_user_and_values(db):

@@ -34,7 +34,7 @@ def test_open_migrates_an_empty_database_to_head(db_url):
 
 
 def test_upgrade_from_the_first_revision_keeps_its_audit_rows(db_url):
-    from capra.store.audit import read_audit
+    from capra.store.history import read_audit
     from capra.store.db import upgrade
 
     db = create(db_url)

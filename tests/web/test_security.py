@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from capra.store.accounts import new_token, revoke_tokens, utc_naive
-from capra.store.audit import read_audit
+from capra.store.history import read_audit
 from web_data import PASSWORDS, USERS, csrf_of, login
 
 

@@ -320,7 +320,7 @@ def register(app: typer.Typer) -> typer.Typer:
             parts = [f"weights {weights}" if weights else "equal weights",
                      f"clusters {cluster}" if cluster else "no clusters",
                      f"strata {strata}" if strata else "no strata"]
-            write_report(output, table, z, reference=reference, title=title,
+            write_report(table, z, output, reference=reference, title=title,
                          source=input_file.name, design_note=", ".join(parts))
             echo(f"report written to {output}")
 

@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from capra.errors import ArgumentError
+from capra.formats import text_table
 from capra.herd import feed_results
 from capra.herd.bucks import BREEDING_OUTPUTS, inbreeding_dict
 from capra.herd.health import HEALTH_OUTPUTS, health_dict
@@ -148,8 +149,17 @@ class HerdResult:
         da = self.last_year()[name].sum("farm")
         return da.groupby("date.month").mean("date")
 
-    def summary(self) -> pd.DataFrame:
-        """Headline figures with P10/P50/P90 across replicates."""
+    def summary(self) -> str:
+        """Headline figures with P10/P50/P90 across replicates, as text for the terminal
+        (:meth:`summary_table` as a table), under a line naming the scenario."""
+        title = f"{self.replicates} replicates, {self.data.sizes['date']} days"
+        if self.data.attrs.get("scenario"):
+            title = f"{self.data.attrs['scenario']}: {title}"
+        return f"{title}\n{text_table(self.summary_table())}"
+
+    def summary_table(self) -> pd.DataFrame:
+        """Headline figures with P10/P50/P90 across replicates: one row per metric (units
+        in the name), columns ``p10``, ``p50``, ``p90``."""
         ds = self.data
         last = self.last_year()
         years = last.sizes["date"] / 365.25

@@ -278,8 +278,15 @@ class Plan:
             "seconds": self.seconds,
         })
 
-    def summary(self) -> pd.DataFrame:
-        """Headline figures as a two-column table (metric, value)."""
+    def summary(self) -> str:
+        """The headline and the headline figures, as text for the terminal
+        (:meth:`summary_table` as a table)."""
+        from capra.formats import text_table
+
+        return f"{self.headline()}\n{text_table(self.summary_table())}"
+
+    def summary_table(self) -> pd.DataFrame:
+        """Headline figures as a table: one row per metric, column ``value``."""
         d = self.to_dict()
         rng = d["children_served_every_day_range"] or {}
         full = d["full_enrolment"]
@@ -299,25 +306,27 @@ class Plan:
                 ("waste [kg product]", d["waste_kg"])]
         return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
 
-    def write(self, folder: str | os.PathLike) -> list[Path]:
+    def write(self, folder: str | os.PathLike) -> dict[str, Path]:
         """Write ``plan.json`` (:meth:`to_dict`) and the plan's tables as
         ``plan_<table>.csv`` (:func:`csv_table`; empty tables left out) into ``folder``,
         created if missing; with many sites, their flows as ``plan_<table>.parquet``.
-        Returns the files written."""
+        Returns the files written by name: ``"plan"`` and the tables' names (as
+        :meth:`capra.runs.Run.write`)."""
         from capra.console import json_text
         from capra.outputs import output_folder
 
         out = output_folder(folder)
         path = out / "plan.json"
         path.write_text(json_text(self.to_dict(), indent=2))
-        written = [path]
+        written = {"plan": path}
         for name, table in {**self.tables, "production_by_month": self.production}.items():
             if not table.empty:
                 path = out / f"plan_{name}.csv"
                 csv_table(table, shares=name.startswith("coverage")).to_csv(path, index=False)
-                written.append(path)
+                written[name] = path
         if self.flows is not None:
             from capra.planning.tables import write_site_flows
 
-            written += write_site_flows(out, *self.flows)
+            for path in write_site_flows(out, *self.flows):
+                written[path.stem.removeprefix("plan_")] = path
         return written

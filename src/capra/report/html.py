@@ -105,7 +105,7 @@ def _header_facts(result) -> tuple[str, str, list[tuple[str, str]]]:
 
 
 def _summary_table(result) -> str:
-    table = result.summary().reset_index()
+    table = result.summary_table().reset_index()
     return table_html(table, [("metric", "metric [units]"), ("p10", "P10"), ("p50", "P50"),
                               ("p90", "P90")], fmt=quantity)
 

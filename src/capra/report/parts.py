@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from capra.errors import ArgumentError
+from capra.formats import number, quantity
 from capra.outputs import output_folder
 
 __all__ = ["FIGURE_WIDTH_IN", "PNG_DPI", "REPORT_FILE", "date_axis", "figure_html",
@@ -90,42 +90,6 @@ def figure_html(fig: Figure, alt: str, caption: str) -> str:
 
 
 # ---- numbers and tables -----------------------------------------------------------------
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, (float, np.floating))
-                             and not math.isfinite(value))
-
-
-def quantity(value) -> str:
-    """A measured or simulated quantity with precision suited to its size (no decimals
-    from 100, one from 10, else two), thousands separated; missing or not finite: a dash.
-
-    >>> quantity(1234.5), quantity(12.34), quantity(0.5), quantity(float("nan"))
-    ('1,234', '12.3', '0.50', '–')
-    """
-    if _missing(value):
-        return "–"
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def number(value) -> str:
-    """A count or a planned amount: integers whole, other numbers with one decimal from
-    10 and three significant digits below; missing or not finite: a dash.
-
-    >>> number(1234), number(207.44), number(0.51234), number(None)
-    ('1,234', '207.4', '0.512', '–')
-    """
-    if _missing(value):
-        return "–"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
-
 
 def table_html(frame, columns: Sequence[tuple[str, str]], *,
                fmt: Callable[[object], str] = number) -> str:

@@ -2,7 +2,7 @@
 and the scenario of ``capra run --from-db``.
 
 Plain functions with Typer annotations; :func:`register` mounts them. They parse and
-format only; the work is done by :mod:`capra.lactation_fit`, :mod:`capra.store.snapshot`
+format only; the work is done by :mod:`capra.lactation.records`, :mod:`capra.store.snapshot`
 and :mod:`capra.growth.monitoring`.
 """
 
@@ -90,7 +90,7 @@ def milk_fit_command(
     Example: capra milk fit --db records.db --scenario nampo --out milk-fit/
     """
     with _errors():
-        from capra.lactation_fit import (
+        from capra.lactation.records import (
             fit_lactations,
             scenario_with_fits,
             write_breed_overrides,
@@ -191,7 +191,7 @@ def db_report_command(
     with _errors():
         from capra.growth.monitoring import PERIODS, monitoring_sections
         from capra.herd.simulate import simulate
-        from capra.lactation_fit import fit_lactations
+        from capra.lactation.records import fit_lactations
         from capra.report import write_report
         from capra.scenario import load_scenario
         from capra.store.db import open_db

@@ -4,7 +4,7 @@ the test days with their lactation.
 :func:`herd_state` is one set-based SQL query (window functions and aggregates over the
 event log, the same on SQLite and PostgreSQL) followed by column-wise arithmetic in
 pandas; there is no loop over animals. :func:`lactation_records` places each test day in
-its lactation, for the curves fitted by :mod:`capra.lactation_fit`;
+its lactation, for the curves fitted by :mod:`capra.lactation.records`;
 :func:`child_measurements` gives the children's measurements that
 :mod:`capra.growth.monitoring` scores.
 """

@@ -502,8 +502,8 @@ class Audit(Base):
     ``last_id`` are the ids of the first and last of them (the ids in between that exist
     in the table were added by it), ``import_id`` names the import (file, SHA-256, counts).
     Updates and deletes are one row per record with its natural key, ``old`` and ``new``.
-    :func:`capra.store.audit.read_audit` (``expand=True``) and
-    :func:`capra.store.audit.inserted_by` give the per-record view.
+    :func:`capra.store.history.read_audit` (``expand=True``) and
+    :func:`capra.store.history.inserted_by` give the per-record view.
     """
 
     __tablename__ = "audit"

@@ -154,7 +154,7 @@ def animal_page(db: Engine, principal: Principal, tag: str) -> dict | None:
     origin, batch, entry farm and date, current farm, status), ``events`` and
     ``test_days`` (DataFrames, by date) and ``lactation_records`` (its test days with
     their lactation, :func:`capra.store.query.lactation_records`; the curve of each
-    lactation is :func:`capra.lactation_fit.doe_lactations`).
+    lactation is :func:`capra.lactation.records.doe_lactations`).
     """
     where, params = _scope_clause(principal, "loc.farm_id")
     params["tag"] = tag

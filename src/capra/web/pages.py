@@ -313,7 +313,7 @@ def _lactation_chart(request: Request, lac: dict):
 @router.get("/animals/{tag}")
 def animal(request: Request, tag: str, saved: str = "",
            user: Principal = Depends(require("animals"))):
-    from capra.lactation_fit import doe_lactations
+    from capra.lactation.records import doe_lactations
     from capra.store.scope import animal_page
 
     found = animal_page(settings(request).db, user, tag)

@@ -29,19 +29,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
 
 from capra.errors import DataError, InvalidValuesError
-from capra.store import schema as S
 from capra.store.audit import current_user, log_import, log_inserts, utc_now
 from capra.store.db import transaction
 from capra.store.io.bulk import bulk_insert, bulk_load
-from capra.store.io.exports import key_map, read_records
+from capra.store.io.context import ImportContext
 from capra.store.io.files import as_text, read_table, write_table
 from capra.store.io.kinds import REF_KEYS, Kind, get_kind
+from capra.store.io.rules import PREPARE, RULES
 from capra.store.io.validate import Problems, check_columns, parse
 
-__all__ = ["ImportContext", "ImportResult", "RowsRejectedError", "import_file",
+__all__ = ["ImportResult", "RowsRejectedError", "import_file",
            "import_frame", "rejected_rows"]
 
 #: How many problems an error message lists before "and N more".
@@ -104,38 +104,6 @@ class ImportResult:
     def rejected(self) -> int:
         """Rows rejected."""
         return int(self.rejects["row"].nunique()) if len(self.rejects) else 0
-
-
-class ImportContext:
-    """State of one import inside its transaction: the connection, the kind, the typed rows
-    of the file (``val``), the problems found so far (``P``), the rows identical to a
-    record (``unchanged``) and the records read so far (cached by table)."""
-
-    def __init__(self, conn: Connection, kind: Kind, val: pd.DataFrame, P: Problems):
-        self.conn = conn
-        self.kind = kind
-        self.val = val
-        self.P = P
-        self.unchanged = pd.Index([], dtype="int64")
-        self.maps: dict[str, dict[str, int]] = {}
-        self._cache: dict[str, pd.DataFrame] = {}
-
-    def keymap(self, ref: str) -> dict[str, int]:
-        """``{natural key: id}`` of the records of kind ``ref``."""
-        if ref not in self.maps:
-            self.maps[ref] = key_map(self.conn, ref)
-        return self.maps[ref]
-
-    def table(self, name: str) -> pd.DataFrame:
-        """The records of table ``name`` (:func:`~capra.store.io.exports.read_records`)."""
-        if name not in self._cache:
-            self._cache[name] = read_records(self.conn, S.metadata.tables[name])
-        return self._cache[name]
-
-    def ok(self) -> pd.Series:
-        """Rows not rejected so far."""
-        bad = self.P.frame()["idx"].unique()
-        return pd.Series(~self.val.index.isin(bad), index=self.val.index, dtype=bool)
 
 
 def _map_distinct(s: pd.Series, mapping: dict) -> pd.Series:
@@ -306,14 +274,15 @@ def import_frame(db: Engine, kind: str, data: pd.DataFrame, *, keep_valid: bool 
         self_ids = pd.Series(np.arange(next_id, next_id + len(val)), index=val.index) \
             if self_ref else None
         _resolve_refs(ctx, self_ids)
-        if k.prepare:
-            k.prepare(ctx)
+        prepare, check = PREPARE.get(k.name), RULES.get(k.name)
+        if prepare:
+            prepare(ctx)
         _duplicates(ctx)
         unchanged = ctx.unchanged = _compare_existing(ctx)
         for _ in range(10):  # rules, until rejections stop cascading
             before = len(P.frame())
-            if k.rules:
-                k.rules(ctx)
+            if check:
+                check(ctx)
             if self_ref:
                 _reject_refs_to_rejected(ctx, self_ids)
             if len(P.frame()) == before:

@@ -3,7 +3,7 @@ their natural key (a farm by ``name``, an animal by ``tag``, a product batch by 
 child by ``code``), dates as ``YYYY-MM-DD``.
 
 :data:`KINDS` holds every kind, in the order to import them, with its table, fields,
-natural key and integrity rules (:mod:`capra.store.io.rules`); :func:`describe` and
+natural key (its integrity rules are :mod:`capra.store.io.rules`); :func:`describe` and
 :func:`template` document a layout.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from pathlib import Path
 
 import pandas as pd
@@ -23,16 +21,6 @@ from capra.errors import DataError
 from capra.scenario import PRODUCTS
 from capra.spreadsheet import write_csv, write_xlsx
 from capra.store import schema as S
-from capra.store.io.rules import (
-    check_animals,
-    check_batches,
-    check_deliveries,
-    check_events,
-    check_measurements,
-    check_product_batches,
-    check_test_days,
-    prepare_animals,
-)
 
 __all__ = ["INT_MAX", "KINDS", "REF_KEYS", "Field", "Kind", "describe", "get_kind", "template"]
 
@@ -97,8 +85,6 @@ class Kind:
     fields: tuple[Field, ...]
     key: tuple[str, ...]
     help: str
-    prepare: Callable | None = dc_field(default=None, repr=False)
-    rules: Callable | None = dc_field(default=None, repr=False)
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -238,8 +224,8 @@ _MEASUREMENTS = (
 )
 
 
-def _k(name, fields, key, help, prepare=None, rules=None) -> Kind:
-    return Kind(name, S.metadata.tables[name], fields, key, help, prepare, rules)
+def _k(name, fields, key, help) -> Kind:
+    return Kind(name, S.metadata.tables[name], fields, key, help)
 
 
 #: Every kind of record that can be imported and exported, in the order to import them.
@@ -247,20 +233,15 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     _k("farms", _FARMS, ("name",), "Farms and quarantine stations."),
     _k("sites", _SITES, ("name",), "Schools, kindergartens and nurseries."),
     _k("batches", _BATCHES, ("name",), "Consignments of animals with their veterinary "
-       "certificates.", rules=check_batches),
-    _k("animals", _ANIMALS, ("tag",), "Goats: identity, parents, entry.",
-       prepare=prepare_animals, rules=check_animals),
-    _k("events", _EVENTS, ("animal", "date", "type"), "Animal events (ICAR names).",
-       rules=check_events),
-    _k("test_days", _TEST_DAYS, ("animal", "date"), "Test-day milk records.",
-       rules=check_test_days),
-    _k("product_batches", _PRODUCT_BATCHES, ("code",), "Batches of dairy products.",
-       rules=check_product_batches),
+       "certificates."),
+    _k("animals", _ANIMALS, ("tag",), "Goats: identity, parents, entry."),
+    _k("events", _EVENTS, ("animal", "date", "type"), "Animal events (ICAR names)."),
+    _k("test_days", _TEST_DAYS, ("animal", "date"), "Test-day milk records."),
+    _k("product_batches", _PRODUCT_BATCHES, ("code",), "Batches of dairy products."),
     _k("deliveries", _DELIVERIES, ("product_batch", "site", "date"),
-       "Deliveries of products to sites.", rules=check_deliveries),
+       "Deliveries of products to sites."),
     _k("children", _CHILDREN, ("code",), "Children (pseudonymous codes)."),
-    _k("measurements", _MEASUREMENTS, ("child", "date"), "Children's measurements.",
-       rules=check_measurements),
+    _k("measurements", _MEASUREMENTS, ("child", "date"), "Children's measurements."),
 )}
 
 

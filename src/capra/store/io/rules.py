@@ -4,10 +4,10 @@ birth, deliveries within the batch's dates and quantity, ...; the table is in
 ``docs/records.md``).
 
 Each rule is a column operation over the file's rows (pandas, NumPy) that rejects rows
-through the import's :class:`~capra.store.io.imports.ImportContext`; messages are worked
-out for the rejected rows only. :data:`capra.store.io.kinds.KINDS` names the rules of each
-kind: ``prepare`` fills derived fields before the checks (the entry date and estimated
-birth date of animals), ``rules`` rejects rows.
+through the import's :class:`~capra.store.io.context.ImportContext`; messages are worked
+out for the rejected rows only. :data:`RULES` names the rules of each kind (by the names
+of :data:`capra.store.io.kinds.KINDS`), :data:`PREPARE` what fills derived fields before
+the checks (the entry date and estimated birth date of animals).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from capra.rates import DAYS_PER_MONTH
 from capra.store import schema as S
 
 if TYPE_CHECKING:
-    from capra.store.io.imports import ImportContext
+    from capra.store.io.context import ImportContext
 
-__all__ = ["check_animals", "check_batches", "check_deliveries", "check_events",
+__all__ = ["PREPARE", "RULES", "check_animals", "check_batches", "check_deliveries", "check_events",
            "check_measurements", "check_product_batches", "check_test_days",
            "prepare_animals"]
 
@@ -324,3 +324,11 @@ def check_measurements(ctx: ImportContext) -> None:
     birth = _lookup(v.loc[ok, "child_id"], ch["birth_date"])
     P.add_mask((v.loc[ok, "date"] < birth).reindex(v.index, fill_value=False), "date",
                "before the child's birth (" + _date_txt(birth) + ")")
+
+
+#: What fills derived fields of a kind's rows before the checks, by kind.
+PREPARE = {"animals": prepare_animals}
+#: The integrity rules of each kind, by kind (kinds without rules are absent).
+RULES = {"batches": check_batches, "animals": check_animals, "events": check_events,
+         "test_days": check_test_days, "product_batches": check_product_batches,
+         "deliveries": check_deliveries, "measurements": check_measurements}

@@ -1,4 +1,4 @@
-"""Lactation fitting: known curves recovered within their intervals."""
+"""Tests of capra.lactation.records: the herd's curves fitted to the records, known curves recovered within their intervals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from capra.errors import DataError
 from capra.lactation import wood, wood_extended
 from capra.scenario import load_scenario, scenario_from_dict
-from capra.lactation_fit import (
+from capra.lactation.records import (
     fit_does,
     fit_lactations,
     lactation_overrides,

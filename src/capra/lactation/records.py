@@ -7,7 +7,7 @@ kidding or her entry), and so its days in milk and parity, and fits
 
 * per parity class (1, 2, 3+), the Wood curve ``y = a t^b exp(-c t)`` to the pooled test
   days of the standard lactation (days in milk up to ``standard_length_days``) with SciPy
-  (:func:`capra.lactation.fit_lactation`);
+  (:func:`capra.lactation.fit.fit_lactation`);
 * per parity class, where the records reach beyond the breed's rebound day, the Wood curve
   with the extended-lactation rebound (``wood_extended``) to all test days;
 * per doe and lactation with at least ``min_test_days_per_doe`` test days, the Wood curve,
@@ -41,15 +41,9 @@ import pandas as pd
 from scipy import stats
 
 from capra.errors import DataError
-from capra.lactation import (
-    GOAT_BOUNDS,
-    N_PARITY_CLASSES,
-    LactationFit,
-    fit_lactation,
-    wood,
-    wood_extended,
-    wood_jacobian,
-)
+from capra.lactation.breed import N_PARITY_CLASSES
+from capra.lactation.curves import wood, wood_extended
+from capra.lactation.fit import GOAT_BOUNDS, LactationFit, fit_lactation, wood_jacobian
 from capra.store.query import lactation_records
 
 __all__ = [

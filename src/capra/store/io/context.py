@@ -1,0 +1,52 @@
+"""The state of one import inside its transaction, which the import's steps
+(:mod:`capra.store.io.imports`) and the integrity rules (:mod:`capra.store.io.rules`)
+share: the connection, the kind, the file's typed rows, the problems found so far and the
+records read so far."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from capra.store import schema as S
+from capra.store.io.exports import key_map, read_records
+
+if TYPE_CHECKING:
+    from capra.store.io.kinds import Kind
+    from capra.store.io.validate import Problems
+
+__all__ = ["ImportContext"]
+
+
+class ImportContext:
+    """State of one import inside its transaction: the connection, the kind, the typed rows
+    of the file (``val``), the problems found so far (``P``), the rows identical to a
+    record (``unchanged``) and the records read so far (cached by table)."""
+
+    def __init__(self, conn: Connection, kind: Kind, val: pd.DataFrame, P: Problems):
+        self.conn = conn
+        self.kind = kind
+        self.val = val
+        self.P = P
+        self.unchanged = pd.Index([], dtype="int64")
+        self.maps: dict[str, dict[str, int]] = {}
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def keymap(self, ref: str) -> dict[str, int]:
+        """``{natural key: id}`` of the records of kind ``ref``."""
+        if ref not in self.maps:
+            self.maps[ref] = key_map(self.conn, ref)
+        return self.maps[ref]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The records of table ``name`` (:func:`~capra.store.io.exports.read_records`)."""
+        if name not in self._cache:
+            self._cache[name] = read_records(self.conn, S.metadata.tables[name])
+        return self._cache[name]
+
+    def ok(self) -> pd.Series:
+        """Rows not rejected so far."""
+        bad = self.P.frame()["idx"].unique()
+        return pd.Series(~self.val.index.isin(bad), index=self.val.index, dtype=bool)
