@@ -28,6 +28,12 @@ Kid rearing (:class:`RearingParams`) is compiled with or without feed: whether k
 the farm's milk, when male kids are sold, and the risk of death of kids by method.
 
 Units: ME [MJ], CP [g], DM [kg] per day unless a name says otherwise.
+
+Why one module of ~1,000 lines: the compiled tables, the day's feeding and the responses
+share private array layouts (the state codes mapped to requirement keys and priority
+groups, the monthly record's indices) that must change together. The next split, when it
+is worth its churn, is by the sections below: the management level and kid rearing
+(no feed needed), the compiled parameters, and the day.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ Each process is ``process(state, t, params, keys, rec)``: it reads and changes t
 random numbers from its own named stream (``keys[name][state.rep]``) and writes the events
 it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``; those
 the mean path applies too are taken from :mod:`capra.herd.rules`.
+
+The module holds every process of the day and the recorder they write to, in the order of
+``docs/herd-model.md``, so that the day can be read in one place against the document;
+the parts that grew their own concepts live apart (feeding, health, bucks, uncertainty)
+and are called from here.
 """
 
 from __future__ import annotations
