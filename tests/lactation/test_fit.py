@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
@@ -21,15 +17,6 @@ from capra.lactation import (
     wood_extended_total,
     wood_total,
 )
-
-
-@pytest.fixture(scope="module")
-def saanen():
-    """The [lactation] section of the bundled Saanen breed file, as attributes."""
-    path = resources.files("capra") / "data" / "breeds" / "saanen.toml"
-    with path.open("rb") as fh:
-        section = tomllib.load(fh)["lactation"]
-    return SimpleNamespace(**section)
 
 
 def _params(saanen, cls):

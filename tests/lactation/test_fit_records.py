@@ -7,10 +7,10 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+from shared_records import EXAMPLE_SEED as SEED
 
 from capra.errors import DataError
 from capra.lactation import wood, wood_extended
-from capra.scenario import load_scenario, scenario_from_dict
 from capra.lactation.records import (
     fit_does,
     fit_lactations,
@@ -18,9 +18,8 @@ from capra.lactation.records import (
     scenario_with_fits,
     write_breed_overrides,
 )
+from capra.scenario import load_scenario, scenario_from_dict
 from capra.store.query import lactation_records
-
-from shared_records import EXAMPLE_SEED as SEED
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +49,8 @@ def _synthetic(rng, params, *, n_does=60, effect_cv=0.2, noise_cv=0.05, dims=Non
 
 
 def test_test_days_placed_in_their_lactation_as_simulated(db):
-    from capra.herd.simulate import simulate_events
     from capra.examples.records import _records_scenario
+    from capra.herd.simulate import simulate_events
 
     rec = lactation_records(db)
     ev = simulate_events(_records_scenario(load_scenario("nampo"), 2), seed=SEED,
