@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from capra.herd import rng
+from capra.herd import kernels, rng
 
 if TYPE_CHECKING:  # pragma: no cover
     from capra.herd.params import HerdParams
@@ -595,17 +595,16 @@ def start(state: HerdState, p: HerdParams, rec) -> None:
 # --------------------------------------------------------------------------------------
 
 def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
-             age: np.ndarray, code: np.ndarray, c16: np.ndarray, li: np.ndarray,
-             kg: np.ndarray, drinking: np.ndarray) -> np.ndarray:
+             c16: np.ndarray, li: np.ndarray, kg: np.ndarray,
+             drinking: np.ndarray) -> np.ndarray:
     """Feed the weaned animals of day ``t`` and apply the responses; returns the milk of the
     lactating does ``li`` (their potential ``kg``, less what a shortage withholds).
 
-    ``age``, ``code`` and ``c16`` are those of :func:`capra.herd.processes.record_day` for
-    every row (age [days]; replicate-location cell × 16 + class code; class code,
-    class × 2 + pregnant); ``drinking`` the
-    kids past their colostrum days per (replicate, location) [head]. Every row is read,
-    removed animals too (their class is counted apart), so that a day costs a few passes
-    over the arrays.
+    ``c16`` is the class code of every row (class × 2 + pregnant, of
+    :func:`capra.herd.processes.record_day`); ``drinking`` the kids past their colostrum
+    days per (replicate, location) [head]. Every row is read, removed animals too (their
+    class is counted apart): the requirements are summed in one compiled pass
+    (:func:`capra.herd.kernels.requirement_sums`).
     """
     fp = p.feeding
     fs = state.feed
@@ -618,26 +617,17 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
         day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
 
     # 1. requirements of every row, summed by replicate, location and class code (the
-    # class code decides the priority group), a chunk of rows at a time (to stay in cache)
+    # class code decides the priority group)
+    age = t - state.birth
     lag = state.lag if fs.lagging else None
-    due = state.due - t
-    late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
-    preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
-                            fp.mature[_table_index(fp, age[late], c16[late],
-                                                   None if lag is None else lag[late])])
-    regain = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day) * fp.tissue_me_mj_per_kg
-              if fs.active else None)          # animals rebuilding the reserves a shortage took
-    nbins = nrl * 16
-    sums = np.zeros((3, nbins))                           # (quantity, cell and code)
-    n = code.size
-    bounds = np.searchsorted(late, np.arange(0, n + CHUNK_ROWS, CHUNK_ROWS))
-    for i, start in enumerate(range(0, n, CHUNK_ROWS)):
-        rows = slice(start, min(start + CHUNK_ROWS, n))
-        in_chunk = slice(bounds[i], bounds[i + 1])
-        _, values = _row_requirements(fp, t, state, age, c16, rows, late[in_chunk] - start,
-                                      [x[in_chunk] for x in preg], lag, regain)
-        for q, w in enumerate(values):
-            sums[q] += np.bincount(code[rows], w, nbins)
+    none = np.zeros(0, np.float32)
+    sums = kernels.requirement_sums(
+        t, age, c16, state.cell, state.loc, state.due, state.parity,
+        none if lag is None else lag, state.lost_kg if fs.active else none,
+        fp.row_of_code, fp.oldest, fp.grazing[:, t], fp.me, fp.dmi, fp.cp, fp.mature,
+        p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp, fp.mean_litter,
+        fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp, fp.max_regain_kg_per_day,
+        fp.tissue_me_mj_per_kg, nrl, CHUNK_ROWS)
     sums = np.moveaxis(sums.reshape(3, R, L, 16), 0, -1)  # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
@@ -665,8 +655,15 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
 
     # 3. responses
     if short or fs.active or fs.intake_set:
-        fk, (me, _, _) = _row_requirements(fp, t, state, age, c16, slice(0, n), late, preg,
-                                           lag, regain)
+        due = state.due - t
+        late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
+        preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
+                                fp.mature[_table_index(fp, age[late], c16[late],
+                                                       None if lag is None else lag[late])])
+        regain = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day) * fp.tissue_me_mj_per_kg
+                  if fs.active else None)      # animals rebuilding the reserves a shortage took
+        fk, (me, _, _) = _row_requirements(fp, t, state, age, c16, slice(0, c16.size), late,
+                                           preg, lag, regain)
         kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg[0],
                       regain, day)
     rec.data["feed_monthly"][:, fp.month_of_day[t]] += day

@@ -427,23 +427,18 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
         abortions(state, t, p, keys, rec)   # of today were ended before)
 
 
-def milk_factor(state, t: int, p, li):
-    """Factor of today's milk of the lactating does ``li``: heat stress (the day's factor,
-    of each doe's replicate under parameter uncertainty) times the milk left by the
-    outbreaks on her farm. A scalar when it is the same for all."""
+def milk_factor_of_cell(state, t: int, p) -> np.ndarray:
+    """Factor of today's milk in each (replicate, location) cell, (R * L,): heat stress
+    (the day's factor, of each replicate under parameter uncertainty) times the milk left
+    by the outbreaks on the farm."""
     rows = p.varying.get("milk_factor_by_day")
     heat = p.milk_factor_by_day[t] if rows is None else rows[:, t]
     hs = getattr(state, "health", None)
-    outbreaks = None if hs is None else hs.milk
-    if np.ndim(heat) and (heat == heat[0]).all():
-        heat = heat[0]                   # the same in every replicate today
-    if np.ndim(heat) == 0 and outbreaks is None:
-        return heat
     per_cell = np.ones((state.n_replicates, p.n_locations))
     per_cell *= np.asarray(heat)[:, None] if np.ndim(heat) else heat
-    if outbreaks is not None:
-        per_cell *= outbreaks
-    return per_cell.ravel()[state.cell[li]]
+    if hs is not None and hs.milk is not None:
+        per_cell *= hs.milk
+    return per_cell.ravel()
 
 
 # --------------------------------------------------------------------------------------

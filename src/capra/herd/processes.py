@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import feeding, rng, rules
-from capra.herd.health import milk_factor
+from capra.herd import feeding, kernels, rng, rules
+from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 from capra.herd.uncertainty import first_above
@@ -538,21 +538,15 @@ _CLASS_LUT = _class_lut()
 def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
                keys: dict | None = None) -> None:
     """End-of-day stocks by class, the feeding of the day (:func:`capra.herd.feeding.feed_day`,
-    with feed on) and the milk of the day."""
-    age = t - state.birth
-    bits = state.sex.view(np.uint8).copy()          # 1 male
-    bits |= (state.parity > 0).view(np.uint8) << 1
-    bits |= state.lactating.view(np.uint8) << 2
-    bits |= (age >= p.weaning_age_days).view(np.uint8) << 3
-    bits |= (age >= p.buck_min_breeding_age_days).view(np.uint8) << 4
-    bits |= (~state.alive).view(np.uint8) << 5
-    bits |= (state.due >= 0).view(np.uint8) << 6
-    bits |= (age < p.colostrum_days).view(np.uint8) << 7
-    c16 = _CLASS_LUT[bits]          # class * 2 + pregnant
-    code = state.cell * 16
-    code += c16
-    counts = np.bincount(code, minlength=rec.nrl * 16).reshape(
-        state.n_replicates, rec.n_locations, 8, 2)
+    with feed on) and the milk of the day.
+
+    The census and the milk before feed are one compiled pass each
+    (:mod:`capra.herd.kernels`)."""
+    c16, counts, li = kernels.census(
+        t, state.sex, state.parity, state.lactating, state.birth, state.alive, state.due,
+        state.cell, p.weaning_age_days, p.buck_min_breeding_age_days, p.colostrum_days,
+        _CLASS_LUT, rec.nrl)
+    counts = counts.reshape(state.n_replicates, rec.n_locations, 8, 2)
     counts[:, :, _REMOVED] = 0
     by_class = counts.sum(axis=3)
     drinking = by_class[:, :, 0].copy()           # kids past their colostrum days
@@ -561,28 +555,18 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         rec.data[name][:, t, :] = by_class[:, :, i]
     rec.data["head"][:, t, :] = by_class[:, :, :6].sum(axis=2)
     rec.data["does_pregnant"][:, t, :] = counts[:, :, :, 1].sum(axis=2)
-    d = rec.data
-    # milk: one weighted count by kind (0 delivered, 1 colostrum, 2 quarantine)
-    li = np.flatnonzero(state.lactating & state.alive)
     kg = np.empty(0)
     if li.size:
-        dim = t - state.kidded[li]
-        width = p.milk_table.shape[1]
-        flat = np.minimum(state.parity[li], 3).astype(np.int64)
-        flat -= 1
-        flat *= width
-        flat += dim           # dry-off rules keep days in milk inside the table
         table = p.varying.get("milk_table")           # each replicate's own, if any
-        if table is None:
-            kg = p.milk_table.ravel()[flat]
-        else:
-            flat += state.rep[li].astype(np.int64) * (3 * width)
-            kg = table.ravel()[flat]
-        kg *= state.effect[li]
-        kg *= milk_factor(state, t, p, li)
+        kg = kernels.potential_milk(t, li, state.parity, state.kidded, state.effect,
+                                    state.rep, state.cell,
+                                    p.milk_table[None] if table is None else table,
+                                    milk_factor_of_cell(state, t, p))
     if state.feed is not None:      # the milk a shortage of feed energy withholds
-        kg = feeding.feed_day(state, t, p, keys, rec, age, code, c16, li, kg, drinking)
+        kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
+    d = rec.data
     if li.size:
+        dim = t - state.kidded[li]
         kind = (dim < p.colostrum_days).view(np.int8)
         if p.quarantine_on_day[t] and not p.quarantine_milk_used:
             kind = np.where((kind == 0) & ~p.is_farm[state.loc[li]], 2, kind)
