@@ -114,6 +114,20 @@ def nampo_run(tmp_path_factory):
     return json.loads(res.stdout), out, path
 
 
+#: Horizon of the short copy of the bundled scenario for the commands whose output does
+#: not depend on the herd's later years (the bundled one has five). [days]
+SHORT_HORIZON_DAYS = 420
+
+
+@pytest.fixture(scope="module")
+def short_nampo(tmp_path_factory):
+    """The bundled scenario with a horizon of :data:`SHORT_HORIZON_DAYS`, as a file."""
+    from capra.scenario import load_scenario, save_scenario
+
+    sc = load_scenario("nampo").model_copy(update={"horizon_days": SHORT_HORIZON_DAYS})
+    return save_scenario(sc, tmp_path_factory.mktemp("short") / "nampo-short.toml")
+
+
 def test_run_json_has_the_documented_keys(nampo_run):
     data, out, _ = nampo_run
     assert data["scenario"] == "nampo"
@@ -175,14 +189,14 @@ def test_run_json_says_what_we_do_not_know_what_can_go_wrong_and_the_inbreeding(
         assert f">{heading}</h2>" in html
 
 
-def test_no_parameter_uncertainty_uses_the_point_values(tmp_path):
+def test_no_parameter_uncertainty_uses_the_point_values(tmp_path, short_nampo):
     out = tmp_path / "o"
-    res = runner.invoke(app, ["run", "nampo", "-n", "3", "--no-plan", "--json",
+    res = runner.invoke(app, ["run", str(short_nampo), "-n", "3", "--no-plan", "--json",
                               "--no-parameter-uncertainty", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["sensitivity"] is None
-    res = runner.invoke(app, ["simulate", "nampo", "-n", "2", "--no-parameter-uncertainty",
-                              "-o", str(tmp_path / "h.nc")])
+    res = runner.invoke(app, ["simulate", str(short_nampo), "-n", "2",
+                              "--no-parameter-uncertainty", "-o", str(tmp_path / "h.nc")])
     assert res.exit_code == 0, res.output
     import xarray as xr
 
@@ -232,16 +246,41 @@ def test_the_plan_is_repeatable_honest_and_ramps_up(nampo_run):
         assert row["valid_from"] is None or row["valid_from"] <= row["valid_to"]
 
 
-def test_run_prints_a_table(tmp_path):
-    res = runner.invoke(app, ["run", "-n", "2", "--no-plan", "--out", str(tmp_path)])
+def test_run_prints_a_table(tmp_path, short_nampo):
+    res = runner.invoke(app, ["run", str(short_nampo), "-n", "2", "--no-plan", "--out",
+                              str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "final head [head]" in res.stdout
     assert "report.html" in res.stdout
 
 
-def test_simulate_writes_a_file(tmp_path):
+def test_run_and_simulate_without_a_scenario_take_the_bundled_one(tmp_path, monkeypatch):
+    """`capra run` and `capra simulate` with no scenario argument run the bundled nampo
+    (what is run is caught before the work: the tests above run it)."""
+    import importlib
+
+    from capra.scenario import load_scenario
+
+    class Caught(Exception):
+        pass
+
+    seen = []
+
+    def catch(sc, *args, **kwargs):
+        seen.append(sc)
+        raise Caught
+
+    monkeypatch.setattr(importlib.import_module("capra.herd.simulate"), "simulate", catch)
+    for args in (["run", "-n", "2", "--no-plan", "--out", str(tmp_path / "o")],
+                 ["simulate", "-n", "2", "-o", str(tmp_path / "h.nc")]):
+        res = runner.invoke(app, args)
+        assert isinstance(res.exception, Caught), res.output
+    assert seen == [load_scenario("nampo")] * 2
+
+
+def test_simulate_writes_a_file(tmp_path, short_nampo):
     out = tmp_path / "h.parquet"
-    res = runner.invoke(app, ["simulate", "nampo", "-n", "2", "-o", str(out)])
+    res = runner.invoke(app, ["simulate", str(short_nampo), "-n", "2", "-o", str(out)])
     assert res.exit_code == 0, res.output
     import pandas as pd
     assert set(pd.read_parquet(out)["farm"]) >= {"Kangso", "Rason"}

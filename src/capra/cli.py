@@ -16,7 +16,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from capra.console import cli_errors as _errors
-from capra.console import echo, json_text, out_console, output_file, output_folder
+from capra.console import echo, out_console, output_file, output_folder
 from capra.errors import CapraError
 from capra.runs import DEFAULT_BATCH_SIZE, DEFAULT_REPLICATES
 
@@ -213,8 +213,8 @@ def run(
                                   batch_size=batch_size, progress=progress,
                                   parameter_uncertainty=not no_parameter_uncertainty)
         files = result.write(out)
-        if json_:
-            sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
+        if json_:  # the summary just written, not computed a second time
+            sys.stdout.write(files["summary"].read_text() + "\n")
             return
         out_console.print(_summary_table(result.herd))
         for table in _feed_tables(result.herd):

@@ -64,24 +64,22 @@ def test_who_inserted_a_record(db, tmp_path):
         assert not got["record_id"].duplicated().any()
 
 
-def test_expanded_insert_shows_the_values_written_before_an_update(db):
-    load_base(db)
-    with transaction(db) as conn:
+def test_expanded_insert_shows_the_values_written_before_an_update(base_db):
+    with transaction(base_db) as conn:
         conn.exec_driver_sql("UPDATE farms SET capacity_head = 320 WHERE name = 'Kangso'")
         log_change(conn, "farms", {"name": "Kangso"}, "update", old={"capacity_head": 300},
                    new={"capacity_head": 320}, user="lee")
-    log = read_audit(db, "farms", expand=True)
+    log = read_audit(base_db, "farms", expand=True)
     ins = log[(log["action"] == "insert") & (log["row_key"] == json.dumps({"name": "Kangso"}))]
     assert json.loads(ins["new"].iloc[0])["capacity_head"] == 300
     assert log["action"].iloc[-1] == "update" and log["user_name"].iloc[-1] == "lee"
 
 
-def test_nothing_is_audited_when_an_import_fails(db):
-    load_base(db)
-    n = len(read_audit(db))
+def test_nothing_is_audited_when_an_import_fails(base_db):
+    n = len(read_audit(base_db))
     with pytest.raises(RowsRejectedError):
-        import_frame(db, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,x\n"))
-    assert len(read_audit(db)) == n
+        import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,x\n"))
+    assert len(read_audit(base_db)) == n
 
 
 def test_log_change_and_default_user(db):

@@ -15,7 +15,7 @@ from capra.store.db import (StoreError, create, current_revision, head_revision,
 from capra.store.io import export_frame, import_frame
 from capra.store.schema import metadata
 
-from store_helpers import csv, load_base
+from store_helpers import csv
 
 
 def test_resolve_url_default_and_paths():
@@ -121,18 +121,17 @@ def _writer(url, start_day, n_days, user):
     db.dispose()
 
 
-def test_concurrent_threads_lose_no_event(db, db_url):
-    load_base(db)
+def test_concurrent_threads_lose_no_event(base_db, db_url):
     threads = [threading.Thread(target=_writer, args=(db_url, 10 * i, 5, f"t{i}"))
                for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    ev = export_frame(db, "events")
+    ev = export_frame(base_db, "events")
     assert len(ev) == 4 * 5 * 3
     assert not ev.duplicated(["animal", "date", "type"]).any()
-    with db.connect() as conn:
+    with base_db.connect() as conn:
         # one audit row per import (4 writers x 5 imports), covering every event once
         assert conn.execute(text("SELECT COUNT(*) FROM audit WHERE table_name = 'events'")
                             ).scalar() == 20
@@ -141,8 +140,7 @@ def test_concurrent_threads_lose_no_event(db, db_url):
             "AND a.action = 'insert' AND e.id BETWEEN a.first_id AND a.last_id")).scalar() == 60
 
 
-def test_concurrent_processes_lose_no_event(db, db_url):
-    load_base(db)
+def test_concurrent_processes_lose_no_event(base_db, db_url):
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(db_url, 10 * i, 4, f"p{i}")) for i in range(2)]
     for p in procs:
@@ -150,7 +148,7 @@ def test_concurrent_processes_lose_no_event(db, db_url):
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    ev = export_frame(db, "events")
+    ev = export_frame(base_db, "events")
     assert len(ev) == 2 * 4 * 3
     # same rows imported again by two writers at once: still each event once
     both = [threading.Thread(target=_writer, args=(db_url, 0, 3, f"again{i}")) for i in range(2)]
@@ -158,4 +156,4 @@ def test_concurrent_processes_lose_no_event(db, db_url):
         t.start()
     for t in both:
         t.join()
-    assert len(export_frame(db, "events")) == 24
+    assert len(export_frame(base_db, "events")) == 24

@@ -42,28 +42,26 @@ def events(db, rows: str, **kw):
 
 # ---- validation, all-or-nothing, rejects ------------------------------------------------
 
-def test_all_or_nothing_names_every_bad_row_and_writes_nothing(db):
-    load_base(db)
-    before = dump(db)
+def test_all_or_nothing_names_every_bad_row_and_writes_nothing(base_db):
+    before = dump(base_db)
     data = csv("animal,date,milk_kg\nD2,2024-09-01,2.5\nD2,2024-09-02,abc\nXX,2024-09-03,1\n"
                "D2,2024-13-01,1\nD2,2024-09-05,25\n")
     with pytest.raises(RowsRejectedError) as err:
-        import_frame(db, "test_days", data)
+        import_frame(base_db, "test_days", data)
     rej = err.value.rejects
     assert set(zip(rej["row"], rej["field"])) == {(2, "milk_kg"), (3, "animal"), (4, "date"),
                                                   (5, "milk_kg")}
     msg = str(err.value)
     assert "row 2, field 'milk_kg': not a number" in msg
     assert "unknown animal 'XX'" in msg and "4 of 5 rows rejected" in msg
-    assert dump(db) == before
+    assert dump(base_db) == before
 
 
-def test_rejects_file_keeps_valid_rows(db, tmp_path):
-    load_base(db)
+def test_rejects_file_keeps_valid_rows(base_db, tmp_path):
     src = tmp_path / "milk.csv"
     src.write_text("animal,date,milk_kg\nD2,2024-09-01,2.5\nB1,2024-09-01,1.0\n"
                    "D2,2024-09-02,\nD2,2024-09-03,3.1\n")
-    res = import_file(db, "test_days", src, rejects_path=tmp_path / "bad.csv", user="kim")
+    res = import_file(base_db, "test_days", src, rejects_path=tmp_path / "bad.csv", user="kim")
     assert (res.inserted, res.rejected, res.unchanged) == (2, 2, 0)
     bad = pd.read_csv(tmp_path / "bad.csv", dtype=str, keep_default_na=False)
     assert list(bad.columns[:3]) == ["row", "field", "reason"]
@@ -71,15 +69,14 @@ def test_rejects_file_keeps_valid_rows(db, tmp_path):
     assert bad["field"].tolist() == ["animal", "milk_kg"]
     assert "male" in bad["reason"][0] and "required" in bad["reason"][1]
     assert bad["animal"].tolist() == ["B1", "D2"]  # the rejected rows themselves
-    assert len(export_frame(db, "test_days")) == 2
+    assert len(export_frame(base_db, "test_days")) == 2
 
 
-def test_rejects_file_of_events_keeps_their_reason_column(db, tmp_path):
-    load_base(db)
+def test_rejects_file_of_events_keeps_their_reason_column(base_db, tmp_path):
     src = tmp_path / "events.csv"
     src.write_text(EVENT_HEAD + "D2,2025-01-05,death,,,,,Disease,,,\n"
                                 "B1,2025-02-15,parturition,,,1,1,,,,\n")
-    res = import_file(db, "events", src, rejects_path=tmp_path / "bad.csv")
+    res = import_file(base_db, "events", src, rejects_path=tmp_path / "bad.csv")
     assert (res.inserted, res.rejected) == (1, 1)
     bad = pd.read_csv(tmp_path / "bad.csv", dtype=str, keep_default_na=False)
     assert list(bad.columns[:3]) == ["row", "field", "rejected_reason"]
@@ -95,31 +92,29 @@ def test_unknown_and_missing_columns(db):
         import_frame(db, "animal", csv("tag\nA\n"))
 
 
-def test_codes_are_case_insensitive_and_canonical(db):
-    load_base(db)
-    events(db, "D1,2024-10-01,Insemination,,,,,,naturalservice,B1,\n")
-    ev = export_frame(db, "events")
+def test_codes_are_case_insensitive_and_canonical(base_db):
+    events(base_db, "D1,2024-10-01,Insemination,,,,,,naturalservice,B1,\n")
+    ev = export_frame(base_db, "events")
     assert ev.loc[0, "type"] == "insemination" and ev.loc[0, "method"] == "NaturalService"
 
 
 # ---- idempotency and round trip ------------------------------------------------------
 
-def test_importing_twice_changes_nothing(db, tmp_path):
-    load_base(db)
+def test_importing_twice_changes_nothing(base_db, tmp_path):
     f = tmp_path / "ev.csv"
     f.write_text(EVENT_HEAD + "D1,2024-09-20,transfer,Kangso,Rason,,,,,,\n"
                  "D1,2025-02-15,parturition,,,2,2,,,,\n")
-    first = import_file(db, "events", f)
+    first = import_file(base_db, "events", f)
     assert first.inserted == 2
-    before = dump(db)
-    again = import_file(db, "events", f)
+    before = dump(base_db)
+    again = import_file(base_db, "events", f)
     assert (again.inserted, again.unchanged, again.rejected) == (0, 2, 0)
-    assert dump(db) == before
+    assert dump(base_db) == before
     # the same key with other values is a conflict, not an overwrite
     f.write_text(EVENT_HEAD + "D1,2025-02-15,parturition,,,3,3,,,,\n")
     with pytest.raises(RowsRejectedError, match="already recorded with litter_size 2; the file has 3"):
-        import_file(db, "events", f)
-    assert dump(db) == before
+        import_file(base_db, "events", f)
+    assert dump(base_db) == before
 
 
 def _full_records(db):
@@ -150,18 +145,23 @@ def _full_records(db):
         "C-0001,2025-03-10,14.2,96.5,h,15.1,false\nC-0002,2025-03-10,15.0,,,,\n"))
 
 
+@pytest.fixture
+def full_db(records_db):
+    """A fresh database holding records of every kind (:func:`_full_records`)."""
+    return records_db("every kind", _full_records)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
-def test_round_trip_export_then_import_into_an_empty_database(db, tmp_path, suffix):
+def test_round_trip_export_then_import_into_an_empty_database(full_db, tmp_path, suffix):
     from capra.store.db import open_db
 
-    _full_records(db)
-    files = {k: export_table(db, k, tmp_path / f"{k}{suffix}") for k in KINDS}
+    files = {k: export_table(full_db, k, tmp_path / f"{k}{suffix}") for k in KINDS}
     other = open_db(tmp_path / "copy.db")
     for k in KINDS:
         res = import_file(other, k, files[k])
         assert res.rejected == 0
     for k in KINDS:
-        a, b = export_frame(db, k), export_frame(other, k)
+        a, b = export_frame(full_db, k), export_frame(other, k)
         assert len(a) > 0, k
         pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=k)
     other.dispose()
@@ -193,31 +193,27 @@ RULES = [
 
 
 @pytest.mark.parametrize("name,rows,field,reason", RULES, ids=[r[0] for r in RULES])
-def test_event_integrity_rules(db, name, rows, field, reason):
-    load_base(db)
-    res = events(db, rows, keep_valid=True)
+def test_event_integrity_rules(base_db, name, rows, field, reason):
+    res = events(base_db, rows, keep_valid=True)
     assert res.rejected == 1, res.rejects
     assert res.rejects["field"].iloc[0] == field
     assert reason in res.rejects["reason"].iloc[0]
 
 
-def test_death_before_recorded_events_is_rejected(db):
-    load_base(db)
-    events(db, "D1,2025-03-01,dry_off,,,,,,,,\n")
-    res = events(db, "D1,2025-01-01,death,,,,,Disease,,,\n", keep_valid=True)
+def test_death_before_recorded_events_is_rejected(base_db):
+    events(base_db, "D1,2025-03-01,dry_off,,,,,,,,\n")
+    res = events(base_db, "D1,2025-01-01,death,,,,,Disease,,,\n", keep_valid=True)
     assert "has records after this date (latest 2025-03-01)" in res.rejects["reason"].iloc[0]
 
 
-def test_no_event_after_a_recorded_death(db):
-    load_base(db)
-    events(db, "D2,2025-01-05,death,,,,,Disease,,,\n")
+def test_no_event_after_a_recorded_death(base_db):
+    events(base_db, "D2,2025-01-05,death,,,,,Disease,,,\n")
     with pytest.raises(RowsRejectedError, match="after the animal's death on 2025-01-05"):
-        import_frame(db, "test_days", csv("animal,date,milk_kg\nD2,2025-02-01,2\n"))
+        import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2025-02-01,2\n"))
 
 
-def test_test_day_rules(db):
-    load_base(db)
-    res = import_frame(db, "test_days", csv(
+def test_test_day_rules(base_db):
+    res = import_frame(base_db, "test_days", csv(
         "animal,date,milk_kg\nG1,2025-01-01,1.0\nD3,2024-09-01,1.0\nD2,2024-09-01,2.0\n"
         "D1,2024-09-01,2.0\n"), keep_valid=True)
     # G1 never kidded; D3 parity 0 (pregnant); D2 in milk at entry; D1 dry at entry
@@ -225,9 +221,8 @@ def test_test_day_rules(db):
     assert res.inserted == 1
 
 
-def test_animal_rules(db):
-    load_base(db)
-    res = import_frame(db, "animals", csv(
+def test_animal_rules(base_db):
+    res = import_frame(base_db, "animals", csv(
         "tag,sex,birth_date,farm,dam,sire,parity,lactating,batch,age_months\n"
         "K1,female,2025-02-15,Kangso,B1,,,,,\n"        # dam is a male
         "K2,female,2025-02-15,Kangso,,D1,,,,\n"        # sire is a female
@@ -244,18 +239,16 @@ def test_animal_rules(db):
     assert res.inserted == 1
 
 
-def test_estimated_age_gives_an_estimated_birth_date(db):
-    load_base(db)
-    a = export_frame(db, "animals").set_index("tag")
+def test_estimated_age_gives_an_estimated_birth_date(base_db):
+    a = export_frame(base_db, "animals").set_index("tag")
     assert a.loc["D2", "birth_date_estimated"] and not a.loc["D1", "birth_date_estimated"]
     # 24 months (730 days) before the batch's arrival on 2024-08-20
     assert a.loc["D2", "birth_date"] == pd.Timestamp("2022-08-21")
     assert a.loc["D2", "farm"] == "Rason" and a.loc["D2", "entry_date"] == pd.Timestamp("2024-08-20")
 
 
-def test_delivery_rules(db):
-    _full_records(db)
-    res = import_frame(db, "deliveries", csv(
+def test_delivery_rules(full_db):
+    res = import_frame(full_db, "deliveries", csv(
         "product_batch,site,date,quantity_kg\nY-001,KG-1,2025-03-20,1\n"
         "Y-001,KG-1,2025-03-01,1\nY-001,KG-1,2025-03-04,1\n"), keep_valid=True)
     assert res.rejects["reason"].str.contains("expiry").iloc[0]
@@ -263,18 +256,16 @@ def test_delivery_rules(db):
     assert "more than the batch holds" in res.rejects["reason"].iloc[2]  # 120.5 kg all delivered
 
 
-def test_measurement_rules(db):
-    _full_records(db)
-    res = import_frame(db, "measurements", csv(
+def test_measurement_rules(full_db):
+    res = import_frame(full_db, "measurements", csv(
         "child,date,weight_kg,height_cm\nC-0001,2020-01-01,10,\nC-0001,2025-04-01,,\n"
         "C-0009,2025-04-01,10,\n"), keep_valid=True)
     assert res.rejects["field"].tolist() == ["date", "weight_kg", "child"]
 
 
-def test_duplicate_rows_in_one_file(db):
-    load_base(db)
-    res = import_frame(db, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,2\n"
-                                                "D2,2024-09-01,2\n"), keep_valid=True)
+def test_duplicate_rows_in_one_file(base_db):
+    res = import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2024-09-01,2\n"
+                                                     "D2,2024-09-01,2\n"), keep_valid=True)
     assert res.inserted == 1 and "same animal/date as row 1" in res.rejects["reason"].iloc[0]
 
 
@@ -288,11 +279,10 @@ def test_templates(tmp_path):
     assert list(read_table(template("farms", tmp_path / "farms.csv")).columns)[:2] == ["name", "kind"]
 
 
-def test_xlsx_dates_and_numbers_are_read(db, tmp_path):
-    load_base(db)
+def test_xlsx_dates_and_numbers_are_read(base_db, tmp_path):
     df = pd.DataFrame({"animal": ["D2"], "date": [pd.Timestamp("2024-09-01")], "milk_kg": [2.5]})
     df.to_excel(tmp_path / "m.xlsx", index=False)
-    assert import_file(db, "test_days", tmp_path / "m.xlsx").inserted == 1
+    assert import_file(base_db, "test_days", tmp_path / "m.xlsx").inserted == 1
 
 
 # ---- malformed rows never crash -----------------------------------------------------
@@ -345,10 +335,9 @@ KILLED = textwrap.dedent("""
 """)
 
 
-def test_import_killed_mid_way_leaves_the_database_as_before(db, db_url, tmp_path):
-    load_base(db)
-    import_frame(db, "test_days", csv("animal,date,milk_kg\nD2,2024-08-25,3.0\n"))
-    before = dump(db)
+def test_import_killed_mid_way_leaves_the_database_as_before(base_db, db_url, tmp_path):
+    import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2024-08-25,3.0\n"))
+    before = dump(base_db)
     days = pd.date_range("2024-09-01", periods=400, freq="D")
     big = pd.DataFrame({"animal": np.repeat(["D2"], len(days)), "date": days.strftime("%Y-%m-%d"),
                         "milk_kg": np.round(np.linspace(1, 4, len(days)), 3)})
@@ -367,22 +356,21 @@ def test_import_killed_mid_way_leaves_the_database_as_before(db, db_url, tmp_pat
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     time.sleep(0.2)
-    db.dispose()
-    assert dump(db) == before
+    base_db.dispose()
+    assert dump(base_db) == before
     # and the database still takes the same import afterwards
-    assert import_file(db, "test_days", tmp_path / "big.csv").inserted == 400
+    assert import_file(base_db, "test_days", tmp_path / "big.csv").inserted == 400
 
 
 # ---- bulk loads ------------------------------------------------------------------------
 
-def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(db):
-    load_base(db)
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(base_db):
     note = 'a\tb\nc\\N "q", d\r\\.'
-    res = import_frame(db, "events", pd.DataFrame({
+    res = import_frame(base_db, "events", pd.DataFrame({
         "animal": ["D1"], "date": ["2024-09-10"], "type": ["treatment"], "product": [r"C:\vit"],
         "note": [note]}))
     assert res.inserted == 1
-    ev = export_frame(db, "events")
+    ev = export_frame(base_db, "events")
     assert ev.loc[0, "note"] == note and ev.loc[0, "product"] == r"C:\vit"
 
 
@@ -418,28 +406,27 @@ def test_bulk_load_keeps_indexes_and_rolls_back_whole(db, monkeypatch):
     assert {i["name"] for i in inspect(db).get_indexes("test_days")} == indexes
 
 
-def test_product_stock_on_a_day_is_what_batches_hold_less_deliveries(db):
+def test_product_stock_on_a_day_is_what_batches_hold_less_deliveries(full_db):
     from capra.store.query import product_stock
 
-    _full_records(db)
-    import_frame(db, "product_batches", csv(
+    import_frame(full_db, "product_batches", csv(
         "code,product,farm,plant,production_date,expiry_date,quantity_kg,milk_kg\n"
         "P-001,milk_powder,Kangso,Nampo dairy,2025-02-01,2026-01-31,200,1510\n"
         "F-001,fresh_milk,Kangso,Nampo dairy,2025-03-01,2025-03-05,50,51\n"))
-    import_frame(db, "deliveries", csv("product_batch,site,date,quantity_kg,servings\n"
-                                           "P-001,KG-1,2025-03-02,30,1000\n"
-                                           "P-001,KG-1,2025-03-10,20,700\n"))
-    stock = product_stock(db, "2025-03-03").set_index("product")
+    import_frame(full_db, "deliveries", csv("product_batch,site,date,quantity_kg,servings\n"
+                                            "P-001,KG-1,2025-03-02,30,1000\n"
+                                            "P-001,KG-1,2025-03-10,20,700\n"))
+    stock = product_stock(full_db, "2025-03-03").set_index("product")
     # yogurt: 120.5 kg all delivered on 03-03; powder 200 - 30; fresh milk whole
     assert "yogurt" not in stock.index
     assert stock.loc["milk_powder", "kg"] == pytest.approx(170.0)
     assert stock.loc["fresh_milk", "kg"] == pytest.approx(50.0)
     assert stock.loc["milk_powder", "plant"] == "Nampo dairy"
     assert stock.loc["milk_powder", "made"] == pd.Timestamp("2025-02-01")
-    later = product_stock(db, "2025-03-10").set_index("product")
+    later = product_stock(full_db, "2025-03-10").set_index("product")
     assert later.loc["milk_powder", "kg"] == pytest.approx(150.0)
     assert "fresh_milk" not in later.index  # past its expiry date
-    assert product_stock(db, "2025-01-01").empty
+    assert product_stock(full_db, "2025-01-01").empty
 
 
 # ---- files cut short or misquoted: every row is rejected with its row and field --------
@@ -494,14 +481,13 @@ def test_field_counts_follow_quotes_and_line_ends():
     assert _field_counts(b'a,b\n"x,\ny",2\n"z"\n').tolist() == [2, 2, 1]
 
 
-def test_a_note_may_hold_line_breaks_and_tabs_but_not_other_controls(db):
-    load_base(db)
-    ok = import_frame(db, "events", pd.DataFrame({
+def test_a_note_may_hold_line_breaks_and_tabs_but_not_other_controls(base_db):
+    ok = import_frame(base_db, "events", pd.DataFrame({
         "animal": ["D1"], "date": ["2024-09-10"], "type": ["treatment"],
         "note": ["first line\n\tsecond"]}))
     assert ok.inserted == 1
     with pytest.raises(RowsRejectedError, match="U\\+0007"):
-        import_frame(db, "events", pd.DataFrame({
+        import_frame(base_db, "events", pd.DataFrame({
             "animal": ["D1"], "date": ["2024-09-11"], "type": ["treatment"],
             "note": ["bell\x07"]}))
 
