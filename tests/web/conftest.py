@@ -36,7 +36,27 @@ def fast_password_hashes():
     accounts._DUMMY.clear()
 
 
-def _build(url: str, *, plan: bool):
+#: The districts of the test programme's farms and sites (``web_data``). [-]
+DISTRICTS = ("Kangso-guyok", "Chollima-guyok")
+
+
+def plan_scenario(folder) -> str:
+    """The bundled scenario with only the sites of :data:`DISTRICTS` (4 of its 12), saved
+    in ``folder``: the plan of the shared database is then a third of the size, with every
+    part of a plan (programme years, what binds) still there."""
+    import tomllib
+
+    from capra.scenario import bundled_scenario_path, save_scenario, scenario_from_dict
+
+    data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
+    data["sites"] = [s for s in data["sites"] if s["district"] in DISTRICTS]
+    names = {s["name"] for s in data["sites"]}
+    data["transport"]["routes"] = [r for r in data["transport"]["routes"]
+                                   if r["destination"] in names]
+    return str(save_scenario(scenario_from_dict(data), folder / "nampo-test-districts.toml"))
+
+
+def _build(url: str, *, plan: bool, scenario: str = "nampo"):
     from capra.store.db import open_db
     from capra.store.plans import queue_plan, run_plan
 
@@ -44,17 +64,19 @@ def _build(url: str, *, plan: bool):
     load_records(db)
     add_users(db)
     if plan:
-        pid = queue_plan(db, user="manager1", date="2025-09-30", replicates=2, seed=1,
-                         horizon_days=365)
+        pid = queue_plan(db, user="manager1", scenario=scenario, date="2025-09-30",
+                         replicates=2, seed=1, horizon_days=365)
         assert run_plan(db, pid) is not None
     return db
 
 
 @pytest.fixture(scope="session")
 def web_db(tmp_path_factory):
-    """A SQLite records database with the test programme, users and one finished plan.
-    Tests that write must use keys of their own."""
-    db = _build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'capra.db'}", plan=True)
+    """A SQLite records database with the test programme, users and one finished plan
+    (on the sites of the programme's districts, :func:`plan_scenario`). Tests that write
+    must use keys of their own."""
+    folder = tmp_path_factory.mktemp("web")
+    db = _build(f"sqlite:///{folder / 'capra.db'}", plan=True, scenario=plan_scenario(folder))
     yield db
     db.dispose()
 
