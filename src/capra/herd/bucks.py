@@ -91,7 +91,7 @@ def daily(state, t: int, p, keys, rec) -> None:
     b = p.bucks
     if t == 0:
         for name in BREEDING_OUTPUTS:
-            rec.data.setdefault(name, np.zeros(rec.shape, np.float32))
+            rec.data.setdefault(name, rec.zeros(np.float32))
     if b is None:
         return
     if b.rotation and b.rotation_days[t]:

@@ -260,7 +260,7 @@ def daily(state, t: int, p, keys, rec) -> None:
     if hs is None:
         hs = state.health = _HealthState(p, keys, state.n_replicates)
         for name in HEALTH_OUTPUTS:
-            rec.data.setdefault(name, np.zeros(rec.shape, np.int32))
+            rec.data.setdefault(name, rec.zeros(np.int32))
     _infect_arrivals(state, t, p, keys)
     _tests(state, t, p, keys, rec)
     _reach_farms(state, t, p, keys, rec, hs)

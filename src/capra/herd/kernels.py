@@ -180,6 +180,21 @@ def rows_on_day(day_of_row, t, alive):
 
 
 @njit(**_JIT)
+def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
+    """Rows of the animals alive that may be culled today, in row order: their
+    involuntary culling day is today, they reach ``max_age_days`` today, or they are kept
+    males (bucks, culled by age)."""
+    out = np.empty(cull_day.size, np.int64)
+    n = 0
+    for i in range(cull_day.size):
+        if alive[i] and (cull_day[i] == t or t - birth[i] == max_age_days
+                         or (sex[i] == 1 and kept[i])):
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
 def eligible_to_breed(t, due, sex, alive, group, in_window_today, loc, is_farm, birth, lag,
                       kidded, min_breeding_age_days, postpartum_interval_days):
     """Rows of the open females alive on a farm whose breeding group's window is open
@@ -364,6 +379,7 @@ def warm_up() -> None:
                      20.0, 1)
     milk_sums(0, rows, f8, i4, c16, none, i8, np.zeros(16, np.int64), 0, f8, 1.0, 1)
     rows_on_day(i4, 0, np.ones(1, bool))
+    cull_candidates(0, i4, i4, np.zeros(1, np.int8), np.ones(1, bool), np.ones(1, bool), 3000)
     eligible_to_breed(0, i4, np.zeros(1, np.int8), np.ones(1, bool), np.zeros(1, np.int8),
                       np.ones(1, bool), i2, np.ones(1, bool), i4, none, i4, 200, 60)
     head_for_replacement(0, i4, np.zeros(1, np.int8), np.ones(1, bool), np.ones(1, bool), i8,

@@ -44,9 +44,15 @@ class Recorder:
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        self.data = {name: np.zeros(self.shape, np.int32) for name in self.FLOWS + self.STOCKS}
-        self.data.update({name: np.zeros(self.shape, np.float32) for name in self.MILK})
+        self.data = {name: self.zeros(np.int32) for name in self.FLOWS + self.STOCKS}
+        self.data.update({name: self.zeros(np.float32) for name in self.MILK})
         self.t = 0
+
+    def zeros(self, dtype) -> np.ndarray:
+        """A daily output (replicate, day, location), zero, stored day by day: a day's
+        values, written every day, lie together in memory."""
+        R, D, L = self.shape
+        return np.zeros((D, R, L), dtype).transpose(1, 0, 2)
 
     def cell(self, state: HerdState, idx) -> np.ndarray:
         """Replicate-location cell of the given animals."""
@@ -279,14 +285,19 @@ def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) ->
     Culls by parity and failed windows happen when a doe becomes open and dry (see
     :func:`_rule_culls`), the only moments those conditions can start to hold.
     """
-    cull = (state.cull_day == t) | (state.birth == t - p.max_age_days)
-    cull |= rules.buck_retired(p, t - state.birth) & (state.sex == MALE) & state.kept
-    cull &= state.alive
-    # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
-    cull &= ~((state.sex == FEMALE) & (state.lactating | (state.due >= 0)) & (state.cull_day != t))
-    if cull.any():
-        state.alive &= ~cull
-        rec.count("culls", state, cull)
+    idx = kernels.cull_candidates(t, state.cull_day, state.birth, state.sex, state.kept,
+                                  state.alive, p.max_age_days)
+    if idx.size:
+        age, sex, cull_day = t - state.birth[idx], state.sex[idx], state.cull_day[idx]
+        cull = (cull_day == t) | (age == p.max_age_days)
+        cull |= rules.buck_retired(p, age) & (sex == MALE) & state.kept[idx]
+        # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
+        cull &= ~((sex == FEMALE) & (state.lactating[idx] | (state.due[idx] >= 0))
+                  & (cull_day != t))
+        gone = idx[cull]
+        if gone.size:
+            state.alive[gone] = False
+            rec.count("culls", state, gone)
     _rule_culls(state, t, p, rec, state.arrived)
 
 

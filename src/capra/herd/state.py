@@ -3,8 +3,7 @@
 Each row is one animal of one replicate; several replicates share the arrays (the ``rep``
 field tells them apart), so every daily process is one vectorized pass over all of them.
 Births and arrivals append rows; removed animals (dead, sold, culled) are flagged and
-dropped in bulk by :meth:`HerdState.compact`, which groups the remaining rows by replicate
-(keeping their order within a replicate).
+dropped in bulk by :meth:`HerdState.compact`, which keeps the order of the remaining rows.
 """
 
 from __future__ import annotations
@@ -136,18 +135,12 @@ class HerdState:
         self.cell[idx] = self.rep[idx].astype(np.int64) * self.n_locations + self.loc[idx]
 
     def compact(self) -> None:
-        """Drop removed animals and group the rows by replicate, keeping the order of the
-        rows of each replicate.
-
-        No result depends on the order of the rows of different replicates (every sum is
-        over the rows of one replicate, in row order; every draw is keyed by the animal);
-        grouped, a replicate's rows read its own parameter tables (milk, hazards) while
-        they are in the processor's cache.
-        """
-        keep = np.flatnonzero(self.alive)
-        order = keep[np.argsort(self.rep[keep], kind="stable")]
-        m = order.size
-        for name, buf in self._buf.items():
-            buf[:m] = buf[:self._n][order]
+        """Drop removed animals, keeping the order of the others."""
+        keep = self.alive.copy()
+        m = int(keep.sum())
+        if m == self._n:
+            return
+        for buf in self._buf.values():
+            buf[:m] = buf[:self._n][keep]
         self._n = m
         self._view()
