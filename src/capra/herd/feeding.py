@@ -768,7 +768,7 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
     remaining intake capacity and concentrate allowance, from what the groups before it
     left (the compiled :func:`capra.herd.kernels.feed_groups`).
     """
-    R, L, G = need_me.shape
+    R, L, _ = need_me.shape
     kind = fp.source_kind
     S = fp.n_sources
     if not fp.all_bought:

@@ -36,7 +36,7 @@ from capra.herd.params import FEMALE
 from capra.rates import risk_to_step_probability
 
 __all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
-           "health_summary", "milk_factor", "stack_health"]
+           "health_summary", "milk_factor_of_cell", "stack_health"]
 
 #: Daily counts the health processes add to the results: name -> (units, description).
 HEALTH_OUTPUTS = {

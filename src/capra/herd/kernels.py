@@ -25,6 +25,12 @@ from numba import njit
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+#: Columns of the stocks of :func:`census`: the herd's classes (kids with those in their
+#: colostrum days), the pregnant females, the head, and the kids past their colostrum
+#: days (who drink milk).
+STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
+          "does_pregnant", "head", "drinking")
+
 
 @njit(**_JIT)
 def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep,
@@ -34,8 +40,7 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     the does in milk before any shortage of feed.
 
     Returns ``c16`` (class * 2 + pregnant, :func:`capra.herd.processes._class_lut`) per
-    row, ``counts`` (n_cells * 16,) [head] (removed animals counted too, as code 12 or
-    13), ``lactating_rows`` (the rows of the does in milk, in row order) and their milk
+    row, ``stocks`` (n_cells, 9) [head] (columns :data:`STOCKS`), ``lactating_rows`` (the rows of the does in milk, in row order) and their milk
     ``kg`` [kg/day]: the ``milk_table`` (replicates or 1, 3, days in milk) of each doe's
     parity class (1, 2, 3+) and day in milk (each replicate's own table when it has one),
     times her animal effect and her cell's factor (heat stress, outbreaks).
@@ -65,17 +70,28 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
             rows[n_lact] = i
             kg[n_lact] = v
             n_lact += 1
-    return c16, counts, rows[:n_lact], kg[:n_lact]
+    stocks = np.zeros((n_cells, 9), np.int64)
+    for cell_ in range(n_cells):
+        cc = counts[cell_ * 16:(cell_ + 1) * 16]
+        for c in range(8):
+            if c == 6:
+                continue                                  # removed animals
+            both = cc[2 * c] + cc[2 * c + 1]
+            stocks[cell_, 0 if c == 7 else c] += both     # newborns count as kids
+            stocks[cell_, 6] += cc[2 * c + 1]             # pregnant
+            stocks[cell_, 7] += both                      # head
+        stocks[cell_, 8] = cc[0] + cc[1]                  # kids past their colostrum days
+    return c16, stocks, rows[:n_lact], kg[:n_lact]
 
 
 @njit(**_JIT)
 def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk_lost,
                  is_farm, n_cells):
-    """The milk ``kg`` of the does in milk ``rows`` summed by cell and kind, (n_cells, 3):
-    0 for the tank, 1 colostrum (the first ``colostrum_days`` of a lactation), 2 milk of
-    does in quarantine when it is not used (``quarantine_milk_lost``) [kg]; and each
-    doe's kind."""
-    out = np.zeros((n_cells, 3))
+    """The milk ``kg`` of the does in milk ``rows`` summed by cell, (n_cells, 4) [kg]:
+    gross, colostrum (the first ``colostrum_days`` of a lactation), milk of does in
+    quarantine when it is not used (``quarantine_milk_lost``), and the rest (for the
+    tank); and each doe's kind (1 colostrum, 2 quarantine, 0 tank)."""
+    by_kind = np.zeros((n_cells, 3))
     kind = np.empty(rows.size, np.int8)
     for j in range(rows.size):
         i = rows[j]
@@ -83,7 +99,13 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
         if k == 0 and quarantine_milk_lost and not is_farm[loc[i]]:
             k = 2
         kind[j] = k
-        out[cell[i], k] += kg[j]
+        by_kind[cell[i], k] += kg[j]
+    out = np.empty((n_cells, 4))
+    for c in range(n_cells):
+        out[c, 0] = by_kind[c, 0] + by_kind[c, 1] + by_kind[c, 2]
+        out[c, 1] = by_kind[c, 1]
+        out[c, 2] = by_kind[c, 2]
+        out[c, 3] = by_kind[c, 0]
     return out, kind
 
 
@@ -186,11 +208,10 @@ def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
     males (bucks, culled by age)."""
     out = np.empty(cull_day.size, np.int64)
     n = 0
-    for i in range(cull_day.size):
-        if alive[i] and (cull_day[i] == t or t - birth[i] == max_age_days
-                         or (sex[i] == 1 and kept[i])):
-            out[n] = i
-            n += 1
+    for i in range(cull_day.size):      # without branches: most rows are not culled
+        out[n] = i
+        n += alive[i] & ((cull_day[i] == t) | (t - birth[i] == max_age_days)
+                         | ((sex[i] == 1) & kept[i]))
     return out[:n]
 
 
@@ -222,18 +243,13 @@ def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
     """Animals alive per cell, (3, n_cells) [head]: older than the decision age; females
     of breeding age; kept males."""
     out = np.zeros((3, n_cells), np.int64)
-    for i in range(birth.size):
-        if not alive[i]:
-            continue
+    for i in range(birth.size):         # without branches: the conditions are unpredictable
         age = t - birth[i]
         c = cell[i]
-        if age > decision_age_days:
-            out[0, c] += 1
-        if sex[i] == 0:
-            if age >= min_breeding_age_days:
-                out[1, c] += 1
-        elif kept[i]:
-            out[2, c] += 1
+        female = sex[i] == 0
+        out[0, c] += alive[i] & (age > decision_age_days)
+        out[1, c] += alive[i] & female & (age >= min_breeding_age_days)
+        out[2, c] += alive[i] & ~female & kept[i]
     return out
 
 

@@ -523,9 +523,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
             state.alive[sell] = False
 
 
-#: Stock classes counted each day, in the order of their codes in :func:`record_day`.
-CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
-#: Code of the kids still in their colostrum days (counted as kids; they drink colostrum,
+#: Class of the kids still in their colostrum days (counted as kids; they drink colostrum,
 #: not milk for the plant), and of removed animals.
 _NEWBORN, _REMOVED = 7, 6
 
@@ -559,30 +557,26 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
     The census with the milk before feed, and the milk by kind, are compiled passes
     (:mod:`capra.herd.kernels`)."""
     table = p.varying.get("milk_table")               # each replicate's own, if any
-    c16, counts, li, kg = kernels.census(
+    c16, stocks, li, kg = kernels.census(
         t, state.sex, state.parity, state.lactating, state.birth, state.alive, state.due,
         state.cell, state.kidded, state.effect, state.rep, p.weaning_age_days,
         p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT,
         p.milk_table[None] if table is None else table, milk_factor_of_cell(state, t, p),
         rec.nrl)
-    counts = counts.reshape(state.n_replicates, rec.n_locations, 8, 2)
-    counts[:, :, _REMOVED] = 0
-    by_class = counts.sum(axis=3)
-    drinking = by_class[:, :, 0].copy()           # kids past their colostrum days
-    by_class[:, :, 0] += by_class[:, :, _NEWBORN]
+    R, L = state.n_replicates, rec.n_locations
+    stocks = stocks.reshape(R, L, len(kernels.STOCKS))
     d = rec.data
-    for i, name in enumerate(CLASSES):
-        d[name][:, t, :] = by_class[:, :, i]
-    d["head"][:, t, :] = by_class[:, :, :6].sum(axis=2)
-    d["does_pregnant"][:, t, :] = counts[:, :, :, 1].sum(axis=2)
+    for i, name in enumerate(kernels.STOCKS[:-1]):
+        d[name][:, t, :] = stocks[:, :, i]
+    drinking = stocks[:, :, -1]           # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
     if li.size:
         milk, kind = kernels.milk_by_kind(
             t, li, kg, state.cell, state.kidded, state.loc, p.colostrum_days,
             bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm, rec.nrl)
-        milk = milk.reshape(state.n_replicates, rec.n_locations, 3)
-        d["milk_gross_kg"][:, t] = milk.sum(axis=2)
+        milk = milk.reshape(R, L, 4)
+        d["milk_gross_kg"][:, t] = milk[:, :, 0]
         d["milk_colostrum_kg"][:, t] = milk[:, :, 1]
         d["milk_quarantine_kg"][:, t] = milk[:, :, 2]
         if rec.events is not None:       # monthly test day of each doe after colostrum

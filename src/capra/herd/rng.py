@@ -46,10 +46,13 @@ def _fmix(x):
 
 @njit(cache=True, nogil=True)
 def _uniform(key, uid, day, slot, out):
-    """The draws of :func:`uniform`, element by element (1-d arrays of one length)."""
+    """The draws of :func:`uniform`, element by element: 1-d arrays of the length of
+    ``out``, or of length 1 (the same value for every element)."""
+    k, u = int(key.size > 1), int(uid.size > 1)
+    d, s = int(day.size > 1), int(slot.size > 1)
     for i in range(out.size):
-        x = _fmix(np.uint64(uid[i]) * _GOLD + np.uint64(key[i]))
-        x = _fmix(x + np.uint64(day[i]) * _K_DAY + np.uint64(slot[i]) * _K_SLOT)
+        x = _fmix(np.uint64(uid[i * u]) * _GOLD + np.uint64(key[i * k]))
+        x = _fmix(x + np.uint64(day[i * d]) * _K_DAY + np.uint64(slot[i * s]) * _K_SLOT)
         out[i] = np.float64(x >> _S11) * _INV53
 
 
@@ -99,11 +102,13 @@ def uniform(key: np.ndarray, uid: np.ndarray, day: int | np.ndarray, slot: int =
     slot
         Distinguishes several draws of one process for the same animal and day.
     """
-    arrays = np.broadcast_arrays(np.asarray(key, np.uint64), np.asarray(uid, np.int64),
-                                 np.asarray(day, np.int64), np.asarray(slot, np.int64))
-    out = np.empty(arrays[0].shape)
-    if out.ndim != 1:                    # the compiled loop takes 1-d arrays
-        arrays = [np.ravel(a) for a in arrays]
+    arrays = [np.asarray(key, np.uint64), np.asarray(uid, np.int64),
+              np.asarray(day, np.int64), np.asarray(slot, np.int64)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    if len(shape) > 1 or any(a.size not in (1, max(shape, default=1)) for a in arrays):
+        arrays = np.broadcast_arrays(*arrays)        # the compiled loop takes 1-d arrays
+    arrays = [np.ravel(a) for a in arrays]
+    out = np.empty(shape)
     _uniform(*arrays, out.reshape(-1))
     return out
 
