@@ -623,7 +623,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     sums = kernels.requirement_sums(
         t, age, c16, state.cell, state.loc, state.due, state.parity,
         none if lag is None else lag, state.lost_kg if fs.active else none,
-        fp.row_of_code, fp.oldest, fp.grazing[:, t], fp.table, fp.mature,
+        fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table, fp.mature,
         p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp, fp.mean_litter,
         fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp, fp.max_regain_kg_per_day,
         fp.tissue_me_mj_per_kg, nrl).reshape(R, L, 16, 3)       # (R, L, code, quantity)

@@ -13,9 +13,9 @@ order ``np.bincount`` did (row order, the requirements a chunk of
 :data:`~capra.herd.feeding.CHUNK_ROWS` rows at a time): the herd and its milk are the same
 to the bit; ``tests/herd/test_kernels.py`` checks them against those expressions.
 
-The compiled code is kept in numba's on-disk cache (next to this file, or in
-``NUMBA_CACHE_DIR`` where the package's folder cannot be written), so it is compiled once
-per machine and Python version; :func:`warm_up` compiles it ahead of a timed run.
+The compiled code is kept in numba's on-disk cache (next to this file, or in the user's
+cache folder where the package's folder cannot be written, or in ``NUMBA_CACHE_DIR``), so
+it is compiled once per machine and Python version (``bench/herd.py`` reports how long).
 """
 
 from __future__ import annotations
@@ -378,25 +378,3 @@ def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentra
                         conc_room[r, loc] = conc_room[r, loc] - conc_total
                     fed[r, loc, s] += total
     return fed, need
-
-
-def warm_up() -> None:
-    """Compile (or load from the cache) every pass, on tiny inputs."""
-    i8, f8, i4, i2 = np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int32), np.zeros(1, np.int16)
-    none = np.zeros(0, np.float32)
-    c16, _, rows, kg = census(0, np.zeros(1, np.int8), i2, np.zeros(1, bool), i4,
-                              np.ones(1, bool), np.full(1, -1, np.int32), i8, i4,
-                              np.ones(1, np.float32), i4, 60, 200, 3, np.zeros(256, np.int64),
-                              np.zeros((1, 3, 1)), f8, 1)
-    milk_by_kind(0, rows, kg, i8, i4, i2, 3, False, np.ones(1, bool), 1)
-    requirement_sums(0, i4, c16, i8, i2, np.full(1, -1, np.int32), i2, none, none,
-                     np.zeros(16, np.int64), 0, np.zeros(1, bool), np.zeros((2, 1, 3)),
-                     np.zeros(1, bool), 150, 100, f8, f8, np.ones(2), 10.0, 1.0, 1.0, 0.1,
-                     20.0, 1)
-    milk_sums(0, rows, f8, i4, c16, none, i8, np.zeros(16, np.int64), 0, f8, 1.0, 1)
-    rows_on_day(i4, 0, np.ones(1, bool))
-    cull_candidates(0, i4, i4, np.zeros(1, np.int8), np.ones(1, bool), np.ones(1, bool), 3000)
-    eligible_to_breed(0, i4, np.zeros(1, np.int8), np.ones(1, bool), np.zeros(1, np.int8),
-                      np.ones(1, bool), i2, np.ones(1, bool), i4, none, i4, 200, 60)
-    head_for_replacement(0, i4, np.zeros(1, np.int8), np.ones(1, bool), np.ones(1, bool), i8,
-                         100, 200, 1)

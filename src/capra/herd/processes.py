@@ -370,7 +370,7 @@ def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
         return np.empty(0, np.int64)
     feed = state.feed
     return kernels.eligible_to_breed(
-        t, state.due, state.sex, state.alive, state.group, p.in_window[:, t], state.loc,
+        t, state.due, state.sex, state.alive, state.group, np.ascontiguousarray(p.in_window[:, t]), state.loc,
         p.is_farm, state.birth, state.lag if feed is not None and feed.lagging else _NO_LAG,
         state.kidded, p.min_breeding_age_days, p.postpartum_interval_days)
 
