@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from capra.herd import kernels
 from capra.herd.params import FEMALE, MALE
 from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
 
@@ -103,8 +104,8 @@ def daily(state, t: int, p, keys, rec) -> None:
 
 
 def _kept_males(state, p) -> np.ndarray:
-    idx = np.flatnonzero(state.kept & (state.sex == MALE))
-    return idx[state.alive[idx] & p.is_farm[state.loc[idx]]]
+    idx = kernels.kept_males(state.sex, state.kept, state.alive)
+    return idx[p.is_farm[state.loc[idx]]]
 
 
 def _rotate(state, t, p, rec) -> None:

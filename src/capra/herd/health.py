@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from capra.herd import rng
+from capra.herd import kernels, rng
 from capra.herd.params import FEMALE
 from capra.rates import risk_to_step_probability
 
@@ -401,7 +401,7 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     hs.milk = milk.reshape(R, L)
     active = np.zeros(R * L, bool)
     active[cell] = True
-    idx = np.flatnonzero(state.alive & active[state.cell])
+    idx = kernels.rows_in_cells(active, state.cell, state.alive)
     if idx.size == 0:
         return
     k, uid, c = state.rep[idx], state.uid[idx], state.cell[idx]

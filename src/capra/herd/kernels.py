@@ -202,6 +202,43 @@ def rows_on_day(day_of_row, t, alive):
 
 
 @njit(**_JIT)
+def rows_to_dry(t, lactating, dry_day, alive):
+    """Rows of the does alive in milk whose lactation ends by day ``t``, in row order."""
+    out = np.empty(dry_day.size, np.int64)
+    n = 0
+    for i in range(dry_day.size):
+        if lactating[i] and dry_day[i] <= t and alive[i]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
+def kept_males(sex, kept, alive):
+    """Rows of the kept males alive (the bucks and the bucklings kept as bucks), in row
+    order."""
+    out = np.empty(sex.size, np.int64)
+    n = 0
+    for i in range(sex.size):
+        if kept[i] and sex[i] == 1 and alive[i]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
+def rows_in_cells(cells, cell, alive):
+    """Rows of the animals alive in the (replicate, location) cells flagged in ``cells``,
+    in row order."""
+    out = np.empty(cell.size, np.int64)
+    n = 0
+    for i in range(cell.size):
+        out[n] = i
+        n += cells[cell[i]] & alive[i]
+    return out[:n]
+
+
+@njit(**_JIT)
 def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
     """Rows of the animals alive that may be culled today, in row order: their
     involuntary culling day is today, they reach ``max_age_days`` today, or they are kept

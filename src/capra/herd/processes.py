@@ -397,8 +397,8 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     if starts.any():
         state.mated[:, :, starts] = 0
     if service.any():
-        males = np.flatnonzero(state.kept & (state.sex == MALE))
-        males = males[state.alive[males] & p.is_farm[state.loc[males]]
+        males = kernels.kept_males(state.sex, state.kept, state.alive)
+        males = males[p.is_farm[state.loc[males]]
                       & (t - state.birth[males] >= p.buck_min_breeding_age_days)]
         bucks = np.bincount(state.cell[males], minlength=rec.nrl).reshape(
             state.n_replicates, rec.n_locations)
@@ -448,8 +448,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
     on the day set by :func:`_set_dry_day`."""
-    idx = np.flatnonzero(state.lactating & (state.dry_day <= t))
-    idx = idx[state.alive[idx]]
+    idx = kernels.rows_to_dry(t, state.lactating, state.dry_day, state.alive)
     if idx.size == 0:
         return
     state.lactating[idx] = False
@@ -459,13 +458,13 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
-    females = np.flatnonzero(state.birth == t - p.decision_age_days)
-    females = females[state.alive[females] & (state.sex[females] == FEMALE) & ~state.kept[females]]
+    females = kernels.rows_on_day(state.birth, t - p.decision_age_days, state.alive)
+    females = females[(state.sex[females] == FEMALE) & ~state.kept[females]]
     if p.rearing is not None and (p.rearing.male_sale_age_days != p.male_sale_age_days).any():
         males = feeding.males_for_sale(state, t, p)      # farms sell male kids at own ages
     else:
-        males = np.flatnonzero(state.birth == t - p.male_sale_age_days)
-        males = males[state.alive[males] & (state.sex[males] == MALE) & ~state.kept[males]]
+        males = kernels.rows_on_day(state.birth, t - p.male_sale_age_days, state.alive)
+        males = males[(state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
     R, L = state.n_replicates, p.n_locations
