@@ -280,13 +280,18 @@ def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
     """Animals alive per cell, (3, n_cells) [head]: older than the decision age; females
     of breeding age; kept males."""
     out = np.zeros((3, n_cells), np.int64)
-    for i in range(birth.size):         # without branches: the conditions are unpredictable
+    for i in range(birth.size):
+        if not alive[i]:
+            continue
         age = t - birth[i]
         c = cell[i]
-        female = sex[i] == 0
-        out[0, c] += alive[i] & (age > decision_age_days)
-        out[1, c] += alive[i] & female & (age >= min_breeding_age_days)
-        out[2, c] += alive[i] & ~female & kept[i]
+        if age > decision_age_days:
+            out[0, c] += 1
+        if sex[i] == 0:
+            if age >= min_breeding_age_days:
+                out[1, c] += 1
+        elif kept[i]:
+            out[2, c] += 1
     return out
 
 
