@@ -287,3 +287,17 @@ def test_compiled_draws_are_the_hash_of_the_module_docstring():
                                   rng.uniform(key[:5], uid[:5], np.full(5, day[0]),
                                               np.full(5, slot[0])))
     assert rng.uniform(key[:6].reshape(2, 3), uid[:3], 4).shape == (2, 3)
+
+
+def test_group_and_class_sums_are_the_sums_over_the_codes():
+    g = np.random.default_rng(9)
+    sums = g.random((R, L, 16, 3)) * 10.0 ** g.integers(-3, 4, (R, L, 16, 3))
+    group_of = feeding._GROUP_OF_CODE
+    by_group = kernels.group_sums(sums, group_of, 4)
+    for grp in range(4):
+        codes = np.flatnonzero(group_of[2:12] == grp) + 2
+        np.testing.assert_array_equal(by_group[:, :, :, grp], sums[:, :, codes].sum(axis=2))
+    share = g.random((R, L, 4))
+    me = np.ascontiguousarray(sums[:, :, :, 0])
+    want = (me[:, :, 2:12] * share[:, :, group_of[2:12]]).reshape(R, L, 5, 2).sum(axis=3)
+    np.testing.assert_array_equal(kernels.class_sums(me, share, group_of), want)

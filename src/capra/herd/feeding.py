@@ -86,10 +86,6 @@ _KEY_OF_CODE = np.array([_ZERO_KEY, _ZERO_KEY, 0, 0, 2, 2, 2, 2, 3, 3, 1, 1, _ZE
 #: Priority group of each class code: does in milk 0, other pregnant females 1, doelings
 #: and bucklings 2, bucks and dry open does 3 (kids and removed animals need nothing).
 _GROUP_OF_CODE = np.array([3, 3, 2, 1, 2, 2, 3, 3, 0, 0, 3, 1, 3, 3, 3, 3], dtype=np.int64)
-#: The class codes of the weaned classes (CLASSES: codes 2 to 11, two per class) in each
-#: priority group (small sums, not matrix products: no BLAS threads in a simulation).
-_CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2
-                        for g in range(len(GROUPS)))
 #: Source kinds in a farm's feeding order.
 _NONE, _PASTURE, _STOCK, _PURCHASE = 0, 1, 2, 3
 #: Energy shortfalls below this are rounding, not a shortage. [MJ]
@@ -635,8 +631,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
                                         fp.fcm_per_kg_milk, nrl).reshape(2, R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
             sums[:, :, 8, q] += part
-    by_group = np.stack([sums[:, :, codes].sum(axis=2) for codes in _CODES_OF_GROUP],
-                        axis=-1)                            # (R, L, quantity, G)
+    by_group = kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)
     need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
 
     # 2. feeding, per priority group
@@ -645,10 +640,11 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     fed_share = (np.where(need_me > _TINY_MJ, 1.0 - unmet / np.where(need_me > _TINY_MJ,
                                                                      need_me, 1.0), 1.0)
                  if short else np.ones((R, L, G)))
-    me_code = sums[:, :, 2:12, 0]
-    day[:, :, _NEEDED_BY_CLASS] = me_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
-    fed_code = me_code * fed_share[:, :, _GROUP_OF_CODE[2:12]]
-    day[:, :, _FED_BY_CLASS] = fed_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
+    me_code = np.ascontiguousarray(sums[:, :, :, 0])
+    day[:, :, _NEEDED_BY_CLASS] = kernels.class_sums(me_code, np.ones((R, L, G)),
+                                                     _GROUP_OF_CODE)
+    day[:, :, _FED_BY_CLASS] = (kernels.class_sums(me_code, fed_share, _GROUP_OF_CODE)
+                                if short else day[:, :, _NEEDED_BY_CLASS])
 
     # 3. responses
     if short or fs.active or fs.intake_set:

@@ -168,6 +168,36 @@ def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_c
 
 
 @njit(**_JIT)
+def group_sums(sums, group_of_code, n_groups):
+    """The requirements (R, L, 16 codes, 3 quantities) of the weaned classes (codes 2 to
+    11) summed by priority group, (R, L, 3, n_groups), in the order of the codes."""
+    R, L = sums.shape[0], sums.shape[1]
+    out = np.zeros((R, L, 3, n_groups))
+    for r in range(R):
+        for loc in range(L):
+            for c in range(2, 12):
+                g = group_of_code[c]
+                for q in range(3):
+                    out[r, loc, q, g] += sums[r, loc, c, q]
+    return out
+
+
+@njit(**_JIT)
+def class_sums(me, share, group_of_code):
+    """ME (R, L, 16 codes) of the weaned classes (codes 2 to 11, two per class) times the
+    share of its priority group fed (R, L, G), summed by class: (R, L, 5) [MJ]."""
+    R, L = me.shape[0], me.shape[1]
+    out = np.empty((R, L, 5))
+    for r in range(R):
+        for loc in range(L):
+            for k in range(5):
+                a, b = 2 + 2 * k, 3 + 2 * k
+                out[r, loc, k] = (me[r, loc, a] * share[r, loc, group_of_code[a]]
+                                  + me[r, loc, b] * share[r, loc, group_of_code[b]])
+    return out
+
+
+@njit(**_JIT)
 def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm_per_kg_milk,
               n_cells):
     """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
