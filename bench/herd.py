@@ -4,6 +4,9 @@ Run ``python bench/herd.py [--replicates N] [--quick] [--json] [--profile]``.
 
 On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one process:
 
+0. start-up: a fresh process simulating a month, with an empty compile cache (the herd's
+   compiled passes, :mod:`capra.herd.kernels`, are compiled: once per machine) and with
+   the cache filled;
 1. agreement: the mean final head, annual deliverable milk and event counts of Capra's
    vectorized simulator and of a plain-Python object loop (``bench/_object_loop.py``: one
    ``Goat`` object per animal, the rules of ``docs/herd-model.md`` applied goat by goat with
@@ -17,8 +20,8 @@ On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one 
    uncertainty off and on (one parameter set drawn and compiled per replicate);
 3. the wall time of ``--replicates`` (default 1,000) replicates of the full scenario over
    the full horizon with ``engine="processes"`` on all cores, with parameter uncertainty
-   on and off, and serial (on; run in full with ``--full-serial``, otherwise extrapolated
-   from a 200-replicate run).
+   on and off; with ``engine="threads"`` (uncertainty on); and serial (on; run in full
+   with ``--full-serial``, otherwise extrapolated from a 200-replicate run).
 
 Everything runs with feed on (the simulator's default: requirements, feeding from the
 farms' resources, the feed budget; ``capra.herd.feeding``); with ``--feed both`` (the
@@ -122,6 +125,25 @@ def loop_summary(results, years: float) -> dict[str, np.ndarray]:
     for name in EVENTS:
         out[name + "_per_year"] = np.array([r.totals[name] / years for r in results])
     return out
+
+
+def compile_seconds() -> tuple[float, float]:
+    """Wall time of a fresh Python process that simulates one replicate of nampo for 30
+    days, with an empty compile cache (``NUMBA_CACHE_DIR``: the herd's compiled passes
+    are compiled) and again with that cache filled."""
+    import subprocess
+    import tempfile
+
+    code = ("from capra.scenario import load_scenario; from capra.herd import simulate; "
+            f"simulate(load_scenario({SCENARIO!r}).model_copy(update={{'horizon_days': 30}}), 1)")
+    seconds = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            seconds.append(time.perf_counter() - start)
+    return seconds[0], seconds[1]
 
 
 def core_scenario():
@@ -231,6 +253,13 @@ def main(argv=None) -> dict:
         loop_ad += r.animal_days
     loop_rate, loop_cpu_rate = max(loop_rates), max(loop_cpu_rates)
 
+    # -- compiling the herd's passes: once per machine -------------------------------------
+    cold, warm = compile_seconds()
+    say(f"Start-up of a simulation (separate processes): with an empty compile cache "
+        f"{cold:.1f} s, with the cache {warm:.1f} s; compiling costs {cold - warm:.1f} s "
+        f"once per machine")
+    say()
+
     # -- Capra serial ---------------------------------------------------------------------
     simulate(scenario, 2, seed=a.seed, batch_size=2)          # warm-up (imports, caches)
     cap_time, cap_cpu, cap_ad, cap_arrays = run_capra_serial(core, params, batch, batch, a.seed,
@@ -309,17 +338,21 @@ def main(argv=None) -> dict:
     say()
 
     # -- the large run --------------------------------------------------------------------
-    def large_run(on: bool, feed: bool = True) -> dict:
+    def large_run(on: bool, feed: bool = True, engine: str = "processes") -> dict:
         load_before = os.getloadavg()[0]
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self_before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
-        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="processes",
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine=engine,
                        workers=workers, parameter_uncertainty=on, feed=feed)
         proc_time = time.perf_counter() - start
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # CPU seconds of the worker processes per wall second: the cores actually obtained
-        proc_cores = ((children.ru_utime - children_before.ru_utime)
-                      + (children.ru_stime - children_before.ru_stime)) / proc_time
+        # CPU seconds of the workers (processes, or this process's threads) per wall
+        # second: the cores actually obtained
+        who = resource.RUSAGE_CHILDREN if engine == "processes" else resource.RUSAGE_SELF
+        after, before = resource.getrusage(who), (children_before if engine == "processes"
+                                                  else self_before)
+        proc_cores = ((after.ru_utime - before.ru_utime)
+                      + (after.ru_stime - before.ru_stime)) / proc_time
         proc_ad = int(res.data["head"].values.sum(dtype=np.int64))
         del res
         # wall time of 1,000 replicates, extrapolated if fewer were run: the start-up of
@@ -329,7 +362,7 @@ def main(argv=None) -> dict:
         startup = max(proc_time - per_rep * big_n / workers, 0.0)
         proc_1000 = proc_time if big_n == 1000 else startup + per_rep * 1000 / workers
         label = ("on" if on else "off") + ("" if feed else ", feed off")
-        say(f"  processes, {workers} workers, uncertainty {label:<3}{'':<4}{proc_time:8.1f} s"
+        say(f"  {engine}, {workers} workers, uncertainty {label:<3}{'':<4}{proc_time:8.1f} s"
             f"   ({proc_ad / proc_time / 1e6:.1f} M animal-days/s,"
             f" {proc_ad / proc_time / workers / 1e6:.1f} M/s per core; worker CPU "
             f"{proc_cores * proc_time:.1f} s, {proc_cores:.2f} cores used; load average "
@@ -338,7 +371,7 @@ def main(argv=None) -> dict:
             say(f"    1,000 replicates (estimated) {proc_1000:8.1f} s"
                 f"   (start-up {startup:.1f} s + serial speed / {workers} workers)")
         return {"replicates": big_n, "workers": workers, "parameter_uncertainty": on,
-                "feed": feed,
+                "feed": feed, "engine": engine,
                 "load_average_before": load_before, "worker_cores_used": proc_cores,
                 "worker_cpu_s": proc_cores * proc_time, "processes_s": proc_time,
                 "processes_animal_days_per_s": proc_ad / proc_time,
@@ -347,6 +380,7 @@ def main(argv=None) -> dict:
     say(f"{big_n:,} replicates x {years:.0f} years of the full {SCENARIO}, wall time")
     runs = {on: large_run(on) for on in (True, False)}
     run_feed_off = large_run(True, feed=False) if feed_off is not None else None
+    run_threads = large_run(True, engine="threads")
     if a.full_serial:
         start = time.perf_counter()
         res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine="serial")
@@ -372,7 +406,7 @@ def main(argv=None) -> dict:
 
     figures = {
         "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "code": version,
-        "quick": quick,
+        "quick": quick, "start_up_s": {"empty_compile_cache": cold, "with_cache": warm},
         "object_loop": {"replicates": base_n, "seconds": loop_time, "animal_days": loop_ad,
                         "animal_days_per_s": loop_rate},
         "capra_serial": {"scenario": "core", "replicates": batch, "batch_size": batch,
@@ -386,6 +420,7 @@ def main(argv=None) -> dict:
                            "ratio": cap_cpu_rate / loop_cpu_rate},
         "large_run": {"uncertainty_on": runs[True], "uncertainty_off": runs[False],
                       "uncertainty_on_feed_off": run_feed_off,
+                      "uncertainty_on_threads": run_threads,
                       "serial_s": serial_time, "serial_note": serial_note,
                       "serial_s_for_1000": serial_1000},
         "agreement": agreement,

@@ -62,7 +62,7 @@ REFUSED = [
     (lambda: capra.simulate("nampo", seed="1"), ArgumentError, "seed"),
     (lambda: capra.simulate("nampo", batch_size=0), ArgumentError, "batch_size"),
     (lambda: capra.run("nampo", engine="gpu"), ArgumentError,
-     "unknown engine 'gpu'; expected one of serial, processes, dask"),
+     "unknown engine 'gpu'; expected one of serial, threads, processes, dask"),
     (lambda: capra.run("nampo", plan="yes"), ArgumentError, "plan: expected True or False"),
     (lambda: capra.run("nampo", quantile=1.5), ArgumentError, "quantile"),
     (lambda: capra.run("nampo", futures=0), ArgumentError, "futures"),

@@ -71,8 +71,8 @@ ScenarioArg = Annotated[str, typer.Argument(
     help="Scenario file (TOML) or the name of a bundled scenario.")]
 Replicates = Annotated[int, typer.Option("--replicates", "-n", min=1, help="Monte Carlo replicates.")]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
-Engine = Annotated[str, typer.Option(help="Where replicates run: serial, processes or dask.")]
-Workers = Annotated[Optional[int], typer.Option(help="Local processes for --engine processes/dask.")]
+Engine = Annotated[str, typer.Option(help="Where replicates run: serial, threads, processes or dask.")]
+Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes or Dask workers for --engine threads/processes/dask (default: the number of cores).")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
 NoUncertainty = Annotated[bool, typer.Option(

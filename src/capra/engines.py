@@ -1,4 +1,5 @@
-"""Where independent tasks run: in this process, in local processes, or on a Dask cluster.
+"""Where independent tasks run: in this process, in threads of this process, in local
+processes, or on a Dask cluster.
 
 :func:`map_tasks` runs one picklable function over a list of tasks and returns the
 results in task order, whatever the engine, so that the numbers do not depend on where
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from capra.errors import ArgumentError
 
-ENGINES = ("serial", "processes", "dask")
+ENGINES = ("serial", "threads", "processes", "dask")
 
 
 def check_engine(engine: str) -> str:
@@ -37,10 +38,13 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
     tasks
         Its arguments, one per call.
     engine
-        ``"serial"`` (this process), ``"processes"`` (local processes, started with
-        *spawn*) or ``"dask"`` (a Dask cluster: ``scheduler``'s address, or a local one).
+        ``"serial"`` (this process), ``"threads"`` (threads of this process: nothing is
+        copied or pickled, and no script needs a ``__main__`` guard; the tasks run side by
+        side while they are in code that releases the GIL, such as the herd's compiled
+        passes), ``"processes"`` (local processes, started with *spawn*) or ``"dask"``
+        (a Dask cluster: ``scheduler``'s address, or a local one).
     workers
-        Local processes or Dask workers (default: the number of cores).
+        Threads, local processes or Dask workers (default: the number of cores).
     on_done
         Called with (task index, result) as each task finishes (in any order).
 
@@ -56,6 +60,18 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             results[i] = func(task)
             if on_done is not None:
                 on_done(i, results[i])
+        return results
+    if engine == "threads":
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        n = min(workers or os.cpu_count() or 1, len(tasks))
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                if on_done is not None:
+                    on_done(i, results[i])
         return results
     if engine == "processes":
         import multiprocessing as mp

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from capra.herd import kernels
 from capra.herd.params import FEMALE, MALE
 from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
 
@@ -91,7 +92,7 @@ def daily(state, t: int, p, keys, rec) -> None:
     b = p.bucks
     if t == 0:
         for name in BREEDING_OUTPUTS:
-            rec.data.setdefault(name, np.zeros(rec.shape, np.float32))
+            rec.data.setdefault(name, rec.zeros(np.float32))
     if b is None:
         return
     if b.rotation and b.rotation_days[t]:
@@ -103,8 +104,8 @@ def daily(state, t: int, p, keys, rec) -> None:
 
 
 def _kept_males(state, p) -> np.ndarray:
-    idx = np.flatnonzero(state.kept & (state.sex == MALE))
-    return idx[state.alive[idx] & p.is_farm[state.loc[idx]]]
+    idx = kernels.kept_males(state.sex, state.kept, state.alive)
+    return idx[p.is_farm[state.loc[idx]]]
 
 
 def _rotate(state, t, p, rec) -> None:

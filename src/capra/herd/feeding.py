@@ -86,17 +86,10 @@ _KEY_OF_CODE = np.array([_ZERO_KEY, _ZERO_KEY, 0, 0, 2, 2, 2, 2, 3, 3, 1, 1, _ZE
 #: Priority group of each class code: does in milk 0, other pregnant females 1, doelings
 #: and bucklings 2, bucks and dry open does 3 (kids and removed animals need nothing).
 _GROUP_OF_CODE = np.array([3, 3, 2, 1, 2, 2, 3, 3, 0, 0, 3, 1, 3, 3, 3, 3], dtype=np.int64)
-#: The class codes of the weaned classes (CLASSES: codes 2 to 11, two per class) in each
-#: priority group (small sums, not matrix products: no BLAS threads in a simulation).
-_CODES_OF_GROUP = tuple(np.flatnonzero(_GROUP_OF_CODE[2:12] == g) + 2
-                        for g in range(len(GROUPS)))
 #: Source kinds in a farm's feeding order.
 _NONE, _PASTURE, _STOCK, _PURCHASE = 0, 1, 2, 3
 #: Energy shortfalls below this are rounding, not a shortage. [MJ]
 _TINY_MJ = 1e-6
-#: Rows whose requirements are computed together (about 0.25 MB per array: the arrays of
-#: a chunk stay in the processor's cache). [-]
-CHUNK_ROWS = 32768
 
 #: Monthly variables recorded per (replicate, month, location), in the order of the
 #: stacked record: name -> (units, description).
@@ -270,6 +263,7 @@ class FeedingParams:
     me: np.ndarray                # ME at milk 0, not pregnant [MJ/day]
     dmi: np.ndarray               # DM intake at the ration's ME [kg/day]
     cp: np.ndarray                # crude protein [g/day]
+    table: np.ndarray             # (2, 5 * (oldest + 1), 3): me, dmi and cp side by side
     # by key and age, (5 * (oldest + 1),)
     me_gain: np.ndarray           # ME for growth [MJ/day]
     adg_kg: np.ndarray            # daily gain [kg/day]
@@ -507,6 +501,7 @@ def compile_feeding(scenario, p: HerdParams) -> FeedingParams | None:
     return FeedingParams(
         oldest=tables["oldest"], row_of_code=_KEY_OF_CODE * (tables["oldest"] + 1),
         me=tables["me"], dmi=tables["dmi"], cp=tables["mp"] * cp_per_mp,
+        table=np.stack([tables["me"], tables["dmi"], tables["mp"] * cp_per_mp], axis=-1),
         me_gain=tables["me_gain"], adg_kg=tables["adg_kg"], weight_kg=tables["weight_kg"],
         mature=tables["mature"],
         me_per_kg_milk=fcm_per_kg * lac.me_mj_per_kg_fcm, fcm_per_kg_milk=fcm_per_kg,
@@ -624,22 +619,19 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     sums = kernels.requirement_sums(
         t, age, c16, state.cell, state.loc, state.due, state.parity,
         none if lag is None else lag, state.lost_kg if fs.active else none,
-        fp.row_of_code, fp.oldest, fp.grazing[:, t], fp.me, fp.dmi, fp.cp, fp.mature,
+        fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table, fp.mature,
         p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp, fp.mean_litter,
         fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp, fp.max_regain_kg_per_day,
-        fp.tissue_me_mj_per_kg, nrl, CHUNK_ROWS)
-    sums = np.moveaxis(sums.reshape(3, R, L, 16), 0, -1)  # (R, L, code, quantity)
+        fp.tissue_me_mj_per_kg, nrl).reshape(R, L, 16, 3)       # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
-        cells = state.cell[li]
-        milk = np.bincount(cells, kg, nrl).reshape(R, L)
-        fk_li = _table_index(fp, age[li], c16[li], None if lag is None else lag[li])
-        ratio = np.bincount(cells, _adg_per_fcm(fp, fk_li, kg), nrl).reshape(R, L)
+        milk, ratio = kernels.milk_sums(t, li, kg, age, c16, none if lag is None else lag,
+                                        state.cell, fp.row_of_code, fp.oldest, fp.adg_kg,
+                                        fp.fcm_per_kg_milk, nrl).reshape(2, R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
             sums[:, :, 8, q] += part
-    by_group = np.stack([sums[:, :, codes].sum(axis=2) for codes in _CODES_OF_GROUP],
-                        axis=-1)                            # (R, L, quantity, G)
+    by_group = kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)
     need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
 
     # 2. feeding, per priority group
@@ -648,10 +640,11 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     fed_share = (np.where(need_me > _TINY_MJ, 1.0 - unmet / np.where(need_me > _TINY_MJ,
                                                                      need_me, 1.0), 1.0)
                  if short else np.ones((R, L, G)))
-    me_code = sums[:, :, 2:12, 0]
-    day[:, :, _NEEDED_BY_CLASS] = me_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
-    fed_code = me_code * fed_share[:, :, _GROUP_OF_CODE[2:12]]
-    day[:, :, _FED_BY_CLASS] = fed_code.reshape(R, L, len(CLASSES), 2).sum(axis=3)
+    me_code = np.ascontiguousarray(sums[:, :, :, 0])
+    day[:, :, _NEEDED_BY_CLASS] = kernels.class_sums(me_code, np.ones((R, L, G)),
+                                                     _GROUP_OF_CODE)
+    day[:, :, _FED_BY_CLASS] = (kernels.class_sums(me_code, fed_share, _GROUP_OF_CODE)
+                                if short else day[:, :, _NEEDED_BY_CLASS])
 
     # 3. responses
     if short or fs.active or fs.intake_set:
@@ -769,11 +762,9 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
     For each feed in the farm's order, the groups eat in priority: a group takes what
     :func:`capra.feed.budget.feed_amount` gives it toward its remaining need, within its
     remaining intake capacity and concentrate allowance, from what the groups before it
-    left.
+    left (the compiled :func:`capra.herd.kernels.feed_groups`).
     """
-    from capra.feed.budget import feed_amount
-
-    R, L, G = need_me.shape
+    R, L, _ = need_me.shape
     kind = fp.source_kind
     S = fp.n_sources
     if not fp.all_bought:
@@ -784,45 +775,9 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
         supply = np.where(kind == _PASTURE, fs.pasture,
                           np.where(kind == _STOCK, fs.stock,
                                    np.where(kind == _PURCHASE, np.inf, 0.0)))   # (R, L, S)
-    fed = np.zeros((R, L, S))
-    need = need_me.copy()
-    room = need_dm.copy()
-    conc_room = (fp.concentrate_share * need_dm.sum(axis=2, keepdims=True)
-                 if fp.source_concentrate.any() else None)        # for the whole farm
-    me_s = fp.source_me
-    for top_up in (False, True):
-        # first in order, each feed leaving room for a denser one to come; then, if
-        # energy is still short, more of each feed as far as the room allows
-        if top_up and not (need > _TINY_MJ).any():
-            break
-        for s in range(S):
-            if (kind[:, s] == _NONE).all():
-                continue
-            if top_up:
-                dense = 0.0
-            elif fp.all_bought:
-                dense = fp.dense_bought[None, :, s, None]
-            else:
-                later = np.where(supply[:, :, s + 1:] > 0, me_s[None, :, s + 1:], 0.0)
-                dense = later.max(axis=2)[:, :, None] if later.shape[2] else 0.0
-            x = feed_amount(need, np.inf, me_s[None, :, s, None], room, dense)
-            conc = conc_room is not None and fp.source_concentrate[:, s].any()
-            if conc:              # the groups before took their share of the allowance
-                before = np.cumsum(x, axis=2) - x
-                allowed = np.maximum(conc_room - before, 0.0)
-                x = np.where(fp.source_concentrate[None, :, s, None], np.minimum(x, allowed), x)
-            if not fp.all_bought:       # ... and of the supply
-                before = np.cumsum(x, axis=2) - x
-                x = np.minimum(x, np.maximum(supply[:, :, s, None] - before, 0.0))
-                supply[:, :, s] -= x.sum(axis=2)
-            x *= (kind[:, s] != _NONE)[None, :, None]
-            if conc:
-                conc_room = conc_room - (x * fp.source_concentrate[None, :, s, None]).sum(
-                    axis=2, keepdims=True)
-            fed[:, :, s] += x.sum(axis=2)
-            need -= x * me_s[None, :, s, None]
-            np.maximum(need, 0.0, out=need)
-            room -= x
+    fed, need = kernels.feed_groups(need_me, need_dm, kind, fp.source_me, fp.source_concentrate,
+                                    fp.concentrate_share, fp.dense_bought, fp.all_bought,
+                                    np.zeros((R, L, S)) if fp.all_bought else supply, _TINY_MJ)
     if not fp.all_bought:
         fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
         fs.stock = np.where(kind == _STOCK, supply, fs.stock)

@@ -31,12 +31,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from capra.herd import rng
+from capra.herd import kernels, rng
 from capra.herd.params import FEMALE
 from capra.rates import risk_to_step_probability
 
 __all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
-           "health_summary", "milk_factor", "stack_health"]
+           "health_summary", "milk_factor_of_cell", "stack_health"]
 
 #: Daily counts the health processes add to the results: name -> (units, description).
 HEALTH_OUTPUTS = {
@@ -260,7 +260,7 @@ def daily(state, t: int, p, keys, rec) -> None:
     if hs is None:
         hs = state.health = _HealthState(p, keys, state.n_replicates)
         for name in HEALTH_OUTPUTS:
-            rec.data.setdefault(name, np.zeros(rec.shape, np.int32))
+            rec.data.setdefault(name, rec.zeros(np.int32))
     _infect_arrivals(state, t, p, keys)
     _tests(state, t, p, keys, rec)
     _reach_farms(state, t, p, keys, rec, hs)
@@ -401,7 +401,7 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     hs.milk = milk.reshape(R, L)
     active = np.zeros(R * L, bool)
     active[cell] = True
-    idx = np.flatnonzero(state.alive & active[state.cell])
+    idx = kernels.rows_in_cells(active, state.cell, state.alive)
     if idx.size == 0:
         return
     k, uid, c = state.rep[idx], state.uid[idx], state.cell[idx]

@@ -13,9 +13,9 @@ order ``np.bincount`` did (row order, the requirements a chunk of
 :data:`~capra.herd.feeding.CHUNK_ROWS` rows at a time): the herd and its milk are the same
 to the bit; ``tests/herd/test_kernels.py`` checks them against those expressions.
 
-The compiled code is kept in numba's on-disk cache (next to this file, or in
-``NUMBA_CACHE_DIR`` where the package's folder cannot be written), so it is compiled once
-per machine and Python version; :func:`warm_up` compiles it ahead of a timed run.
+The compiled code is kept in numba's on-disk cache (next to this file, or in the user's
+cache folder where the package's folder cannot be written, or in ``NUMBA_CACHE_DIR``), so
+it is compiled once per machine and Python version (``bench/herd.py`` reports how long).
 """
 
 from __future__ import annotations
@@ -25,83 +25,106 @@ from numba import njit
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+#: Columns of the stocks of :func:`census`: the herd's classes (kids with those in their
+#: colostrum days), the pregnant females, the head, and the kids past their colostrum
+#: days (who drink milk).
+STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
+          "does_pregnant", "head", "drinking")
+
 
 @njit(**_JIT)
-def census(t, sex, parity, lactating, birth, alive, due, cell, weaning_age_days,
-           buck_age_days, colostrum_days, class_lut, n_cells):
-    """Class code of every row and the rows counted by (cell, class code).
+def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep,
+           weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table,
+           milk_factor_of_cell, n_cells):
+    """Class code of every row, the rows counted by (cell, class code), and the milk of
+    the does in milk before any shortage of feed.
 
     Returns ``c16`` (class * 2 + pregnant, :func:`capra.herd.processes._class_lut`) per
-    row, ``counts`` (n_cells * 16,) [head] (removed animals counted too, as code 12 or 13)
-    and ``lactating_rows``, the rows of the does in milk, in row order.
+    row, ``stocks`` (n_cells, 9) [head] (columns :data:`STOCKS`), ``lactating_rows`` (the rows of the does in milk, in row order) and their milk
+    ``kg`` [kg/day]: the ``milk_table`` (replicates or 1, 3, days in milk) of each doe's
+    parity class (1, 2, 3+) and day in milk (each replicate's own table when it has one),
+    times her animal effect and her cell's factor (heat stress, outbreaks).
     """
     n = sex.size
-    c16 = np.empty(n, np.int64)
+    own = milk_table.shape[0] > 1
+    c16 = np.empty(n, np.int8)
     counts = np.zeros(n_cells * 16, np.int64)
     rows = np.empty(n, np.int64)
+    kg = np.empty(n)
     n_lact = 0
     for i in range(n):
         age = t - birth[i]
-        bits = sex[i]
-        if parity[i] > 0:
-            bits |= 2
-        if lactating[i]:
-            bits |= 4
-        if age >= weaning_age_days:
-            bits |= 8
-        if age >= buck_age_days:
-            bits |= 16
-        if not alive[i]:
-            bits |= 32
-        elif lactating[i]:
-            rows[n_lact] = i
-            n_lact += 1
-        if due[i] >= 0:
-            bits |= 64
-        if age < colostrum_days:
-            bits |= 128
+        alive_i = alive[i]
+        lact = lactating[i]
+        bits = (np.int64(sex[i]) | (np.int64(parity[i] > 0) << 1) | (np.int64(lact) << 2)
+                | (np.int64(age >= weaning_age_days) << 3)
+                | (np.int64(age >= buck_age_days) << 4) | (np.int64(not alive_i) << 5)
+                | (np.int64(due[i] >= 0) << 6) | (np.int64(age < colostrum_days) << 7))
         c = class_lut[bits]
         c16[i] = c
         counts[cell[i] * 16 + c] += 1
-    return c16, counts, rows[:n_lact]
+        if lact & alive_i:
+            v = milk_table[rep[i] if own else 0, min(parity[i], 3) - 1, t - kidded[i]]
+            v *= np.float64(effect[i])
+            v *= milk_factor_of_cell[cell[i]]
+            rows[n_lact] = i
+            kg[n_lact] = v
+            n_lact += 1
+    stocks = np.zeros((n_cells, 9), np.int64)
+    for cell_ in range(n_cells):
+        cc = counts[cell_ * 16:(cell_ + 1) * 16]
+        for c in range(8):
+            if c == 6:
+                continue                                  # removed animals
+            both = cc[2 * c] + cc[2 * c + 1]
+            stocks[cell_, 0 if c == 7 else c] += both     # newborns count as kids
+            stocks[cell_, 6] += cc[2 * c + 1]             # pregnant
+            stocks[cell_, 7] += both                      # head
+        stocks[cell_, 8] = cc[0] + cc[1]                  # kids past their colostrum days
+    return c16, stocks, rows[:n_lact], kg[:n_lact]
 
 
 @njit(**_JIT)
-def potential_milk(t, rows, parity, kidded, effect, rep, cell, table, factor_of_cell):
-    """Milk of the does in milk ``rows`` today before any shortage of feed [kg/day]: the
-    lactation table of each doe's parity class (1, 2, 3+) and day in milk (``table``
-    (replicates or 1, 3, days), each replicate's own when it has a first axis > 1), times
-    her animal effect and her cell's factor (heat stress, outbreaks)."""
-    own = table.shape[0] > 1
-    kg = np.empty(rows.size)
+def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk_lost,
+                 is_farm, n_cells):
+    """The milk ``kg`` of the does in milk ``rows`` summed by cell, (n_cells, 4) [kg]:
+    gross, colostrum (the first ``colostrum_days`` of a lactation), milk of does in
+    quarantine when it is not used (``quarantine_milk_lost``), and the rest (for the
+    tank); and each doe's kind (1 colostrum, 2 quarantine, 0 tank)."""
+    by_kind = np.zeros((n_cells, 3))
+    kind = np.empty(rows.size, np.int8)
     for j in range(rows.size):
         i = rows[j]
-        k = min(parity[i], 3) - 1
-        r = rep[i] if own else 0
-        v = table[r, k, t - kidded[i]]
-        v *= np.float64(effect[i])
-        v *= factor_of_cell[cell[i]]
-        kg[j] = v
-    return kg
+        k = 1 if t - kidded[i] < colostrum_days else 0
+        if k == 0 and quarantine_milk_lost and not is_farm[loc[i]]:
+            k = 2
+        kind[j] = k
+        by_kind[cell[i], k] += kg[j]
+    out = np.empty((n_cells, 4))
+    for c in range(n_cells):
+        out[c, 0] = by_kind[c, 0] + by_kind[c, 1] + by_kind[c, 2]
+        out[c, 1] = by_kind[c, 1]
+        out[c, 2] = by_kind[c, 2]
+        out[c, 3] = by_kind[c, 0]
+    return out, kind
 
 
 @njit(**_JIT)
 def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_code, oldest,
-                     graze_of_loc, me_tab, dmi_tab, cp_tab, mature, gestation_days,
-                     preg_first_day, preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi,
-                     cp_per_mp, max_regain_kg, tissue_me_mj_per_kg, n_cells, chunk_rows):
+                     graze_of_loc, table, mature, gestation_days, preg_first_day, preg_me,
+                     preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
+                     tissue_me_mj_per_kg, n_cells):
     """Daily ME [MJ], DM intake [kg] and CP [g] needed without the milk, summed by
-    (cell, class code): (3, n_cells * 16).
+    (cell, class code): (n_cells * 16, 3).
 
-    Per row: the table value at the row's key and age less its missed days of growth
-    (``lag``, empty: none), the grazing table where its location grazes today; plus the
-    conceptus of females in the last part of gestation, and the ME of the tissue being
-    regained (``lost_kg``, empty: none; float32 arithmetic, as the NumPy expression).
+    Rows of kids and removed animals (class codes below 2 and from 12) are skipped: their
+    sums stay nil. Per row: the ``table`` (grazing, index, quantity) at the row's key and
+    age less its missed days of growth (``lag``, empty: none), the grazing table where its
+    location grazes today; plus the conceptus of females in the last part of gestation,
+    and the ME of the tissue being regained (``lost_kg``, empty: none; float32
+    arithmetic, as the NumPy expression).
     """
-    nbins = n_cells * 16
-    sums = np.zeros((3, nbins))
-    part = np.zeros((3, nbins))
-    n = age.size
+    sums = np.zeros((n_cells * 16, 3))
     has_lag = lag.size > 0
     has_regain = lost_kg.size > 0
     last_gday = preg_me.size - 1
@@ -109,52 +132,321 @@ def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_c
     max_regain32 = np.float32(max_regain_kg)
     tissue32 = np.float32(tissue_me_mj_per_kg)
     ration32 = np.float32(ration_me)
-    for start in range(0, n, chunk_rows):
-        part[:] = 0.0
-        for i in range(start, min(start + chunk_rows, n)):
-            a = np.int64(age[i])
-            if has_lag:
-                a -= np.int64(lag[i])
-            a = min(max(a, 0), oldest)
-            fk = row_of_code[c16[i]] + a
-            g = 1 if graze_of_loc[loc[i]] else 0
-            me = me_tab[g, fk]
-            dmi = dmi_tab[g, fk]
-            cp = cp_tab[g, fk]
-            left = due[i] - t
-            if 0 <= left <= late_days:
-                gday = min(gestation_days - left, last_gday)
-                litter = mean_litter[1 if parity[i] > 0 else 0]
-                pme = preg_me[gday] * litter
-                pdmi = pme / ration_me
-                pcp = (preg_mp[gday] * litter + mp_per_kg_dmi * (1.0 if mature[fk] else 0.0)
-                       * pdmi) * cp_per_mp
-                me += pme
-                dmi += pdmi
-                cp += pcp
-            if has_regain:
-                r = min(lost_kg[i], max_regain32) * tissue32
-                me += np.float64(r)
-                dmi += np.float64(r / ration32)
-            b = cell[i] * 16 + c16[i]
-            part[0, b] += me
-            part[1, b] += dmi
-            part[2, b] += cp
-        sums += part
+    for i in range(age.size):
+        c = c16[i]
+        if c < 2 or c >= 12:
+            continue             # kids and removed animals: not fed, their sums not read
+        a = np.int64(age[i])
+        if has_lag:
+            a -= np.int64(lag[i])
+        a = min(max(a, 0), oldest)
+        fk = row_of_code[c] + a
+        g = 1 if graze_of_loc[loc[i]] else 0
+        me = table[g, fk, 0]
+        dmi = table[g, fk, 1]
+        cp = table[g, fk, 2]
+        left = due[i] - t
+        if 0 <= left <= late_days:
+            gday = min(gestation_days - left, last_gday)
+            litter = mean_litter[1 if parity[i] > 0 else 0]
+            pme = preg_me[gday] * litter
+            pdmi = pme / ration_me
+            pcp = (preg_mp[gday] * litter + mp_per_kg_dmi * (1.0 if mature[fk] else 0.0)
+                   * pdmi) * cp_per_mp
+            me += pme
+            dmi += pdmi
+            cp += pcp
+        if has_regain:
+            r = min(lost_kg[i], max_regain32) * tissue32
+            me += np.float64(r)
+            dmi += np.float64(r / ration32)
+        b = cell[i] * 16 + c
+        sums[b, 0] += me
+        sums[b, 1] += dmi
+        sums[b, 2] += cp
     return sums
 
 
-def warm_up() -> None:
-    """Compile (or load from the cache) every pass, on tiny inputs."""
-    i8, f8 = np.zeros(1, np.int64), np.zeros(1)
-    lut = np.zeros(256, np.int64)
-    c16, _, rows = census(0, np.zeros(1, np.int8), np.zeros(1, np.int16), np.zeros(1, bool),
-                          np.zeros(1, np.int32), np.ones(1, bool), np.full(1, -1, np.int32),
-                          i8, 60, 200, 3, lut, 1)
-    potential_milk(0, rows, np.zeros(1, np.int16), np.zeros(1, np.int32),
-                   np.ones(1, np.float32), np.zeros(1, np.int32), i8, np.zeros((1, 3, 1)), f8)
-    requirement_sums(0, np.zeros(1, np.int32), c16, i8, np.zeros(1, np.int16),
-                     np.full(1, -1, np.int32), np.zeros(1, np.int16), np.zeros(0, np.float32),
-                     np.zeros(0, np.float32), np.zeros(16, np.int64), 0, np.zeros(1, bool),
-                     np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1)), np.zeros(1, bool),
-                     150, 100, f8, f8, np.ones(2), 10.0, 1.0, 1.0, 0.1, 20.0, 1, 4)
+@njit(**_JIT)
+def group_sums(sums, group_of_code, n_groups):
+    """The requirements (R, L, 16 codes, 3 quantities) of the weaned classes (codes 2 to
+    11) summed by priority group, (R, L, 3, n_groups), in the order of the codes."""
+    R, L = sums.shape[0], sums.shape[1]
+    out = np.zeros((R, L, 3, n_groups))
+    for r in range(R):
+        for loc in range(L):
+            for c in range(2, 12):
+                g = group_of_code[c]
+                for q in range(3):
+                    out[r, loc, q, g] += sums[r, loc, c, q]
+    return out
+
+
+@njit(**_JIT)
+def class_sums(me, share, group_of_code):
+    """ME (R, L, 16 codes) of the weaned classes (codes 2 to 11, two per class) times the
+    share of its priority group fed (R, L, G), summed by class: (R, L, 5) [MJ]."""
+    R, L = me.shape[0], me.shape[1]
+    out = np.empty((R, L, 5))
+    for r in range(R):
+        for loc in range(L):
+            for k in range(5):
+                a, b = 2 + 2 * k, 3 + 2 * k
+                out[r, loc, k] = (me[r, loc, a] * share[r, loc, group_of_code[a]]
+                                  + me[r, loc, b] * share[r, loc, group_of_code[b]])
+    return out
+
+
+@njit(**_JIT)
+def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm_per_kg_milk,
+              n_cells):
+    """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
+    summed by cell: (2, n_cells), for the intake and protein of lactation (ADG at the
+    table index of each doe, :func:`requirement_sums`; nil for a doe without milk)."""
+    out = np.zeros((2, n_cells))
+    has_lag = lag.size > 0
+    for j in range(rows.size):
+        i = rows[j]
+        a = np.int64(age[i])
+        if has_lag:
+            a -= np.int64(lag[i])
+        a = min(max(a, 0), oldest)
+        fcm = kg[j] * fcm_per_kg_milk
+        c = cell[i]
+        out[0, c] += kg[j]
+        out[1, c] += adg_kg[row_of_code[c16[i]] + a] / fcm if fcm > 0 else 0.0
+    return out
+
+
+@njit(**_JIT)
+def rows_on_day(day_of_row, t, alive):
+    """Rows of the animals alive whose ``day_of_row`` (a day field: death, kidding, ...)
+    is ``t``, in row order: ``np.flatnonzero(alive & (day_of_row == t))``."""
+    out = np.empty(day_of_row.size, np.int64)
+    n = 0
+    for i in range(day_of_row.size):
+        if day_of_row[i] == t and alive[i]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
+def rows_to_dry(t, lactating, dry_day, alive):
+    """Rows of the does alive in milk whose lactation ends by day ``t``, in row order."""
+    out = np.empty(dry_day.size, np.int64)
+    n = 0
+    for i in range(dry_day.size):
+        if lactating[i] and dry_day[i] <= t and alive[i]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
+def kept_males(sex, kept, alive):
+    """Rows of the kept males alive (the bucks and the bucklings kept as bucks), in row
+    order."""
+    out = np.empty(sex.size, np.int64)
+    n = 0
+    for i in range(sex.size):
+        if kept[i] and sex[i] == 1 and alive[i]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(**_JIT)
+def rows_in_cells(cells, cell, alive):
+    """Rows of the animals alive in the (replicate, location) cells flagged in ``cells``,
+    in row order."""
+    out = np.empty(cell.size, np.int64)
+    n = 0
+    for i in range(cell.size):
+        out[n] = i
+        n += cells[cell[i]] & alive[i]
+    return out[:n]
+
+
+@njit(**_JIT)
+def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
+    """Rows of the animals alive that may be culled today, in row order: their
+    involuntary culling day is today, they reach ``max_age_days`` today, or they are kept
+    males (bucks, culled by age)."""
+    out = np.empty(cull_day.size, np.int64)
+    n = 0
+    for i in range(cull_day.size):      # without branches: most rows are not culled
+        out[n] = i
+        n += alive[i] & ((cull_day[i] == t) | (t - birth[i] == max_age_days)
+                         | ((sex[i] == 1) & kept[i]))
+    return out[:n]
+
+
+@njit(**_JIT)
+def eligible_to_breed(t, due, sex, alive, group, in_window_today, loc, is_farm, birth, lag,
+                      kidded, min_breeding_age_days, postpartum_interval_days):
+    """Rows of the open females alive on a farm whose breeding group's window is open
+    today and who may be bred (:func:`capra.herd.rules.can_breed`: their age on the
+    growth curve, less the days of growth missed ``lag`` (empty: none), and the days since
+    their last kidding reach the thresholds), in row order."""
+    out = np.empty(due.size, np.int64)
+    has_lag = lag.size > 0
+    n = 0
+    for i in range(due.size):        # without branches: the conditions are unpredictable
+        age = np.int64(t - birth[i])
+        if has_lag:
+            age -= np.int64(lag[i])
+        ok = ((due[i] < 0) & (sex[i] == 0) & alive[i] & in_window_today[group[i]]
+              & is_farm[loc[i]] & (age >= min_breeding_age_days)
+              & (t - kidded[i] >= postpartum_interval_days))
+        out[n] = i
+        n += ok
+    return out[:n]
+
+
+@njit(**_JIT)
+def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
+                         min_breeding_age_days, n_cells):
+    """Animals alive per cell, (3, n_cells) [head]: older than the decision age; females
+    of breeding age; kept males."""
+    out = np.zeros((3, n_cells), np.int64)
+    for i in range(birth.size):
+        if not alive[i]:
+            continue
+        age = t - birth[i]
+        c = cell[i]
+        if age > decision_age_days:
+            out[0, c] += 1
+        if sex[i] == 0:
+            if age >= min_breeding_age_days:
+                out[1, c] += 1
+        elif kept[i]:
+            out[2, c] += 1
+    return out
+
+
+@njit(**_JIT)
+def first_above(tables, rep, row, x):
+    """For each element, the first index at which the non-decreasing table
+    ``tables[rep, row]`` exceeds ``x``: ``np.searchsorted(table, x, side="right")``."""
+    out = np.empty(x.size, np.int64)
+    for i in range(x.size):
+        out[i] = np.searchsorted(tables[rep[i], row[i]], x[i], side="right")
+    return out
+
+
+@njit(**_JIT)
+def _amount(need, me, room, dense):
+    """:func:`capra.feed.budget.feed_amount` for one group and feed, bought as needed
+    (the same operations: DM toward the need, within the room left for a denser feed)."""
+    x = need / me
+    if dense > me:
+        limit = (room - need / dense) / (1.0 - me / dense)
+    else:
+        limit = room
+    x = _min(x, _max(limit, 0.0))
+    return _max(x, 0.0)
+
+
+@njit(**_JIT)
+def _min(a, b):
+    """``np.minimum`` of two floats (NaN wins)."""
+    if a != a or b != b:
+        return a + b
+    return a if a <= b else b
+
+
+@njit(**_JIT)
+def _max(a, b):
+    """``np.maximum`` of two floats (NaN wins)."""
+    if a != a or b != b:
+        return a + b
+    return a if a >= b else b
+
+
+@njit(**_JIT)
+def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentrate_share,
+                dense_bought, all_bought, supply, tiny_mj):
+    """Feed the priority groups of every (replicate, location) from its feeds, in order
+    (:func:`capra.herd.feeding._feed`, whose rule this is): returns the DM fed per feed
+    (R, L, S) [kg] and the ME still needed per group (R, L, G) [MJ]; ``supply`` (R, L, S)
+    [kg DM] is drawn down in place (ignored when ``all_bought``).
+
+    Feed kinds: 0 none, 3 bought as needed (others are stocks and pasture). First each feed
+    in order, leaving room for a denser one to come; then, if any group anywhere is still
+    short by more than ``tiny_mj``, more of each feed as far as the room allows.
+    """
+    R, L, G = need_me.shape
+    S = kind.shape[1]
+    fed = np.zeros((R, L, S))
+    need = need_me.copy()
+    room = need_dm.copy()
+    used = np.zeros(S, np.bool_)          # a feed some location has
+    conc_of = np.zeros(S, np.bool_)       # a feed that is a concentrate somewhere
+    for s in range(S):
+        for loc in range(L):
+            used[s] |= kind[loc, s] != 0
+            conc_of[s] |= source_concentrate[loc, s]
+    has_conc = conc_of.any()
+    conc_room = np.zeros((R, L))
+    if has_conc:
+        for r in range(R):
+            for loc in range(L):
+                total = 0.0
+                for g in range(G):
+                    total += need_dm[r, loc, g]
+                conc_room[r, loc] = concentrate_share * total
+    x = np.empty(G)
+    for top_up in range(2):
+        if top_up == 1:
+            short = False
+            for v in need.ravel():
+                short |= v > tiny_mj
+            if not short:
+                break
+        for s in range(S):
+            if not used[s]:
+                continue
+            conc = has_conc and conc_of[s]
+            for r in range(R):
+                for loc in range(L):
+                    me = source_me[loc, s]
+                    if top_up == 1:
+                        dense = 0.0
+                    elif all_bought:
+                        dense = dense_bought[loc, s]
+                    else:
+                        dense = 0.0
+                        for s2 in range(s + 1, S):
+                            d = source_me[loc, s2] if supply[r, loc, s2] > 0 else 0.0
+                            dense = _max(dense, d)
+                    for g in range(G):
+                        x[g] = _amount(need[r, loc, g], me, room[r, loc, g], dense)
+                    if conc and source_concentrate[loc, s]:
+                        # the groups before took their share of the allowance
+                        run = 0.0
+                        for g in range(G):
+                            run += x[g]
+                            x[g] = _min(x[g], _max(conc_room[r, loc] - (run - x[g]), 0.0))
+                    if not all_bought:              # ... and of the supply
+                        run = 0.0
+                        total = 0.0
+                        for g in range(G):
+                            run += x[g]
+                            x[g] = _min(x[g], _max(supply[r, loc, s] - (run - x[g]), 0.0))
+                            total += x[g]
+                        supply[r, loc, s] -= total
+                    keep = 1.0 if kind[loc, s] != 0 else 0.0
+                    total = 0.0
+                    conc_total = 0.0
+                    for g in range(G):
+                        x[g] *= keep
+                        total += x[g]
+                        conc_total += x[g] * (1.0 if source_concentrate[loc, s] else 0.0)
+                        left = need[r, loc, g] - x[g] * me
+                        need[r, loc, g] = _max(left, 0.0)
+                        room[r, loc, g] -= x[g]
+                    if conc:
+                        conc_room[r, loc] = conc_room[r, loc] - conc_total
+                    fed[r, loc, s] += total
+    return fed, need

@@ -20,8 +20,9 @@ from capra.herd import feeding, kernels, rng, rules
 from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
-from capra.herd.uncertainty import first_above
 
+#: No days of growth missed (feed off, or no shortage yet), for the compiled passes.
+_NO_LAG = np.zeros(0, np.float32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
 
@@ -43,9 +44,15 @@ class Recorder:
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        self.data = {name: np.zeros(self.shape, np.int32) for name in self.FLOWS + self.STOCKS}
-        self.data.update({name: np.zeros(self.shape, np.float32) for name in self.MILK})
+        self.data = {name: self.zeros(np.int32) for name in self.FLOWS + self.STOCKS}
+        self.data.update({name: self.zeros(np.float32) for name in self.MILK})
         self.t = 0
+
+    def zeros(self, dtype) -> np.ndarray:
+        """A daily output (replicate, day, location), zero, stored day by day: a day's
+        values, written every day, lie together in memory."""
+        R, D, L = self.shape
+        return np.zeros((D, R, L), dtype).transpose(1, 0, 2)
 
     def cell(self, state: HerdState, idx) -> np.ndarray:
         """Replicate-location cell of the given animals."""
@@ -165,7 +172,7 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
             m = sex == s
             death_age[m] = np.searchsorted(p.cum_death_hazard[s], clock[m], side="right")
     else:
-        death_age[:] = first_above(rows, state.rep[idx], sex, clock)
+        death_age[:] = kernels.first_above(rows, state.rep[idx], sex, clock)
     day = state.birth[idx].astype(np.int64) + np.maximum(death_age, age)
     state.death_day[idx] = np.minimum(day, np.iinfo(np.int32).max)
 
@@ -242,7 +249,7 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
 
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Animals ending quarantine today move to their batch's destination farms."""
-    out = np.flatnonzero(state.alive & (state.quarantine_end == t))
+    out = kernels.rows_on_day(state.quarantine_end, t, state.alive)
     if out.size == 0:
         return
     head = _head_per_cell(state, rec)
@@ -265,9 +272,9 @@ def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec:
 
 def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Deaths by age and sex, on the day drawn when the animal joined the herd."""
-    dead = state.alive & (state.death_day == t)
-    if dead.any():
-        state.alive &= ~dead
+    dead = kernels.rows_on_day(state.death_day, t, state.alive)
+    if dead.size:
+        state.alive[dead] = False
         rec.count("deaths", state, dead)
 
 
@@ -278,14 +285,19 @@ def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) ->
     Culls by parity and failed windows happen when a doe becomes open and dry (see
     :func:`_rule_culls`), the only moments those conditions can start to hold.
     """
-    cull = (state.cull_day == t) | (state.birth == t - p.max_age_days)
-    cull |= rules.buck_retired(p, t - state.birth) & (state.sex == MALE) & state.kept
-    cull &= state.alive
-    # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
-    cull &= ~((state.sex == FEMALE) & (state.lactating | (state.due >= 0)) & (state.cull_day != t))
-    if cull.any():
-        state.alive &= ~cull
-        rec.count("culls", state, cull)
+    idx = kernels.cull_candidates(t, state.cull_day, state.birth, state.sex, state.kept,
+                                  state.alive, p.max_age_days)
+    if idx.size:
+        age, sex, cull_day = t - state.birth[idx], state.sex[idx], state.cull_day[idx]
+        cull = (cull_day == t) | (age == p.max_age_days)
+        cull |= rules.buck_retired(p, age) & (sex == MALE) & state.kept[idx]
+        # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
+        cull &= ~((sex == FEMALE) & (state.lactating[idx] | (state.due[idx] >= 0))
+                  & (cull_day != t))
+        gone = idx[cull]
+        if gone.size:
+            state.alive[gone] = False
+            rec.count("culls", state, gone)
     _rule_culls(state, t, p, rec, state.arrived)
 
 
@@ -303,7 +315,7 @@ def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.
 
 
 def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    idx = np.flatnonzero(state.alive & (state.abort_day == t))
+    idx = kernels.rows_on_day(state.abort_day, t, state.alive)
     if idx.size:
         state.due[idx] = -1
         state.abort_day[idx] = -1
@@ -315,7 +327,7 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Does due today kid: litter by parity, stillbirths, sex; lactation starts."""
-    dams = np.flatnonzero(state.alive & (state.due == t))
+    dams = kernels.rows_on_day(state.due, t, state.alive)
     if dams.size == 0:
         return
     k, uid = state.rep[dams], state.uid[dams]
@@ -356,12 +368,11 @@ def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
     breeding window today."""
     if not p.in_window[:, t].any():
         return np.empty(0, np.int64)
-    idx = np.flatnonzero((state.due < 0) & (state.sex == FEMALE))
-    ok = state.alive[idx] & p.in_window[:, t][state.group[idx]]
-    idx = idx[ok]
-    ok = p.is_farm[state.loc[idx]] & rules.can_breed(p, feeding.breeding_age(state, t, idx),
-                                                       t - state.kidded[idx])
-    return idx[ok]
+    feed = state.feed
+    return kernels.eligible_to_breed(
+        t, state.due, state.sex, state.alive, state.group, np.ascontiguousarray(p.in_window[:, t]), state.loc,
+        p.is_farm, state.birth, state.lag if feed is not None and feed.lagging else _NO_LAG,
+        state.kidded, p.min_breeding_age_days, p.postpartum_interval_days)
 
 
 def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
@@ -386,8 +397,8 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     if starts.any():
         state.mated[:, :, starts] = 0
     if service.any():
-        males = np.flatnonzero(state.kept & (state.sex == MALE))
-        males = males[state.alive[males] & p.is_farm[state.loc[males]]
+        males = kernels.kept_males(state.sex, state.kept, state.alive)
+        males = males[p.is_farm[state.loc[males]]
                       & (t - state.birth[males] >= p.buck_min_breeding_age_days)]
         bucks = np.bincount(state.cell[males], minlength=rec.nrl).reshape(
             state.n_replicates, rec.n_locations)
@@ -437,8 +448,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
     on the day set by :func:`_set_dry_day`."""
-    idx = np.flatnonzero(state.lactating & (state.dry_day <= t))
-    idx = idx[state.alive[idx]]
+    idx = kernels.rows_to_dry(t, state.lactating, state.dry_day, state.alive)
     if idx.size == 0:
         return
     state.lactating[idx] = False
@@ -448,26 +458,31 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
-    females = np.flatnonzero(state.birth == t - p.decision_age_days)
-    females = females[state.alive[females] & (state.sex[females] == FEMALE) & ~state.kept[females]]
+    females = kernels.rows_on_day(state.birth, t - p.decision_age_days, state.alive)
+    females = females[(state.sex[females] == FEMALE) & ~state.kept[females]]
     if p.rearing is not None and (p.rearing.male_sale_age_days != p.male_sale_age_days).any():
         males = feeding.males_for_sale(state, t, p)      # farms sell male kids at own ages
     else:
-        males = np.flatnonzero(state.birth == t - p.male_sale_age_days)
-        males = males[state.alive[males] & (state.sex[males] == MALE) & ~state.kept[males]]
+        males = kernels.rows_on_day(state.birth, t - p.male_sale_age_days, state.alive)
+        males = males[(state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
-    age = t - state.birth
-    on_farm = p.is_farm[state.loc]
     R, L = state.n_replicates, p.n_locations
+
+    def head_now():      # (3, R, L): older than the decision age, breeding females, bucks
+        return kernels.head_for_replacement(
+            t, state.birth, state.sex, state.kept, state.alive, state.cell,
+            p.decision_age_days, p.min_breeding_age_days, rec.nrl).reshape(3, R, L)
+
+    head = None
     if females.size:
-        in_q = ~on_farm[state.loc[females]]
+        in_q = ~p.is_farm[state.loc[females]]
         state.kept[females[in_q]] = True            # kids born in quarantine travel with the batch
         f = females[~in_q]
         if f.size:
-            head = _head_per_cell(state, rec, age > p.decision_age_days)
+            head = head_now()
             room = np.where(p.is_farm[None, :],
-                            np.maximum(rules.target_head(p)[None, :] - head, 0), 0)
+                            np.maximum(rules.target_head(p)[None, :] - head[0], 0), 0)
             u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
             cells = rec.cell(state, f)
             keep = _random_rank(cells, u) < room.ravel()[cells]
@@ -478,6 +493,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                 free = np.maximum(room - kept_per, 0)
                 slot = _split_by_quota(state.rep[surplus], u[~keep], free)
                 moved = surplus[slot >= 0]
+                head = None                 # the surplus moves or goes: count again
                 if moved.size:
                     rec.count("transfers_out", state, moved)
                     state.move(moved, slot[slot >= 0])
@@ -488,12 +504,11 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                     rec.count("sales", state, sold)
                     state.alive[sold] = False
     if males.size:
-        m_on = males[on_farm[state.loc[males]]]
-        sell = males[~on_farm[state.loc[males]]]
+        on_farm = p.is_farm[state.loc[males]]
+        m_on = males[on_farm]
+        sell = males[~on_farm]
         if m_on.size:
-            breeding_females = _head_per_cell(state, rec, (state.sex == FEMALE)
-                                              & (age >= p.min_breeding_age_days))
-            bucks = _head_per_cell(state, rec, (state.sex == MALE) & state.kept)
+            _, breeding_females, bucks = head_now() if head is None else head
             need = np.maximum(np.ceil(breeding_females / p.does_per_buck) - bucks, 0)
             if p.bucks is not None and not p.bucks.keep_male_kids:
                 need[:] = 0                 # the bucks are bought in (capra.herd.bucks)
@@ -507,9 +522,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
             state.alive[sell] = False
 
 
-#: Stock classes counted each day, in the order of their codes in :func:`record_day`.
-CLASSES = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
-#: Code of the kids still in their colostrum days (counted as kids; they drink colostrum,
+#: Class of the kids still in their colostrum days (counted as kids; they drink colostrum,
 #: not milk for the plant), and of removed animals.
 _NEWBORN, _REMOVED = 7, 6
 
@@ -540,44 +553,35 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
     """End-of-day stocks by class, the feeding of the day (:func:`capra.herd.feeding.feed_day`,
     with feed on) and the milk of the day.
 
-    The census and the milk before feed are one compiled pass each
+    The census with the milk before feed, and the milk by kind, are compiled passes
     (:mod:`capra.herd.kernels`)."""
-    c16, counts, li = kernels.census(
+    table = p.varying.get("milk_table")               # each replicate's own, if any
+    c16, stocks, li, kg = kernels.census(
         t, state.sex, state.parity, state.lactating, state.birth, state.alive, state.due,
-        state.cell, p.weaning_age_days, p.buck_min_breeding_age_days, p.colostrum_days,
-        _CLASS_LUT, rec.nrl)
-    counts = counts.reshape(state.n_replicates, rec.n_locations, 8, 2)
-    counts[:, :, _REMOVED] = 0
-    by_class = counts.sum(axis=3)
-    drinking = by_class[:, :, 0].copy()           # kids past their colostrum days
-    by_class[:, :, 0] += by_class[:, :, _NEWBORN]
-    for i, name in enumerate(CLASSES):
-        rec.data[name][:, t, :] = by_class[:, :, i]
-    rec.data["head"][:, t, :] = by_class[:, :, :6].sum(axis=2)
-    rec.data["does_pregnant"][:, t, :] = counts[:, :, :, 1].sum(axis=2)
-    kg = np.empty(0)
-    if li.size:
-        table = p.varying.get("milk_table")           # each replicate's own, if any
-        kg = kernels.potential_milk(t, li, state.parity, state.kidded, state.effect,
-                                    state.rep, state.cell,
-                                    p.milk_table[None] if table is None else table,
-                                    milk_factor_of_cell(state, t, p))
+        state.cell, state.kidded, state.effect, state.rep, p.weaning_age_days,
+        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT,
+        p.milk_table[None] if table is None else table, milk_factor_of_cell(state, t, p),
+        rec.nrl)
+    R, L = state.n_replicates, rec.n_locations
+    stocks = stocks.reshape(R, L, len(kernels.STOCKS))
+    d = rec.data
+    for i, name in enumerate(kernels.STOCKS[:-1]):
+        d[name][:, t, :] = stocks[:, :, i]
+    drinking = stocks[:, :, -1]           # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
-    d = rec.data
     if li.size:
-        dim = t - state.kidded[li]
-        kind = (dim < p.colostrum_days).view(np.int8)
-        if p.quarantine_on_day[t] and not p.quarantine_milk_used:
-            kind = np.where((kind == 0) & ~p.is_farm[state.loc[li]], 2, kind)
-        milk = np.bincount(state.cell[li] * 3 + kind, weights=kg, minlength=rec.nrl * 3).reshape(
-            state.n_replicates, rec.n_locations, 3)
-        d["milk_gross_kg"][:, t] = milk.sum(axis=2)
+        milk, kind = kernels.milk_by_kind(
+            t, li, kg, state.cell, state.kidded, state.loc, p.colostrum_days,
+            bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm, rec.nrl)
+        milk = milk.reshape(R, L, 4)
+        d["milk_gross_kg"][:, t] = milk[:, :, 0]
         d["milk_colostrum_kg"][:, t] = milk[:, :, 1]
         d["milk_quarantine_kg"][:, t] = milk[:, :, 2]
         if rec.events is not None:       # monthly test day of each doe after colostrum
             test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
-            rec.log("test_days", state, li[test], milk_kg=kg[test], dim=dim[test])
+            rec.log("test_days", state, li[test], milk_kg=kg[test],
+                    dim=t - state.kidded[li[test]])
     kid_milk = p.varying.get("kid_milk_kg_per_day")   # each replicate's own, if any
     if kid_milk is not None:
         d["milk_fed_kids_kg"][:, t] = drinking * kid_milk[:, None]

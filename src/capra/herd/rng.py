@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from numba import njit
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -33,13 +34,26 @@ PROCESSES = ("arrival", "mortality", "culling", "breeding", "gestation", "kiddin
              "outbreaks", "feeding")
 
 
-def _fmix(x: np.ndarray) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def _fmix(x):
     x ^= x >> _S33
     x *= _M1
     x ^= x >> _S33
     x *= _M2
     x ^= x >> _S33
     return x
+
+
+@njit(cache=True, nogil=True)
+def _uniform(key, uid, day, slot, out):
+    """The draws of :func:`uniform`, element by element: 1-d arrays of the length of
+    ``out``, or of length 1 (the same value for every element)."""
+    k, u = int(key.size > 1), int(uid.size > 1)
+    d, s = int(day.size > 1), int(slot.size > 1)
+    for i in range(out.size):
+        x = _fmix(np.uint64(uid[i * u]) * _GOLD + np.uint64(key[i * k]))
+        x = _fmix(x + np.uint64(day[i * d]) * _K_DAY + np.uint64(slot[i * s]) * _K_SLOT)
+        out[i] = np.float64(x >> _S11) * _INV53
 
 
 def replicate_keys(seed: int | np.random.SeedSequence, replicates: int | np.ndarray,
@@ -88,22 +102,15 @@ def uniform(key: np.ndarray, uid: np.ndarray, day: int | np.ndarray, slot: int =
     slot
         Distinguishes several draws of one process for the same animal and day.
     """
-    with np.errstate(over="ignore"):
-        x = np.asarray(uid).astype(np.uint64)  # a copy: mixed in place below
-        x *= _GOLD
-        x += np.asarray(key, dtype=np.uint64)
-        _fmix(x)
-        day = np.asarray(day)
-        if day.ndim:
-            x += day.astype(np.uint64) * _K_DAY
-        else:
-            x += np.uint64(int(day)) * _K_DAY
-        x += np.uint64(slot) * _K_SLOT
-        _fmix(x)
-    x >>= _S11
-    u = x.astype(np.float64)
-    u *= _INV53
-    return u
+    arrays = [np.asarray(key, np.uint64), np.asarray(uid, np.int64),
+              np.asarray(day, np.int64), np.asarray(slot, np.int64)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    if len(shape) > 1 or any(a.size not in (1, max(shape, default=1)) for a in arrays):
+        arrays = np.broadcast_arrays(*arrays)        # the compiled loop takes 1-d arrays
+    arrays = [np.ravel(a) for a in arrays]
+    out = np.empty(shape)
+    _uniform(*arrays, out.reshape(-1))
+    return out
 
 
 def exponential(key, uid, day, slot: int = 0) -> np.ndarray:

@@ -125,9 +125,10 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
     batch_size
         Replicates simulated together in one set of arrays (memory vs speed).
     engine
-        ``"serial"``, ``"processes"`` (local processes) or ``"dask"``.
+        ``"serial"``, ``"threads"`` (threads of this process), ``"processes"`` (local
+        processes) or ``"dask"`` (:func:`capra.engines.map_tasks`).
     workers
-        Number of local processes (``engine="processes"``).
+        Number of threads or local processes.
     scheduler
         Address of a Dask scheduler (``engine="dask"``); None starts a local cluster.
     progress

@@ -19,7 +19,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "uid": (np.int64, -1),            # animal id, unique within a replicate
     "rep": (np.int32, 0),             # replicate index within the batch
     "loc": (np.int16, 0),             # location index (farm or quarantine station)
-    "cell": (np.int64, 0),            # rep * n_locations + loc, kept in step with loc
+    "cell": (np.int32, 0),            # rep * n_locations + loc, kept in step with loc
     "sex": (np.int8, 0),              # 0 female, 1 male
     "birth": (np.int32, 0),           # day of birth (negative: before the start)
     "parity": (np.int16, 0),          # number of kiddings
@@ -140,7 +140,7 @@ class HerdState:
         m = int(keep.sum())
         if m == self._n:
             return
-        for name, buf in self._buf.items():
+        for buf in self._buf.values():
             buf[:m] = buf[:self._n][keep]
         self._n = m
         self._view()

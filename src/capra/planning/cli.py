@@ -149,9 +149,10 @@ def plan_command(
              "the opening stock (with --from-stock).")] = None,
     engine: Annotated[str, typer.Option(
         help="Where the simulation, the futures and the groups of sites run: serial, "
-             "processes or dask.")] = "serial",
+             "threads, processes or dask.")] = "serial",
     workers: Annotated[int | None, typer.Option(
-        help="Local processes or Dask workers (default: the number of cores).")] = None,
+        help="Threads, local processes or Dask workers (default: the number of "
+             "cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Address of a running Dask scheduler (--engine dask), e.g. "
              "tcp://10.0.0.5:8786; default: a local cluster.")] = None,

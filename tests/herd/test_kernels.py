@@ -1,0 +1,303 @@
+"""The compiled passes of the herd (capra.herd.kernels, the draws of capra.herd.rng)
+against the NumPy expressions they stand for, on random herds that reach every branch:
+integers equal, floats equal to the bit where the sums run in the same order, else within
+summation error."""
+
+import numpy as np
+import pytest
+
+from capra.feed.budget import feed_amount
+from capra.herd import feeding, kernels, rng, rules
+from capra.herd.params import MALE, compile_params
+from capra.herd.processes import _CLASS_LUT
+
+T = 900                    # the day of the checks
+R, L = 3, 4                # replicates and locations of the random herds
+N = 5000                   # rows
+
+
+@pytest.fixture(scope="module")
+def herd():
+    """A random herd: every class, removed rows, pregnancies at every stage, does in milk
+    from the first day of their lactation, bucks past their retirement age."""
+    g = np.random.default_rng(7)
+    rep = g.integers(0, R, N).astype(np.int32)
+    loc = g.integers(0, L, N).astype(np.int16)
+    sex = (g.random(N) < 0.3).astype(np.int8)
+    parity = np.where(sex == 0, g.integers(0, 6, N), 0).astype(np.int16)
+    birth = (T - g.integers(0, 4000, N)).astype(np.int32)
+    due = np.where((sex == 0) & (g.random(N) < 0.4), T + g.integers(0, 151, N), -1)
+    lactating = (parity > 0) & (g.random(N) < 0.6)
+    kidded = np.where(parity > 0, T - g.integers(0, 600, N), -100_000_000)
+    return {
+        "rep": rep, "loc": loc, "cell": rep.astype(np.int64) * L + loc, "sex": sex,
+        "parity": parity, "birth": birth, "due": due.astype(np.int32),
+        "lactating": lactating, "kidded": kidded.astype(np.int32),
+        "alive": g.random(N) < 0.9, "effect": g.lognormal(0, 0.2, N).astype(np.float32),
+        "kept": g.random(N) < 0.5, "group": g.integers(0, 2, N).astype(np.int8),
+        "cull_day": np.where(g.random(N) < 0.01, T, -1).astype(np.int32),
+        "lag": (g.random(N) * 40).astype(np.float32),
+        "lost_kg": (g.random(N) * 3).astype(np.float32),
+    }
+
+
+@pytest.fixture(scope="module")
+def params(nampo):
+    return compile_params(nampo)
+
+
+def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
+    h, p = herd, params
+    table = np.random.default_rng(1).random((R, 3, 700))
+    factor = np.random.default_rng(2).random(R * L) + 0.5
+    c16, stocks, rows, kg = kernels.census(
+        T, h["sex"], h["parity"], h["lactating"], h["birth"], h["alive"], h["due"],
+        h["cell"], h["kidded"], h["effect"], h["rep"], p.weaning_age_days,
+        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, factor, R * L)
+    age = T - h["birth"]
+    bits = (h["sex"].astype(np.int64) | (h["parity"] > 0) << 1 | h["lactating"] << 2
+            | (age >= p.weaning_age_days) << 3 | (age >= p.buck_min_breeding_age_days) << 4
+            | (~h["alive"]) << 5 | (h["due"] >= 0) << 6 | (age < p.colostrum_days) << 7)
+    expected = _CLASS_LUT[bits]
+    np.testing.assert_array_equal(c16, expected)
+    cls, preg = expected // 2, expected % 2
+    for col, want in enumerate([(cls == 0) | (cls == 7), cls == 1, cls == 2, cls == 3,
+                                cls == 4, cls == 5, (cls != 6) & (preg == 1), cls != 6,
+                                cls == 0]):
+        np.testing.assert_array_equal(
+            stocks[:, col], np.bincount(h["cell"][want], minlength=R * L), err_msg=str(col))
+    assert stocks[:, 4].sum() > 0 and stocks[:, 3].sum() > 0 and stocks[:, 6].sum() > 0
+    li = np.flatnonzero(h["lactating"] & h["alive"])
+    np.testing.assert_array_equal(rows, li)
+    dim = T - h["kidded"][li]
+    want_kg = table[h["rep"][li], np.minimum(h["parity"][li], 3) - 1, dim]
+    want_kg *= h["effect"][li]
+    want_kg *= factor[h["cell"][li]]
+    np.testing.assert_array_equal(kg, want_kg)        # the same operations: to the bit
+
+
+def test_milk_by_kind_is_the_weighted_count(herd):
+    h = herd
+    li = np.flatnonzero(h["lactating"] & h["alive"])
+    kg = np.random.default_rng(3).random(li.size) * 3
+    is_farm = np.array([True, True, True, False])
+    for lost in (False, True):
+        milk, kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"], 3, lost,
+                                          is_farm, R * L)
+        want_kind = (T - h["kidded"][li] < 3).astype(np.int8)
+        if lost:
+            want_kind = np.where((want_kind == 0) & ~is_farm[h["loc"][li]], 2, want_kind)
+        np.testing.assert_array_equal(kind, want_kind)
+        by = np.bincount(h["cell"][li] * 3 + want_kind, kg, R * L * 3).reshape(R * L, 3)
+        np.testing.assert_array_equal(milk[:, 1:3], by[:, 1:3])
+        np.testing.assert_array_equal(milk[:, 3], by[:, 0])
+        np.testing.assert_array_equal(milk[:, 0], by.sum(axis=1))
+        assert (milk[:, 2] > 0).any() == lost
+
+
+@pytest.mark.parametrize("lagging", [False, True])
+def test_requirement_sums_are_the_sums_of_the_row_requirements(herd, params, lagging):
+    h, p = herd, params
+    fp = p.feeding
+    c16 = _CLASS_LUT[(h["sex"].astype(np.int64) | (h["parity"] > 0) << 1
+                      | h["lactating"] << 2 | (T - h["birth"] >= p.weaning_age_days) << 3
+                      | (T - h["birth"] >= p.buck_min_breeding_age_days) << 4
+                      | (~h["alive"]) << 5 | (h["due"] >= 0) << 6)].astype(np.int8)
+    graze = np.array([True, False, True, False])
+    none = np.zeros(0, np.float32)
+    lag, lost = (h["lag"], h["lost_kg"]) if lagging else (none, none)
+    age = T - h["birth"]
+    sums = kernels.requirement_sums(
+        T, age, c16, h["cell"], h["loc"], h["due"], h["parity"], lag, lost, fp.row_of_code,
+        fp.oldest, graze, fp.table, fp.mature, p.gestation_days, fp.preg_first_day,
+        fp.preg_me, fp.preg_mp, fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
+        fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, R * L)
+    # the NumPy expressions of capra.herd.feeding, row by row, then summed by bincount
+    fk = feeding._table_index(fp, age, c16, h["lag"] if lagging else None)
+    me, dmi, cp = (np.where(graze[h["loc"]], tab[1][fk], tab[0][fk])
+                   for tab in (fp.me, fp.dmi, fp.cp))
+    due = h["due"] - T
+    late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
+    assert late.size > 100
+    for total, part in zip((me, dmi, cp), feeding._pregnancy_parts(
+            fp, p.gestation_days - due[late], h["parity"][late], fp.mature[fk[late]])):
+        total[late] += part
+    if lagging:
+        regain = (np.minimum(h["lost_kg"], fp.max_regain_kg_per_day)
+                  * fp.tissue_me_mj_per_kg)
+        me += regain
+        dmi += regain / fp.ration_me
+    fed = (c16 >= 2) & (c16 < 12)                  # kids and removed animals: not read
+    code = h["cell"] * 16 + c16
+    for q, values in enumerate((me, dmi, cp)):
+        want = np.bincount(code[fed], values[fed], R * L * 16)
+        np.testing.assert_array_equal(sums[:, q], want)
+
+
+def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
+    h, p = herd, params
+    fp = p.feeding
+    li = np.flatnonzero(h["lactating"] & h["alive"])
+    kg = np.random.default_rng(4).random(li.size) * 3
+    kg[::7] = 0.0                                           # dry does of the day: no ratio
+    c16 = np.full(N, 8, np.int8)
+    age = T - h["birth"]
+    out = kernels.milk_sums(T, li, kg, age, c16, h["lag"], h["cell"], fp.row_of_code,
+                            fp.oldest, fp.adg_kg, fp.fcm_per_kg_milk, R * L)
+    fk = feeding._table_index(fp, age[li], c16[li], h["lag"][li])
+    np.testing.assert_array_equal(out[0], np.bincount(h["cell"][li], kg, R * L))
+    np.testing.assert_array_equal(
+        out[1], np.bincount(h["cell"][li], feeding._adg_per_fcm(fp, fk, kg), R * L))
+
+
+def test_selections_are_those_of_the_masks(herd, params):
+    h, p = herd, params
+    np.testing.assert_array_equal(kernels.rows_on_day(h["due"], T + 3, h["alive"]),
+                                  np.flatnonzero(h["alive"] & (h["due"] == T + 3)))
+    in_window = np.array([True, False])
+    is_farm = np.array([True, True, False, True])
+    for lag in (np.zeros(0, np.float32), h["lag"]):
+        got = kernels.eligible_to_breed(
+            T, h["due"], h["sex"], h["alive"], h["group"], in_window, h["loc"], is_farm,
+            h["birth"], lag, h["kidded"], p.min_breeding_age_days,
+            p.postpartum_interval_days)
+        age = (T - h["birth"]) - (lag.astype(np.int64) if lag.size else 0)
+        want = np.flatnonzero((h["due"] < 0) & (h["sex"] == 0) & h["alive"]
+                              & in_window[h["group"]] & is_farm[h["loc"]]
+                              & rules.can_breed(p, age, T - h["kidded"]))
+        assert want.size > 50
+        np.testing.assert_array_equal(got, want)
+    got = kernels.cull_candidates(T, h["cull_day"], h["birth"], h["sex"], h["kept"],
+                                  h["alive"], 3000)
+    want = np.flatnonzero(h["alive"] & ((h["cull_day"] == T) | (h["birth"] == T - 3000)
+                                        | ((h["sex"] == MALE) & h["kept"])))
+    np.testing.assert_array_equal(got, want)
+    head = kernels.head_for_replacement(T, h["birth"], h["sex"], h["kept"], h["alive"],
+                                        h["cell"], 120, 240, R * L)
+    age = T - h["birth"]
+    for row, mask in enumerate([age > 120, (h["sex"] == 0) & (age >= 240),
+                                (h["sex"] == MALE) & h["kept"]]):
+        np.testing.assert_array_equal(
+            head[row], np.bincount(h["cell"][h["alive"] & mask], minlength=R * L))
+
+
+def test_first_above_is_searchsorted_per_table():
+    g = np.random.default_rng(5)
+    tables = np.cumsum(g.random((3, 2, 500)), axis=2)
+    rep, row = g.integers(0, 3, 2000).astype(np.int32), g.integers(0, 2, 2000).astype(np.int8)
+    x = g.random(2000) * 600 - 50                        # below, inside and past the tables
+    x[:20] = tables[rep[:20], row[:20], 100]             # ties: side "right"
+    got = kernels.first_above(tables, rep, row, x)
+    want = [np.searchsorted(tables[r, s], v, side="right") for r, s, v in zip(rep, row, x)]
+    np.testing.assert_array_equal(got, want)
+
+
+def _feed_numpy(need_me, need_dm, kind, me_s, conc, conc_share, dense_bought, all_bought,
+                supply, tiny):
+    """The feeding of the priority groups as array operations over all cells at once (the
+    rule of capra.herd.feeding._feed, with capra.feed.budget.feed_amount)."""
+    R_, L_, G = need_me.shape
+    S = kind.shape[1]
+    fed = np.zeros((R_, L_, S))
+    need, room = need_me.copy(), need_dm.copy()
+    conc_room = conc_share * need_dm.sum(axis=2, keepdims=True) if conc.any() else None
+    for top_up in (False, True):
+        if top_up and not (need > tiny).any():
+            break
+        for s in range(S):
+            if (kind[:, s] == 0).all():
+                continue
+            if top_up:
+                dense = 0.0
+            elif all_bought:
+                dense = dense_bought[None, :, s, None]
+            else:
+                later = np.where(supply[:, :, s + 1:] > 0, me_s[None, :, s + 1:], 0.0)
+                dense = later.max(axis=2)[:, :, None] if later.shape[2] else 0.0
+            x = feed_amount(need, np.inf, me_s[None, :, s, None], room, dense)
+            c = conc_room is not None and conc[:, s].any()
+            if c:
+                before = np.cumsum(x, axis=2) - x
+                x = np.where(conc[None, :, s, None],
+                             np.minimum(x, np.maximum(conc_room - before, 0.0)), x)
+            if not all_bought:
+                before = np.cumsum(x, axis=2) - x
+                x = np.minimum(x, np.maximum(supply[:, :, s, None] - before, 0.0))
+                supply[:, :, s] -= x.sum(axis=2)
+            x *= (kind[:, s] != 0)[None, :, None]
+            if c:
+                conc_room = conc_room - (x * conc[None, :, s, None]).sum(axis=2, keepdims=True)
+            fed[:, :, s] += x.sum(axis=2)
+            need -= x * me_s[None, :, s, None]
+            np.maximum(need, 0.0, out=need)
+            room -= x
+    return fed, need
+
+
+@pytest.mark.parametrize("all_bought", [False, True])
+def test_feed_groups_is_the_feeding_rule_on_arrays(all_bought):
+    g = np.random.default_rng(6 + all_bought)
+    G, S = 4, 4
+    need_me = g.random((R, L, G)) * 400
+    need_dm = need_me / 10.0 * g.uniform(0.9, 1.4, (R, L, G))
+    kind = g.integers(1, 4, (L, S)).astype(np.int8)                 # pasture, stock, bought
+    kind[0, 3] = 0                                                  # a feed a farm lacks
+    if all_bought:
+        kind[kind != 0] = 3
+    me_s = g.uniform(7.0, 13.0, (L, S))
+    conc = g.random((L, S)) < 0.4
+    dense = feeding._dense_bought(kind, me_s)
+    supply = np.where(kind == 3, np.inf, g.random((R, L, S)) * 200 * (g.random((R, L, S)) < 0.8))
+    want_supply = supply.copy()
+    fed, need = kernels.feed_groups(need_me, need_dm, kind, me_s, conc, 0.3, dense,
+                                    all_bought, supply, 1e-6)
+    want_fed, want_need = _feed_numpy(need_me, need_dm, kind, me_s, conc, 0.3, dense,
+                                      all_bought, want_supply, 1e-6)
+    np.testing.assert_array_equal(fed, want_fed)
+    np.testing.assert_array_equal(need, want_need)
+    if not all_bought:
+        np.testing.assert_array_equal(supply, want_supply)
+        assert (need > 1e-6).any()          # some groups went short: the top-up ran
+    assert (fed[:, 0, 3] == 0).all()
+
+
+def test_compiled_draws_are_the_hash_of_the_module_docstring():
+    """The draws, written again as NumPy operations on uint64 (two rounds of the MurmurHash3
+    finaliser): the same numbers to the bit, for scalar and per-element days and slots."""
+    def fmix(x):
+        x ^= x >> np.uint64(33)
+        x *= np.uint64(0xFF51AFD7ED558CCD)
+        x ^= x >> np.uint64(33)
+        x *= np.uint64(0xC4CEB9FE1A85EC53)
+        x ^= x >> np.uint64(33)
+        return x
+
+    g = np.random.default_rng(8)
+    key = g.integers(0, 2**63, 1000, dtype=np.uint64)
+    uid = g.integers(0, 10**6, 1000)
+    day = g.integers(0, 5000, 1000)
+    slot = g.integers(0, 20, 1000)
+    with np.errstate(over="ignore"):
+        x = fmix(uid.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + key)
+        x = fmix(x + day.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03)
+                 + slot.astype(np.uint64) * np.uint64(0x8CB92BA72F3D8DD7))
+    want = (x >> np.uint64(11)).astype(np.float64) / 2.0**53
+    np.testing.assert_array_equal(rng.uniform(key, uid, day, slot), want)
+    np.testing.assert_array_equal(rng.uniform(key, uid, day[0], slot[0])[:5],
+                                  rng.uniform(key[:5], uid[:5], np.full(5, day[0]),
+                                              np.full(5, slot[0])))
+    assert rng.uniform(key[:6].reshape(2, 3), uid[:3], 4).shape == (2, 3)
+
+
+def test_group_and_class_sums_are_the_sums_over_the_codes():
+    g = np.random.default_rng(9)
+    sums = g.random((R, L, 16, 3)) * 10.0 ** g.integers(-3, 4, (R, L, 16, 3))
+    group_of = feeding._GROUP_OF_CODE
+    by_group = kernels.group_sums(sums, group_of, 4)
+    for grp in range(4):
+        codes = np.flatnonzero(group_of[2:12] == grp) + 2
+        np.testing.assert_array_equal(by_group[:, :, :, grp], sums[:, :, codes].sum(axis=2))
+    share = g.random((R, L, 4))
+    me = np.ascontiguousarray(sums[:, :, :, 0])
+    want = (me[:, :, 2:12] * share[:, :, group_of[2:12]]).reshape(R, L, 5, 2).sum(axis=3)
+    np.testing.assert_array_equal(kernels.class_sums(me, share, group_of), want)
