@@ -91,17 +91,21 @@ print("ok")
 #: districts (10,097 children enrolled, more than the milk serves), so that the plan has
 #: a shortage to share and half the dispatch problem to solve. [-]
 RUN_DISTRICTS = ("Kangso", "Chollima", "Hanggu-Waudo")
+#: Horizon of that run: four years of the bundled five, so three whole programme years
+#: (the herd still growing) and the repeatable year after them. [days]
+RUN_HORIZON_DAYS = 1461
 
 
 @pytest.fixture(scope="module")
 def nampo_run(tmp_path_factory):
-    """One planned `capra run` of the bundled scenario on three of its districts, shared by
-    the tests below: its JSON, its output folder and the scenario file."""
+    """One planned `capra run` of the bundled scenario on three of its districts and four
+    years, shared by the tests below: its JSON, its output folder and the scenario file."""
     import tomllib
 
     from capra.scenario import bundled_scenario_path, save_scenario, scenario_from_dict
 
     data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
+    data["horizon_days"] = RUN_HORIZON_DAYS
     data["sites"] = [s for s in data["sites"] if s["name"].startswith(RUN_DISTRICTS)]
     names = {s["name"] for s in data["sites"]}
     data["transport"]["routes"] = [r for r in data["transport"]["routes"]
@@ -132,7 +136,7 @@ def test_run_json_has_the_documented_keys(nampo_run):
     data, out, _ = nampo_run
     assert data["scenario"] == "nampo"
     assert data["replicates"] == 6
-    assert data["horizon_days"] == 1826
+    assert data["horizon_days"] == RUN_HORIZON_DAYS
     for q in ("p10", "p50", "p90"):
         assert data["herd"]["final_head"][q] > 0
         assert data["milk"]["kg_per_year"][q] > 0
@@ -214,11 +218,10 @@ def test_the_plan_is_repeatable_honest_and_ramps_up(nampo_run):
     assert full["children"] == enrolled and full["coverage"] < 1
     # one count of futures everywhere it appears
     assert plan["futures_used"] == plan["futures"] == 6
-    # the ramp-up: four whole programme years from 2024-09-19, none falling while the
+    # the ramp-up: three whole programme years from 2024-09-19, none falling while the
     # herd grows (the first has no milk until the first kiddings)
     years = plan["programme_years"]
-    assert [y["start"] for y in years] == ["2024-09-19", "2025-09-19", "2026-09-19",
-                                           "2027-09-19"]
+    assert [y["start"] for y in years] == ["2024-09-19", "2025-09-19", "2026-09-19"]
     values = [y["children_served_every_day"] for y in years]
     assert values[0] == 0 and all(b >= a for a, b in zip(values, values[1:]))
     assert values[-1] < served * 1.05  # the last year is not more than the repeatable one

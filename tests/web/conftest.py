@@ -40,10 +40,11 @@ def fast_password_hashes():
 DISTRICTS = ("Kangso-guyok", "Chollima-guyok")
 
 
-def plan_scenario(folder) -> str:
-    """The bundled scenario with only the sites of :data:`DISTRICTS` (4 of its 12), saved
-    in ``folder``: the plan of the shared database is then a third of the size, with every
-    part of a plan (programme years, what binds) still there."""
+@pytest.fixture(scope="session")
+def programme_scenario(tmp_path_factory) -> str:
+    """The file of the bundled scenario with only the sites of :data:`DISTRICTS` (4 of its
+    12): the scenario of the plans made in the web tests, a third of the size of the
+    bundled one's, with every part of a plan (programme years, what binds) still there."""
     import tomllib
 
     from capra.scenario import bundled_scenario_path, save_scenario, scenario_from_dict
@@ -53,7 +54,8 @@ def plan_scenario(folder) -> str:
     names = {s["name"] for s in data["sites"]}
     data["transport"]["routes"] = [r for r in data["transport"]["routes"]
                                    if r["destination"] in names]
-    return str(save_scenario(scenario_from_dict(data), folder / "nampo-test-districts.toml"))
+    path = tmp_path_factory.mktemp("scenario") / "nampo-test-districts.toml"
+    return str(save_scenario(scenario_from_dict(data), path))
 
 
 def _build(url: str, *, plan: bool, scenario: str = "nampo"):
@@ -71,12 +73,11 @@ def _build(url: str, *, plan: bool, scenario: str = "nampo"):
 
 
 @pytest.fixture(scope="session")
-def web_db(tmp_path_factory):
+def web_db(tmp_path_factory, programme_scenario):
     """A SQLite records database with the test programme, users and one finished plan
-    (on the sites of the programme's districts, :func:`plan_scenario`). Tests that write
-    must use keys of their own."""
-    folder = tmp_path_factory.mktemp("web")
-    db = _build(f"sqlite:///{folder / 'capra.db'}", plan=True, scenario=plan_scenario(folder))
+    (of :func:`programme_scenario`). Tests that write must use keys of their own."""
+    db = _build(f"sqlite:///{tmp_path_factory.mktemp('web') / 'capra.db'}", plan=True,
+                scenario=programme_scenario)
     yield db
     db.dispose()
 

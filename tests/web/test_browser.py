@@ -31,13 +31,14 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, build_records, live_server_for):
-    """A live server on a fresh SQLite database with the test programme and users."""
+def server(tmp_path_factory, build_records, live_server_for, programme_scenario):
+    """A live server on a fresh SQLite database with the test programme and users; its
+    plans are of :func:`programme_scenario`."""
     from capra.web.app import create_app
 
     db = build_records(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'capra.db'}",
-                           plan=False)
-    with live_server_for(create_app(db, run_plans=True)) as srv:
+                       plan=False)
+    with live_server_for(create_app(db, run_plans=True, scenario=programme_scenario)) as srv:
         srv.db = db
         yield srv
     db.dispose()
