@@ -86,19 +86,32 @@ def test_entry_points_refuse_other_forms(call, error, match, monkeypatch):
     assert isinstance(info.value, CapraError)
 
 
-def test_simulate_takes_a_bundled_name_a_path_or_a_scenario(tmp_path):
-    from capra.herd.simulate import simulate
+def test_simulate_takes_a_bundled_name_a_path_or_a_scenario(tmp_path, monkeypatch):
+    import importlib
+
     from capra.scenario import bundled_scenario_path, load_scenario
 
+    # the herd simulation is handed the same scenario whichever form names it (and
+    # simulates its first 120 days here: the same numbers for the same scenario)
+    module = importlib.import_module("capra.herd.simulate")
+    real, seen = module.simulate, []
+
+    def first_days(sc, **kwargs):
+        seen.append(sc)
+        return real(sc.model_copy(update={"horizon_days": 120}), **kwargs)
+
+    monkeypatch.setattr(module, "simulate", first_days)
     by_name = capra.simulate("nampo", replicates=1, seed=3)
     path = tmp_path / "copy.toml"
     path.write_text(bundled_scenario_path("nampo").read_text())
     by_path = capra.simulate(path, replicates=1, seed=3)
-    direct = simulate(load_scenario("nampo"), replicates=1, seed=3)
+    direct = capra.simulate(load_scenario("nampo"), replicates=1, seed=3)
+    assert seen == [load_scenario("nampo")] * 3
     for result in (by_name, by_path):
         assert result.scenario.name == "nampo"
         np.testing.assert_array_equal(result.data["milk_kg"].values,
                                       direct.data["milk_kg"].values)
+    monkeypatch.undo()
     steps = []
     capra.simulate(direct.scenario.model_copy(update={"horizon_days": 40}), replicates=2,
                    progress=lambda *a: steps.append(a))

@@ -49,9 +49,9 @@ def test_tables_by_farm_and_month(result):
 
 
 def test_report_section_figure_and_cae_note(result):
-    html = render_report(result)
+    # (the section in a whole report: test_capra_run_prints_the_feed_budget)
     (heading, body), = feed_sections(result)
-    assert heading == "Feed budget" and ">Feed budget</h2>" in html
+    assert heading == "Feed budget"
     assert "<h3>Per farm," in body and "last twelve months" in body
     assert "Chollima (pooled raw)" in body and "CAE" in body
     assert isinstance(feed_budget_figure(result), Figure)
@@ -100,3 +100,9 @@ def test_capra_run_prints_the_feed_budget(scenario, tmp_path):
     assert out.exit_code == 0, out.output
     assert re.search(r"feed \d{4} per farm", out.output)
     assert "last 12 months" in out.output and "CAE" in out.output
+    # and in its report, with the figure and the note
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    section = html[html.index(">Feed budget</h2>"):]
+    section = section[:section.index("</section>")]
+    assert "data:image/png;base64," in section and "Chollima (pooled raw)" in section
+    assert "CAE" in section

@@ -117,21 +117,37 @@ def test_report_summary_and_monthly_tables(report_html, result):
     assert trough[0] == calendar.month_name[int(months["p50"].idxmin())]
 
 
-def test_scenario_text_is_escaped(result, tmp_path):
-    name = '<script>alert("x")</script> & Co'
-    scenario = result.scenario.model_copy(update={"name": name,
-                                                  "description": "<b>bold</b> farms"})
-    tampered = HerdResult(result.data.assign_attrs(scenario=name), scenario)
-    text = write_report(tampered, tmp_path / "r.html").read_text(encoding="utf-8")
+#: A scenario name and description that would be markup if not escaped.
+HOSTILE_NAME = '<script>alert("x")</script> & Co'
+HOSTILE_DESCRIPTION = "<b>bold</b> farms"
+
+
+@pytest.fixture(scope="module")
+def decorated_html(result, tmp_path_factory):
+    """One report file with every option (a title, a lead section, extra sections) of a
+    scenario whose name and description are markup: the tests of escaping and of the
+    order of the sections read it (one rendering, not one each)."""
+    scenario = result.scenario.model_copy(update={"name": HOSTILE_NAME,
+                                                  "description": HOSTILE_DESCRIPTION})
+    tampered = HerdResult(result.data.assign_attrs(scenario=HOSTILE_NAME), scenario)
+    path = write_report(tampered, tmp_path_factory.mktemp("decorated") / "r.html",
+                        title="Plan <A>",
+                        lead_sections=[("The answer", "<p>7,000 children</p>")],
+                        extra_sections=[("Planning & growth", "<p id='plan'>ok</p>"),
+                                        ("Growth", "<table><tr><td>1</td></tr></table>"),
+                                        ("What binds", "<p>x</p>")])
+    return path.read_text(encoding="utf-8")
+
+
+def test_scenario_text_is_escaped(decorated_html):
+    text = decorated_html
     assert "<script>" not in text and "<b>bold</b>" not in text
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in text
     assert "&lt;b&gt;bold&lt;/b&gt; farms" in text
 
 
-def test_title_and_extra_sections(result):
-    text = render_report(result, title="Plan <A>",
-                         extra_sections=[("Planning & growth", "<p id='plan'>ok</p>"),
-                                         ("Growth", "<table><tr><td>1</td></tr></table>")])
+def test_title_and_extra_sections(decorated_html):
+    text = decorated_html
     assert "<title>Plan &lt;A&gt;</title>" in text
     assert "<h1>Plan &lt;A&gt;</h1>" in text
     assert ">Planning &amp; growth</h2>" in text
@@ -142,9 +158,8 @@ def test_title_and_extra_sections(result):
     assert order == sorted(order)
 
 
-def test_lead_sections_come_first(result):
-    text = render_report(result, lead_sections=[("The answer", "<p>7,000 children</p>")],
-                         extra_sections=[("What binds", "<p>x</p>")])
+def test_lead_sections_come_first(decorated_html, result):
+    text = decorated_html
     order = [text.index(s) for s in (">The answer</h2>", ">Herd and milk summary</h2>",
                                      ">Monthly milk and rations</h2>", ">What binds</h2>")]
     assert order == sorted(order)
