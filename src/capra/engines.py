@@ -61,28 +61,17 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             if on_done is not None:
                 on_done(i, results[i])
         return results
-    if engine == "threads":
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        n = min(workers or os.cpu_count() or 1, len(tasks))
-        with ThreadPoolExecutor(max_workers=n) as pool:
-            futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                results[i] = fut.result()
-                if on_done is not None:
-                    on_done(i, results[i])
-        return results
-    if engine == "processes":
+    if engine in ("threads", "processes"):
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
         from concurrent.futures.process import BrokenProcessPool
 
         n = min(workers or os.cpu_count() or 1, len(tasks))
+        pool = (ThreadPoolExecutor(max_workers=n) if engine == "threads" else
+                ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")))
         try:
-            with ProcessPoolExecutor(max_workers=n,
-                                     mp_context=mp.get_context("spawn")) as pool:
+            with pool:
                 futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
                 for fut in as_completed(futures):
                     i = futures[fut]
@@ -95,8 +84,9 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             raise CapraError(
                 "a local process of engine 'processes' stopped: each process starts "
                 "Python afresh and runs the calling script's top level again, so a script "
-                "that uses it must hold its work under `if __name__ == \"__main__\":`; "
-                "or the machine ran out of memory (fewer workers, or engine 'serial')"
+                "that uses it must hold its work under `if __name__ == \"__main__\":` "
+                "(or use engine 'threads'); or the machine ran out of memory (fewer "
+                "workers, or engine 'serial')"
             ) from exc
         return results
     try:

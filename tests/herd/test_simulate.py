@@ -65,19 +65,11 @@ def test_same_seed_same_numbers_any_batching(nampo):
         np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
 
 
-def test_same_seed_same_numbers_in_separate_processes(nampo):
+@pytest.mark.parametrize("engine", ["processes", "threads"])
+def test_same_seed_same_numbers_in_processes_or_threads(nampo, engine):
     short = nampo.model_copy(update={"horizon_days": 400})
     a = simulate(short, replicates=4, seed=5, batch_size=4)
-    b = simulate(short, replicates=4, seed=5, batch_size=1, engine="processes", workers=2)
-    for v in a.data.data_vars:
-        np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
-
-
-def test_same_seed_same_numbers_in_threads(nampo):
-    """Batches in threads of one process (the compiled passes run side by side)."""
-    short = nampo.model_copy(update={"horizon_days": 400})
-    a = simulate(short, replicates=4, seed=5, batch_size=4)
-    b = simulate(short, replicates=4, seed=5, batch_size=1, engine="threads", workers=3)
+    b = simulate(short, replicates=4, seed=5, batch_size=1, engine=engine, workers=2)
     for v in a.data.data_vars:
         np.testing.assert_array_equal(a.data[v].values, b.data[v].values, err_msg=v)
 

@@ -1,21 +1,25 @@
-"""Compiled passes over the herd's rows: the end-of-day census and the feed requirements.
+"""Compiled passes over the herd's rows and the small loops of the feeding.
 
-The daily processes are NumPy functions over the whole batch (:mod:`capra.herd.processes`);
-the two passes that read every row every day and once cost half of a simulated day, the
-census of :func:`~capra.herd.processes.record_day` and the requirement sums of
-:func:`~capra.herd.feeding.feed_day`, are compiled here (numba, cached on disk) as one loop
-over the rows each, so the herd's arrays are read once instead of through some twenty
-temporary arrays.
+The daily processes are NumPy functions over a batch of replicates
+(:mod:`capra.herd.processes`). What reads every row every day is compiled here (numba,
+cached on disk) as one loop each, so that the herd's arrays are read once instead of
+through temporary arrays: the end-of-day census with the milk before feed
+(:func:`census`), the feed requirements (:func:`requirement_sums`, :func:`milk_sums`), the
+selections of the day (who dies, is culled, aborts, kids, dries off, may be bred, ...),
+the counts of the replacement, the search of the death clocks; and the loops over cells,
+groups and feeds of the feeding (:func:`feed_groups`, :func:`group_sums`,
+:func:`class_sums`). The rules stay where they are written (``docs/herd-model.md``,
+:mod:`capra.herd.rules`, :mod:`capra.herd.feeding`); a pass applies them.
 
-Each pass does exactly the arithmetic of the NumPy expressions it replaced, in the same
-order and the same precision (float32 where NumPy computed in float32), and sums in the
-order ``np.bincount`` did (row order, the requirements a chunk of
-:data:`~capra.herd.feeding.CHUNK_ROWS` rows at a time): the herd and its milk are the same
-to the bit; ``tests/herd/test_kernels.py`` checks them against those expressions.
+Each pass does the arithmetic of the NumPy expressions it stands for, in the same order
+and precision (float32 where NumPy computes in float32), and sums in row order as
+``np.bincount`` does: the herd and its milk are the same to the bit as with those
+expressions. ``tests/herd/test_kernels.py`` checks every pass against them.
 
 The compiled code is kept in numba's on-disk cache (next to this file, or in the user's
 cache folder where the package's folder cannot be written, or in ``NUMBA_CACHE_DIR``), so
 it is compiled once per machine and Python version (``bench/herd.py`` reports how long).
+The passes release the GIL (``engine="threads"`` runs batches side by side in them).
 """
 
 from __future__ import annotations
@@ -40,8 +44,8 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     the does in milk before any shortage of feed.
 
     Returns ``c16`` (class * 2 + pregnant, :func:`capra.herd.processes._class_lut`) per
-    row, ``stocks`` (n_cells, 9) [head] (columns :data:`STOCKS`), ``lactating_rows`` (the rows of the does in milk, in row order) and their milk
-    ``kg`` [kg/day]: the ``milk_table`` (replicates or 1, 3, days in milk) of each doe's
+    row, ``stocks`` (n_cells, 9) [head] (columns :data:`STOCKS`), ``lactating_rows``
+    (the rows of the does in milk, in row order) and their milk ``kg`` [kg/day]: the ``milk_table`` (replicates or 1, 3, days in milk) of each doe's
     parity class (1, 2, 3+) and day in milk (each replicate's own table when it has one),
     times her animal effect and her cell's factor (heat stress, outbreaks).
     """
