@@ -13,13 +13,12 @@ from capra.store.accounts import (AccountError, AuthError, LoginLimitedError, au
                                   new_token, principal_for_token, revoke_tokens,
                                   session_principal, session_secret, start_session, utc_naive)
 from capra.store.history import read_audit
-from store_helpers import load_base
 
 
 @pytest.fixture
-def base(db):
-    load_base(db)
-    return db
+def base(base_db):
+    """A database with the hand-made herd (store_helpers.load_base)."""
+    return base_db
 
 
 @pytest.fixture
