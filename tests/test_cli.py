@@ -193,12 +193,21 @@ def test_run_json_says_what_we_do_not_know_what_can_go_wrong_and_the_inbreeding(
         assert f">{heading}</h2>" in html
 
 
-def test_no_parameter_uncertainty_uses_the_point_values(tmp_path, short_nampo):
-    out = tmp_path / "o"
-    res = runner.invoke(app, ["run", str(short_nampo), "-n", "3", "--no-plan", "--json",
+@pytest.fixture(scope="module")
+def short_run(short_nampo, tmp_path_factory):
+    """`capra run` of the short scenario, without a plan and with the point values of its
+    uncertain parameters, printing its tables: ``(result, output folder)``."""
+    out = tmp_path_factory.mktemp("short-run")
+    res = runner.invoke(app, ["run", str(short_nampo), "-n", "3", "--no-plan",
                               "--no-parameter-uncertainty", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["sensitivity"] is None
+    return res, out
+
+
+def test_no_parameter_uncertainty_uses_the_point_values(short_run, short_nampo, tmp_path):
+    # the summary is what --json prints (test_run_json_has_the_documented_keys)
+    summary = json.loads((short_run[1] / "summary.json").read_text())
+    assert summary["replicates"] == 3 and summary["sensitivity"] is None
     res = runner.invoke(app, ["simulate", str(short_nampo), "-n", "2",
                               "--no-parameter-uncertainty", "-o", str(tmp_path / "h.nc")])
     assert res.exit_code == 0, res.output
@@ -249,10 +258,8 @@ def test_the_plan_is_repeatable_honest_and_ramps_up(nampo_run):
         assert row["valid_from"] is None or row["valid_from"] <= row["valid_to"]
 
 
-def test_run_prints_a_table(tmp_path, short_nampo):
-    res = runner.invoke(app, ["run", str(short_nampo), "-n", "2", "--no-plan", "--out",
-                              str(tmp_path)])
-    assert res.exit_code == 0, res.output
+def test_run_prints_a_table(short_run):
+    res, _ = short_run
     assert "final head [head]" in res.stdout
     assert "report.html" in res.stdout
 
