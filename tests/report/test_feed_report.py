@@ -59,7 +59,8 @@ def test_report_section_figure_and_cae_note(result):
 
 
 def test_no_feed_no_section(scenario):
-    plain = simulate(scenario, replicates=2, seed=2, feed=False)
+    plain = simulate(scenario.model_copy(update={"horizon_days": 420}), replicates=2, seed=2,
+                     feed=False)
     assert feed_sections(plain) == [] and feed_tables(plain.data) is None
     assert plain.summary_dict()["feed"] is None
     assert "Feed budget" not in render_report(plain)
@@ -93,8 +94,8 @@ def test_netcdf_keeps_the_feed_budget(result, tmp_path):
 def test_capra_run_prints_the_feed_budget(scenario, tmp_path):
     from capra.cli import app
 
-    path = tmp_path / "s.toml"
-    path.write_text(scenario_to_toml(scenario))
+    path = tmp_path / "s.toml"      # 420 days: the last twelve months are all it reports
+    path.write_text(scenario_to_toml(scenario.model_copy(update={"horizon_days": 420})))
     out = CliRunner().invoke(app, ["run", str(path), "-n", "2", "--no-plan", "-o",
                                    str(tmp_path / "out")], env={"COLUMNS": "120"})
     assert out.exit_code == 0, out.output
