@@ -303,8 +303,9 @@ def test_report_without_scenario_object(result):
 
 
 def _ration_axis_top(fig) -> float:
-    """The top of a figure's right-hand axis in rations per day (once drawn)."""
-    fig.canvas.draw()
+    """The top of a figure's right-hand axis in rations per day (once laid out: drawn
+    without making pixels)."""
+    fig.draw_without_rendering()
     (secondary,) = fig.axes[0].child_axes
     return secondary.get_ylim()[1]
 
