@@ -36,25 +36,26 @@ def fast_password_hashes():
     accounts._DUMMY.clear()
 
 
-#: The districts of the test programme's farms and sites (``web_data``). [-]
-DISTRICTS = ("Kangso-guyok", "Chollima-guyok")
+#: The sites of the bundled scenario like the test programme's (``web_data``): the
+#: kindergartens of Kangso and the schools of Chollima. [-]
+SITES = ("Kangso kindergartens", "Chollima schools")
 
 
 @pytest.fixture(scope="session")
 def programme_scenario(tmp_path_factory) -> str:
-    """The file of the bundled scenario with only the sites of :data:`DISTRICTS` (4 of its
-    12): the scenario of the plans made in the web tests, a third of the size of the
-    bundled one's, with every part of a plan (programme years, what binds) still there."""
+    """The file of the bundled scenario with only the sites :data:`SITES` (2 of its 12):
+    the scenario of the plans made in the web tests, a sixth of the size of the bundled
+    one's, with every part of a plan (programme years, what binds) still there."""
     import tomllib
 
     from capra.scenario import bundled_scenario_path, save_scenario, scenario_from_dict
 
     data = tomllib.loads(bundled_scenario_path("nampo").read_text(encoding="utf-8"))
-    data["sites"] = [s for s in data["sites"] if s["district"] in DISTRICTS]
+    data["sites"] = [s for s in data["sites"] if s["name"] in SITES]
     names = {s["name"] for s in data["sites"]}
     data["transport"]["routes"] = [r for r in data["transport"]["routes"]
                                    if r["destination"] in names]
-    path = tmp_path_factory.mktemp("scenario") / "nampo-test-districts.toml"
+    path = tmp_path_factory.mktemp("scenario") / "nampo-test-sites.toml"
     return str(save_scenario(scenario_from_dict(data), path))
 
 
