@@ -5,6 +5,7 @@ import os
 import pytest
 from hypothesis import settings
 
+from pg_databases import PG_ENV, PgDatabases
 from shared_records import build_example_records
 
 # On CI, property-based tests run the same examples every time (a failure found by a random
@@ -21,6 +22,20 @@ def example_records(tmp_path_factory):
     Returns ``(folder, paths, db, import results)``; tests must not write to it.
     """
     return build_example_records(tmp_path_factory.mktemp("example-records"))
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    """The test databases on the PostgreSQL server of ``CAPRA_TEST_POSTGRES_URL``
+    (:class:`pg_databases.PgDatabases`); the tests that ask for it are skipped without
+    one."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against "
+                    "(.ci/run installs and starts one)")
+    dbs = PgDatabases(base)
+    yield dbs
+    dbs.close()
 
 
 # ---- running on several cores (pytest-xdist, `-n 2` in pyproject.toml) ------------------

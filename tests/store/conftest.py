@@ -1,27 +1,17 @@
 """Fixtures of the records-store tests: a fresh database per test, on SQLite and PostgreSQL.
 
 PostgreSQL tests need ``CAPRA_TEST_POSTGRES_URL`` (set by ``.ci/run``); each test gets a
-fresh schema of that database, through the URL's ``search_path`` option, so that
+database of its own on that server (``pg_databases`` of ``tests/conftest.py``), so that
 subprocesses opening the same URL see the same database.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
-
-PG_ENV = "CAPRA_TEST_POSTGRES_URL"
-
-
-def _pg_url(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+from sqlalchemy.engine import make_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -30,20 +20,13 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'capra.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against "
-                    "(.ci/run installs and starts one)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    pg = request.getfixturevalue("pg_databases")
+    name = pg.new_name()
+    pg.create(name)
     try:
-        yield _pg_url(base, schema)
+        yield pg.url(name)
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        pg.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +53,10 @@ def sqlite_templates(tmp_path_factory):
 
 
 @pytest.fixture
-def records_db(db_url, sqlite_templates):
+def records_db(request, db_url, sqlite_templates):
     """``records_db(name, fill)``: an open, migrated database at ``db_url`` holding what
-    ``fill(db)`` records (``name`` names that content): on SQLite a copy of its template,
-    on PostgreSQL filled in place."""
+    ``fill(db)`` records (``name`` names that content): a copy of its template, built once
+    per test process (on PostgreSQL a template database, ``pg_databases``)."""
     from capra.store.db import open_db
 
     opened = []
@@ -81,10 +64,12 @@ def records_db(db_url, sqlite_templates):
     def make(name: str, fill):
         if db_url.startswith("sqlite:///"):
             shutil.copyfile(sqlite_templates(name, fill), db_url.removeprefix("sqlite:///"))
-            eng = open_db(db_url)
-        else:
-            eng = open_db(db_url)
-            fill(eng)
+        else:  # the empty database of db_url made again as a copy of the template
+            pg = request.getfixturevalue("pg_databases")
+            database = make_url(db_url).database
+            pg.drop(database)
+            pg.create(database, template=pg.template(name, fill))
+        eng = open_db(db_url)
         opened.append(eng)
         return eng
 

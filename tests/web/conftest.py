@@ -4,21 +4,14 @@ for the browser tests."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 import time
-import uuid
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from web_data import ROLES, add_users, load_records, login
-
-PG_ENV = "CAPRA_TEST_POSTGRES_URL"
-
 
 @pytest.fixture(scope="module", autouse=True)
 def fast_password_hashes():
@@ -59,13 +52,18 @@ def programme_scenario(tmp_path_factory) -> str:
     return str(save_scenario(scenario_from_dict(data), path))
 
 
+def _programme(db) -> None:
+    """The test programme's records and a user of every role."""
+    load_records(db)
+    add_users(db)
+
+
 def _build(url: str, *, plan: bool, scenario: str = "nampo"):
     from capra.store.db import open_db
     from capra.store.plans import queue_plan, run_plan
 
     db = open_db(url)
-    load_records(db)
-    add_users(db)
+    _programme(db)
     if plan:
         pid = queue_plan(db, user="manager1", scenario=scenario, date="2025-09-30",
                          replicates=2, seed=1, horizon_days=365)
@@ -115,29 +113,6 @@ def tokens(web_db):
     return {role: new_token(web_db, USERS[role]) for role in ROLES}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request, tmp_path):
-    """URL of a fresh database (SQLite file, or a new PostgreSQL schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'capra.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against "
-                    "(.ci/run installs and starts one)")
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     """A SQLite file with the test programme and users, built once and copied by tests."""
@@ -146,18 +121,29 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def fresh_db(fresh_url, sqlite_template):
-    """A fresh database with the test programme and users (no plan)."""
-    if fresh_url.startswith("sqlite:///"):
-        from capra.store.db import open_db
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_db(request, tmp_path, sqlite_template):
+    """A fresh database with the test programme and users (no plan): a copy of a template
+    built once per test process (a SQLite file, or a PostgreSQL database of its own,
+    ``pg_databases``)."""
+    from capra.store.db import open_db
 
-        shutil.copyfile(sqlite_template, fresh_url.removeprefix("sqlite:///"))
-        db = open_db(fresh_url)
-    else:
-        db = _build(fresh_url, plan=False)
-    yield db
-    db.dispose()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'capra.db'}"
+        shutil.copyfile(sqlite_template, url.removeprefix("sqlite:///"))
+        db = open_db(url)
+        yield db
+        db.dispose()
+        return
+    pg = request.getfixturevalue("pg_databases")
+    name = pg.new_name()
+    pg.create(name, template=pg.template("web programme", _programme))
+    db = open_db(pg.url(name))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        pg.drop(name)
 
 
 def _free_port() -> int:
