@@ -9,6 +9,7 @@ rules are checked later, against the records, by :mod:`capra.store.io.imports`.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -34,10 +35,19 @@ _SEX_ALIASES = {"f": "female", "m": "male"}
 
 
 class Problems:
-    """Rejections collected column by column: (row index, field, reason)."""
+    """Rejections collected column by column: (row index, field, reason).
+
+    The rules ask for the rows rejected so far many times per import (:meth:`frame`,
+    :meth:`bad`): the table is built once after each new rejection, not at each question
+    (most of the time of a small import went into building it again)."""
 
     def __init__(self):
         self._parts: list[pd.DataFrame] = []
+        self._frame: pd.DataFrame | None = None
+
+    def __bool__(self) -> bool:
+        """Whether any row was rejected."""
+        return bool(self._parts)
 
     def add(self, idx, field: str, reason) -> None:
         idx = np.asarray(idx, dtype=np.int64).ravel()
@@ -47,6 +57,7 @@ class Problems:
         reason = np.broadcast_to(reason, idx.shape) if reason.ndim == 0 else reason.ravel()
         self._parts.append(pd.DataFrame({"idx": idx, "field": field,
                                          "reason": reason.astype(str)}))
+        self._frame = None
 
     def add_mask(self, mask: pd.Series, field: str, reason) -> None:
         """Reject the rows where ``mask`` holds. ``reason``: text, a Series aligned with
@@ -64,11 +75,18 @@ class Problems:
         self.add(idx, field, reason)
 
     def frame(self) -> pd.DataFrame:
-        if not self._parts:
-            return pd.DataFrame({"idx": pd.Series(dtype="int64"), "field": pd.Series(dtype=str),
-                                 "reason": pd.Series(dtype=str)})
-        return (pd.concat(self._parts, ignore_index=True)
-                .drop_duplicates(["idx", "field", "reason"]).sort_values("idx", kind="stable"))
+        """The problems, one row per (row index, field, reason), by row index; not to be
+        changed (the same table is returned until a rejection is added)."""
+        if self._frame is None:
+            if not self._parts:
+                self._frame = pd.DataFrame({"idx": pd.Series(dtype="int64"),
+                                            "field": pd.Series(dtype=str),
+                                            "reason": pd.Series(dtype=str)})
+            else:
+                self._frame = (pd.concat(self._parts, ignore_index=True)
+                               .drop_duplicates(["idx", "field", "reason"])
+                               .sort_values("idx", kind="stable"))
+        return self._frame
 
     def bad(self) -> set[int]:
         return set(self.frame()["idx"].tolist())
@@ -108,18 +126,31 @@ def parse(kind: Kind, raw: pd.DataFrame, P: Problems) -> pd.DataFrame:
             codes, uniq = pd.factorize(raw[f.name].to_numpy(dtype=object), use_na_sentinel=False)
         else:  # column absent: every cell empty
             codes, uniq = np.zeros(n, dtype=np.intp), np.array([""], dtype=object)
-        PU = Problems()
-        typed = _parse_field(f, pd.Series(uniq, dtype=object), PU)
+        if len(uniq) == 1 and isinstance(uniq[0], str) and uniq[0] == "":
+            # every cell empty: most fields of a small file
+            typed, probs = _parse_empty(f)
+        else:
+            PU = Problems()
+            typed = _parse_field(f, pd.Series(uniq, dtype=object), PU)
+            probs = PU.frame() if PU else None
         vals = typed.take(codes)
         vals.index = raw.index
         out[f.name] = vals
-        probs = PU.frame()
-        if len(probs):
+        if probs is not None:
             rows = np.flatnonzero(np.isin(codes, probs["idx"].unique()))
             hits = pd.DataFrame({"row": raw.index[rows], "idx": codes[rows]}).merge(
                 probs[["idx", "reason"]], on="idx")
             P.add(hits["row"].to_numpy(), f.name, hits["reason"].to_numpy())
     return pd.DataFrame(out, index=raw.index)
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_empty(f: Field) -> tuple[pd.Series, pd.DataFrame | None]:
+    """:func:`_parse_field` of one empty text, and its problems (None without): the same
+    for every file, so worked out once per field. Not to be changed."""
+    P = Problems()
+    typed = _parse_field(f, pd.Series([""], dtype=object), P)
+    return typed, (P.frame() if P else None)
 
 
 def _parse_field(f: Field, s: pd.Series, P: Problems) -> pd.Series:
