@@ -266,7 +266,7 @@ def test_run_prints_a_table(short_run):
 
 def test_run_and_simulate_without_a_scenario_take_the_bundled_one(tmp_path, monkeypatch):
     """`capra run` and `capra simulate` with no scenario argument run the bundled nampo
-    (what is run is caught before the work: the tests above run it)."""
+    (caught where its simulation would start; the tests above run scenarios through)."""
     import importlib
 
     from capra.scenario import load_scenario
