@@ -3,7 +3,8 @@
 Each row is one animal of one replicate; several replicates share the arrays (the ``rep``
 field tells them apart), so every daily process is one vectorized pass over all of them.
 Births and arrivals append rows; removed animals (dead, sold, culled) are flagged and
-dropped in bulk by :meth:`HerdState.compact`, which keeps the order of the remaining rows.
+dropped in bulk by :meth:`HerdState.compact`, which groups the remaining rows by replicate
+(in their order within a replicate).
 """
 
 from __future__ import annotations
@@ -135,12 +136,18 @@ class HerdState:
         self.cell[idx] = self.rep[idx].astype(np.int64) * self.n_locations + self.loc[idx]
 
     def compact(self) -> None:
-        """Drop removed animals, keeping the order of the others."""
-        keep = self.alive.copy()
-        m = int(keep.sum())
-        if m == self._n:
-            return
+        """Drop removed animals and group the rows by replicate, keeping the order of the
+        rows of each replicate.
+
+        No result depends on the order of rows of different replicates (every sum is over
+        the rows of one replicate in row order, every draw is keyed by the animal); rows
+        grouped by replicate read their replicate's own tables (milk, death clocks, under
+        parameter uncertainty) while these are in the processor's cache.
+        """
+        keep = np.flatnonzero(self.alive)
+        order = keep[np.argsort(self.rep[keep], kind="stable")]
+        m = order.size
         for buf in self._buf.values():
-            buf[:m] = buf[:self._n][keep]
+            buf[:m] = buf[:self._n][order]
         self._n = m
         self._view()
