@@ -46,9 +46,26 @@ class PgDatabases:
             conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
 
     def drop(self, name: str) -> None:
-        """Drop database ``name`` if it exists, ending its connections."""
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        """Drop database ``name`` if it exists, ending its connections.
+
+        An autovacuum worker visiting the database is a process the test role may not end
+        (PostgreSQL refuses with InsufficientPrivilege); it leaves within moments, so the
+        drop is tried again for up to 10 s.
+        """
+        import time
+
+        from sqlalchemy.exc import ProgrammingError
+
+        deadline = time.monotonic() + 10.0
+        while True:
+            try:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def template(self, key: str, fill: Callable) -> str:
         """The name of the template database ``key``: migrated and holding what
