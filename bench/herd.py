@@ -54,12 +54,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from _object_loop import simulate_replicate
+from refresh_herd_baseline import core_scenario  # nampo without health, transit, bucks
 
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
-from capra.scenario import bundled_scenario_path, load_scenario, scenario_from_dict
+from capra.scenario import load_scenario
 
 SCENARIO = "nampo"
 GOAL_RATIO = 100.0
@@ -144,20 +146,6 @@ def compile_seconds() -> tuple[float, float]:
             subprocess.run([sys.executable, "-c", code], env=env, check=True)
             seconds.append(time.perf_counter() - start)
     return seconds[0], seconds[1]
-
-
-def core_scenario():
-    """``nampo`` without its health section, transit days and buck policy (its uncertain
-    values are run at their point values): the model the object loop implements."""
-    import tomllib
-
-    with open(bundled_scenario_path(SCENARIO), "rb") as f:
-        data = tomllib.load(f)
-    data.pop("health", None)
-    data["policy"].pop("bucks", None)
-    for batch in data["batches"]:
-        batch.pop("transit_days", None)
-    return scenario_from_dict(data)
 
 
 def run_capra_serial(scenario, params, replicates, batch, seed, repeats, uncertainty=False,
