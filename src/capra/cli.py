@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from capra.console import cli_errors as _errors
 from capra.console import echo, out_console, output_file, output_folder
 from capra.errors import CapraError
-from capra.runs import DEFAULT_BATCH_SIZE, DEFAULT_REPLICATES
+from capra.runs import DEFAULT_REPLICATES
 
 
 class _MainGroup(TyperGroup):
@@ -74,7 +74,10 @@ Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed giv
 Engine = Annotated[str, typer.Option(help="Where replicates run: serial, threads, processes or dask.")]
 Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes or Dask workers for --engine threads/processes/dask (default: the number of cores).")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
-BatchSize = Annotated[int, typer.Option(min=1, help="Replicates simulated together in one set of arrays.")]
+BatchSize = Annotated[int | None, typer.Option(
+    min=1, show_default=False,
+    help="Replicates simulated together in one set of arrays (memory against speed; the "
+         "numbers do not change) [default: 100, or fewer so that every worker gets some].")]
 NoUncertainty = Annotated[bool, typer.Option(
     "--no-parameter-uncertainty",
     help="Use the point values of the scenario's uncertain parameters (distributions) in "
@@ -170,7 +173,7 @@ def run(
     engine: Engine = "serial",
     workers: Workers = None,
     scheduler: Scheduler = None,
-    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
+    batch_size: BatchSize = None,
     from_db: Annotated[bool, typer.Option(
         "--from-db", help="Start from the herd recorded in the database (--db) on --date; "
                           "the scenario gives farms, policy and breed.")] = False,
@@ -238,7 +241,7 @@ def simulate_cmd(
     engine: Engine = "serial",
     workers: Workers = None,
     scheduler: Scheduler = None,
-    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
+    batch_size: BatchSize = None,
     no_parameter_uncertainty: NoUncertainty = False,
 ) -> None:
     """Simulate the herd and write the daily results (replicate × date × farm) to a file.

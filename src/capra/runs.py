@@ -43,9 +43,6 @@ __all__ = ["DEFAULT_REPLICATES", "Progress", "Run", "load_scenario", "plan", "ru
 #: bundled five-year scenario takes seconds (README benchmarks: 1,000 replicates in 41 s
 #: on 2 cores). [-]
 DEFAULT_REPLICATES = 100
-#: Replicates simulated together in one set of arrays (memory against speed; the numbers
-#: do not depend on it). [-]
-DEFAULT_BATCH_SIZE = 50
 
 #: ``progress(step, done, total)``: called as the work advances. ``step`` is ``"herd"``
 #: (``done`` of ``total`` replicate-days simulated) or a step of the plan (``"futures"``,
@@ -140,7 +137,7 @@ def _herd_ticks(progress: Progress | None, total: int) -> Callable[[int], None] 
 
 def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_REPLICATES,
              seed: int = 0, *, engine: str = "serial", workers: int | None = None,
-             scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+             scheduler: str | None = None, batch_size: int | None = None,
              progress: Progress | None = None,
              parameter_uncertainty: bool = True) -> HerdResult:
     """Simulate a scenario's herd, day by day, for many stochastic replicates.
@@ -155,13 +152,14 @@ def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_R
     seed
         Seed of the run: the same seed gives the same numbers on any engine. [-]
     engine
-        Where replicates run: ``"serial"``, ``"processes"`` or ``"dask"``.
+        Where replicates run: ``"serial"``, ``"threads"``, ``"processes"`` or ``"dask"``.
     workers
-        Local processes (``engine="processes"`` or a local Dask cluster). [-]
+        Threads or local processes (or the workers of a local Dask cluster). [-]
     scheduler
         Address of a Dask scheduler (``engine="dask"``); None starts a local cluster.
     batch_size
-        Replicates simulated together in one set of arrays. [-]
+        Replicates simulated together in one set of arrays (the numbers do not depend on
+        it); None: :func:`capra.herd.simulate.batch_size_for`. [-]
     progress
         See :data:`Progress` (step ``"herd"``).
     parameter_uncertainty
@@ -180,7 +178,7 @@ def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_R
     sc = as_scenario(scenario)
     replicates = _integer("replicates", replicates, low=1)
     seed = _integer("seed", seed)
-    batch_size = _integer("batch_size", batch_size, low=1)
+    batch_size = _optional_integer("batch_size", batch_size, low=1)
     workers = _optional_integer("workers", workers, low=1)
     if not isinstance(parameter_uncertainty, bool):
         raise ArgumentError(f"parameter_uncertainty: expected True or False; got "
@@ -213,7 +211,7 @@ def _planning_scenario(sc: Scenario, from_stock: Any, opening_stock: Any, quanti
 
 
 def _herd(sc: Scenario, herd: Any, replicates: int, seed: int, engine: str,
-          workers: int | None, scheduler: str | None, batch_size: int,
+          workers: int | None, scheduler: str | None, batch_size: int | None,
           progress: Progress | None, parameter_uncertainty: bool = True) -> HerdResult:
     """The herd to plan on: ``herd`` (given or read from a file, with the scenario), or
     the scenario simulated."""
@@ -231,7 +229,7 @@ def plan(scenario: str | os.PathLike | Scenario,
          futures: int | None = None, enrolment: float | None = None,
          from_stock: bool = False, opening_stock: pd.DataFrame | None = None,
          engine: str = "serial", workers: int | None = None, scheduler: str | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+         batch_size: int | None = None, decompose: bool | None = None,
          progress: Progress | None = None, parameter_uncertainty: bool = True) -> Plan:
     """Plan what to make of a scenario's milk and where to send it: the children served
     on every operating day of a repeatable year across the simulated futures, year by
@@ -265,7 +263,7 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         enrolment: float | None = None, from_stock: bool = False,
         opening_stock: pd.DataFrame | None = None, engine: str = "serial",
         workers: int | None = None, scheduler: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE, decompose: bool | None = None,
+        batch_size: int | None = None, decompose: bool | None = None,
         progress: Progress | None = None, parameter_uncertainty: bool = True) -> Run:
     """Simulate a scenario's herd and milk and plan products and deliveries to its sites.
 

@@ -65,8 +65,12 @@ def comparison_scenario():
 def paths():
     sc = comparison_scenario()
     mean = project_mean(compile_params(sc)).sel(farm="Farm")
-    # the point values of the uncertain ones (the mean path follows the point values)
-    sim = simulate_module.simulate(sc, replicates=REPLICATES, seed=SEED,
+    # the point values of the uncertain ones (the mean path follows the point values);
+    # the farm feeds as needed, so the herd is the same without the feeding
+    # (tests/herd/test_feeding.py, bit for bit), which is left out to save time; the
+    # replicates in two batches (the numbers do not depend on the batch size)
+    sim = simulate_module.simulate(sc, replicates=REPLICATES, seed=SEED, feed=False,
+                                   batch_size=REPLICATES // 2,
                                    parameter_uncertainty=False).data.sel(farm="Farm")
     return sim, mean
 

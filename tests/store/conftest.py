@@ -14,19 +14,43 @@ import pytest
 from sqlalchemy.engine import make_url
 
 
+class OwnDatabase:
+    """The database of one test: its URL, and on PostgreSQL whether it was made yet (it is
+    made when first asked for: empty, or as a copy of a template)."""
+
+    def __init__(self, url: str, pg=None):
+        self.url, self.pg, self.made = url, pg, False
+
+    def make(self, template: str | None = None) -> None:
+        if self.pg is None:
+            return
+        name = make_url(self.url).database
+        if self.made:
+            self.pg.drop(name)
+        self.pg.create(name, template=template)
+        self.made = True
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    """URL of a fresh, empty database (not yet migrated)."""
+def own_database(request, tmp_path):
+    """The database of this test (:class:`OwnDatabase`) on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'capra.db'}"
+        yield OwnDatabase(f"sqlite:///{tmp_path / 'capra.db'}")
         return
     pg = request.getfixturevalue("pg_databases")
-    name = pg.new_name()
-    pg.create(name)
-    try:
-        yield pg.url(name)
-    finally:
-        pg.drop(name)
+    target = OwnDatabase(pg.url(pg.new_name()), pg)
+    yield target
+    if target.made:
+        pg.drop(make_url(target.url).database)
+
+
+@pytest.fixture
+def db_url(own_database):
+    """URL of a fresh, empty database (not yet migrated); the same database as
+    ``records_db`` when a test asks for both."""
+    if not own_database.made:
+        own_database.make()
+    return own_database.url
 
 
 @pytest.fixture(scope="session")
@@ -53,23 +77,23 @@ def sqlite_templates(tmp_path_factory):
 
 
 @pytest.fixture
-def records_db(request, db_url, sqlite_templates):
-    """``records_db(name, fill)``: an open, migrated database at ``db_url`` holding what
-    ``fill(db)`` records (``name`` names that content): a copy of its template, built once
-    per test process (on PostgreSQL a template database, ``pg_databases``)."""
+def records_db(request, own_database, sqlite_templates):
+    """``records_db(name, fill)``: an open, migrated database (the test's own,
+    ``own_database``) holding what ``fill(db)`` records (``name`` names that content): a
+    copy of its template, built once per test process (on PostgreSQL a template database,
+    ``pg_databases``)."""
     from capra.store.db import open_db
 
     opened = []
 
     def make(name: str, fill):
-        if db_url.startswith("sqlite:///"):
-            shutil.copyfile(sqlite_templates(name, fill), db_url.removeprefix("sqlite:///"))
-        else:  # the empty database of db_url made again as a copy of the template
+        url = own_database.url
+        if url.startswith("sqlite:///"):
+            shutil.copyfile(sqlite_templates(name, fill), url.removeprefix("sqlite:///"))
+        else:
             pg = request.getfixturevalue("pg_databases")
-            database = make_url(db_url).database
-            pg.drop(database)
-            pg.create(database, template=pg.template(name, fill))
-        eng = open_db(db_url)
+            own_database.make(template=pg.template(name, fill))
+        eng = open_db(url)
         opened.append(eng)
         return eng
 

@@ -64,7 +64,8 @@ def _mutate(text: str, mutation) -> str:
         if row:
             row[args[1] % len(row)] = args[2]
     elif kind == "header":
-        rows[0][args[0] % len(rows[0])] = args[1]
+        if rows[0]:                        # an earlier cut may leave an empty first line
+            rows[0][args[0] % len(rows[0])] = args[1]
     elif kind == "extra":
         rows[min(args[0], len(rows) - 1)].append(args[1])
     elif kind == "double":
