@@ -68,12 +68,16 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
         c16[i] = c
         counts[cell[i] * 16 + c] += 1
         if lact & alive_i:
-            v = milk_table[rep[i] if own else 0, min(parity[i], 3) - 1, t - kidded[i]]
-            v *= np.float64(effect[i])
-            v *= milk_factor_of_cell[cell[i]]
             rows[n_lact] = i
-            kg[n_lact] = v
             n_lact += 1
+    # the milk in a loop of its own: the table reads (each replicate's table, when it has
+    # one, is mostly out of the cache by the next day) are then many in flight at once
+    for j in range(n_lact):
+        i = rows[j]
+        v = milk_table[rep[i] if own else 0, min(parity[i], 3) - 1, t - kidded[i]]
+        v *= np.float64(effect[i])
+        v *= milk_factor_of_cell[cell[i]]
+        kg[j] = v
     stocks = np.zeros((n_cells, 9), np.int64)
     for cell_ in range(n_cells):
         cc = counts[cell_ * 16:(cell_ + 1) * 16]

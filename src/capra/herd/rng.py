@@ -104,6 +104,11 @@ def uniform(key: np.ndarray, uid: np.ndarray, day: int | np.ndarray, slot: int =
     """
     arrays = [np.asarray(key, np.uint64), np.asarray(uid, np.int64),
               np.asarray(day, np.int64), np.asarray(slot, np.int64)]
+    k, u, d, s = arrays
+    if k.ndim == 1 and u.shape == k.shape and d.ndim == 0 and s.ndim == 0:
+        out = np.empty(k.size)           # the usual call: one key and id per animal
+        _uniform(k, u, d.reshape(1), s.reshape(1), out)
+        return out
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     if len(shape) > 1 or any(a.size not in (1, max(shape, default=1)) for a in arrays):
         arrays = np.broadcast_arrays(*arrays)        # the compiled loop takes 1-d arrays
