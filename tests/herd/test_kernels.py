@@ -301,3 +301,66 @@ def test_group_and_class_sums_are_the_sums_over_the_codes():
     me = np.ascontiguousarray(sums[:, :, :, 0])
     want = (me[:, :, 2:12] * share[:, :, group_of[2:12]]).reshape(R, L, 5, 2).sum(axis=3)
     np.testing.assert_array_equal(kernels.class_sums(me, share, group_of), want)
+
+
+def test_np_sum_is_numpys_sum_to_the_bit():
+    """Values of many magnitudes, so that a different order of the additions shows."""
+    g = np.random.default_rng(10)
+    for n in (0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 128, 129, 300, 1001):
+        a = g.random(n) * 10.0 ** g.integers(-9, 9, n) * np.where(g.random(n) < 0.3, -1, 1)
+        assert kernels._np_sum(a, n) == np.sum(a), n
+
+
+def _budget_numpy(fed, need, need_me, need_cp, kind, source_cp, supplement_per_cp,
+                  supplement_cp, dm_fraction, concentrate, price, supplement_cost, delivery):
+    """The day's feed budget as NumPy expressions over the arrays (the rule of
+    capra.herd.feeding._feed), columns kernels.BUDGET."""
+    cp_need = need_cp.sum(axis=2)
+    cp_fed = (fed * source_cp).sum(axis=2)
+    supp = np.maximum(cp_need - cp_fed, 0.0) * supplement_per_cp
+    cp_fed += supp * supplement_cp
+    buy = kind == 3
+    as_fed = fed / dm_fraction
+    return np.stack([
+        need_me.sum(axis=2), cp_need / 1000.0, (fed.sum(axis=2) + supp) / 1000.0,
+        (fed * (kind == 1)).sum(axis=2) / 1000.0, (fed * (kind == 2)).sum(axis=2) / 1000.0,
+        ((fed * buy).sum(axis=2) + supp) / 1000.0, (as_fed * concentrate).sum(axis=2) / 1000.0,
+        need.sum(axis=2), (cp_fed - cp_need) / 1000.0,
+        (as_fed * price * buy).sum(axis=2) / 1000.0 + supp * supplement_cost + delivery],
+        axis=2)
+
+
+@pytest.mark.parametrize("n_feeds", [1, 4, 9, 20])
+def test_feed_budget_is_the_budget_on_arrays(n_feeds):
+    g = np.random.default_rng(11 + n_feeds)
+    G, S = 4, n_feeds
+    fed = g.random((R, L, S)) * 10.0 ** g.integers(-2, 4, (R, L, S))
+    need = g.random((R, L, G)) * 50 * (g.random((R, L, G)) < 0.5)
+    by_group = g.random((R, L, 3, G)) * 500          # strided views, as the simulator's
+    by_group[:, :, 2] *= g.uniform(0.1, 10.0 * S, (R, L, 1))   # protein short in some cells
+    need_me, need_cp = by_group[:, :, 0], by_group[:, :, 2]
+    kind = g.integers(0, 4, (L, S)).astype(np.int8)
+    args = (kind, g.random((L, S)) * 200, g.random(L) * 0.01 * (g.random(L) < 0.7),
+            g.random(L) * 400, g.uniform(0.2, 0.95, (L, S)), g.random((L, S)) < 0.4,
+            g.random((L, S)) * 300, g.random(L), g.random(L) * 100)
+    day = np.full((R, L, 12), -1.0)
+    kernels.feed_budget(fed, need, need_me, need_cp, *args, False, day)
+    want = _budget_numpy(fed, need, need_me, need_cp, *args)
+    np.testing.assert_array_equal(day[:, :, :10], want)
+    assert (day[:, :, 10:] == -1.0).all()
+    assert np.isfinite(want).all() and (want[:, :, 8] < 0).any() and (want[:, :, 8] > 0).any()
+    kept = np.full((R, L, 12), -1.0)
+    kernels.feed_budget(fed, need, need_me, need_cp, *args, True, kept)   # all bought:
+    np.testing.assert_array_equal(kept[:, :, 3:5], -1.0)                  # pasture, stores
+    np.testing.assert_array_equal(np.delete(kept, [3, 4], axis=2)[:, :, :8],
+                                  np.delete(want, [3, 4], axis=2))
+
+
+def test_add_counts_is_a_bincount():
+    g = np.random.default_rng(12)
+    cells = g.integers(0, R * L, 500).astype(np.int32)
+    out = g.integers(0, 9, (40, R, L)).astype(np.int32).transpose(1, 0, 2)   # day by day
+    want = out.copy()
+    want[:, 5, :] += np.bincount(cells, minlength=R * L).reshape(R, L).astype(np.int32)
+    kernels.add_counts(cells, out[:, 5, :])
+    np.testing.assert_array_equal(out, want)

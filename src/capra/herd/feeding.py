@@ -114,6 +114,7 @@ MONTHLY = {
        for c in CLASSES},
 }
 _Q = {name: i for i, name in enumerate(MONTHLY)}
+assert tuple(MONTHLY)[:len(kernels.BUDGET)] == kernels.BUDGET   # written by feed_budget
 _NEEDED_BY_CLASS = slice(_Q[f"feed_me_needed_mj_{CLASSES[0]}"],
                          _Q[f"feed_me_needed_mj_{CLASSES[-1]}"] + 1)
 _FED_BY_CLASS = slice(_Q[f"feed_me_fed_mj_{CLASSES[0]}"], _Q[f"feed_me_fed_mj_{CLASSES[-1]}"] + 1)
@@ -781,29 +782,14 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
     if not fp.all_bought:
         fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
         fs.stock = np.where(kind == _STOCK, supply, fs.stock)
-    # protein: the supplement closes the gap
-    cp_need = need_cp.sum(axis=2)
-    cp_fed = (fed * fp.source_cp).sum(axis=2)
-    supp = np.maximum(cp_need - cp_fed, 0.0) * fp.supplement_per_cp
-    cp_fed += supp * fp.supplement_cp
-    buy = kind == _PURCHASE
-    as_fed = fed / fp.source_dm_fraction
-    q = _Q
-    day[:, :, q["feed_me_needed_mj"]] = need_me.sum(axis=2)
-    day[:, :, q["feed_cp_needed_kg"]] = cp_need / 1000.0
-    day[:, :, q["feed_dm_fed_t"]] = (fed.sum(axis=2) + supp) / 1000.0
-    day[:, :, q["feed_purchased_dm_t"]] = ((fed * buy).sum(axis=2) + supp) / 1000.0
-    day[:, :, q["feed_concentrate_as_fed_t"]] = (as_fed * fp.source_concentrate).sum(
-        axis=2) / 1000.0
-    day[:, :, q["feed_me_unmet_mj"]] = need.sum(axis=2)
-    day[:, :, q["feed_cp_balance_kg"]] = (cp_fed - cp_need) / 1000.0
-    day[:, :, q["feed_cost"]] = ((as_fed * fp.source_price_per_t * buy).sum(axis=2) / 1000.0
-                                 + supp * fp.supplement_cost_per_kg_dm + fp.delivery_cost[:, t])
+    # protein: the supplement closes the gap; the day's budget
+    kernels.feed_budget(fed, need, need_me, need_cp, kind, fp.source_cp, fp.supplement_per_cp,
+                        fp.supplement_cp, fp.source_dm_fraction, fp.source_concentrate,
+                        fp.source_price_per_t, fp.supplement_cost_per_kg_dm,
+                        np.ascontiguousarray(fp.delivery_cost[:, t]), fp.all_bought, day)
     m = fp.month_of_day[t]
     data["feed_source_dm_t"][:, m] += fed / 1000.0
     if not fp.all_bought:
-        day[:, :, q["feed_pasture_dm_t"]] = (fed * (kind == _PASTURE)).sum(axis=2) / 1000.0
-        day[:, :, q["feed_stored_dm_t"]] = (fed * (kind == _STOCK)).sum(axis=2) / 1000.0
         data["feed_source_closing_t_dm"][:, m] = np.where(kind == _STOCK, fs.stock, 0.0) / 1000.0
     return need
 

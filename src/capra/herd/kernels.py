@@ -227,6 +227,15 @@ def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm
 
 
 @njit(**_JIT)
+def add_counts(cells, out):
+    """Add one to ``out`` (replicates, locations) at each of ``cells`` (replicate-location
+    cell numbers): ``out += np.bincount(cells, minlength=out.size).reshape(out.shape)``."""
+    n_loc = out.shape[1]
+    for c in cells:
+        out[c // n_loc, c % n_loc] += 1
+
+
+@njit(**_JIT)
 def rows_on_day(day_of_row, t, alive):
     """Rows of the animals alive whose ``day_of_row`` (a day field: death, kidding, ...)
     is ``t``, in row order: ``np.flatnonzero(alive & (day_of_row == t))``."""
@@ -458,3 +467,95 @@ def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentra
                         conc_room[r, loc] = conc_room[r, loc] - conc_total
                     fed[r, loc, s] += total
     return fed, need
+
+
+#: Columns of the day's feed budget written by :func:`feed_budget`, in the order of the
+#: first quantities of :data:`capra.herd.feeding.MONTHLY`.
+BUDGET = ("feed_me_needed_mj", "feed_cp_needed_kg", "feed_dm_fed_t", "feed_pasture_dm_t",
+          "feed_stored_dm_t", "feed_purchased_dm_t", "feed_concentrate_as_fed_t",
+          "feed_me_unmet_mj", "feed_cp_balance_kg", "feed_cost")
+
+
+@njit(**_JIT)
+def _np_sum(a, n):
+    """``np.sum(a[:n])`` of a contiguous float64 array to the bit: NumPy's pairwise
+    summation (one by one below 8 values; eight running sums up to 128; halves above)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n > 128:
+        half = n // 2
+        half -= half % 8
+        return _np_sum(a, half) + _np_sum(a[half:], n - half)
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@njit(**_JIT)
+def feed_budget(fed, need, need_me, need_cp, kind, source_cp, supplement_per_cp, supplement_cp,
+                source_dm_fraction, source_concentrate, source_price_per_t,
+                supplement_cost_per_kg_dm, delivery_cost, all_bought, day):
+    """The feed budget of a day from what :func:`feed_groups` fed (``fed`` (R, L, S) [kg
+    DM], ``need`` the ME still needed (R, L, G) [MJ]) and what was needed (``need_me``
+    [MJ], ``need_cp`` [g], (R, L, G)): the protein gap closed by the supplement, the DM
+    fed, grazed, from the stores and bought, the concentrate as fed, the ME not fed, the
+    protein balance and the cost; written into ``day[:, :, :10]`` (columns
+    :data:`BUDGET`; pasture and stores left as they are when ``all_bought``). The NumPy
+    expressions of :func:`capra.herd.feeding._feed`, term by term, summed as NumPy sums
+    (:func:`_np_sum`).
+    """
+    R, L, G = need_me.shape
+    S = fed.shape[2]
+    terms = np.empty((7, S))
+    groups = np.empty((3, G))
+    for r in range(R):
+        for loc in range(L):
+            for g in range(G):
+                groups[0, g] = need_cp[r, loc, g]
+                groups[1, g] = need_me[r, loc, g]
+                groups[2, g] = need[r, loc, g]
+            for s_ in range(S):
+                f = fed[r, loc, s_]
+                k = kind[loc, s_]
+                buy = 1.0 if k == 3 else 0.0
+                as_fed = f / source_dm_fraction[loc, s_]
+                terms[0, s_] = f * source_cp[loc, s_]
+                terms[1, s_] = f
+                terms[2, s_] = f * buy
+                terms[3, s_] = as_fed * (1.0 if source_concentrate[loc, s_] else 0.0)
+                terms[4, s_] = as_fed * source_price_per_t[loc, s_] * buy
+                terms[5, s_] = f * (1.0 if k == 1 else 0.0)
+                terms[6, s_] = f * (1.0 if k == 2 else 0.0)
+            cp_need = _np_sum(groups[0], G)
+            cp_fed = _np_sum(terms[0], S)
+            supp = _max(cp_need - cp_fed, 0.0) * supplement_per_cp[loc]
+            cp_fed += supp * supplement_cp[loc]
+            day[r, loc, 0] = _np_sum(groups[1], G)
+            day[r, loc, 1] = cp_need / 1000.0
+            day[r, loc, 2] = (_np_sum(terms[1], S) + supp) / 1000.0
+            if not all_bought:
+                day[r, loc, 3] = _np_sum(terms[5], S) / 1000.0
+                day[r, loc, 4] = _np_sum(terms[6], S) / 1000.0
+            day[r, loc, 5] = (_np_sum(terms[2], S) + supp) / 1000.0
+            day[r, loc, 6] = _np_sum(terms[3], S) / 1000.0
+            day[r, loc, 7] = _np_sum(groups[2], G)
+            day[r, loc, 8] = (cp_fed - cp_need) / 1000.0
+            day[r, loc, 9] = (_np_sum(terms[4], S) / 1000.0
+                              + supp * supplement_cost_per_kg_dm[loc] + delivery_cost[loc])

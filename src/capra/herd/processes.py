@@ -78,9 +78,7 @@ class Recorder:
             return
         if self.events is not None:
             self.log(name, state, idx, **extra)
-        c = np.bincount(cells, minlength=self.nrl)
-        self.data[name][:, self.t, :] += c.reshape(self.shape[0], self.n_locations).astype(
-            self.data[name].dtype)
+        kernels.add_counts(cells, self.data[name][:, self.t, :])
 
 
 def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
