@@ -227,6 +227,16 @@ def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm
 
 
 @njit(**_JIT)
+def rank_within(groups):
+    """Rank of each element within its run of equal values of ``groups`` (sorted by
+    group): 0, 1, ... from the start of each run."""
+    out = np.empty(groups.size, np.int64)
+    for i in range(groups.size):
+        out[i] = 0 if i == 0 or groups[i] != groups[i - 1] else out[i - 1] + 1
+    return out
+
+
+@njit(**_JIT)
 def add_counts(cells, out):
     """Add one to ``out`` (replicates, locations) at each of ``cells`` (replicate-location
     cell numbers): ``out += np.bincount(cells, minlength=out.size).reshape(out.shape)``."""

@@ -25,6 +25,8 @@ from capra.herd.state import NEVER, HerdState
 _NO_LAG = np.zeros(0, np.float32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
+#: The largest day a day field holds ("never"). [day]
+_INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 class Recorder:
@@ -88,21 +90,11 @@ def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
         state.n_replicates, rec.n_locations)
 
 
-def _rank_within(keys_sorted_groups: np.ndarray) -> np.ndarray:
-    """Rank of each element within its run of equal group values (input sorted by group)."""
-    n = keys_sorted_groups.size
-    if n == 0:
-        return np.empty(0, np.int64)
-    start = np.r_[True, keys_sorted_groups[1:] != keys_sorted_groups[:-1]]
-    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    return np.arange(n) - first
-
-
 def _random_rank(groups: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Rank of each element within its group, in the random order given by ``u``."""
     order = np.lexsort((u, groups))
     rank = np.empty(groups.size, np.int64)
-    rank[order] = _rank_within(groups[order])
+    rank[order] = kernels.rank_within(groups[order])
     return rank
 
 
@@ -117,7 +109,7 @@ def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.nda
     if n == 0:
         return out
     order = np.lexsort((u, rep))
-    rank = _rank_within(rep[order])
+    rank = kernels.rank_within(rep[order])
     cum = np.cumsum(quota, axis=1)                      # (R, S)
     big = int(cum[:, -1].max()) + n + 1
     offsets = np.arange(quota.shape[0], dtype=np.int64)[:, None] * big
@@ -172,7 +164,7 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
     else:
         death_age[:] = kernels.first_above(rows, state.rep[idx], sex, clock)
     day = state.birth[idx].astype(np.int64) + np.maximum(death_age, age)
-    state.death_day[idx] = np.minimum(day, np.iinfo(np.int32).max)
+    state.death_day[idx] = np.minimum(day, _INT32_MAX)
 
 
 def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
@@ -203,7 +195,7 @@ def _cull_day_from(state, p, keys, t, idx):
     u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
     with np.errstate(divide="ignore", invalid="ignore"):
         wait = np.floor(np.log1p(-u) / np.log1p(-q)) + 1
-    day = np.minimum(t + wait, np.iinfo(np.int32).max)
+    day = np.minimum(t + wait, _INT32_MAX)
     state.cull_day[idx] = np.where(q > 0, day, -1).astype(np.int32)
 
 
@@ -334,7 +326,7 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams] + 1)
     # one row per kid born
     kid_dam = np.repeat(dams, litter)
-    slot = _rank_within(np.repeat(np.arange(dams.size), litter))
+    slot = kernels.rank_within(np.repeat(np.arange(dams.size), litter))
     kk, kuid = state.rep[kid_dam], state.uid[kid_dam]
     still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.per_replicate(
         "stillbirth_risk", kk)
@@ -440,7 +432,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     rows = p.varying.get("low_yield_dim_days")       # each replicate's own, if any
     low = None if rows is None else rows[state.rep[idx], np.minimum(state.parity[idx], 3) - 1]
     day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx], low)
-    state.dry_day[idx] = np.clip(day, -1, np.iinfo(np.int32).max)
+    state.dry_day[idx] = np.clip(day, -1, _INT32_MAX)
 
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
