@@ -67,9 +67,8 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
         c = class_lut[bits]
         c16[i] = c
         counts[cell[i] * 16 + c] += 1
-        if lact & alive_i:
-            rows[n_lact] = i
-            n_lact += 1
+        rows[n_lact] = i                  # without a branch: does in milk come unordered
+        n_lact += lact & alive_i
     # the milk in a loop of its own: the table reads (each replicate's table, when it has
     # one, is mostly out of the cache by the next day) are then many in flight at once
     for j in range(n_lact):
