@@ -396,9 +396,10 @@ def _pregnancy_tables(days: int) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def _calendar(dates: pd.DatetimeIndex) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-    key = dates.year * 12 + dates.month - 1
+    """Month index of each day, the months ("YYYY-MM") and their simulated days."""
+    key = np.asarray(dates.values, dtype="datetime64[M]")
     first, month_of_day = np.unique(key, return_inverse=True)
-    months = tuple(f"{k // 12:04d}-{k % 12 + 1:02d}" for k in first)
+    months = tuple(str(m) for m in first)
     return month_of_day.astype(np.int64), months, np.bincount(month_of_day)
 
 
