@@ -209,9 +209,10 @@ def _windows(groups, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, n
     return in_window, first, last
 
 
-def compile_params(scenario) -> HerdParams:
+def compile_params(scenario, *, with_feeding: bool = True) -> HerdParams:
     """Compile a scenario into daily parameters of the herd model (with its kid rearing and
-    feeding, :mod:`capra.herd.feeding`)."""
+    feeding, :mod:`capra.herd.feeding`; ``with_feeding=False``: without them, for the
+    parameters of one replicate, which never differ in those)."""
     from capra.herd.bucks import compile_bucks
     from capra.herd.health import compile_health
 
@@ -289,7 +290,7 @@ def compile_params(scenario) -> HerdParams:
     for b in batches:
         if b.quarantine_days > 0:
             quarantine_on_day[max(b.day, 0):max(b.day + b.quarantine_days + 1, 0)] = True
-    return feeding.attach(HerdParams(
+    herd = HerdParams(
         start_date=scenario.start_date, n_days=n_days, dates=dates, locations=locations,
         is_farm=is_farm, capacity_head=capacity,
         death_hazard=hazard, cum_death_hazard=cum,
@@ -325,4 +326,5 @@ def compile_params(scenario) -> HerdParams:
         low_yield_dim_days=low_yield_dim,
         quarantine_on_day=quarantine_on_day, batches=tuple(batches),
         conception_factor_by_day=conception_factor, milk_factor_by_day=milk_factor,
-        health=health, bucks=compile_bucks(scenario, dates)), scenario)
+        health=health, bucks=compile_bucks(scenario, dates))
+    return feeding.attach(herd, scenario) if with_feeding else herd

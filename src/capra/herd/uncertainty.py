@@ -262,7 +262,8 @@ class ParameterDraws:
         from capra.herd.params import compile_params
 
         values = self.values(seed, replicates)
-        per = [compile_params(with_values(self.scenario, self.parameters, row))
+        per = [compile_params(with_values(self.scenario, self.parameters, row),
+                              with_feeding=False)          # _POINT_ONLY: from params
                for row in values]
         return batch_params(params, per)
 
