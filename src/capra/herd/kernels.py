@@ -6,9 +6,10 @@ cached on disk) as one loop each, so that the herd's arrays are read once instea
 through temporary arrays: the end-of-day census with the milk before feed
 (:func:`census`), the feed requirements (:func:`requirement_sums`, :func:`milk_sums`), the
 selections of the day (who dies, is culled, aborts, kids, dries off, may be bred, ...),
-the counts of the replacement, the search of the death clocks; and the loops over cells,
-groups and feeds of the feeding (:func:`feed_groups`, :func:`group_sums`,
-:func:`class_sums`). The rules stay where they are written (``docs/herd-model.md``,
+the counts of the replacement, the search of the death clocks; the small loops of every
+day's bookkeeping (:func:`add_counts` of the flows, :func:`rank_within` for random
+orders); and the loops over cells, groups and feeds of the feeding (:func:`feed_groups`,
+:func:`group_sums`, :func:`class_sums`, the day's budget :func:`feed_budget`). The rules stay where they are written (``docs/herd-model.md``,
 :mod:`capra.herd.rules`, :mod:`capra.herd.feeding`); a pass applies them.
 
 Each pass does the arithmetic of the NumPy expressions it stands for, in the same order
