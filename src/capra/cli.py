@@ -74,7 +74,7 @@ Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed giv
 Engine = Annotated[str, typer.Option(help="Where replicates run: serial, threads, processes or dask.")]
 Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes or Dask workers for --engine threads/processes/dask (default: the number of cores).")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
-BatchSize = Annotated[int | None, typer.Option(
+BatchSize = Annotated[Optional[int], typer.Option(
     min=1, show_default=False,
     help="Replicates simulated together in one set of arrays (memory against speed; the "
          "numbers do not change) [default: 100, or fewer so that every worker gets some].")]
