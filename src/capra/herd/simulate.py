@@ -115,7 +115,8 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: 
 
 def batch_size_for(replicates: int, engine: str = "serial", workers: int | None = None) -> int:
     """Replicates per batch when none is given: :data:`BATCH_SIZE`, or fewer so that each
-    worker of a parallel engine gets a batch.
+    worker of a parallel engine gets a batch (``workers``, by default this machine's
+    cores, also for a Dask cluster whose size is not given).
 
     >>> batch_size_for(1000), batch_size_for(100, "processes", workers=2)
     (100, 50)
