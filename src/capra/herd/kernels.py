@@ -19,16 +19,19 @@ expressions. ``tests/herd/test_kernels.py`` checks every pass against them.
 
 The compiled code is kept in numba's on-disk cache (next to this file, or in the user's
 cache folder where the package's folder cannot be written, or in ``NUMBA_CACHE_DIR``), so
-it is compiled once per machine and Python version (``bench/herd.py`` reports how long).
+it is compiled once per machine and Python version (``bench/herd.py`` reports how long);
+where no folder can be written, in every process, with a warning
+(:mod:`capra.herd.compiled`).
 The passes release the GIL (``engine="threads"`` runs batches side by side in them).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from capra.herd.compiled import compiled
+
+_JIT = {"error_model": "numpy"}
 
 #: Columns of the stocks of :func:`census`: the herd's classes (kids with those in their
 #: colostrum days), the pregnant females, the head, and the kids past their colostrum
@@ -37,7 +40,7 @@ STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
           "does_pregnant", "head", "drinking")
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep,
            weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table,
            milk_factor_of_cell, n_cells):
@@ -92,7 +95,7 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     return c16, stocks, rows[:n_lact], kg[:n_lact]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk_lost,
                  is_farm, n_cells):
     """The milk ``kg`` of the does in milk ``rows`` summed by cell, (n_cells, 4) [kg]:
@@ -117,7 +120,7 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
     return out, kind
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_code, oldest,
                      graze_of_loc, table, mature, gestation_days, preg_first_day, preg_me,
                      preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
@@ -175,7 +178,7 @@ def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_c
     return sums
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def group_sums(sums, group_of_code, n_groups):
     """The requirements (R, L, 16 codes, 3 quantities) of the weaned classes (codes 2 to
     11) summed by priority group, (R, L, 3, n_groups), in the order of the codes."""
@@ -190,7 +193,7 @@ def group_sums(sums, group_of_code, n_groups):
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def class_sums(me, share, group_of_code):
     """ME (R, L, 16 codes) of the weaned classes (codes 2 to 11, two per class) times the
     share of its priority group fed (R, L, G), summed by class: (R, L, 5) [MJ]."""
@@ -205,7 +208,7 @@ def class_sums(me, share, group_of_code):
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm_per_kg_milk,
               n_cells):
     """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
@@ -226,7 +229,7 @@ def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def rank_within(groups):
     """Rank of each element within its run of equal values of ``groups`` (sorted by
     group): 0, 1, ... from the start of each run."""
@@ -236,7 +239,7 @@ def rank_within(groups):
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def add_counts(cells, out):
     """Add one to ``out`` (replicates, locations) at each of ``cells`` (replicate-location
     cell numbers): ``out += np.bincount(cells, minlength=out.size).reshape(out.shape)``."""
@@ -245,7 +248,7 @@ def add_counts(cells, out):
         out[c // n_loc, c % n_loc] += 1
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def rows_on_day(day_of_row, t, alive):
     """Rows of the animals alive whose ``day_of_row`` (a day field: death, kidding, ...)
     is ``t``, in row order: ``np.flatnonzero(alive & (day_of_row == t))``."""
@@ -258,7 +261,7 @@ def rows_on_day(day_of_row, t, alive):
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def rows_to_dry(t, lactating, dry_day, alive):
     """Rows of the does alive in milk whose lactation ends by day ``t``, in row order."""
     out = np.empty(dry_day.size, np.int64)
@@ -270,7 +273,7 @@ def rows_to_dry(t, lactating, dry_day, alive):
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def kept_males(sex, kept, alive):
     """Rows of the kept males alive (the bucks and the bucklings kept as bucks), in row
     order."""
@@ -283,7 +286,7 @@ def kept_males(sex, kept, alive):
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def rows_in_cells(cells, cell, alive):
     """Rows of the animals alive in the (replicate, location) cells flagged in ``cells``,
     in row order."""
@@ -295,7 +298,7 @@ def rows_in_cells(cells, cell, alive):
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
     """Rows of the animals alive that may be culled today, in row order: their
     involuntary culling day is today, they reach ``max_age_days`` today, or they are kept
@@ -309,7 +312,7 @@ def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def eligible_to_breed(t, due, sex, alive, group, in_window_today, loc, is_farm, birth, lag,
                       kidded, min_breeding_age_days, postpartum_interval_days):
     """Rows of the open females alive on a farm whose breeding group's window is open
@@ -331,7 +334,7 @@ def eligible_to_breed(t, due, sex, alive, group, in_window_today, loc, is_farm, 
     return out[:n]
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
                          min_breeding_age_days, n_cells):
     """Animals alive per cell, (3, n_cells) [head]: older than the decision age; females
@@ -352,7 +355,7 @@ def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def first_above(tables, rep, row, x):
     """For each element, the first index at which the non-decreasing table
     ``tables[rep, row]`` exceeds ``x``: ``np.searchsorted(table, x, side="right")``."""
@@ -362,7 +365,7 @@ def first_above(tables, rep, row, x):
     return out
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def _amount(need, me, room, dense):
     """:func:`capra.feed.budget.feed_amount` for one group and feed, bought as needed
     (the same operations: DM toward the need, within the room left for a denser feed)."""
@@ -375,7 +378,7 @@ def _amount(need, me, room, dense):
     return _max(x, 0.0)
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def _min(a, b):
     """``np.minimum`` of two floats (NaN wins)."""
     if a != a or b != b:
@@ -383,7 +386,7 @@ def _min(a, b):
     return a if a <= b else b
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def _max(a, b):
     """``np.maximum`` of two floats (NaN wins)."""
     if a != a or b != b:
@@ -391,7 +394,7 @@ def _max(a, b):
     return a if a >= b else b
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentrate_share,
                 dense_bought, all_bought, supply, tiny_mj):
     """Feed the priority groups of every (replicate, location) from its feeds, in order
@@ -486,7 +489,7 @@ BUDGET = ("feed_me_needed_mj", "feed_cp_needed_kg", "feed_dm_fed_t", "feed_pastu
           "feed_me_unmet_mj", "feed_cp_balance_kg", "feed_cost")
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def _np_sum(a, n):
     """``np.sum(a[:n])`` of a contiguous float64 array to the bit: NumPy's pairwise
     summation (one by one below 8 values; eight running sums up to 128; halves above)."""
@@ -518,7 +521,7 @@ def _np_sum(a, n):
     return res
 
 
-@njit(**_JIT)
+@compiled(**_JIT)
 def feed_budget(fed, need, need_me, need_cp, kind, source_cp, supplement_per_cp, supplement_cp,
                 source_dm_fraction, source_concentrate, source_price_per_t,
                 supplement_cost_per_kg_dm, delivery_cost, all_bought, day):

@@ -17,7 +17,8 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from numba import njit
+
+from capra.herd.compiled import compiled
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -34,7 +35,7 @@ PROCESSES = ("arrival", "mortality", "culling", "breeding", "gestation", "kiddin
              "outbreaks", "feeding")
 
 
-@njit(cache=True, nogil=True)
+@compiled()
 def _fmix(x):
     x ^= x >> _S33
     x *= _M1
@@ -44,7 +45,7 @@ def _fmix(x):
     return x
 
 
-@njit(cache=True, nogil=True)
+@compiled()
 def _uniform(key, uid, day, slot, out):
     """The draws of :func:`uniform`, element by element: 1-d arrays of the length of
     ``out``, or of length 1 (the same value for every element)."""

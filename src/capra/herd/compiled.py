@@ -1,0 +1,48 @@
+"""How the herd's compiled code is compiled: numba, kept on disk between processes.
+
+numba keeps the machine code of each compiled function next to its source file, or where
+that cannot be written in the user's cache folder, or in the folder ``NUMBA_CACHE_DIR``
+names. Where none of them can be written (a read-only installation run by a user without
+a home folder, say), the functions are compiled in memory in every process instead (a few
+seconds more at each start) and a :class:`CompileCacheWarning` says how to keep them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from numba import njit
+
+
+class CompileCacheWarning(UserWarning):
+    """The herd's compiled code cannot be kept on disk: it is compiled in every process."""
+
+
+_warned = False
+
+
+def compiled(**options):
+    """``numba.njit(cache=True, nogil=True, **options)``, or without the cache (and one
+    :class:`CompileCacheWarning`) where no cache folder can be written."""
+
+    def decorate(func):
+        global _warned
+        try:
+            return njit(cache=True, nogil=True, **options)(func)
+        except RuntimeError as exc:
+            if "cannot cache" not in str(exc):
+                raise
+            if not _warned:
+                _warned = True
+                where = os.environ.get("NUMBA_CACHE_DIR")
+                warnings.warn(CompileCacheWarning(
+                    "no folder can be written to keep the herd's compiled code (the "
+                    "package's folder, the user's cache folder"
+                    + (f", NUMBA_CACHE_DIR={where}" if where else "") + "): it is compiled "
+                    "again in every process, a few seconds at each start; set "
+                    "NUMBA_CACHE_DIR to a folder this user can write to keep it"),
+                    stacklevel=2)
+            return njit(cache=False, nogil=True, **options)(func)
+
+    return decorate
