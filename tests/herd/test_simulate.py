@@ -306,3 +306,12 @@ def test_kids_drink_colostrum_first_and_milk_only_after_it():
     # the first colostrum days of the first kids: colostrum, no milk for them yet
     first = int(np.flatnonzero(res.data["births"].sel(farm="Farm").isel(replicate=0).values)[0])
     assert fed[first] == 0 and res.data["milk_colostrum_kg"].isel(replicate=0).sum() > 0
+
+
+@pytest.mark.parametrize("kwargs,field", [({"replicates": 0}, "replicates"),
+                                          ({"replicates": 3, "batch_size": 0}, "batch_size")])
+def test_no_replicates_or_empty_batches_are_refused_by_name(nampo, kwargs, field):
+    from capra.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match=f"^{field}: expected at least 1"):
+        simulate(nampo, **kwargs)

@@ -173,6 +173,9 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
     """
     if replicates < 1:
         raise ArgumentError(f"replicates: expected at least 1 replicate, got {replicates}")
+    if batch_size is not None and batch_size < 1:
+        raise ArgumentError(f"batch_size: expected at least 1 replicate per batch, got "
+                            f"{batch_size}")
     params = compile_params(scenario)
     if not feed:
         params = dataclasses.replace(params, feeding=None)
