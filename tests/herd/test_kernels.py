@@ -156,17 +156,33 @@ def test_selections_are_those_of_the_masks(herd, params):
                                   np.flatnonzero(h["alive"] & (h["due"] == T + 3)))
     in_window = np.array([True, False])
     is_farm = np.array([True, True, False, True])
-    for lag in (np.zeros(0, np.float32), h["lag"]):
-        got = kernels.eligible_to_breed(
-            T, h["due"], h["sex"], h["alive"], h["group"], in_window, h["loc"], is_farm,
-            h["birth"], lag, h["kidded"], p.min_breeding_age_days,
-            p.postpartum_interval_days)
-        age = (T - h["birth"]) - (lag.astype(np.int64) if lag.size else 0)
-        want = np.flatnonzero((h["due"] < 0) & (h["sex"] == 0) & h["alive"]
-                              & in_window[h["group"]] & is_farm[h["loc"]]
-                              & rules.can_breed(p, age, T - h["kidded"]))
-        assert want.size > 50
-        np.testing.assert_array_equal(got, want)
+    g = np.random.default_rng(6)
+    uid = np.arange(N, dtype=np.int64)
+    key = g.integers(0, 2**63, R).astype(np.uint64)
+    intake = g.random(N).astype(np.float32)
+    f0 = 0.4
+    for lag, prob in ((np.zeros(0, np.float32), np.array([[0.3, 0.6]])),
+                      (h["lag"], g.random((R, 2)))):         # one table, or each replicate's
+        for fed in (np.zeros(0, np.float32), intake):
+            got, conceives = kernels.breeding_draws(
+                T, h["due"], h["sex"], h["alive"], h["group"], in_window, h["loc"],
+                is_farm, h["birth"], lag, h["kidded"], p.min_breeding_age_days,
+                p.postpartum_interval_days, h["rep"], uid, key, prob, fed, f0)
+            age = (T - h["birth"]) - (lag.astype(np.int64) if lag.size else 0)
+            want = np.flatnonzero((h["due"] < 0) & (h["sex"] == 0) & h["alive"]
+                                  & in_window[h["group"]] & is_farm[h["loc"]]
+                                  & rules.can_breed(p, age, T - h["kidded"]))
+            assert want.size > 50
+            np.testing.assert_array_equal(got, want)
+            # the NumPy expressions of capra.herd.processes.conception and
+            # capra.herd.feeding.conception_factor
+            k = h["rep"][want]
+            q = prob[k if prob.shape[0] > 1 else 0, h["group"][want]]
+            if fed.size:
+                q = q * (1.0 - (1.0 - f0) * (1.0 - fed[want]))
+            u = rng.uniform(key[k], uid[want], T)
+            np.testing.assert_array_equal(conceives, u < q)
+            assert 0 < conceives.sum() < want.size
     got = kernels.cull_candidates(T, h["cull_day"], h["birth"], h["sex"], h["kept"],
                                   h["alive"], 3000)
     want = np.flatnonzero(h["alive"] & ((h["cull_day"] == T) | (h["birth"] == T - 3000)

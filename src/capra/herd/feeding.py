@@ -889,7 +889,10 @@ def breeding_age(state: HerdState, t: int, idx: np.ndarray) -> np.ndarray:
 
 def conception_factor(state: HerdState, p: HerdParams, idx: np.ndarray) -> np.ndarray | float:
     """Factor on the conception probability of the does ``idx`` for the share of their
-    energy requirement fed yesterday (1 when fully fed). [-]"""
+    energy requirement fed yesterday (1 when fully fed). [-]
+
+    The simulator draws the conceptions in one compiled pass that applies this rule row
+    by row (:func:`capra.herd.kernels.breeding_draws`, checked against it)."""
     feed = getattr(state, "feed", None)
     if feed is None or not feed.intake_set:
         return 1.0

@@ -353,32 +353,26 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     feeding.newborn_risks(state, t, p, keys, dams, born, idx)
 
 
-def eligible_to_breed(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
-    """Rows of open females on a farm, old enough, past the postpartum interval, in their
-    breeding window today."""
-    if not p.in_window[:, t].any():
-        return np.empty(0, np.int64)
-    feed = state.feed
-    return kernels.eligible_to_breed(
-        t, state.due, state.sex, state.alive, state.group, np.ascontiguousarray(p.in_window[:, t]), state.loc,
-        p.is_farm, state.birth, state.lag if feed is not None and feed.lagging else _NO_LAG,
-        state.kidded, p.min_breeding_age_days, p.postpartum_interval_days)
-
-
 def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
     """Conceptions of eligible does; returns the rows that were eligible (for failed windows)."""
-    idx = eligible_to_breed(state, t, p)
-    if idx.size == 0:
-        return idx
-    g = state.group[idx]
-    k, uid = state.rep[idx], state.uid[idx]
-    u = rng.uniform(keys["breeding"][k], uid, t)
+    if not p.in_window[:, t].any():
+        return np.empty(0, np.int64)
     probability, ai_group = rules.conception_probability(
         p, t, service_probability=p.varying.get("service_probability"),
         ai_probability=p.varying.get("ai_probability"),
         conception_factor_by_day=p.varying.get("conception_factor_by_day"))
-    conceives = u < ((probability[g] if probability.ndim == 1 else probability[k, g])
-                     * feeding.conception_factor(state, p, idx))
+    feed = state.feed
+    idx, conceives = kernels.breeding_draws(
+        t, state.due, state.sex, state.alive, state.group,
+        np.ascontiguousarray(p.in_window[:, t]), state.loc, p.is_farm, state.birth,
+        state.lag if feed is not None and feed.lagging else _NO_LAG, state.kidded,
+        p.min_breeding_age_days, p.postpartum_interval_days, state.rep, state.uid,
+        keys["breeding"], np.atleast_2d(probability),
+        state.intake if feed is not None and feed.intake_set else _NO_LAG,
+        p.feeding.conception_factor_without_feed if p.feeding is not None else 1.0)
+    if idx.size == 0:
+        return idx
+    g = state.group[idx]
     by_ai = ai_group[g] & conceives
     service = ~ai_group[g] & conceives
     # natural and induced service need bucks, and a buck gets a limited number of does
@@ -398,7 +392,9 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
         key = rec.cell(state, idx[sidx]) * G + g[sidx]
         want = np.bincount(key, minlength=rec.nrl * G)
         if (want > room.ravel()).any():
-            rank = _random_rank(key, rng.uniform(keys["bucks"][k[sidx]], uid[sidx], t, slot=1))
+            rows = idx[sidx]
+            rank = _random_rank(key, rng.uniform(keys["bucks"][state.rep[rows]],
+                                                 state.uid[rows], t, slot=1))
             service[sidx[rank >= room.ravel()[key]]] = False
         sidx = np.flatnonzero(service)
         state.mated += np.bincount(rec.cell(state, idx[sidx]) * G + g[sidx],

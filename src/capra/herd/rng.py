@@ -46,15 +46,22 @@ def _fmix(x):
 
 
 @compiled()
+def draw(key, uid, day, slot):
+    """One uniform number on [0, 1) of stream ``key`` for animal ``uid``, ``day`` and
+    ``slot`` (the draw of :func:`uniform`, for compiled passes)."""
+    x = _fmix(np.uint64(uid) * _GOLD + np.uint64(key))
+    x = _fmix(x + np.uint64(day) * _K_DAY + np.uint64(slot) * _K_SLOT)
+    return np.float64(x >> _S11) * _INV53
+
+
+@compiled()
 def _uniform(key, uid, day, slot, out):
     """The draws of :func:`uniform`, element by element: 1-d arrays of the length of
     ``out``, or of length 1 (the same value for every element)."""
     k, u = int(key.size > 1), int(uid.size > 1)
     d, s = int(day.size > 1), int(slot.size > 1)
     for i in range(out.size):
-        x = _fmix(np.uint64(uid[i * u]) * _GOLD + np.uint64(key[i * k]))
-        x = _fmix(x + np.uint64(day[i * d]) * _K_DAY + np.uint64(slot[i * s]) * _K_SLOT)
-        out[i] = np.float64(x >> _S11) * _INV53
+        out[i] = draw(key[i * k], uid[i * u], day[i * d], slot[i * s])
 
 
 def replicate_keys(seed: int | np.random.SeedSequence, replicates: int | np.ndarray,
