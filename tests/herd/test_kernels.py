@@ -8,7 +8,7 @@ import pytest
 
 from capra.feed.budget import feed_amount
 from capra.herd import feeding, kernels, rng, rules
-from capra.herd.params import MALE, compile_params
+from capra.herd.params import MALE, MAX_AGE_DAYS, compile_params
 from capra.herd.processes import _CLASS_LUT
 
 T = 900                    # the day of the checks
@@ -197,15 +197,40 @@ def test_selections_are_those_of_the_masks(herd, params):
             head[row], np.bincount(h["cell"][h["alive"] & mask], minlength=R * L))
 
 
-def test_first_above_is_searchsorted_per_table():
-    g = np.random.default_rng(5)
-    tables = np.cumsum(g.random((3, 2, 500)), axis=2)
-    rep, row = g.integers(0, 3, 2000).astype(np.int32), g.integers(0, 2, 2000).astype(np.int8)
-    x = g.random(2000) * 600 - 50                        # below, inside and past the tables
-    x[:20] = tables[rep[:20], row[:20], 100]             # ties: side "right"
-    got = kernels.first_above(tables, rep, row, x)
-    want = [np.searchsorted(tables[r, s], v, side="right") for r, s, v in zip(rep, row, x)]
-    np.testing.assert_array_equal(got, want)
+def test_lifelong_draws_and_death_days_are_their_numpy_expressions(herd, params):
+    h, p = herd, params
+    g = np.random.default_rng(8)
+    rows = np.sort(g.choice(N, 700, replace=False))
+    keys = {name: g.integers(0, 2**63, R).astype(np.uint64)
+            for name in ("grouping", "lactation", "mortality")}
+    uid = g.permutation(N).astype(np.int64)
+    group, effect = np.full(N, -1, np.int8), np.zeros(N, np.float32)
+    share = np.array([0.2, 0.5, 0.3])
+    kernels.lifelong_draws(rows, h["rep"], uid, group, effect, keys["grouping"],
+                           keys["lactation"], np.cumsum(share), 0.25)
+    k = h["rep"][rows]
+    u = rng.uniform(keys["grouping"][k], uid[rows], 0)
+    np.testing.assert_array_equal(group[rows], np.minimum(
+        np.searchsorted(np.cumsum(share), u, side="right"), 2))
+    assert set(np.unique(group[rows])) == {0, 1, 2}
+    z = rng.normal(keys["lactation"][k], uid[rows], 0)
+    want = np.array([rng.lognormal_of(x, 0.25) for x in z], np.float32)
+    np.testing.assert_array_equal(effect[rows], want)
+    np.testing.assert_allclose(want, np.exp(0.25 * z - 0.25 ** 2 / 2), rtol=1e-7)
+    assert (np.delete(effect, rows) == 0).all() and (np.delete(group, rows) == -1).all()
+    # death clocks, one table or each replicate's own
+    age = T - h["birth"][rows].astype(np.int64)
+    for tables in (p.cum_death_hazard[None], p.cum_death_hazard[None] * (1 + g.random((R, 1, 1)))):
+        death = np.full(N, -7, np.int32)
+        kernels.death_days(rows, age, h["rep"], uid, h["sex"], h["birth"], keys["mortality"],
+                           tables, MAX_AGE_DAYS, death)
+        tab = tables[k if tables.shape[0] > 1 else 0, h["sex"][rows]]        # (rows, ages)
+        clock = (tab[np.arange(rows.size), np.clip(age - 1, 0, MAX_AGE_DAYS)]
+                 + rng.exponential(keys["mortality"][k], uid[rows], 0))
+        first = np.array([np.searchsorted(t_, c, side="right") for t_, c in zip(tab, clock)])
+        want = np.minimum(h["birth"][rows] + np.maximum(first, age), np.iinfo(np.int32).max)
+        np.testing.assert_array_equal(death[rows], want)
+        assert (death[rows] >= T).all() and (np.delete(death, rows) == -7).all()
 
 
 def _feed_numpy(need_me, need_dm, kind, me_s, conc, conc_share, dense_bought, all_bought,

@@ -7,7 +7,7 @@ through temporary arrays: the end-of-day census with the milk before feed
 (:func:`census`), the feed requirements (:func:`requirement_sums`, :func:`milk_sums`), the
 selections of the day (who dies, is culled, aborts, kids, dries off, may be bred and
 conceives, with the draws of :mod:`capra.herd.rng` made in the pass), the counts of the
-replacement, the search of the death clocks; the small loops of every day's bookkeeping
+replacement, the lifelong draws of new animals and their death clocks; the small loops of every day's bookkeeping
 (:func:`add_counts` of the flows, :func:`rank_within` for random orders); and the loops
 over cells, groups and feeds of the feeding (:func:`feed_groups`, :func:`group_sums`,
 :func:`class_sums`, the day's budget :func:`feed_budget`). The rules stay where they are
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from capra.herd.compiled import compiled
-from capra.herd.rng import draw
+from capra.herd.rng import draw, exponential_draw, lognormal_of, normal_draw
 
 _JIT = {"error_model": "numpy"}
 
@@ -384,13 +384,34 @@ def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
 
 
 @compiled(**_JIT)
-def first_above(tables, rep, row, x):
-    """For each element, the first index at which the non-decreasing table
-    ``tables[rep, row]`` exceeds ``x``: ``np.searchsorted(table, x, side="right")``."""
-    out = np.empty(x.size, np.int64)
-    for i in range(x.size):
-        out[i] = np.searchsorted(tables[rep[i], row[i]], x[i], side="right")
-    return out
+def lifelong_draws(rows, rep, uid, group, effect, grouping_key, lactation_key, group_cum,
+                   effect_sigma):
+    """The lifelong draws of new animals ``rows``, in place: their breeding ``group`` (the
+    first whose cumulative share ``group_cum`` exceeds a uniform draw) and their milk
+    animal ``effect`` (lognormal with mean 1 and log-sd ``effect_sigma``)."""
+    last = group_cum.size - 1
+    for i in rows:
+        u = draw(grouping_key[rep[i]], uid[i], 0, 0)
+        group[i] = min(np.searchsorted(group_cum, u, side="right"), last)
+        z = normal_draw(lactation_key[rep[i]], uid[i], 0, 0)
+        effect[i] = lognormal_of(z, effect_sigma)
+
+
+@compiled(**_JIT)
+def death_days(rows, age_today, rep, uid, sex, birth, key, hazard, max_age_days, death_day):
+    """Day of death of the animals ``rows`` aged ``age_today`` [days], in place: the first
+    age at which the cumulative hazard ``hazard`` (replicates or 1, sex, age) passes the
+    hazard already lived (to yesterday) plus an exponential clock drawn from ``key``; not
+    before today, at most the largest day an int32 holds."""
+    own = hazard.shape[0] > 1
+    for j in range(rows.size):
+        i = rows[j]
+        age = np.int64(age_today[j])
+        h = hazard[rep[i] if own else 0, sex[i]]
+        clock = h[min(max(age - 1, 0), max_age_days)] + exponential_draw(key[rep[i]], uid[i],
+                                                                           0, 0)
+        day = np.int64(birth[i]) + max(np.int64(np.searchsorted(h, clock, side="right")), age)
+        death_day[i] = min(day, np.int64(2147483647))
 
 
 @compiled(**_JIT)

@@ -130,13 +130,9 @@ def new_animals(state: HerdState, p: HerdParams, keys: dict, t: int, rep, *, sex
                        batch=batch, kept=kept)
     if idx.size == 0:
         return idx
-    uid = state.uid[idx]
-    k = state.rep[idx]
-    u = rng.uniform(keys["grouping"][k], uid, 0)
-    state.group[idx] = np.minimum(np.searchsorted(np.cumsum(p.group_share), u, side="right"),
-                                  p.n_groups - 1)
-    z = rng.normal(keys["lactation"][k], uid, 0)
-    state.effect[idx] = np.exp(p.effect_sigma * z - 0.5 * p.effect_sigma ** 2)
+    kernels.lifelong_draws(idx, state.rep, state.uid, state.group, state.effect,
+                           keys["grouping"], keys["lactation"], np.cumsum(p.group_share),
+                           p.effect_sigma)
     _draw_death_day(state, p, keys, idx, t - state.birth[idx])
     return idx
 
@@ -146,25 +142,14 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
     tomorrow (newborns, age 0).
 
     The animal dies on the first day its cumulative hazard passes an exponential clock,
-    which gives exactly the daily probabilities of the hazard table.
+    which gives exactly the daily probabilities of the hazard table
+    (:func:`capra.herd.kernels.death_days`).
     """
-    age = np.asarray(age_today, dtype=np.int64)
-    sex = state.sex[idx]
     rows = p.varying.get("cum_death_hazard")        # each replicate's own table, if any
-    if rows is None:
-        start = p.cum_death_hazard[sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
-    else:
-        start = rows[state.rep[idx], sex, np.clip(age - 1, 0, MAX_AGE_DAYS)]
-    clock = start + rng.exponential(keys["mortality"][state.rep[idx]], state.uid[idx], 0)
-    death_age = np.empty(idx.size, np.int64)
-    if rows is None:
-        for s in (0, 1):
-            m = sex == s
-            death_age[m] = np.searchsorted(p.cum_death_hazard[s], clock[m], side="right")
-    else:
-        death_age[:] = kernels.first_above(rows, state.rep[idx], sex, clock)
-    day = state.birth[idx].astype(np.int64) + np.maximum(death_age, age)
-    state.death_day[idx] = np.minimum(day, _INT32_MAX)
+    kernels.death_days(idx, np.broadcast_to(np.asarray(age_today, np.int64), idx.shape),
+                       state.rep, state.uid, state.sex, state.birth, keys["mortality"],
+                       p.cum_death_hazard[None] if rows is None else rows, MAX_AGE_DAYS,
+                       state.death_day)
 
 
 def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
@@ -193,8 +178,7 @@ def _cull_day_from(state, p, keys, t, idx):
         state.cull_day[idx] = -1
         return
     u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wait = np.floor(np.log1p(-u) / np.log1p(-q)) + 1
+    wait = rng.geometric(u, np.where(q > 0, q, 0.5))   # none where q is nil (below)
     day = np.minimum(t + wait, _INT32_MAX)
     state.cull_day[idx] = np.where(q > 0, day, -1).astype(np.int32)
 
