@@ -160,16 +160,28 @@ def normal_quantile(u):
 
 
 @compiled()
+def normal_of(u):
+    """The standard normal number of a uniform ``u`` (:func:`normal_quantile`, ``u`` kept
+    within ``_U_EDGE`` of 0 and 1)."""
+    return normal_quantile(min(max(u, _U_EDGE), 1.0 - _U_EDGE))
+
+
+@compiled()
+def exponential_of(u):
+    """The standard exponential number (mean 1) of a uniform ``u``: ``-log1p(-u)``."""
+    return -math.log1p(-u)
+
+
+@compiled()
 def normal_draw(key, uid, day, slot):
-    """One standard normal number (the quantile of :func:`draw`, kept within
-    ``_U_EDGE`` of 0 and 1)."""
-    return normal_quantile(min(max(draw(key, uid, day, slot), _U_EDGE), 1.0 - _U_EDGE))
+    """One standard normal number: :func:`normal_of` of :func:`draw`."""
+    return normal_of(draw(key, uid, day, slot))
 
 
 @compiled()
 def exponential_draw(key, uid, day, slot):
-    """One standard exponential number (mean 1): ``-log1p(-u)``."""
-    return -math.log1p(-draw(key, uid, day, slot))
+    """One standard exponential number: :func:`exponential_of` of :func:`draw`."""
+    return exponential_of(draw(key, uid, day, slot))
 
 
 @compiled()
@@ -187,35 +199,30 @@ def geometric_wait(u, q):
 
 
 @compiled()
-def _map(kind, key, uid, day, slot, out):
-    """The draws of kind 0 (normal) or 1 (exponential), element by element, as
-    :func:`_uniform`."""
-    k, u = int(key.size > 1), int(uid.size > 1)
-    d, s = int(day.size > 1), int(slot.size > 1)
-    for i in range(out.size):
-        if kind == 0:
-            out[i] = normal_draw(key[i * k], uid[i * u], day[i * d], slot[i * s])
-        else:
-            out[i] = exponential_draw(key[i * k], uid[i * u], day[i * d], slot[i * s])
+def _normals(u):
+    for i in range(u.size):
+        u[i] = normal_of(u[i])
 
 
-def _transformed(kind: int, key, uid, day, slot) -> np.ndarray:
-    arrays = np.broadcast_arrays(np.asarray(key, np.uint64), np.asarray(uid, np.int64),
-                                 np.asarray(day, np.int64), np.asarray(slot, np.int64))
-    out = np.empty(arrays[0].shape)
-    _map(kind, *(np.ravel(a) for a in arrays), out.reshape(-1))
-    return out
+@compiled()
+def _exponentials(u):
+    for i in range(u.size):
+        u[i] = exponential_of(u[i])
 
 
 def exponential(key, uid, day, slot: int = 0) -> np.ndarray:
     """Standard exponential numbers (mean 1), one per element (:func:`exponential_draw`)."""
-    return _transformed(1, key, uid, day, slot)
+    u = uniform(key, uid, day, slot)
+    _exponentials(u.reshape(-1))
+    return u
 
 
 def normal(key, uid, day, slot: int = 0) -> np.ndarray:
     """Standard normal numbers, one per element (:func:`normal_draw`: the inverse
     distribution function of the uniform draw)."""
-    return _transformed(0, key, uid, day, slot)
+    u = uniform(key, uid, day, slot)
+    _normals(u.reshape(-1))
+    return u
 
 
 @compiled()
@@ -224,9 +231,11 @@ def _geometric(u, q, out):
         out[i] = geometric_wait(u[i], q[i])
 
 
-def geometric(u: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """:func:`geometric_wait` element by element (``q`` > 0). [days]"""
-    u, q = np.broadcast_arrays(np.asarray(u, np.float64), np.asarray(q, np.float64))
+def geometric(u: np.ndarray, q) -> np.ndarray:
+    """:func:`geometric_wait` element by element of uniform numbers ``u`` (``q`` > 0, per
+    element or one for all). [days]"""
+    u = np.ascontiguousarray(u, np.float64)
+    q = np.ascontiguousarray(np.broadcast_to(np.asarray(q, np.float64), u.shape))
     out = np.empty(u.shape)
-    _geometric(np.ravel(u), np.ravel(q), out.reshape(-1))
+    _geometric(u.reshape(-1), q.reshape(-1), out.reshape(-1))
     return out
