@@ -426,6 +426,13 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
     _rule_culls(state, t, p, rec, idx)
 
 
+def _doelings_breed(p: HerdParams) -> bool:
+    """Whether doelings at the decision age count as breeding females. Only then do the
+    head counts of the replacement change when the surplus doelings move or go: the other
+    counts are of animals older than the decision age and of kept males."""
+    return p.min_breeding_age_days <= p.decision_age_days
+
+
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
     females = kernels.rows_on_day(state.birth, t - p.decision_age_days, state.alive)
@@ -463,7 +470,8 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                 free = np.maximum(room - kept_per, 0)
                 slot = _split_by_quota(state.rep[surplus], u[~keep], free)
                 moved = surplus[slot >= 0]
-                head = None                 # the surplus moves or goes: count again
+                if _doelings_breed(p):
+                    head = None     # the surplus moved or gone was counted: count again
                 if moved.size:
                     rec.count("transfers_out", state, moved)
                     state.move(moved, slot[slot >= 0])
