@@ -354,11 +354,10 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
         keys["breeding"], np.atleast_2d(probability),
         state.intake if feed is not None and feed.intake_set else _NO_LAG,
         p.feeding.conception_factor_without_feed if p.feeding is not None else 1.0)
-    if idx.size == 0:
-        return idx
-    g = state.group[idx]
-    by_ai = ai_group[g] & conceives
-    service = ~ai_group[g] & conceives
+    drawn = idx[conceives]                 # the does that conceive if they can, row order
+    g = state.group[drawn]
+    by_ai = ai_group[g]
+    service = ~by_ai
     # natural and induced service need bucks, and a buck gets a limited number of does
     # pregnant in a breeding season (one window of a group): does_per_buck
     starts = p.window_first_day[:, t]
@@ -373,17 +372,17 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
         G = p.n_groups
         room = np.maximum(bucks[:, :, None] * p.does_per_buck - state.mated, 0)  # (R, L, G)
         sidx = np.flatnonzero(service)
-        key = rec.cell(state, idx[sidx]) * G + g[sidx]
+        key = rec.cell(state, drawn[sidx]) * G + g[sidx]
         want = np.bincount(key, minlength=rec.nrl * G)
         if (want > room.ravel()).any():
-            rows = idx[sidx]
+            rows = drawn[sidx]
             rank = _random_rank(key, rng.uniform(keys["bucks"][state.rep[rows]],
                                                  state.uid[rows], t, slot=1))
             service[sidx[rank >= room.ravel()[key]]] = False
         sidx = np.flatnonzero(service)
-        state.mated += np.bincount(rec.cell(state, idx[sidx]) * G + g[sidx],
+        state.mated += np.bincount(rec.cell(state, drawn[sidx]) * G + g[sidx],
                                    minlength=rec.nrl * G).reshape(state.mated.shape)
-    conceived = idx[by_ai | service]
+    conceived = drawn[by_ai | service]
     if conceived.size:
         _schedule_pregnancy(state, p, keys, t, conceived, t)
         _set_dry_day(state, p, conceived)
