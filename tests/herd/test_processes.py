@@ -27,3 +27,26 @@ def test_random_rank_is_the_rank_within_each_group():
     for g in range(5):
         mine = np.flatnonzero(groups == g)
         np.testing.assert_array_equal(rank[mine[np.argsort(u[mine])]], np.arange(mine.size))
+
+
+def test_a_window_starts_a_new_season_for_the_bucks_even_with_no_doe_to_breed():
+    # the bucks' count of does made pregnant in a window is reset on the window's first
+    # day, also when no doe may be bred that day (it carried over to the window before)
+    from capra.herd import processes as pr
+    from capra.herd.params import compile_params
+    from capra.herd.rng import replicate_keys
+    from capra.herd.state import HerdState
+
+    from herd_scenarios import build, one_farm_dict
+
+    does = {"count": 5, "sex": "female", "age_months_min": 20, "age_months_max": 30,
+            "parity": 1}
+    p = compile_params(build(one_farm_dict(horizon_days=400, animals=[does])))
+    t = int(np.flatnonzero(p.window_first_day[0])[0])
+    state = HerdState(1, p.n_locations, n_groups=p.n_groups)
+    state.append(np.zeros(5, np.int32), sex=0, birth=t - 700, parity=1, due=t + 30,
+                 kidded=t - 200)                            # all pregnant: none to breed
+    state.mated[:] = 30                                    # the last window's season
+    rec = pr.Recorder(1, p.n_days, p.n_locations)
+    assert pr.conception(state, t, p, replicate_keys(0, 1), rec).size == 0
+    assert state.mated[0, :, 0].sum() == 0
