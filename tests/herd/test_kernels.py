@@ -152,8 +152,6 @@ def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
 
 def test_selections_are_those_of_the_masks(herd, params):
     h, p = herd, params
-    np.testing.assert_array_equal(kernels.rows_on_day(h["due"], T + 3, h["alive"]),
-                                  np.flatnonzero(h["alive"] & (h["due"] == T + 3)))
     in_window = np.array([True, False])
     is_farm = np.array([True, True, False, True])
     g = np.random.default_rng(6)
@@ -183,11 +181,26 @@ def test_selections_are_those_of_the_masks(herd, params):
             u = rng.uniform(key[k], uid[want], T)
             np.testing.assert_array_equal(conceives, u < q)
             assert 0 < conceives.sum() < want.size
-    got = kernels.cull_candidates(T, h["cull_day"], h["birth"], h["sex"], h["kept"],
-                                  h["alive"], 3000)
-    want = np.flatnonzero(h["alive"] & ((h["cull_day"] == T) | (h["birth"] == T - 3000)
-                                        | ((h["sex"] == MALE) & h["kept"])))
-    np.testing.assert_array_equal(got, want)
+    # the day's agenda: each bit the mask of its process
+    g = np.random.default_rng(9)
+    qend = np.where(g.random(N) < 0.02, T, np.where(g.random(N) < 0.5, T + 5, -1))
+    death = np.where(g.random(N) < 0.02, T, T + g.integers(1, 900, N))
+    abort = np.where(g.random(N) < 0.02, T, -1)
+    age = T - h["birth"]
+    oldest, dec, sale = (int(a) for a in age[np.flatnonzero(h["alive"])[:3]])   # present ages
+    rows, what = kernels.agenda(T, h["alive"], qend.astype(np.int32), death.astype(np.int32),
+                                h["cull_day"], h["birth"], h["sex"], h["kept"],
+                                abort.astype(np.int32), h["due"], oldest, dec, sale)
+    masks = [qend == T, death == T, (h["cull_day"] == T) | (age == oldest)
+             | ((h["sex"] == MALE) & h["kept"]), abort == T, h["due"] == T, age == dec,
+             age == sale]
+    for bit, mask in zip((kernels.AGENDA_RELEASE, kernels.AGENDA_DEATH, kernels.AGENDA_CULL,
+                          kernels.AGENDA_ABORTION, kernels.AGENDA_KIDDING,
+                          kernels.AGENDA_DOELING, kernels.AGENDA_MALE_KID), masks):
+        want = np.flatnonzero(h["alive"] & mask)
+        assert want.size > 0, bit
+        np.testing.assert_array_equal(rows[(what & bit) != 0], want, err_msg=str(bit))
+    np.testing.assert_array_equal(rows, np.flatnonzero(h["alive"] & np.any(masks, axis=0)))
     head = kernels.head_for_replacement(T, h["birth"], h["sex"], h["kept"], h["alive"],
                                         h["cell"], 120, 240, R * L)
     age = T - h["birth"]

@@ -420,11 +420,10 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     aborts = rng.uniform(keys["health"][k], uid, t, _SLOT_ABORT) < 1.0 - keep[c]
     hit = idx[aborts]
     if hit.size:
-        from capra.herd.processes import abortions
+        from capra.herd.processes import abort
 
         rec.count("outbreak_abortions", state, hit)
-        state.abort_day[hit] = t      # ended today by the abortion process (the others
-        abortions(state, t, p, keys, rec)   # of today were ended before)
+        abort(state, t, p, rec, hit)
 
 
 def milk_factor_of_cell(state, t: int, p) -> np.ndarray:

@@ -5,12 +5,14 @@ The daily processes are NumPy functions over a batch of replicates
 cached on disk) as one loop each, so that the herd's arrays are read once instead of
 through temporary arrays: the end-of-day census with the milk before feed
 (:func:`census`), the feed requirements (:func:`requirement_sums`, :func:`milk_sums`), the
-selections of the day (who dies, is culled, aborts, kids, dries off, may be bred and
+selections of the day (the day's :func:`agenda`: whose quarantine ends, who dies, may be
+culled, aborts, kids, is at a keep-or-sell age; who dries off; who may be bred and
 conceives, with the draws of :mod:`capra.herd.rng` made in the pass), the counts of the
-replacement, the lifelong draws of new animals and their death clocks; the small loops of every day's bookkeeping
-(:func:`add_counts` of the flows, :func:`rank_within` for random orders); and the loops
-over cells, groups and feeds of the feeding (:func:`feed_groups`, :func:`group_sums`,
-:func:`class_sums`, the day's budget :func:`feed_budget`). The rules stay where they are
+replacement, the lifelong draws of new animals and their death clocks; the small loops
+of every day's bookkeeping (:func:`add_counts` of the flows, :func:`rank_within` for
+random orders); and the loops over cells, groups and feeds of the feeding
+(:func:`feed_groups`, :func:`group_sums`, :func:`class_sums`, the day's budget
+:func:`feed_budget`). The rules stay where they are
 written (``docs/herd-model.md``, :mod:`capra.herd.rules`, :mod:`capra.herd.feeding`); a
 pass applies them.
 
@@ -257,19 +259,6 @@ def add_counts(cells, out):
 
 
 @compiled(**_JIT)
-def rows_on_day(day_of_row, t, alive):
-    """Rows of the animals alive whose ``day_of_row`` (a day field: death, kidding, ...)
-    is ``t``, in row order: ``np.flatnonzero(alive & (day_of_row == t))``."""
-    out = np.empty(day_of_row.size, np.int64)
-    n = 0
-    for i in range(day_of_row.size):
-        if day_of_row[i] == t and alive[i]:
-            out[n] = i
-            n += 1
-    return out[:n]
-
-
-@compiled(**_JIT)
 def rows_to_dry(t, lactating, dry_day, alive):
     """Rows of the does alive in milk whose lactation ends by day ``t``, in row order."""
     out = np.empty(dry_day.size, np.int64)
@@ -306,18 +295,35 @@ def rows_in_cells(cells, cell, alive):
     return out[:n]
 
 
+#: What may happen to a row today, bits of :func:`agenda`: quarantine ends, death clock,
+#: culling (involuntary culling day, age limit, or a kept male: bucks retire by age),
+#: abortion, kidding, the keep-or-sell decision of a doeling, of a male kid.
+(AGENDA_RELEASE, AGENDA_DEATH, AGENDA_CULL, AGENDA_ABORTION, AGENDA_KIDDING,
+ AGENDA_DOELING, AGENDA_MALE_KID) = (1, 2, 4, 8, 16, 32, 64)
+
+
 @compiled(**_JIT)
-def cull_candidates(t, cull_day, birth, sex, kept, alive, max_age_days):
-    """Rows of the animals alive that may be culled today, in row order: their
-    involuntary culling day is today, they reach ``max_age_days`` today, or they are kept
-    males (bucks, culled by age)."""
-    out = np.empty(cull_day.size, np.int64)
+def agenda(t, alive, quarantine_end, death_day, cull_day, birth, sex, kept, abort_day, due,
+           max_age_days, decision_age_days, male_sale_age_days):
+    """The rows alive with something on their agenda today, in row order, and what (the
+    ``AGENDA_*`` bits): one pass in place of a search per process. A process takes its
+    rows from it and checks them again (alive, and its own condition), as earlier
+    processes of the day may have changed them."""
+    out = np.empty(alive.size, np.int64)
+    what = np.empty(alive.size, np.int8)
     n = 0
-    for i in range(cull_day.size):      # without branches: most rows are not culled
+    for i in range(alive.size):       # without branches: most rows have nothing today
+        age = t - birth[i]
+        w = (np.int8(quarantine_end[i] == t) | (np.int8(death_day[i] == t) << 1)
+             | (np.int8((cull_day[i] == t) | (age == max_age_days) | ((sex[i] == 1) & kept[i]))
+                << 2)
+             | (np.int8(abort_day[i] == t) << 3) | (np.int8(due[i] == t) << 4)
+             | (np.int8(age == decision_age_days) << 5)
+             | (np.int8(age == male_sale_age_days) << 6))
         out[n] = i
-        n += alive[i] & ((cull_day[i] == t) | (t - birth[i] == max_age_days)
-                         | ((sex[i] == 1) & kept[i]))
-    return out[:n]
+        what[n] = w
+        n += (w != 0) & alive[i]
+    return out[:n], what[:n]
 
 
 @compiled(**_JIT)

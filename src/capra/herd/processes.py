@@ -221,9 +221,29 @@ def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     state.arrived = np.concatenate(arrived) if arrived else np.empty(0, dtype=np.int64)
 
 
+def day_agenda(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """What may happen to each animal today (:func:`capra.herd.kernels.agenda`), found
+    once after the arrivals; the processes of the day take their animals from it."""
+    state.agenda = kernels.agenda(
+        t, state.alive, state.quarantine_end, state.death_day, state.cull_day, state.birth,
+        state.sex, state.kept, state.abort_day, state.due, p.max_age_days,
+        p.decision_age_days, p.male_sale_age_days)
+
+
+def _on_agenda(state: HerdState, what: int, day=None, t: int = 0) -> np.ndarray:
+    """Rows of the day's agenda marked ``what`` and still alive, and whose field ``day``
+    (if given) is still ``t``, in row order."""
+    rows, marks = state.agenda
+    rows = rows[(marks & what) != 0]
+    keep = state.alive[rows]
+    if day is not None:
+        keep &= day[rows] == t
+    return rows[keep]
+
+
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Animals ending quarantine today move to their batch's destination farms."""
-    out = kernels.rows_on_day(state.quarantine_end, t, state.alive)
+    out = _on_agenda(state, kernels.AGENDA_RELEASE, state.quarantine_end, t)
     if out.size == 0:
         return
     head = _head_per_cell(state, rec)
@@ -246,7 +266,7 @@ def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec:
 
 def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Deaths by age and sex, on the day drawn when the animal joined the herd."""
-    dead = kernels.rows_on_day(state.death_day, t, state.alive)
+    dead = _on_agenda(state, kernels.AGENDA_DEATH, state.death_day, t)
     if dead.size:
         state.alive[dead] = False
         rec.count("deaths", state, dead)
@@ -259,8 +279,7 @@ def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) ->
     Culls by parity and failed windows happen when a doe becomes open and dry (see
     :func:`_rule_culls`), the only moments those conditions can start to hold.
     """
-    idx = kernels.cull_candidates(t, state.cull_day, state.birth, state.sex, state.kept,
-                                  state.alive, p.max_age_days)
+    idx = _on_agenda(state, kernels.AGENDA_CULL)
     if idx.size:
         age, sex, cull_day = t - state.birth[idx], state.sex[idx], state.cull_day[idx]
         cull = (cull_day == t) | (age == p.max_age_days)
@@ -289,7 +308,12 @@ def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.
 
 
 def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    idx = kernels.rows_on_day(state.abort_day, t, state.alive)
+    """Pregnancies end on the abortion day drawn at conception."""
+    abort(state, t, p, rec, _on_agenda(state, kernels.AGENDA_ABORTION, state.abort_day, t))
+
+
+def abort(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
+    """The pregnancies of does ``idx`` (alive, in row order) end today."""
     if idx.size:
         state.due[idx] = -1
         state.abort_day[idx] = -1
@@ -301,7 +325,7 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Does due today kid: litter by parity, stillbirths, sex; lactation starts."""
-    dams = kernels.rows_on_day(state.due, t, state.alive)
+    dams = _on_agenda(state, kernels.AGENDA_KIDDING, state.due, t)
     if dams.size == 0:
         return
     k, uid = state.rep[dams], state.uid[dams]
@@ -434,12 +458,14 @@ def _doelings_breed(p: HerdParams) -> bool:
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
-    females = kernels.rows_on_day(state.birth, t - p.decision_age_days, state.alive)
+    # (animals born today, after the agenda was made, are not yet at either age: ages
+    # of nil days are refused by the scenario)
+    females = _on_agenda(state, kernels.AGENDA_DOELING)
     females = females[(state.sex[females] == FEMALE) & ~state.kept[females]]
     if p.rearing is not None and (p.rearing.male_sale_age_days != p.male_sale_age_days).any():
         males = feeding.males_for_sale(state, t, p)      # farms sell male kids at own ages
     else:
-        males = kernels.rows_on_day(state.birth, t - p.male_sale_age_days, state.alive)
+        males = _on_agenda(state, kernels.AGENDA_MALE_KID)
         males = males[(state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
@@ -572,4 +598,4 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
 
 
 #: The processes of one day, in order (docs/herd-model.md).
-DAILY = (arrivals, quarantine_release, deaths, culls, abortions, kiddings)
+DAILY = (arrivals, day_agenda, quarantine_release, deaths, culls, abortions, kiddings)

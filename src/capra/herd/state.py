@@ -68,6 +68,8 @@ class HerdState:
         self.next_uid = np.zeros(n_replicates, dtype=np.int64)
         #: rows of the animals that arrived today (set by the arrivals, read by the culls)
         self.arrived = np.empty(0, dtype=np.int64)
+        #: rows with something on their agenda today and what (capra.herd.kernels.agenda)
+        self.agenda = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8))
         #: stocks and flags of the feeding (capra.herd.feeding.FeedState), None: feed off
         self.feed = None
         self._view()
