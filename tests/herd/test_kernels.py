@@ -107,11 +107,9 @@ def test_requirement_sums_are_the_sums_of_the_row_requirements(herd, params, lag
     none = np.zeros(0, np.float32)
     lag, lost = (h["lag"], h["lost_kg"]) if lagging else (none, none)
     age = T - h["birth"]
-    sums = kernels.requirement_sums(
-        T, age, c16, h["cell"], h["loc"], h["due"], h["parity"], lag, lost, fp.row_of_code,
-        fp.oldest, graze, fp.table, fp.mature, p.gestation_days, fp.preg_first_day,
-        fp.preg_me, fp.preg_mp, fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
-        fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, R * L)
+    tables = feeding.feed_tables(p, T)._replace(graze_of_loc=graze)
+    sums = kernels.requirement_sums(T, age, c16, h["cell"], h["loc"], h["due"], h["parity"],
+                                    lag, lost, tables, R * L)
     # the NumPy expressions of capra.herd.feeding, row by row, then summed by bincount
     fk = feeding._table_index(fp, age, c16, h["lag"] if lagging else None)
     me, dmi, cp = (np.where(graze[h["loc"]], tab[1][fk], tab[0][fk])
@@ -142,8 +140,8 @@ def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
     kg[::7] = 0.0                                           # dry does of the day: no ratio
     c16 = np.full(N, 8, np.int8)
     age = T - h["birth"]
-    out = kernels.milk_sums(T, li, kg, age, c16, h["lag"], h["cell"], fp.row_of_code,
-                            fp.oldest, fp.adg_kg, fp.fcm_per_kg_milk, R * L)
+    out = kernels.milk_sums(T, li, kg, age, c16, h["lag"], h["cell"],
+                            feeding.feed_tables(p, T), R * L)
     fk = feeding._table_index(fp, age[li], c16[li], h["lag"][li])
     np.testing.assert_array_equal(out[0], np.bincount(h["cell"][li], kg, R * L))
     np.testing.assert_array_equal(

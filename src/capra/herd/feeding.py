@@ -591,6 +591,16 @@ def start(state: HerdState, p: HerdParams, rec) -> None:
 # The day
 # --------------------------------------------------------------------------------------
 
+def feed_tables(p: HerdParams, t: int) -> kernels.FeedTables:
+    """The tables the requirement passes read on day ``t``."""
+    fp = p.feeding
+    return kernels.FeedTables(
+        fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table,
+        fp.mature, fp.adg_kg, p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp,
+        fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
+        fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, fp.fcm_per_kg_milk)
+
+
 def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
              c16: np.ndarray, li: np.ndarray, kg: np.ndarray,
              drinking: np.ndarray) -> np.ndarray:
@@ -618,19 +628,16 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     age = t - state.birth
     lag = state.lag if fs.lagging else None
     none = np.zeros(0, np.float32)
+    tables = feed_tables(p, t)
     sums = kernels.requirement_sums(
         t, age, c16, state.cell, state.loc, state.due, state.parity,
-        none if lag is None else lag, state.lost_kg if fs.active else none,
-        fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table, fp.mature,
-        p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp, fp.mean_litter,
-        fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp, fp.max_regain_kg_per_day,
-        fp.tissue_me_mj_per_kg, nrl).reshape(R, L, 16, 3)       # (R, L, code, quantity)
+        none if lag is None else lag, state.lost_kg if fs.active else none, tables,
+        nrl).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
         milk, ratio = kernels.milk_sums(t, li, kg, age, c16, none if lag is None else lag,
-                                        state.cell, fp.row_of_code, fp.oldest, fp.adg_kg,
-                                        fp.fcm_per_kg_milk, nrl).reshape(2, R, L)
+                                        state.cell, tables, nrl).reshape(2, R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
             sums[:, :, 8, q] += part
     by_group = kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)

@@ -31,6 +31,8 @@ The passes release the GIL (``engine="threads"`` runs batches side by side in th
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from capra.herd.compiled import compiled
@@ -130,21 +132,47 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
     return out, kind
 
 
+class FeedTables(NamedTuple):
+    """The feeding's tables that the requirement passes read: the fields of
+    :class:`capra.herd.feeding.FeedingParams` of the same names (units there), and where
+    the animals graze today (:func:`capra.herd.feeding.feed_tables`). A pass unpacks the
+    record before its loop (a record of arrays handed to a function row by row would have
+    its arrays counted at every call)."""
+
+    row_of_code: np.ndarray     # (16,) first table row of each class code
+    oldest: int                 # last age of the tables [days]
+    graze_of_loc: np.ndarray    # (L,) the location grazes today
+    table: np.ndarray           # (2, rows, 3) ME [MJ], DM intake [kg], CP [g] per day
+    mature: np.ndarray          # (rows,) the protein requirement counts the intake
+    adg_kg: np.ndarray          # (rows,) daily gain [kg/day]
+    gestation_days: int         # [days]
+    preg_first_day: int         # first day of gestation with a conceptus requirement
+    preg_me: np.ndarray         # conceptus ME by day of gestation [MJ/day]
+    preg_mp: np.ndarray         # conceptus MP by day of gestation [g/day]
+    mean_litter: np.ndarray     # (2,) expected litter at a first and a later kidding
+    ration_me: float            # [MJ/kg DM]
+    mp_per_kg_dmi: float        # [g/kg DM]
+    cp_per_mp: float            # [-]
+    max_regain_kg: float        # body weight regained at most [kg/day]
+    tissue_me_mj_per_kg: float  # [MJ/kg]
+    fcm_per_kg_milk: float      # [kg FCM/kg]
+
+
 @compiled(**_JIT)
-def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, row_of_code, oldest,
-                     graze_of_loc, table, mature, gestation_days, preg_first_day, preg_me,
-                     preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
-                     tissue_me_mj_per_kg, n_cells):
+def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells):
     """Daily ME [MJ], DM intake [kg] and CP [g] needed without the milk, summed by
     (cell, class code): (n_cells * 16, 3).
 
     Rows of kids and removed animals (class codes below 2 and from 12) are skipped: their
-    sums stay nil. Per row: the ``table`` (grazing, index, quantity) at the row's key and
-    age less its missed days of growth (``lag``, empty: none), the grazing table where its
-    location grazes today; plus the conceptus of females in the last part of gestation,
-    and the ME of the tissue being regained (``lost_kg``, empty: none; float32
-    arithmetic, as the NumPy expression).
+    sums stay nil. Per row: the ``table`` of ``feed`` (:class:`FeedTables`; grazing,
+    index, quantity) at the row's key and age less its missed days of growth (``lag``,
+    empty: none), the grazing table where its location grazes today; plus the conceptus
+    of females in the last part of gestation, and the ME of the tissue being regained
+    (``lost_kg``, empty: none; float32 arithmetic, as the NumPy expression).
     """
+    (row_of_code, oldest, graze_of_loc, table, mature, _, gestation_days, preg_first_day,
+     preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
+     tissue_me_mj_per_kg, _) = feed
     sums = np.zeros((n_cells * 16, 3))
     has_lag = lag.size > 0
     has_regain = lost_kg.size > 0
@@ -219,11 +247,12 @@ def class_sums(me, share, group_of_code):
 
 
 @compiled(**_JIT)
-def milk_sums(t, rows, kg, age, c16, lag, cell, row_of_code, oldest, adg_kg, fcm_per_kg_milk,
-              n_cells):
+def milk_sums(t, rows, kg, age, c16, lag, cell, feed, n_cells):
     """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
     summed by cell: (2, n_cells), for the intake and protein of lactation (ADG at the
     table index of each doe, :func:`requirement_sums`; nil for a doe without milk)."""
+    row_of_code, oldest, adg_kg, fcm_per_kg_milk = (feed.row_of_code, feed.oldest,
+                                                    feed.adg_kg, feed.fcm_per_kg_milk)
     out = np.zeros((2, n_cells))
     has_lag = lag.size > 0
     for j in range(rows.size):
