@@ -32,12 +32,12 @@ def test_random_rank_is_the_rank_within_each_group():
 def test_a_window_starts_a_new_season_for_the_bucks_even_with_no_doe_to_breed():
     # the bucks' count of does made pregnant in a window is reset on the window's first
     # day, also when no doe may be bred that day (it carried over to the window before)
+    from herd_scenarios import build, one_farm_dict
+
     from capra.herd import processes as pr
     from capra.herd.params import compile_params
     from capra.herd.rng import replicate_keys
     from capra.herd.state import HerdState
-
-    from herd_scenarios import build, one_farm_dict
 
     does = {"count": 5, "sex": "female", "age_months_min": 20, "age_months_max": 30,
             "parity": 1}
