@@ -3,6 +3,8 @@ against the NumPy expressions they stand for, on random herds that reach every b
 integers equal, floats equal to the bit where the sums run in the same order, else within
 summation error."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -170,12 +172,14 @@ def test_selections_are_those_of_the_masks(herd, params):
                                   & rules.can_breed(p, age, T - h["kidded"]))
             assert want.size > 50
             np.testing.assert_array_equal(got, want)
-            # the NumPy expressions of capra.herd.processes.conception and
-            # capra.herd.feeding.conception_factor
+            # the rule of capra.herd.feeding.conception_factor, and the draw
             k = h["rep"][want]
             q = prob[k if prob.shape[0] > 1 else 0, h["group"][want]]
-            if fed.size:
-                q = q * (1.0 - (1.0 - f0) * (1.0 - fed[want]))
+            state = SimpleNamespace(feed=SimpleNamespace(intake_set=fed.size > 0),
+                                    intake=fed)
+            factor = feeding.conception_factor(state, SimpleNamespace(
+                feeding=SimpleNamespace(conception_factor_without_feed=f0)), want)
+            q = q * factor
             u = rng.uniform(key[k], uid[want], T)
             np.testing.assert_array_equal(conceives, u < q)
             assert 0 < conceives.sum() < want.size
