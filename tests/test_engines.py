@@ -30,7 +30,7 @@ def test_processes_from_a_script_without_a_main_guard_say_what_to_do(tmp_path):
     script.write_text("from capra.engines import map_tasks\n"
                       "map_tasks(abs, [-1, -2], engine='processes', workers=2)\n")
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+                         timeout=120, cwd=tmp_path, check=False)
     assert run.returncode != 0
     assert "CapraError" in run.stderr
     assert 'if __name__ == "__main__":' in run.stderr and "'threads'" in run.stderr
@@ -40,5 +40,5 @@ def test_processes_from_a_script_without_a_main_guard_say_what_to_do(tmp_path):
                        "if __name__ == '__main__':\n"
                        "    print(map_tasks(abs, [-1, -2], engine='processes', workers=2))\n")
     run = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+                         timeout=120, cwd=tmp_path, check=False)
     assert run.returncode == 0 and run.stdout.strip() == "[1, 2]", run.stderr
