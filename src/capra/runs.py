@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from capra.engines import check_engine
 from capra.errors import ArgumentError, ScenarioError
 
 if TYPE_CHECKING:
@@ -96,15 +97,6 @@ def _integer(name: str, value: Any, *, low: int | None = None) -> int:
 
 def _optional_integer(name: str, value: Any, *, low: int) -> int | None:
     return None if value is None else _integer(name, value, low=low)
-
-
-def _engine(engine: Any) -> str:
-    from capra.engines import ENGINES
-
-    if engine not in ENGINES:
-        raise ArgumentError(f"engine: unknown engine {engine!r}; expected one of "
-                            f"{', '.join(ENGINES)}")
-    return engine
 
 
 def _herd_result(herd: Any) -> HerdResult:
@@ -183,7 +175,7 @@ def simulate(scenario: str | os.PathLike | Scenario, replicates: int = DEFAULT_R
     if not isinstance(parameter_uncertainty, bool):
         raise ArgumentError(f"parameter_uncertainty: expected True or False; got "
                             f"{parameter_uncertainty!r}")
-    return simulate_herd(sc, replicates=replicates, seed=seed, engine=_engine(engine),
+    return simulate_herd(sc, replicates=replicates, seed=seed, engine=check_engine(engine),
                          workers=workers, scheduler=scheduler, batch_size=batch_size,
                          progress=_herd_ticks(progress, replicates * sc.horizon_days),
                          parameter_uncertainty=parameter_uncertainty)
@@ -242,7 +234,7 @@ def plan(scenario: str | os.PathLike | Scenario,
     """
     sc = _planning_scenario(as_scenario(scenario), from_stock, opening_stock, quantile,
                             enrolment)
-    engine = _engine(engine)
+    engine = check_engine(engine)
     futures = _optional_integer("futures", futures, low=1)
     result = _herd(sc, herd, replicates, seed, engine, workers, scheduler, batch_size,
                    progress, parameter_uncertainty)
@@ -327,7 +319,7 @@ def run(scenario: str | os.PathLike | Scenario, *, replicates: int = DEFAULT_REP
         raise ArgumentError(f"plan: expected True or False; got {plan!r}")
     sc = _planning_scenario(as_scenario(scenario), from_stock, opening_stock, quantile,
                             enrolment)
-    engine = _engine(engine)
+    engine = check_engine(engine)
     futures = _optional_integer("futures", futures, low=1)
     result = _herd(sc, herd, replicates, seed, engine, workers, scheduler, batch_size,
                    progress, parameter_uncertainty)
