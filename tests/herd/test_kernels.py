@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from capra.feed.budget import feed_amount
-from capra.herd import feeding, kernels, rng, rules
+from capra.herd import feed_kernels, feeding, kernels, rng, rules
 from capra.herd.params import MALE, MAX_AGE_DAYS, compile_params
 from capra.herd.processes import _CLASS_LUT
 
@@ -110,7 +110,7 @@ def test_requirement_sums_are_the_sums_of_the_row_requirements(herd, params, lag
     lag, lost = (h["lag"], h["lost_kg"]) if lagging else (none, none)
     age = T - h["birth"]
     tables = feeding.feed_tables(p, T)._replace(graze_of_loc=graze)
-    sums = kernels.requirement_sums(T, age, c16, h["cell"], h["loc"], h["due"], h["parity"],
+    sums = feed_kernels.requirement_sums(T, age, c16, h["cell"], h["loc"], h["due"], h["parity"],
                                     lag, lost, tables, R * L)
     # the NumPy expressions of capra.herd.feeding, row by row, then summed by bincount
     fk = feeding._table_index(fp, age, c16, h["lag"] if lagging else None)
@@ -142,7 +142,7 @@ def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
     kg[::7] = 0.0                                           # dry does of the day: no ratio
     c16 = np.full(N, 8, np.int8)
     age = T - h["birth"]
-    out = kernels.milk_sums(T, li, kg, age, c16, h["lag"], h["cell"],
+    out = feed_kernels.milk_sums(T, li, kg, age, c16, h["lag"], h["cell"],
                             feeding.feed_tables(p, T), R * L)
     fk = feeding._table_index(fp, age[li], c16[li], h["lag"][li])
     np.testing.assert_array_equal(out[0], np.bincount(h["cell"][li], kg, R * L))
@@ -305,7 +305,7 @@ def test_feed_groups_is_the_feeding_rule_on_arrays(all_bought):
     dense = feeding._dense_bought(kind, me_s)
     supply = np.where(kind == 3, np.inf, g.random((R, L, S)) * 200 * (g.random((R, L, S)) < 0.8))
     want_supply = supply.copy()
-    fed, need = kernels.feed_groups(need_me, need_dm, kind, me_s, conc, 0.3, dense,
+    fed, need = feed_kernels.feed_groups(need_me, need_dm, kind, me_s, conc, 0.3, dense,
                                     all_bought, supply, 1e-6)
     want_fed, want_need = _feed_numpy(need_me, need_dm, kind, me_s, conc, 0.3, dense,
                                       all_bought, want_supply, 1e-6)
@@ -349,14 +349,14 @@ def test_group_and_class_sums_are_the_sums_over_the_codes():
     g = np.random.default_rng(9)
     sums = g.random((R, L, 16, 3)) * 10.0 ** g.integers(-3, 4, (R, L, 16, 3))
     group_of = feeding._GROUP_OF_CODE
-    by_group = kernels.group_sums(sums, group_of, 4)
+    by_group = feed_kernels.group_sums(sums, group_of, 4)
     for grp in range(4):
         codes = np.flatnonzero(group_of[2:12] == grp) + 2
         np.testing.assert_array_equal(by_group[:, :, :, grp], sums[:, :, codes].sum(axis=2))
     share = g.random((R, L, 4))
     me = np.ascontiguousarray(sums[:, :, :, 0])
     want = (me[:, :, 2:12] * share[:, :, group_of[2:12]]).reshape(R, L, 5, 2).sum(axis=3)
-    np.testing.assert_array_equal(kernels.class_sums(me, share, group_of), want)
+    np.testing.assert_array_equal(feed_kernels.class_sums(me, share, group_of), want)
 
 
 def test_np_sum_is_numpys_sum_to_the_bit():
@@ -364,13 +364,13 @@ def test_np_sum_is_numpys_sum_to_the_bit():
     g = np.random.default_rng(10)
     for n in (0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 128, 129, 300, 1001):
         a = g.random(n) * 10.0 ** g.integers(-9, 9, n) * np.where(g.random(n) < 0.3, -1, 1)
-        assert kernels._np_sum(a, n) == np.sum(a), n
+        assert feed_kernels._np_sum(a, n) == np.sum(a), n
 
 
 def _budget_numpy(fed, need, need_me, need_cp, kind, source_cp, supplement_per_cp,
                   supplement_cp, dm_fraction, concentrate, price, supplement_cost, delivery):
     """The day's feed budget as NumPy expressions over the arrays (the rule of
-    capra.herd.feeding._feed), columns kernels.BUDGET."""
+    capra.herd.feeding._feed), columns feed_kernels.BUDGET."""
     cp_need = need_cp.sum(axis=2)
     cp_fed = (fed * source_cp).sum(axis=2)
     supp = np.maximum(cp_need - cp_fed, 0.0) * supplement_per_cp
@@ -400,13 +400,13 @@ def test_feed_budget_is_the_budget_on_arrays(n_feeds):
             g.random(L) * 400, g.uniform(0.2, 0.95, (L, S)), g.random((L, S)) < 0.4,
             g.random((L, S)) * 300, g.random(L), g.random(L) * 100)
     day = np.full((R, L, 12), -1.0)
-    kernels.feed_budget(fed, need, need_me, need_cp, *args, False, day)
+    feed_kernels.feed_budget(fed, need, need_me, need_cp, *args, False, day)
     want = _budget_numpy(fed, need, need_me, need_cp, *args)
     np.testing.assert_array_equal(day[:, :, :10], want)
     assert (day[:, :, 10:] == -1.0).all()
     assert np.isfinite(want).all() and (want[:, :, 8] < 0).any() and (want[:, :, 8] > 0).any()
     kept = np.full((R, L, 12), -1.0)
-    kernels.feed_budget(fed, need, need_me, need_cp, *args, True, kept)   # all bought:
+    feed_kernels.feed_budget(fed, need, need_me, need_cp, *args, True, kept)   # all bought:
     np.testing.assert_array_equal(kept[:, :, 3:5], -1.0)                  # pasture, stores
     np.testing.assert_array_equal(np.delete(kept, [3, 4], axis=2)[:, :, :8],
                                   np.delete(want, [3, 4], axis=2))

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from capra.herd import kernels, rng
+from capra.herd import feed_kernels, rng
 
 if TYPE_CHECKING:  # pragma: no cover
     from capra.herd.params import HerdParams
@@ -114,7 +114,8 @@ MONTHLY = {
        for c in CLASSES},
 }
 _Q = {name: i for i, name in enumerate(MONTHLY)}
-assert tuple(MONTHLY)[:len(kernels.BUDGET)] == kernels.BUDGET   # written by feed_budget
+# the first columns are written by the compiled feed_kernels.feed_budget
+assert tuple(MONTHLY)[:len(feed_kernels.BUDGET)] == feed_kernels.BUDGET
 _NEEDED_BY_CLASS = slice(_Q[f"feed_me_needed_mj_{CLASSES[0]}"],
                          _Q[f"feed_me_needed_mj_{CLASSES[-1]}"] + 1)
 _FED_BY_CLASS = slice(_Q[f"feed_me_fed_mj_{CLASSES[0]}"], _Q[f"feed_me_fed_mj_{CLASSES[-1]}"] + 1)
@@ -591,10 +592,10 @@ def start(state: HerdState, p: HerdParams, rec) -> None:
 # The day
 # --------------------------------------------------------------------------------------
 
-def feed_tables(p: HerdParams, t: int) -> kernels.FeedTables:
+def feed_tables(p: HerdParams, t: int) -> feed_kernels.FeedTables:
     """The tables the requirement passes read on day ``t``."""
     fp = p.feeding
-    return kernels.FeedTables(
+    return feed_kernels.FeedTables(
         fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table,
         fp.mature, fp.adg_kg, p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp,
         fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
@@ -611,7 +612,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     :func:`capra.herd.processes.record_day`); ``drinking`` the kids past their colostrum
     days per (replicate, location) [head]. Every row is read, removed animals too (their
     class is counted apart): the requirements are summed in one compiled pass
-    (:func:`capra.herd.kernels.requirement_sums`).
+    (:func:`capra.herd.feed_kernels.requirement_sums`).
     """
     fp = p.feeding
     fs = state.feed
@@ -629,18 +630,19 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     lag = state.lag if fs.lagging else None
     none = np.zeros(0, np.float32)
     tables = feed_tables(p, t)
-    sums = kernels.requirement_sums(
+    sums = feed_kernels.requirement_sums(
         t, age, c16, state.cell, state.loc, state.due, state.parity,
         none if lag is None else lag, state.lost_kg if fs.active else none, tables,
         nrl).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
-        milk, ratio = kernels.milk_sums(t, li, kg, age, c16, none if lag is None else lag,
-                                        state.cell, tables, nrl).reshape(2, R, L)
+        milk, ratio = feed_kernels.milk_sums(t, li, kg, age, c16,
+                                             none if lag is None else lag, state.cell,
+                                             tables, nrl).reshape(2, R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
             sums[:, :, 8, q] += part
-    by_group = kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)
+    by_group = feed_kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)
     need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
 
     # 2. feeding, per priority group
@@ -650,9 +652,9 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
                                                                      need_me, 1.0), 1.0)
                  if short else np.ones((R, L, G)))
     me_code = np.ascontiguousarray(sums[:, :, :, 0])
-    day[:, :, _NEEDED_BY_CLASS] = kernels.class_sums(me_code, np.ones((R, L, G)),
+    day[:, :, _NEEDED_BY_CLASS] = feed_kernels.class_sums(me_code, np.ones((R, L, G)),
                                                      _GROUP_OF_CODE)
-    day[:, :, _FED_BY_CLASS] = (kernels.class_sums(me_code, fed_share, _GROUP_OF_CODE)
+    day[:, :, _FED_BY_CLASS] = (feed_kernels.class_sums(me_code, fed_share, _GROUP_OF_CODE)
                                 if short else day[:, :, _NEEDED_BY_CLASS])
 
     # 3. responses
@@ -771,7 +773,7 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
     For each feed in the farm's order, the groups eat in priority: a group takes what
     :func:`capra.feed.budget.feed_amount` gives it toward its remaining need, within its
     remaining intake capacity and concentrate allowance, from what the groups before it
-    left (the compiled :func:`capra.herd.kernels.feed_groups`).
+    left (the compiled :func:`capra.herd.feed_kernels.feed_groups`).
     """
     R, L, _ = need_me.shape
     kind = fp.source_kind
@@ -784,17 +786,19 @@ def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, d
         supply = np.where(kind == _PASTURE, fs.pasture,
                           np.where(kind == _STOCK, fs.stock,
                                    np.where(kind == _PURCHASE, np.inf, 0.0)))   # (R, L, S)
-    fed, need = kernels.feed_groups(need_me, need_dm, kind, fp.source_me, fp.source_concentrate,
-                                    fp.concentrate_share, fp.dense_bought, fp.all_bought,
-                                    np.zeros((R, L, S)) if fp.all_bought else supply, _TINY_MJ)
+    fed, need = feed_kernels.feed_groups(
+        need_me, need_dm, kind, fp.source_me, fp.source_concentrate, fp.concentrate_share,
+        fp.dense_bought, fp.all_bought, np.zeros((R, L, S)) if fp.all_bought else supply,
+        _TINY_MJ)
     if not fp.all_bought:
         fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
         fs.stock = np.where(kind == _STOCK, supply, fs.stock)
     # protein: the supplement closes the gap; the day's budget
-    kernels.feed_budget(fed, need, need_me, need_cp, kind, fp.source_cp, fp.supplement_per_cp,
-                        fp.supplement_cp, fp.source_dm_fraction, fp.source_concentrate,
-                        fp.source_price_per_t, fp.supplement_cost_per_kg_dm,
-                        np.ascontiguousarray(fp.delivery_cost[:, t]), fp.all_bought, day)
+    feed_kernels.feed_budget(
+        fed, need, need_me, need_cp, kind, fp.source_cp, fp.supplement_per_cp,
+        fp.supplement_cp, fp.source_dm_fraction, fp.source_concentrate, fp.source_price_per_t,
+        fp.supplement_cost_per_kg_dm, np.ascontiguousarray(fp.delivery_cost[:, t]),
+        fp.all_bought, day)
     m = fp.month_of_day[t]
     data["feed_source_dm_t"][:, m] += fed / 1000.0
     if not fp.all_bought:
