@@ -33,10 +33,9 @@ import numpy as np
 
 from capra.herd.compiled import compiled
 from capra.herd.rng import draw, exponential_draw, lognormal_of, normal_draw
+from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
-#: The largest day a day field holds ("never"). [day]
-_INT32_MAX = 2147483647
 
 #: Columns of the stocks of :func:`census`: the herd's classes (kids with those in their
 #: colostrum days), the pregnant females, the head, and the kids past their colostrum
@@ -309,4 +308,4 @@ def death_days(rows, age_today, rep, uid, sex, birth, key, hazard, max_age_days,
         clock = h[min(max(age - 1, 0), max_age_days)] + exponential_draw(key[rep[i]], uid[i],
                                                                            0, 0)
         day = np.int64(birth[i]) + max(np.int64(np.searchsorted(h, clock, side="right")), age)
-        death_day[i] = min(day, np.int64(_INT32_MAX))
+        death_day[i] = min(day, np.int64(LAST_DAY))

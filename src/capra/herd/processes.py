@@ -19,14 +19,13 @@ import numpy as np
 from capra.herd import feeding, kernels, rng, rules
 from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
-from capra.herd.state import NEVER, HerdState
+from capra.herd.state import LAST_DAY, NEVER, HerdState
 
-#: No days of growth missed (feed off, or no shortage yet), for the compiled passes.
+#: An empty float32 field for the compiled passes: no days of growth missed, no share
+#: of the requirement fed (feed off, or no shortage yet).
 _NO_LAG = np.zeros(0, np.float32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
-#: The largest day a day field holds ("never"). [day]
-_INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 class Recorder:
@@ -179,7 +178,7 @@ def _cull_day_from(state, p, keys, t, idx):
         return
     u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
     wait = rng.geometric(u, np.where(q > 0, q, 0.5))   # none where q is nil (below)
-    day = np.minimum(t + wait, _INT32_MAX)
+    day = np.minimum(t + wait, LAST_DAY)
     state.cull_day[idx] = np.where(q > 0, day, -1).astype(np.int32)
 
 
@@ -435,7 +434,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     rows = p.varying.get("low_yield_dim_days")       # each replicate's own, if any
     low = None if rows is None else rows[state.rep[idx], np.minimum(state.parity[idx], 3) - 1]
     day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx], low)
-    state.dry_day[idx] = np.clip(day, -1, _INT32_MAX)
+    state.dry_day[idx] = np.clip(day, -1, LAST_DAY)
 
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:

@@ -14,6 +14,8 @@ import numpy as np
 #: "Never" for the day of the last kidding: far enough in the past that any day minus it
 #: is larger than every interval, and no arithmetic on it overflows int32.
 NEVER = -100_000_000
+#: The last day a day field holds (a day of death or dry-off that never comes). [day]
+LAST_DAY = int(np.iinfo(np.int32).max)
 
 #: Field name -> (dtype, fill value for new rows). Days are simulation days; -1 = none.
 FIELDS: dict[str, tuple[type, object]] = {
@@ -32,7 +34,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "dry_day": (np.int32, -1),        # day the current lactation ends (dry-off rules)
     "failed": (np.int8, 0),           # breeding windows ended open, since the last kidding
     "effect": (np.float32, 1.0),      # milk animal effect (lognormal, mean 1) [-]
-    "death_day": (np.int32, np.iinfo(np.int32).max),  # day of death (drawn at entry)
+    "death_day": (np.int32, LAST_DAY),  # day of death (drawn at entry)
     "cull_day": (np.int32, -1),       # day of involuntary culling, -1 none
     "quarantine_end": (np.int32, -1),  # last day in quarantine, -1 none
     "batch": (np.int16, -1),          # arrival batch index, -1 born in the herd
