@@ -1,5 +1,5 @@
-"""The compiled passes of the herd (capra.herd.kernels, the draws of capra.herd.rng)
-against the NumPy expressions they stand for, on random herds that reach every branch:
+"""The compiled passes of the herd (capra.herd.kernels, capra.herd.feed_kernels, the draws
+of capra.herd.rng) against the NumPy expressions they stand for, on random herds that reach every branch:
 integers equal, floats equal to the bit where the sums run in the same order, else within
 summation error."""
 

@@ -9,6 +9,7 @@ not depend on the batch size or on the engine that runs the batches.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
 #: Drop removed animals from the arrays every this many days.
 COMPACT_EVERY_DAYS = 16
 #: Replicates simulated together in one set of arrays when the caller does not say: the
-#: fixed cost of a day (Python and NumPy calls) is shared by more animals up to about
-#: this size, beyond it the arrays leave the processor's cache (measured on nampo: 10, 14,
-#: 16 and 16 M animal-days per CPU second at 25, 50, 100 and 200). [-]
+#: fixed cost of a day (Python and NumPy calls) is shared by more animals, with less gain
+#: beyond about this size (measured on nampo: 10, 14, 16 and 16 M animal-days per CPU
+#: second at 25, 50, 100 and 200), and 1,000 replicates make 10 batches, even on 2
+#: workers. [-]
 BATCH_SIZE = 100
 
 
@@ -123,8 +125,6 @@ def batch_size_for(replicates: int, engine: str = "serial", workers: int | None 
     """
     size = BATCH_SIZE
     if engine != "serial":
-        import os
-
         size = min(size, -(-replicates // max(workers or os.cpu_count() or 1, 1)))
     return max(min(size, replicates), 1)
 
