@@ -1,7 +1,7 @@
 """The compiled passes of the herd (capra.herd.kernels, capra.herd.feed_kernels, the draws
-of capra.herd.rng) against the NumPy expressions they stand for, on random herds that reach every branch:
-integers equal, floats equal to the bit where the sums run in the same order, else within
-summation error."""
+of capra.herd.rng) against the NumPy expressions they stand for, on random herds that
+reach every branch: integers equal, floats equal to the bit where the sums run in the same
+order, else within summation error."""
 
 from types import SimpleNamespace
 
