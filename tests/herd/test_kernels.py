@@ -159,14 +159,14 @@ def test_selections_are_those_of_the_masks(herd, params):
     key = g.integers(0, 2**63, R).astype(np.uint64)
     intake = g.random(N).astype(np.float32)
     f0 = 0.4
-    for lag, prob in ((np.zeros(0, np.float32), np.array([[0.3, 0.6]])),
+    for lag, prob in ((np.zeros(N, np.float32), np.array([[0.3, 0.6]])),
                       (h["lag"], g.random((R, 2)))):         # one table, or each replicate's
         for fed in (np.zeros(0, np.float32), intake):
             got, conceives = kernels.breeding_draws(
                 T, h["due"], h["sex"], h["alive"], h["group"], in_window, h["loc"],
                 is_farm, h["birth"], lag, h["kidded"], p.min_breeding_age_days,
                 p.postpartum_interval_days, h["rep"], uid, key, prob, fed, f0)
-            age = (T - h["birth"]) - (lag.astype(np.int64) if lag.size else 0)
+            age = (T - h["birth"]) - lag.astype(np.int64)
             want = np.flatnonzero((h["due"] < 0) & (h["sex"] == 0) & h["alive"]
                                   & in_window[h["group"]] & is_farm[h["loc"]]
                                   & rules.can_breed(p, age, T - h["kidded"]))

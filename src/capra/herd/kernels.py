@@ -222,16 +222,6 @@ def agenda(t, alive, quarantine_end, death_day, cull_day, birth, sex, kept, abor
     return rows, what[rows]
 
 
-@compiled(inline="always", **_JIT)
-def _may_be_bred(t, due, sex, alive, in_window, on_farm, age, kidded, min_breeding_age_days,
-                 postpartum_interval_days):
-    """The rule of :func:`breeding_draws` for one row (``age`` less the days of growth
-    missed), as 0 or 1."""
-    return np.uint8((due < 0) & (sex == 0) & alive & in_window & on_farm
-                    & (age >= min_breeding_age_days)
-                    & (t - kidded >= postpartum_interval_days))
-
-
 @compiled(**_JIT)
 def breeding_draws(t, due, sex, alive, group, in_window_today, loc, is_farm, birth, lag,
                    kidded, min_breeding_age_days, postpartum_interval_days, rep, uid, key,
@@ -240,8 +230,8 @@ def breeding_draws(t, due, sex, alive, group, in_window_today, loc, is_farm, bir
 
     Eligible: open females alive on a farm whose breeding group's window is open today
     and who may be bred (:func:`capra.herd.rules.can_breed`: their age on the growth
-    curve, less the days of growth missed ``lag`` (empty: none), and the days since their
-    last kidding reach the thresholds). An eligible doe conceives when her draw of stream
+    curve, less the days of growth missed ``lag`` (nil without a shortage of feed), and
+    the days since their last kidding reach the thresholds). An eligible doe conceives when her draw of stream
     ``key`` (per replicate) is below her group's ``probability`` (``(1 or replicates,
     groups)``) times the factor of her share of the energy requirement fed yesterday,
     ``1 - (1 - conception_factor_without_feed) * (1 - intake)`` in float32 (``intake``
@@ -249,23 +239,21 @@ def breeding_draws(t, due, sex, alive, group, in_window_today, loc, is_farm, bir
 
     Returns the rows of the eligible does, in row order, and whether each conceives.
     """
+    # the rule in a loop without branches (the conditions are unpredictable) and
+    # without reading the small tables (which would keep the compiler from working on
+    # many rows at once); then the group's window and the farm of the rows it selects
     flags = np.empty(due.size, np.uint8)
-    # loops without branches, the conditions being unpredictable; one with the days of
-    # growth missed, one without
-    if lag.size > 0:
-        for i in range(due.size):
-            flags[i] = _may_be_bred(
-                t, due[i], sex[i], alive[i], in_window_today[group[i]], is_farm[loc[i]],
-                np.int64(t - birth[i]) - np.int64(lag[i]), kidded[i], min_breeding_age_days,
-                postpartum_interval_days)
-    else:
-        for i in range(due.size):
-            flags[i] = _may_be_bred(
-                t, due[i], sex[i], alive[i], in_window_today[group[i]], is_farm[loc[i]],
-                np.int64(t - birth[i]), kidded[i], min_breeding_age_days,
-                postpartum_interval_days)
-    out = flagged(flags)
-    n = out.size
+    for i in range(due.size):
+        age = np.int64(t - birth[i]) - np.int64(lag[i])
+        flags[i] = ((due[i] < 0) & (sex[i] == 0) & alive[i] & (age >= min_breeding_age_days)
+                    & (t - kidded[i] >= postpartum_interval_days))
+    may = flagged(flags)
+    out = np.empty(may.size, np.int64)
+    n = 0
+    for j in range(may.size):
+        i = may[j]
+        out[n] = i
+        n += in_window_today[group[i]] & is_farm[loc[i]]
     conceives = np.empty(n, np.bool_)
     own = probability.shape[0] > 1
     fed = intake.size > 0
@@ -276,7 +264,7 @@ def breeding_draws(t, due, sex, alive, group, in_window_today, loc, is_farm, bir
         if fed:
             q *= np.float64(np.float32(1.0) - short * (np.float32(1.0) - intake[i]))
         conceives[j] = draw(key[rep[i]], uid[i], t, 0) < q
-    return out, conceives
+    return out[:n], conceives
 
 
 @compiled(**_JIT)
@@ -284,14 +272,23 @@ def head_for_replacement(t, birth, sex, kept, alive, cell, decision_age_days,
                          min_breeding_age_days, n_cells):
     """Animals alive per cell, (3, n_cells) [head]: older than the decision age; females
     of breeding age; kept males."""
-    out = np.zeros((3, n_cells), np.int64)
-    for i in range(birth.size):       # without branches: the conditions are unpredictable
+    # which of the three counts a row is in (bits), in a loop without branches; then
+    # the rows counted by cell and bits
+    bits = np.empty(birth.size, np.uint8)
+    for i in range(birth.size):
         age = t - birth[i]
-        c = cell[i]
-        live = np.int64(alive[i])
-        out[0, c] += live & (age > decision_age_days)
-        out[1, c] += live & (sex[i] == 0) & (age >= min_breeding_age_days)
-        out[2, c] += live & (sex[i] != 0) & kept[i]
+        bits[i] = (np.uint8(age > decision_age_days)
+                   | (np.uint8((sex[i] == 0) & (age >= min_breeding_age_days)) << 1)
+                   | (np.uint8((sex[i] != 0) & kept[i]) << 2)) * np.uint8(alive[i])
+    counts = np.zeros(n_cells * 8, np.int64)
+    for i in range(birth.size):
+        counts[cell[i] * 8 + bits[i]] += 1
+    out = np.zeros((3, n_cells), np.int64)
+    for c in range(n_cells):
+        for b in range(1, 8):
+            for k in range(3):
+                if b >> k & 1:
+                    out[k, c] += counts[c * 8 + b]
     return out
 
 

@@ -21,9 +21,9 @@ from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import LAST_DAY, NEVER, HerdState
 
-#: An empty float32 field for the compiled passes: no days of growth missed, no share
-#: of the requirement fed (feed off, or no shortage yet).
-_NO_LAG = np.zeros(0, np.float32)
+#: An empty float32 field for the compiled passes: no share of the requirement fed
+#: yesterday (feed off, or no shortage yet).
+_FULLY_FED = np.zeros(0, np.float32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
 
@@ -372,10 +372,10 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     idx, conceives = kernels.breeding_draws(
         t, state.due, state.sex, state.alive, state.group,
         np.ascontiguousarray(p.in_window[:, t]), state.loc, p.is_farm, state.birth,
-        state.lag if feed is not None and feed.lagging else _NO_LAG, state.kidded,
+        state.lag, state.kidded,
         p.min_breeding_age_days, p.postpartum_interval_days, state.rep, state.uid,
         keys["breeding"], np.atleast_2d(probability),
-        state.intake if feed is not None and feed.intake_set else _NO_LAG,
+        state.intake if feed is not None and feed.intake_set else _FULLY_FED,
         p.feeding.conception_factor_without_feed if p.feeding is not None else 1.0)
     drawn = idx[conceives]                 # the does that conceive if they can, row order
     g = state.group[drawn]
