@@ -190,12 +190,15 @@ def test_selections_are_those_of_the_masks(herd, params):
     abort = np.where(g.random(N) < 0.02, T, -1)
     age = T - h["birth"]
     oldest, dec, sale = (int(a) for a in age[np.flatnonzero(h["alive"])[:3]])   # present ages
+    bucks_retire = int(np.median(age[(h["sex"] == MALE) & h["kept"]]))
     rows, what = kernels.agenda(T, h["alive"], qend.astype(np.int32), death.astype(np.int32),
                                 h["cull_day"], h["birth"], h["sex"], h["kept"],
-                                abort.astype(np.int32), h["due"], oldest, dec, sale)
-    masks = [qend == T, death == T, (h["cull_day"] == T) | (age == oldest)
-             | ((h["sex"] == MALE) & h["kept"]), abort == T, h["due"] == T, age == dec,
-             age == sale]
+                                abort.astype(np.int32), h["due"], oldest, dec, sale,
+                                bucks_retire)
+    retiring = (h["sex"] == MALE) & h["kept"] & (age >= bucks_retire)
+    assert 0 < (h["alive"] & retiring).sum() < (h["alive"] & (h["sex"] == MALE) & h["kept"]).sum()
+    masks = [qend == T, death == T, (h["cull_day"] == T) | (age == oldest) | retiring,
+             abort == T, h["due"] == T, age == dec, age == sale]
     for bit, mask in zip((kernels.AGENDA_RELEASE, kernels.AGENDA_DEATH, kernels.AGENDA_CULL,
                           kernels.AGENDA_ABORTION, kernels.AGENDA_KIDDING,
                           kernels.AGENDA_DOELING, kernels.AGENDA_MALE_KID), masks):

@@ -195,7 +195,7 @@ def rows_in_cells(cells, cell, alive):
 
 
 #: What may happen to a row today, bits of :func:`agenda`: quarantine ends, death clock,
-#: culling (involuntary culling day, age limit, or a kept male: bucks retire by age),
+#: culling (involuntary culling day, age limit, or a kept male at his retirement age),
 #: abortion, kidding, the keep-or-sell decision of a doeling, of a male kid.
 (AGENDA_RELEASE, AGENDA_DEATH, AGENDA_CULL, AGENDA_ABORTION, AGENDA_KIDDING,
  AGENDA_DOELING, AGENDA_MALE_KID) = (1, 2, 4, 8, 16, 32, 64)
@@ -203,17 +203,18 @@ def rows_in_cells(cells, cell, alive):
 
 @compiled(**_JIT)
 def agenda(t, alive, quarantine_end, death_day, cull_day, birth, sex, kept, abort_day, due,
-           max_age_days, decision_age_days, male_sale_age_days):
+           max_age_days, decision_age_days, male_sale_age_days, buck_max_age_days):
     """The rows alive with something on their agenda today, in row order, and what (the
     ``AGENDA_*`` bits): one pass in place of a search per process. A process takes its
     rows from it and checks them again (alive, and its own condition), as earlier
-    processes of the day may have changed them."""
+    processes of the day may have changed them. A kept male is on it from
+    ``buck_max_age_days`` (a buck bought older is culled the day after)."""
     what = np.empty(alive.size, np.int8)
     for i in range(alive.size):       # without branches: most rows have nothing today
         age = t - birth[i]
         w = (np.int8(quarantine_end[i] == t) | (np.int8(death_day[i] == t) << 1)
-             | (np.int8((cull_day[i] == t) | (age == max_age_days) | ((sex[i] == 1) & kept[i]))
-                << 2)
+             | (np.int8((cull_day[i] == t) | (age == max_age_days)
+                        | ((sex[i] == 1) & kept[i] & (age >= buck_max_age_days))) << 2)
              | (np.int8(abort_day[i] == t) << 3) | (np.int8(due[i] == t) << 4)
              | (np.int8(age == decision_age_days) << 5)
              | (np.int8(age == male_sale_age_days) << 6))

@@ -226,7 +226,7 @@ def day_agenda(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     state.agenda = kernels.agenda(
         t, state.alive, state.quarantine_end, state.death_day, state.cull_day, state.birth,
         state.sex, state.kept, state.abort_day, state.due, p.max_age_days,
-        p.decision_age_days, p.male_sale_age_days)
+        p.decision_age_days, p.male_sale_age_days, p.buck_max_age_days)
 
 
 def _on_agenda(state: HerdState, what: int, day=None, t: int = 0) -> np.ndarray:
