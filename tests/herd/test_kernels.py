@@ -213,6 +213,39 @@ def test_selections_are_those_of_the_masks(herd, params):
                                 (h["sex"] == MALE) & h["kept"]]):
         np.testing.assert_array_equal(
             head[row], np.bincount(h["cell"][h["alive"] & mask], minlength=R * L))
+    # the does to dry off, the kept males
+    dry_day = np.where(h["lactating"], T + g.integers(-3, 4, N), -1).astype(np.int32)
+    np.testing.assert_array_equal(
+        kernels.rows_to_dry(T, h["lactating"], dry_day, h["alive"]),
+        np.flatnonzero(h["lactating"] & (dry_day <= T) & h["alive"]))
+    np.testing.assert_array_equal(kernels.kept_males(h["sex"], h["kept"], h["alive"]),
+                                  np.flatnonzero(h["kept"] & (h["sex"] == MALE) & h["alive"]))
+
+
+def test_outbreak_draws_are_the_rules_of_the_health_module(herd):
+    """Deaths and abortions in the cells with an outbreak: the NumPy expressions of
+    capra.herd.health, draw for draw."""
+    h = herd
+    g = np.random.default_rng(11)
+    active = g.random(R * L) < 0.5
+    survive, keep = 1.0 - 0.3 * g.random(R * L), 0.2 + 0.2 * g.random(R * L)
+    key = g.integers(0, 2**63, R).astype(np.uint64)
+    uid = g.permutation(N).astype(np.int64)
+    gestation, from_day, slot_death, slot_abort = 150, 30, 33, 34
+    dead, hit = kernels.outbreak_draws(T, active, survive, keep, h["cell"], h["alive"],
+                                       h["rep"], uid, h["due"], key, gestation, from_day,
+                                       slot_death, slot_abort)
+    idx = np.flatnonzero(active[h["cell"]] & h["alive"])
+    c, k = h["cell"][idx], h["rep"][idx]
+    dies = rng.uniform(key[k], uid[idx], T, slot_death) < 1.0 - survive[c]
+    np.testing.assert_array_equal(dead, idx[dies])
+    left, c, k = idx[~dies], c[~dies], k[~dies]
+    due = h["due"][left].astype(np.int64)
+    pregnant = (due > T) & (T - (due - gestation) >= from_day)
+    aborts = pregnant & (rng.uniform(key[k], uid[left], T, slot_abort) < 1.0 - keep[c])
+    np.testing.assert_array_equal(hit, left[aborts])
+    assert dead.size > 20 and hit.size > 20
+    assert (T - (h["due"][hit] - gestation) == from_day).any()   # the first day counts
 
 
 def test_lifelong_draws_and_death_days_are_their_numpy_expressions(herd, params):

@@ -401,24 +401,14 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     hs.milk = milk.reshape(R, L)
     active = np.zeros(R * L, bool)
     active[cell] = True
-    idx = kernels.rows_in_cells(active, state.cell, state.alive)
-    if idx.size == 0:
-        return
-    k, uid, c = state.rep[idx], state.uid[idx], state.cell[idx]
-    dead = rng.uniform(keys["health"][k], uid, t, _SLOT_DEATH) < 1.0 - survive[c]
-    if dead.any():
-        gone = idx[dead]
-        state.alive[gone] = False
-        rec.count("deaths", state, gone)
-        rec.count("outbreak_deaths", state, gone)
-        idx, k, uid, c = idx[~dead], k[~dead], uid[~dead], c[~dead]
-    due = state.due[idx].astype(np.int64)
-    pregnant = (due > t) & (t - (due - p.gestation_days) >= _ABORTION_FROM_GESTATION_DAY)
-    if not pregnant.any():
-        return
-    idx, k, uid, c = idx[pregnant], k[pregnant], uid[pregnant], c[pregnant]
-    aborts = rng.uniform(keys["health"][k], uid, t, _SLOT_ABORT) < 1.0 - keep[c]
-    hit = idx[aborts]
+    dead, hit = kernels.outbreak_draws(
+        t, active, survive, keep, state.cell, state.alive, state.rep, state.uid, state.due,
+        keys["health"], p.gestation_days, _ABORTION_FROM_GESTATION_DAY, _SLOT_DEATH,
+        _SLOT_ABORT)
+    if dead.size:
+        state.alive[dead] = False
+        rec.count("deaths", state, dead)
+        rec.count("outbreak_deaths", state, dead)
     if hit.size:
         from capra.herd.processes import abort
 

@@ -6,14 +6,19 @@ cached on disk) as one loop each, so that the herd's arrays are read once instea
 through temporary arrays: the end-of-day census with the milk before feed
 (:func:`census`, :func:`milk_by_kind`); the selections of the day (the day's
 :func:`agenda`: whose quarantine ends, who dies, may be culled, aborts, kids, is at a
-keep-or-sell age; who dries off; who may be bred and conceives, with the draws of
-:mod:`capra.herd.rng` made in the pass); the counts of the replacement; the lifelong draws
-of new animals and their death clocks; and the small loops of every day's bookkeeping
-(:func:`add_counts` of the flows, :func:`rank_within` for random orders). The feeding's
-passes and loops are in :mod:`capra.herd.feed_kernels`. The rules stay where they are
-written (``docs/herd-model.md``, :mod:`capra.herd.rules`, :mod:`capra.herd.feeding`); a
-pass applies them.
+keep-or-sell age; who dries off; who may be bred and conceives, who dies or aborts in
+an outbreak, with the draws of :mod:`capra.herd.rng` made in the pass); the counts of the
+replacement; the lifelong draws of new animals and their death clocks; and the small
+loops of every day's bookkeeping (:func:`add_counts` of the flows, :func:`rank_within`
+for random orders). The feeding's passes and loops are in
+:mod:`capra.herd.feed_kernels`. The rules stay where they are written
+(``docs/herd-model.md``, :mod:`capra.herd.rules`, :mod:`capra.herd.feeding`,
+:mod:`capra.herd.health`); a pass applies them.
 
+A pass works on the rows in loops without branches, each over few arrays (a flag or
+code per row, then the flagged rows gathered in one loop, :func:`flagged`): the compiler
+then handles many rows at once, where a loop that branches on unpredictable conditions
+or reads small tables by a per-row index handles one (measured 2 to 3 times faster).
 Each pass does the arithmetic of the NumPy expressions it stands for, in the same order
 and precision (float32 where NumPy computes in float32), and sums in row order as
 ``np.bincount`` does: the herd and its milk are the same to the bit as with those
@@ -185,13 +190,35 @@ def kept_males(sex, kept, alive):
 
 
 @compiled(**_JIT)
-def rows_in_cells(cells, cell, alive):
-    """Rows of the animals alive in the (replicate, location) cells flagged in ``cells``,
-    in row order."""
+def outbreak_draws(t, active, survive, keep, cell, alive, rep, uid, due, key, gestation_days,
+                   abortion_from_day, death_slot, abortion_slot):
+    """Who dies and who aborts today in the (replicate, location) cells with an outbreak
+    (``active``), in row order: an animal alive there dies when its draw of stream
+    ``key`` (slot ``death_slot``) is below ``1 - survive`` of its cell; a doe that
+    survives and is pregnant since at least ``abortion_from_day`` days aborts when her
+    draw (slot ``abortion_slot``) is below ``1 - keep`` of her cell (the rules of
+    :mod:`capra.herd.health`)."""
     flags = np.empty(cell.size, np.uint8)
     for i in range(cell.size):
-        flags[i] = cells[cell[i]] & alive[i]
-    return flagged(flags)
+        flags[i] = active[cell[i]] & alive[i]
+    rows = flagged(flags)
+    dead = np.empty(rows.size, np.int64)
+    hit = np.empty(rows.size, np.int64)
+    n_dead = 0
+    n_hit = 0
+    for i in rows:
+        c = cell[i]
+        k = key[rep[i]]
+        if draw(k, uid[i], t, death_slot) < 1.0 - survive[c]:
+            dead[n_dead] = i
+            n_dead += 1
+            continue
+        d = np.int64(due[i])
+        if (d > t and t - (d - gestation_days) >= abortion_from_day
+                and draw(k, uid[i], t, abortion_slot) < 1.0 - keep[c]):
+            hit[n_hit] = i
+            n_hit += 1
+    return dead[:n_dead], hit[:n_hit]
 
 
 #: What may happen to a row today, bits of :func:`agenda`: quarantine ends, death clock,
@@ -232,11 +259,11 @@ def breeding_draws(t, due, sex, alive, group, in_window_today, loc, is_farm, bir
     Eligible: open females alive on a farm whose breeding group's window is open today
     and who may be bred (:func:`capra.herd.rules.can_breed`: their age on the growth
     curve, less the days of growth missed ``lag`` (nil without a shortage of feed), and
-    the days since their last kidding reach the thresholds). An eligible doe conceives when her draw of stream
-    ``key`` (per replicate) is below her group's ``probability`` (``(1 or replicates,
-    groups)``) times the factor of her share of the energy requirement fed yesterday,
-    ``1 - (1 - conception_factor_without_feed) * (1 - intake)`` in float32 (``intake``
-    empty: fully fed, factor 1).
+    the days since their last kidding reach the thresholds). An eligible doe conceives
+    when her draw of stream ``key`` (per replicate) is below her group's ``probability``
+    (``(1 or replicates, groups)``) times the factor of her share of the energy
+    requirement fed yesterday, ``1 - (1 - conception_factor_without_feed) * (1 -
+    intake)`` in float32 (``intake`` empty: fully fed, factor 1).
 
     Returns the rows of the eligible does, in row order, and whether each conceives.
     """
