@@ -49,14 +49,14 @@ class FeedTables(NamedTuple):
 
 
 @compiled(**_JIT)
-def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells):
+def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells):
     """Daily ME [MJ], DM intake [kg] and CP [g] needed without the milk, summed by
     (cell, class code): (n_cells * 16, 3).
 
     Rows of kids and removed animals (class codes below 2 and from 12) are skipped: their
     sums stay nil. Per row: the ``table`` of ``feed`` (:class:`FeedTables`; grazing,
-    index, quantity) at the row's key and age less its missed days of growth (``lag``,
-    empty: none), the grazing table where its location grazes today; plus the conceptus
+    index, quantity) at the row's key and age on day ``t`` (from its day of ``birth``)
+    less its missed days of growth (``lag``, empty: none), the grazing table where its location grazes today; plus the conceptus
     of females in the last part of gestation, and the ME of the tissue being regained
     (``lost_kg``, empty: none; float32 arithmetic, as the NumPy expression).
     """
@@ -71,11 +71,11 @@ def requirement_sums(t, age, c16, cell, loc, due, parity, lag, lost_kg, feed, n_
     max_regain32 = np.float32(max_regain_kg)
     tissue32 = np.float32(tissue_me_mj_per_kg)
     ration32 = np.float32(ration_me)
-    for i in range(age.size):
+    for i in range(birth.size):
         c = c16[i]
         if c < 2 or c >= 12:
             continue             # kids and removed animals: not fed, their sums not read
-        a = np.int64(age[i])
+        a = np.int64(t) - np.int64(birth[i])
         if has_lag:
             a -= np.int64(lag[i])
         a = min(max(a, 0), oldest)
@@ -137,7 +137,7 @@ def class_sums(me, share, group_of_code):
 
 
 @compiled(**_JIT)
-def milk_sums(t, rows, kg, age, c16, lag, cell, feed, n_cells):
+def milk_sums(t, rows, kg, birth, c16, lag, cell, feed, n_cells):
     """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
     summed by cell: (2, n_cells), for the intake and protein of lactation (ADG at the
     table index of each doe, :func:`requirement_sums`; nil for a doe without milk)."""
@@ -147,7 +147,7 @@ def milk_sums(t, rows, kg, age, c16, lag, cell, feed, n_cells):
     has_lag = lag.size > 0
     for j in range(rows.size):
         i = rows[j]
-        a = np.int64(age[i])
+        a = np.int64(t) - np.int64(birth[i])
         if has_lag:
             a -= np.int64(lag[i])
         a = min(max(a, 0), oldest)

@@ -626,18 +626,17 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
 
     # 1. requirements of every row, summed by replicate, location and class code (the
     # class code decides the priority group)
-    age = t - state.birth
     lag = state.lag if fs.lagging else None
     none = np.zeros(0, np.float32)
     tables = feed_tables(p, t)
     sums = feed_kernels.requirement_sums(
-        t, age, c16, state.cell, state.loc, state.due, state.parity,
+        t, state.birth, c16, state.cell, state.loc, state.due, state.parity,
         none if lag is None else lag, state.lost_kg if fs.active else none, tables,
         nrl).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
     # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
     # so summed per location first
     if li.size:
-        milk, ratio = feed_kernels.milk_sums(t, li, kg, age, c16,
+        milk, ratio = feed_kernels.milk_sums(t, li, kg, state.birth, c16,
                                              none if lag is None else lag, state.cell,
                                              tables, nrl).reshape(2, R, L)
         for q, part in enumerate(_milk_parts(fp, milk, ratio)):
@@ -659,6 +658,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
 
     # 3. responses
     if short or fs.active or fs.intake_set:
+        age = t - state.birth
         due = state.due - t
         late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
         preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],

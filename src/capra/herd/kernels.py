@@ -70,7 +70,7 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     the does in milk before any shortage of feed.
 
     Returns ``c16`` (class * 2 + pregnant, :func:`capra.herd.processes._class_lut`) per
-    row, ``stocks`` (n_cells, 9) [head] (columns :data:`STOCKS`), ``lactating_rows``
+    row, ``stocks`` (9, n_cells) [head] (rows :data:`STOCKS`), ``lactating_rows``
     (the rows of the does in milk, in row order) and their milk ``kg`` [kg/day]: the
     ``milk_table`` (replicates or 1, 3, days in milk) of each doe's parity class (1, 2,
     3+) and day in milk (each replicate's own table when it has one), times her animal
@@ -112,17 +112,17 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
         v *= np.float64(effect[i])
         v *= milk_factor_of_cell[cell[i]]
         kg[j] = v
-    stocks = np.zeros((n_cells, 9), np.int64)
+    stocks = np.zeros((9, n_cells), np.int64)     # a stock's cells together (copied out)
     for cell_ in range(n_cells):
         cc = counts[cell_ * 16:(cell_ + 1) * 16]
         for c in range(8):
             if c == 6:
                 continue                                  # removed animals
             both = cc[2 * c] + cc[2 * c + 1]
-            stocks[cell_, 0 if c == 7 else c] += both     # newborns count as kids
-            stocks[cell_, 6] += cc[2 * c + 1]             # pregnant
-            stocks[cell_, 7] += both                      # head
-        stocks[cell_, 8] = cc[0] + cc[1]                  # kids past their colostrum days
+            stocks[0 if c == 7 else c, cell_] += both     # newborns count as kids
+            stocks[6, cell_] += cc[2 * c + 1]             # pregnant
+            stocks[7, cell_] += both                      # head
+        stocks[8, cell_] = cc[0] + cc[1]                  # kids past their colostrum days
     return c16, stocks, rows, kg
 
 

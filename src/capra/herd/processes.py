@@ -565,11 +565,11 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         p.milk_table[None] if table is None else table, milk_factor_of_cell(state, t, p),
         rec.nrl)
     R, L = state.n_replicates, rec.n_locations
-    stocks = stocks.reshape(R, L, len(kernels.STOCKS))
+    stocks = stocks.reshape(len(kernels.STOCKS), R, L)
     d = rec.data
     for i, name in enumerate(kernels.STOCKS[:-1]):
-        d[name][:, t, :] = stocks[:, :, i]
-    drinking = stocks[:, :, -1]           # kids past their colostrum days
+        d[name][:, t, :] = stocks[i]
+    drinking = stocks[-1]                 # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
     if li.size:
