@@ -13,6 +13,9 @@ Run ``python bench/store.py [--rows N] [--animals N] [--quick] [--json]``.
 2. **Herd state at a date for 10,000 animals**: ``herd_state`` (one set-based SQL query
    plus column arithmetic) against a per-animal loop (one query of the animal's events per
    animal, the state worked out in Python). Reported: seconds and the ratio.
+3. **One test day into the filled database** (a form's row): the import reads the records
+   of its animal only, against the same import reading whole tables (what a file of many
+   animals does, :data:`capra.store.io.context.LOOKED_UP`). Reported: seconds and the ratio.
 
 SQLite always; PostgreSQL too when ``CAPRA_TEST_POSTGRES_URL`` is set (a fresh schema is
 created and dropped). On PostgreSQL the row-by-row baseline is timed on ``--pg-baseline-rows``
@@ -38,7 +41,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 
 from capra.store.db import open_db
-from capra.store.io import import_file, import_frame
+from capra.store.io import context, import_file, import_frame
 from capra.store.query import herd_state
 
 PG_ENV = "CAPRA_TEST_POSTGRES_URL"
@@ -149,10 +152,29 @@ def run(url: str, rows: int, animals: int, workdir: Path, baseline_limit: int | 
     t0 = time.perf_counter()
     state = herd_state(db, "2023-12-31")
     t_state = time.perf_counter() - t0
+    one = _one_row_imports(db, tags[0])
     # baseline into a second fresh database of the same kind
     db.dispose()
     return {"capra_rows": res.inserted, "capra_s": t_capra, "state_rows": len(state),
-            "state_s": t_state}
+            "state_s": t_state, **one}
+
+
+def _one_row_imports(db, tag: str) -> dict:
+    """A form's row (one test day) into the filled database: the records of its animal
+    read by value, against the same import reading whole tables (as a big file does)."""
+    out = {}
+    for day, (name, looked_up) in enumerate((("one_row_s", context.LOOKED_UP),
+                                             ("one_row_whole_tables_s", -1)), start=1):
+        frame = pd.DataFrame({"animal": [tag], "date": [f"2024-12-{day:02d}"],
+                              "milk_kg": ["2.5"]})
+        saved, context.LOOKED_UP = context.LOOKED_UP, looked_up
+        try:
+            t0 = time.perf_counter()
+            assert import_frame(db, "test_days", frame, user="bench").inserted == 1
+            out[name] = time.perf_counter() - t0
+        finally:
+            context.LOOKED_UP = saved
+    return out
 
 
 def _fresh_pg(base: str):
@@ -197,6 +219,7 @@ def bench(backend: str, rows: int, animals: int, workdir: Path, pg_baseline_rows
         "import_ratio": capra_rps / base_rps,
         "state_animals": ours["state_rows"], "state_capra_s": ours["state_s"],
         "state_baseline_s": t_state_base, "state_ratio": t_state_base / ours["state_s"],
+        "one_row_s": ours["one_row_s"], "one_row_whole_tables_s": ours["one_row_whole_tables_s"],
     }
 
 
@@ -225,7 +248,10 @@ def main(argv=None) -> None:
               f"(on {r['import_baseline_rows']:,} rows; no validation, no audit)\n"
               f"  ratio capra/baseline  {r['import_ratio']:.2f}\n"
               f"  herd state of {r['state_animals']:,} animals: capra {r['state_capra_s']:.3f} s, "
-              f"per-animal loop {r['state_baseline_s']:.3f} s, ratio {r['state_ratio']:.1f}x",
+              f"per-animal loop {r['state_baseline_s']:.3f} s, ratio {r['state_ratio']:.1f}x\n"
+              f"  one test day into the filled database: {r['one_row_s']:.3f} s (its animal's "
+              f"records read), {r['one_row_whole_tables_s']:.3f} s reading whole tables, "
+              f"ratio {r['one_row_whole_tables_s'] / r['one_row_s']:.0f}x",
               file=report)
     print("\nimport rows/s      capra      baseline   ratio", file=report)
     for r in results:

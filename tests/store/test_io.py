@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 
 from capra.errors import DataError
+from capra.store.io import context
 from capra.store.io import (KINDS, RowsRejectedError, export_frame, export_table, import_file,
                             import_frame, read_table, template)
 from capra.store.schema import metadata
@@ -215,33 +216,66 @@ RULES = [
 ]
 
 
+@pytest.fixture(params=["by value", "whole tables"])
+def look_up(request, monkeypatch):
+    """How an import reads the records its rules need: by the values of its file (a small
+    file) or whole tables (a big one); the rules answer the same either way."""
+    if request.param == "whole tables":
+        monkeypatch.setattr(context, "LOOKED_UP", -1)
+
+
 @pytest.mark.parametrize("name,rows,field,reason", RULES, ids=[r[0] for r in RULES])
-def test_event_integrity_rules(base_db, name, rows, field, reason):
+def test_event_integrity_rules(base_db, look_up, name, rows, field, reason):
     res = events(base_db, rows, keep_valid=True)
     assert res.rejected == 1, res.rejects
     assert res.rejects["field"].iloc[0] == field
     assert reason in res.rejects["reason"].iloc[0]
 
 
-def test_death_before_recorded_events_is_rejected(base_db):
+def test_death_before_recorded_events_is_rejected(base_db, look_up):
     events(base_db, "D1,2025-03-01,dry_off,,,,,,,,\n")
     res = events(base_db, "D1,2025-01-01,death,,,,,Disease,,,\n", keep_valid=True)
     assert "has records after this date (latest 2025-03-01)" in res.rejects["reason"].iloc[0]
 
 
-def test_no_event_after_a_recorded_death(base_db):
+def test_no_event_after_a_recorded_death(base_db, look_up):
     events(base_db, "D2,2025-01-05,death,,,,,Disease,,,\n")
     with pytest.raises(RowsRejectedError, match="after the animal's death on 2025-01-05"):
         import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2025-02-01,2\n"))
 
 
-def test_test_day_rules(base_db):
+def test_test_day_rules(base_db, look_up):
     res = import_frame(base_db, "test_days", csv(
         "animal,date,milk_kg\nG1,2025-01-01,1.0\nD3,2024-09-01,1.0\nD2,2024-09-01,2.0\n"
         "D1,2024-09-01,2.0\n"), keep_valid=True)
     # G1 never kidded; D3 parity 0 (pregnant); D2 in milk at entry; D1 dry at entry
     assert sorted(res.rejects["row"]) == [1, 2, 4]
     assert res.inserted == 1
+
+
+def test_a_one_row_import_reads_the_records_of_its_animal_only(base_db, monkeypatch):
+    """A form's row does not read every test day and event of the programme: only those
+    of its animal (a whole table of a large programme took seconds)."""
+    events(base_db, "D1,2025-02-15,parturition,,,1,1,,,,\n")
+    import_frame(base_db, "test_days", csv("animal,date,milk_kg\n" + "".join(
+        f"{a},2025-03-{d:02d},2\n" for a in ("D1", "D2") for d in range(1, 11))))
+    read = []
+    real = context.read_records
+
+    def counted(conn, table, where=None, columns=None):
+        out = real(conn, table, where=where, columns=columns)
+        read.append((table.name, len(out)))
+        return out
+
+    monkeypatch.setattr(context, "read_records", counted)
+    res = import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2025-03-11,2\n"))
+    assert res.inserted == 1
+    assert ("test_days", 10) in read and ("animals", 1) in read
+    assert all(n <= 10 for _, n in read), read
+    read.clear()
+    monkeypatch.setattr(context, "LOOKED_UP", -1)      # a big file: whole tables
+    import_frame(base_db, "test_days", csv("animal,date,milk_kg\nD2,2025-03-12,2\n"))
+    assert ("test_days", 21) in read
 
 
 def test_animal_rules(base_db):

@@ -168,10 +168,10 @@ def _compare_existing(ctx: ImportContext) -> pd.Index:
     cand = val[ok & val[key_db].notna().all(axis=1)]
     if cand.empty:
         return pd.Index([], dtype="int64")
-    existing = ctx.table(kind.table.name)
+    left = _db_frame(kind, cand).reset_index(names="_idx")
+    existing = ctx.records(kind.table.name, key_db[0], left[key_db[0]])
     if existing.empty:
         return pd.Index([], dtype="int64")
-    left = _db_frame(kind, cand).reset_index(names="_idx")
     right = existing.copy()
     for c in key_db:
         for side in (left, right):

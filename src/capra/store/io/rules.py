@@ -37,7 +37,7 @@ def _date_txt(s: pd.Series) -> pd.Series:
 
 def _animal_facts(ctx: ImportContext, ids: pd.Series) -> pd.DataFrame:
     """sex, birth_date, entry_date, first terminal event date and type of animals ``ids``."""
-    animals = ctx.table("animals").set_index("id")
+    animals = ctx.records("animals", "id", ids).set_index("id")
     facts = animals.reindex(ids.astype("float64").to_numpy())[
         ["sex", "birth_date", "entry_date", "entry_parity", "entry_last_parturition_date",
          "entry_lactating"]]
@@ -128,15 +128,15 @@ def _animal_date_rules(ctx: ImportContext, kinds_label: str) -> None:
                lambda i: "before the animal entered the records ("
                + _date_txt(a.loc[i, "entry_date"]) + ")")
     # after death or departure: recorded terminal events, then terminal rows of the file
-    events = ctx.table("events")
+    events = ctx.records("events", "animal_id", v["animal_id"])   # of the file's animals
     ok = ctx.ok() & v["animal_id"].notna() & v["date"].notna()
     new = ok & ~v.index.isin(ctx.unchanged)
     if is_event:
         term_file = v[new & v["type"].isin(S.TERMINAL_EVENTS)]
         if not term_file.empty:
             # a death or departure must not precede recorded events or test days
-            later = pd.concat([events[["animal_id", "date"]],
-                               ctx.table("test_days")[["animal_id", "date"]]])
+            later = pd.concat([events[["animal_id", "date"]], ctx.records(
+                "test_days", "animal_id", term_file["animal_id"])[["animal_id", "date"]]])
             last = later.groupby("animal_id")["date"].max()
             lst = _lookup(term_file["animal_id"], last)
             clash = lst.notna() & (lst > term_file["date"])
@@ -177,7 +177,7 @@ def check_test_days(ctx: ImportContext) -> None:
     if not ok.any():
         return
     a = _animal_facts(ctx, v.loc[ok, "animal_id"])
-    ev = ctx.table("events")
+    ev = ctx.records("events", "animal_id", v.loc[ok, "animal_id"])
     kid = ev[ev["type"] == "parturition"].groupby("animal_id")["date"].min()
     first_kid = _lookup(v.loc[ok, "animal_id"], kid.astype("datetime64[s]"))
     # in milk at entry: from entry on; otherwise only after a kidding recorded as an event
