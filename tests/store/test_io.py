@@ -278,7 +278,7 @@ def test_a_one_row_import_reads_the_records_of_its_animal_only(base_db, monkeypa
     assert ("test_days", 21) in read
 
 
-def test_animal_rules(base_db):
+def test_animal_rules(base_db, look_up):
     res = import_frame(base_db, "animals", csv(
         "tag,sex,birth_date,farm,dam,sire,parity,lactating,batch,age_months\n"
         "K1,female,2025-02-15,Kangso,B1,,,,,\n"        # dam is a male
@@ -304,7 +304,7 @@ def test_estimated_age_gives_an_estimated_birth_date(base_db):
     assert a.loc["D2", "farm"] == "Rason" and a.loc["D2", "entry_date"] == pd.Timestamp("2024-08-20")
 
 
-def test_delivery_rules(full_db):
+def test_delivery_rules(full_db, look_up):
     res = import_frame(full_db, "deliveries", csv(
         "product_batch,site,date,quantity_kg\nY-001,KG-1,2025-03-20,1\n"
         "Y-001,KG-1,2025-03-01,1\nY-001,KG-1,2025-03-04,1\n"), keep_valid=True)
@@ -313,7 +313,7 @@ def test_delivery_rules(full_db):
     assert "more than the batch holds" in res.rejects["reason"].iloc[2]  # 120.5 kg all delivered
 
 
-def test_measurement_rules(full_db):
+def test_measurement_rules(full_db, look_up):
     res = import_frame(full_db, "measurements", csv(
         "child,date,weight_kg,height_cm\nC-0001,2020-01-01,10,\nC-0001,2025-04-01,,\n"
         "C-0009,2025-04-01,10,\n"), keep_valid=True)

@@ -243,7 +243,8 @@ def check_animals(ctx: ImportContext) -> None:
                & (v["expected_parturition_date"] < v["entry_date"]),
                "expected_parturition_date", "before entry_date")
     # parents: sex and birth dates, from the records or this file
-    recorded = ctx.table("animals")[["id", "sex", "birth_date"]]
+    recorded = ctx.records("animals", "id", pd.concat([v["dam_id"], v["sire_id"]]))[
+        ["id", "sex", "birth_date"]]
     file_parents = pd.DataFrame({"sex": v["sex"].to_numpy(), "birth_date": v["birth_date"].to_numpy()},
                                 index=v.index)
     for name, sex, label in (("dam", "female", "dam"), ("sire", "male", "sire")):
@@ -286,7 +287,7 @@ def check_product_batches(ctx: ImportContext) -> None:
 def check_deliveries(ctx: ImportContext) -> None:
     v, P = ctx.val, ctx.P
     ok = ctx.ok() & v["product_batch_id"].notna()
-    pb = ctx.table("product_batches").set_index("id")
+    pb = ctx.records("product_batches", "id", v.loc[ok, "product_batch_id"]).set_index("id")
     if pb.empty or not ok.any():
         return
     bid = v.loc[ok, "product_batch_id"].astype("int64")
@@ -302,8 +303,9 @@ def check_deliveries(ctx: ImportContext) -> None:
         & ~v.index.isin(ctx.unchanged)
     if not ok.any():
         return
-    done = ctx.table("deliveries").groupby("product_batch_id")["quantity_kg"].sum()
     sub = v[ok]
+    done = ctx.records("deliveries", "product_batch_id", sub["product_batch_id"]).groupby(
+        "product_batch_id")["quantity_kg"].sum()
     bid = sub["product_batch_id"].astype("int64")
     cum = sub.groupby(bid)["quantity_kg"].cumsum() + _lookup(bid, done.astype("float64")).fillna(0.0)
     cap = _lookup(bid, pb["quantity_kg"])
@@ -318,7 +320,7 @@ def check_measurements(ctx: ImportContext) -> None:
     P.add_mask(ok & v["weight_kg"].isna() & v["height_cm"].isna() & v["muac_cm"].isna(),
                "weight_kg", "no measurement; give weight_kg, height_cm or muac_cm")
     ok = ctx.ok() & v["child_id"].notna() & v["date"].notna()
-    ch = ctx.table("children").set_index("id")
+    ch = ctx.records("children", "id", v.loc[ok, "child_id"]).set_index("id")
     if ch.empty or not ok.any():
         return
     birth = _lookup(v.loc[ok, "child_id"], ch["birth_date"])
