@@ -56,9 +56,10 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     Rows of kids and removed animals (class codes below 2 and from 12) are skipped: their
     sums stay nil. Per row: the ``table`` of ``feed`` (:class:`FeedTables`; grazing,
     index, quantity) at the row's key and age on day ``t`` (from its day of ``birth``)
-    less its missed days of growth (``lag``, empty: none), the grazing table where its location grazes today; plus the conceptus
-    of females in the last part of gestation, and the ME of the tissue being regained
-    (``lost_kg``, empty: none; float32 arithmetic, as the NumPy expression).
+    less its missed days of growth (``lag``, empty: none), the grazing table where its
+    location grazes today; plus the conceptus of females in the last part of gestation,
+    and the ME of the tissue being regained (``lost_kg``, empty: none; float32
+    arithmetic, as the NumPy expression).
     """
     (row_of_code, oldest, graze_of_loc, table, mature, _, gestation_days, preg_first_day,
      preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
