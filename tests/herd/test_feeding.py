@@ -17,7 +17,7 @@ from herd_scenarios import build, nampo_dict, one_farm_dict
 from capra import feed
 from capra.errors import ArgumentError
 from capra.feed.responses import kid_rearing, responses
-from capra.herd import feeding, rng
+from capra.herd import feeding, kernels, rng
 from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
@@ -240,27 +240,46 @@ def test_mean_path_refuses_a_herd_that_can_run_short():
 # Responses, rule by rule
 # --------------------------------------------------------------------------------------
 
+def _breeding_draws(p, t, state, intake):
+    """The simulator's breeding pass on ``state`` (one replicate, on a farm, every group's
+    window open, conception certain when fully fed)."""
+    return kernels.breeding_draws(
+        t, state.due, state.sex, state.alive, state.group, np.ones(p.n_groups, bool),
+        state.loc, p.is_farm, state.birth, state.lag, state.kidded, p.min_breeding_age_days,
+        p.postpartum_interval_days, state.rep, state.uid,
+        rng.replicate_keys(3, 1)["breeding"], np.ones((1, p.n_groups)), intake,
+        p.feeding.conception_factor_without_feed)
+
+
 def test_conception_falls_with_the_share_fed():
+    """Does fed all, half and none of their energy requirement conceive (with certainty
+    when fully fed) in the share 1, 1 - (1 - f0) / 2 and f0 of the sourced factor f0."""
     p = compile_params(farm())
+    n = 6000
     state = HerdState(1, 1)
-    state.append(np.zeros(3, np.int32))
-    state.feed = feeding.FeedState(p.feeding, 1)
-    assert feeding.conception_factor(state, p, np.arange(3)) == 1.0
-    state.intake[:] = [1.0, 0.5, 0.0]
-    state.feed.intake_set = True
+    farm_loc = int(np.flatnonzero(p.is_farm)[0])
+    state.append(np.zeros(3 * n, np.int32), birth=-1000, loc=farm_loc)
+    intake = np.repeat(np.float32([1.0, 0.5, 0.0]), n)
+    rows, conceives = _breeding_draws(p, 0, state, intake)
+    assert rows.size == 3 * n                       # all may be bred
     f0 = responses().conception.factor_without_feed.point
-    np.testing.assert_allclose(feeding.conception_factor(state, p, np.arange(3)),
-                               [1.0, 1 - (1 - f0) / 2, f0])
+    want = np.array([1.0, 1 - (1 - f0) / 2, f0])
+    share = conceives.reshape(3, n).mean(axis=1)
+    assert share[0] == 1.0
+    np.testing.assert_array_less(np.abs(share - want), 4 * np.sqrt(want * (1 - want) / n) + 1e-12)
 
 
 def test_first_breeding_waits_for_the_growth_missed():
+    """A doeling whose growth fell 30.7 days behind is bred 30 days later."""
     p = compile_params(farm())
     state = HerdState(1, 1)
-    state.append(np.zeros(2, np.int32), birth=0)
-    state.feed = feeding.FeedState(p.feeding, 1)
+    farm_loc = int(np.flatnonzero(p.is_farm)[0])
+    state.append(np.zeros(2, np.int32), birth=0, loc=farm_loc)
     state.lag[:] = [0.0, 30.7]
-    state.feed.lagging = True
-    np.testing.assert_array_equal(feeding.breeding_age(state, 300, np.arange(2)), [300, 270])
+    t = p.min_breeding_age_days + 10
+    for day, bred in ((t, [0]), (t + 19, [0]), (t + 20, [0, 1])):
+        rows, _ = _breeding_draws(p, day, state, np.zeros(0, np.float32))
+        np.testing.assert_array_equal(rows, bred, err_msg=str(day))
 
 
 def test_light_kids_die_more():

@@ -3,7 +3,6 @@ of capra.herd.rng) against the NumPy expressions they stand for, on random herds
 reach every branch: integers equal, floats equal to the bit where the sums run in the same
 order, else within summation error."""
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -172,14 +171,12 @@ def test_selections_are_those_of_the_masks(herd, params):
                                   & rules.can_breed(p, age, T - h["kidded"]))
             assert want.size > 50
             np.testing.assert_array_equal(got, want)
-            # the rule of capra.herd.feeding.conception_factor, and the draw
+            # the rule of docs/herd-model.md (the share fed yesterday, float32 as the
+            # intake), and the draw
             k = h["rep"][want]
             q = prob[k if prob.shape[0] > 1 else 0, h["group"][want]]
-            state = SimpleNamespace(feed=SimpleNamespace(intake_set=fed.size > 0),
-                                    intake=fed)
-            factor = feeding.conception_factor(state, SimpleNamespace(
-                feeding=SimpleNamespace(conception_factor_without_feed=f0)), want)
-            q = q * factor
+            if fed.size:
+                q = q * (1.0 - (1.0 - f0) * (1.0 - fed[want]))
             u = rng.uniform(key[k], uid[want], T)
             np.testing.assert_array_equal(conceives, u < q)
             assert 0 < conceives.sum() < want.size

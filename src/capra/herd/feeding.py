@@ -888,29 +888,6 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
 # Hooks of the other processes
 # --------------------------------------------------------------------------------------
 
-def breeding_age(state: HerdState, t: int, idx: np.ndarray) -> np.ndarray:
-    """Age of the animals ``idx`` on their growth curve: their age less the days their
-    growth has fallen behind (first breeding waits for the weight). [days]"""
-    age = t - state.birth[idx]
-    feed = getattr(state, "feed", None)
-    if feed is None or not feed.lagging:
-        return age
-    return age - state.lag[idx].astype(np.int64)
-
-
-def conception_factor(state: HerdState, p: HerdParams, idx: np.ndarray) -> np.ndarray | float:
-    """Factor on the conception probability of the does ``idx`` for the share of their
-    energy requirement fed yesterday (1 when fully fed). [-]
-
-    The simulator draws the conceptions in one compiled pass that applies this rule row
-    by row (:func:`capra.herd.kernels.breeding_draws`, checked against it)."""
-    feed = getattr(state, "feed", None)
-    if feed is None or not feed.intake_set:
-        return 1.0
-    f0 = p.feeding.conception_factor_without_feed
-    return 1.0 - (1.0 - f0) * (1.0 - state.intake[idx])
-
-
 def kid_base_risk(p: HerdParams, rep: np.ndarray, sex: np.ndarray) -> np.ndarray:
     """The breed's risk of death to weaning of kids of replicates ``rep`` and ``sex`` (each
     replicate's own under parameter uncertainty), from the death-hazard table. [-]"""

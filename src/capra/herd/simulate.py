@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 COMPACT_EVERY_DAYS = 64
 #: Replicates simulated together in one set of arrays when the caller does not say: the
 #: fixed cost of a day (Python and NumPy calls) is shared by more animals, with less gain
-#: beyond about this size (measured on nampo: 10, 14, 16 and 16 M animal-days per CPU
-#: second at 25, 50, 100 and 200), and 1,000 replicates make 10 batches, even on 2
-#: workers. [-]
+#: beyond about this size (measured on nampo: 20, 23–25, 23–24, 25 and 26 M animal-days
+#: per CPU second at 50, 100, 200, 250 and 500, each batch of 100 holding about 120 MB of
+#: daily results), and 1,000 replicates make 10 batches, even on 2 workers. [-]
 BATCH_SIZE = 100
 
 
