@@ -83,18 +83,6 @@ def test_replicate_draws_follow_the_stated_distributions(nampo):
         assert x.var() == pytest.approx(d.variance, rel=0.15), p.name
 
 
-def test_first_above_equals_searchsorted():
-    rng = np.random.default_rng(1)
-    tables = np.cumsum(rng.exponential(size=(4, 2, 300)), axis=2)
-    tables[1, 0, 100:150] = tables[1, 0, 100]           # runs of equal values
-    rep, row = rng.integers(0, 4, 2000), rng.integers(0, 2, 2000)
-    x = rng.uniform(-5, tables.max() + 5, 2000)
-    x[:50] = tables[rep[:50], row[:50], rng.integers(0, 300, 50)]   # exactly on a value
-    got = unc.first_above(tables, rep, row, x)
-    want = [np.searchsorted(tables[r, s], v, side="right") for r, s, v in zip(rep, row, x)]
-    np.testing.assert_array_equal(got, want)
-
-
 def test_a_field_the_simulator_reads_once_may_not_differ():
     sc = yield_and_kid_milk()
     params = compile_params(sc)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from capra.herd.result import HerdResult
 
 __all__ = ["PER_REPLICATE_FIELDS", "ParameterDraws", "UncertainParameter", "batch_params",
-           "draw", "first_above", "sensitivity", "sensitivity_dict", "uncertain_parameters",
+           "draw", "sensitivity", "sensitivity_dict", "uncertain_parameters",
            "with_values"]
 
 #: The named random stream of the parameter draws (see :mod:`capra.herd.rng`).
@@ -165,34 +165,6 @@ def with_values(scenario, parameters: Sequence[UncertainParameter], values) -> A
         return tuple(items)
 
     return replace(scenario, updates) if updates else scenario
-
-
-def first_above(tables: np.ndarray, rep: np.ndarray, row: np.ndarray,
-                x: np.ndarray) -> np.ndarray:
-    """For each element, the first index at which the non-decreasing table
-    ``tables[rep, row]`` exceeds ``x`` (its length if none): what
-    ``np.searchsorted(table, x, side="right")`` gives, for a table per element (one
-    search per table present, over its elements).
-
-    Parameters
-    ----------
-    tables
-        (R, S, N) tables, each non-decreasing along the last axis.
-    rep, row
-        Table of each element.
-    x
-        Value of each element.
-    """
-    x = np.asarray(x)
-    out = np.empty(x.shape, np.int64)
-    which = np.asarray(rep, np.int64) * tables.shape[1] + np.asarray(row, np.int64)
-    order = np.argsort(which, kind="stable")
-    bounds = np.flatnonzero(np.diff(which[order])) + 1
-    flat = tables.reshape(-1, tables.shape[-1])
-    for part in np.split(order, bounds):
-        if part.size:
-            out[part] = np.searchsorted(flat[which[part[0]]], x[part], side="right")
-    return out
 
 
 def _equal(a: Any, b: Any) -> bool:
