@@ -203,6 +203,17 @@ def test_selections_are_those_of_the_masks(herd, params):
         assert want.size > 0, bit
         np.testing.assert_array_equal(rows[(what & bit) != 0], want, err_msg=str(bit))
     np.testing.assert_array_equal(rows, np.flatnonzero(h["alive"] & np.any(masks, axis=0)))
+    # a process's rows of the agenda: its bit, still alive, its day field still today
+    alive_now = h["alive"] & (g.random(N) < 0.8)            # some removed since the agenda
+    day_now = (T + g.integers(-1, 2, N)).astype(np.int32)    # the day field changed since
+    for bit, day in ((kernels.AGENDA_DEATH, day_now), (kernels.AGENDA_CULL, day_now[:0])):
+        on_day = day == T if day.size else np.ones(N, bool)
+        marked = rows[((what & bit) != 0) & alive_now[rows]]
+        want = marked[on_day[marked]]
+        assert 0 < want.size and marked.size < ((what & bit) != 0).sum()
+        assert (want.size < marked.size) == (day.size > 0)
+        np.testing.assert_array_equal(
+            kernels.on_agenda(rows, what, bit, alive_now, day.astype(np.int32), T), want)
     head = kernels.head_for_replacement(T, h["birth"], h["sex"], h["kept"], h["alive"],
                                         h["cell"], 120, 240, R * L)
     age = T - h["birth"]
@@ -217,6 +228,15 @@ def test_selections_are_those_of_the_masks(herd, params):
         np.flatnonzero(h["lactating"] & (dry_day <= T) & h["alive"]))
     np.testing.assert_array_equal(kernels.kept_males(h["sex"], h["kept"], h["alive"]),
                                   np.flatnonzero(h["kept"] & (h["sex"] == MALE) & h["alive"]))
+    # the bucks that may serve, by cell
+    males = h["kept"] & (h["sex"] == MALE) & h["alive"]
+    oldest_buck = int(np.sort(age[males & is_farm[h["loc"]]])[5])      # one buck's age
+    bucks = males & is_farm[h["loc"]] & (age >= oldest_buck)
+    assert 0 < bucks.sum() < males.sum()
+    np.testing.assert_array_equal(
+        kernels.breeding_bucks(T, h["sex"], h["kept"], h["alive"], h["loc"], is_farm,
+                               h["birth"], oldest_buck, h["cell"], R * L),
+        np.bincount(h["cell"][bucks], minlength=R * L))
 
 
 def test_outbreak_draws_are_the_rules_of_the_health_module(herd):

@@ -583,9 +583,11 @@ def start(state: HerdState, p: HerdParams, rec) -> None:
         return
     state.feed = FeedState(fp, state.n_replicates)
     R, L, M = state.n_replicates, p.n_locations, len(fp.months)
-    rec.data["feed_monthly"] = np.zeros((R, M, L, len(MONTHLY)))
+    # (R, M, L, k) stored month by month, as the recorder's daily outputs: a day adds to
+    # one block of memory
+    rec.data["feed_monthly"] = np.zeros((M, R, L, len(MONTHLY))).transpose(1, 0, 2, 3)
     for name in BY_SOURCE:
-        rec.data[name] = np.zeros((R, M, L, fp.n_sources))
+        rec.data[name] = np.zeros((M, R, L, fp.n_sources)).transpose(1, 0, 2, 3)
 
 
 # --------------------------------------------------------------------------------------

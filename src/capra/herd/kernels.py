@@ -190,6 +190,17 @@ def kept_males(sex, kept, alive):
 
 
 @compiled(**_JIT)
+def breeding_bucks(t, sex, kept, alive, loc, is_farm, birth, min_age_days, cell, n_cells):
+    """Kept males alive on a farm and at least ``min_age_days`` old, counted by cell
+    (the bucks that may serve today), (n_cells,)."""
+    counts = np.zeros(n_cells, np.int64)
+    for i in range(sex.size):
+        counts[cell[i]] += (kept[i] & (sex[i] == 1) & alive[i] & is_farm[loc[i]]
+                            & (t - birth[i] >= min_age_days))
+    return counts
+
+
+@compiled(**_JIT)
 def outbreak_draws(t, active, survive, keep, cell, alive, rep, uid, due, key, gestation_days,
                    abortion_from_day, death_slot, abortion_slot):
     """Who dies and who aborts today in the (replicate, location) cells with an outbreak
@@ -248,6 +259,20 @@ def agenda(t, alive, quarantine_end, death_day, cull_day, birth, sex, kept, abor
         what[i] = w * np.int8(alive[i])
     rows = flagged(what)
     return rows, what[rows]
+
+
+@compiled(**_JIT)
+def on_agenda(rows, marks, what, alive, day, t):
+    """The ``rows`` of the day's :func:`agenda` whose ``marks`` have a bit of ``what``,
+    still alive, and whose ``day`` field is ``t`` (``day`` empty: any), in row order."""
+    out = np.empty(rows.size, np.int64)
+    check = day.size > 0
+    n = 0
+    for j in range(rows.size):
+        i = rows[j]
+        out[n] = i
+        n += ((marks[j] & what) != 0) & alive[i] & ((not check) or day[i] == t)
+    return out[:n]
 
 
 @compiled(**_JIT)

@@ -24,6 +24,8 @@ from capra.herd.state import LAST_DAY, NEVER, HerdState
 #: An empty float32 field for the compiled passes: no share of the requirement fed
 #: yesterday (feed off, or no shortage yet).
 _FULLY_FED = np.zeros(0, np.float32)
+#: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
+_ANY_DAY = np.zeros(0, np.int32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
 TEST_DAY_INTERVAL_DAYS = 30
 
@@ -33,8 +35,7 @@ class Recorder:
 
     FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths",
              "sales", "culls", "arrivals", "transfers_in", "transfers_out")
-    STOCKS = ("kids", "doelings", "bucklings", "bucks", "does_in_milk", "does_dry",
-              "does_pregnant", "head")
+    STOCKS = kernels.STOCKS[:-1]      # the census's, without the kids who drink milk
     MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
             "milk_kg")
 
@@ -45,7 +46,12 @@ class Recorder:
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        self.data = {name: self.zeros(np.int32) for name in self.FLOWS + self.STOCKS}
+        self.data = {name: self.zeros(np.int32) for name in self.FLOWS}
+        #: the stocks of each day together (day, stock, replicate, location): the census
+        #: writes a day's in one copy
+        self.stocks = np.zeros((n_days, len(self.STOCKS), n_replicates, n_locations), np.int32)
+        self.data.update({name: self.stocks[:, i].transpose(1, 0, 2)
+                          for i, name in enumerate(self.STOCKS)})
         self.data.update({name: self.zeros(np.float32) for name in self.MILK})
         self.t = 0
 
@@ -233,11 +239,8 @@ def _on_agenda(state: HerdState, what: int, day=None, t: int = 0) -> np.ndarray:
     """Rows of the day's agenda marked ``what`` and still alive, and whose field ``day``
     (if given) is still ``t``, in row order."""
     rows, marks = state.agenda
-    rows = rows[(marks & what) != 0]
-    keep = state.alive[rows]
-    if day is not None:
-        keep &= day[rows] == t
-    return rows[keep]
+    return kernels.on_agenda(rows, marks, what, state.alive,
+                             _ANY_DAY if day is None else day, t)
 
 
 def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -387,10 +390,9 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     if starts.any():
         state.mated[:, :, starts] = 0
     if service.any():
-        males = kernels.kept_males(state.sex, state.kept, state.alive)
-        males = males[p.is_farm[state.loc[males]]
-                      & (t - state.birth[males] >= p.buck_min_breeding_age_days)]
-        bucks = np.bincount(state.cell[males], minlength=rec.nrl).reshape(
+        bucks = kernels.breeding_bucks(
+            t, state.sex, state.kept, state.alive, state.loc, p.is_farm, state.birth,
+            p.buck_min_breeding_age_days, state.cell, rec.nrl).reshape(
             state.n_replicates, rec.n_locations)
         G = p.n_groups
         room = np.maximum(bucks[:, :, None] * p.does_per_buck - state.mated, 0)  # (R, L, G)
@@ -434,7 +436,7 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     rows = p.varying.get("low_yield_dim_days")       # each replicate's own, if any
     low = None if rows is None else rows[state.rep[idx], np.minimum(state.parity[idx], 3) - 1]
     day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx], low)
-    state.dry_day[idx] = np.clip(day, -1, LAST_DAY)
+    state.dry_day[idx] = np.minimum(np.maximum(day, -1, out=day), LAST_DAY, out=day)
 
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -566,9 +568,8 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         rec.nrl)
     R, L = state.n_replicates, rec.n_locations
     stocks = stocks.reshape(len(kernels.STOCKS), R, L)
+    rec.stocks[t] = stocks[:-1]
     d = rec.data
-    for i, name in enumerate(kernels.STOCKS[:-1]):
-        d[name][:, t, :] = stocks[i]
     drinking = stocks[-1]                 # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
