@@ -16,6 +16,11 @@ def test_results_come_back_in_task_order(engine):
     out = map_tasks(abs, [-3, 1, -2], engine=engine, workers=2,
                     on_done=lambda i, r: done.append(i))
     assert out == [3, 1, 2] and sorted(done) == [0, 1, 2]
+    # results handed over only, not kept (the herd copies each batch in as it comes)
+    got = {}
+    out = map_tasks(abs, [-3, 1, -2], engine=engine, workers=2, keep=False,
+                    on_done=got.__setitem__)
+    assert out == [None] * 3 and got == {0: 3, 1: 1, 2: 2}
 
 
 def test_an_unknown_engine_is_refused_by_name():

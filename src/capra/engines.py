@@ -26,9 +26,18 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+def _finished(results: list, i: int, result, on_done, keep: bool) -> None:
+    """Task ``i`` finished with ``result``: hand it to ``on_done``, keep it if asked."""
+    if on_done is not None:
+        on_done(i, result)
+    if keep:
+        results[i] = result
+
+
 def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
               workers: int | None = None, scheduler: str | None = None,
-              on_done: Callable[[int, object], None] | None = None) -> list:
+              on_done: Callable[[int, object], None] | None = None,
+              keep: bool = True) -> list:
     """``[func(task) for task in tasks]``, computed by ``engine``.
 
     Parameters
@@ -47,6 +56,9 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
         Threads, local processes or Dask workers (default: the number of cores).
     on_done
         Called with (task index, result) as each task finishes (in any order).
+    keep
+        Keep the results and return them; False: only hand each to ``on_done`` (the
+        memory of a result is freed once ``on_done`` has used it), and return Nones.
 
     Returns
     -------
@@ -57,9 +69,7 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
     results: list = [None] * len(tasks)
     if engine == "serial" or not tasks:
         for i, task in enumerate(tasks):
-            results[i] = func(task)
-            if on_done is not None:
-                on_done(i, results[i])
+            _finished(results, i, func(task), on_done, keep)
         return results
     if engine in ("threads", "processes"):
         import multiprocessing as mp
@@ -74,10 +84,7 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             with pool:
                 futures = {pool.submit(func, task): i for i, task in enumerate(tasks)}
                 for fut in as_completed(futures):
-                    i = futures[fut]
-                    results[i] = fut.result()
-                    if on_done is not None:
-                        on_done(i, results[i])
+                    _finished(results, futures.pop(fut), fut.result(), on_done, keep)
         except BrokenProcessPool as exc:
             from capra.errors import CapraError
 
@@ -102,10 +109,8 @@ def map_tasks(func: Callable, tasks: Sequence, *, engine: str = "serial",
             futures = [client.submit(func, task, pure=False) for task in tasks]
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in dask_completed(futures):
-                i = index[fut.key]
-                results[i] = fut.result()
-                if on_done is not None:
-                    on_done(i, results[i])
+                _finished(results, index[fut.key], fut.result(), on_done, keep)
+                fut.release()
     finally:
         if cluster is not None:
             cluster.close()

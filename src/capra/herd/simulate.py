@@ -94,28 +94,34 @@ def _run_one(args):
     return simulate_batch(params, reps, seed)
 
 
-def run_batches(params, batches: Sequence[Sequence[int]], seed: int, *, engine: str = "serial",
+def run_batches(params, batches: Sequence[Sequence[int]], seed: int,
+                on_part: Callable[[int, dict], None], *, engine: str = "serial",
                 workers: int | None = None, scheduler: str | None = None,
                 progress: Callable[[int], None] | None = None,
-                draws: ParameterDraws | None = None) -> list[dict]:
-    """Simulate each batch of replicates on ``engine``; returns the parts in batch order.
+                draws: ParameterDraws | None = None) -> None:
+    """Simulate each batch of replicates on ``engine``, handing each part (the arrays of
+    :func:`simulate_batch`) to ``on_part(batch index, part)`` as soon as it is done, in
+    any order, and keeping none.
 
     ``progress`` is called with replicate-days done; ``draws``, if given, gives each
     replicate its own uncertain parameters.
     """
     check_engine(engine)
     if engine == "serial":
-        parts = []
-        for reps in batches:
+        for i, reps in enumerate(batches):
             cb = None if progress is None else (lambda d, n=len(reps): progress(d * n))
             p = params if draws is None else draws.batch(params, reps, seed)
-            parts.append(simulate_batch(p, reps, seed, progress=cb))
-        return parts
+            on_part(i, simulate_batch(p, reps, seed, progress=cb))
+        return
     tasks = [(params, list(reps), seed, draws) for reps in batches]
-    done = None if progress is None else (
-        lambda i, _: progress(len(tasks[i][1]) * params.n_days))
-    return map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
-                     on_done=done)
+
+    def done(i, part):
+        on_part(i, part)
+        if progress is not None:
+            progress(len(tasks[i][1]) * params.n_days)
+
+    map_tasks(_run_one, tasks, engine=engine, workers=workers, scheduler=scheduler,
+              on_done=done, keep=False)
 
 
 def batch_size_for(replicates: int, engine: str = "serial", workers: int | None = None) -> int:
@@ -187,9 +193,19 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
         batch_size = batch_size_for(replicates, engine, workers)
     batches = [list(range(i, min(i + batch_size, replicates)))
                for i in range(0, replicates, batch_size)]
-    parts = run_batches(params, batches, seed, engine=engine, workers=workers,
-                        scheduler=scheduler, progress=progress, draws=draws)
-    data = {name: np.concatenate([part[name] for part in parts], axis=0) for name in parts[0]}
+    # each part copied into the results as it comes (while the other batches run), not
+    # concatenated at the end
+    first = np.cumsum([0] + [len(b) for b in batches])
+    data: dict[str, np.ndarray] = {}
+
+    def keep(i: int, part: dict) -> None:
+        for name, values in part.items():
+            if name not in data:
+                data[name] = np.zeros((replicates,) + values.shape[1:], values.dtype)
+            data[name][first[i]:first[i + 1]] = values
+
+    run_batches(params, batches, seed, keep, engine=engine, workers=workers,
+                scheduler=scheduler, progress=progress, draws=draws)
     result = HerdResult.from_arrays(data, params, scenario=scenario, seed=seed)
     if draws is not None:
         result.add_parameter_draws(draws.parameters, draws.values(seed, replicates))
