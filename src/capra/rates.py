@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from capra import libm
 from capra.errors import ArgumentError
 
 #: Days in a year, for annual risks and ages in years [days]. The Julian year keeps leap
@@ -46,7 +47,7 @@ def risk_to_hazard(risk: ArrayLike, period_days: ArrayLike = DAYS_PER_YEAR) -> n
     """
     r = _as_probability(risk, "risk")
     with np.errstate(divide="ignore"):
-        return -np.log1p(-r) / np.asarray(period_days, dtype=float)
+        return -libm.log1p(-r) / np.asarray(period_days, dtype=float)
 
 
 def hazard_to_probability(hazard: ArrayLike, step_days: ArrayLike = 1.0) -> np.ndarray:
@@ -62,7 +63,7 @@ def hazard_to_probability(hazard: ArrayLike, step_days: ArrayLike = 1.0) -> np.n
     h = np.asarray(hazard, dtype=float)
     if np.any(h < 0):
         raise ArgumentError(f"hazard must be >= 0, got {hazard!r}")
-    return -np.expm1(-h * np.asarray(step_days, dtype=float))
+    return -libm.expm1(-h * np.asarray(step_days, dtype=float))
 
 
 def risk_to_step_probability(risk: ArrayLike, period_days: ArrayLike = DAYS_PER_YEAR,

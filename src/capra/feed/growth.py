@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from scipy.interpolate import PchipInterpolator
 
+from capra import libm
 from capra.feed import _checks
 from capra.feed._checks import numbers, read_toml, validate
 
@@ -105,14 +106,14 @@ class SexGrowth(_Frozen):
     def weight(self, t: np.ndarray) -> np.ndarray:
         last = self.points[-1].age_days
         a, b, k = self.gompertz
-        tail = a * np.exp(-b * np.exp(-k * t))
+        tail = a * libm.exp(-b * libm.exp(-k * t))
         return np.where(t <= last, self._pchip(np.minimum(t, last)), tail)
 
     def gain(self, t: np.ndarray) -> np.ndarray:
         """Slope of :meth:`weight`. [kg/day]"""
         last = self.points[-1].age_days
         a, b, k = self.gompertz
-        tail = a * np.exp(-b * np.exp(-k * t)) * b * k * np.exp(-k * t)
+        tail = a * libm.exp(-b * libm.exp(-k * t)) * b * k * libm.exp(-k * t)
         return np.where(t < last, self._pchip(np.minimum(t, last), 1), tail)
 
 

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from capra import libm
 from capra.feed import _checks
 from capra.feed._checks import FeedInputError, numbers
 from capra.feed.coefficients import BIOTYPES, SEXES, STAGES, Coefficients, coefficients
@@ -258,7 +259,7 @@ def _tables(c: Coefficients) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _maintenance_mj(a: _Animals, c: Coefficients) -> np.ndarray:
     mem, sexf, _ = _tables(c)
-    w75 = a.bw ** 0.75
+    w75 = libm.power(a.bw, 0.75)
     base_kj = mem[a.stage, a.biotype] * sexf[a.stage, a.sex] * w75
     acc = c.acclimatization
     per_degree = acc.ne_kj_per_kg075_per_degc / acc.efficiency
@@ -277,8 +278,8 @@ def _gravid_uterus(a: _Animals, c: Coefficients, coef_a: float, coef_b: float,
     if np.any(active):
         t = a.day[active]
         weight = (a.litter * a.kid_bw)[active]
-        decay = np.exp(-rate * t)
-        content = 10.0 ** (coef_a - coef_b * decay)
+        decay = libm.exp(-rate * t)
+        content = libm.power(10.0, coef_a - coef_b * decay)
         out[active] = (weight / c.pregnancy.reference_birth_weight_kg * content
                        * math.log(10) * coef_b * rate * decay)
     return out
@@ -442,13 +443,13 @@ def _mp(a: _Animals, protein_pct: np.ndarray, c: Coefficients) -> np.ndarray:
     mature = a.stage == STAGES.index("mature")
     _need_diet_me(a, mature, "the metabolic faecal protein of mature goats is "
                   f"{p.metabolic_faecal_g_per_kg_dmi / 10:g} % of their DM intake")
-    w75 = a.bw ** 0.75
+    w75 = libm.power(a.bw, 0.75)
     gain_table = np.array([getattr(p.growing_gain_g_per_g, b) for b in BIOTYPES])
     young = p.growing_maintenance_g_per_kg075 * w75 + gain_table[a.biotype] * a.gain_g
     parts = _energy_parts(a, c)
     dmi = np.where(mature, _dmi(a, parts, c), 0.0) if np.any(mature) else 0.0
     old = (p.metabolic_faecal_g_per_kg_dmi * dmi + p.endogenous_urinary_g_per_kg075 * w75
-           + p.scurf_g_per_kg06 * a.bw ** 0.6
+           + p.scurf_g_per_kg06 * libm.power(a.bw, 0.6)
            + p.mature_tissue_protein_fraction / p.mature_gain_efficiency * a.gain_g)
     milk_protein_g = a.milk_kg * protein_pct * 10.0
     preg = c.pregnancy

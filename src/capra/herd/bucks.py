@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from capra import libm
 from capra.herd import kernels
 from capra.herd.params import FEMALE, MALE
 from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
@@ -243,8 +244,8 @@ def inbreeding(result: HerdResult) -> pd.DataFrame | None:
         ne = effective_size(nm, nf)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_year = delta / generation
-            f_horizon = 1.0 - (1.0 - delta) ** (years_horizon / generation)
-            f_outlook = 1.0 - (1.0 - delta) ** (OUTLOOK_YEARS / generation)
+            f_horizon = 1.0 - libm.power(1.0 - delta, years_horizon / generation)
+            f_outlook = 1.0 - libm.power(1.0 - delta, OUTLOOK_YEARS / generation)
         row = {"unit": name, "farms": ", ".join(members), "closed": not bought}
         for key, v in (("bucks", nm), ("does", nf), ("Ne", ne), ("delta_f", delta),
                        ("generation_years", generation), ("delta_f_per_year", per_year),

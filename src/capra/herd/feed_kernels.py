@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from capra.herd.compiled import compiled
+from capra.compiled import compiled
 
 _JIT = {"error_model": "numpy"}
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from capra import libm
 from capra.herd import feed_kernels, rng
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -896,7 +897,7 @@ def kid_base_risk(p: HerdParams, rep: np.ndarray, sex: np.ndarray) -> np.ndarray
     rows = p.varying.get("cum_death_hazard")
     cum = (p.cum_death_hazard[sex, p.weaning_age_days] if rows is None
            else rows[rep, sex, p.weaning_age_days])
-    return -np.expm1(-cum)
+    return -libm.expm1(-cum)
 
 
 def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.ndarray,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from capra import libm
 from capra.herd import kernels, rng
 from capra.herd.params import FEMALE
 from capra.rates import risk_to_step_probability
@@ -221,7 +222,7 @@ def _schedule(p, keys, n_rep: int) -> _Outbreaks:
             if days.size == 0 or full == 0:
                 continue
             share = min(days.size / full, 1.0)
-            pk = 1.0 - (1.0 - prob[rep, k]) ** share
+            pk = 1.0 - libm.power(1.0 - prob[rep, k], share)
             u = rng.uniform(key[rep], loc, y, _SLOT_OCCURS + k)
             hit = u < pk
             if not hit.any():
@@ -332,7 +333,7 @@ def _reach_farms(state, t, p, keys, rec, hs) -> None:
             continue
         if released and b.transit_days > 0:
             daily_risk = _value(p, "transport_death_daily", state.rep[idx])
-            risk = 1.0 - (1.0 - daily_risk) ** b.transit_days
+            risk = 1.0 - libm.power(1.0 - daily_risk, b.transit_days)
             u = rng.uniform(keys["health"][state.rep[idx]], state.uid[idx], t, _SLOT_TRANSPORT)
             dead = idx[u < risk]
             if dead.size:
@@ -361,7 +362,7 @@ def _introduce(state, t, p, keys, rec, hs, idx) -> None:
         n = np.bincount(state.cell[carriers], minlength=R * L)
         cells = np.flatnonzero(n)
         rep, loc = cells // L, cells % L
-        risk = 1.0 - (1.0 - _value(p, "introduction_risk", rep)[:, d]) ** n[cells]
+        risk = 1.0 - libm.power(1.0 - _value(p, "introduction_risk", rep)[:, d], n[cells])
         u = rng.uniform(keys["outbreaks"][rep], loc, t, _SLOT_INTRODUCED + d)
         hit = u < risk
         later = np.flatnonzero(hs.allowed[k, t + 1:])

@@ -28,7 +28,7 @@ The compiled code is kept in numba's on-disk cache (next to this file, or in the
 cache folder where the package's folder cannot be written, or in ``NUMBA_CACHE_DIR``), so
 it is compiled once per machine and Python version (``bench/herd.py`` reports how long);
 where no folder can be written, in every process, with a warning
-(:mod:`capra.herd.compiled`).
+(:mod:`capra.compiled`).
 The passes release the GIL (``engine="threads"`` runs batches side by side in them).
 """
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd.compiled import compiled
+from capra.compiled import compiled
 from capra.herd.rng import draw, exponential_draw, lognormal_of, normal_draw
 from capra.herd.state import LAST_DAY
 

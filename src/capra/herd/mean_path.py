@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from capra import libm
 from capra.errors import ArgumentError
 from capra.herd import rules
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
@@ -173,7 +174,7 @@ class _MeanProjection:
 
         # mortality
         haz = p.death_hazard
-        self.pd_age = -np.expm1(-haz)                       # (2, MAX_AGE+1)
+        self.pd_age = -libm.expm1(-haz)                       # (2, MAX_AGE+1)
         fem = haz[FEMALE]
         const_from = int(np.flatnonzero(fem != fem[-1]).max()) + 1 if np.any(fem != fem[-1]) else 0
         if const_from > p.min_breeding_age_days:

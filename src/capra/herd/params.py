@@ -9,12 +9,14 @@ how they turn a rate into a daily chance.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from capra import libm
 from capra.herd import feeding
 from capra.lactation import LactationCurves
 from capra.rates import DAYS_PER_MONTH, annual_risk_to_daily, risk_to_step_probability
@@ -181,7 +183,7 @@ def _mortality_tables(mortality, weaning_age_days: int) -> tuple[np.ndarray, np.
                           np.where(ages < mortality.adult_age_days, young, adult[sex]))
         p[sex, 0] = 0.0
     with np.errstate(divide="ignore"):
-        hazard = -np.log1p(-p)
+        hazard = -libm.log1p(-p)
     return hazard, np.cumsum(hazard, axis=1)
 
 
@@ -321,7 +323,7 @@ def compile_params(scenario, *, with_feeding: bool = True) -> HerdParams:
         colostrum_days=int(lac.colostrum_days),
         kid_milk_kg_per_day=float(pol.lactation.kid_milk_kg_per_day),
         quarantine_milk_used=bool(pol.lactation.quarantine_milk_used),
-        effect_sigma=float(np.sqrt(np.log1p(cv * cv))),
+        effect_sigma=math.sqrt(math.log1p(cv * cv)),
         milk_table=np.ascontiguousarray(table, dtype=np.float64),
         low_yield_dim_days=low_yield_dim,
         quarantine_on_day=quarantine_on_day, batches=tuple(batches),

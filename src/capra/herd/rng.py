@@ -27,7 +27,7 @@ import zlib
 
 import numpy as np
 
-from capra.herd.compiled import compiled
+from capra.compiled import compiled
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)

@@ -31,6 +31,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from capra import libm
+
 __all__ = [
     "wood",
     "wood_total",
@@ -87,7 +89,7 @@ def wood(dim_days: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike) -> NDArr
     a, b, c = (np.asarray(x, dtype=float) for x in (a, b, c))
     tp = np.maximum(t, 0.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        y = a * np.power(tp, b) * np.exp(-c * tp)
+        y = a * libm.power(tp, b) * libm.exp(-c * tp)
     return np.where(t < 0.0, 0.0, y)
 
 
@@ -101,7 +103,7 @@ def _wood_cumulative_difference(a, b, c, t_end, t_start):
     """
     s = b + 1.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        scale = a * special.gamma(s) / np.power(c, s)
+        scale = a * special.gamma(s) / libm.power(c, s)
         x1 = c * t_start
         x2 = c * t_end
         lower = special.gammainc(s, x2) - special.gammainc(s, x1)
@@ -196,7 +198,7 @@ def wood_peak_yield(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> NDArray[np.floa
     b = np.asarray(b, dtype=float)
     peak = wood_peak_day(b, c)
     with np.errstate(invalid="ignore"):
-        return a * np.power(peak, b) * np.exp(-b)
+        return a * libm.power(peak, b) * libm.exp(-b)
 
 
 def wood_persistency(b: ArrayLike, c: ArrayLike) -> NDArray[np.float64]:
@@ -217,7 +219,7 @@ def wood_persistency(b: ArrayLike, c: ArrayLike) -> NDArray[np.float64]:
     b = np.asarray(b, dtype=float)
     c = np.asarray(c, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return -(b + 1.0) * np.log(c)
+        return -(b + 1.0) * libm.log(c)
 
 
 def wilmink(dim_days: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike,
@@ -246,7 +248,7 @@ def wilmink(dim_days: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike,
     t = np.asarray(dim_days, dtype=float)
     a, b, c, k = (np.asarray(x, dtype=float) for x in (a, b, c, k))
     tp = np.maximum(t, 0.0)
-    y = a + b * np.exp(-k * tp) + c * tp
+    y = a + b * libm.exp(-k * tp) + c * tp
     return np.where(t < 0.0, 0.0, y)
 
 
@@ -280,7 +282,7 @@ def wilmink_total(a: ArrayLike, b: ArrayLike, c: ArrayLike, t_end: ArrayLike,
     a, b, c, k = (np.asarray(x, dtype=float) for x in (a, b, c, k))
     s = np.maximum(np.asarray(t_start, dtype=float), 0.0)
     t = np.maximum(np.asarray(t_end, dtype=float), 0.0)
-    return (a * (t - s) - (b / k) * (np.expm1(-k * t) - np.expm1(-k * s))
+    return (a * (t - s) - (b / k) * (libm.expm1(-k * t) - libm.expm1(-k * s))
             + 0.5 * c * (t * t - s * s))
 
 

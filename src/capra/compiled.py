@@ -1,10 +1,15 @@
-"""How the herd's compiled code is compiled: numba, kept on disk between processes.
+"""How Capra's compiled code is compiled: numba, kept on disk between processes.
 
 numba keeps the machine code of each compiled function next to its source file, or where
 that cannot be written in the user's cache folder, or in the folder ``NUMBA_CACHE_DIR``
 names. Where none of them can be written (a read-only installation run by a user without
 a home folder, say), the functions are compiled in memory in every process instead (a few
 seconds more at each start) and a :class:`CompileCacheWarning` says how to keep them.
+
+numba is told not to use Intel's vector maths library (SVML) where it is installed
+(``NUMBA_DISABLE_INTEL_SVML``, unless set otherwise, and if numba was not imported before
+Capra): its functions differ from the C library's in the last bit, and the same seed must
+give the same numbers on every machine (:mod:`capra.libm`).
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import os
 import warnings
 
-from numba import njit
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+from numba import njit  # after the setting above
 
 
 class CompileCacheWarning(UserWarning):
-    """The herd's compiled code cannot be kept on disk: it is compiled in every process."""
+    """Capra's compiled code cannot be kept on disk: it is compiled in every process."""
 
 
 _warned = False
@@ -37,7 +44,7 @@ def compiled(**options):
                 _warned = True
                 where = os.environ.get("NUMBA_CACHE_DIR")
                 warnings.warn(CompileCacheWarning(
-                    "no folder can be written to keep the herd's compiled code (the "
+                    "no folder can be written to keep Capra's compiled code (the "
                     "package's folder, the user's cache folder"
                     + (f", NUMBA_CACHE_DIR={where}" if where else "") + "): it is compiled "
                     "again in every process, a few seconds at each start; set "

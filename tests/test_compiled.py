@@ -1,4 +1,4 @@
-"""The herd's compiled code where no cache folder can be written: compiled in memory, with
+"""Capra's compiled code where no cache folder can be written: compiled in memory, with
 one warning that says how to keep it."""
 
 import warnings
@@ -6,7 +6,7 @@ import warnings
 import numba
 import pytest
 
-from capra.herd import compiled as compiled_module
+from capra import compiled as compiled_module
 
 
 def _no_cache_folder(**options):
