@@ -228,6 +228,18 @@ def test_selections_are_those_of_the_masks(herd, params):
         np.flatnonzero(h["lactating"] & (dry_day <= T) & h["alive"]))
     np.testing.assert_array_equal(kernels.kept_males(h["sex"], h["kept"], h["alive"]),
                                   np.flatnonzero(h["kept"] & (h["sex"] == MALE) & h["alive"]))
+    # the ages summed by cell: of the does that kidded today, of the males old enough
+    kidded = np.where(g.random(N) < 0.05, T, h["kidded"])
+    edge = int(age[(h["sex"] == MALE) & h["alive"]][7])           # a male's age today
+    for today in (True, False):
+        ages = kernels.ages_by_cell(T, kidded, h["sex"], h["alive"], h["birth"], today, edge,
+                                    h["cell"], R * L)
+        dams = h["alive"] & (kidded == T) & today
+        old = h["alive"] & (h["sex"] == MALE) & (age >= edge)
+        assert old.sum() > 0 and (dams.sum() > 0) == today
+        for row, mask in enumerate((dams, old)):
+            np.testing.assert_array_equal(
+                ages[row], np.bincount(h["cell"][mask], weights=age[mask], minlength=R * L))
     # the bucks that may serve, by cell
     males = h["kept"] & (h["sex"] == MALE) & h["alive"]
     oldest_buck = int(np.sort(age[males & is_farm[h["loc"]]])[5])      # one buck's age

@@ -166,17 +166,12 @@ def _buy(state, t, p, keys, rec) -> None:
 
 
 def _record_ages(state, t, p, rec) -> None:
-    shape = (state.n_replicates, p.n_locations)
-    if rec.data["kiddings"][:, t].any():
-        dams = np.flatnonzero(state.kidded == t)
-        dams = dams[state.alive[dams]]
-        rec.data["dam_age_at_kidding_days"][:, t] = np.bincount(
-            state.cell[dams], weights=t - state.birth[dams],
-            minlength=rec.nrl).reshape(shape)
-    idx = np.flatnonzero((state.sex == MALE) & state.alive)
-    idx = idx[t - state.birth[idx] >= p.buck_min_breeding_age_days]
-    rec.data["buck_age_days"][:, t] = np.bincount(
-        state.cell[idx], weights=t - state.birth[idx], minlength=rec.nrl).reshape(shape)
+    ages = kernels.ages_by_cell(t, state.kidded, state.sex, state.alive, state.birth,
+                                bool(rec.data["kiddings"][:, t].any()),
+                                p.buck_min_breeding_age_days, state.cell, rec.nrl)
+    ages = ages.reshape(2, state.n_replicates, p.n_locations)
+    rec.data["dam_age_at_kidding_days"][:, t] = ages[0]
+    rec.data["buck_age_days"][:, t] = ages[1]
 
 
 # --------------------------------------------------------------------------------------
