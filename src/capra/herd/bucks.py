@@ -36,7 +36,7 @@ import pandas as pd
 
 from capra import libm
 from capra.herd import kernels
-from capra.herd.params import FEMALE, MALE
+from capra.herd.params import FEMALE, MALE, calendar_fields
 from capra.rates import DAYS_PER_MONTH, DAYS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,8 +76,10 @@ def _yearly(month_day: str, dates: pd.DatetimeIndex) -> np.ndarray:
     """(n_days,) bool: the day ``"MM-DD"`` of each year (28 February for 02-29 in common
     years)."""
     month, day = (int(x) for x in month_day.split("-"))
-    last = np.where(dates.is_leap_year, 29, 28) if (month, day) == (2, 29) else day
-    return np.asarray((dates.month == month) & (dates.day == last))
+    years, months, days = calendar_fields(dates)
+    last = (np.where((years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0)), 29, 28)
+            if (month, day) == (2, 29) else day)
+    return (months == month) & (days == last)
 
 
 def compile_bucks(scenario, dates: pd.DatetimeIndex) -> BuckParams:

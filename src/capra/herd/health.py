@@ -33,7 +33,7 @@ import numpy as np
 
 from capra import libm
 from capra.herd import kernels, rng
-from capra.herd.params import FEMALE
+from capra.herd.params import FEMALE, calendar_fields
 from capra.rates import risk_to_step_probability
 
 __all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
@@ -90,7 +90,7 @@ def compile_health(scenario, dates) -> tuple[HealthParams | None, np.ndarray, np
     transit: the daily health process then does nothing and adds no results.
     """
     h = scenario.health
-    month = dates.month.to_numpy()
+    month = calendar_fields(dates)[1]
     hot = np.isin(month, h.heat_stress.months)
     conception = np.where(hot, float(h.heat_stress.conception_factor), 1.0)
     milk = np.where(hot, float(h.heat_stress.milk_factor), 1.0)

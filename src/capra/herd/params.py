@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -165,6 +166,27 @@ class HerdParams:
         return len(self.group_names)
 
 
+@lru_cache(maxsize=16)
+def _calendar(start: dt.date, n_days: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    days = pd.date_range(pd.Timestamp(start), periods=n_days, freq="D")
+    fields = np.stack([days.year.to_numpy(), days.month.to_numpy(), days.day.to_numpy()])
+    fields.setflags(write=False)
+    return days, fields
+
+
+def calendar(start: dt.date, n_days: int) -> pd.DatetimeIndex:
+    """The simulated days from ``start``: made once per calendar (the parameters of every
+    replicate of a batch are compiled from the same scenario dates)."""
+    return _calendar(start, n_days)[0]
+
+
+def calendar_fields(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1-12) and day of the month of each of ``dates`` (days in a row),
+    read-only: pandas' own fields cost about 0.1 ms each time (measured)."""
+    year, month, day = _calendar(dates[0].date(), len(dates))[1]
+    return year, month, day
+
+
 def _mortality_tables(mortality, weaning_age_days: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily death hazard by sex and age.
 
@@ -173,17 +195,19 @@ def _mortality_tables(mortality, weaning_age_days: int) -> tuple[np.ndarray, np.
     risk of each sex.
     """
     ages = np.arange(MAX_AGE_DAYS + 1)
-    p = np.zeros((2, ages.size))
-    kid = risk_to_step_probability(mortality.kid_risk_to_weaning, weaning_age_days, 1.0)
-    young = annual_risk_to_daily(mortality.young_risk_per_year)
-    adult = (annual_risk_to_daily(mortality.adult_female_risk_per_year),
-             annual_risk_to_daily(mortality.adult_male_risk_per_year))
-    for sex in (FEMALE, MALE):
-        p[sex] = np.where(ages <= weaning_age_days, kid,
-                          np.where(ages < mortality.adult_age_days, young, adult[sex]))
-        p[sex, 0] = 0.0
+    p = np.array([risk_to_step_probability(mortality.kid_risk_to_weaning, weaning_age_days,
+                                           1.0),
+                  annual_risk_to_daily(mortality.young_risk_per_year),
+                  annual_risk_to_daily(mortality.adult_female_risk_per_year),
+                  annual_risk_to_daily(mortality.adult_male_risk_per_year), 0.0])
     with np.errstate(divide="ignore"):
-        hazard = -libm.log1p(-p)
+        h = -libm.log1p(-p)          # the hazard of each of the few daily probabilities
+    kid, young, adult, nil = h[0], h[1], (h[2], h[3]), h[4]
+    hazard = np.zeros((2, ages.size))
+    for sex in (FEMALE, MALE):
+        hazard[sex] = np.where(ages <= weaning_age_days, kid,
+                               np.where(ages < mortality.adult_age_days, young, adult[sex]))
+        hazard[sex, 0] = nil
     return hazard, np.cumsum(hazard, axis=1)
 
 
@@ -221,8 +245,7 @@ def compile_params(scenario, *, with_feeding: bool = True) -> HerdParams:
     breed = feeding.managed_breed(scenario)
     rep, mort, lac = breed.reproduction, breed.mortality, breed.lactation
     pol = scenario.policy
-    dates = pd.date_range(pd.Timestamp(scenario.start_date), periods=scenario.horizon_days,
-                          freq="D")
+    dates = calendar(scenario.start_date, scenario.horizon_days)
     n_days = len(dates)
     locations = tuple(scenario.locations)
     farm_names = {f.name for f in scenario.farms}
@@ -236,7 +259,7 @@ def compile_params(scenario, *, with_feeding: bool = True) -> HerdParams:
 
     groups = pol.breeding_groups
     in_window, first, last = _windows(groups, dates)
-    activity = np.asarray(rep.seasonal_activity, float)[dates.month.to_numpy() - 1]
+    activity = np.asarray(rep.seasonal_activity, float)[calendar_fields(dates)[1] - 1]
     cycle = int(rep.oestrous_cycle_days)
     service = np.zeros((len(groups), n_days))
     ai = np.zeros(len(groups))
