@@ -1,10 +1,13 @@
-"""Compiled daily parameters: the calendar of the breeding windows."""
+"""Compiled daily parameters: the calendar of the breeding windows, the calendar's fields."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pandas as pd
 
-from capra.herd.params import compile_params
+from capra.herd.params import calendar, calendar_fields, compile_params
 from herd_scenarios import build, one_farm_dict
 
 
@@ -25,3 +28,12 @@ def test_a_window_from_29_february_opens_on_28_february_in_common_years():
     dates = pd.DatetimeIndex(params.dates)
     assert str(dates[params.window_first_day[0]][0].date()) == "2028-02-29"
     assert int(params.in_window[0].sum()) == 3 * 3
+
+
+def test_calendar_fields_are_pandas_fields():
+    dates = calendar(dt.date(2027, 12, 30), 900)                # 2028 is a leap year
+    assert dates is calendar(dt.date(2027, 12, 30), 900)          # made once
+    year, month, day = calendar_fields(dates)
+    for ours, theirs in ((year, dates.year), (month, dates.month), (day, dates.day)):
+        np.testing.assert_array_equal(ours, theirs.to_numpy())
+    assert not month.flags.writeable
