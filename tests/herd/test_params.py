@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from capra.herd.params import calendar, calendar_fields, compile_params
 from herd_scenarios import build, one_farm_dict
@@ -37,3 +38,5 @@ def test_calendar_fields_are_pandas_fields():
     for ours, theirs in ((year, dates.year), (month, dates.month), (day, dates.day)):
         np.testing.assert_array_equal(ours, theirs.to_numpy())
     assert not month.flags.writeable
+    with pytest.raises(ValueError, match="consecutive days"):
+        calendar_fields(dates[::2])
