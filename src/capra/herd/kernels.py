@@ -193,7 +193,7 @@ def kept_males(sex, kept, alive):
 @compiled(**_JIT)
 def breeding_bucks(t, sex, kept, alive, loc, is_farm, birth, min_age_days, cell, n_cells):
     """Kept males alive on a farm and at least ``min_age_days`` old, counted by cell
-    (the bucks that may serve today), (n_cells,)."""
+    (the bucks that may serve today), (n_cells,) [head]."""
     counts = np.zeros(n_cells, np.int64)
     for i in range(sex.size):
         # a branch: few rows are kept males (a count for every row, most adding nothing,

@@ -6,10 +6,10 @@ random numbers from its own named stream (``keys[name][state.rep]``) and writes 
 it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``; those
 the mean path applies too are taken from :mod:`capra.herd.rules`.
 
-The module holds every process of the day and the recorder they write to, in the order of
-``docs/herd-model.md``, so that the day can be read in one place against the document;
-the parts that grew their own concepts live apart (feeding, health, bucks, uncertainty)
-and are called from here.
+Why one module of some 600 lines: it holds every process of the day and the recorder they
+write to, in the order of ``docs/herd-model.md``, so that the day can be read in one place
+against the document; the parts that grew their own concepts live apart (feeding, health,
+bucks, uncertainty) and are called from here.
 """
 
 from __future__ import annotations
@@ -46,12 +46,7 @@ class Recorder:
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        self.data = {name: self.zeros(np.int32) for name in self.FLOWS}
-        #: the stocks of each day together (day, stock, replicate, location): the census
-        #: writes a day's in one copy
-        self.stocks = np.zeros((n_days, len(self.STOCKS), n_replicates, n_locations), np.int32)
-        self.data.update({name: self.stocks[:, i].transpose(1, 0, 2)
-                          for i, name in enumerate(self.STOCKS)})
+        self.data = {name: self.zeros(np.int32) for name in self.FLOWS + self.STOCKS}
         self.data.update({name: self.zeros(np.float32) for name in self.MILK})
         self.t = 0
 
@@ -568,8 +563,9 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         rec.nrl)
     R, L = state.n_replicates, rec.n_locations
     stocks = stocks.reshape(len(kernels.STOCKS), R, L)
-    rec.stocks[t] = stocks[:-1]
     d = rec.data
+    for i, name in enumerate(rec.STOCKS):
+        d[name][:, t, :] = stocks[i]
     drinking = stocks[-1]                 # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
