@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import feeding, kernels, rng, rules
+from capra.herd import feeding, kernels, rng, rule_kernels, rules
 from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import LAST_DAY, NEVER, HerdState
@@ -321,39 +321,20 @@ def abort(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarra
 
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Does due today kid: litter by parity, stillbirths, sex; lactation starts."""
+    """Does due today kid: litter by parity, stillbirths, sex; lactation starts
+    (:func:`capra.herd.rule_kernels.kidding`)."""
     dams = _on_agenda(state, kernels.AGENDA_KIDDING, state.due, t)
     if dams.size == 0:
         return
-    k, uid = state.rep[dams], state.uid[dams]
-    u = rng.uniform(keys["kidding"][k], uid, t, slot=0)
-    litter = rules.litter_size(p, state.parity[dams], u)
-    rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams] + 1)
-    # one row per kid born
-    kid_dam = np.repeat(dams, litter)
-    slot = kernels.rank_within(np.repeat(np.arange(dams.size), litter))
-    kk, kuid = state.rep[kid_dam], state.uid[kid_dam]
-    still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.per_replicate(
-        "stillbirth_risk", kk)
-    male = rng.uniform(keys["kidding"][kk], kuid, t, slot=10 + slot) >= p.female_fraction
+    n = len(state)
+    litter, kid_dam, still, born_n = rule_kernels.kidding(
+        t, dams, state.rows(rule_kernels.kid_room(p, dams)), n, rule_kernels.kidding_rule(p),
+        state.n_locations, keys["kidding"], keys["culling"], keys["grouping"],
+        keys["lactation"], keys["mortality"], state.next_uid)
+    idx = state.take(born_n)
+    rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams])
     rec.count("stillbirths", state, kid_dam[still])
-    live = ~still
-    # dams
-    first = state.parity[dams] == 0
-    state.parity[dams] += 1
-    state.kidded[dams] = t
-    state.lactating[dams] = True
-    state.due[dams] = -1
-    state.abort_day[dams] = -1
-    state.failed[dams] = 0
-    _set_dry_day(state, p, dams)
-    _cull_day_from(state, p, keys, t, dams[first])
-    # kids
-    born = kid_dam[live]
-    # kids born in quarantine stay with their dam's batch and leave quarantine with it
-    idx = new_animals(state, p, keys, t, state.rep[born],
-                      sex=np.where(male[live], MALE, FEMALE), birth=t, loc=state.loc[born],
-                      quarantine_end=state.quarantine_end[born], batch=state.batch[born])
+    born = kid_dam[~still]
     rec.count("births", state, idx, sex=state.sex[idx], dam=state.uid[born])
     feeding.newborn_risks(state, t, p, keys, dams, born, idx)
 
@@ -425,13 +406,8 @@ def failed_windows(state: HerdState, t: int, p: HerdParams, eligible: np.ndarray
 def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
     """The day the lactation of does ``idx`` ends under the dry-off rules, given their
     kidding day and pregnancy (recomputed whenever either changes)."""
-    idx = idx[state.lactating[idx]]
-    if idx.size == 0:
-        return
-    rows = p.varying.get("low_yield_dim_days")       # each replicate's own, if any
-    low = None if rows is None else rows[state.rep[idx], np.minimum(state.parity[idx], 3) - 1]
-    day = rules.dry_off_day(p, state.kidded[idx], state.parity[idx], state.due[idx], low)
-    state.dry_day[idx] = np.minimum(np.maximum(day, -1, out=day), LAST_DAY, out=day)
+    rule_kernels.set_dry_days(idx, state.lactating, state.kidded, state.parity, state.due,
+                              state.rep, state.dry_day, rule_kernels.dry_off_rule(p))
 
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:

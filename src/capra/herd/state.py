@@ -9,6 +9,8 @@ dropped in bulk by :meth:`HerdState.compact`, which groups the remaining rows by
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 #: "Never" for the day of the last kidding: far enough in the past that any day minus it
@@ -48,12 +50,17 @@ FIELDS: dict[str, tuple[type, object]] = {
     "conceptus_short_mj": (np.float32, 0.0),  # conceptus ME withheld, this pregnancy [MJ]
 }
 
+#: The fields' whole buffers as one record (:meth:`HerdState.rows`), for compiled rules
+#: that change animals and append new ones: a field by its name, as in :data:`FIELDS`.
+Rows = NamedTuple("Rows", [(name, np.ndarray) for name in FIELDS])
+
 
 class HerdState:
     """Struct of arrays holding every animal of a batch of replicates.
 
     Each field is a view of the first ``len(self)`` rows of a larger buffer, so appending
-    the day's newborns does not copy the whole herd (buffers grow geometrically).
+    the day's newborns does not copy the whole herd (buffers grow geometrically). The
+    buffers' rows past ``len(self)`` hold the fill values of :data:`FIELDS`.
     """
 
     def __init__(self, n_replicates: int, n_locations: int, capacity: int = 1024,
@@ -134,6 +141,21 @@ class HerdState:
         self._view()
         return np.arange(first, first + n)
 
+    def rows(self, room: int) -> Rows:
+        """The fields' whole buffers, with room for ``room`` more rows (past ``len(self)``,
+        holding the fill values): a compiled rule appends animals by writing the fields
+        that differ from the fills there, then :meth:`take` counts them in."""
+        self._reserve(self._n + room)
+        return Rows(**self._buf)
+
+    def take(self, n: int) -> np.ndarray:
+        """Count in the ``n`` rows a compiled rule appended past ``len(self)`` (with room
+        made by :meth:`rows`); returns their row indices."""
+        first = self._n
+        self._n = first + n
+        self._view()
+        return np.arange(first, first + n)
+
     def move(self, idx, loc) -> None:
         """Move animals ``idx`` to location(s) ``loc``."""
         self.loc[idx] = loc
@@ -151,7 +173,8 @@ class HerdState:
         keep = np.flatnonzero(self.alive)
         order = keep[np.argsort(self.rep[keep], kind="stable")]
         m = order.size
-        for buf in self._buf.values():
+        for name, buf in self._buf.items():
             buf[:m] = buf[:self._n][order]
+            buf[m:self._n] = FIELDS[name][1]
         self._n = m
         self._view()

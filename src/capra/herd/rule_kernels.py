@@ -1,0 +1,195 @@
+"""The rules of the day as compiled functions, and the processes written with them.
+
+A rule of ``docs/herd-model.md`` for one animal is a compiled function of numbers
+(:func:`dry_off_day_of`, :func:`litter_of`, :func:`cull_day_of`); a process that applies
+several rules to the day's animals is one compiled function over them (:func:`kidding`),
+which changes the herd's fields in place and appends the animals it creates (the
+buffers of :meth:`HerdState.rows <capra.herd.state.HerdState.rows>`), with each rule's
+parameters in one record (:class:`KiddingRule`). The random numbers are those of
+:mod:`capra.herd.rng`, drawn with the same keys, so the herd is the same to the bit as
+with the NumPy expressions of :mod:`capra.herd.rules`, which the mean path applies to its
+grids; ``tests/herd/test_rule_kernels.py`` checks each rule against them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from capra.compiled import compiled
+from capra.herd.kernels import death_days, lifelong_draws
+from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
+from capra.herd.rng import draw, geometric_wait
+from capra.herd.state import LAST_DAY
+
+_JIT = {"error_model": "numpy"}
+
+
+class DryOffRule(NamedTuple):
+    """The parameters of the dry-off rules (:func:`capra.herd.rules.dry_off_day`)."""
+
+    low_yield_dim_days: np.ndarray  # (replicates or 1, 3) by parity class [days in milk]
+    extended_max_days: int          # longest extended lactation [days in milk]
+    standard_length_days: int       # lactation of an open doe without extension [days]
+    extended_lactation: bool        # open does milk on up to extended_max_days
+    dry_period_days: int            # dry before kidding [days]
+
+
+class KiddingRule(NamedTuple):
+    """The parameters of :func:`kidding`: those of ``HerdParams`` of the same names, each
+    replicate's own where it differs between replicates (a leading axis of replicates,
+    else of length 1)."""
+
+    litter_cdf: np.ndarray        # (2, max litter) cumulative litter probabilities [-]
+    stillbirth_risk: np.ndarray   # (replicates or 1,) [-]
+    female_fraction: float        # [-]
+    cull_daily_probability: np.ndarray  # (replicates or 1,) of does in milk [1/day]
+    dry_off: DryOffRule
+    group_cum: np.ndarray         # cumulative share of the breeding groups [-]
+    effect_sigma: float           # log-sd of the milk animal effect [-]
+    cum_death_hazard: np.ndarray  # (replicates or 1, 2, ages) [-]
+
+
+def _per_replicate(p: HerdParams, name: str) -> np.ndarray:
+    """A per-replicate parameter as (replicates or 1, ...) float64."""
+    rows = p.varying.get(name)
+    return np.asarray(getattr(p, name) if rows is None else rows, np.float64).reshape(
+        (-1,) + np.shape(getattr(p, name)))
+
+
+def dry_off_rule(p: HerdParams) -> DryOffRule:
+    rows = p.varying.get("low_yield_dim_days")
+    low = p.low_yield_dim_days[None] if rows is None else rows
+    return DryOffRule(np.ascontiguousarray(low, np.int64), int(p.extended_max_days),
+                      int(p.standard_length_days), bool(p.extended_lactation),
+                      int(p.dry_period_days))
+
+
+def kidding_rule(p: HerdParams) -> KiddingRule:
+    """The record of :func:`kidding` for the parameters ``p`` (of a batch)."""
+    hazard = p.varying.get("cum_death_hazard")
+    return KiddingRule(
+        np.cumsum(p.litter_probabilities, axis=1), _per_replicate(p, "stillbirth_risk"),
+        float(p.female_fraction), _per_replicate(p, "cull_daily_probability"),
+        dry_off_rule(p), np.cumsum(p.group_share), float(p.effect_sigma),
+        p.cum_death_hazard[None] if hazard is None else hazard)
+
+
+def kid_room(p: HerdParams, dams: np.ndarray) -> int:
+    """Rows :func:`kidding` may append for the does ``dams``: the largest litter each."""
+    return dams.size * p.litter_probabilities.shape[1]
+
+
+@compiled(**_JIT)
+def dry_off_day_of(kidded, parity, due, rep, rule):
+    """The day the lactation of a doe of replicate ``rep`` that kidded on day ``kidded``
+    at ``parity`` (at least 1) ends, with kidding due on ``due`` (-1: open): the dry-off
+    rules of ``docs/herd-model.md`` (:func:`capra.herd.rules.dry_off_day`), kept within
+    -1 and the last day. [day]"""
+    low = rule.low_yield_dim_days
+    end = min(np.int64(rule.extended_max_days),
+              low[rep if low.shape[0] > 1 else 0, min(parity, 3) - 1])
+    pregnant = due >= 0
+    if not rule.extended_lactation and not pregnant:
+        end = min(end, np.int64(rule.standard_length_days))
+    day = np.int64(kidded) + end
+    if pregnant:
+        day = min(day, np.int64(due) - rule.dry_period_days)
+    return min(max(day, np.int64(-1)), np.int64(LAST_DAY))
+
+
+@compiled(**_JIT)
+def set_dry_days(rows, lactating, kidded, parity, due, rep, dry_day, rule):
+    """The dry-off day (:func:`dry_off_day_of`) of the does in milk among ``rows``, in
+    place (recomputed whenever her kidding or pregnancy changes)."""
+    for i in rows:
+        if lactating[i]:
+            dry_day[i] = dry_off_day_of(kidded[i], parity[i], due[i], rep[i], rule)
+
+
+@compiled(**_JIT)
+def litter_of(u, cdf):
+    """Kids in a litter from a uniform ``u`` and the cumulative litter probabilities
+    ``cdf`` of the dam's parity class (:func:`capra.herd.rules.litter_size`). [kids]"""
+    litter = 1
+    for c in cdf:
+        litter += u >= c
+    return min(litter, cdf.size)
+
+
+@compiled(**_JIT)
+def cull_day_of(t, q, u):
+    """Day of involuntary culling of a doe entering the milking herd on day ``t``, with
+    daily probability ``q`` and a uniform ``u``: ``t`` plus a geometric wait, -1 where
+    ``q`` is nil. [day]"""
+    if q <= 0:
+        return -1
+    return np.int64(min(t + geometric_wait(u, q), np.float64(LAST_DAY)))
+
+
+@compiled(**_JIT)
+def kidding(t, dams, rows, n, rule, n_locations, kidding_key, culling_key, grouping_key,
+            lactation_key, mortality_key, next_uid):
+    """The does ``dams`` (rows, in row order) kid on day ``t``: the litter by parity, each
+    kid stillborn or not and its sex; the dam's lactation starts (her dry-off day, and at
+    her first kidding her day of involuntary culling); each live kid is appended as a new
+    animal at row ``n`` on (in the buffers ``rows``: ids counted on from ``next_uid`` by
+    replicate; breeding group, milk effect and day of death drawn).
+
+    Returns ``(litter, kid_dam, still, born)``: the litter of each dam, the dam row of every
+    kid and whether it was stillborn, and the number of live kids appended.
+    """
+    rep, uid, parity, loc = rows.rep, rows.uid, rows.parity, rows.loc
+    cdf = rule.litter_cdf
+    still_risk = rule.stillbirth_risk
+    cull_q = rule.cull_daily_probability
+    own_still = still_risk.size > 1
+    own_cull = cull_q.size > 1
+    litter = np.empty(dams.size, np.int64)
+    kid_dam = np.empty(dams.size * cdf.shape[1], np.int64)
+    still = np.empty(kid_dam.size, np.bool_)
+    k = 0
+    m = n
+    for j in range(dams.size):
+        i = dams[j]
+        r = np.int64(rep[i])
+        key = kidding_key[r]
+        first = parity[i] == 0
+        size = litter_of(draw(key, uid[i], t, 0), cdf[min(parity[i], 1)])
+        litter[j] = size
+        risk = still_risk[r if own_still else 0]
+        for s in range(size):
+            dead = draw(key, uid[i], t, 1 + s) < risk
+            kid_dam[k] = i
+            still[k] = dead
+            k += 1
+            if dead:
+                continue
+            male = draw(key, uid[i], t, 10 + s) >= rule.female_fraction
+            rows.uid[m] = next_uid[r]
+            next_uid[r] += 1
+            rep[m] = r
+            loc[m] = loc[i]
+            rows.cell[m] = r * n_locations + loc[i]
+            rows.sex[m] = MALE if male else FEMALE
+            rows.birth[m] = t
+            rows.quarantine_end[m] = rows.quarantine_end[i]
+            rows.batch[m] = rows.batch[i]
+            m += 1
+        parity[i] += 1
+        rows.kidded[i] = t
+        rows.lactating[i] = True
+        rows.due[i] = -1
+        rows.abort_day[i] = -1
+        rows.failed[i] = 0
+        rows.dry_day[i] = dry_off_day_of(t, parity[i], -1, r, rule.dry_off)
+        if first:
+            rows.cull_day[i] = cull_day_of(t, cull_q[r if own_cull else 0],
+                                           draw(culling_key[r], uid[i], t, 0))
+    kids = np.arange(n, m)
+    lifelong_draws(kids, rep, rows.uid, rows.group, rows.effect, grouping_key, lactation_key,
+                   rule.group_cum, rule.effect_sigma)
+    death_days(kids, np.zeros(kids.size, np.int64), rep, rows.uid, rows.sex, rows.birth,
+               mortality_key, rule.cum_death_hazard, MAX_AGE_DAYS, rows.death_day)
+    return litter, kid_dam[:k], still[:k], m - n

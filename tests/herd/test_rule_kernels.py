@@ -1,0 +1,178 @@
+"""The compiled rules and processes (capra.herd.rule_kernels) against the NumPy rules of
+capra.herd.rules (which the mean path applies) and against the processes written as NumPy
+expressions over the animals: the same herd to the bit."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from capra.herd import rng, rule_kernels, rules
+from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, compile_params
+from capra.herd.rng import replicate_keys
+from capra.herd.state import FIELDS, LAST_DAY, NEVER, HerdState
+from capra.herd.uncertainty import ParameterDraws
+
+T = 700
+
+
+@pytest.fixture(scope="module")
+def params(nampo):
+    return compile_params(nampo)
+
+
+@pytest.fixture(scope="module")
+def batch_params(nampo, params):
+    """Each of 4 replicates with its own draws of the uncertain parameters."""
+    return ParameterDraws.of(nampo).batch(params, [0, 1, 2, 3], 5)
+
+
+@pytest.mark.parametrize("extended", [True, False])
+@pytest.mark.parametrize("own", [False, True])
+def test_dry_off_day_is_the_rule_of_the_mean_path(params, extended, own):
+    p = dataclasses.replace(params, extended_lactation=extended, standard_length_days=283,
+                            extended_max_days=600)
+    g = np.random.default_rng(3)
+    n = 4000
+    rep = g.integers(0, 3, n)
+    low = np.array([[200, 320, 700], [250, 290, 260], [610, 100, 305]])
+    if own:
+        p = dataclasses.replace(p, varying={**p.varying, "low_yield_dim_days": low})
+    kidded = g.integers(-400, 900, n)
+    parity = g.integers(1, 7, n)
+    due = np.where(g.random(n) < 0.5, kidded + g.integers(0, 700, n), -1)
+    due[:5] = [0, 1, 60, 61, 2000]                       # dry-off day before the start
+    kidded[:5] = -100
+    kidded[5] = NEVER
+    rule = rule_kernels.dry_off_rule(p)
+    got = np.array([rule_kernels.dry_off_day_of(kidded[i], parity[i], due[i], rep[i], rule)
+                    for i in range(n)])
+    want = rules.dry_off_day(p, kidded, parity, due,
+                             low[rep, np.minimum(parity, 3) - 1] if own else None)
+    np.testing.assert_array_equal(got, np.clip(want, -1, LAST_DAY))
+    assert (got == -1).any() and (got > 0).any()
+    # over rows: the does in milk among them, in place
+    lactating = g.random(n) < 0.7
+    dry = np.full(n, -5, np.int32)
+    rows = np.flatnonzero(g.random(n) < 0.5)
+    rule_kernels.set_dry_days(rows, lactating, kidded.astype(np.int32), parity.astype(np.int16),
+                              due.astype(np.int32), rep.astype(np.int32), dry, rule)
+    done = np.isin(np.arange(n), rows) & lactating
+    np.testing.assert_array_equal(dry[done], got[done])
+    assert (dry[~done] == -5).all()
+    standard = (got - kidded == 283) & (due < 0) & (got >= 0)
+    assert standard.any() != extended         # the standard length binds open does
+
+
+def test_litter_is_the_rule_of_the_mean_path(params):
+    cdf = np.cumsum(params.litter_probabilities, axis=1)
+    u = np.concatenate([np.random.default_rng(4).random(20000), cdf.ravel(),
+                        np.nextafter(cdf.ravel(), 0), [0.0, 1 - 1e-16]])
+    for parity in (0, 1, 2, 5):
+        got = np.array([rule_kernels.litter_of(x, cdf[min(parity, 1)]) for x in u])
+        np.testing.assert_array_equal(got, rules.litter_size(params, np.full(u.size, parity), u))
+        assert set(got) == {1, 2, 3}
+
+
+def test_cull_day_is_a_geometric_wait():
+    g = np.random.default_rng(5)
+    u = g.random(3000)
+    q = np.where(g.random(3000) < 0.2, 0.0, g.random(3000) * 0.01)
+    q[:3] = [1e-300, 0.5, 1.0]
+    got = np.array([rule_kernels.cull_day_of(T, q[i], u[i]) for i in range(u.size)])
+    wait = rng.geometric(u, np.where(q > 0, q, 0.5))
+    want = np.where(q > 0, np.minimum(T + wait, LAST_DAY), -1).astype(np.int32)
+    np.testing.assert_array_equal(got, want)
+    assert got[0] == LAST_DAY and (got == -1).sum() > 300
+
+
+def _numpy_kiddings(state, t, p, keys, dams):
+    """The kidding process as NumPy expressions over the dams (the rules of
+    docs/herd-model.md with those of capra.herd.rules and the draws of capra.herd.rng)."""
+    k, uid = state.rep[dams], state.uid[dams]
+    litter = rules.litter_size(p, state.parity[dams], rng.uniform(keys["kidding"][k], uid, t))
+    kid_dam = np.repeat(dams, litter)
+    slot = np.concatenate([np.arange(n) for n in litter])
+    kk, kuid = state.rep[kid_dam], state.uid[kid_dam]
+    still = rng.uniform(keys["kidding"][kk], kuid, t, slot=1 + slot) < p.per_replicate(
+        "stillbirth_risk", kk)
+    male = rng.uniform(keys["kidding"][kk], kuid, t, slot=10 + slot) >= p.female_fraction
+    first = state.parity[dams] == 0
+    state.parity[dams] += 1
+    state.kidded[dams] = t
+    state.lactating[dams] = True
+    state.due[dams] = -1
+    state.abort_day[dams] = -1
+    state.failed[dams] = 0
+    rows = p.varying.get("low_yield_dim_days")
+    low = None if rows is None else rows[k, np.minimum(state.parity[dams], 3) - 1]
+    state.dry_day[dams] = np.clip(rules.dry_off_day(p, t, state.parity[dams], -1, low),
+                                  -1, LAST_DAY)
+    f = dams[first]
+    q = p.per_replicate("cull_daily_probability", state.rep[f])
+    wait = rng.geometric(rng.uniform(keys["culling"][state.rep[f]], state.uid[f], t),
+                         np.where(q > 0, q, 0.5))
+    state.cull_day[f] = np.where(q > 0, np.minimum(t + wait, LAST_DAY), -1)
+    born = kid_dam[~still]
+    idx = state.append(state.rep[born], sex=np.where(male[~still], MALE, FEMALE), birth=t,
+                       loc=state.loc[born], quarantine_end=state.quarantine_end[born],
+                       batch=state.batch[born])
+    z = rng.normal(keys["lactation"][state.rep[idx]], state.uid[idx], 0)
+    cum = np.cumsum(p.group_share)
+    state.group[idx] = np.minimum(np.searchsorted(
+        cum, rng.uniform(keys["grouping"][state.rep[idx]], state.uid[idx], 0), side="right"),
+        cum.size - 1)
+    state.effect[idx] = [rng.lognormal_of(x, p.effect_sigma) for x in z]
+    hazard = p.varying.get("cum_death_hazard", p.cum_death_hazard[None])
+    tab = hazard[state.rep[idx] if hazard.shape[0] > 1 else 0, state.sex[idx]]
+    clock = tab[:, 0] + rng.exponential(keys["mortality"][state.rep[idx]], state.uid[idx], 0)
+    first_age = np.array([np.searchsorted(a, c, side="right") for a, c in zip(tab, clock)])
+    state.death_day[idx] = np.minimum(t + first_age, LAST_DAY)
+    return litter, kid_dam, still, idx
+
+
+def _herd(p, R, seed):
+    """A herd of R replicates on two locations: does due today at every parity (some in
+    quarantine with their batch), other animals, and removed rows (a compacted herd)."""
+    g = np.random.default_rng(seed)
+    state = HerdState(R, 2, capacity=64, n_groups=p.n_groups)
+    n = 3000
+    rep = np.sort(g.integers(0, R, n))
+    sex = (g.random(n) < 0.2).astype(np.int8)
+    parity = np.where(sex == FEMALE, g.integers(0, 8, n), 0)
+    state.append(rep, sex=sex, parity=parity, birth=T - g.integers(300, 3000, n),
+                 loc=g.integers(0, 2, n),
+                 due=np.where((sex == FEMALE) & (g.random(n) < 0.5), T, T + 30),
+                 quarantine_end=np.where(g.random(n) < 0.2, T + 10, -1),
+                 batch=np.where(g.random(n) < 0.3, g.integers(0, 3, n), -1))
+    state.alive[g.random(n) < 0.1] = False
+    state.compact()                          # rows past the herd hold their fills again
+    return state
+
+
+@pytest.mark.parametrize("which", ["point", "batch"])
+def test_kidding_is_the_process_as_numpy_expressions(params, batch_params, which):
+    p = params if which == "point" else batch_params
+    R = 1 if which == "point" else 4
+    p = dataclasses.replace(p, stillbirth_risk=0.2)     # stillbirths among every litter size
+    keys = replicate_keys(11, np.arange(R))
+    a, b = _herd(p, R, 1), _herd(p, R, 1)
+    dams = np.flatnonzero((a.due == T) & a.alive)
+    n = len(a)
+    litter, kid_dam, still, born = rule_kernels.kidding(
+        T, dams, a.rows(rule_kernels.kid_room(p, dams)), n, rule_kernels.kidding_rule(p),
+        a.n_locations, keys["kidding"], keys["culling"], keys["grouping"], keys["lactation"],
+        keys["mortality"], a.next_uid)
+    idx = a.take(born)
+    want = _numpy_kiddings(b, T, p, keys, dams)
+    for got, w in zip((litter, kid_dam, still, idx), want):
+        np.testing.assert_array_equal(got, w)
+    assert len(a) == len(b) and (a.next_uid == b.next_uid).all()
+    for name in a._buf:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        # the rows past the herd still hold their fills (the next births are written there)
+        assert (a._buf[name][len(a):] == FIELDS[name][1]).all(), name
+    assert set(litter) == {1, 2, 3} and still.any() and (~still).any()
+    assert (a.cull_day[dams] >= T).any() and (a.quarantine_end[idx] > 0).any()
+    assert (a.batch[idx] >= 0).any() and (a.sex[idx] == MALE).any()
+    assert (a.death_day[idx] < LAST_DAY).all() and a.death_day[idx].max() <= T + MAX_AGE_DAYS + 1
