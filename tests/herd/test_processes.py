@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from capra.herd.processes import _random_rank, _split_by_quota
+from capra.herd.processes import _split_by_quota
 
 
 def test_split_by_quota_fills_slots_in_order_per_replicate():
@@ -17,16 +17,6 @@ def test_split_by_quota_fills_slots_in_order_per_replicate():
         expected = np.repeat(np.arange(3), quota[r])[: ordered.size]
         expected = np.concatenate([expected, -np.ones(ordered.size - expected.size, int)])
         np.testing.assert_array_equal(slot[ordered], expected)
-
-
-def test_random_rank_is_the_rank_within_each_group():
-    rng = np.random.default_rng(1)
-    groups = rng.integers(0, 5, 300)
-    u = rng.random(300)
-    rank = _random_rank(groups, u)
-    for g in range(5):
-        mine = np.flatnonzero(groups == g)
-        np.testing.assert_array_equal(rank[mine[np.argsort(u[mine])]], np.arange(mine.size))
 
 
 def test_a_window_starts_a_new_season_for_the_bucks_even_with_no_doe_to_breed():

@@ -176,3 +176,128 @@ def test_kidding_is_the_process_as_numpy_expressions(params, batch_params, which
     assert (a.cull_day[dams] >= T).any() and (a.quarantine_end[idx] > 0).any()
     assert (a.batch[idx] >= 0).any() and (a.sex[idx] == MALE).any()
     assert (a.death_day[idx] < LAST_DAY).all() and a.death_day[idx].max() <= T + MAX_AGE_DAYS + 1
+
+
+def test_random_rank_is_the_rank_in_lexsort_order():
+    g = np.random.default_rng(9)
+    groups = g.integers(0, 40, 5000)
+    u = np.round(g.random(5000), 2)                   # ties: in row order
+    order = np.lexsort((u, groups))
+    want = np.empty(groups.size, np.int64)
+    for k in np.unique(groups):
+        rows = order[groups[order] == k]
+        want[rows] = np.arange(rows.size)
+    np.testing.assert_array_equal(rule_kernels.random_rank(groups, u), want)
+
+
+def test_gestation_and_abortion_are_the_rules_of_the_mean_path(batch_params):
+    p = batch_params
+    rule = rule_kernels.pregnancy_rule(p)
+    z = np.concatenate([np.random.default_rng(2).normal(size=5000), [-1e3, 0.5 / p.gestation_sd_days, 1.5 / p.gestation_sd_days]])
+    got = np.array([rule_kernels.gestation_length_of(x, rule) for x in z])
+    np.testing.assert_array_equal(got, rules.gestation_length(p, z))
+    assert got.min() == 1
+    g = np.random.default_rng(3)
+    n = 5000
+    conceived = g.integers(-200, 800, n)
+    due = conceived + g.integers(1, 160, n)
+    t = np.maximum(conceived, 0) + g.integers(0, 5, n)
+    u1, u2, risk = g.random(n), g.random(n), g.random(n) * 0.5
+    got = np.array([rule_kernels.abortion_day_of(conceived[i], due[i], t[i], risk[i], u1[i],
+                                                 u2[i]) for i in range(n)])
+    lo, hi = rules.abortion_days(conceived, due, t)
+    want = np.where(u1 < risk, lo + np.floor(u2 * (hi - lo + 1)), -1).astype(np.int64)
+    np.testing.assert_array_equal(got, want)
+    hit = got >= 0
+    assert (got[hit] >= t[hit]).all() and (got[hit] >= conceived[hit] + 30).all()
+
+
+def _numpy_conceive(state, t, p, keys, drawn, by_ai_of_group, room):
+    """Which drawn does conceive, and their pregnancies, as NumPy expressions."""
+    G = p.n_groups
+    g = state.group[drawn]
+    by_ai = by_ai_of_group[g]
+    service = ~by_ai
+    if room.size == 0:
+        service[:] = False                  # none served today
+    else:
+        key = state.cell[drawn].astype(np.int64) * G + g
+        sidx = np.flatnonzero(service)
+        if (np.bincount(key[sidx], minlength=room.size) > room).any():
+            rows = drawn[sidx]
+            u = rng.uniform(keys["bucks"][state.rep[rows]], state.uid[rows], t, slot=1)
+            order = np.lexsort((u, key[sidx]))
+            rank = np.empty(sidx.size, np.int64)
+            for k in np.unique(key[sidx]):
+                at = order[key[sidx][order] == k]
+                rank[at] = np.arange(at.size)
+            service[sidx[rank >= room[key[sidx]]]] = False
+        np.add.at(state.mated.reshape(-1), key[service], 1)
+    done = by_ai | service
+    c = drawn[done]
+    k, uid = state.rep[c], state.uid[c]
+    state.due[c] = t + rules.gestation_length(p, rng.normal(keys["gestation"][k], uid, t))
+    aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.per_replicate(
+        "abortion_risk", k)
+    lo, hi = rules.abortion_days(t, state.due[c], t)
+    day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
+    state.abort_day[c] = np.where(aborts, day, -1)
+    milk = c[state.lactating[c]]
+    rows = p.varying.get("low_yield_dim_days")
+    low = None if rows is None else rows[state.rep[milk], np.minimum(state.parity[milk], 3) - 1]
+    state.dry_day[milk] = np.clip(rules.dry_off_day(
+        p, state.kidded[milk], state.parity[milk], state.due[milk], low), -1, LAST_DAY)
+    return c, by_ai[done]
+
+
+@pytest.mark.parametrize("service", ["ample", "short", "none"])
+def test_conceive_is_the_process_as_numpy_expressions(batch_params, service):
+    p = dataclasses.replace(batch_params, abortion_risk=0.3)
+    p = dataclasses.replace(p, varying={k: v for k, v in p.varying.items()
+                                        if k != "abortion_risk"})
+    keys = replicate_keys(12, np.arange(4))
+    a, b = _herd(p, 4, 2), _herd(p, 4, 2)
+    for s in (a, b):
+        s.due[:] = -1
+        s.lactating[:] = s.parity > 0
+        s.kidded[:] = np.where(s.parity > 0, T - 100, NEVER)
+        s.group[:] = s.uid % p.n_groups
+    drawn = np.flatnonzero(a.alive & (a.sex == FEMALE) & (np.arange(len(a)) % 3 == 0))
+    by_ai_of_group = np.array([True] + [False] * (p.n_groups - 1))
+    cells = a.n_replicates * a.n_locations * p.n_groups
+    room = {"ample": np.full(cells, 1e6), "short": np.random.default_rng(1).integers(
+        0, 40, cells).astype(float), "none": np.zeros(0)}[service]
+    got = rule_kernels.conceive(T, drawn, a.rows(0), by_ai_of_group, room,
+                                a.mated.reshape(-1), p.n_groups, rule_kernels.pregnancy_rule(p),
+                                keys["bucks"], keys["gestation"])
+    want = _numpy_conceive(b, T, p, keys, drawn, by_ai_of_group, room)
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a.mated, b.mated)
+    for name in a._buf:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    c, ai = got
+    assert ai.any() and (~ai).any() == (service != "none")
+    assert (c.size < drawn.size) == (service != "ample")
+    assert (a.abort_day[c] >= 0).any() and (a.abort_day[c] == -1).any()
+    assert (a.dry_day[c] < a.due[c]).any()
+
+
+def test_abortions_of_arrivals_are_those_of_conceptions(batch_params):
+    """Pregnant arrivals get their abortion day with the rule of the conceptions."""
+    p = batch_params
+    keys = replicate_keys(13, np.arange(4))
+    a = _herd(p, 4, 3)
+    rows = np.flatnonzero(a.sex == FEMALE)
+    a.due[rows] = T + 40 + rows % 100
+    conceived = a.due[rows].astype(np.int64) - p.gestation_days
+    rule_kernels.schedule_abortions(T, rows, conceived, a.rep, a.uid, a.due, a.abort_day,
+                                    keys["gestation"], rule_kernels.pregnancy_rule(p))
+    risk = p.per_replicate("abortion_risk", a.rep[rows])
+    k, uid = a.rep[rows], a.uid[rows]
+    lo, hi = rules.abortion_days(conceived, a.due[rows], T)
+    want = np.where(rng.uniform(keys["gestation"][k], uid, T, slot=1) < risk,
+                    lo + np.floor(rng.uniform(keys["gestation"][k], uid, T, slot=2)
+                                  * (hi - lo + 1)), -1)
+    np.testing.assert_array_equal(a.abort_day[rows], want)
+    assert (a.abort_day[rows] >= T).any()

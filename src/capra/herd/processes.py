@@ -24,6 +24,8 @@ from capra.herd.state import LAST_DAY, NEVER, HerdState
 #: An empty float32 field for the compiled passes: no share of the requirement fed
 #: yesterday (feed off, or no shortage yet).
 _FULLY_FED = np.zeros(0, np.float32)
+#: No room for service today (:func:`capra.herd.rule_kernels.conceive`).
+_NO_ROOM = np.zeros(0)
 #: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
 _ANY_DAY = np.zeros(0, np.int32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
@@ -90,14 +92,6 @@ def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
         state.n_replicates, rec.n_locations)
 
 
-def _random_rank(groups: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Rank of each element within its group, in the random order given by ``u``."""
-    order = np.lexsort((u, groups))
-    rank = np.empty(groups.size, np.int64)
-    rank[order] = kernels.rank_within(groups[order])
-    return rank
-
-
 def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """Assign animals to columns of ``quota`` (replicates × slots) in random order.
 
@@ -152,23 +146,12 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
                        state.death_day)
 
 
-def _schedule_pregnancy(state, p, keys, t, idx, conception_day):
-    """Gestation length and abortion of new pregnancies ``idx`` conceived on ``conception_day``."""
-    k = state.rep[idx]
-    uid = state.uid[idx]
-    z = rng.normal(keys["gestation"][k], uid, t, slot=0)
-    state.due[idx] = conception_day + rules.gestation_length(p, z)
-    _schedule_abortion(state, p, keys, t, idx, conception_day)
-
-
 def _schedule_abortion(state, p, keys, t, idx, conception_day):
-    k = state.rep[idx]
-    uid = state.uid[idx]
-    aborts = rng.uniform(keys["gestation"][k], uid, t, slot=1) < p.per_replicate(
-        "abortion_risk", k)
-    lo, hi = rules.abortion_days(conception_day, state.due[idx], t)
-    day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
-    state.abort_day[idx] = np.where(aborts, day, -1).astype(np.int32)
+    """Abortion day of the pregnancies ``idx`` conceived on ``conception_day``, drawn on
+    day ``t`` (:func:`capra.herd.rule_kernels.abortion_day_of`)."""
+    rule_kernels.schedule_abortions(
+        t, idx, np.broadcast_to(np.asarray(conception_day, np.int64), idx.shape), state.rep,
+        state.uid, state.due, state.abort_day, keys["gestation"], rule_kernels.pregnancy_rule(p))
 
 
 def _cull_day_from(state, p, keys, t, idx):
@@ -357,38 +340,24 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
         state.intake if feed is not None and feed.intake_set else _FULLY_FED,
         p.feeding.conception_factor_without_feed if p.feeding is not None else 1.0)
     drawn = idx[conceives]                 # the does that conceive if they can, row order
-    g = state.group[drawn]
-    by_ai = ai_group[g]
-    service = ~by_ai
     # natural and induced service need bucks, and a buck gets a limited number of does
     # pregnant in a breeding season (one window of a group): does_per_buck
     starts = p.window_first_day[:, t]
     if starts.any():
         state.mated[:, :, starts] = 0
-    if service.any():
+    room = _NO_ROOM
+    if (~ai_group[state.group[drawn]]).any():
         bucks = kernels.breeding_bucks(
             t, state.sex, state.kept, state.alive, state.loc, p.is_farm, state.birth,
-            p.buck_min_breeding_age_days, state.cell, rec.nrl).reshape(
-            state.n_replicates, rec.n_locations)
-        G = p.n_groups
-        room = np.maximum(bucks[:, :, None] * p.does_per_buck - state.mated, 0)  # (R, L, G)
-        sidx = np.flatnonzero(service)
-        key = rec.cell(state, drawn[sidx]) * G + g[sidx]
-        want = np.bincount(key, minlength=rec.nrl * G)
-        if (want > room.ravel()).any():
-            rows = drawn[sidx]
-            rank = _random_rank(key, rng.uniform(keys["bucks"][state.rep[rows]],
-                                                 state.uid[rows], t, slot=1))
-            service[sidx[rank >= room.ravel()[key]]] = False
-        sidx = np.flatnonzero(service)
-        state.mated += np.bincount(rec.cell(state, drawn[sidx]) * G + g[sidx],
-                                   minlength=rec.nrl * G).reshape(state.mated.shape)
-    conceived = drawn[by_ai | service]
+            p.buck_min_breeding_age_days, state.cell, rec.nrl)
+        room = np.maximum(bucks.reshape(state.mated.shape[:2] + (1,)) * p.does_per_buck
+                          - state.mated, 0).ravel()                      # (R * L * G,)
+    conceived, by_ai = rule_kernels.conceive(
+        t, drawn, state.rows(0), ai_group, room, state.mated.reshape(-1), p.n_groups,
+        rule_kernels.pregnancy_rule(p), keys["bucks"], keys["gestation"])
     if conceived.size:
-        _schedule_pregnancy(state, p, keys, t, conceived, t)
-        _set_dry_day(state, p, conceived)
         rec.count("conceptions", state, conceived, due=state.due[conceived],
-                  method=np.where(by_ai[by_ai | service], "ai", "service"))
+                  method=np.where(by_ai, "ai", "service"))
     return idx
 
 
@@ -459,7 +428,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                             np.maximum(rules.target_head(p)[None, :] - head[0], 0), 0)
             u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
             cells = rec.cell(state, f)
-            keep = _random_rank(cells, u) < room.ravel()[cells]
+            keep = rule_kernels.random_rank(cells, u) < room.ravel()[cells]
             state.kept[f[keep]] = True
             kept_per = np.bincount(cells[keep], minlength=R * L).reshape(R, L)
             surplus = f[~keep]
@@ -489,7 +458,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
                 need[:] = 0                 # the bucks are bought in (capra.herd.bucks)
             u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
             cells = rec.cell(state, m_on)
-            keep = _random_rank(cells, u) < need.ravel()[cells]
+            keep = rule_kernels.random_rank(cells, u) < need.ravel()[cells]
             state.kept[m_on[keep]] = True
             sell = np.concatenate([sell, m_on[~keep]])
         if sell.size:

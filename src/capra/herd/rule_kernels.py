@@ -20,7 +20,8 @@ import numpy as np
 from capra.compiled import compiled
 from capra.herd.kernels import death_days, lifelong_draws
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
-from capra.herd.rng import draw, geometric_wait
+from capra.herd.rng import draw, geometric_wait, normal_draw
+from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY
 from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
@@ -51,6 +52,16 @@ class KiddingRule(NamedTuple):
     cum_death_hazard: np.ndarray  # (replicates or 1, 2, ages) [-]
 
 
+class PregnancyRule(NamedTuple):
+    """The parameters of a pregnancy's length and abortion (:func:`conceive`,
+    :func:`schedule_abortions`), and of the dry-off that a pregnancy may bring forward."""
+
+    gestation_days: int           # mean gestation [days]
+    gestation_sd_days: float      # its standard deviation [days]
+    abortion_risk: np.ndarray     # (replicates or 1,) per pregnancy [-]
+    dry_off: DryOffRule
+
+
 def _per_replicate(p: HerdParams, name: str) -> np.ndarray:
     """A per-replicate parameter as (replicates or 1, ...) float64."""
     rows = p.varying.get(name)
@@ -64,6 +75,12 @@ def dry_off_rule(p: HerdParams) -> DryOffRule:
     return DryOffRule(np.ascontiguousarray(low, np.int64), int(p.extended_max_days),
                       int(p.standard_length_days), bool(p.extended_lactation),
                       int(p.dry_period_days))
+
+
+def pregnancy_rule(p: HerdParams) -> PregnancyRule:
+    """The record of :func:`conceive` and :func:`schedule_abortions` for ``p``."""
+    return PregnancyRule(int(p.gestation_days), float(p.gestation_sd_days),
+                         _per_replicate(p, "abortion_risk"), dry_off_rule(p))
 
 
 def kidding_rule(p: HerdParams) -> KiddingRule:
@@ -106,6 +123,123 @@ def set_dry_days(rows, lactating, kidded, parity, due, rep, dry_day, rule):
     for i in rows:
         if lactating[i]:
             dry_day[i] = dry_off_day_of(kidded[i], parity[i], due[i], rep[i], rule)
+
+
+@compiled(**_JIT)
+def gestation_length_of(z, rule):
+    """Gestation length from a standard normal ``z``: ``round(gestation_days +
+    gestation_sd_days * z)``, at least a day (:func:`capra.herd.rules.gestation_length`).
+    [days]"""
+    return max(np.int64(np.rint(rule.gestation_days + rule.gestation_sd_days * z)), 1)
+
+
+@compiled(**_JIT)
+def abortion_day_of(conception_day, due, t, risk, u_aborts, u_day):
+    """Day on which a pregnancy conceived on ``conception_day`` and due on ``due`` aborts,
+    drawn on day ``t`` (uniforms ``u_aborts``, ``u_day``) with probability ``risk``: from
+    :data:`~capra.herd.rules.ABORTION_FIRST_GESTATION_DAY` of gestation (not before
+    today) to the day before kidding, uniformly (:func:`capra.herd.rules.abortion_days`);
+    -1: it does not abort. [day]"""
+    if not u_aborts < risk:
+        return -1
+    lo = max(np.int64(conception_day) + ABORTION_FIRST_GESTATION_DAY, np.int64(t))
+    hi = max(np.int64(due) - 1, lo)
+    return np.int64(lo + np.floor(u_day * (hi - lo + 1)))
+
+
+@compiled(**_JIT)
+def schedule_abortions(t, rows, conception_day, rep, uid, due, abort_day, key, rule):
+    """The abortion day (:func:`abortion_day_of`) of the pregnancies of ``rows``,
+    conceived on ``conception_day`` (one per row), in place."""
+    risk = rule.abortion_risk
+    for j in range(rows.size):
+        i = rows[j]
+        r = np.int64(rep[i])
+        abort_day[i] = abortion_day_of(conception_day[j], due[i], t,
+                                       risk[r if risk.size > 1 else 0],
+                                       draw(key[r], uid[i], t, 1), draw(key[r], uid[i], t, 2))
+
+
+@compiled(**_JIT)
+def random_rank(groups, u):
+    """Rank of each element within its group, in the order of ``u`` (ties in row order):
+    ``np.lexsort((u, groups))``'s order counted within each group."""
+    by_u = np.argsort(u, kind="mergesort")
+    order = by_u[np.argsort(groups[by_u], kind="mergesort")]
+    rank = np.empty(groups.size, np.int64)
+    n = 0
+    for j in range(order.size):
+        if j > 0 and groups[order[j]] != groups[order[j - 1]]:
+            n = 0
+        rank[order[j]] = n
+        n += 1
+    return rank
+
+
+@compiled(**_JIT)
+def conceive(t, drawn, rows, by_ai_of_group, room, mated, n_groups, rule, bucks_key,
+             gestation_key):
+    """The does ``drawn`` (rows, in row order), whose draw says they conceive today, do
+    if their group is inseminated today (``by_ai_of_group``) or a buck serves them: the
+    does of a cell's group served today are at most its ``room`` left (flat (cell, group);
+    empty: none served today), taken in a random order (stream ``bucks_key``, slot 1); the
+    served are counted in ``mated`` (flat, in place). Each new pregnancy gets its length
+    and abortion day (stream ``gestation_key``, :func:`gestation_length_of`,
+    :func:`abortion_day_of`) and a doe in milk her new dry-off day.
+
+    Returns the rows that conceive (row order) and whether each did by AI.
+    """
+    group, cell, rep, uid = rows.group, rows.cell, rows.rep, rows.uid
+    n = drawn.size
+    ai = np.empty(n, np.bool_)
+    for j in range(n):
+        ai[j] = by_ai_of_group[group[drawn[j]]]
+    served = ~ai
+    if room.size == 0:
+        served[:] = False
+    else:
+        key = np.empty(n, np.int64)
+        want = np.zeros(room.size, np.int64)
+        over = False
+        for j in range(n):
+            i = drawn[j]
+            key[j] = np.int64(cell[i]) * n_groups + group[i]
+            if served[j]:
+                want[key[j]] += 1
+                over |= want[key[j]] > room[key[j]]
+        if over:
+            sidx = np.flatnonzero(served)
+            u = np.empty(sidx.size)
+            for s in range(sidx.size):
+                i = drawn[sidx[s]]
+                u[s] = draw(bucks_key[rep[i]], uid[i], t, 1)
+            rank = random_rank(key[sidx], u)
+            for s in range(sidx.size):
+                if rank[s] >= room[key[sidx[s]]]:
+                    served[sidx[s]] = False
+        for j in range(n):
+            if served[j]:
+                mated[key[j]] += 1
+    out = np.empty(n, np.int64)
+    method_ai = np.empty(n, np.bool_)
+    m = 0
+    risk = rule.abortion_risk
+    for j in range(n):
+        if not (ai[j] or served[j]):
+            continue
+        i = drawn[j]
+        r = np.int64(rep[i])
+        key_g = gestation_key[r]
+        rows.due[i] = t + gestation_length_of(normal_draw(key_g, uid[i], t, 0), rule)
+        rows.abort_day[i] = abortion_day_of(t, rows.due[i], t, risk[r if risk.size > 1 else 0],
+                                            draw(key_g, uid[i], t, 1), draw(key_g, uid[i], t, 2))
+        if rows.lactating[i]:
+            rows.dry_day[i] = dry_off_day_of(rows.kidded[i], rows.parity[i], rows.due[i], r,
+                                             rule.dry_off)
+        out[m] = i
+        method_ai[m] = ai[j]
+        m += 1
+    return out[:m], method_ai[:m]
 
 
 @compiled(**_JIT)
