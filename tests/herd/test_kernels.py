@@ -261,9 +261,11 @@ def test_outbreak_draws_are_the_rules_of_the_health_module(herd):
     key = g.integers(0, 2**63, R).astype(np.uint64)
     uid = g.permutation(N).astype(np.int64)
     gestation, from_day, slot_death, slot_abort = 150, 30, 33, 34
-    dead, hit = kernels.outbreak_draws(T, active, survive, keep, h["cell"], h["alive"],
-                                       h["rep"], uid, h["due"], key, gestation, from_day,
-                                       slot_death, slot_abort)
+    # the rows looked at in spans (all of them here, in two spans)
+    spans = np.array([[0, N // 3], [N // 3, N]])
+    dead, hit = kernels.outbreak_draws(T, spans, active, survive, keep, h["cell"],
+                                       h["alive"], h["rep"], uid, h["due"], key, gestation,
+                                       from_day, slot_death, slot_abort)
     idx = np.flatnonzero(active[h["cell"]] & h["alive"])
     c, k = h["cell"][idx], h["rep"][idx]
     dies = rng.uniform(key[k], uid[idx], T, slot_death) < 1.0 - survive[c]
@@ -275,6 +277,11 @@ def test_outbreak_draws_are_the_rules_of_the_health_module(herd):
     np.testing.assert_array_equal(hit, left[aborts])
     assert dead.size > 20 and hit.size > 20
     assert (T - (h["due"][hit] - gestation) == from_day).any()   # the first day counts
+    # rows outside the spans are not looked at
+    part, _ = kernels.outbreak_draws(T, spans[1:], active, survive, keep, h["cell"],
+                                     h["alive"], h["rep"], uid, h["due"], key, gestation,
+                                     from_day, slot_death, slot_abort)
+    np.testing.assert_array_equal(part, dead[dead >= N // 3])
 
 
 def test_lifelong_draws_and_death_days_are_their_numpy_expressions(herd, params):

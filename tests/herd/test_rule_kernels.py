@@ -301,3 +301,25 @@ def test_abortions_of_arrivals_are_those_of_conceptions(batch_params):
                                   * (hi - lo + 1)), -1)
     np.testing.assert_array_equal(a.abort_day[rows], want)
     assert (a.abort_day[rows] >= T).any()
+
+
+def test_spans_hold_every_row_of_their_replicates(params):
+    g = np.random.default_rng(14)
+    state = HerdState(6, 2, capacity=16)
+    reps = np.array([1, 4, 5])
+    for day in range(6):                 # appends and compactions, rows of every replicate
+        rep = g.integers(0, 6, 200)
+        state.append(rep, sex=np.zeros(200, np.int8), loc=g.integers(0, 2, 200))
+        state.alive[g.random(len(state)) < 0.2] = False
+        if day % 2:
+            state.compact()
+        spans = state.spans(reps)
+        inside = np.zeros(len(state), bool)
+        for a, b in spans:
+            inside[a:b] = True
+        assert (np.diff(spans.ravel()) >= 0).all()                  # in row order
+        assert inside[np.isin(state.rep, reps)].all()
+        if day % 2:                  # just compacted: only the rows of those replicates
+            assert not inside[~np.isin(state.rep, reps)].any()
+        else:
+            assert inside.sum() < len(state) or day == 0

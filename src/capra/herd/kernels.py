@@ -220,18 +220,26 @@ def ages_by_cell(t, kidded, sex, alive, birth, dams_today, buck_age_days, cell, 
 
 
 @compiled(**_JIT)
-def outbreak_draws(t, active, survive, keep, cell, alive, rep, uid, due, key, gestation_days,
-                   abortion_from_day, death_slot, abortion_slot):
+def outbreak_draws(t, spans, active, survive, keep, cell, alive, rep, uid, due, key,
+                   gestation_days, abortion_from_day, death_slot, abortion_slot):
     """Who dies and who aborts today in the (replicate, location) cells with an outbreak
-    (``active``), in row order: an animal alive there dies when its draw of stream
+    (``active``), in row order, among the rows of ``spans`` ((start, stop) pairs in row
+    order, which hold every row of those cells: :meth:`HerdState.spans
+    <capra.herd.state.HerdState.spans>`): an animal alive there dies when its draw of stream
     ``key`` (slot ``death_slot``) is below ``1 - survive`` of its cell; a doe that
     survives and is pregnant since at least ``abortion_from_day`` days aborts when her
     draw (slot ``abortion_slot``) is below ``1 - keep`` of her cell (the rules of
     :mod:`capra.herd.health`)."""
-    flags = np.empty(cell.size, np.uint8)
-    for i in range(cell.size):
-        flags[i] = active[cell[i]] & alive[i]
-    rows = flagged(flags)
+    size = 0
+    for s in range(spans.shape[0]):
+        size += spans[s, 1] - spans[s, 0]
+    rows = np.empty(size, np.int64)
+    n = 0
+    for s in range(spans.shape[0]):
+        for i in range(spans[s, 0], spans[s, 1]):
+            rows[n] = i
+            n += active[cell[i]] & alive[i]
+    rows = rows[:n]
     dead = np.empty(rows.size, np.int64)
     hit = np.empty(rows.size, np.int64)
     n_dead = 0

@@ -81,6 +81,10 @@ class HerdState:
         self.agenda = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8))
         #: stocks and flags of the feeding (capra.herd.feeding.FeedState), None: feed off
         self.feed = None
+        #: rows below ``grouped`` are grouped by replicate (by the last compaction), those
+        #: of replicate r from ``rep_rows[r]`` to ``rep_rows[r + 1]``
+        self.grouped = 0
+        self.rep_rows = np.zeros(n_replicates + 1, np.int64)
         self._view()
 
     def _view(self) -> None:
@@ -156,6 +160,15 @@ class HerdState:
         self._view()
         return np.arange(first, first + n)
 
+    def spans(self, reps: np.ndarray) -> np.ndarray:
+        """Rows that hold every animal of the replicates ``reps`` (sorted, distinct), as
+        (start, stop) pairs in row order: their rows grouped by the last compaction, and
+        the rows appended since. [rows]"""
+        first = self.rep_rows[reps]
+        stop = self.rep_rows[reps + 1]
+        return np.stack([np.append(first, self.grouped),
+                         np.append(stop, self._n)], axis=1)
+
     def move(self, idx, loc) -> None:
         """Move animals ``idx`` to location(s) ``loc``."""
         self.loc[idx] = loc
@@ -176,5 +189,6 @@ class HerdState:
         for name, buf in self._buf.items():
             buf[:m] = buf[:self._n][order]
             buf[m:self._n] = FIELDS[name][1]
-        self._n = m
+        self._n = self.grouped = m
+        self.rep_rows = np.searchsorted(self._buf["rep"][:m], np.arange(self.n_replicates + 1))
         self._view()
