@@ -11,6 +11,7 @@ from capra.feed.budget import feed_amount
 from capra.herd import feed_kernels, feeding, kernels, rng, rules
 from capra.herd.params import MALE, MAX_AGE_DAYS, compile_params
 from capra.herd.processes import _CLASS_LUT
+from capra.herd.state import LAST_DAY
 
 T = 900                    # the day of the checks
 R, L = 3, 4                # replicates and locations of the random herds
@@ -188,10 +189,19 @@ def test_selections_are_those_of_the_masks(herd, params):
     age = T - h["birth"]
     oldest, dec, sale = (int(a) for a in age[np.flatnonzero(h["alive"])[:3]])   # present ages
     bucks_retire = int(np.median(age[(h["sex"] == MALE) & h["kept"]]))
-    rows, what = kernels.agenda(T, h["alive"], qend.astype(np.int32), death.astype(np.int32),
-                                h["cull_day"], h["birth"], h["sex"], h["kept"],
-                                abort.astype(np.int32), h["due"], oldest, dec, sale,
-                                bucks_retire)
+    fields = (h["alive"], qend.astype(np.int32), death.astype(np.int32), h["cull_day"],
+              h["birth"], h["sex"], h["kept"], abort.astype(np.int32), h["due"])
+    ages = (oldest, dec, sale, bucks_retire)
+    next_day = np.full(N, -1, np.int32)                  # every row looked at
+    rows, what = kernels.agenda(T, next_day, *fields, *ages)
+    assert (next_day[h["alive"]] > T).all() and (next_day[~h["alive"]] == LAST_DAY).all()
+    # day after day, the rows looked at by their next day are those of every row
+    for t in range(T + 1, T + 400):
+        got = kernels.agenda(t, next_day, *fields, *ages)
+        want = kernels.agenda(t, np.full(N, -1, np.int32), *fields, *ages)
+        for x, y in zip(got, want):
+            np.testing.assert_array_equal(x, y, err_msg=str(t))
+    assert (next_day[h["alive"]] > t).all()
     retiring = (h["sex"] == MALE) & h["kept"] & (age >= bucks_retire)
     assert 0 < (h["alive"] & retiring).sum() < (h["alive"] & (h["sex"] == MALE) & h["kept"]).sum()
     masks = [qend == T, death == T, (h["cull_day"] == T) | (age == oldest) | retiring,

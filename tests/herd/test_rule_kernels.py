@@ -113,6 +113,7 @@ def _numpy_kiddings(state, t, p, keys, dams):
     wait = rng.geometric(rng.uniform(keys["culling"][state.rep[f]], state.uid[f], t),
                          np.where(q > 0, q, 0.5))
     state.cull_day[f] = np.where(q > 0, np.minimum(t + wait, LAST_DAY), -1)
+    state.soon(f[q > 0], state.cull_day[f[q > 0]])
     born = kid_dam[~still]
     idx = state.append(state.rep[born], sex=np.where(male[~still], MALE, FEMALE), birth=t,
                        loc=state.loc[born], quarantine_end=state.quarantine_end[born],
@@ -147,7 +148,8 @@ def _herd(p, R, seed):
                  batch=np.where(g.random(n) < 0.3, g.integers(0, 3, n), -1))
     state.alive[g.random(n) < 0.1] = False
     state.compact()                          # rows past the herd hold their fills again
-    return state
+    state.next_day[:] = LAST_DAY             # nothing on their agenda (rules that set a day
+    return state                             # of one make it sooner)
 
 
 @pytest.mark.parametrize("which", ["point", "batch"])
@@ -242,6 +244,7 @@ def _numpy_conceive(state, t, p, keys, drawn, by_ai_of_group, room):
     lo, hi = rules.abortion_days(t, state.due[c], t)
     day = lo + np.floor(rng.uniform(keys["gestation"][k], uid, t, slot=2) * (hi - lo + 1))
     state.abort_day[c] = np.where(aborts, day, -1)
+    state.soon(c, np.where(aborts, day, state.due[c]))
     milk = c[state.lactating[c]]
     rows = p.varying.get("low_yield_dim_days")
     low = None if rows is None else rows[state.rep[milk], np.minimum(state.parity[milk], 3) - 1]

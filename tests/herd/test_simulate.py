@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capra.herd.simulate import simulate
+from capra.herd.simulate import simulate, simulate_events
 
 from herd_scenarios import build, nampo_dict, one_farm_dict
 
@@ -337,3 +337,32 @@ def test_no_replicates_or_empty_batches_are_refused_by_name(nampo, kwargs, field
 
     with pytest.raises(ArgumentError, match=f"^{field}: expected at least 1"):
         simulate(nampo, **kwargs)
+
+
+def test_male_kids_kept_as_bucks_retire_at_the_stated_age():
+    """A male kid kept as a buck at his keep-or-sell age is culled on the day he reaches
+    ``buck_max_age_days`` (his retirement is put on his agenda when he is kept)."""
+    retire = 420
+    data = one_farm_dict(
+        horizon_days=1000,
+        animals=[{"count": 120, "sex": "female", "age_months_min": 24, "age_months_max": 40,
+                  "parity": 1, "lactating": True, "days_in_milk": 20},
+                 {"count": 3, "sex": "male", "age_months_min": 8, "age_months_max": 9}],
+        groups=[{"name": "season", "share": 1.0, "method": "natural", "window_start": "09-01",
+                 "window_days": 60}],
+        policy={"replacement": {"buck_max_age_days": retire}})
+    ev = simulate_events(build(data), seed=3, replicate=0, parameter_uncertainty=False)
+    births = ev["births"]
+    males = births[births["sex"] == "male"].set_index("uid")["date"]
+    gone = pd.concat([ev[k][["uid", "date"]] for k in ("culls", "deaths", "sales")])
+    culled = ev["culls"].set_index("uid")["date"]
+    sold = set(ev["sales"]["uid"])
+    kept = [u for u in males.index if u not in sold]
+    retired = [u for u in kept if u in culled.index
+               and (culled[u] - males[u]).days == retire]
+    assert len(retired) >= 2
+    end = pd.Timestamp(data["start_date"]) + pd.Timedelta(days=data["horizon_days"] - 1)
+    for u in kept:                     # none outlives his retirement age
+        left = gone.loc[gone["uid"] == u, "date"]
+        last = left.iloc[0] if left.size else end
+        assert (last - males[u]).days <= retire, u

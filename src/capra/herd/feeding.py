@@ -874,6 +874,7 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
         u = rng.uniform(keys["feeding"][state.rep[rows]], state.uid[rows], t, slot=0)
         dies = rows[u < fp.starvation_daily_probability]
         state.death_day[dies] = np.minimum(state.death_day[dies], t + 1)
+        state.soon(dies, t + 1)
     day[:, :, _Q["feed_reserves_used_kg"]] = np.bincount(
         cell, np.maximum(lost - state.lost_kg[idx], 0.0), nrl).reshape(shape)
     state.lost_kg[idx] = lost
@@ -927,6 +928,7 @@ def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.
             day = t + 1 + np.floor(rng.uniform(keys["feeding"][k], uid, t, slot=2)
                                    * p.weaning_age_days).astype(np.int64)
             rows, day = rows[dies], day[dies]
+            # (kids born today are new rows: on their agenda from tomorrow, kernels.agenda)
             state.death_day[rows] = np.minimum(state.death_day[rows], day)
     if feed is not None:
         state.conceptus_short_mj[dams] = 0.0

@@ -267,25 +267,67 @@ def outbreak_draws(t, spans, active, survive, keep, cell, alive, rep, uid, due, 
 
 
 @compiled(**_JIT)
-def agenda(t, alive, quarantine_end, death_day, cull_day, birth, sex, kept, abort_day, due,
-           max_age_days, decision_age_days, male_sale_age_days, buck_max_age_days):
+def _after(day, d, t):
+    """``day`` or the day ``d``, whichever is sooner, if ``d`` is after ``t``."""
+    return min(day, np.int64(d)) if d > t else day
+
+
+@compiled(**_JIT)
+def agenda(t, next_day, alive, quarantine_end, death_day, cull_day, birth, sex, kept,
+           abort_day, due, max_age_days, decision_age_days, male_sale_age_days,
+           buck_max_age_days):
     """The rows alive with something on their agenda today, in row order, and what (the
     ``AGENDA_*`` bits): one pass in place of a search per process. A process takes its
     rows from it and checks them again (alive, and its own condition), as earlier
     processes of the day may have changed them. A kept male is on it from
-    ``buck_max_age_days`` (a buck bought older is culled the day after)."""
-    what = np.empty(alive.size, np.int8)
-    for i in range(alive.size):       # without branches: most rows have nothing today
-        age = t - birth[i]
+    ``buck_max_age_days`` (a buck bought older is culled the day after).
+
+    Only the rows whose ``next_day`` has come are looked at; for them ``next_day`` is set
+    to the next day after ``t`` with something on their agenda, in place (the first of
+    their days of release, death, culling, abortion, kidding, and of the ages of the
+    decisions, the age limit and a kept male's retirement). Whatever sets one of those
+    days to an earlier day sets ``next_day`` no later (new rows: -1, looked at on their
+    first day).
+    """
+    n = alive.size
+    due_now = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):                 # without branches: most rows have nothing today
+        due_now[m] = i
+        m += next_day[i] <= t
+    rows = np.empty(m, np.int64)
+    what = np.empty(m, np.int8)
+    k = 0
+    for j in range(m):
+        i = due_now[j]
+        if not alive[i]:
+            next_day[i] = LAST_DAY
+            continue
+        b = np.int64(birth[i])
+        age = t - b
+        male_kept = (sex[i] == 1) & kept[i]
         w = (np.int8(quarantine_end[i] == t) | (np.int8(death_day[i] == t) << 1)
              | (np.int8((cull_day[i] == t) | (age == max_age_days)
-                        | ((sex[i] == 1) & kept[i] & (age >= buck_max_age_days))) << 2)
+                        | (male_kept & (age >= buck_max_age_days))) << 2)
              | (np.int8(abort_day[i] == t) << 3) | (np.int8(due[i] == t) << 4)
              | (np.int8(age == decision_age_days) << 5)
              | (np.int8(age == male_sale_age_days) << 6))
-        what[i] = w * np.int8(alive[i])
-    rows = flagged(what)
-    return rows, what[rows]
+        day = np.int64(LAST_DAY)
+        day = _after(day, quarantine_end[i], t)
+        day = _after(day, death_day[i], t)
+        day = _after(day, cull_day[i], t)
+        day = _after(day, abort_day[i], t)
+        day = _after(day, due[i], t)
+        day = _after(day, b + max_age_days, t)
+        day = _after(day, b + decision_age_days, t)
+        day = _after(day, b + male_sale_age_days, t)
+        if male_kept:
+            day = min(day, max(b + buck_max_age_days, np.int64(t) + 1))
+        next_day[i] = day
+        rows[k] = i
+        what[k] = w
+        k += w != 0
+    return rows[:k], what[:k]
 
 
 @compiled(**_JIT)

@@ -208,7 +208,7 @@ def day_agenda(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     """What may happen to each animal today (:func:`capra.herd.kernels.agenda`), found
     once after the arrivals; the processes of the day take their animals from it."""
     state.agenda = kernels.agenda(
-        t, state.alive, state.quarantine_end, state.death_day, state.cull_day, state.birth,
+        t, state.next_day, state.alive, state.quarantine_end, state.death_day, state.cull_day, state.birth,
         state.sex, state.kept, state.abort_day, state.due, p.max_age_days,
         p.decision_age_days, p.male_sale_age_days, p.buck_max_age_days)
 
@@ -460,6 +460,7 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
             cells = rec.cell(state, m_on)
             keep = rule_kernels.random_rank(cells, u) < need.ravel()[cells]
             state.kept[m_on[keep]] = True
+            state.soon(m_on[keep], state.birth[m_on[keep]] + p.buck_max_age_days)
             sell = np.concatenate([sell, m_on[~keep]])
         if sell.size:
             rec.count("sales", state, sell)

@@ -233,6 +233,8 @@ def conceive(t, drawn, rows, by_ai_of_group, room, mated, n_groups, rule, bucks_
         rows.due[i] = t + gestation_length_of(normal_draw(key_g, uid[i], t, 0), rule)
         rows.abort_day[i] = abortion_day_of(t, rows.due[i], t, risk[r if risk.size > 1 else 0],
                                             draw(key_g, uid[i], t, 1), draw(key_g, uid[i], t, 2))
+        soon = min(rows.next_day[i], rows.due[i])
+        rows.next_day[i] = min(soon, rows.abort_day[i]) if rows.abort_day[i] >= 0 else soon
         if rows.lactating[i]:
             rows.dry_day[i] = dry_off_day_of(rows.kidded[i], rows.parity[i], rows.due[i], r,
                                              rule.dry_off)
@@ -321,6 +323,8 @@ def kidding(t, dams, rows, n, rule, n_locations, kidding_key, culling_key, group
         if first:
             rows.cull_day[i] = cull_day_of(t, cull_q[r if own_cull else 0],
                                            draw(culling_key[r], uid[i], t, 0))
+            if rows.cull_day[i] >= 0:
+                rows.next_day[i] = min(rows.next_day[i], rows.cull_day[i])
     kids = np.arange(n, m)
     lifelong_draws(kids, rep, rows.uid, rows.group, rows.effect, grouping_key, lactation_key,
                    rule.group_cum, rule.effect_sigma)

@@ -43,6 +43,7 @@ FIELDS: dict[str, tuple[type, object]] = {
     "kept": (np.bool_, False),        # retained at the replacement decision (or bought)
     "infection": (np.uint8, 0),       # infected with tested disease d: bit d (health)
     "alive": (np.bool_, True),        # still in the herd
+    "next_day": (np.int32, -1),       # next day with something on its agenda, or sooner
     # feed (capra.herd.feeding): nil while the feed covers the requirements
     "lag": (np.float32, 0.0),         # days of growth missed for want of feed [days]
     "lost_kg": (np.float32, 0.0),     # body weight lost to cover energy shortfalls [kg]
@@ -168,6 +169,11 @@ class HerdState:
         stop = self.rep_rows[reps + 1]
         return np.stack([np.append(first, self.grouped),
                          np.append(stop, self._n)], axis=1)
+
+    def soon(self, idx, day) -> None:
+        """Animals ``idx`` have something on their agenda on ``day`` (one, or one each):
+        their ``next_day`` is made no later (:func:`capra.herd.kernels.agenda`)."""
+        self.next_day[idx] = np.minimum(self.next_day[idx], day)
 
     def move(self, idx, loc) -> None:
         """Move animals ``idx`` to location(s) ``loc``."""
