@@ -326,3 +326,117 @@ def test_spans_hold_every_row_of_their_replicates(params):
             assert not inside[~np.isin(state.rep, reps)].any()
         else:
             assert inside.sum() < len(state) or day == 0
+
+
+def _numpy_replace(state, t, p, keys, females, males, doelings_breed):
+    """The keep-or-sell decisions as NumPy expressions (docs/herd-model.md, replacement)."""
+    R, L = state.n_replicates, p.n_locations
+    cell_count = R * L
+
+    def head_now():
+        age = t - state.birth
+        alive = state.alive
+        older = np.bincount(state.cell[alive & (age > p.decision_age_days)],
+                            minlength=cell_count)
+        breeding = np.bincount(state.cell[alive & (state.sex == FEMALE)
+                                          & (age >= p.min_breeding_age_days)],
+                               minlength=cell_count)
+        bucks = np.bincount(state.cell[alive & (state.sex == MALE) & state.kept],
+                            minlength=cell_count)
+        return np.stack([older, breeding, bucks])
+
+    def rank_in(groups, u):
+        order = np.lexsort((u, groups))
+        rank = np.empty(groups.size, np.int64)
+        for g in np.unique(groups):
+            at = order[groups[order] == g]
+            rank[at] = np.arange(at.size)
+        return rank
+
+    empty = np.empty(0, np.int64)
+    moved, moved_from, sold_f, head = empty, empty, empty, None
+    in_q = ~p.is_farm[state.loc[females]]
+    state.kept[females[in_q]] = True
+    f = females[~in_q]
+    if f.size:
+        head = head_now()
+        room = np.where(p.is_farm[np.arange(cell_count) % L],
+                        np.maximum(rules.target_head(p)[np.arange(cell_count) % L] - head[0],
+                                   0), 0)
+        u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
+        cells = state.cell[f].astype(np.int64)
+        keep = rank_in(cells, u) < room[cells]
+        state.kept[f[keep]] = True
+        free = np.maximum(room - np.bincount(cells[keep], minlength=cell_count), 0)
+        surplus, su = f[~keep], u[~keep]
+        srank = rank_in(state.rep[surplus], su)
+        cum = np.cumsum(free.reshape(R, L), axis=1)[state.rep[surplus]]
+        slot = np.where(srank < cum[:, -1], (cum <= srank[:, None]).sum(axis=1), -1)
+        if doelings_breed:
+            head = None
+        moved, moved_from = surplus[slot >= 0], state.loc[surplus[slot >= 0]].astype(np.int64)
+        state.move(moved, slot[slot >= 0])
+        state.kept[moved] = True
+        sold_f = surplus[slot < 0]
+        state.alive[sold_f] = False
+    on = p.is_farm[state.loc[males]]
+    m_on, sell = males[on], males[~on]
+    if m_on.size:
+        _, breeding, bucks = head_now() if head is None else head
+        need = np.maximum(np.ceil(breeding / p.does_per_buck) - bucks, 0)
+        if p.bucks is not None and not p.bucks.keep_male_kids:
+            need[:] = 0
+        u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
+        cells = state.cell[m_on].astype(np.int64)
+        keep = rank_in(cells, u) < need[cells]
+        state.kept[m_on[keep]] = True
+        state.soon(m_on[keep], state.birth[m_on[keep]] + p.buck_max_age_days)
+        sell = np.concatenate([sell, m_on[~keep]])
+    state.alive[sell] = False
+    return moved, moved_from, sold_f, sell
+
+
+@pytest.mark.parametrize("breed_young", [False, True])
+@pytest.mark.parametrize("target", [30, 300])
+@pytest.mark.parametrize("bought", [False, True])
+def test_replace_is_the_process_as_numpy_expressions(nampo, breed_young, target, bought):
+    p = compile_params(nampo)        # a quarantine station and farms
+    p = dataclasses.replace(p, capacity_head=np.where(p.is_farm, target, 0),
+                            bucks=dataclasses.replace(p.bucks, bought=bought),
+                            min_breeding_age_days=(p.decision_age_days - 5 if breed_young
+                                                   else p.decision_age_days + 60))
+    L = p.n_locations
+    g = np.random.default_rng(15)
+    R, n = 3, 6000
+    keys = replicate_keys(16, np.arange(R))
+    states = []
+    for _ in range(2):
+        s = HerdState(R, L, capacity=64, n_groups=p.n_groups)
+        gg = np.random.default_rng(17)
+        rep = np.sort(gg.integers(0, R, n))
+        sex = (gg.random(n) < 0.4).astype(np.int8)
+        age = np.where(gg.random(n) < 0.3, np.where(sex == FEMALE, p.decision_age_days,
+                                                     p.male_sale_age_days),
+                       gg.integers(1, 3000, n))
+        s.append(rep, sex=sex, birth=T - age, loc=gg.integers(0, L, n),
+                 kept=(age > 400) & (gg.random(n) < np.where(sex == FEMALE, 0.7, 0.01)))
+        s.next_day[:] = LAST_DAY
+        states.append(s)
+    a, b = states
+    age = T - a.birth
+    females = np.flatnonzero((age == p.decision_age_days) & (a.sex == FEMALE) & ~a.kept)
+    males = np.flatnonzero((age == p.male_sale_age_days) & (a.sex == MALE) & ~a.kept)
+    got = rule_kernels.replace(T, females, males, a.rows(0), len(a), R, L,
+                               rule_kernels.replacement_rule(p), keys["replacement"],
+                               keys["bucks"])
+    want = _numpy_replace(b, T, p, keys, females, males, rule_kernels.doelings_breed(p))
+    assert rule_kernels.doelings_breed(p) == breed_young
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x, y)
+    for name in a._buf:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    moved, _, sold_f, sold_m = got
+    assert (moved.size > 0 if target == 300 else sold_f.size > 0)  # room on farms, or none
+    kept_bucks = a.kept[males] & (a.next_day[males] < LAST_DAY)
+    assert sold_m.size and kept_bucks.any() != bought
+    assert (~p.is_farm[a.loc[females]] & a.kept[females]).any()

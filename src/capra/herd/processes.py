@@ -62,26 +62,30 @@ class Recorder:
         """Replicate-location cell of the given animals."""
         return state.cell[idx]
 
-    def log(self, name: str, state: HerdState, idx, **extra) -> None:
-        """Append one event per animal ``idx`` to the event log (if logging)."""
+    def log(self, name: str, state: HerdState, idx, loc=None, **extra) -> None:
+        """Append one event per animal ``idx`` to the event log (if logging), at their
+        location (or ``loc``, one per animal)."""
         if self.events is None:
             return
         idx = np.flatnonzero(idx) if np.asarray(idx).dtype == bool else np.asarray(idx)
         if idx.size == 0:
             return
         row = {"event": name, "day": self.t, "rep": state.rep[idx].copy(),
-               "uid": state.uid[idx].copy(), "loc": state.loc[idx].copy()}
+               "uid": state.uid[idx].copy(),
+               "loc": (state.loc[idx] if loc is None else np.asarray(loc)).copy()}
         row.update({k: np.broadcast_to(np.asarray(v), idx.shape).copy() for k, v in extra.items()})
         self.events.append(row)
 
-    def count(self, name: str, state: HerdState, idx, **extra) -> None:
-        """Add the animals ``idx`` (index array or mask) to flow ``name`` today, and log
-        them (with the event's ``extra`` fields) when logging."""
-        cells = self.cell(state, idx)
+    def count(self, name: str, state: HerdState, idx, loc=None, **extra) -> None:
+        """Add the animals ``idx`` (index array or mask) to flow ``name`` today, at their
+        location (or ``loc``, one per animal: where they were), and log them (with the
+        event's ``extra`` fields) when logging."""
+        cells = (self.cell(state, idx) if loc is None
+                 else state.rep[idx].astype(np.int64) * self.n_locations + loc)
         if cells.size == 0:
             return
         if self.events is not None:
-            self.log(name, state, idx, **extra)
+            self.log(name, state, idx, loc, **extra)
         kernels.add_counts(cells, self.data[name][:, self.t, :])
 
 
@@ -96,23 +100,12 @@ def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.nda
     """Assign animals to columns of ``quota`` (replicates × slots) in random order.
 
     Animals of replicate ``r``, taken in the order of ``u``, fill slot 0 up to ``quota[r, 0]``,
-    then slot 1, ...; returns the slot of each animal, or -1 past the total quota.
+    then slot 1, ...; returns the slot of each animal, or -1 past the total quota
+    (:func:`capra.herd.rule_kernels.split_by_quota`).
     """
-    n = rep.size
-    out = np.full(n, -1, np.int64)
-    if n == 0:
-        return out
-    order = np.lexsort((u, rep))
-    rank = kernels.rank_within(rep[order])
-    cum = np.cumsum(quota, axis=1)                      # (R, S)
-    big = int(cum[:, -1].max()) + n + 1
-    offsets = np.arange(quota.shape[0], dtype=np.int64)[:, None] * big
-    flat = (cum + offsets).ravel()
-    r = rep[order].astype(np.int64)
-    pos = np.searchsorted(flat, rank + r * big, side="right") - r * quota.shape[1]
-    ok = rank < cum[r, -1]
-    out[order[ok]] = pos[ok]
-    return out
+    rep = np.asarray(rep, np.int64)
+    return rule_kernels.split_by_quota(rep, rule_kernels.random_rank(rep, u),
+                                       np.asarray(quota, np.float64))
 
 
 def new_animals(state: HerdState, p: HerdParams, keys: dict, t: int, rep, *, sex, birth, loc,
@@ -390,15 +383,9 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
     _rule_culls(state, t, p, rec, idx)
 
 
-def _doelings_breed(p: HerdParams) -> bool:
-    """Whether doelings at the decision age count as breeding females. Only then do the
-    head counts of the replacement change when the surplus doelings move or go: the other
-    counts are of animals older than the decision age and of kept males."""
-    return p.min_breeding_age_days <= p.decision_age_days
-
-
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell."""
+    """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell
+    (:func:`capra.herd.rule_kernels.replace`)."""
     # (animals born today, after the agenda was made, are not yet at either age: ages
     # of nil days are refused by the scenario)
     females = _on_agenda(state, kernels.AGENDA_DOELING)
@@ -410,61 +397,15 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
         males = males[(state.sex[males] == MALE) & ~state.kept[males]]
     if females.size == 0 and males.size == 0:
         return
-    R, L = state.n_replicates, p.n_locations
-
-    def head_now():      # (3, R, L): older than the decision age, breeding females, bucks
-        return kernels.head_for_replacement(
-            t, state.birth, state.sex, state.kept, state.alive, state.cell,
-            p.decision_age_days, p.min_breeding_age_days, rec.nrl).reshape(3, R, L)
-
-    head = None
-    if females.size:
-        in_q = ~p.is_farm[state.loc[females]]
-        state.kept[females[in_q]] = True            # kids born in quarantine travel with the batch
-        f = females[~in_q]
-        if f.size:
-            head = head_now()
-            room = np.where(p.is_farm[None, :],
-                            np.maximum(rules.target_head(p)[None, :] - head[0], 0), 0)
-            u = rng.uniform(keys["replacement"][state.rep[f]], state.uid[f], t)
-            cells = rec.cell(state, f)
-            keep = rule_kernels.random_rank(cells, u) < room.ravel()[cells]
-            state.kept[f[keep]] = True
-            kept_per = np.bincount(cells[keep], minlength=R * L).reshape(R, L)
-            surplus = f[~keep]
-            if surplus.size:
-                free = np.maximum(room - kept_per, 0)
-                slot = _split_by_quota(state.rep[surplus], u[~keep], free)
-                moved = surplus[slot >= 0]
-                if _doelings_breed(p):
-                    head = None     # the surplus moved or gone was counted: count again
-                if moved.size:
-                    rec.count("transfers_out", state, moved)
-                    state.move(moved, slot[slot >= 0])
-                    state.kept[moved] = True
-                    rec.count("transfers_in", state, moved)
-                sold = surplus[slot < 0]
-                if sold.size:
-                    rec.count("sales", state, sold)
-                    state.alive[sold] = False
-    if males.size:
-        on_farm = p.is_farm[state.loc[males]]
-        m_on = males[on_farm]
-        sell = males[~on_farm]
-        if m_on.size:
-            _, breeding_females, bucks = head_now() if head is None else head
-            need = np.maximum(np.ceil(breeding_females / p.does_per_buck) - bucks, 0)
-            if p.bucks is not None and not p.bucks.keep_male_kids:
-                need[:] = 0                 # the bucks are bought in (capra.herd.bucks)
-            u = rng.uniform(keys["bucks"][state.rep[m_on]], state.uid[m_on], t, slot=2)
-            cells = rec.cell(state, m_on)
-            keep = rule_kernels.random_rank(cells, u) < need.ravel()[cells]
-            state.kept[m_on[keep]] = True
-            state.soon(m_on[keep], state.birth[m_on[keep]] + p.buck_max_age_days)
-            sell = np.concatenate([sell, m_on[~keep]])
-        if sell.size:
-            rec.count("sales", state, sell)
-            state.alive[sell] = False
+    moved, moved_from, sold_f, sold_m = rule_kernels.replace(
+        t, females, males, state.rows(0), len(state), state.n_replicates, p.n_locations,
+        rule_kernels.replacement_rule(p), keys["replacement"], keys["bucks"])
+    if moved.size:
+        rec.count("transfers_out", state, moved, loc=moved_from)
+        rec.count("transfers_in", state, moved)
+    for sold in (sold_f, sold_m):
+        if sold.size:
+            rec.count("sales", state, sold)
 
 
 #: Class of the kids still in their colostrum days (counted as kids; they drink colostrum,

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from capra.compiled import compiled
-from capra.herd.kernels import death_days, lifelong_draws
+from capra.herd.kernels import death_days, head_for_replacement, lifelong_draws
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.rng import draw, geometric_wait, normal_draw
 from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY
@@ -62,6 +62,19 @@ class PregnancyRule(NamedTuple):
     dry_off: DryOffRule
 
 
+class ReplacementRule(NamedTuple):
+    """The parameters of :func:`replace` (those of ``HerdParams`` of the same names)."""
+
+    is_farm: np.ndarray           # (L,) the location is a farm (not a quarantine station)
+    target_head: np.ndarray       # (L,) head each farm is kept at [head]
+    decision_age_days: int        # keep-or-sell age of doelings [days]
+    min_breeding_age_days: int    # [days]
+    does_per_buck: float          # [does/buck]
+    keep_male_kids: bool          # male kids may be kept as bucks (else bucks are bought)
+    doelings_breed: bool          # doelings at the decision age count as breeding females
+    buck_max_age_days: int        # a kept buck's retirement age [days]
+
+
 def _per_replicate(p: HerdParams, name: str) -> np.ndarray:
     """A per-replicate parameter as (replicates or 1, ...) float64."""
     rows = p.varying.get(name)
@@ -81,6 +94,24 @@ def pregnancy_rule(p: HerdParams) -> PregnancyRule:
     """The record of :func:`conceive` and :func:`schedule_abortions` for ``p``."""
     return PregnancyRule(int(p.gestation_days), float(p.gestation_sd_days),
                          _per_replicate(p, "abortion_risk"), dry_off_rule(p))
+
+
+def replacement_rule(p: HerdParams) -> ReplacementRule:
+    """The record of :func:`replace` for ``p``."""
+    from capra.herd.rules import target_head
+
+    return ReplacementRule(
+        p.is_farm, np.asarray(target_head(p), np.float64), int(p.decision_age_days),
+        int(p.min_breeding_age_days), float(p.does_per_buck),
+        p.bucks is None or p.bucks.keep_male_kids, doelings_breed(p),
+        int(p.buck_max_age_days))
+
+
+def doelings_breed(p: HerdParams) -> bool:
+    """Whether doelings at the decision age count as breeding females. Only then do the
+    head counts of the replacement change when the surplus doelings move or go: the other
+    counts are of animals older than the decision age and of kept males."""
+    return p.min_breeding_age_days <= p.decision_age_days
 
 
 def kidding_rule(p: HerdParams) -> KiddingRule:
@@ -242,6 +273,162 @@ def conceive(t, drawn, rows, by_ai_of_group, room, mated, n_groups, rule, bucks_
         method_ai[m] = ai[j]
         m += 1
     return out[:m], method_ai[:m]
+
+
+@compiled(**_JIT)
+def split_by_quota(rep, rank, quota):
+    """The column of ``quota`` (replicates, columns) of each animal of replicate ``rep``
+    taken ``rank``-th (0, 1, ...): column 0 up to its quota, then column 1, ...; -1 past
+    the replicate's total quota."""
+    cum = np.empty(quota.shape[1])
+    slot = np.full(rep.size, -1, np.int64)
+    for j in range(rep.size):
+        r = rep[j]
+        total = 0.0
+        for s in range(quota.shape[1]):
+            total += quota[r, s]
+            cum[s] = total
+        for s in range(quota.shape[1]):
+            if cum[s] > rank[j]:
+                slot[j] = s
+                break
+    return slot
+
+
+@compiled(**_JIT)
+def _head(t, rows, n, n_cells, rule):
+    """The head counts of the replacement of the herd's ``n`` rows (3, cells)
+    (:func:`capra.herd.kernels.head_for_replacement`)."""
+    return head_for_replacement(t, rows.birth[:n], rows.sex[:n], rows.kept[:n],
+                                rows.alive[:n], rows.cell[:n], rule.decision_age_days,
+                                rule.min_breeding_age_days, n_cells)
+
+
+@compiled(**_JIT)
+def replace(t, females, males, rows, n, n_replicates, n_locations, rule, replacement_key,
+            bucks_key):
+    """The keep-or-sell decisions of the day (docs/herd-model.md, replacement), in place.
+
+    The doelings ``females`` (at the decision age, not yet kept) in quarantine are kept
+    (they travel with their batch); on a farm, they are kept in a random order (stream
+    ``replacement_key``) while the farm has room below its target head for animals older
+    than the decision age; the others, in the same order, move to the replicate's farms
+    with room left (the first farm first), or are sold. The male kids ``males`` on a farm
+    are kept as bucks in a random order (stream ``bucks_key``, slot 2) while the farm
+    lacks bucks for its breeding females (none where bucks are bought in), the others
+    sold; a kept buck's retirement is put on his agenda. ``rows`` holds the herd's ``n``
+    rows (and room past them).
+
+    Returns ``(moved, moved_from, sold_females, sold_males)``: the doelings moved (rows,
+    and the location each left), and the animals sold.
+    """
+    R, L = n_replicates, n_locations
+    is_farm = rule.is_farm
+    loc, cell, rep, uid, kept = rows.loc, rows.cell, rows.rep, rows.uid, rows.kept
+    empty = np.empty(0, np.int64)
+    moved, moved_from, sold_f = empty, empty, empty
+    head = np.empty((0, 0), np.int64)
+    f = np.empty(females.size, np.int64)
+    nf = 0
+    for i in females:
+        if is_farm[loc[i]]:
+            f[nf] = i
+            nf += 1
+        else:
+            kept[i] = True              # kids born in quarantine travel with the batch
+    f = f[:nf]
+    if nf:
+        head = _head(t, rows, n, R * L, rule)
+        room = np.zeros(R * L)
+        for c in range(R * L):
+            if is_farm[c % L]:
+                room[c] = max(rule.target_head[c % L] - head[0, c], 0.0)
+        u = np.empty(nf)
+        cells = np.empty(nf, np.int64)
+        for j in range(nf):
+            i = f[j]
+            u[j] = draw(replacement_key[rep[i]], uid[i], t, 0)
+            cells[j] = cell[i]
+        rank = random_rank(cells, u)
+        kept_per = np.zeros(R * L)
+        n_surplus = 0
+        for j in range(nf):
+            if rank[j] < room[cells[j]]:
+                kept[f[j]] = True
+                kept_per[cells[j]] += 1
+            else:
+                n_surplus += 1
+        if n_surplus:
+            surplus = np.empty(n_surplus, np.int64)
+            su = np.empty(n_surplus)
+            k = 0
+            for j in range(nf):
+                if not rank[j] < room[cells[j]]:
+                    surplus[k] = f[j]
+                    su[k] = u[j]
+                    k += 1
+            free = np.maximum(room - kept_per, 0.0).reshape(R, L)
+            srep = rep[surplus]
+            slot = split_by_quota(srep, random_rank(srep, su), free)
+            if rule.doelings_breed:
+                head = np.empty((0, 0), np.int64)   # the surplus moved or gone: count again
+            n_moved = 0
+            for j in range(n_surplus):
+                n_moved += slot[j] >= 0
+            moved = np.empty(n_moved, np.int64)
+            moved_from = np.empty(n_moved, np.int64)
+            sold_f = np.empty(n_surplus - n_moved, np.int64)
+            a = b = 0
+            for j in range(n_surplus):
+                i = surplus[j]
+                if slot[j] >= 0:
+                    moved[a] = i
+                    moved_from[a] = loc[i]
+                    loc[i] = slot[j]
+                    cell[i] = np.int64(rep[i]) * L + slot[j]
+                    kept[i] = True
+                    a += 1
+                else:
+                    sold_f[b] = i
+                    rows.alive[i] = False
+                    b += 1
+    sold_m = np.empty(males.size, np.int64)
+    ns = 0
+    m_on = np.empty(males.size, np.int64)
+    nm = 0
+    for i in males:
+        if is_farm[loc[i]]:
+            m_on[nm] = i
+            nm += 1
+        else:
+            sold_m[ns] = i
+            ns += 1
+    if nm:
+        if head.shape[0] == 0:
+            head = _head(t, rows, n, R * L, rule)
+        need = np.zeros(R * L)
+        if rule.keep_male_kids:
+            for c in range(R * L):
+                need[c] = max(np.ceil(head[1, c] / rule.does_per_buck) - head[2, c], 0.0)
+        u = np.empty(nm)
+        cells = np.empty(nm, np.int64)
+        for j in range(nm):
+            i = m_on[j]
+            u[j] = draw(bucks_key[rep[i]], uid[i], t, 2)
+            cells[j] = cell[i]
+        rank = random_rank(cells, u)
+        for j in range(nm):
+            i = m_on[j]
+            if rank[j] < need[cells[j]]:
+                kept[i] = True
+                rows.next_day[i] = min(rows.next_day[i],
+                                       np.int64(rows.birth[i]) + rule.buck_max_age_days)
+            else:
+                sold_m[ns] = i
+                ns += 1
+    for j in range(ns):
+        rows.alive[sold_m[j]] = False
+    return moved, moved_from, sold_f, sold_m[:ns]
 
 
 @compiled(**_JIT)
