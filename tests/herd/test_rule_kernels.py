@@ -406,7 +406,6 @@ def test_replace_is_the_process_as_numpy_expressions(nampo, breed_young, target,
                             min_breeding_age_days=(p.decision_age_days - 5 if breed_young
                                                    else p.decision_age_days + 60))
     L = p.n_locations
-    g = np.random.default_rng(15)
     R, n = 3, 6000
     keys = replicate_keys(16, np.arange(R))
     states = []
