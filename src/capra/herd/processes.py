@@ -1,12 +1,15 @@
-"""The daily processes of the herd model, as vectorized functions.
+"""The daily processes of the herd model.
 
 Each process is ``process(state, t, params, keys, rec)``: it reads and changes the
-:class:`~capra.herd.state.HerdState` in place through masks and index arrays, draws its
-random numbers from its own named stream (``keys[name][state.rep]``) and writes the events
-it causes to the recorder ``rec``. The rules are stated in ``docs/herd-model.md``; those
-the mean path applies too are taken from :mod:`capra.herd.rules`.
+:class:`~capra.herd.state.HerdState` in place, draws its random numbers from its own named
+stream (``keys[name][state.rep]``) and writes the events it causes to the recorder ``rec``.
+A process is NumPy expressions over index arrays, or one compiled function over the day's
+animals (kidding, conception by service, replacement: :mod:`capra.herd.rule_kernels`) with
+the recorder's counts written here. The rules are stated in ``docs/herd-model.md``; those
+the mean path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal
+in :mod:`capra.herd.rule_kernels` and checked against them.
 
-Why one module of some 600 lines: it holds every process of the day and the recorder they
+Why one module: it holds every process of the day and the recorder they
 write to, in the order of ``docs/herd-model.md``, so that the day can be read in one place
 against the document; the parts that grew their own concepts live apart (feeding, health,
 bucks, uncertainty) and are called from here.
