@@ -305,130 +305,145 @@ def _head(t, rows, n, n_cells, rule):
 
 
 @compiled(**_JIT)
+def _on_farms(idx, loc, is_farm):
+    """The rows ``idx`` on a farm and those elsewhere (in quarantine), each in order."""
+    on = np.empty(idx.size, np.int64)
+    off = np.empty(idx.size, np.int64)
+    a = b = 0
+    for i in idx:
+        if is_farm[loc[i]]:
+            on[a] = i
+            a += 1
+        else:
+            off[b] = i
+            b += 1
+    return on[:a], off[:b]
+
+
+@compiled(**_JIT)
+def _rank_in_cells(t, idx, rows, key, slot):
+    """Rank of each of the rows ``idx`` among those of its cell in a random order (stream
+    ``key``, ``slot``), and the uniform numbers of that order."""
+    u = np.empty(idx.size)
+    cells = np.empty(idx.size, np.int64)
+    for j in range(idx.size):
+        i = idx[j]
+        u[j] = draw(key[rows.rep[i]], rows.uid[i], t, slot)
+        cells[j] = rows.cell[i]
+    return random_rank(cells, u), u
+
+
+@compiled(**_JIT)
+def keep_doelings(t, f, rows, head, n_replicates, n_locations, rule, key):
+    """Doelings ``f`` on farms at the decision age: kept in a random order (stream
+    ``key``) while their farm has room below its target head for animals older than the
+    decision age (``head[0]`` by cell); the others, in the same order, move to the
+    replicate's farms with room left (the first farm first), or are sold. Returns the
+    rows moved, the location each left, and the rows sold."""
+    R, L = n_replicates, n_locations
+    loc, cell, rep = rows.loc, rows.cell, rows.rep
+    room = np.zeros(R * L)
+    for c in range(R * L):
+        if rule.is_farm[c % L]:
+            room[c] = max(rule.target_head[c % L] - head[0, c], 0.0)
+    rank, u = _rank_in_cells(t, f, rows, key, 0)
+    kept_per = np.zeros(R * L)
+    surplus = np.empty(f.size, np.int64)
+    su = np.empty(f.size)
+    n = 0
+    for j in range(f.size):
+        if rank[j] < room[cell[f[j]]]:
+            rows.kept[f[j]] = True
+            kept_per[cell[f[j]]] += 1
+        else:
+            surplus[n] = f[j]
+            su[n] = u[j]
+            n += 1
+    surplus, su = surplus[:n], su[:n]
+    free = np.maximum(room - kept_per, 0.0).reshape(R, L)
+    srep = rep[surplus]
+    slot = split_by_quota(srep, random_rank(srep, su), free)
+    moved = np.empty(n, np.int64)
+    moved_from = np.empty(n, np.int64)
+    sold = np.empty(n, np.int64)
+    a = b = 0
+    for j in range(n):
+        i = surplus[j]
+        if slot[j] >= 0:
+            moved[a] = i
+            moved_from[a] = loc[i]
+            loc[i] = slot[j]
+            cell[i] = np.int64(rep[i]) * L + slot[j]
+            rows.kept[i] = True
+            a += 1
+        else:
+            sold[b] = i
+            rows.alive[i] = False
+            b += 1
+    return moved[:a], moved_from[:a], sold[:b]
+
+
+@compiled(**_JIT)
+def keep_bucks(t, m, rows, head, rule, key):
+    """Male kids ``m`` on farms at their keep-or-sell age: kept as bucks in a random order
+    (stream ``key``, slot 2) while their farm lacks bucks for its breeding females
+    (``ceil(head[1] / does_per_buck) - head[2]`` by cell; none where bucks are bought in),
+    their retirement put on their agenda; the others sold. Returns the rows sold."""
+    need = np.zeros(head.shape[1])
+    if rule.keep_male_kids:
+        for c in range(need.size):
+            need[c] = max(np.ceil(head[1, c] / rule.does_per_buck) - head[2, c], 0.0)
+    rank, _ = _rank_in_cells(t, m, rows, key, 2)
+    sold = np.empty(m.size, np.int64)
+    n = 0
+    for j in range(m.size):
+        i = m[j]
+        if rank[j] < need[rows.cell[i]]:
+            rows.kept[i] = True
+            rows.next_day[i] = min(rows.next_day[i],
+                                   np.int64(rows.birth[i]) + rule.buck_max_age_days)
+        else:
+            sold[n] = i
+            rows.alive[i] = False
+            n += 1
+    return sold[:n]
+
+
+@compiled(**_JIT)
 def replace(t, females, males, rows, n, n_replicates, n_locations, rule, replacement_key,
             bucks_key):
-    """The keep-or-sell decisions of the day (docs/herd-model.md, replacement), in place.
-
-    The doelings ``females`` (at the decision age, not yet kept) in quarantine are kept
-    (they travel with their batch); on a farm, they are kept in a random order (stream
-    ``replacement_key``) while the farm has room below its target head for animals older
-    than the decision age; the others, in the same order, move to the replicate's farms
-    with room left (the first farm first), or are sold. The male kids ``males`` on a farm
-    are kept as bucks in a random order (stream ``bucks_key``, slot 2) while the farm
-    lacks bucks for its breeding females (none where bucks are bought in), the others
-    sold; a kept buck's retirement is put on his agenda. ``rows`` holds the herd's ``n``
-    rows (and room past them).
+    """The keep-or-sell decisions of the day (docs/herd-model.md, replacement), in place:
+    the doelings ``females`` (at the decision age, not yet kept) in quarantine are kept
+    (they travel with their batch), those on farms kept, moved or sold
+    (:func:`keep_doelings`); the male kids ``males`` off the farms sold, those on farms
+    kept as bucks or sold (:func:`keep_bucks`). The head counts are taken once, and again
+    for the males when the doelings moved or sold counted in them. ``rows`` holds the
+    herd's ``n`` rows (and room past them).
 
     Returns ``(moved, moved_from, sold_females, sold_males)``: the doelings moved (rows,
     and the location each left), and the animals sold.
     """
     R, L = n_replicates, n_locations
-    is_farm = rule.is_farm
-    loc, cell, rep, uid, kept = rows.loc, rows.cell, rows.rep, rows.uid, rows.kept
     empty = np.empty(0, np.int64)
     moved, moved_from, sold_f = empty, empty, empty
     head = np.empty((0, 0), np.int64)
-    f = np.empty(females.size, np.int64)
-    nf = 0
-    for i in females:
-        if is_farm[loc[i]]:
-            f[nf] = i
-            nf += 1
-        else:
-            kept[i] = True              # kids born in quarantine travel with the batch
-    f = f[:nf]
-    if nf:
+    f, in_quarantine = _on_farms(females, rows.loc, rule.is_farm)
+    for i in in_quarantine:
+        rows.kept[i] = True
+    if f.size:
         head = _head(t, rows, n, R * L, rule)
-        room = np.zeros(R * L)
-        for c in range(R * L):
-            if is_farm[c % L]:
-                room[c] = max(rule.target_head[c % L] - head[0, c], 0.0)
-        u = np.empty(nf)
-        cells = np.empty(nf, np.int64)
-        for j in range(nf):
-            i = f[j]
-            u[j] = draw(replacement_key[rep[i]], uid[i], t, 0)
-            cells[j] = cell[i]
-        rank = random_rank(cells, u)
-        kept_per = np.zeros(R * L)
-        n_surplus = 0
-        for j in range(nf):
-            if rank[j] < room[cells[j]]:
-                kept[f[j]] = True
-                kept_per[cells[j]] += 1
-            else:
-                n_surplus += 1
-        if n_surplus:
-            surplus = np.empty(n_surplus, np.int64)
-            su = np.empty(n_surplus)
-            k = 0
-            for j in range(nf):
-                if not rank[j] < room[cells[j]]:
-                    surplus[k] = f[j]
-                    su[k] = u[j]
-                    k += 1
-            free = np.maximum(room - kept_per, 0.0).reshape(R, L)
-            srep = rep[surplus]
-            slot = split_by_quota(srep, random_rank(srep, su), free)
-            if rule.doelings_breed:
-                head = np.empty((0, 0), np.int64)   # the surplus moved or gone: count again
-            n_moved = 0
-            for j in range(n_surplus):
-                n_moved += slot[j] >= 0
-            moved = np.empty(n_moved, np.int64)
-            moved_from = np.empty(n_moved, np.int64)
-            sold_f = np.empty(n_surplus - n_moved, np.int64)
-            a = b = 0
-            for j in range(n_surplus):
-                i = surplus[j]
-                if slot[j] >= 0:
-                    moved[a] = i
-                    moved_from[a] = loc[i]
-                    loc[i] = slot[j]
-                    cell[i] = np.int64(rep[i]) * L + slot[j]
-                    kept[i] = True
-                    a += 1
-                else:
-                    sold_f[b] = i
-                    rows.alive[i] = False
-                    b += 1
-    sold_m = np.empty(males.size, np.int64)
-    ns = 0
-    m_on = np.empty(males.size, np.int64)
-    nm = 0
-    for i in males:
-        if is_farm[loc[i]]:
-            m_on[nm] = i
-            nm += 1
-        else:
-            sold_m[ns] = i
-            ns += 1
-    if nm:
+        moved, moved_from, sold_f = keep_doelings(t, f, rows, head, R, L, rule,
+                                                  replacement_key)
+        if rule.doelings_breed and moved.size + sold_f.size:
+            head = np.empty((0, 0), np.int64)   # the surplus moved or gone: count again
+    m, sold_m = _on_farms(males, rows.loc, rule.is_farm)
+    for i in sold_m:
+        rows.alive[i] = False
+    if m.size:
         if head.shape[0] == 0:
             head = _head(t, rows, n, R * L, rule)
-        need = np.zeros(R * L)
-        if rule.keep_male_kids:
-            for c in range(R * L):
-                need[c] = max(np.ceil(head[1, c] / rule.does_per_buck) - head[2, c], 0.0)
-        u = np.empty(nm)
-        cells = np.empty(nm, np.int64)
-        for j in range(nm):
-            i = m_on[j]
-            u[j] = draw(bucks_key[rep[i]], uid[i], t, 2)
-            cells[j] = cell[i]
-        rank = random_rank(cells, u)
-        for j in range(nm):
-            i = m_on[j]
-            if rank[j] < need[cells[j]]:
-                kept[i] = True
-                rows.next_day[i] = min(rows.next_day[i],
-                                       np.int64(rows.birth[i]) + rule.buck_max_age_days)
-            else:
-                sold_m[ns] = i
-                ns += 1
-    for j in range(ns):
-        rows.alive[sold_m[j]] = False
-    return moved, moved_from, sold_f, sold_m[:ns]
+        sold_m = np.concatenate((sold_m, keep_bucks(t, m, rows, head, rule, bucks_key)))
+    return moved, moved_from, sold_f, sold_m
 
 
 @compiled(**_JIT)
