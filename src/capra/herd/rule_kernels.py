@@ -208,70 +208,82 @@ def random_rank(groups, u):
 
 
 @compiled(**_JIT)
+def serve_by_bucks(t, drawn, served, rows, room, mated, n_groups, key):
+    """Which of the does ``drawn`` that would conceive by service today (``served``, in
+    place) a buck serves: those of a cell's group at most its ``room`` left (flat (cell,
+    group)), taken in a random order (stream ``key``, slot 1); the served counted in
+    ``mated`` (flat, in place)."""
+    n = drawn.size
+    cell_group = np.empty(n, np.int64)
+    want = np.zeros(room.size, np.int64)
+    over = False
+    for j in range(n):
+        i = drawn[j]
+        cell_group[j] = np.int64(rows.cell[i]) * n_groups + rows.group[i]
+        if served[j]:
+            want[cell_group[j]] += 1
+            over |= want[cell_group[j]] > room[cell_group[j]]
+    if over:
+        sidx = np.flatnonzero(served)
+        u = np.empty(sidx.size)
+        for s in range(sidx.size):
+            i = drawn[sidx[s]]
+            u[s] = draw(key[rows.rep[i]], rows.uid[i], t, 1)
+        rank = random_rank(cell_group[sidx], u)
+        for s in range(sidx.size):
+            if rank[s] >= room[cell_group[sidx[s]]]:
+                served[sidx[s]] = False
+    for j in range(n):
+        if served[j]:
+            mated[cell_group[j]] += 1
+
+
+@compiled(**_JIT)
+def start_pregnancy(t, i, rows, rule, key):
+    """Doe ``i`` conceives on day ``t``: her pregnancy's length and abortion day (stream
+    ``key``, :func:`gestation_length_of`, :func:`abortion_day_of`), both on her agenda,
+    and, in milk, her new dry-off day."""
+    r = np.int64(rows.rep[i])
+    uid = rows.uid[i]
+    risk = rule.abortion_risk
+    rows.due[i] = t + gestation_length_of(normal_draw(key[r], uid, t, 0), rule)
+    rows.abort_day[i] = abortion_day_of(t, rows.due[i], t, risk[r if risk.size > 1 else 0],
+                                        draw(key[r], uid, t, 1), draw(key[r], uid, t, 2))
+    soon = min(rows.next_day[i], rows.due[i])
+    rows.next_day[i] = min(soon, rows.abort_day[i]) if rows.abort_day[i] >= 0 else soon
+    if rows.lactating[i]:
+        rows.dry_day[i] = dry_off_day_of(rows.kidded[i], rows.parity[i], rows.due[i], r,
+                                         rule.dry_off)
+
+
+@compiled(**_JIT)
 def conceive(t, drawn, rows, by_ai_of_group, room, mated, n_groups, rule, bucks_key,
              gestation_key):
     """The does ``drawn`` (rows, in row order), whose draw says they conceive today, do
-    if their group is inseminated today (``by_ai_of_group``) or a buck serves them: the
-    does of a cell's group served today are at most its ``room`` left (flat (cell, group);
-    empty: none served today), taken in a random order (stream ``bucks_key``, slot 1); the
-    served are counted in ``mated`` (flat, in place). Each new pregnancy gets its length
-    and abortion day (stream ``gestation_key``, :func:`gestation_length_of`,
-    :func:`abortion_day_of`) and a doe in milk her new dry-off day.
+    if their group is inseminated today (``by_ai_of_group``) or a buck serves them
+    (:func:`serve_by_bucks`; ``room`` empty: none served today); each starts a pregnancy
+    (:func:`start_pregnancy`).
 
     Returns the rows that conceive (row order) and whether each did by AI.
     """
-    group, cell, rep, uid = rows.group, rows.cell, rows.rep, rows.uid
     n = drawn.size
     ai = np.empty(n, np.bool_)
     for j in range(n):
-        ai[j] = by_ai_of_group[group[drawn[j]]]
+        ai[j] = by_ai_of_group[rows.group[drawn[j]]]
     served = ~ai
     if room.size == 0:
         served[:] = False
     else:
-        key = np.empty(n, np.int64)
-        want = np.zeros(room.size, np.int64)
-        over = False
-        for j in range(n):
-            i = drawn[j]
-            key[j] = np.int64(cell[i]) * n_groups + group[i]
-            if served[j]:
-                want[key[j]] += 1
-                over |= want[key[j]] > room[key[j]]
-        if over:
-            sidx = np.flatnonzero(served)
-            u = np.empty(sidx.size)
-            for s in range(sidx.size):
-                i = drawn[sidx[s]]
-                u[s] = draw(bucks_key[rep[i]], uid[i], t, 1)
-            rank = random_rank(key[sidx], u)
-            for s in range(sidx.size):
-                if rank[s] >= room[key[sidx[s]]]:
-                    served[sidx[s]] = False
-        for j in range(n):
-            if served[j]:
-                mated[key[j]] += 1
+        serve_by_bucks(t, drawn, served, rows, room, mated, n_groups, bucks_key)
     out = np.empty(n, np.int64)
     method_ai = np.empty(n, np.bool_)
     m = 0
-    risk = rule.abortion_risk
     for j in range(n):
-        if not (ai[j] or served[j]):
-            continue
-        i = drawn[j]
-        r = np.int64(rep[i])
-        key_g = gestation_key[r]
-        rows.due[i] = t + gestation_length_of(normal_draw(key_g, uid[i], t, 0), rule)
-        rows.abort_day[i] = abortion_day_of(t, rows.due[i], t, risk[r if risk.size > 1 else 0],
-                                            draw(key_g, uid[i], t, 1), draw(key_g, uid[i], t, 2))
-        soon = min(rows.next_day[i], rows.due[i])
-        rows.next_day[i] = min(soon, rows.abort_day[i]) if rows.abort_day[i] >= 0 else soon
-        if rows.lactating[i]:
-            rows.dry_day[i] = dry_off_day_of(rows.kidded[i], rows.parity[i], rows.due[i], r,
-                                             rule.dry_off)
-        out[m] = i
-        method_ai[m] = ai[j]
-        m += 1
+        if ai[j] or served[j]:
+            start_pregnancy(t, drawn[j], rows, rule, gestation_key)
+            out[m] = drawn[j]
+            method_ai[m] = ai[j]
+            m += 1
     return out[:m], method_ai[:m]
 
 
@@ -467,23 +479,58 @@ def cull_day_of(t, q, u):
 
 
 @compiled(**_JIT)
+def append_kid(t, dam, m, sex, rows, n_locations, next_uid):
+    """A kid of ``sex`` born on day ``t`` to the doe at row ``dam``, written at row ``m``
+    (past the herd: the other fields hold their fills): the next id of its replicate
+    (``next_uid``, in place), its dam's location and, born in quarantine, her batch and
+    quarantine."""
+    r = np.int64(rows.rep[dam])
+    rows.uid[m] = next_uid[r]
+    next_uid[r] += 1
+    rows.rep[m] = r
+    rows.loc[m] = rows.loc[dam]
+    rows.cell[m] = r * n_locations + rows.loc[dam]
+    rows.sex[m] = sex
+    rows.birth[m] = t
+    rows.quarantine_end[m] = rows.quarantine_end[dam]
+    rows.batch[m] = rows.batch[dam]
+
+
+@compiled(**_JIT)
+def start_lactation(t, i, rows, rule, culling_key):
+    """Doe ``i`` kidded on day ``t``: one more kidding, in milk, open with no failed
+    window; her dry-off day, and at her first kidding her day of involuntary culling
+    (stream ``culling_key``), on her agenda."""
+    r = np.int64(rows.rep[i])
+    first = rows.parity[i] == 0
+    rows.parity[i] += 1
+    rows.kidded[i] = t
+    rows.lactating[i] = True
+    rows.due[i] = -1
+    rows.abort_day[i] = -1
+    rows.failed[i] = 0
+    rows.dry_day[i] = dry_off_day_of(t, rows.parity[i], -1, r, rule.dry_off)
+    if first:
+        q = rule.cull_daily_probability
+        rows.cull_day[i] = cull_day_of(t, q[r if q.size > 1 else 0],
+                                       draw(culling_key[r], rows.uid[i], t, 0))
+        if rows.cull_day[i] >= 0:
+            rows.next_day[i] = min(rows.next_day[i], rows.cull_day[i])
+
+
+@compiled(**_JIT)
 def kidding(t, dams, rows, n, rule, n_locations, kidding_key, culling_key, grouping_key,
             lactation_key, mortality_key, next_uid):
     """The does ``dams`` (rows, in row order) kid on day ``t``: the litter by parity, each
-    kid stillborn or not and its sex; the dam's lactation starts (her dry-off day, and at
-    her first kidding her day of involuntary culling); each live kid is appended as a new
-    animal at row ``n`` on (in the buffers ``rows``: ids counted on from ``next_uid`` by
-    replicate; breeding group, milk effect and day of death drawn).
+    kid stillborn or not and its sex; each live kid is appended as a new animal at row
+    ``n`` on (:func:`append_kid`; its breeding group, milk effect and day of death drawn),
+    and the dam's lactation starts (:func:`start_lactation`).
 
     Returns ``(litter, kid_dam, still, born)``: the litter of each dam, the dam row of every
     kid and whether it was stillborn, and the number of live kids appended.
     """
-    rep, uid, parity, loc = rows.rep, rows.uid, rows.parity, rows.loc
     cdf = rule.litter_cdf
     still_risk = rule.stillbirth_risk
-    cull_q = rule.cull_daily_probability
-    own_still = still_risk.size > 1
-    own_cull = cull_q.size > 1
     litter = np.empty(dams.size, np.int64)
     kid_dam = np.empty(dams.size * cdf.shape[1], np.int64)
     still = np.empty(kid_dam.size, np.bool_)
@@ -491,45 +538,24 @@ def kidding(t, dams, rows, n, rule, n_locations, kidding_key, culling_key, group
     m = n
     for j in range(dams.size):
         i = dams[j]
-        r = np.int64(rep[i])
+        r = np.int64(rows.rep[i])
         key = kidding_key[r]
-        first = parity[i] == 0
-        size = litter_of(draw(key, uid[i], t, 0), cdf[min(parity[i], 1)])
+        size = litter_of(draw(key, rows.uid[i], t, 0), cdf[min(rows.parity[i], 1)])
         litter[j] = size
-        risk = still_risk[r if own_still else 0]
+        risk = still_risk[r if still_risk.size > 1 else 0]
         for s in range(size):
-            dead = draw(key, uid[i], t, 1 + s) < risk
+            dead = draw(key, rows.uid[i], t, 1 + s) < risk
             kid_dam[k] = i
             still[k] = dead
             k += 1
-            if dead:
-                continue
-            male = draw(key, uid[i], t, 10 + s) >= rule.female_fraction
-            rows.uid[m] = next_uid[r]
-            next_uid[r] += 1
-            rep[m] = r
-            loc[m] = loc[i]
-            rows.cell[m] = r * n_locations + loc[i]
-            rows.sex[m] = MALE if male else FEMALE
-            rows.birth[m] = t
-            rows.quarantine_end[m] = rows.quarantine_end[i]
-            rows.batch[m] = rows.batch[i]
-            m += 1
-        parity[i] += 1
-        rows.kidded[i] = t
-        rows.lactating[i] = True
-        rows.due[i] = -1
-        rows.abort_day[i] = -1
-        rows.failed[i] = 0
-        rows.dry_day[i] = dry_off_day_of(t, parity[i], -1, r, rule.dry_off)
-        if first:
-            rows.cull_day[i] = cull_day_of(t, cull_q[r if own_cull else 0],
-                                           draw(culling_key[r], uid[i], t, 0))
-            if rows.cull_day[i] >= 0:
-                rows.next_day[i] = min(rows.next_day[i], rows.cull_day[i])
+            if not dead:
+                male = draw(key, rows.uid[i], t, 10 + s) >= rule.female_fraction
+                append_kid(t, i, m, MALE if male else FEMALE, rows, n_locations, next_uid)
+                m += 1
+        start_lactation(t, i, rows, rule, culling_key)
     kids = np.arange(n, m)
-    lifelong_draws(kids, rep, rows.uid, rows.group, rows.effect, grouping_key, lactation_key,
-                   rule.group_cum, rule.effect_sigma)
-    death_days(kids, np.zeros(kids.size, np.int64), rep, rows.uid, rows.sex, rows.birth,
+    lifelong_draws(kids, rows.rep, rows.uid, rows.group, rows.effect, grouping_key,
+                   lactation_key, rule.group_cum, rule.effect_sigma)
+    death_days(kids, np.zeros(kids.size, np.int64), rows.rep, rows.uid, rows.sex, rows.birth,
                mortality_key, rule.cum_death_hazard, MAX_AGE_DAYS, rows.death_day)
     return litter, kid_dam[:k], still[:k], m - n
