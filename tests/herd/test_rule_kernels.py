@@ -440,3 +440,75 @@ def test_replace_is_the_process_as_numpy_expressions(nampo, breed_young, target,
     kept_bucks = a.kept[males] & (a.next_day[males] < LAST_DAY)
     assert sold_m.size and kept_bucks.any() != bought
     assert (~p.is_farm[a.loc[females]] & a.kept[females]).any()
+
+
+def _culled_by_rule(state, t, p, idx):
+    """The does of ``idx`` open, dry, alive and under a culling rule (NumPy)."""
+    resting = ~state.lactating[idx] & (state.due[idx] < 0) & state.alive[idx]
+    rule = rules.culled_when_open_and_dry(p, state.parity[idx], state.failed[idx],
+                                          t - state.birth[idx])
+    return idx[resting & rule & (state.sex[idx] == FEMALE)]
+
+
+def test_culls_dry_offs_and_failed_windows_are_the_rules_as_numpy_expressions(params):
+    p = dataclasses.replace(params, max_parity=5, max_failed_windows=2)
+    rule = rule_kernels.cull_rule(p)
+    a, b = _herd(p, 2, 4), _herd(p, 2, 4)
+    n = len(a)
+    for s in (a, b):           # in milk, pregnant, failed windows, culling days, old age
+        g = np.random.default_rng(18)
+        s.lactating[:] = (s.parity > 0) & (g.random(n) < 0.5)
+        s.kidded[:] = np.where(s.parity > 0, T - g.integers(0, 500, n), NEVER)
+        s.due[:] = np.where(g.random(n) < 0.3, T + g.integers(1, 150, n), -1)
+        s.failed[:] = g.integers(0, 4, n)
+        s.cull_day[:] = np.where(g.random(n) < 0.2, T, -1)
+        s.birth[np.arange(0, n, 7)] = T - p.max_age_days
+        s.birth[np.arange(3, n, 11)] = T - p.buck_max_age_days
+        s.kept[:] = g.random(n) < 0.5
+        s.dry_day[:] = T + g.integers(-3, 4, n)
+        s.conceptus_short_mj[:] = g.random(n).astype(np.float32)
+    rows = a.rows(0)
+    idx = np.flatnonzero(a.alive & (np.arange(n) % 2 == 0))
+    # culls of the day's agenda
+    got = rule_kernels.cull_today(T, idx, rows, rule)
+    age, sex, cull_day = T - b.birth[idx], b.sex[idx], b.cull_day[idx]
+    cull = (cull_day == T) | (age == p.max_age_days)
+    cull |= rules.buck_retired(p, age) & (sex == MALE) & b.kept[idx]
+    cull &= ~((sex == FEMALE) & (b.lactating[idx] | (b.due[idx] >= 0)) & (cull_day != T))
+    want = idx[cull]
+    b.alive[want] = False
+    np.testing.assert_array_equal(got, want)
+    assert (age[cull] == p.max_age_days).any()
+    assert ((sex[cull] == MALE) & (age[cull] == p.buck_max_age_days)).any()
+    # pregnancies that end without kids
+    ending = np.flatnonzero(a.alive & (a.due >= 0))[::3]
+    got = rule_kernels.end_pregnancies(T, ending, rows, rule)
+    b.due[ending], b.abort_day[ending], b.conceptus_short_mj[ending] = -1, -1, 0.0
+    milk = ending[b.lactating[ending]]
+    b.dry_day[milk] = np.clip(rules.dry_off_day(p, b.kidded[milk], b.parity[milk], -1), -1,
+                              LAST_DAY)
+    want = _culled_by_rule(b, T, p, ending)
+    b.alive[want] = False
+    np.testing.assert_array_equal(got, want)
+    assert want.size > 0
+    # dry-offs
+    dried, got = rule_kernels.dry_off_today(T, rows, n, rule)
+    want_dried = np.flatnonzero(b.lactating & (b.dry_day <= T) & b.alive)
+    b.lactating[want_dried] = False
+    want = _culled_by_rule(b, T, p, want_dried)
+    b.alive[want] = False
+    np.testing.assert_array_equal(dried, want_dried)
+    np.testing.assert_array_equal(got, want)
+    assert want.size > 0 and want.size < dried.size
+    # the last day of a window
+    window_ends = np.array([True] + [False] * (p.n_groups - 1))
+    eligible = np.flatnonzero(a.alive & (a.sex == FEMALE))
+    got = rule_kernels.count_failed_windows(T, eligible, window_ends, rows, rule)
+    hit = eligible[(b.due[eligible] < 0) & window_ends[b.group[eligible]]]
+    b.failed[hit] = np.minimum(b.failed[hit].astype(np.int16) + 1, 127)
+    want = _culled_by_rule(b, T, p, hit)
+    b.alive[want] = False
+    np.testing.assert_array_equal(got, want)
+    assert want.size > 0 and (b.failed[hit] == 2).any()
+    for name in a._buf:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

@@ -948,9 +948,3 @@ def _low_weight_risk(state, p, kid_dam, kids, short, risk) -> np.ndarray:
     low = fp.risk_at_low_birth_weight
     span = np.maximum(normal - fp.low_birth_weight_kg, 1e-9)
     return risk + (np.maximum(low, risk) - risk) * np.clip((normal - weight) / span, 0.0, 1.0)
-
-
-def aborted(state: HerdState, idx: np.ndarray) -> None:
-    """A pregnancy that ends without kids leaves no conceptus debt."""
-    if getattr(state, "feed", None) is not None:
-        state.conceptus_short_mj[idx] = 0.0

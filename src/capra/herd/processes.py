@@ -250,37 +250,19 @@ def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -
 
 def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Involuntary culls of does; culls by age (does and bucks); culls by rule of the does
-    that arrived open and dry today.
+    that arrived open and dry today (:func:`capra.herd.rule_kernels.cull_today`).
 
     Culls by parity and failed windows happen when a doe becomes open and dry (see
-    :func:`_rule_culls`), the only moments those conditions can start to hold.
+    :func:`capra.herd.rule_kernels.rule_culls`), the only moments those conditions can
+    start to hold.
     """
+    rule = rule_kernels.cull_rule(p)
+    rows = state.rows(0)
     idx = _on_agenda(state, kernels.AGENDA_CULL)
     if idx.size:
-        age, sex, cull_day = t - state.birth[idx], state.sex[idx], state.cull_day[idx]
-        cull = (cull_day == t) | (age == p.max_age_days)
-        cull |= rules.buck_retired(p, age) & (sex == MALE) & state.kept[idx]
-        # a doe reaching the age limit while in milk or pregnant waits for her dry, open day
-        cull &= ~((sex == FEMALE) & (state.lactating[idx] | (state.due[idx] >= 0))
-                  & (cull_day != t))
-        gone = idx[cull]
-        if gone.size:
-            state.alive[gone] = False
-            rec.count("culls", state, gone)
-    _rule_culls(state, t, p, rec, state.arrived)
-
-
-def _rule_culls(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
-    """Cull the does ``idx`` that are now open and dry and meet a culling rule."""
-    if idx.size == 0:
-        return
-    resting = ~state.lactating[idx] & (state.due[idx] < 0) & state.alive[idx]
-    rule = rules.culled_when_open_and_dry(p, state.parity[idx], state.failed[idx],
-                                          t - state.birth[idx])
-    gone = idx[resting & rule & (state.sex[idx] == FEMALE)]
-    if gone.size:
-        state.alive[gone] = False
-        rec.count("culls", state, gone)
+        rec.count("culls", state, rule_kernels.cull_today(t, idx, rows, rule))
+    if state.arrived.size:
+        rec.count("culls", state, rule_kernels.rule_culls(t, state.arrived, rows, rule))
 
 
 def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -289,14 +271,12 @@ def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
 
 
 def abort(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
-    """The pregnancies of does ``idx`` (alive, in row order) end today."""
+    """The pregnancies of does ``idx`` (alive, in row order) end today
+    (:func:`capra.herd.rule_kernels.end_pregnancies`)."""
     if idx.size:
-        state.due[idx] = -1
-        state.abort_day[idx] = -1
-        feeding.aborted(state, idx)
-        _set_dry_day(state, p, idx)
+        culled = rule_kernels.end_pregnancies(t, idx, state.rows(0), rule_kernels.cull_rule(p))
         rec.count("abortions", state, idx)
-        _rule_culls(state, t, p, rec, idx)
+        rec.count("culls", state, culled)
 
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -359,13 +339,13 @@ def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
 
 def failed_windows(state: HerdState, t: int, p: HerdParams, eligible: np.ndarray,
                    rec: Recorder) -> None:
-    """On the last day of a window, eligible does still open count one more failure."""
+    """On the last day of a window, eligible does still open count one more failure
+    (:func:`capra.herd.rule_kernels.count_failed_windows`)."""
     ending = p.window_last_day[:, t]
     if not ending.any() or eligible.size == 0:
         return
-    hit = eligible[(state.due[eligible] < 0) & ending[state.group[eligible]]]
-    state.failed[hit] = np.minimum(state.failed[hit].astype(np.int16) + 1, 127).astype(np.int8)
-    _rule_culls(state, t, p, rec, hit)
+    rec.count("culls", state, rule_kernels.count_failed_windows(
+        t, eligible, np.ascontiguousarray(ending), state.rows(0), rule_kernels.cull_rule(p)))
 
 
 def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
@@ -377,13 +357,11 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
-    on the day set by :func:`_set_dry_day`."""
-    idx = kernels.rows_to_dry(t, state.lactating, state.dry_day, state.alive)
-    if idx.size == 0:
-        return
-    state.lactating[idx] = False
-    rec.log("dry_offs", state, idx)
-    _rule_culls(state, t, p, rec, idx)
+    on the day set by :func:`_set_dry_day` (:func:`capra.herd.rule_kernels.dry_off_today`)."""
+    dried, culled = rule_kernels.dry_off_today(t, state.rows(0), len(state),
+                                               rule_kernels.cull_rule(p))
+    rec.log("dry_offs", state, dried)
+    rec.count("culls", state, culled)
 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from capra.compiled import compiled
-from capra.herd.kernels import death_days, head_for_replacement, lifelong_draws
+from capra.herd.kernels import death_days, head_for_replacement, lifelong_draws, rows_to_dry
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.rng import draw, geometric_wait, normal_draw
 from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY
@@ -50,6 +50,17 @@ class KiddingRule(NamedTuple):
     group_cum: np.ndarray         # cumulative share of the breeding groups [-]
     effect_sigma: float           # log-sd of the milk animal effect [-]
     cum_death_hazard: np.ndarray  # (replicates or 1, 2, ages) [-]
+
+
+class CullRule(NamedTuple):
+    """The parameters of the culls by rule (:func:`capra.herd.rules.culled_when_open_and_dry`,
+    :func:`capra.herd.rules.buck_retired`), and of the dry-off."""
+
+    max_parity: int               # kiddings [-]
+    max_age_days: int             # [days]
+    max_failed_windows: int       # breeding windows ended open [-]
+    buck_max_age_days: int        # a kept buck's retirement age [days]
+    dry_off: DryOffRule
 
 
 class PregnancyRule(NamedTuple):
@@ -88,6 +99,13 @@ def dry_off_rule(p: HerdParams) -> DryOffRule:
     return DryOffRule(np.ascontiguousarray(low, np.int64), int(p.extended_max_days),
                       int(p.standard_length_days), bool(p.extended_lactation),
                       int(p.dry_period_days))
+
+
+def cull_rule(p: HerdParams) -> CullRule:
+    """The record of the culls and dry-offs (:func:`cull_today`, :func:`end_pregnancies`,
+    :func:`dry_off_today`, :func:`count_failed_windows`) for ``p``."""
+    return CullRule(int(p.max_parity), int(p.max_age_days), int(p.max_failed_windows),
+                    int(p.buck_max_age_days), dry_off_rule(p))
 
 
 def pregnancy_rule(p: HerdParams) -> PregnancyRule:
@@ -285,6 +303,89 @@ def conceive(t, drawn, rows, by_ai_of_group, room, mated, n_groups, rule, bucks_
             method_ai[m] = ai[j]
             m += 1
     return out[:m], method_ai[:m]
+
+
+@compiled(**_JIT)
+def rule_culls(t, idx, rows, rule):
+    """The does among ``idx`` now open and dry (alive) that meet a culling rule (parity,
+    age, failed windows: :func:`capra.herd.rules.culled_when_open_and_dry`) are culled, in
+    place; returns them, in order."""
+    gone = np.empty(idx.size, np.int64)
+    n = 0
+    for i in idx:
+        if (rows.alive[i] and not rows.lactating[i] and rows.due[i] < 0
+                and rows.sex[i] == FEMALE
+                and (rows.parity[i] >= rule.max_parity
+                     or np.int64(t) - rows.birth[i] >= rule.max_age_days
+                     or rows.failed[i] >= rule.max_failed_windows)):
+            rows.alive[i] = False
+            gone[n] = i
+            n += 1
+    return gone[:n]
+
+
+@compiled(**_JIT)
+def cull_today(t, idx, rows, rule):
+    """The animals ``idx`` (on the day's agenda for a cull) culled today, in place: on
+    their day of involuntary culling, at the age limit (a doe in milk or pregnant waits
+    for her open, dry day), a kept buck from his retirement age. Returns them, in
+    order."""
+    gone = np.empty(idx.size, np.int64)
+    n = 0
+    for i in idx:
+        age = np.int64(t) - rows.birth[i]
+        today = rows.cull_day[i] == t
+        cull = today or age == rule.max_age_days
+        cull |= age >= rule.buck_max_age_days and rows.sex[i] == MALE and rows.kept[i]
+        if (rows.sex[i] == FEMALE and (rows.lactating[i] or rows.due[i] >= 0)
+                and not today):
+            cull = False
+        if cull:
+            rows.alive[i] = False
+            gone[n] = i
+            n += 1
+    return gone[:n]
+
+
+@compiled(**_JIT)
+def end_pregnancies(t, idx, rows, rule):
+    """The pregnancies of the does ``idx`` (alive) end today without kids, in place: open,
+    no conceptus debt, a new dry-off day in milk; culled if then open, dry and under a
+    rule (:func:`rule_culls`, returned)."""
+    for i in idx:
+        rows.due[i] = -1
+        rows.abort_day[i] = -1
+        rows.conceptus_short_mj[i] = 0.0
+        if rows.lactating[i]:
+            rows.dry_day[i] = dry_off_day_of(rows.kidded[i], rows.parity[i], -1,
+                                             rows.rep[i], rule.dry_off)
+    return rule_culls(t, idx, rows, rule)
+
+
+@compiled(**_JIT)
+def dry_off_today(t, rows, n, rule):
+    """The does in milk among the herd's ``n`` rows whose lactation ends by today dry
+    off, in place, and are culled if then under a rule (:func:`rule_culls`). Returns the
+    rows dried off and those culled."""
+    dry = rows_to_dry(t, rows.lactating[:n], rows.dry_day[:n], rows.alive[:n])
+    for i in dry:
+        rows.lactating[i] = False
+    return dry, rule_culls(t, dry, rows, rule)
+
+
+@compiled(**_JIT)
+def count_failed_windows(t, eligible, ending, rows, rule):
+    """On the last day of a window (``ending`` by breeding group), the does ``eligible``
+    today still open count one more failed window (at most 127), in place, and are culled
+    if then under a rule (:func:`rule_culls`, returned)."""
+    hit = np.empty(eligible.size, np.int64)
+    n = 0
+    for i in eligible:
+        if rows.due[i] < 0 and ending[rows.group[i]]:
+            rows.failed[i] = min(np.int16(rows.failed[i]) + 1, 127)
+            hit[n] = i
+            n += 1
+    return rule_culls(t, hit[:n], rows, rule)
 
 
 @compiled(**_JIT)
