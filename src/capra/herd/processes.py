@@ -3,9 +3,9 @@
 Each process is ``process(state, t, params, keys, rec)``: it reads and changes the
 :class:`~capra.herd.state.HerdState` in place, draws its random numbers from its own named
 stream (``keys[name][state.rep]``) and writes the events it causes to the recorder ``rec``.
-A process is NumPy expressions over index arrays, or one compiled function over the day's
-animals (kidding, conception by service, replacement: :mod:`capra.herd.rule_kernels`) with
-the recorder's counts written here. The rules are stated in ``docs/herd-model.md``; those
+A process is NumPy expressions over index arrays, or compiled functions over the day's
+animals (culls, abortions, kidding, conception by service, failed windows, dry-off,
+replacement: :mod:`capra.herd.rule_kernels`) with the recorder's counts written here. The rules are stated in ``docs/herd-model.md``; those
 the mean path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal
 in :mod:`capra.herd.rule_kernels` and checked against them.
 
