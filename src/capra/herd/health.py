@@ -403,9 +403,9 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     active = np.zeros(R * L, bool)
     active[cell] = True
     dead, hit = kernels.outbreak_draws(
-        t, state.spans(np.unique(rep)), active, survive, keep, state.cell, state.alive, state.rep, state.uid, state.due,
-        keys["health"], p.gestation_days, _ABORTION_FROM_GESTATION_DAY, _SLOT_DEATH,
-        _SLOT_ABORT)
+        t, state.spans(np.unique(rep)), active, survive, keep, state.cell, state.alive,
+        state.rep, state.uid, state.due, keys["health"], p.gestation_days,
+        _ABORTION_FROM_GESTATION_DAY, _SLOT_DEATH, _SLOT_ABORT)
     if dead.size:
         state.alive[dead] = False
         rec.count("deaths", state, dead)

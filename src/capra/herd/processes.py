@@ -5,9 +5,10 @@ Each process is ``process(state, t, params, keys, rec)``: it reads and changes t
 stream (``keys[name][state.rep]``) and writes the events it causes to the recorder ``rec``.
 A process is NumPy expressions over index arrays, or compiled functions over the day's
 animals (culls, abortions, kidding, conception by service, failed windows, dry-off,
-replacement: :mod:`capra.herd.rule_kernels`) with the recorder's counts written here. The rules are stated in ``docs/herd-model.md``; those
-the mean path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal
-in :mod:`capra.herd.rule_kernels` and checked against them.
+replacement: :mod:`capra.herd.rule_kernels`) with the recorder's counts written here. The
+rules are stated in ``docs/herd-model.md``; those the mean path applies too are taken from
+:mod:`capra.herd.rules`, or compiled for one animal in :mod:`capra.herd.rule_kernels` and
+checked against them.
 
 Why one module: it holds every process of the day and the recorder they
 write to, in the order of ``docs/herd-model.md``, so that the day can be read in one place
@@ -204,9 +205,9 @@ def day_agenda(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorde
     """What may happen to each animal today (:func:`capra.herd.kernels.agenda`), found
     once after the arrivals; the processes of the day take their animals from it."""
     state.agenda = kernels.agenda(
-        t, state.next_day, state.alive, state.quarantine_end, state.death_day, state.cull_day, state.birth,
-        state.sex, state.kept, state.abort_day, state.due, p.max_age_days,
-        p.decision_age_days, p.male_sale_age_days, p.buck_max_age_days)
+        t, state.next_day, state.alive, state.quarantine_end, state.death_day,
+        state.cull_day, state.birth, state.sex, state.kept, state.abort_day, state.due,
+        p.max_age_days, p.decision_age_days, p.male_sale_age_days, p.buck_max_age_days)
 
 
 def _on_agenda(state: HerdState, what: int, day=None, t: int = 0) -> np.ndarray:
