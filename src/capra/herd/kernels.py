@@ -9,10 +9,10 @@ through temporary arrays: the end-of-day census with the milk before feed
 keep-or-sell age, and a process's rows of it; who dries off; who may be bred and
 conceives, and the bucks that may serve; who dies or aborts in an outbreak, with the
 draws of :mod:`capra.herd.rng` made in the pass); the counts of the replacement; the ages
-of the dams and bucks; the lifelong draws of new animals and their death clocks; and the small
-loops of every day's bookkeeping (:func:`add_counts` of the flows, :func:`rank_within`
-for random orders). The feeding's passes and loops are in
-:mod:`capra.herd.feed_kernels`. The rules stay where they are written
+of the dams and bucks; the lifelong draws of new animals and their death clocks; and the
+flow counts of every day (:func:`add_counts`). The feeding's passes and loops are in
+:mod:`capra.herd.feed_kernels`, the processes compiled as rules of one animal in
+:mod:`capra.herd.rule_kernels`. The rules stay where they are written
 (``docs/herd-model.md``, :mod:`capra.herd.rules`, :mod:`capra.herd.feeding`,
 :mod:`capra.herd.health`); a pass applies them.
 
@@ -150,16 +150,6 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
         out[c, 2] = by_kind[c, 2]
         out[c, 3] = by_kind[c, 0]
     return out, kind
-
-
-@compiled(**_JIT)
-def rank_within(groups):
-    """Rank of each element within its run of equal values of ``groups`` (sorted by
-    group): 0, 1, ... from the start of each run."""
-    out = np.empty(groups.size, np.int64)
-    for i in range(groups.size):
-        out[i] = 0 if i == 0 or groups[i] != groups[i - 1] else out[i - 1] + 1
-    return out
 
 
 @compiled(**_JIT)

@@ -23,7 +23,7 @@ import numpy as np
 from capra.herd import feeding, kernels, rng, rule_kernels, rules
 from capra.herd.health import milk_factor_of_cell
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
-from capra.herd.state import LAST_DAY, NEVER, HerdState
+from capra.herd.state import NEVER, HerdState
 
 #: An empty float32 field for the compiled passes: no share of the requirement fed
 #: yesterday (feed off, or no shortage yet).
@@ -152,15 +152,11 @@ def _schedule_abortion(state, p, keys, t, idx, conception_day):
 
 
 def _cull_day_from(state, p, keys, t, idx):
-    """Involuntary culling day of does entering the milking herd on day ``t``."""
-    q = p.per_replicate("cull_daily_probability", state.rep[idx])
-    if np.all(q <= 0):
-        state.cull_day[idx] = -1
-        return
-    u = rng.uniform(keys["culling"][state.rep[idx]], state.uid[idx], t)
-    wait = rng.geometric(u, np.where(q > 0, q, 0.5))   # none where q is nil (below)
-    day = np.minimum(t + wait, LAST_DAY)
-    state.cull_day[idx] = np.where(q > 0, day, -1).astype(np.int32)
+    """Involuntary culling day of does entering the milking herd on day ``t``
+    (:func:`capra.herd.rule_kernels.schedule_cull`)."""
+    rule_kernels.schedule_culls(t, idx, state.rows(0),
+                                rule_kernels.per_replicate(p, "cull_daily_probability"),
+                                keys["culling"])
 
 
 def arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:

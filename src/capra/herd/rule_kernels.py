@@ -86,7 +86,7 @@ class ReplacementRule(NamedTuple):
     buck_max_age_days: int        # a kept buck's retirement age [days]
 
 
-def _per_replicate(p: HerdParams, name: str) -> np.ndarray:
+def per_replicate(p: HerdParams, name: str) -> np.ndarray:
     """A per-replicate parameter as (replicates or 1, ...) float64."""
     rows = p.varying.get(name)
     return np.asarray(getattr(p, name) if rows is None else rows, np.float64).reshape(
@@ -111,7 +111,7 @@ def cull_rule(p: HerdParams) -> CullRule:
 def pregnancy_rule(p: HerdParams) -> PregnancyRule:
     """The record of :func:`conceive` and :func:`schedule_abortions` for ``p``."""
     return PregnancyRule(int(p.gestation_days), float(p.gestation_sd_days),
-                         _per_replicate(p, "abortion_risk"), dry_off_rule(p))
+                         per_replicate(p, "abortion_risk"), dry_off_rule(p))
 
 
 def replacement_rule(p: HerdParams) -> ReplacementRule:
@@ -136,8 +136,8 @@ def kidding_rule(p: HerdParams) -> KiddingRule:
     """The record of :func:`kidding` for the parameters ``p`` (of a batch)."""
     hazard = p.varying.get("cum_death_hazard")
     return KiddingRule(
-        np.cumsum(p.litter_probabilities, axis=1), _per_replicate(p, "stillbirth_risk"),
-        float(p.female_fraction), _per_replicate(p, "cull_daily_probability"),
+        np.cumsum(p.litter_probabilities, axis=1), per_replicate(p, "stillbirth_risk"),
+        float(p.female_fraction), per_replicate(p, "cull_daily_probability"),
         dry_off_rule(p), np.cumsum(p.group_share), float(p.effect_sigma),
         p.cum_death_hazard[None] if hazard is None else hazard)
 
@@ -612,11 +612,26 @@ def start_lactation(t, i, rows, rule, culling_key):
     rows.failed[i] = 0
     rows.dry_day[i] = dry_off_day_of(t, rows.parity[i], -1, r, rule.dry_off)
     if first:
-        q = rule.cull_daily_probability
-        rows.cull_day[i] = cull_day_of(t, q[r if q.size > 1 else 0],
-                                       draw(culling_key[r], rows.uid[i], t, 0))
-        if rows.cull_day[i] >= 0:
-            rows.next_day[i] = min(rows.next_day[i], rows.cull_day[i])
+        schedule_cull(t, i, rows, rule.cull_daily_probability, culling_key)
+
+
+@compiled(**_JIT)
+def schedule_cull(t, i, rows, q, key):
+    """Doe ``i`` enters the milking herd on day ``t``: her day of involuntary culling
+    (:func:`cull_day_of` with her replicate's daily probability ``q`` (replicates or 1,),
+    stream ``key``), on her agenda."""
+    r = np.int64(rows.rep[i])
+    rows.cull_day[i] = cull_day_of(t, q[r if q.size > 1 else 0],
+                                   draw(key[r], rows.uid[i], t, 0))
+    if rows.cull_day[i] >= 0:
+        rows.next_day[i] = min(rows.next_day[i], rows.cull_day[i])
+
+
+@compiled(**_JIT)
+def schedule_culls(t, idx, rows, q, key):
+    """:func:`schedule_cull` of the does ``idx``."""
+    for i in idx:
+        schedule_cull(t, i, rows, q, key)
 
 
 @compiled(**_JIT)

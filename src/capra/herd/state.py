@@ -53,6 +53,8 @@ FIELDS: dict[str, tuple[type, object]] = {
 
 #: The fields' whole buffers as one record (:meth:`HerdState.rows`), for compiled rules
 #: that change animals and append new ones: a field by its name, as in :data:`FIELDS`.
+#: The buffers run past the herd's rows (there, the fill values): a rule that reads every
+#: row reads the first ``len(state)``.
 Rows = NamedTuple("Rows", [(name, np.ndarray) for name in FIELDS])
 
 
@@ -104,6 +106,7 @@ class HerdState:
             buf = np.full(new_cap, fill, dtype=dtype)
             buf[:self._n] = self._buf[name][:self._n]
             self._buf[name] = buf
+        self._view()
 
     def append(self, rep: np.ndarray, **values) -> np.ndarray:
         """Append animals; returns their row indices.
