@@ -366,3 +366,60 @@ def test_male_kids_kept_as_bucks_retire_at_the_stated_age():
         left = gone.loc[gone["uid"] == u, "date"]
         last = left.iloc[0] if left.size else end
         assert (last - males[u]).days <= retire, u
+
+
+def test_the_agenda_by_next_days_is_the_full_agenda_every_day(nampo, monkeypatch):
+    """Every day of a simulation, the agenda that looks only at the animals whose next day
+    has come is the agenda of every animal: no rule that sets a day of an event left an
+    animal's next day too late (nampo: kiddings, conceptions, culls, deaths, bucks bought;
+    a farm short of hay: deaths of starvation; male kids kept as bucks: retirements)."""
+    from test_feeding import farm, hay_only
+
+    from capra.herd import kernels
+
+    agenda = kernels.agenda
+    days = []
+
+    def both(t, next_day, *fields):
+        full = agenda(t, np.full(next_day.size, -1, np.int32), *fields)
+        got = agenda(t, next_day, *fields)
+        for x, y in zip(got, full):
+            np.testing.assert_array_equal(x, y, err_msg=f"day {t}")
+        days.append(got[0].size)
+        return got
+
+    monkeypatch.setattr(kernels, "agenda", both)
+    bucks = one_farm_dict(
+        horizon_days=900,
+        animals=[{"count": 120, "sex": "female", "age_months_min": 24, "age_months_max": 40,
+                  "parity": 1, "lactating": True, "days_in_milk": 20},
+                 {"count": 3, "sex": "male", "age_months_min": 8, "age_months_max": 9}],
+        groups=[{"name": "season", "share": 1.0, "method": "natural", "window_start": "09-01",
+                 "window_days": 60}],
+        policy={"replacement": {"buck_max_age_days": 420}})
+    short = simulate(farm(hay_only(5.0), horizon_days=800), 2, seed=7)
+    assert short.data["deaths"].sum() > 0 and short.data["feed_me_unmet_mj"].max() > 0
+    simulate(build(bucks), 2, seed=3)
+    simulate(nampo.model_copy(update={"horizon_days": 600}), 3, seed=2)
+    assert len(days) == 800 + 900 + 600 and sum(days) > 0
+
+
+def test_outbreak_draws_in_spans_are_those_of_every_row(nampo, monkeypatch):
+    """Every day with an outbreak, the draws among the rows of the replicates with one
+    (HerdState.spans) are those among every row."""
+    from capra.herd import kernels
+
+    draws = kernels.outbreak_draws
+    days = []
+
+    def both(t, spans, active, survive, keep, cell, *rest):
+        every = np.array([[0, cell.size]])
+        got = draws(t, spans, active, survive, keep, cell, *rest)
+        for x, y in zip(got, draws(t, every, active, survive, keep, cell, *rest)):
+            np.testing.assert_array_equal(x, y, err_msg=f"day {t}")
+        days.append((spans[:, 1] - spans[:, 0]).sum() < cell.size)
+        return got
+
+    monkeypatch.setattr(kernels, "outbreak_draws", both)
+    res = simulate(nampo.model_copy(update={"horizon_days": 900}), 6, seed=4)
+    assert res.data["outbreak_deaths"].sum() > 0 and any(days) and len(days) > 50
