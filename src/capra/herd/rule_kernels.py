@@ -1,14 +1,25 @@
 """The rules of the day as compiled functions, and the processes written with them.
 
 A rule of ``docs/herd-model.md`` for one animal is a compiled function of numbers
-(:func:`dry_off_day_of`, :func:`litter_of`, :func:`cull_day_of`); a process that applies
-several rules to the day's animals is one compiled function over them (:func:`kidding`),
-which changes the herd's fields in place and appends the animals it creates (the
-buffers of :meth:`HerdState.rows <capra.herd.state.HerdState.rows>`), with each rule's
-parameters in one record (:class:`KiddingRule`). The random numbers are those of
+(:func:`dry_off_day_of`, :func:`litter_of`, :func:`cull_day_of`,
+:func:`gestation_length_of`, :func:`abortion_day_of`) or of one row (:func:`start_lactation`,
+:func:`start_pregnancy`, :func:`append_kid`, :func:`schedule_cull`); a process that applies
+rules to the day's animals is a compiled function over them (:func:`kidding`,
+:func:`conceive`, :func:`replace`, :func:`cull_today`, :func:`end_pregnancies`,
+:func:`dry_off_today`, :func:`count_failed_windows`), which changes the herd's fields in
+place and appends the animals it creates (the buffers of :meth:`HerdState.rows
+<capra.herd.state.HerdState.rows>`, one record), with each rule's parameters in one named
+record (:class:`DryOffRule`, :class:`KiddingRule`, :class:`PregnancyRule`,
+:class:`CullRule`, :class:`ReplacementRule`). The random numbers are those of
 :mod:`capra.herd.rng`, drawn with the same keys, so the herd is the same to the bit as
 with the NumPy expressions of :mod:`capra.herd.rules`, which the mean path applies to its
 grids; ``tests/herd/test_rule_kernels.py`` checks each rule against them.
+
+Why one module of some 700 lines: these are the parts of one compiled day, which the herd
+engine is becoming (a kernel that runs the day's processes in the order of
+``docs/herd-model.md`` over one record of the herd); the processes call one another's
+rules (kidding, conception and the culls share the dry-off and culling rules), and the
+records of their parameters are built together from one ``HerdParams``.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from capra.compiled import compiled
 from capra.herd.kernels import death_days, head_for_replacement, lifelong_draws, rows_to_dry
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.rng import draw, geometric_wait, normal_draw
-from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY
+from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY, target_head
 from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
@@ -94,6 +105,7 @@ def per_replicate(p: HerdParams, name: str) -> np.ndarray:
 
 
 def dry_off_rule(p: HerdParams) -> DryOffRule:
+    """The record of the dry-off rules (:func:`dry_off_day_of`) for ``p``."""
     rows = p.varying.get("low_yield_dim_days")
     low = p.low_yield_dim_days[None] if rows is None else rows
     return DryOffRule(np.ascontiguousarray(low, np.int64), int(p.extended_max_days),
@@ -116,8 +128,6 @@ def pregnancy_rule(p: HerdParams) -> PregnancyRule:
 
 def replacement_rule(p: HerdParams) -> ReplacementRule:
     """The record of :func:`replace` for ``p``."""
-    from capra.herd.rules import target_head
-
     return ReplacementRule(
         p.is_farm, np.asarray(target_head(p), np.float64), int(p.decision_age_days),
         int(p.min_breeding_age_days), float(p.does_per_buck),
@@ -166,10 +176,10 @@ def dry_off_day_of(kidded, parity, due, rep, rule):
 
 
 @compiled(**_JIT)
-def set_dry_days(rows, lactating, kidded, parity, due, rep, dry_day, rule):
-    """The dry-off day (:func:`dry_off_day_of`) of the does in milk among ``rows``, in
-    place (recomputed whenever her kidding or pregnancy changes)."""
-    for i in rows:
+def set_dry_days(idx, lactating, kidded, parity, due, rep, dry_day, rule):
+    """The dry-off day (:func:`dry_off_day_of`) of the does in milk among the rows
+    ``idx``, in place (recomputed whenever her kidding or pregnancy changes)."""
+    for i in idx:
         if lactating[i]:
             dry_day[i] = dry_off_day_of(kidded[i], parity[i], due[i], rep[i], rule)
 
