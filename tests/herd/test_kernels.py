@@ -502,3 +502,19 @@ def test_add_counts_is_a_bincount():
     want[:, 5, :] += np.bincount(cells, minlength=R * L).reshape(R, L).astype(np.int32)
     kernels.add_counts(cells, out[:, 5, :])
     np.testing.assert_array_equal(out, want)
+
+
+def test_first_above_is_searchsorted_right(params):
+    """The search of the death clocks: np.searchsorted(h, c, side="right") on cumulative
+    hazards of both sexes, and on tables with flat stretches, single values and none."""
+    g = np.random.default_rng(19)
+    tables = [params.cum_death_hazard[0], params.cum_death_hazard[1],
+              np.array([0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 2.0, 5.0]), np.zeros(10),
+              np.array([1.0]), np.array([0.0, 1e-300, 1.0, 1.0 + 2e-16]), np.zeros(0)]
+    for tab in tables:
+        top = tab[-1] if tab.size else 1.0
+        c = np.concatenate([g.random(5000) * (top * 1.2 + 1) - 0.5, tab,
+                            np.nextafter(tab, -np.inf), np.nextafter(tab, np.inf),
+                            [-np.inf, np.inf]])
+        got = np.array([kernels.first_above(tab, x) for x in c])
+        np.testing.assert_array_equal(got, np.searchsorted(tab, c, side="right"))
