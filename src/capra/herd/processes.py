@@ -153,7 +153,7 @@ def _schedule_abortion(state, p, keys, t, idx, conception_day):
 
 def _cull_day_from(state, p, keys, t, idx):
     """Involuntary culling day of does entering the milking herd on day ``t``
-    (:func:`capra.herd.rule_kernels.schedule_cull`)."""
+    (:func:`capra.herd.rule_kernels.schedule_culls`)."""
     rule_kernels.schedule_culls(t, idx, state.rows(0),
                                 rule_kernels.per_replicate(p, "cull_daily_probability"),
                                 keys["culling"])
