@@ -339,18 +339,24 @@ def test_no_replicates_or_empty_batches_are_refused_by_name(nampo, kwargs, field
         simulate(nampo, **kwargs)
 
 
-def test_male_kids_kept_as_bucks_retire_at_the_stated_age():
-    """A male kid kept as a buck at his keep-or-sell age is culled on the day he reaches
-    ``buck_max_age_days`` (his retirement is put on his agenda when he is kept)."""
-    retire = 420
-    data = one_farm_dict(
-        horizon_days=1000,
+def _bucks_from_male_kids(horizon_days: int, buck_max_age_days: int) -> dict:
+    """One farm of does in milk and three young bucks, the bucks of later years kept from
+    the male kids."""
+    return one_farm_dict(
+        horizon_days=horizon_days,
         animals=[{"count": 120, "sex": "female", "age_months_min": 24, "age_months_max": 40,
                   "parity": 1, "lactating": True, "days_in_milk": 20},
                  {"count": 3, "sex": "male", "age_months_min": 8, "age_months_max": 9}],
         groups=[{"name": "season", "share": 1.0, "method": "natural", "window_start": "09-01",
                  "window_days": 60}],
-        policy={"replacement": {"buck_max_age_days": retire}})
+        policy={"replacement": {"buck_max_age_days": buck_max_age_days}})
+
+
+def test_male_kids_kept_as_bucks_retire_at_the_stated_age():
+    """A male kid kept as a buck at his keep-or-sell age is culled on the day he reaches
+    ``buck_max_age_days`` (his retirement is put on his agenda when he is kept)."""
+    retire = 420
+    data = _bucks_from_male_kids(1000, retire)
     ev = simulate_events(build(data), seed=3, replicate=0, parameter_uncertainty=False)
     births = ev["births"]
     males = births[births["sex"] == "male"].set_index("uid")["date"]
@@ -389,14 +395,7 @@ def test_the_agenda_by_next_days_is_the_full_agenda_every_day(nampo, monkeypatch
         return got
 
     monkeypatch.setattr(kernels, "agenda", both)
-    bucks = one_farm_dict(
-        horizon_days=900,
-        animals=[{"count": 120, "sex": "female", "age_months_min": 24, "age_months_max": 40,
-                  "parity": 1, "lactating": True, "days_in_milk": 20},
-                 {"count": 3, "sex": "male", "age_months_min": 8, "age_months_max": 9}],
-        groups=[{"name": "season", "share": 1.0, "method": "natural", "window_start": "09-01",
-                 "window_days": 60}],
-        policy={"replacement": {"buck_max_age_days": 420}})
+    bucks = _bucks_from_male_kids(900, 420)
     short = simulate(farm(hay_only(5.0), horizon_days=800), 2, seed=7)
     assert short.data["deaths"].sum() > 0 and short.data["feed_me_unmet_mj"].max() > 0
     simulate(build(bucks), 2, seed=3)
