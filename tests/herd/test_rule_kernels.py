@@ -307,7 +307,7 @@ def test_abortions_of_arrivals_are_those_of_conceptions(batch_params):
     assert (a.abort_day[rows] >= T).any()
 
 
-def test_spans_hold_every_row_of_their_replicates(params):
+def test_spans_hold_every_row_of_their_replicates():
     g = np.random.default_rng(14)
     state = HerdState(6, 2, capacity=16)
     reps = np.array([1, 4, 5])
