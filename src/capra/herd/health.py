@@ -167,6 +167,14 @@ def _value(p, name: str, rep):
     return rows[rep]
 
 
+def _table(p, name: str) -> np.ndarray:
+    """A health field given per kind of outbreak, as a table (replicates or 1, kinds):
+    each replicate's own row when it has one."""
+    rows = p.varying.get("health." + name)
+    return np.atleast_2d(np.asarray(getattr(p.health, name), float) if rows is None
+                         else rows)
+
+
 # --------------------------------------------------------------------------------------
 # Per-batch state: the outbreaks and today's milk factor of each farm
 # --------------------------------------------------------------------------------------
@@ -379,31 +387,16 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     hs.milk = None
     if ob.start.size == 0:
         return
-    R, L = state.n_replicates, p.n_locations
-    starting = ob.start == t
-    if starting.any():
-        rec.data["outbreak_starts"][:, t, :] += np.bincount(
-            ob.rep[starting] * L + ob.loc[starting], minlength=R * L).reshape(R, L).astype(
-            np.int32)
-    on = (ob.start <= t) & (t < ob.end)
-    if not on.any():
+    on, active, survive, keep, milk, spans = kernels.outbreak_cells(
+        t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, _table(p, "outbreak_death_daily"),
+        _table(p, "outbreak_abortion_daily"), _table(p, "outbreak_milk_factor"),
+        state.rep_rows, state.grouped, len(state), rec.data["outbreak_starts"][:, t, :],
+        p.n_locations)
+    if not on:
         return
-    rep, loc, kind = ob.rep[on], ob.loc[on], ob.kind[on]
-    cell = rep * L + loc
-    survive = np.ones(R * L)
-    keep = np.ones(R * L)
-    milk = np.ones(R * L)
-    death = _value(p, "outbreak_death_daily", rep)[np.arange(rep.size), kind]
-    abort = _value(p, "outbreak_abortion_daily", rep)[np.arange(rep.size), kind]
-    factor = _value(p, "outbreak_milk_factor", rep)[np.arange(rep.size), kind]
-    np.multiply.at(survive, cell, 1.0 - death)
-    np.multiply.at(keep, cell, 1.0 - abort)
-    np.multiply.at(milk, cell, factor)
-    hs.milk = milk.reshape(R, L)
-    active = np.zeros(R * L, bool)
-    active[cell] = True
+    hs.milk = milk.reshape(state.n_replicates, p.n_locations)
     dead, hit = kernels.outbreak_draws(
-        t, state.spans(np.unique(rep)), active, survive, keep, state.cell, state.alive,
+        t, spans, active, survive, keep, state.cell, state.alive,
         state.rep, state.uid, state.due, keys["health"], p.gestation_days,
         _ABORTION_FROM_GESTATION_DAY, _SLOT_DEATH, _SLOT_ABORT)
     if dead.size:

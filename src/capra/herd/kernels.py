@@ -210,6 +210,55 @@ def ages_by_cell(t, kidded, sex, alive, birth, dams_today, buck_age_days, cell, 
 
 
 @compiled(**_JIT)
+def outbreak_cells(t, ob_rep, ob_loc, ob_kind, ob_start, ob_end, death, abort, milk_factor,
+                   rep_rows, grouped, n_rows, starts, n_loc):
+    """The outbreaks of day ``t`` by (replicate, location) cell: those starting today
+    added to ``starts`` (R, L) [outbreaks]; for the cells with one going on (``ob_start <=
+    t < ob_end``), the daily survival ``survive`` and keeping of pregnancies ``keep`` and
+    the ``milk`` factor, the products over the cell's outbreaks in their order of
+    ``1 - death``, ``1 - abort`` and ``milk_factor`` of each outbreak's kind (tables
+    (replicates or 1, kinds), each replicate's own row when it has one; 1 elsewhere).
+
+    Returns ``on`` (some outbreak goes on), ``active`` (R * L) bool, ``survive``, ``keep``
+    and ``milk`` (R * L) and the rows of the replicates with an outbreak going on, as
+    :meth:`HerdState.spans <capra.herd.state.HerdState.spans>` gives them from
+    ``rep_rows``, ``grouped`` and ``n_rows`` (for :func:`outbreak_draws`).
+    """
+    n_rep = rep_rows.size - 1
+    n_cells = n_rep * n_loc
+    active = np.zeros(n_cells, np.bool_)
+    survive = np.ones(n_cells)
+    keep = np.ones(n_cells)
+    milk = np.ones(n_cells)
+    hit_rep = np.zeros(n_rep, np.bool_)
+    on = False
+    for j in range(ob_start.size):
+        r, loc, k = ob_rep[j], ob_loc[j], ob_kind[j]
+        if ob_start[j] == t:
+            starts[r, loc] += 1
+        if not ob_start[j] <= t < ob_end[j]:
+            continue
+        row = r if death.shape[0] > 1 else 0
+        c = r * n_loc + loc
+        survive[c] *= 1.0 - death[row, k]
+        keep[c] *= 1.0 - abort[row, k]
+        milk[c] *= milk_factor[row, k]
+        active[c] = True
+        hit_rep[r] = True
+        on = True
+    spans = np.empty((hit_rep.sum() + 1, 2), np.int64)
+    s = 0
+    for r in range(n_rep):
+        if hit_rep[r]:
+            spans[s, 0] = rep_rows[r]
+            spans[s, 1] = rep_rows[r + 1]
+            s += 1
+    spans[s, 0] = grouped
+    spans[s, 1] = n_rows
+    return on, active, survive, keep, milk, spans
+
+
+@compiled(**_JIT)
 def outbreak_draws(t, spans, active, survive, keep, cell, alive, rep, uid, due, key,
                    gestation_days, abortion_from_day, death_slot, abortion_slot):
     """Who dies and who aborts today in the (replicate, location) cells with an outbreak
