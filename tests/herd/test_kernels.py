@@ -51,11 +51,14 @@ def params(nampo):
 def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
     h, p = herd, params
     table = np.random.default_rng(1).random((R, 3, 700))
-    factor = np.random.default_rng(2).random(R * L) + 0.5
+    heat = np.random.default_rng(2).random((R, T + 5)) + 0.5      # each replicate's own
+    outbreak = np.random.default_rng(4).random(R * L) + 0.5
+    factor = np.repeat(heat[:, T], L) * outbreak
     c16, stocks, rows, kg = kernels.census(
         T, h["sex"], h["parity"], h["lactating"], h["birth"], h["alive"], h["due"],
         h["cell"], h["kidded"], h["effect"], h["rep"], p.weaning_age_days,
-        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, factor, R * L)
+        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, heat, outbreak,
+        R * L)
     age = T - h["birth"]
     bits = (h["sex"].astype(np.int64) | (h["parity"] > 0) << 1 | h["lactating"] << 2
             | (age >= p.weaning_age_days) << 3 | (age >= p.buck_min_breeding_age_days) << 4
@@ -78,23 +81,34 @@ def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
     np.testing.assert_array_equal(kg, want_kg)        # the same operations: to the bit
 
 
-def test_milk_by_kind_is_the_weighted_count(herd):
+def test_milk_by_kind_is_the_weighted_count_and_the_deliverable_milk(herd):
     h = herd
     li = np.flatnonzero(h["lactating"] & h["alive"])
     kg = np.random.default_rng(3).random(li.size) * 3
     is_farm = np.array([True, True, True, False])
-    for lost in (False, True):
-        milk, kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"], 3, lost,
-                                          is_farm, R * L)
+    drinking = np.random.default_rng(5).integers(0, 40, R * L)
+    kid_milk = np.random.default_rng(6).random(R) * 1.5
+    for lost, tank in ((False, np.ones(L, bool)), (True, np.array([True, False] * 2))):
+        out = np.full((5, R, L), np.nan, np.float32)
+        kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"], 3, lost,
+                                    is_farm, drinking, kid_milk, tank, out)
         want_kind = (T - h["kidded"][li] < 3).astype(np.int8)
         if lost:
             want_kind = np.where((want_kind == 0) & ~is_farm[h["loc"][li]], 2, want_kind)
         np.testing.assert_array_equal(kind, want_kind)
-        by = np.bincount(h["cell"][li] * 3 + want_kind, kg, R * L * 3).reshape(R * L, 3)
-        np.testing.assert_array_equal(milk[:, 1:3], by[:, 1:3])
-        np.testing.assert_array_equal(milk[:, 3], by[:, 0])
-        np.testing.assert_array_equal(milk[:, 0], by.sum(axis=1))
-        assert (milk[:, 2] > 0).any() == lost
+        by = np.bincount(h["cell"][li] * 3 + want_kind, kg, R * L * 3).reshape(R, L, 3)
+        gross = by.sum(axis=2).astype(np.float32)
+        np.testing.assert_array_equal(out[0], gross)
+        np.testing.assert_array_equal(out[1], by[:, :, 1].astype(np.float32))
+        np.testing.assert_array_equal(out[3], by[:, :, 2].astype(np.float32))
+        assert (out[3] > 0).any() == lost
+        # the kids' milk and the milk delivered: the NumPy rule of the mean path
+        demand = (drinking.reshape(R, L) * kid_milk[:, None]).astype(np.float32) * tank
+        fed, delivered = rules.deliverable_milk(gross, out[1], out[3], demand)
+        np.testing.assert_array_equal(out[2], fed)
+        np.testing.assert_array_equal(out[4], delivered)
+        assert (out[2] > 0).any() and (out[4] > 0).any()
+        assert ((out[2] < demand) == (demand > 0) & (gross - out[1] - out[3] < demand)).all()
 
 
 @pytest.mark.parametrize("lagging", [False, True])

@@ -37,7 +37,7 @@ from capra.herd.params import FEMALE, calendar_fields
 from capra.rates import risk_to_step_probability
 
 __all__ = ["HEALTH_OUTPUTS", "HealthParams", "compile_health", "daily", "health_dict",
-           "health_summary", "milk_factor_of_cell", "stack_health"]
+           "health_summary", "outbreak_milk", "stack_health"]
 
 #: Daily counts the health processes add to the results: name -> (units, description).
 HEALTH_OUTPUTS = {
@@ -410,18 +410,15 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
         abort(state, t, p, rec, hit)
 
 
-def milk_factor_of_cell(state, t: int, p) -> np.ndarray:
-    """Factor of today's milk in each (replicate, location) cell, (R * L,): heat stress
-    (the day's factor, of each replicate under parameter uncertainty) times the milk left
-    by the outbreaks on the farm."""
-    rows = p.varying.get("milk_factor_by_day")
-    heat = p.milk_factor_by_day[t] if rows is None else rows[:, t]
+def outbreak_milk(state) -> np.ndarray:
+    """Today's milk factor of the outbreaks in each (replicate, location) cell, (R * L,)
+    [-]; empty when no outbreak goes on (a factor of 1 everywhere)."""
     hs = getattr(state, "health", None)
-    per_cell = np.ones((state.n_replicates, p.n_locations))
-    per_cell *= np.asarray(heat)[:, None] if np.ndim(heat) else heat
-    if hs is not None and hs.milk is not None:
-        per_cell *= hs.milk
-    return per_cell.ravel()
+    return _NO_FACTOR if hs is None or hs.milk is None else hs.milk.ravel()
+
+
+#: No outbreak's milk factor today (:func:`outbreak_milk`).
+_NO_FACTOR = np.zeros(0)
 
 
 # --------------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ def flagged(flags):
 
 @compiled(**_JIT)
 def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep,
-           weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table,
-           milk_factor_of_cell, n_cells):
+           weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table, heat,
+           outbreak_milk, n_cells):
     """Class code of every row, the rows counted by (cell, class code), and the milk of
     the does in milk before any shortage of feed.
 
@@ -75,10 +75,18 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     (the rows of the does in milk, in row order) and their milk ``kg`` [kg/day]: the
     ``milk_table`` (replicates or 1, 3, days in milk) of each doe's parity class (1, 2,
     3+) and day in milk (each replicate's own table when it has one), times her animal
-    effect and her cell's factor (heat stress, outbreaks).
+    effect and her cell's factor: the day's heat stress factor (``heat`` (replicates or
+    1, days), each replicate's own row when it has one) times the milk left by the
+    outbreaks on the farm (``outbreak_milk`` per cell; empty: none).
     """
     n = sex.size
     own = milk_table.shape[0] > 1
+    per_row = n_cells // heat.shape[0]           # cells of a row of ``heat``
+    factor = np.empty(n_cells)
+    for c in range(n_cells):
+        factor[c] = heat[c // per_row, t]
+        if outbreak_milk.size:
+            factor[c] *= outbreak_milk[c]
     # loops without branches, each over few arrays: the compiler then works on many rows
     # at once (the class of a row in one loop, its code in the next, measured 2.7 -> 0.8
     # ns per row on nampo)
@@ -111,7 +119,7 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
         r = np.int64(rep[i]) if own else np.int64(0)
         v = flat[(r * n_par + min(parity[i], 3) - 1) * n_dim + (t - kidded[i])]
         v *= np.float64(effect[i])
-        v *= milk_factor_of_cell[cell[i]]
+        v *= factor[cell[i]]
         kg[j] = v
     stocks = np.zeros((9, n_cells), np.int64)     # a stock's cells together (copied out)
     for cell_ in range(n_cells):
@@ -129,12 +137,19 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
 
 @compiled(**_JIT)
 def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk_lost,
-                 is_farm, n_cells):
-    """The milk ``kg`` of the does in milk ``rows`` summed by cell, (n_cells, 4) [kg]:
-    gross, colostrum (the first ``colostrum_days`` of a lactation), milk of does in
-    quarantine when it is not used (``quarantine_milk_lost``), and the rest (for the
-    tank); and each doe's kind (1 colostrum, 2 quarantine, 0 tank)."""
-    by_kind = np.zeros((n_cells, 3))
+                 is_farm, drinking, kid_milk, tank_milk, out):
+    """The milk of the day by kind into ``out`` (the five outputs of
+    :attr:`capra.herd.processes.Recorder.MILK`, replicates,
+    locations) [kg]: the milk ``kg`` of the does in milk ``rows`` summed by cell, gross,
+    colostrum (the first ``colostrum_days`` of a lactation) and milk of does in
+    quarantine when it is not used (``quarantine_milk_lost``); the milk the kids past
+    their colostrum days drink (``drinking`` per cell [head] times ``kid_milk`` of their
+    replicate [kg/day], where the location's kids drink the tank's milk, ``tank_milk``)
+    from what is left; and the rest, delivered (:func:`capra.herd.rules.deliverable_milk`,
+    in float32 as the outputs). Returns each doe's kind (1 colostrum, 2 quarantine, 0
+    tank)."""
+    R, L = out.shape[1], out.shape[2]
+    by_kind = np.zeros((R * L, 3))
     kind = np.empty(rows.size, np.int8)
     for j in range(rows.size):
         i = rows[j]
@@ -143,13 +158,24 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
             k = 2
         kind[j] = k
         by_kind[cell[i], k] += kg[j]
-    out = np.empty((n_cells, 4))
-    for c in range(n_cells):
-        out[c, 0] = by_kind[c, 0] + by_kind[c, 1] + by_kind[c, 2]
-        out[c, 1] = by_kind[c, 1]
-        out[c, 2] = by_kind[c, 2]
-        out[c, 3] = by_kind[c, 0]
-    return out, kind
+    zero = np.float32(0.0)
+    for r in range(R):
+        for loc_ in range(L):
+            c = r * L + loc_
+            gross = np.float32(by_kind[c, 0] + by_kind[c, 1] + by_kind[c, 2])
+            colostrum = np.float32(by_kind[c, 1])
+            quarantine = np.float32(by_kind[c, 2])
+            demand = np.float32(drinking[c] * kid_milk[r])
+            if not tank_milk[loc_]:
+                demand = zero                                    # kids on milk replacer
+            available = gross - colostrum - quarantine
+            fed = min(demand, max(available, zero))
+            out[0, r, loc_] = gross
+            out[1, r, loc_] = colostrum
+            out[3, r, loc_] = quarantine
+            out[2, r, loc_] = fed
+            out[4, r, loc_] = max(available - fed, zero)
+    return kind
 
 
 @compiled(**_JIT)

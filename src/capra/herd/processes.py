@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import feeding, kernels, rng, rule_kernels, rules
-from capra.herd.health import milk_factor_of_cell
+from capra.herd import feeding, health, kernels, rng, rule_kernels, rules
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
@@ -52,8 +51,16 @@ class Recorder:
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        self.data = {name: self.zeros(np.int32) for name in self.FLOWS + self.STOCKS}
-        self.data.update({name: self.zeros(np.float32) for name in self.MILK})
+        R, D, L = self.shape
+        #: the counts (flows, then stocks) and the milk of every day, (day, variable,
+        #: replicate, location): a day's outputs lie together, and a compiled pass writes
+        #: any of them through one array; ``data`` holds views of them by name
+        self.counts = np.zeros((D, len(self.FLOWS) + len(self.STOCKS), R, L), np.int32)
+        self.milk = np.zeros((D, len(self.MILK), R, L), np.float32)
+        self.data = {name: self.counts[:, i].transpose(1, 0, 2)
+                     for i, name in enumerate(self.FLOWS + self.STOCKS)}
+        self.data.update({name: self.milk[:, i].transpose(1, 0, 2)
+                          for i, name in enumerate(self.MILK)})
         self.t = 0
 
     def zeros(self, dtype) -> np.ndarray:
@@ -420,42 +427,31 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
     The census with the milk before feed, and the milk by kind, are compiled passes
     (:mod:`capra.herd.kernels`)."""
     table = p.varying.get("milk_table")               # each replicate's own, if any
+    heat = p.varying.get("milk_factor_by_day")        # each replicate's own, if any
     c16, stocks, li, kg = kernels.census(
         t, state.sex, state.parity, state.lactating, state.birth, state.alive, state.due,
         state.cell, state.kidded, state.effect, state.rep, p.weaning_age_days,
         p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT,
-        p.milk_table[None] if table is None else table, milk_factor_of_cell(state, t, p),
+        p.milk_table[None] if table is None else table,
+        p.milk_factor_by_day[None] if heat is None else heat, health.outbreak_milk(state),
         rec.nrl)
     R, L = state.n_replicates, rec.n_locations
     stocks = stocks.reshape(len(kernels.STOCKS), R, L)
-    d = rec.data
-    for i, name in enumerate(rec.STOCKS):
-        d[name][:, t, :] = stocks[i]
+    rec.counts[t, len(rec.FLOWS):] = stocks[:len(rec.STOCKS)]
     drinking = stocks[-1]                 # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
-    if li.size:
-        milk, kind = kernels.milk_by_kind(
-            t, li, kg, state.cell, state.kidded, state.loc, p.colostrum_days,
-            bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm, rec.nrl)
-        milk = milk.reshape(R, L, 4)
-        d["milk_gross_kg"][:, t] = milk[:, :, 0]
-        d["milk_colostrum_kg"][:, t] = milk[:, :, 1]
-        d["milk_quarantine_kg"][:, t] = milk[:, :, 2]
-        if rec.events is not None:       # monthly test day of each doe after colostrum
-            test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
-            rec.log("test_days", state, li[test], milk_kg=kg[test],
-                    dim=t - state.kidded[li[test]])
     kid_milk = p.varying.get("kid_milk_kg_per_day")   # each replicate's own, if any
-    if kid_milk is not None:
-        d["milk_fed_kids_kg"][:, t] = drinking * kid_milk[:, None]
-    elif p.kid_milk_kg_per_day > 0:  # from the end of the colostrum days to weaning
-        d["milk_fed_kids_kg"][:, t] = drinking * p.kid_milk_kg_per_day
-    if p.rearing is not None and not p.rearing.tank_milk.all():   # kids on milk replacer
-        d["milk_fed_kids_kg"][:, t] *= p.rearing.tank_milk
-    d["milk_fed_kids_kg"][:, t], d["milk_kg"][:, t] = rules.deliverable_milk(
-        d["milk_gross_kg"][:, t], d["milk_colostrum_kg"][:, t], d["milk_quarantine_kg"][:, t],
-        d["milk_fed_kids_kg"][:, t])
+    kind = kernels.milk_by_kind(
+        t, li, kg, state.cell, state.kidded, state.loc, p.colostrum_days,
+        bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm,
+        drinking.ravel(), np.full(R, max(p.kid_milk_kg_per_day, 0.0)) if kid_milk is None
+        else kid_milk, np.ones(L, bool) if p.rearing is None else p.rearing.tank_milk,
+        rec.milk[t])
+    if rec.events is not None:       # monthly test day of each doe after colostrum
+        test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
+        rec.log("test_days", state, li[test], milk_kg=kg[test],
+                dim=t - state.kidded[li[test]])
 
 
 #: The processes of one day, in order (docs/herd-model.md).
