@@ -413,6 +413,104 @@ def test_feed_groups_is_the_feeding_rule_on_arrays(all_bought):
     assert (fed[:, 0, 3] == 0).all()
 
 
+def test_feed_needs_are_the_requirement_milk_and_group_sums(herd, params):
+    h, p = herd, params
+    fp = p.feeding
+    c16 = np.random.default_rng(13).integers(0, 16, N).astype(np.int8)
+    li = np.flatnonzero(h["lactating"] & h["alive"])
+    kg = np.random.default_rng(14).random(li.size) * 3
+    tables = feeding.feed_tables(p, T)
+    sums, by_group = feed_kernels.feed_needs(T, h["birth"], c16, h["cell"], h["loc"],
+                                             h["due"], h["parity"], h["lag"], h["lost_kg"],
+                                             li, kg, tables, 4, R * L)
+    want = feed_kernels.requirement_sums(T, h["birth"], c16, h["cell"], h["loc"], h["due"],
+                                         h["parity"], h["lag"], h["lost_kg"], tables, R * L)
+    want = want.reshape(R, L, 16, 3)
+    milk, ratio = feed_kernels.milk_sums(T, li, kg, h["birth"], c16, h["lag"], h["cell"],
+                                         tables, R * L).reshape(2, R, L)
+    for q, part in enumerate(feeding._milk_parts(fp, milk, ratio)):     # the NumPy rule
+        want[:, :, 8, q] += part
+    assert (milk > 0).any()
+    np.testing.assert_array_equal(sums.reshape(R, L, 16, 3), want)
+    np.testing.assert_array_equal(by_group.reshape(R, L, 3, 4),
+                                  feed_kernels.group_sums(want, feeding._GROUP_OF_CODE, 4))
+
+
+@pytest.mark.parametrize("case", ["stores", "all bought", "all bought, responding"])
+def test_feed_farms_is_the_day_of_feeding_on_arrays(case):
+    """The stocks and pasture of the day, the feeding, the budget, the share fed and the
+    ME by class, against the NumPy expressions of the feeding (``_feed_numpy``,
+    ``_budget_numpy``)."""
+    g = np.random.default_rng(15 + len(case))
+    G, S, D, t = 4, 4, 40, 17
+    all_bought, responding = case.startswith("all bought"), case.endswith("responding")
+    by_group = g.random((R, L, 3, G)) * 400
+    if not all_bought:
+        by_group[:, 0, 0] *= 50.0                 # more than the first farm's feeds
+    by_group[:, :, 1] = by_group[:, :, 0] / 7.0 * g.uniform(1.0, 1.4, (R, L, G))
+    sums = g.random((R, L, 16, 3)) * 100
+    kind = g.integers(1, 4, (L, S)).astype(np.int8)
+    kind[0] = (1, 2, 2, 0)               # a farm that buys nothing: it can run short
+    if all_bought:
+        kind[kind != 0] = 3
+    me_s = g.uniform(7.0, 13.0, (L, S))
+    conc = g.random((L, S)) < 0.4
+    farms = feed_kernels.FeedFarms(
+        kind, me_s, conc, 0.3, feeding._dense_bought(kind, me_s), all_bought,
+        g.random((L, D)) * 300, g.random((L, S, D)) * 50 * (g.random((L, S, D)) < 0.3),
+        g.random((L, S)) * 200, g.random(L) * 0.01, g.random(L) * 400,
+        g.uniform(0.2, 0.95, (L, S)), g.random((L, S)) * 300, g.random(L),
+        g.random((L, D)) * 100, feeding._GROUP_OF_CODE)
+    stock = g.random((R, L, S)) * 300
+    pasture = g.random((R, L, S)) * 100
+    n_q = len(feeding.MONTHLY)
+    day = np.zeros((R, L, n_q))
+    source_dm, closing = np.ones((R, L, S)), np.full((R, L, S), -1.0)
+    monthly = np.ones((R, L, n_q))
+    want_stock, want_pasture = stock.copy(), pasture.copy()
+    short, share = feed_kernels.feed_farms(t, by_group, sums, stock, pasture, farms, True,
+                                           1e-6, day, source_dm, closing, monthly,
+                                           responding)
+    # the NumPy expressions
+    need_me, need_dm, need_cp = (np.ascontiguousarray(by_group[:, :, q]) for q in range(3))
+    if not all_bought:
+        want_pasture[:] = 0.0                                     # a new month
+        want_pasture += farms.pasture_kg[None, :, t, None] * (kind == 1)
+        want_stock += farms.deliveries_kg[:, :, t]
+    supply = np.where(kind == 1, want_pasture, np.where(kind == 2, want_stock,
+                                                        np.where(kind == 3, np.inf, 0.0)))
+    fed, need = _feed_numpy(need_me, need_dm, kind, me_s, conc, 0.3, farms.dense_bought,
+                            all_bought, np.zeros((R, L, S)) if all_bought else supply, 1e-6)
+    if not all_bought:
+        want_pasture = np.where(kind == 1, supply, want_pasture)
+        want_stock = np.where(kind == 2, supply, want_stock)
+        np.testing.assert_array_equal(closing, np.where(kind == 2, want_stock, 0.0) / 1000.0)
+    np.testing.assert_array_equal(stock, want_stock)
+    np.testing.assert_array_equal(pasture, want_pasture)
+    np.testing.assert_array_equal(source_dm, 1.0 + fed / 1000.0)
+    budget = _budget_numpy(fed, need, need_me, need_cp, kind, farms.source_cp,
+                           farms.supplement_per_cp, farms.supplement_cp,
+                           farms.source_dm_fraction, conc, farms.source_price_per_t,
+                           farms.supplement_cost_per_kg_dm, farms.delivery_cost[:, t])
+    if all_bought:
+        budget[:, :, 3:5] = 0.0
+    np.testing.assert_array_equal(day[:, :, :10], budget)
+    assert short == (need > 1e-6).any()
+    want_share = np.where(need_me > 1e-6, 1.0 - need / np.where(need_me > 1e-6, need_me, 1.0),
+                          1.0) if short else np.ones((R, L, G))
+    np.testing.assert_array_equal(share, want_share)
+    me = np.ascontiguousarray(sums[:, :, :, 0])
+    k = len(feeding.CLASSES)
+    np.testing.assert_array_equal(day[:, :, -2 * k:-k],
+                                  feed_kernels.class_sums(me, np.ones((R, L, G)),
+                                                          feeding._GROUP_OF_CODE))
+    np.testing.assert_array_equal(day[:, :, -k:],
+                                  feed_kernels.class_sums(me, want_share, feeding._GROUP_OF_CODE))
+    # the day is added to the month unless the animals respond to a shortage first
+    np.testing.assert_array_equal(monthly, 1.0 if short or responding else 1.0 + day)
+    assert short != all_bought         # the first farm's stores run short; bought feeds do not
+
+
 def test_compiled_draws_are_the_hash_of_the_module_docstring():
     """The draws, written again as NumPy operations on uint64 (two rounds of the MurmurHash3
     finaliser): the same numbers to the bit, for scalar and per-element days and slots."""

@@ -1,11 +1,12 @@
 """Compiled passes and loops of the feeding (:mod:`capra.herd.feeding`).
 
-The requirements of the day summed over the herd's rows (:func:`requirement_sums`, and
-:func:`milk_sums` for the does in milk), with the feeding's tables as one record
-(:class:`FeedTables`); their sums by priority group and by class (:func:`group_sums`,
-:func:`class_sums`); the feeding of the priority groups of every farm from its feeds
-(:func:`feed_groups`); and the day's feed budget (:func:`feed_budget`, summed as NumPy
-sums, :func:`_np_sum`). Like :mod:`capra.herd.kernels`, each does the arithmetic of the
+The requirements of the day summed over the herd's rows (:func:`feed_needs`:
+:func:`requirement_sums`, and :func:`milk_sums` for the does in milk), with the feeding's
+tables as one record (:class:`FeedTables`); their sums by priority group and by class
+(:func:`group_sums`, :func:`class_sums`); the feeding of the day on every farm
+(:func:`feed_farms`, with the farms' feeds as one record, :class:`FeedFarms`): the
+priority groups fed from its feeds (:func:`feed_groups`) and the day's feed budget
+(:func:`feed_budget`, summed as NumPy sums, :func:`_np_sum`). Like :mod:`capra.herd.kernels`, each does the arithmetic of the
 NumPy expressions it stands for in the same order and precision, so the numbers are the
 same to the bit; ``tests/herd/test_kernels.py`` checks each against them. The rules are
 those of :mod:`capra.herd.feeding` and ``docs/herd-model.md``.
@@ -46,6 +47,11 @@ class FeedTables(NamedTuple):
     max_regain_kg: float        # body weight regained at most [kg/day]
     tissue_me_mj_per_kg: float  # [MJ/kg]
     fcm_per_kg_milk: float      # [kg FCM/kg]
+    me_per_kg_milk: float       # [MJ/kg]
+    dmi_per_kg_fcm: float       # mature intake per kg FCM [kg DM/kg]
+    dmi_adg_fcm_kg: float       # coefficient of ADG/FCM in mature intake [kg]
+    mp_per_kg_milk: float       # [g/kg]
+    group_of_code: np.ndarray   # (16,) priority group of each class code
 
 
 @compiled(**_JIT)
@@ -63,7 +69,7 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     """
     (row_of_code, oldest, graze_of_loc, table, mature, _, gestation_days, preg_first_day,
      preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
-     tissue_me_mj_per_kg, _) = feed
+     tissue_me_mj_per_kg) = feed[:16]
     sums = np.zeros((n_cells * 16, 3))
     has_lag = lag.size > 0
     has_regain = lost_kg.size > 0
@@ -157,6 +163,32 @@ def milk_sums(t, rows, kg, birth, c16, lag, cell, feed, n_cells):
         out[0, c] += kg[j]
         out[1, c] += adg_kg[row_of_code[c16[i]] + a] / fcm if fcm > 0 else 0.0
     return out
+
+
+@compiled(**_JIT)
+def feed_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, li, kg, feed, n_groups,
+               n_cells):
+    """The requirements of the day: by (cell, class code) ``sums`` (n_cells, 16, 3) (ME
+    [MJ], DM intake [kg], CP [g]; :func:`requirement_sums`), with the milk ``kg`` of the
+    does in milk ``li`` added to class code 8 (:func:`milk_sums`; the lactation ME, the
+    intake and protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and
+    ADG/FCM and so summed per cell first); and the same by priority group
+    (:func:`group_sums`), (n_cells, 3, n_groups)."""
+    sums = requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed,
+                            n_cells)
+    if li.size:
+        milk = milk_sums(t, li, kg, birth, c16, lag, cell, feed, n_cells)
+        dmi_per_kg = feed.dmi_per_kg_fcm * feed.fcm_per_kg_milk
+        for c in range(n_cells):
+            m, ratio = milk[0, c], milk[1, c]
+            dmi = dmi_per_kg * m + feed.dmi_adg_fcm_kg * ratio
+            sums[c * 16 + 8, 0] += m * feed.me_per_kg_milk
+            sums[c * 16 + 8, 1] += dmi
+            sums[c * 16 + 8, 2] += ((feed.mp_per_kg_dmi * dmi + feed.mp_per_kg_milk * m)
+                                    * feed.cp_per_mp)
+    sums = sums.reshape(n_cells, 1, 16, 3)
+    return sums.reshape(n_cells, 16, 3), group_sums(sums, feed.group_of_code,
+                                                    n_groups).reshape(n_cells, 3, n_groups)
 
 
 @compiled(**_JIT)
@@ -274,6 +306,114 @@ def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentra
                         conc_room[r, loc] = conc_room[r, loc] - conc_total
                     fed[r, loc, s] += total
     return fed, need
+
+
+class FeedFarms(NamedTuple):
+    """The farms' feeds as :func:`feed_farms` reads them: the fields of
+    :class:`capra.herd.feeding.FeedingParams` of the same names (units there)."""
+
+    kind: np.ndarray                # (L, S) feed kinds: 0 none, 1 pasture, 2 stores, 3 bought
+    source_me: np.ndarray
+    source_concentrate: np.ndarray
+    concentrate_share: float
+    dense_bought: np.ndarray
+    all_bought: bool
+    pasture_kg: np.ndarray          # (L, days)
+    deliveries_kg: np.ndarray       # (L, S, days)
+    source_cp: np.ndarray
+    supplement_per_cp: np.ndarray
+    supplement_cp: np.ndarray
+    source_dm_fraction: np.ndarray
+    source_price_per_t: np.ndarray
+    supplement_cost_per_kg_dm: np.ndarray
+    delivery_cost: np.ndarray       # (L, days)
+    group_of_code: np.ndarray       # (16,) priority group of each class code
+
+
+@compiled(**_JIT)
+def feed_farms(t, by_group, sums, stock, pasture, farms, new_month, tiny_mj, day, source_dm,
+               closing, monthly, respond):
+    """Feed the priority groups of every (replicate, location) on day ``t`` from its
+    feeds (:func:`feed_groups`) and write the day's budget (:func:`feed_budget`) into
+    ``day`` (R, L, quantities of :data:`capra.herd.feeding.MONTHLY`), with the ME needed
+    and fed by class (:func:`class_sums`); the DM fed of each feed added to the month's
+    ``source_dm`` (R, L, S) [t] and the stores at the end of the day written to
+    ``closing`` [t DM]; the ``stock`` and ``pasture`` (R, L, S) [kg DM] of the farms
+    changed in place (the pasture of a month does not carry over: ``new_month``). The
+    day is added to the month's ``monthly`` (R, L, quantities) unless the animals
+    ``respond`` (or some group is short): the responses write to ``day`` first.
+
+    ``by_group`` (R, L, 3, G) and ``sums`` (R, L, 16, 3) are :func:`feed_needs`'s.
+    Returns whether some group is short (of more than ``tiny_mj``) and the share of its
+    ME need each group was fed (R, L, G) [-]. The NumPy expressions of
+    :mod:`capra.herd.feeding`, element by element.
+    """
+    R, L, _, G = by_group.shape
+    kind = farms.kind
+    S = kind.shape[1]
+    need_me = np.ascontiguousarray(by_group[:, :, 0, :])
+    need_dm = np.ascontiguousarray(by_group[:, :, 1, :])
+    need_cp = np.ascontiguousarray(by_group[:, :, 2, :])
+    supply = np.zeros((R, L, S))
+    if not farms.all_bought:
+        for r in range(R):
+            for loc in range(L):
+                for s_ in range(S):
+                    k = kind[loc, s_]
+                    if new_month:
+                        pasture[r, loc, s_] = 0.0
+                    pasture[r, loc, s_] += farms.pasture_kg[loc, t] * (1.0 if k == 1 else 0.0)
+                    stock[r, loc, s_] += farms.deliveries_kg[loc, s_, t]
+                    supply[r, loc, s_] = (pasture[r, loc, s_] if k == 1 else
+                                          stock[r, loc, s_] if k == 2 else
+                                          np.inf if k == 3 else 0.0)
+    fed, need = feed_groups(need_me, need_dm, kind, farms.source_me, farms.source_concentrate,
+                            farms.concentrate_share, farms.dense_bought, farms.all_bought,
+                            supply, tiny_mj)
+    if not farms.all_bought:
+        for r in range(R):
+            for loc in range(L):
+                for s_ in range(S):
+                    k = kind[loc, s_]
+                    if k == 1:
+                        pasture[r, loc, s_] = supply[r, loc, s_]
+                    elif k == 2:
+                        stock[r, loc, s_] = supply[r, loc, s_]
+    feed_budget(fed, need, need_me, need_cp, kind, farms.source_cp, farms.supplement_per_cp,
+                farms.supplement_cp, farms.source_dm_fraction, farms.source_concentrate,
+                farms.source_price_per_t, farms.supplement_cost_per_kg_dm,
+                np.ascontiguousarray(farms.delivery_cost[:, t]), farms.all_bought, day)
+    for r in range(R):
+        for loc in range(L):
+            for s_ in range(S):
+                source_dm[r, loc, s_] += fed[r, loc, s_] / 1000.0
+                if not farms.all_bought:
+                    closing[r, loc, s_] = (stock[r, loc, s_] if kind[loc, s_] == 2
+                                           else 0.0) / 1000.0
+    short = False
+    for v in need.ravel():
+        short |= v > tiny_mj
+    share = np.ones((R, L, G))
+    if short:
+        for r in range(R):
+            for loc in range(L):
+                for g in range(G):
+                    if need_me[r, loc, g] > tiny_mj:
+                        share[r, loc, g] = 1.0 - need[r, loc, g] / need_me[r, loc, g]
+    me_code = np.ascontiguousarray(sums[:, :, :, 0])
+    needed = class_sums(me_code, np.ones((R, L, G)), farms.group_of_code)
+    fed_me = class_sums(me_code, share, farms.group_of_code) if short else needed
+    n_cls = needed.shape[2]
+    first = day.shape[2] - 2 * n_cls          # the last columns: needed, then fed, by class
+    for r in range(R):
+        for loc in range(L):
+            for k in range(n_cls):
+                day[r, loc, first + k] = needed[r, loc, k]
+                day[r, loc, first + n_cls + k] = fed_me[r, loc, k]
+            if not (short or respond):
+                for q in range(day.shape[2]):
+                    monthly[r, loc, q] += day[r, loc, q]
+    return short, share
 
 
 #: Columns of the day's feed budget written by :func:`feed_budget`, in the order of the

@@ -115,11 +115,11 @@ MONTHLY = {
        for c in CLASSES},
 }
 _Q = {name: i for i, name in enumerate(MONTHLY)}
-# the first columns are written by the compiled feed_kernels.feed_budget
+# the first columns are written by the compiled feed_kernels.feed_budget, the last ones
+# (ME needed, then fed, by class) by feed_kernels.feed_farms
 assert tuple(MONTHLY)[:len(feed_kernels.BUDGET)] == feed_kernels.BUDGET
-_NEEDED_BY_CLASS = slice(_Q[f"feed_me_needed_mj_{CLASSES[0]}"],
-                         _Q[f"feed_me_needed_mj_{CLASSES[-1]}"] + 1)
-_FED_BY_CLASS = slice(_Q[f"feed_me_fed_mj_{CLASSES[0]}"], _Q[f"feed_me_fed_mj_{CLASSES[-1]}"] + 1)
+assert tuple(MONTHLY)[-2 * len(CLASSES):] == tuple(
+    f"feed_me_{what}_mj_{c}" for what in ("needed", "fed") for c in CLASSES)
 #: Variables per (replicate, month, location, feed slot).
 BY_SOURCE = {
     "feed_source_dm_t": ("t/month", "DM fed of each feed of the farm's feeding order"),
@@ -602,7 +602,20 @@ def feed_tables(p: HerdParams, t: int) -> feed_kernels.FeedTables:
         fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table,
         fp.mature, fp.adg_kg, p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp,
         fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
-        fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, fp.fcm_per_kg_milk)
+        fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, fp.fcm_per_kg_milk,
+        fp.me_per_kg_milk, fp.dmi_per_kg_fcm, fp.dmi_adg_fcm_kg, fp.mp_per_kg_milk,
+        _GROUP_OF_CODE)
+
+
+def feed_farms(p: HerdParams) -> feed_kernels.FeedFarms:
+    """The farms' feeds and budget terms as :func:`capra.herd.feed_kernels.feed_farms`
+    reads them."""
+    fp = p.feeding
+    return feed_kernels.FeedFarms(
+        fp.source_kind, fp.source_me, fp.source_concentrate, fp.concentrate_share,
+        fp.dense_bought, fp.all_bought, fp.pasture_kg, fp.deliveries_kg, fp.source_cp,
+        fp.supplement_per_cp, fp.supplement_cp, fp.source_dm_fraction, fp.source_price_per_t,
+        fp.supplement_cost_per_kg_dm, fp.delivery_cost, _GROUP_OF_CODE)
 
 
 def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
@@ -615,7 +628,8 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
     :func:`capra.herd.processes.record_day`); ``drinking`` the kids past their colostrum
     days per (replicate, location) [head]. Every row is read, removed animals too (their
     class is counted apart): the requirements are summed in one compiled pass
-    (:func:`capra.herd.feed_kernels.requirement_sums`).
+    (:func:`capra.herd.feed_kernels.feed_needs`), and the farms feed them in another
+    (:func:`capra.herd.feed_kernels.feed_farms`).
     """
     fp = p.feeding
     fs = state.feed
@@ -628,39 +642,26 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
         day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
 
     # 1. requirements of every row, summed by replicate, location and class code (the
-    # class code decides the priority group)
+    # class code decides the priority group), the milk of the does in milk with them
     lag = state.lag if fs.lagging else None
     none = np.zeros(0, np.float32)
-    tables = feed_tables(p, t)
-    sums = feed_kernels.requirement_sums(
+    sums, by_group = feed_kernels.feed_needs(
         t, state.birth, c16, state.cell, state.loc, state.due, state.parity,
-        none if lag is None else lag, state.lost_kg if fs.active else none, tables,
-        nrl).reshape(R, L, 16, 3)                       # (R, L, code, quantity)
-    # milk: does in milk (class code 8 or 9, group 0); linear in the milk and in ADG/FCM,
-    # so summed per location first
-    if li.size:
-        milk, ratio = feed_kernels.milk_sums(t, li, kg, state.birth, c16,
-                                             none if lag is None else lag, state.cell,
-                                             tables, nrl).reshape(2, R, L)
-        for q, part in enumerate(_milk_parts(fp, milk, ratio)):
-            sums[:, :, 8, q] += part
-    by_group = feed_kernels.group_sums(sums, _GROUP_OF_CODE, G)       # (R, L, quantity, G)
-    need_me, need_dm, need_cp = by_group[:, :, 0], by_group[:, :, 1], by_group[:, :, 2]
+        none if lag is None else lag, state.lost_kg if fs.active else none, li, kg,
+        feed_tables(p, t), G, nrl)
 
-    # 2. feeding, per priority group
-    unmet = _feed(fs, fp, t, need_me, need_dm, need_cp, day, rec.data)
-    short = (unmet > _TINY_MJ).any()
-    fed_share = (np.where(need_me > _TINY_MJ, 1.0 - unmet / np.where(need_me > _TINY_MJ,
-                                                                     need_me, 1.0), 1.0)
-                 if short else np.ones((R, L, G)))
-    me_code = np.ascontiguousarray(sums[:, :, :, 0])
-    day[:, :, _NEEDED_BY_CLASS] = feed_kernels.class_sums(me_code, np.ones((R, L, G)),
-                                                     _GROUP_OF_CODE)
-    day[:, :, _FED_BY_CLASS] = (feed_kernels.class_sums(me_code, fed_share, _GROUP_OF_CODE)
-                                if short else day[:, :, _NEEDED_BY_CLASS])
+    # 2. feeding, per priority group, and the day's budget
+    m = fp.month_of_day[t]
+    data = rec.data
+    respond = fs.active or fs.intake_set
+    short, fed_share = feed_kernels.feed_farms(
+        t, by_group.reshape(R, L, 3, G), sums.reshape(R, L, 16, 3), fs.stock, fs.pasture,
+        feed_farms(p), t == 0 or m != fp.month_of_day[t - 1], _TINY_MJ, day,
+        data["feed_source_dm_t"][:, m], data["feed_source_closing_t_dm"][:, m],
+        data["feed_monthly"][:, m], respond)
 
     # 3. responses
-    if short or fs.active or fs.intake_set:
+    if short or respond:
         age = t - state.birth
         due = state.due - t
         late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
@@ -673,7 +674,7 @@ def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
                                            preg, lag, regain)
         kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg[0],
                       regain, day)
-    rec.data["feed_monthly"][:, fp.month_of_day[t]] += day
+        data["feed_monthly"][:, m] += day
     return kg
 
 
@@ -766,47 +767,6 @@ def _table_values(fp: FeedingParams, t: int, fk: np.ndarray, loc: np.ndarray):
     on = graze[loc]
     return (np.where(on, fp.me[1][fk], fp.me[0][fk]), np.where(on, fp.dmi[1][fk], fp.dmi[0][fk]),
             np.where(on, fp.cp[1][fk], fp.cp[0][fk]))
-
-
-def _feed(fs: FeedState, fp: FeedingParams, t: int, need_me, need_dm, need_cp, day,
-          data) -> np.ndarray:
-    """Feed the priority groups from each location's feeds, in order; writes the day's
-    budget into ``day`` (R, L, quantity) and returns the ME not fed, (R, L, G). [MJ]
-
-    For each feed in the farm's order, the groups eat in priority: a group takes what
-    :func:`capra.feed.budget.feed_amount` gives it toward its remaining need, within its
-    remaining intake capacity and concentrate allowance, from what the groups before it
-    left (the compiled :func:`capra.herd.feed_kernels.feed_groups`).
-    """
-    R, L, _ = need_me.shape
-    kind = fp.source_kind
-    S = fp.n_sources
-    if not fp.all_bought:
-        if t == 0 or fp.month_of_day[t] != fp.month_of_day[t - 1]:
-            fs.pasture[:] = 0.0                  # pasture does not carry over months
-        fs.pasture += fp.pasture_kg[None, :, t, None] * (kind == _PASTURE)
-        fs.stock += fp.deliveries_kg[:, :, t]
-        supply = np.where(kind == _PASTURE, fs.pasture,
-                          np.where(kind == _STOCK, fs.stock,
-                                   np.where(kind == _PURCHASE, np.inf, 0.0)))   # (R, L, S)
-    fed, need = feed_kernels.feed_groups(
-        need_me, need_dm, kind, fp.source_me, fp.source_concentrate, fp.concentrate_share,
-        fp.dense_bought, fp.all_bought, np.zeros((R, L, S)) if fp.all_bought else supply,
-        _TINY_MJ)
-    if not fp.all_bought:
-        fs.pasture = np.where(kind == _PASTURE, supply, fs.pasture)
-        fs.stock = np.where(kind == _STOCK, supply, fs.stock)
-    # protein: the supplement closes the gap; the day's budget
-    feed_kernels.feed_budget(
-        fed, need, need_me, need_cp, kind, fp.source_cp, fp.supplement_per_cp,
-        fp.supplement_cp, fp.source_dm_fraction, fp.source_concentrate, fp.source_price_per_t,
-        fp.supplement_cost_per_kg_dm, np.ascontiguousarray(fp.delivery_cost[:, t]),
-        fp.all_bought, day)
-    m = fp.month_of_day[t]
-    data["feed_source_dm_t"][:, m] += fed / 1000.0
-    if not fp.all_bought:
-        data["feed_source_closing_t_dm"][:, m] = np.where(kind == _STOCK, fs.stock, 0.0) / 1000.0
-    return need
 
 
 def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
