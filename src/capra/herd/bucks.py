@@ -93,9 +93,6 @@ def compile_bucks(scenario, dates: pd.DatetimeIndex) -> BuckParams:
 def daily(state, t: int, p, keys, rec) -> None:
     """Rotation, purchases and the parents' ages of day ``t`` (module docstring)."""
     b = p.bucks
-    if t == 0:
-        for name in BREEDING_OUTPUTS:
-            rec.data.setdefault(name, rec.zeros(np.float32))
     if b is None:
         return
     if b.rotation and b.rotation_days[t]:

@@ -268,8 +268,6 @@ def daily(state, t: int, p, keys, rec) -> None:
     hs = getattr(state, "health", None)
     if hs is None:
         hs = state.health = _HealthState(p, keys, state.n_replicates)
-        for name in HEALTH_OUTPUTS:
-            rec.data.setdefault(name, rec.zeros(np.int32))
     _infect_arrivals(state, t, p, keys)
     _tests(state, t, p, keys, rec)
     _reach_farms(state, t, p, keys, rec, hs)
@@ -390,7 +388,7 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     on, active, survive, keep, milk, spans = kernels.outbreak_cells(
         t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, _table(p, "outbreak_death_daily"),
         _table(p, "outbreak_abortion_daily"), _table(p, "outbreak_milk_factor"),
-        state.rep_rows, state.grouped, len(state), rec.data["outbreak_starts"][:, t, :],
+        state.rep_rows, state.grouped, len(state), rec.counts[t, rec.COUNTS.index("outbreak_starts")],
         p.n_locations)
     if not on:
         return

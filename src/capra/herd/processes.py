@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from capra.herd import feeding, health, kernels, rng, rule_kernels, rules
+from capra.herd.bucks import BREEDING_OUTPUTS
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
@@ -36,38 +37,37 @@ TEST_DAY_INTERVAL_DAYS = 30
 
 
 class Recorder:
-    """Daily counts per (replicate, location): flows as they happen, stocks at day's end."""
+    """Daily counts per (replicate, location): flows as they happen, stocks at day's end;
+    the milk of the day; the health processes' counts (with ``health``) and the
+    parents' ages (:data:`capra.herd.bucks.BREEDING_OUTPUTS`)."""
 
     FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths",
              "sales", "culls", "arrivals", "transfers_in", "transfers_out")
     STOCKS = kernels.STOCKS[:-1]      # the census's, without the kids who drink milk
+    COUNTS = FLOWS + STOCKS + tuple(health.HEALTH_OUTPUTS)
     MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
             "milk_kg")
+    FLOATS = MILK + tuple(BREEDING_OUTPUTS)
 
     def __init__(self, n_replicates: int, n_days: int, n_locations: int,
-                 log_events: bool = False):
+                 log_events: bool = False, health: bool = False):
         self.shape = (n_replicates, n_days, n_locations)
         #: per-animal event log (only when asked for: farm records, checks), else None
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
         R, D, L = self.shape
-        #: the counts (flows, then stocks) and the milk of every day, (day, variable,
-        #: replicate, location): a day's outputs lie together, and a compiled pass writes
-        #: any of them through one array; ``data`` holds views of them by name
-        self.counts = np.zeros((D, len(self.FLOWS) + len(self.STOCKS), R, L), np.int32)
-        self.milk = np.zeros((D, len(self.MILK), R, L), np.float32)
-        self.data = {name: self.counts[:, i].transpose(1, 0, 2)
-                     for i, name in enumerate(self.FLOWS + self.STOCKS)}
-        self.data.update({name: self.milk[:, i].transpose(1, 0, 2)
-                          for i, name in enumerate(self.MILK)})
+        #: the counts (:attr:`COUNTS`) and the other daily outputs (:attr:`FLOATS`) of
+        #: every day, (day, variable, replicate, location): a day's outputs lie together,
+        #: and a compiled pass writes any of them through one array; ``data`` holds views
+        #: of them by name (the health outputs with ``health`` only)
+        self.counts = np.zeros((D, len(self.COUNTS), R, L), np.int32)
+        self.floats = np.zeros((D, len(self.FLOATS), R, L), np.float32)
+        ints = self.COUNTS if health else self.FLOWS + self.STOCKS
+        self.data = {name: self.counts[:, i].transpose(1, 0, 2) for i, name in enumerate(ints)}
+        self.data.update({name: self.floats[:, i].transpose(1, 0, 2)
+                          for i, name in enumerate(self.FLOATS)})
         self.t = 0
-
-    def zeros(self, dtype) -> np.ndarray:
-        """A daily output (replicate, day, location), zero, stored day by day: a day's
-        values, written every day, lie together in memory."""
-        R, D, L = self.shape
-        return np.zeros((D, R, L), dtype).transpose(1, 0, 2)
 
     def cell(self, state: HerdState, idx) -> np.ndarray:
         """Replicate-location cell of the given animals."""
@@ -97,7 +97,7 @@ class Recorder:
             return
         if self.events is not None:
             self.log(name, state, idx, loc, **extra)
-        kernels.add_counts(cells, self.data[name][:, self.t, :])
+        kernels.add_counts(cells, self.counts[self.t, self.COUNTS.index(name)])
 
 
 def _head_per_cell(state: HerdState, rec: Recorder, mask=None) -> np.ndarray:
@@ -437,7 +437,7 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         rec.nrl)
     R, L = state.n_replicates, rec.n_locations
     stocks = stocks.reshape(len(kernels.STOCKS), R, L)
-    rec.counts[t, len(rec.FLOWS):] = stocks[:len(rec.STOCKS)]
+    rec.counts[t, len(rec.FLOWS):len(rec.FLOWS) + len(rec.STOCKS)] = stocks[:len(rec.STOCKS)]
     drinking = stocks[-1]                 # kids past their colostrum days
     if state.feed is not None:      # the milk a shortage of feed energy withholds
         kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
@@ -447,7 +447,7 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
         bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm,
         drinking.ravel(), np.full(R, max(p.kid_milk_kg_per_day, 0.0)) if kid_milk is None
         else kid_milk, np.ones(L, bool) if p.rearing is None else p.rearing.tank_milk,
-        rec.milk[t])
+        rec.floats[t, :len(rec.MILK)])
     if rec.events is not None:       # monthly test day of each doe after colostrum
         test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
         rec.log("test_days", state, li[test], milk_kg=kg[test],

@@ -63,7 +63,8 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     reps = np.asarray(replicates, dtype=np.int64)
     keys = replicate_keys(seed, reps)
     state = HerdState(reps.size, params.n_locations, n_groups=params.n_groups)
-    rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations)
+    rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations,
+                                  health=params.health is not None)
     feeding.start(state, params, rec)
     step = max(params.n_days // 100, 1)
     for t in range(params.n_days):
@@ -229,7 +230,8 @@ def simulate_events(scenario, seed: int = 0, replicate: int = 0, *,
 
     params = compile_params(scenario)
     draws = ParameterDraws.of(scenario) if parameter_uncertainty else None
-    rec = pr.Recorder(1, params.n_days, params.n_locations, log_events=True)
+    rec = pr.Recorder(1, params.n_days, params.n_locations, log_events=True,
+                      health=params.health is not None)
     p = params if draws is None else draws.batch(params, [replicate], seed)
     simulate_batch(p, [replicate], seed, recorder=rec)
     locs = np.asarray(params.locations, dtype=object)
