@@ -17,7 +17,7 @@ from herd_scenarios import build, nampo_dict, one_farm_dict
 from capra import feed
 from capra.errors import ArgumentError
 from capra.feed.responses import kid_rearing, responses
-from capra.herd import feeding, kernels, rng
+from capra.herd import day, feeding, kernels, rng
 from capra.herd.mean_path import project_mean
 from capra.herd.params import compile_params
 from capra.herd.simulate import simulate
@@ -297,11 +297,12 @@ def test_light_kids_die_more():
     expected = fp.preg_me[fp.preg_first_day:p.gestation_days].sum() * fp.mean_litter[1]
     state.conceptus_short_mj[dams] = expected          # all the late conceptus withheld
     keys = rng.replicate_keys(3, 1)
-    feeding.newborn_risks(state, 500, p, keys, dams, dams, kids)
+    day.newborn_risks(500, dams, dams, kids[0], state.rows(0), day.kid_risk(p),
+                      keys["feeding"])
     died = (state.death_day[kids] <= 500 + p.weaning_age_days).mean()
     normal = fp.birth_weight_kg[0]
     weight = normal * (1 - fp.late_share_of_birth_weight)
-    base = float(feeding.kid_base_risk(p, np.zeros(1, int), np.zeros(1, int))[0])
+    base = -np.expm1(-p.cum_death_hazard[0, p.weaning_age_days])
     assert base == pytest.approx(0.094)                   # saanen.toml kid_risk_to_weaning
     low = fp.risk_at_low_birth_weight
     risk = min(base + (low - base) * (normal - weight) / (normal - fp.low_birth_weight_kg), low)
@@ -373,8 +374,9 @@ def test_dam_rearing_kills_more_kids():
     dams = state.append(np.zeros(n, np.int32), parity=2, birth=-1000)
     kids = state.append(np.zeros(n, np.int32), birth=500)
     state.death_day[:] = np.iinfo(np.int32).max
-    feeding.newborn_risks(state, 500, p, rng.replicate_keys(1, 1), dams, dams, kids)
-    base = float(feeding.kid_base_risk(p, np.zeros(1, int), np.zeros(1, int))[0])
+    day.newborn_risks(500, dams, dams, kids[0], state.rows(0), day.kid_risk(p),
+                      rng.replicate_keys(1, 1)["feeding"])
+    base = -np.expm1(-p.cum_death_hazard[0, p.weaning_age_days])
     rr = p.rearing.kid_risk_ratio[0]
     extra = 1 - (1 - rr * base) / (1 - base)      # the breed's risk x RR in all
     died = (state.death_day[kids] <= 500 + p.weaning_age_days).mean()

@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from capra import libm
 from capra.herd import feed_kernels, rng
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -847,64 +846,3 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     fs.intake_set = bool(low.any())
     return kg
 
-
-# --------------------------------------------------------------------------------------
-# Hooks of the other processes
-# --------------------------------------------------------------------------------------
-
-def kid_base_risk(p: HerdParams, rep: np.ndarray, sex: np.ndarray) -> np.ndarray:
-    """The breed's risk of death to weaning of kids of replicates ``rep`` and ``sex`` (each
-    replicate's own under parameter uncertainty), from the death-hazard table. [-]"""
-    rows = p.varying.get("cum_death_hazard")
-    cum = (p.cum_death_hazard[sex, p.weaning_age_days] if rows is None
-           else rows[rep, sex, p.weaning_age_days])
-    return -libm.expm1(-cum)
-
-
-def newborn_risks(state: HerdState, t: int, p: HerdParams, keys: dict, dams: np.ndarray,
-                  kid_dam: np.ndarray, kids: np.ndarray) -> None:
-    """Extra risk of death before weaning of the kids ``kids`` born today to ``kid_dam``
-    (one dam row per kid) of the does ``dams``: the rearing method of their farm (risk
-    ``RR x r`` in place of the breed's ``r``), and a low birth weight when the dam's
-    conceptus was short of energy. The kid dies, if it does, on a day drawn uniformly from
-    its first to its weaning day; nothing is drawn where there is no extra risk."""
-    rearing = p.rearing
-    feed = getattr(state, "feed", None)
-    short = state.conceptus_short_mj[kid_dam] if feed is not None else None
-    rr = rearing.kid_risk_ratio[state.loc[kid_dam]] if rearing is not None else None
-    light = short is not None and bool(short.any())
-    if kids.size and ((rr is not None and (rr > 1.0).any()) or light):
-        base = kid_base_risk(p, state.rep[kids], state.sex[kids].astype(np.int64))
-        risk = base if rr is None else np.minimum(rr * base, 1.0)
-        if light:
-            risk = np.maximum(risk, _low_weight_risk(state, p, kid_dam, kids, short, risk))
-        extra = np.where(risk > base, 1.0 - (1.0 - risk) / np.maximum(1.0 - base, 1e-12),
-                         0.0)
-        hit = np.flatnonzero(extra > 0)
-        if hit.size:
-            rows = kids[hit]
-            k, uid = state.rep[rows], state.uid[rows]
-            dies = rng.uniform(keys["feeding"][k], uid, t, slot=1) < extra[hit]
-            day = t + 1 + np.floor(rng.uniform(keys["feeding"][k], uid, t, slot=2)
-                                   * p.weaning_age_days).astype(np.int64)
-            rows, day = rows[dies], day[dies]
-            # (kids born today are new rows: on their agenda from tomorrow, kernels.agenda)
-            state.death_day[rows] = np.minimum(state.death_day[rows], day)
-    if feed is not None:
-        state.conceptus_short_mj[dams] = 0.0
-
-
-def _low_weight_risk(state, p, kid_dam, kids, short, risk) -> np.ndarray:
-    """Risk of death to weaning of kids born light: the birth weight falls with the share of
-    the late-pregnancy conceptus energy withheld, and the risk rises linearly from ``risk``
-    (the kid's risk at the normal birth weight) to the sourced risk at the low birth
-    weight. [-]"""
-    fp = p.feeding
-    parous = (state.parity[kid_dam] > 1).astype(np.int64)    # parity already counts this kid
-    expected = fp.preg_me[fp.preg_first_day:p.gestation_days].sum() * fp.mean_litter[parous]
-    withheld = np.clip(short / expected, 0.0, 1.0)
-    normal = fp.birth_weight_kg[state.sex[kids].astype(np.int64)]
-    weight = normal * (1.0 - fp.late_share_of_birth_weight * withheld)
-    low = fp.risk_at_low_birth_weight
-    span = np.maximum(normal - fp.low_birth_weight_kg, 1e-9)
-    return risk + (np.maximum(low, risk) - risk) * np.clip((normal - weight) / span, 0.0, 1.0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import feeding, health, kernels, rng, rule_kernels, rules
+from capra.herd import day, feeding, health, kernels, rng, rule_kernels, rules
 from capra.herd.bucks import BREEDING_OUTPUTS
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
@@ -244,62 +244,51 @@ def quarantine_release(state: HerdState, t: int, p: HerdParams, keys: dict, rec:
         head = _head_per_cell(state, rec)
 
 
-def deaths(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Deaths by age and sex, on the day drawn when the animal joined the herd."""
-    dead = _on_agenda(state, kernels.AGENDA_DEATH, state.death_day, t)
-    if dead.size:
-        state.alive[dead] = False
-        rec.count("deaths", state, dead)
+def _day(state: HerdState, p: HerdParams, keys: dict):
+    """The batch's parameters and keys as the compiled stages read them
+    (:func:`capra.herd.day.day_rules`, :class:`capra.herd.day.Keys`), made once."""
+    if getattr(state, "day_rules", None) is None:
+        state.day_rules = day.day_rules(p)
+        state.keys = day.Keys(**{name: keys[name] for name in day.Keys._fields})
+    return state.day_rules, state.keys
 
 
-def culls(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Involuntary culls of does; culls by age (does and bucks); culls by rule of the does
-    that arrived open and dry today (:func:`capra.herd.rule_kernels.cull_today`).
-
-    Culls by parity and failed windows happen when a doe becomes open and dry (see
-    :func:`capra.herd.rule_kernels.rule_culls`), the only moments those conditions can
-    start to hold.
-    """
-    rule = rule_kernels.cull_rule(p)
-    rows = state.rows(0)
-    idx = _on_agenda(state, kernels.AGENDA_CULL)
-    if idx.size:
-        rec.count("culls", state, rule_kernels.cull_today(t, idx, rows, rule))
-    if state.arrived.size:
-        rec.count("culls", state, rule_kernels.rule_culls(t, state.arrived, rows, rule))
-
-
-def abortions(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Pregnancies end on the abortion day drawn at conception."""
-    abort(state, t, p, rec, _on_agenda(state, kernels.AGENDA_ABORTION, state.abort_day, t))
+def removals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Deaths, culls and abortions of the day (:func:`capra.herd.day.removals`)."""
+    rules, _ = _day(state, p, keys)
+    rows, marks = state.agenda
+    dead, culled, culled_arrived, aborted, culled_aborted = day.removals(
+        t, rows, marks, state.arrived, state.rows(0), rules, rec.counts[t])
+    if rec.events is not None:
+        for name, idx in (("deaths", dead), ("culls", culled), ("culls", culled_arrived),
+                          ("abortions", aborted), ("culls", culled_aborted)):
+            rec.log(name, state, idx)
 
 
 def abort(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
     """The pregnancies of does ``idx`` (alive, in row order) end today
-    (:func:`capra.herd.rule_kernels.end_pregnancies`)."""
+    (:func:`capra.herd.day.abort`)."""
     if idx.size:
-        culled = rule_kernels.end_pregnancies(t, idx, state.rows(0), rule_kernels.cull_rule(p))
-        rec.count("abortions", state, idx)
-        rec.count("culls", state, culled)
+        culled = day.abort(t, idx, state.rows(0), rule_kernels.cull_rule(p), rec.counts[t])
+        rec.log("abortions", state, idx)
+        rec.log("culls", state, culled)
 
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """Does due today kid: litter by parity, stillbirths, sex; lactation starts
-    (:func:`capra.herd.rule_kernels.kidding`)."""
-    dams = _on_agenda(state, kernels.AGENDA_KIDDING, state.due, t)
+    """Does due today kid (:func:`capra.herd.day.births`)."""
+    rules, k = _day(state, p, keys)
+    dams = day.dams_due(t, *state.agenda, state.rows(0))
     if dams.size == 0:
         return
     n = len(state)
-    litter, kid_dam, still, born_n = rule_kernels.kidding(
-        t, dams, state.rows(rule_kernels.kid_room(p, dams)), n, rule_kernels.kidding_rule(p),
-        state.n_locations, keys["kidding"], keys["culling"], keys["grouping"],
-        keys["lactation"], keys["mortality"], state.next_uid)
+    litter, kid_dam, still, born_n = day.births(
+        t, dams, state.rows(rule_kernels.kid_room(p, dams)), n, rules, k, rec.counts[t],
+        state.next_uid)
     idx = state.take(born_n)
-    rec.count("kiddings", state, dams, litter=litter, parity=state.parity[dams])
-    rec.count("stillbirths", state, kid_dam[still])
-    born = kid_dam[~still]
-    rec.count("births", state, idx, sex=state.sex[idx], dam=state.uid[born])
-    feeding.newborn_risks(state, t, p, keys, dams, born, idx)
+    if rec.events is not None:
+        rec.log("kiddings", state, dams, litter=litter, parity=state.parity[dams])
+        rec.log("stillbirths", state, kid_dam[still])
+        rec.log("births", state, idx, sex=state.sex[idx], dam=state.uid[kid_dam[~still]])
 
 
 def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
@@ -455,4 +444,4 @@ def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
 
 
 #: The processes of one day, in order (docs/herd-model.md).
-DAILY = (arrivals, day_agenda, quarantine_release, deaths, culls, abortions, kiddings)
+DAILY = (arrivals, day_agenda, quarantine_release, removals, kiddings)

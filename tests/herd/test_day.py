@@ -1,0 +1,88 @@
+"""The compiled stages of the day (capra.herd.day) against the rules written as NumPy
+expressions, and the ordinary day in one compiled call against the stages called one by
+one: the same herd to the bit."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from capra.herd import day, rng
+from capra.herd.params import compile_params
+from capra.herd.state import HerdState
+
+from herd_scenarios import build, one_farm_dict
+
+
+def _newborn_risks_numpy(rows, t, p, key, dams, kid_dam, kids, light_possible):
+    """The extra risks of newborn kids as NumPy expressions over the kids (the rule of
+    docs/herd-model.md, "Kid rearing" and "Feed")."""
+    rearing, fp = p.rearing, p.feeding
+    short = rows.conceptus_short_mj[kid_dam] if light_possible else None
+    rr = rearing.kid_risk_ratio[rows.loc[kid_dam]]
+    light = short is not None and bool(short.any())
+    if kids.size and ((rr > 1.0).any() or light):
+        cum = p.varying["cum_death_hazard"][rows.rep[kids], rows.sex[kids].astype(np.int64),
+                                            p.weaning_age_days]
+        base = -np.expm1(-cum)
+        risk = np.minimum(rr * base, 1.0)
+        if light:
+            parous = (rows.parity[kid_dam] > 1).astype(np.int64)
+            expected = (fp.preg_me[fp.preg_first_day:p.gestation_days].sum()
+                        * fp.mean_litter[parous])
+            withheld = np.clip(short / expected, 0.0, 1.0)
+            normal = fp.birth_weight_kg[rows.sex[kids].astype(np.int64)]
+            weight = normal * (1.0 - fp.late_share_of_birth_weight * withheld)
+            low = fp.risk_at_low_birth_weight
+            span = np.maximum(normal - fp.low_birth_weight_kg, 1e-9)
+            risk = np.maximum(risk, risk + (np.maximum(low, risk) - risk)
+                              * np.clip((normal - weight) / span, 0.0, 1.0))
+        extra = np.where(risk > base, 1.0 - (1.0 - risk) / np.maximum(1.0 - base, 1e-12),
+                         0.0)
+        hit = np.flatnonzero(extra > 0)
+        k, uid = rows.rep[kids[hit]], rows.uid[kids[hit]]
+        dies = rng.uniform(key[k], uid, t, slot=1) < extra[hit]
+        when = t + 1 + np.floor(rng.uniform(key[k], uid, t, slot=2)
+                                * p.weaning_age_days).astype(np.int64)
+        gone, when = kids[hit][dies], when[dies]
+        rows.death_day[gone] = np.minimum(rows.death_day[gone], when)
+    if light_possible:
+        rows.conceptus_short_mj[dams] = 0.0
+
+
+@pytest.mark.parametrize("method", ["dam", "milk_replacer"])
+def test_newborn_risks_are_the_rule_on_arrays(method):
+    """Kids of two replicates with their own hazards, of both sexes, on farms of two kid
+    rearing methods, some of dams whose conceptus went short: the compiled rule and the
+    NumPy one kill the same kids on the same days."""
+    does = {"count": 50, "sex": "female", "age_months_min": 18, "age_months_max": 40}
+    data = one_farm_dict(horizon_days=900, animals=[does])
+    data["farms"].append({**data["farms"][0], "name": "Other",
+                          "kid_rearing": {"method": method}})
+    p = compile_params(build(data))
+    rr = p.rearing.kid_risk_ratio
+    assert p.feeding is not None and rr[0] == 1 and (rr[1] > 1) == (method == "dam")
+    hazard = p.cum_death_hazard[None] * np.array([1.0, 1.6])[:, None, None]
+    p = dataclasses.replace(p, varying={**p.varying, "cum_death_hazard": hazard})
+    g = np.random.default_rng(2)
+    n, T = 6000, 500
+    state = HerdState(2, p.n_locations)
+    rep = g.integers(0, 2, n).astype(np.int32)
+    loc = g.integers(0, 2, n)
+    dams = state.append(rep, parity=g.integers(1, 4, n), birth=-1000, loc=loc)
+    kids = state.append(rep, birth=T, sex=g.integers(0, 2, n), loc=loc)
+    state.death_day[:] = np.where(g.random(2 * n) < 0.1, T + 3, np.iinfo(np.int32).max)
+    late = (p.feeding.preg_me[p.feeding.preg_first_day:p.gestation_days].sum()
+            * p.feeding.mean_litter[1])
+    state.conceptus_short_mj[dams] = np.where(g.random(n) < 0.4, g.random(n) * late * 1.3, 0)
+    keys = rng.replicate_keys(4, 2)["feeding"]
+    want = HerdState(2, p.n_locations)
+    want.append(np.zeros(2 * n, np.int32))
+    for name in want._buf:
+        want._buf[name][:] = state._buf[name][:2 * n]
+    _newborn_risks_numpy(want.rows(0), T, p, keys, dams, dams, kids, True)
+    day.newborn_risks(T, dams, dams, kids[0], state.rows(0), day.kid_risk(p), keys)
+    np.testing.assert_array_equal(state.death_day, want.death_day)
+    np.testing.assert_array_equal(state.conceptus_short_mj, want.conceptus_short_mj)
+    changed = state.death_day[kids] <= T + p.weaning_age_days
+    assert 0.02 < changed.mean() < 0.6 and (state.conceptus_short_mj == 0).all()
