@@ -123,7 +123,8 @@ def test_requirement_sums_are_the_sums_of_the_row_requirements(herd, params, lag
     none = np.zeros(0, np.float32)
     lag, lost = (h["lag"], h["lost_kg"]) if lagging else (none, none)
     age = T - h["birth"]
-    tables = feeding.feed_tables(p, T)._replace(graze_of_loc=graze)
+    tables = feeding.feed_tables(p)._replace(
+        grazing=np.repeat(graze[:, None], T + 1, axis=1))
     sums = feed_kernels.requirement_sums(T, h["birth"], c16, h["cell"], h["loc"], h["due"],
                                          h["parity"], lag, lost, tables, R * L)
     # the NumPy expressions of capra.herd.feeding, row by row, then summed by bincount
@@ -157,7 +158,7 @@ def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
     c16 = np.full(N, 8, np.int8)
     age = T - h["birth"]
     out = feed_kernels.milk_sums(T, li, kg, h["birth"], c16, h["lag"], h["cell"],
-                                 feeding.feed_tables(p, T), R * L)
+                                 feeding.feed_tables(p), R * L)
     fk = feeding._table_index(fp, age[li], c16[li], h["lag"][li])
     np.testing.assert_array_equal(out[0], np.bincount(h["cell"][li], kg, R * L))
     np.testing.assert_array_equal(
@@ -419,7 +420,7 @@ def test_feed_needs_are_the_requirement_milk_and_group_sums(herd, params):
     c16 = np.random.default_rng(13).integers(0, 16, N).astype(np.int8)
     li = np.flatnonzero(h["lactating"] & h["alive"])
     kg = np.random.default_rng(14).random(li.size) * 3
-    tables = feeding.feed_tables(p, T)
+    tables = feeding.feed_tables(p)
     sums, by_group = feed_kernels.feed_needs(T, h["birth"], c16, h["cell"], h["loc"],
                                              h["due"], h["parity"], h["lag"], h["lost_kg"],
                                              li, kg, tables, 4, R * L)

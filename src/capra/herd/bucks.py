@@ -100,7 +100,21 @@ def daily(state, t: int, p, keys, rec) -> None:
     if b.bought and b.purchase_days[t]:
         _buy(state, t, p, keys, rec)
     if t >= p.n_days - 365:
-        _record_ages(state, t, p, rec)
+        from capra.herd import day
+        from capra.herd.processes import _day
+
+        rules, _ = _day(state, p, keys)
+        day.parents_ages(t, state.rows(0), len(state), rules.breeding, rec.counts[t],
+                         rec.floats[t])
+
+
+def hook_days(p) -> np.ndarray:
+    """The days on which bucks are rotated or bought, (n_days,) bool."""
+    b = p.bucks
+    days = np.zeros(p.n_days, bool)
+    if b is not None:
+        days |= (b.rotation & b.rotation_days) | (b.bought & b.purchase_days)
+    return days
 
 
 def _kept_males(state, p) -> np.ndarray:
@@ -162,15 +176,6 @@ def _buy(state, t, p, keys, rec) -> None:
     rec.count("arrivals", state, idx, sex=state.sex[idx], birth=state.birth[idx],
               parity=state.parity[idx], due=state.due[idx], kidded=state.kidded[idx],
               lactating=state.lactating[idx], batch=-1)
-
-
-def _record_ages(state, t, p, rec) -> None:
-    ages = kernels.ages_by_cell(t, state.kidded, state.sex, state.alive, state.birth,
-                                bool(rec.data["kiddings"][:, t].any()),
-                                p.buck_min_breeding_age_days, state.cell, rec.nrl)
-    ages = ages.reshape(2, state.n_replicates, p.n_locations)
-    rec.data["dam_age_at_kidding_days"][:, t] = ages[0]
-    rec.data["buck_age_days"][:, t] = ages[1]
 
 
 # --------------------------------------------------------------------------------------

@@ -27,11 +27,14 @@ from typing import NamedTuple
 import numpy as np
 
 from capra.compiled import compiled
-from capra.herd import kernels, rule_kernels
+from capra.herd import feed_kernels, feeding, health, kernels, rule_kernels
 from capra.herd.kernels import on_agenda
 from capra.herd.rng import PROCESSES, draw
-from capra.herd.rule_kernels import (CullRule, KiddingRule, cull_today, end_pregnancies,
-                                     kidding, rule_culls)
+from capra.herd.params import AI, FEMALE, MALE
+from capra.herd.rule_kernels import (CullRule, KiddingRule, PregnancyRule, ReplacementRule,
+                                     conceive, count_failed_windows, cull_today,
+                                     dry_off_today, end_pregnancies, kidding, replace,
+                                     rule_culls)
 
 _JIT = {"error_model": "numpy"}
 
@@ -41,6 +44,25 @@ _JIT = {"error_model": "numpy"}
  TRANSFERS_IN, TRANSFERS_OUT) = range(11)
 FLOWS = ("births", "stillbirths", "kiddings", "abortions", "conceptions", "deaths", "sales",
          "culls", "arrivals", "transfers_in", "transfers_out")
+#: The stocks of the census in the counts, after the flows (the census's, without the
+#: kids who drink milk, which follow them in its stocks).
+FIRST_STOCK, N_STOCKS = len(FLOWS), len(kernels.STOCKS) - 1
+#: The health processes' counts, after the stocks (in the order of
+#: :data:`capra.herd.health.HEALTH_OUTPUTS`).
+(REACTORS, INFECTED_RELEASED, TRANSPORT_DEATHS, OUTBREAK_STARTS, OUTBREAK_DEATHS,
+ OUTBREAK_ABORTIONS) = range(FIRST_STOCK + N_STOCKS, FIRST_STOCK + N_STOCKS + 6)
+#: The milk outputs in the floats, before the parents' ages. [-]
+N_MILK = 5
+#: The day's feed budget's columns of the milk replacer, and energy shortfalls below
+#: rounding (:mod:`capra.herd.feeding`).
+REPLACER_KG = feeding._Q["feed_milk_replacer_kg"]
+REPLACER_COST = feeding._Q["feed_milk_replacer_cost"]
+TINY_MJ = feeding._TINY_MJ
+N_FEED_GROUPS = len(feeding.GROUPS)
+#: The health module's rules of outbreaks: the day of gestation from which a doe aborts
+#: in one, and the slots of the draws of the ``"health"`` stream.
+ABORTION_FROM_GESTATION_DAY = health._ABORTION_FROM_GESTATION_DAY
+SLOT_OUTBREAK_DEATH, SLOT_OUTBREAK_ABORTION = health._SLOT_DEATH, health._SLOT_ABORT
 #: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
 _ANY_DAY = np.zeros(0, np.int32)
 
@@ -67,20 +89,107 @@ class KidRisk(NamedTuple):
     risk_at_low_birth_weight: float     # [-]
 
 
+class AgendaRule(NamedTuple):
+    """The ages of :func:`capra.herd.kernels.agenda` (fields of ``HerdParams``). [days]"""
+
+    max_age_days: int
+    decision_age_days: int
+    male_sale_age_days: int
+    buck_max_age_days: int
+
+
+class BreedingRule(NamedTuple):
+    """What the conceptions of a day read (:func:`conception`): the fields of
+    ``HerdParams`` of the same names, with the tables of each replicate where they have
+    one (a leading axis of replicates or 1)."""
+
+    in_window: np.ndarray            # (G, days) bool
+    window_first_day: np.ndarray     # (G, days) bool
+    window_last_day: np.ndarray      # (G, days) bool
+    by_ai_method: np.ndarray         # (G,) the group is inseminated on its first day
+    service_probability: np.ndarray  # (replicates or 1, G, days) [-]
+    ai_probability: np.ndarray       # (replicates or 1, G) [-]
+    conception_factor: np.ndarray    # (replicates or 1, days) [-]
+    is_farm: np.ndarray              # (L,)
+    min_breeding_age_days: int
+    postpartum_interval_days: int
+    buck_min_breeding_age_days: int
+    does_per_buck: float
+    conception_factor_without_feed: float   # [-] (1 with the feeding off)
+
+
+class CensusRule(NamedTuple):
+    """What the census and the milk of a day read (:func:`census_and_feed`,
+    :func:`milk`): fields of ``HerdParams``, each replicate's own tables where they have
+    one."""
+
+    weaning_age_days: int
+    buck_min_breeding_age_days: int
+    colostrum_days: int
+    class_lut: np.ndarray            # (256,) count slot of an animal's state bits
+    milk_table: np.ndarray           # (replicates or 1, 3, days in milk) [kg/day]
+    heat: np.ndarray                 # (replicates or 1, days) milk factor [-]
+    quarantine_milk_lost: np.ndarray  # (days,) milk of does in quarantine is not used
+    is_farm: np.ndarray              # (L,)
+    kid_milk_kg_per_day: np.ndarray  # (R,) [kg/day]
+    tank_milk: np.ndarray            # (L,) the location's kids drink the farm's milk
+
+
 class DayRules(NamedTuple):
     """Every parameter the stages read, for one batch: the rules' records of
     :mod:`capra.herd.rule_kernels` and the others (:func:`day_rules`)."""
 
     n_locations: int
+    n_groups: int
+    agenda: AgendaRule
     cull: CullRule
     kidding: KiddingRule
     kid_risk: KidRisk
+    pregnancy: PregnancyRule
+    breeding: BreedingRule
+    replacement: ReplacementRule
+    own_male_sale_ages: bool         # some farm sells its male kids at its own age
+    male_sale_age_days: np.ndarray   # (L,) that age [days]
+    census: CensusRule
+    ages_from_day: int               # the parents' ages are recorded from this day on
+                                     # (the last year, with a bucks policy)
 
 
-def day_rules(p) -> DayRules:
-    """The record of the stages' parameters for the parameters ``p`` of a batch."""
-    return DayRules(p.n_locations, rule_kernels.cull_rule(p), rule_kernels.kidding_rule(p),
-                    kid_risk(p))
+def day_rules(p, n_replicates: int) -> DayRules:
+    """The record of the stages' parameters for the parameters ``p`` of a batch of
+    ``n_replicates``."""
+    from capra.herd.processes import _CLASS_LUT
+
+    def rows(name, ndim):            # a table with a leading axis of replicates or 1
+        own = p.varying.get(name)
+        value = np.asarray(getattr(p, name) if own is None else own, np.float64)
+        return value.reshape((1,) * (ndim - value.ndim) + value.shape)
+
+    agenda = AgendaRule(int(p.max_age_days), int(p.decision_age_days),
+                        int(p.male_sale_age_days), int(p.buck_max_age_days))
+    breeding = BreedingRule(
+        p.in_window, p.window_first_day, p.window_last_day, p.group_method == AI,
+        rows("service_probability", 3), rows("ai_probability", 2),
+        rows("conception_factor_by_day", 2), p.is_farm, int(p.min_breeding_age_days),
+        int(p.postpartum_interval_days), int(p.buck_min_breeding_age_days),
+        float(p.does_per_buck),
+        1.0 if p.feeding is None else float(p.feeding.conception_factor_without_feed))
+    kid_milk = p.varying.get("kid_milk_kg_per_day")
+    census = CensusRule(
+        int(p.weaning_age_days), int(p.buck_min_breeding_age_days), int(p.colostrum_days),
+        _CLASS_LUT, np.ascontiguousarray(rows("milk_table", 3)),
+        np.ascontiguousarray(rows("milk_factor_by_day", 2)),
+        p.quarantine_on_day & (not p.quarantine_milk_used), p.is_farm,
+        np.asarray(kid_milk, np.float64) if kid_milk is not None
+        else np.full(n_replicates, max(p.kid_milk_kg_per_day, 0.0)),
+        np.ones(p.n_locations, bool) if p.rearing is None else p.rearing.tank_milk)
+    sale = (np.full(p.n_locations, p.male_sale_age_days, np.int64) if p.rearing is None
+            else np.asarray(p.rearing.male_sale_age_days, np.int64))
+    return DayRules(p.n_locations, p.n_groups, agenda, rule_kernels.cull_rule(p),
+                    rule_kernels.kidding_rule(p), kid_risk(p), rule_kernels.pregnancy_rule(p),
+                    breeding, rule_kernels.replacement_rule(p),
+                    bool((sale != p.male_sale_age_days).any()), sale, census,
+                    p.n_days - 365 if p.bucks is not None else p.n_days)
 
 
 def kid_risk(p) -> KidRisk:
@@ -218,3 +327,347 @@ def newborn_risks(t, dams, kid_dam, first, rows, risk, key):
     if risk.feed:
         for i in dams:
             rows.conceptus_short_mj[i] = 0.0
+
+
+@compiled(**_JIT)
+def agenda(t, rows, n, rule):
+    """What may happen to each of the herd's ``n`` rows today
+    (:func:`capra.herd.kernels.agenda`): its rows and marks."""
+    return kernels.agenda(t, rows.next_day[:n], rows.alive[:n], rows.quarantine_end[:n],
+                          rows.death_day[:n], rows.cull_day[:n], rows.birth[:n],
+                          rows.sex[:n], rows.kept[:n], rows.abort_day[:n], rows.due[:n],
+                          rule.max_age_days, rule.decision_age_days, rule.male_sale_age_days,
+                          rule.buck_max_age_days)
+
+
+@compiled(**_JIT)
+def releases_today(marks):
+    """Some row of the day's agenda ends its quarantine today."""
+    for m in marks:
+        if m & kernels.AGENDA_RELEASE:
+            return True
+    return False
+
+
+@compiled(**_JIT)
+def parents_ages(t, rows, n, rule, counts, floats):
+    """The ages of the does that kidded today and of the bucks, summed by cell, into the
+    day's ``floats`` (:data:`capra.herd.bucks.BREEDING_OUTPUTS`, after the milk)
+    (:func:`capra.herd.kernels.ages_by_cell`)."""
+    R, L = counts.shape[1], counts.shape[2]
+    kiddings = False
+    for v in counts[KIDDINGS].ravel():
+        kiddings |= v != 0
+    ages = kernels.ages_by_cell(t, rows.kidded[:n], rows.sex[:n], rows.alive[:n],
+                                rows.birth[:n], kiddings, rule.buck_min_breeding_age_days,
+                                rows.cell[:n], R * L)
+    for k in range(2):
+        for r in range(R):
+            for loc in range(L):
+                floats[N_MILK + k, r, loc] = ages[k, r * L + loc]
+
+
+@compiled(**_JIT)
+def conception_today(t, rule, n_replicates):
+    """Probability that an eligible doe of each breeding group conceives today,
+    (replicates or 1, G), and whether by AI, (G,): :func:`capra.herd.rules.
+    conception_probability` with each replicate's own tables."""
+    service, ai, factor = (rule.service_probability, rule.ai_probability,
+                           rule.conception_factor)
+    G = rule.in_window.shape[0]
+    own = max(service.shape[0], ai.shape[0], factor.shape[0]) > 1
+    rows_ = n_replicates if own else 1
+    by_ai = np.empty(G, np.bool_)
+    for g in range(G):
+        by_ai[g] = rule.by_ai_method[g] and rule.window_first_day[g, t]
+    out = np.empty((rows_, G))
+    for r in range(rows_):
+        f = factor[r if factor.shape[0] > 1 else 0, t]
+        for g in range(G):
+            q = (ai[r if ai.shape[0] > 1 else 0, g] if by_ai[g]
+                 else service[r if service.shape[0] > 1 else 0, g, t])
+            out[r, g] = q * f
+    return out, by_ai
+
+
+@compiled(**_JIT)
+def conception(t, rows, n, rules, keys, counts, mated, intake_set):
+    """The conceptions of the day (docs/herd-model.md, breeding): the eligible does draw
+    (:func:`capra.herd.kernels.breeding_draws`, their intake share of yesterday when
+    ``intake_set``), a group's does served by the farm's bucks up to ``does_per_buck``
+    each in the group's window (``mated``, reset on its first day), the pregnancies
+    (:func:`capra.herd.rule_kernels.conceive`), counted. Returns the eligible rows (for
+    the failed windows), the does that conceived and whether by AI."""
+    rule = rules.breeding
+    empty = np.empty(0, np.int64)
+    open_ = False
+    for g in range(rule.in_window.shape[0]):
+        open_ |= rule.in_window[g, t]
+    if not open_:
+        return empty, empty, np.empty(0, np.bool_)
+    R, L, G = mated.shape
+    probability, by_ai = conception_today(t, rule, R)
+    idx, conceives = kernels.breeding_draws(
+        t, rows.due[:n], rows.sex[:n], rows.alive[:n], rows.group[:n],
+        np.ascontiguousarray(rule.in_window[:, t]), rows.loc[:n], rule.is_farm,
+        rows.birth[:n], rows.lag[:n], rows.kidded[:n], rule.min_breeding_age_days,
+        rule.postpartum_interval_days, rows.rep[:n], rows.uid[:n], keys.breeding,
+        probability, rows.intake[:n] if intake_set else np.empty(0, np.float32),
+        rule.conception_factor_without_feed)
+    drawn = idx[conceives]
+    for g in range(G):
+        if rule.window_first_day[g, t]:
+            mated[:, :, g] = 0
+    room = np.empty(0)
+    service = False
+    for i in drawn:
+        service |= not by_ai[rows.group[i]]
+    if service:
+        bucks = kernels.breeding_bucks(t, rows.sex[:n], rows.kept[:n], rows.alive[:n],
+                                       rows.loc[:n], rule.is_farm, rows.birth[:n],
+                                       rule.buck_min_breeding_age_days, rows.cell[:n], R * L)
+        room = np.empty(R * L * G)
+        for c in range(R * L):
+            for g in range(G):
+                room[c * G + g] = max(bucks[c] * rule.does_per_buck
+                                      - mated[c // L, c % L, g], 0.0)
+    conceived, ai = conceive(t, drawn, rows, by_ai, room, mated.reshape(-1), G,
+                             rules.pregnancy, keys.bucks, keys.gestation)
+    count(counts, CONCEPTIONS, conceived, rows.cell)
+    return idx, conceived, ai
+
+
+@compiled(**_JIT)
+def failed_windows(t, eligible, rows, rules, counts):
+    """On the last day of a window, the does eligible today still open count one more
+    failure (:func:`capra.herd.rule_kernels.count_failed_windows`); returns those culled
+    then, counted."""
+    ending = np.ascontiguousarray(rules.breeding.window_last_day[:, t])
+    any_ending = False
+    for e in ending:
+        any_ending |= e
+    if not any_ending or eligible.size == 0:
+        return np.empty(0, np.int64)
+    culled = count_failed_windows(t, eligible, ending, rows, rules.cull)
+    count(counts, CULLS, culled, rows.cell)
+    return culled
+
+
+@compiled(**_JIT)
+def dry_off(t, rows, n, rules, counts):
+    """The does whose lactation ends by today dry off
+    (:func:`capra.herd.rule_kernels.dry_off_today`); returns them and those culled then,
+    counted."""
+    dried, culled = dry_off_today(t, rows, n, rules.cull)
+    count(counts, CULLS, culled, rows.cell)
+    return dried, culled
+
+
+@compiled(**_JIT)
+def replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, n_replicates):
+    """The keep-or-sell decisions of the day (:func:`capra.herd.rule_kernels.replace`):
+    the doelings at the decision age and the male kids at their sale age (their farm's
+    own, where a farm has one), not yet kept; the moves and sales counted. Returns the
+    doelings moved, the location each left, and the animals sold."""
+    # (animals born today, after the agenda was made, are not yet at either age: ages
+    # of nil days are refused by the scenario)
+    f = on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, _ANY_DAY, t)
+    females = np.empty(f.size, np.int64)
+    nf = 0
+    for i in f:
+        females[nf] = i
+        nf += (rows.sex[i] == FEMALE) & (not rows.kept[i])
+    if rules.own_male_sale_ages:       # every row: each farm's age
+        m = np.empty(n, np.int64)
+        nm = 0
+        for i in range(n):
+            m[nm] = i
+            nm += ((np.int64(t) - rows.birth[i] >= rules.male_sale_age_days[rows.loc[i]])
+                   & (rows.sex[i] == MALE) & rows.alive[i] & (not rows.kept[i]))
+        males = m[:nm]
+    else:
+        m = on_agenda(agenda_rows, marks, kernels.AGENDA_MALE_KID, rows.alive, _ANY_DAY, t)
+        males = np.empty(m.size, np.int64)
+        nm = 0
+        for i in m:
+            males[nm] = i
+            nm += (rows.sex[i] == MALE) & (not rows.kept[i])
+        males = males[:nm]
+    empty = np.empty(0, np.int64)
+    if nf == 0 and males.size == 0:
+        return empty, empty, empty, empty
+    moved, moved_from, sold_f, sold_m = replace(
+        t, females[:nf], males, rows, n, n_replicates, rules.n_locations, rules.replacement,
+        keys.replacement, keys.bucks)
+    L = counts.shape[2]
+    for j in range(moved.size):
+        counts[TRANSFERS_OUT, rows.rep[moved[j]], moved_from[j]] += 1
+    count(counts, TRANSFERS_IN, moved, rows.cell)
+    count(counts, SALES, sold_f, rows.cell)
+    count(counts, SALES, sold_m, rows.cell)
+    return moved, moved_from, sold_f, sold_m
+
+
+class Outbreaks(NamedTuple):
+    """The outbreaks of a batch (:class:`capra.herd.health._Outbreaks`) and the tables
+    of their kinds (replicates or 1, kinds): what :func:`outbreaks` reads."""
+
+    rep: np.ndarray
+    loc: np.ndarray
+    kind: np.ndarray
+    start: np.ndarray
+    end: np.ndarray                  # first day after the outbreak
+    death_daily: np.ndarray          # [1/day]
+    abortion_daily: np.ndarray       # [1/day]
+    milk_factor: np.ndarray          # [-]
+
+
+@compiled(**_JIT)
+def outbreaks(t, ob, rows, n, rep_rows, grouped, key, rules, counts):
+    """The outbreaks going on today (:func:`capra.herd.kernels.outbreak_cells`, those
+    starting counted): deaths and abortions in their cells
+    (:func:`capra.herd.kernels.outbreak_draws`), counted. Returns the milk factor of
+    each cell today (empty: no outbreak goes on), and the rows that died, aborted, and
+    were culled after the abortion."""
+    L = counts.shape[2]
+    empty = np.empty(0, np.int64)
+    on, active, survive, keep, milk, spans = kernels.outbreak_cells(
+        t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, ob.death_daily, ob.abortion_daily,
+        ob.milk_factor, rep_rows, grouped, n, counts[OUTBREAK_STARTS], L)
+    if not on:
+        return np.empty(0), empty, empty, empty
+    dead, hit = kernels.outbreak_draws(
+        t, spans, active, survive, keep, rows.cell, rows.alive, rows.rep, rows.uid,
+        rows.due, key, rules.pregnancy.gestation_days, ABORTION_FROM_GESTATION_DAY,
+        SLOT_OUTBREAK_DEATH, SLOT_OUTBREAK_ABORTION)
+    for i in dead:
+        rows.alive[i] = False
+    count(counts, DEATHS, dead, rows.cell)
+    count(counts, OUTBREAK_DEATHS, dead, rows.cell)
+    count(counts, OUTBREAK_ABORTIONS, hit, rows.cell)
+    culled = abort(t, hit, rows, rules.cull, counts)
+    return milk, dead, hit, culled
+
+
+class Rearing(NamedTuple):
+    """The milk replacer of the kids (fields of :class:`capra.herd.feeding.RearingParams`
+    of the same names, units there), as :func:`census_and_feed` reads it."""
+
+    on_replacer: bool                    # some location's kids drink milk replacer
+    powder_given: np.ndarray             # (L,)
+    powder_kg_per_kid_day: np.ndarray    # (L,) [kg/day]
+    powder_per_kg_milk: float            # [kg/kg]
+    powder_price_per_kg: np.ndarray      # (L,) [/kg]
+    kid_milk_kg_per_day: np.ndarray      # (R,) [kg/day], the replicate's own or the point
+
+
+@compiled(**_JIT)
+def census_and_feed(t, rows, n, rules, counts, outbreak_milk, intake_set, feed, farms,
+                    rearing, stock, pasture, lagging, active, new_month, day, source_dm,
+                    closing, monthly):
+    """The end-of-day census (:func:`capra.herd.kernels.census`, its stocks written to the
+    day's ``counts``) with the milk of the does in milk before feed; with the feeding on
+    (``feed``, ``farms`` and ``rearing`` not None), the milk replacer of the kids, the
+    requirements (:func:`capra.herd.feed_kernels.feed_needs`; the days of growth missed
+    when ``lagging``, the tissue regained when ``active``) and the day's feeding
+    (:func:`capra.herd.feed_kernels.feed_farms`, into ``day`` and, unless the animals
+    respond to a shortage (some group short, or ``active`` or ``intake_set``), the
+    month's sums). ``outbreak_milk`` is the milk factor of the outbreaks by cell (empty:
+    none).
+
+    Returns the class code of every row, the does in milk and their milk [kg], the kids
+    drinking milk per cell, whether some priority group went short and the share of its
+    need each was fed (R, L, G) (empty with the feeding off)."""
+    R, L = counts.shape[1], counts.shape[2]
+    c = rules.census
+    c16, stocks, li, kg = kernels.census(
+        t, rows.sex[:n], rows.parity[:n], rows.lactating[:n], rows.birth[:n],
+        rows.alive[:n], rows.due[:n], rows.cell[:n], rows.kidded[:n], rows.effect[:n],
+        rows.rep[:n], c.weaning_age_days, c.buck_min_breeding_age_days, c.colostrum_days,
+        c.class_lut, c.milk_table, c.heat, outbreak_milk, R * L)
+    for k in range(N_STOCKS):
+        for r in range(R):
+            for loc in range(L):
+                counts[FIRST_STOCK + k, r, loc] = stocks[k, r * L + loc]
+    drinking = stocks[N_STOCKS].copy()
+    short = False
+    share = np.empty((0, 0, 0))
+    if feed is not None:
+        if rearing.on_replacer:                     # milk replacer of the kids
+            for r in range(R):
+                for loc in range(L):
+                    if c.tank_milk[loc]:
+                        continue
+                    per_kid = (rearing.powder_kg_per_kid_day[loc] if rearing.powder_given[loc]
+                               else rearing.kid_milk_kg_per_day[r] * rearing.powder_per_kg_milk)
+                    powder = drinking[r * L + loc] * per_kid
+                    day[r, loc, REPLACER_KG] = powder
+                    day[r, loc, REPLACER_COST] = powder * rearing.powder_price_per_kg[loc]
+        none = np.empty(0, np.float32)
+        G = N_FEED_GROUPS
+        sums, by_group = feed_kernels.feed_needs(
+            t, rows.birth[:n], c16, rows.cell[:n], rows.loc[:n], rows.due[:n],
+            rows.parity[:n], rows.lag[:n] if lagging else none,
+            rows.lost_kg[:n] if active else none, li, kg, feed, G, R * L)
+        short, share = feed_kernels.feed_farms(
+            t, by_group.reshape(R, L, 3, G), sums.reshape(R, L, 16, 3), stock, pasture,
+            farms, new_month, TINY_MJ, day, source_dm, closing, monthly,
+            active or intake_set)
+    return c16, li, kg, drinking, short, share
+
+
+@compiled(**_JIT)
+def milk(t, li, kg, drinking, rows, rules, floats):
+    """The milk of the day by kind, the kids' and the milk delivered, into the day's
+    ``floats`` (:func:`capra.herd.kernels.milk_by_kind`); returns each doe's kind."""
+    c = rules.census
+    return kernels.milk_by_kind(t, li, kg, rows.cell, rows.kidded, rows.loc, c.colostrum_days,
+                                c.quarantine_milk_lost[t], c.is_farm, drinking,
+                                c.kid_milk_kg_per_day, c.tank_milk, floats[:N_MILK])
+
+
+#: Where :func:`ordinary` stopped: the stage of :data:`capra.herd.processes.STAGES` to
+#: go on from in Python (a batch leaves quarantine; the herd's buffers need room for the
+#: day's kids; the animals respond to a shortage of feed), or the day is done.
+(STOP_RELEASE, STOP_BIRTHS, STOP_RESPOND, DONE) = range(4)
+
+
+@compiled(**_JIT)
+def ordinary(t, rows, n, rules, keys, counts, floats, next_uid, mated, intake_set, ob,
+             rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging, active,
+             new_month, day, source_dm, closing, monthly):
+    """An ordinary day, every stage in order (no batch arrives, no test or journey of
+    the health processes, no bucks rotated or bought; the outbreaks ``ob`` None without
+    any), until one needs Python: returns where it stopped (``STOP_*`` or
+    :data:`DONE`), the day's agenda, the herd's rows now (with the kids born), and what
+    the census and feeding left for the responses to a shortage (see
+    :func:`census_and_feed`)."""
+    no_rows = np.empty(0, np.int64)
+    c16, li, kg = np.empty(0, np.int8), no_rows, np.empty(0)
+    drinking, share = no_rows, np.empty((0, 0, 0))
+    agenda_rows, marks = agenda(t, rows, n, rules.agenda)
+    if releases_today(marks):
+        return STOP_RELEASE, agenda_rows, marks, n, c16, li, kg, drinking, False, share
+    removals(t, agenda_rows, marks, no_rows, rows, rules, counts)
+    dams = dams_due(t, agenda_rows, marks, rows)
+    if dams.size:
+        if n + dams.size * rules.kidding.litter_cdf.shape[1] > rows.uid.size:
+            return STOP_BIRTHS, agenda_rows, marks, n, c16, li, kg, drinking, False, share
+        n += births(t, dams, rows, n, rules, keys, counts, next_uid)[3]
+    milk_factor = np.empty(0)
+    if ob is not None:
+        milk_factor = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health, rules,
+                                counts)[0]
+    if t >= rules.ages_from_day:
+        parents_ages(t, rows, n, rules.breeding, counts, floats)
+    eligible = conception(t, rows, n, rules, keys, counts, mated, intake_set)[0]
+    failed_windows(t, eligible, rows, rules, counts)
+    dry_off(t, rows, n, rules, counts)
+    replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, mated.shape[0])
+    c16, li, kg, drinking, short, share = census_and_feed(
+        t, rows, n, rules, counts, milk_factor, intake_set, feed, farms, rearing, stock,
+        pasture, lagging, active, new_month, day, source_dm, closing, monthly)
+    if feed is not None and (short or active or intake_set):
+        return STOP_RESPOND, agenda_rows, marks, n, c16, li, kg, drinking, short, share
+    milk(t, li, kg, drinking, rows, rules, floats)
+    return DONE, agenda_rows, marks, n, c16, li, kg, drinking, short, share

@@ -32,7 +32,7 @@ class FeedTables(NamedTuple):
 
     row_of_code: np.ndarray     # (16,) first table row of each class code
     oldest: int                 # last age of the tables [days]
-    graze_of_loc: np.ndarray    # (L,) the location grazes today
+    grazing: np.ndarray         # (L, days) the location grazes on the day
     table: np.ndarray           # (2, rows, 3) ME [MJ], DM intake [kg], CP [g] per day
     mature: np.ndarray          # (rows,) the protein requirement counts the intake
     adg_kg: np.ndarray          # (rows,) daily gain [kg/day]
@@ -67,10 +67,11 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     and the ME of the tissue being regained (``lost_kg``, empty: none; float32
     arithmetic, as the NumPy expression).
     """
-    (row_of_code, oldest, graze_of_loc, table, mature, _, gestation_days, preg_first_day,
+    (row_of_code, oldest, grazing, table, mature, _, gestation_days, preg_first_day,
      preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
      tissue_me_mj_per_kg) = feed[:16]
     sums = np.zeros((n_cells * 16, 3))
+    graze_of_loc = np.ascontiguousarray(grazing[:, t])
     has_lag = lag.size > 0
     has_regain = lost_kg.size > 0
     last_gday = preg_me.size - 1

@@ -192,19 +192,6 @@ class RearingParams:
         return bool(self.tank_milk.all() and (self.male_sale_age_days == p.male_sale_age_days).all()
                     and (self.kid_risk_ratio == 1.0).all())
 
-    def powder_kg(self, p: HerdParams, drinking: np.ndarray) -> np.ndarray:
-        """Milk replacer powder of a day, per (replicate, location), for ``drinking`` kids
-        past their colostrum days: the powder given per kid spread over its milk-feeding
-        days, else the kid's ``kid_milk_kg_per_day`` (each replicate's own) as replacer.
-        [kg/day]"""
-        kid_milk = p.varying.get("kid_milk_kg_per_day")
-        kid_milk = (np.full((drinking.shape[0], 1), p.kid_milk_kg_per_day) if kid_milk is None
-                    else np.asarray(kid_milk, float)[:, None])
-        replacer = ~self.tank_milk
-        per_kid = np.where(self.powder_given, self.powder_kg_per_kid_day,
-                           kid_milk * self.powder_per_kg_milk)
-        return drinking * np.where(replacer, per_kid, 0.0)
-
 
 def compile_rearing(scenario, p: HerdParams) -> RearingParams:
     """Kid rearing per location from the farms' ``kid_rearing`` (quarantine stations: the
@@ -573,6 +560,8 @@ class FeedState:
         self.intake_set = False
         #: some animal is behind its growth curve (first breeding responds)
         self.lagging = False
+        #: the records of the batch's feeding (:func:`day_records`), made once
+        self.records = None
 
 
 def start(state: HerdState, p: HerdParams, rec) -> None:
@@ -594,11 +583,11 @@ def start(state: HerdState, p: HerdParams, rec) -> None:
 # The day
 # --------------------------------------------------------------------------------------
 
-def feed_tables(p: HerdParams, t: int) -> feed_kernels.FeedTables:
-    """The tables the requirement passes read on day ``t``."""
+def feed_tables(p: HerdParams) -> feed_kernels.FeedTables:
+    """The tables the requirement passes read."""
     fp = p.feeding
     return feed_kernels.FeedTables(
-        fp.row_of_code, fp.oldest, np.ascontiguousarray(fp.grazing[:, t]), fp.table,
+        fp.row_of_code, fp.oldest, fp.grazing, fp.table,
         fp.mature, fp.adg_kg, p.gestation_days, fp.preg_first_day, fp.preg_me, fp.preg_mp,
         fp.mean_litter, fp.ration_me, fp.mp_per_kg_dmi, fp.cp_per_mp,
         fp.max_regain_kg_per_day, fp.tissue_me_mj_per_kg, fp.fcm_per_kg_milk,
@@ -617,63 +606,63 @@ def feed_farms(p: HerdParams) -> feed_kernels.FeedFarms:
         fp.supplement_cost_per_kg_dm, fp.delivery_cost, _GROUP_OF_CODE)
 
 
-def feed_day(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
-             c16: np.ndarray, li: np.ndarray, kg: np.ndarray,
-             drinking: np.ndarray) -> np.ndarray:
-    """Feed the weaned animals of day ``t`` and apply the responses; returns the milk of the
-    lactating does ``li`` (their potential ``kg``, less what a shortage withholds).
+def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
+    """What the feeding of day ``t`` reads and writes, as
+    :func:`capra.herd.day.census_and_feed` takes it: the tables (:func:`feed_tables`), the
+    farms' feeds (:func:`feed_farms`), the milk replacer
+    (:class:`capra.herd.day.Rearing`), the farms' stocks and pasture, whether animals
+    lag behind their growth curve or are rebuilding reserves, whether a month begins, a
+    zeroed day of the budget (R, L, :data:`MONTHLY`) and the month's sums it adds to;
+    with the feeding off, None for the first three (and empty arrays)."""
+    from capra.herd.day import Rearing
 
-    ``c16`` is the class code of every row (class × 2 + pregnant, of
-    :func:`capra.herd.processes.record_day`); ``drinking`` the kids past their colostrum
-    days per (replicate, location) [head]. Every row is read, removed animals too (their
-    class is counted apart): the requirements are summed in one compiled pass
-    (:func:`capra.herd.feed_kernels.feed_needs`), and the farms feed them in another
-    (:func:`capra.herd.feed_kernels.feed_farms`).
-    """
-    fp = p.feeding
     fs = state.feed
-    R, L, G = state.n_replicates, p.n_locations, len(GROUPS)
-    nrl = R * L
-    day = np.zeros((R, L, len(MONTHLY)))
-    if not p.rearing.tank_milk.all():              # milk replacer of the kids
-        powder = p.rearing.powder_kg(p, drinking)
-        day[:, :, _Q["feed_milk_replacer_kg"]] = powder
-        day[:, :, _Q["feed_milk_replacer_cost"]] = powder * p.rearing.powder_price_per_kg
-
-    # 1. requirements of every row, summed by replicate, location and class code (the
-    # class code decides the priority group), the milk of the does in milk with them
-    lag = state.lag if fs.lagging else None
-    none = np.zeros(0, np.float32)
-    sums, by_group = feed_kernels.feed_needs(
-        t, state.birth, c16, state.cell, state.loc, state.due, state.parity,
-        none if lag is None else lag, state.lost_kg if fs.active else none, li, kg,
-        feed_tables(p, t), G, nrl)
-
-    # 2. feeding, per priority group, and the day's budget
+    if fs is None:
+        nothing = np.zeros((0, 0, 0))
+        return (None, None, None, nothing, nothing, False, False, False, nothing, nothing,
+                nothing, nothing)
+    fp, r = p.feeding, p.rearing
+    if getattr(fs, "records", None) is None:
+        kid_milk = p.varying.get("kid_milk_kg_per_day")
+        kid_milk = (np.full(state.n_replicates, p.kid_milk_kg_per_day) if kid_milk is None
+                    else np.asarray(kid_milk, np.float64))
+        fs.records = (feed_tables(p), feed_farms(p), Rearing(
+            not r.tank_milk.all(), r.powder_given, r.powder_kg_per_kid_day,
+            r.powder_per_kg_milk, r.powder_price_per_kg, kid_milk))
     m = fp.month_of_day[t]
     data = rec.data
-    respond = fs.active or fs.intake_set
-    short, fed_share = feed_kernels.feed_farms(
-        t, by_group.reshape(R, L, 3, G), sums.reshape(R, L, 16, 3), fs.stock, fs.pasture,
-        feed_farms(p), t == 0 or m != fp.month_of_day[t - 1], _TINY_MJ, day,
-        data["feed_source_dm_t"][:, m], data["feed_source_closing_t_dm"][:, m],
-        data["feed_monthly"][:, m], respond)
+    day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))
+    return fs.records + (fs.stock, fs.pasture, fs.lagging, fs.active,
+                         t == 0 or m != fp.month_of_day[t - 1], day,
+                         data["feed_source_dm_t"][:, m], data["feed_source_closing_t_dm"][:, m],
+                         data["feed_monthly"][:, m])
 
-    # 3. responses
-    if short or respond:
-        age = t - state.birth
-        due = state.due - t
-        late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
-        preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
-                                fp.mature[_table_index(fp, age[late], c16[late],
-                                                       None if lag is None else lag[late])])
-        regain = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day) * fp.tissue_me_mj_per_kg
-                  if fs.active else None)      # animals rebuilding the reserves a shortage took
-        fk, (me, _, _) = _row_requirements(fp, t, state, age, c16, slice(0, c16.size), late,
-                                           preg, lag, regain)
-        kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg[0],
-                      regain, day)
-        data["feed_monthly"][:, m] += day
+
+def respond(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,
+            c16: np.ndarray, li: np.ndarray, kg: np.ndarray, fed_share: np.ndarray,
+            day: np.ndarray) -> np.ndarray:
+    """The responses of the weaned animals of day ``t`` to the share of their requirement
+    fed (``fed_share`` per replicate, location and priority group, of
+    :func:`capra.herd.day.census_and_feed`; ``c16`` the class code of every row); returns
+    the milk of the lactating does ``li`` (their potential ``kg``, less what the shortage
+    withholds), and adds the day's budget ``day`` (with the responses' columns) to the
+    month's."""
+    fp = p.feeding
+    fs = state.feed
+    lag = state.lag if fs.lagging else None
+    age = t - state.birth
+    due = state.due - t
+    late = np.flatnonzero(due.view(np.uint32) <= p.gestation_days - fp.preg_first_day)
+    preg = _pregnancy_parts(fp, p.gestation_days - due[late], state.parity[late],
+                            fp.mature[_table_index(fp, age[late], c16[late],
+                                                   None if lag is None else lag[late])])
+    regain = (np.minimum(state.lost_kg, fp.max_regain_kg_per_day) * fp.tissue_me_mj_per_kg
+              if fs.active else None)      # animals rebuilding the reserves a shortage took
+    fk, (me, _, _) = _row_requirements(fp, t, state, age, c16, slice(0, c16.size), late,
+                                       preg, lag, regain)
+    kg = _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg[0],
+                  regain, day)
+    rec.data["feed_monthly"][:, fp.month_of_day[t]] += day
     return kg
 
 

@@ -381,31 +381,45 @@ def _introduce(state, t, p, keys, rec, hs, idx) -> None:
 
 
 def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
-    ob = hs.outbreaks
-    hs.milk = None
-    if ob.start.size == 0:
-        return
-    on, active, survive, keep, milk, spans = kernels.outbreak_cells(
-        t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, _table(p, "outbreak_death_daily"),
-        _table(p, "outbreak_abortion_daily"), _table(p, "outbreak_milk_factor"),
-        state.rep_rows, state.grouped, len(state), rec.counts[t, rec.COUNTS.index("outbreak_starts")],
-        p.n_locations)
-    if not on:
-        return
-    hs.milk = milk.reshape(state.n_replicates, p.n_locations)
-    dead, hit = kernels.outbreak_draws(
-        t, spans, active, survive, keep, state.cell, state.alive,
-        state.rep, state.uid, state.due, keys["health"], p.gestation_days,
-        _ABORTION_FROM_GESTATION_DAY, _SLOT_DEATH, _SLOT_ABORT)
-    if dead.size:
-        state.alive[dead] = False
-        rec.count("deaths", state, dead)
-        rec.count("outbreak_deaths", state, dead)
-    if hit.size:
-        from capra.herd.processes import abort
+    from capra.herd import day
+    from capra.herd.processes import _day
 
-        rec.count("outbreak_abortions", state, hit)
-        abort(state, t, p, rec, hit)
+    rules, k = _day(state, p, keys)
+    milk, dead, hit, culled = day.outbreaks(
+        t, outbreak_record(p, hs), state.rows(0), len(state), state.rep_rows, state.grouped,
+        k.health, rules, rec.counts[t])
+    hs.milk = milk.reshape(state.n_replicates, p.n_locations) if milk.size else None
+    if rec.events is not None:
+        rec.log("deaths", state, dead)
+        rec.log("abortions", state, hit)
+        rec.log("culls", state, culled)
+
+
+def outbreak_record(p, hs):
+    """The batch's outbreaks with the tables of their kinds, as
+    :func:`capra.herd.day.outbreaks` reads them."""
+    from capra.herd.day import Outbreaks
+
+    ob = hs.outbreaks
+    return Outbreaks(ob.rep, ob.loc, ob.kind, ob.start, ob.end,
+                     _table(p, "outbreak_death_daily"), _table(p, "outbreak_abortion_daily"),
+                     _table(p, "outbreak_milk_factor"))
+
+
+def hook_days(p) -> np.ndarray:
+    """The days on which the health processes other than the outbreaks may act, (n_days,)
+    bool: the days of a batch's arrival (infected animals), its tests in quarantine,
+    and its reaching the farms (deaths of the journey, infected animals introduced)."""
+    days = np.zeros(p.n_days, bool)
+    hp = p.health
+    if hp is None:
+        return days
+    offsets = np.unique(hp.test_days[hp.test_days >= 0])
+    for b in p.batches:
+        for d in [b.day, b.day + b.quarantine_days, *(b.day + offsets)]:
+            if 0 <= d < p.n_days:
+                days[d] = True
+    return days
 
 
 def outbreak_milk(state) -> np.ndarray:

@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from capra.herd import day, feeding, health, kernels, rng, rule_kernels, rules
-from capra.herd.bucks import BREEDING_OUTPUTS
+from capra.herd import bucks, day, feeding, health, kernels, rng, rule_kernels, rules
 from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
-#: An empty float32 field for the compiled passes: no share of the requirement fed
-#: yesterday (feed off, or no shortage yet).
-_FULLY_FED = np.zeros(0, np.float32)
-#: No room for service today (:func:`capra.herd.rule_kernels.conceive`).
-_NO_ROOM = np.zeros(0)
+#: No rows (no animal arrived today).
+_NO_ROWS = np.zeros(0, np.int64)
 #: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
 _ANY_DAY = np.zeros(0, np.int32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
@@ -47,7 +43,7 @@ class Recorder:
     COUNTS = FLOWS + STOCKS + tuple(health.HEALTH_OUTPUTS)
     MILK = ("milk_gross_kg", "milk_colostrum_kg", "milk_fed_kids_kg", "milk_quarantine_kg",
             "milk_kg")
-    FLOATS = MILK + tuple(BREEDING_OUTPUTS)
+    FLOATS = MILK + tuple(bucks.BREEDING_OUTPUTS)
 
     def __init__(self, n_replicates: int, n_days: int, n_locations: int,
                  log_events: bool = False, health: bool = False):
@@ -248,8 +244,9 @@ def _day(state: HerdState, p: HerdParams, keys: dict):
     """The batch's parameters and keys as the compiled stages read them
     (:func:`capra.herd.day.day_rules`, :class:`capra.herd.day.Keys`), made once."""
     if getattr(state, "day_rules", None) is None:
-        state.day_rules = day.day_rules(p)
+        state.day_rules = day.day_rules(p, state.n_replicates)
         state.keys = day.Keys(**{name: keys[name] for name in day.Keys._fields})
+        state.hook_days = _hook_days(p)
     return state.day_rules, state.keys
 
 
@@ -291,54 +288,21 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
         rec.log("births", state, idx, sex=state.sex[idx], dam=state.uid[kid_dam[~still]])
 
 
-def conception(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> np.ndarray:
-    """Conceptions of eligible does; returns the rows that were eligible (for failed windows)."""
-    if not p.in_window[:, t].any():
-        return np.empty(0, np.int64)
-    probability, ai_group = rules.conception_probability(
-        p, t, service_probability=p.varying.get("service_probability"),
-        ai_probability=p.varying.get("ai_probability"),
-        conception_factor_by_day=p.varying.get("conception_factor_by_day"))
+def breeding(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Conceptions of eligible does (:func:`capra.herd.day.conception`), and on the last
+    day of a window one more failure for those still open
+    (:func:`capra.herd.day.failed_windows`)."""
+    rules, k = _day(state, p, keys)
     feed = state.feed
-    idx, conceives = kernels.breeding_draws(
-        t, state.due, state.sex, state.alive, state.group,
-        np.ascontiguousarray(p.in_window[:, t]), state.loc, p.is_farm, state.birth,
-        state.lag, state.kidded,
-        p.min_breeding_age_days, p.postpartum_interval_days, state.rep, state.uid,
-        keys["breeding"], np.atleast_2d(probability),
-        state.intake if feed is not None and feed.intake_set else _FULLY_FED,
-        p.feeding.conception_factor_without_feed if p.feeding is not None else 1.0)
-    drawn = idx[conceives]                 # the does that conceive if they can, row order
-    # natural and induced service need bucks, and a buck gets a limited number of does
-    # pregnant in a breeding season (one window of a group): does_per_buck
-    starts = p.window_first_day[:, t]
-    if starts.any():
-        state.mated[:, :, starts] = 0
-    room = _NO_ROOM
-    if (~ai_group[state.group[drawn]]).any():
-        bucks = kernels.breeding_bucks(
-            t, state.sex, state.kept, state.alive, state.loc, p.is_farm, state.birth,
-            p.buck_min_breeding_age_days, state.cell, rec.nrl)
-        room = np.maximum(bucks.reshape(state.mated.shape[:2] + (1,)) * p.does_per_buck
-                          - state.mated, 0).ravel()                      # (R * L * G,)
-    conceived, by_ai = rule_kernels.conceive(
-        t, drawn, state.rows(0), ai_group, room, state.mated.reshape(-1), p.n_groups,
-        rule_kernels.pregnancy_rule(p), keys["bucks"], keys["gestation"])
-    if conceived.size:
-        rec.count("conceptions", state, conceived, due=state.due[conceived],
-                  method=np.where(by_ai, "ai", "service"))
-    return idx
-
-
-def failed_windows(state: HerdState, t: int, p: HerdParams, eligible: np.ndarray,
-                   rec: Recorder) -> None:
-    """On the last day of a window, eligible does still open count one more failure
-    (:func:`capra.herd.rule_kernels.count_failed_windows`)."""
-    ending = p.window_last_day[:, t]
-    if not ending.any() or eligible.size == 0:
-        return
-    rec.count("culls", state, rule_kernels.count_failed_windows(
-        t, eligible, np.ascontiguousarray(ending), state.rows(0), rule_kernels.cull_rule(p)))
+    rows = state.rows(0)
+    eligible, conceived, by_ai = day.conception(
+        t, rows, len(state), rules, k, rec.counts[t], state.mated,
+        feed is not None and feed.intake_set)
+    culled = day.failed_windows(t, eligible, rows, rules, rec.counts[t])
+    if rec.events is not None:
+        rec.log("conceptions", state, conceived, due=state.due[conceived],
+                method=np.where(by_ai, "ai", "service"))
+        rec.log("culls", state, culled)
 
 
 def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
@@ -350,36 +314,25 @@ def _set_dry_day(state: HerdState, p: HerdParams, idx: np.ndarray) -> None:
 
 def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
-    on the day set by :func:`_set_dry_day` (:func:`capra.herd.rule_kernels.dry_off_today`)."""
-    dried, culled = rule_kernels.dry_off_today(t, state.rows(0), len(state),
-                                               rule_kernels.cull_rule(p))
+    on the day set by :func:`_set_dry_day` (:func:`capra.herd.day.dry_off`)."""
+    rules, _ = _day(state, p, keys)
+    dried, culled = day.dry_off(t, state.rows(0), len(state), rules, rec.counts[t])
     rec.log("dry_offs", state, dried)
-    rec.count("culls", state, culled)
+    rec.log("culls", state, culled)
 
 
 def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Doelings at the decision age: keep, move or sell; male kids: keep as bucks or sell
-    (:func:`capra.herd.rule_kernels.replace`)."""
-    # (animals born today, after the agenda was made, are not yet at either age: ages
-    # of nil days are refused by the scenario)
-    females = _on_agenda(state, kernels.AGENDA_DOELING)
-    females = females[(state.sex[females] == FEMALE) & ~state.kept[females]]
-    if p.rearing is not None and (p.rearing.male_sale_age_days != p.male_sale_age_days).any():
-        males = feeding.males_for_sale(state, t, p)      # farms sell male kids at own ages
-    else:
-        males = _on_agenda(state, kernels.AGENDA_MALE_KID)
-        males = males[(state.sex[males] == MALE) & ~state.kept[males]]
-    if females.size == 0 and males.size == 0:
-        return
-    moved, moved_from, sold_f, sold_m = rule_kernels.replace(
-        t, females, males, state.rows(0), len(state), state.n_replicates, p.n_locations,
-        rule_kernels.replacement_rule(p), keys["replacement"], keys["bucks"])
-    if moved.size:
-        rec.count("transfers_out", state, moved, loc=moved_from)
-        rec.count("transfers_in", state, moved)
-    for sold in (sold_f, sold_m):
-        if sold.size:
-            rec.count("sales", state, sold)
+    (:func:`capra.herd.day.replacement`)."""
+    rules, k = _day(state, p, keys)
+    moved, moved_from, sold_f, sold_m = day.replacement(
+        t, *state.agenda, state.rows(0), len(state), rules, k, rec.counts[t],
+        state.n_replicates)
+    if rec.events is not None:
+        rec.log("transfers_out", state, moved, loc=moved_from)
+        rec.log("transfers_in", state, moved)
+        rec.log("sales", state, sold_f)
+        rec.log("sales", state, sold_m)
 
 
 #: Class of the kids still in their colostrum days (counted as kids; they drink colostrum,
@@ -408,40 +361,99 @@ def _class_lut() -> np.ndarray:
 _CLASS_LUT = _class_lut()
 
 
-def record_day(state: HerdState, t: int, p: HerdParams, rec: Recorder,
-               keys: dict | None = None) -> None:
-    """End-of-day stocks by class, the feeding of the day (:func:`capra.herd.feeding.feed_day`,
-    with feed on) and the milk of the day.
+def census_and_feed(state: HerdState, t: int, p: HerdParams, keys: dict,
+                    rec: Recorder) -> None:
+    """End-of-day stocks by class, and the feeding of the day with feed on
+    (:func:`capra.herd.day.census_and_feed`); what they leave for the next stages is
+    kept in ``state.evening``."""
+    rules, _ = _day(state, p, keys)
+    feed = feeding.day_records(state, p, t, rec)
+    fs = state.feed
+    state.evening = day.census_and_feed(t, state.rows(0), len(state), rules, rec.counts[t],
+                                        health.outbreak_milk(state),
+                                        fs is not None and fs.intake_set, *feed)
+    if state.feed is not None:
+        state.evening += (feed[-4],)                   # the day's feed budget
 
-    The census with the milk before feed, and the milk by kind, are compiled passes
-    (:mod:`capra.herd.kernels`)."""
-    table = p.varying.get("milk_table")               # each replicate's own, if any
-    heat = p.varying.get("milk_factor_by_day")        # each replicate's own, if any
-    c16, stocks, li, kg = kernels.census(
-        t, state.sex, state.parity, state.lactating, state.birth, state.alive, state.due,
-        state.cell, state.kidded, state.effect, state.rep, p.weaning_age_days,
-        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT,
-        p.milk_table[None] if table is None else table,
-        p.milk_factor_by_day[None] if heat is None else heat, health.outbreak_milk(state),
-        rec.nrl)
-    R, L = state.n_replicates, rec.n_locations
-    stocks = stocks.reshape(len(kernels.STOCKS), R, L)
-    rec.counts[t, len(rec.FLOWS):len(rec.FLOWS) + len(rec.STOCKS)] = stocks[:len(rec.STOCKS)]
-    drinking = stocks[-1]                 # kids past their colostrum days
-    if state.feed is not None:      # the milk a shortage of feed energy withholds
-        kg = feeding.feed_day(state, t, p, keys, rec, c16, li, kg, drinking)
-    kid_milk = p.varying.get("kid_milk_kg_per_day")   # each replicate's own, if any
-    kind = kernels.milk_by_kind(
-        t, li, kg, state.cell, state.kidded, state.loc, p.colostrum_days,
-        bool(p.quarantine_on_day[t] and not p.quarantine_milk_used), p.is_farm,
-        drinking.ravel(), np.full(R, max(p.kid_milk_kg_per_day, 0.0)) if kid_milk is None
-        else kid_milk, np.ones(L, bool) if p.rearing is None else p.rearing.tank_milk,
-        rec.floats[t, :len(rec.MILK)])
-    if rec.events is not None:       # monthly test day of each doe after colostrum
+
+def respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """The responses of the animals to a shortage of feed energy, where some group went
+    short or animals still respond to an earlier one (:func:`capra.herd.feeding.respond`):
+    the milk a shortage withholds."""
+    fs = state.feed
+    if fs is None:
+        return
+    c16, li, kg, drinking, short, share, budget = state.evening
+    if short or fs.active or fs.intake_set:
+        kg = feeding.respond(state, t, p, keys, rec, c16, li, kg, share, budget)
+        state.evening = (c16, li, kg, drinking, short, share, budget)
+
+
+def milk(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """The milk of the day by kind, drunk by the kids and delivered
+    (:func:`capra.herd.day.milk`), and the monthly test day of each doe after colostrum
+    in the event log."""
+    rules, _ = _day(state, p, keys)
+    c16, li, kg, drinking = state.evening[:4]
+    kind = day.milk(t, li, kg, drinking, state.rows(0), rules, rec.floats[t])
+    if rec.events is not None:
         test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
         rec.log("test_days", state, li[test], milk_kg=kg[test],
                 dim=t - state.kidded[li[test]])
 
 
-#: The processes of one day, in order (docs/herd-model.md).
-DAILY = (arrivals, day_agenda, quarantine_release, removals, kiddings)
+#: The stages of one day, in order (docs/herd-model.md): each a process of this module
+#: or of the health, bucks and feeding modules, most of them one compiled stage of
+#: :mod:`capra.herd.day`.
+STAGES = (arrivals, day_agenda, quarantine_release, removals, kiddings, health.daily,
+          bucks.daily, breeding, dry_off, replacement, census_and_feed, respond, milk)
+#: Where each stop of :func:`capra.herd.day.ordinary` goes on in :data:`STAGES`.
+_RESUME = {day.STOP_RELEASE: STAGES.index(quarantine_release),
+           day.STOP_BIRTHS: STAGES.index(kiddings), day.STOP_RESPOND: STAGES.index(respond),
+           day.DONE: len(STAGES)}
+#: Run ordinary days in one compiled call (:func:`capra.herd.day.ordinary`); False: every
+#: day stage by stage from Python (the same numbers; checks patch the stages' functions).
+COMPILED_DAYS = True
+
+
+def run_day(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """The processes of day ``t``: an ordinary day in one compiled call until a stage
+    needs Python, the other days (and the rest of a day stopped) stage by stage."""
+    rules, k = _day(state, p, keys)
+    first = 0
+    if COMPILED_DAYS and rec.events is None and not state.hook_days[t]:
+        state.arrived = _NO_ROWS
+        first = _ordinary(state, t, p, rules, k, rec)
+    for stage in STAGES[first:]:
+        stage(state, t, p, keys, rec)
+
+
+def _ordinary(state: HerdState, t: int, p: HerdParams, rules, k, rec: Recorder) -> int:
+    """Run :func:`capra.herd.day.ordinary` on day ``t``; returns the stage to go on from."""
+    hs = getattr(state, "health", None)
+    ob = health.outbreak_record(p, hs) if hs is not None else None
+    feed = feeding.day_records(state, p, t, rec)
+    fs = state.feed
+    n = len(state)
+    stop, agenda_rows, marks, n_now, *evening = day.ordinary(
+        t, state.rows(0), n, rules, k, rec.counts[t], rec.floats[t], state.next_uid,
+        state.mated, fs is not None and fs.intake_set, ob, state.rep_rows, state.grouped,
+        *feed)
+    state.agenda = (agenda_rows, marks)
+    state.take(n_now - n)
+    if stop == day.STOP_RESPOND:
+        state.evening = tuple(evening) + (feed[-4],)
+    if hs is not None:
+        hs.milk = None               # no outbreak's milk is read after the census
+    return _RESUME[stop]
+
+
+def _hook_days(p: HerdParams) -> np.ndarray:
+    """The days on which a process runs in Python (n_days,) bool: a batch arrives, or the
+    health processes test, carry or introduce animals (:func:`capra.herd.health.hook_days`),
+    or bucks are rotated or bought (:func:`capra.herd.bucks.hook_days`)."""
+    days = health.hook_days(p) | bucks.hook_days(p)
+    for b in p.batches:
+        if 0 <= b.day < p.n_days:
+            days[b.day] = True
+    return days

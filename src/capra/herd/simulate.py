@@ -17,7 +17,7 @@ import numpy as np
 
 from capra.engines import check_engine, map_tasks
 from capra.errors import ArgumentError
-from capra.herd import bucks, feeding, health
+from capra.herd import feeding
 from capra.herd import processes as pr
 from capra.herd.params import HerdParams, compile_params
 from capra.herd.result import HerdResult
@@ -69,15 +69,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     step = max(params.n_days // 100, 1)
     for t in range(params.n_days):
         rec.t = t
-        for process in pr.DAILY:
-            process(state, t, params, keys, rec)
-        health.daily(state, t, params, keys, rec)
-        bucks.daily(state, t, params, keys, rec)
-        eligible = pr.conception(state, t, params, keys, rec)
-        pr.failed_windows(state, t, params, eligible, rec)
-        pr.dry_off(state, t, params, keys, rec)
-        pr.replacement(state, t, params, keys, rec)
-        pr.record_day(state, t, params, rec, keys)
+        pr.run_day(state, t, params, keys, rec)
         if t % COMPACT_EVERY_DAYS == COMPACT_EVERY_DAYS - 1:
             state.compact()
         if progress is not None and (t + 1) % step == 0:
