@@ -86,3 +86,63 @@ def test_newborn_risks_are_the_rule_on_arrays(method):
     np.testing.assert_array_equal(state.conceptus_short_mj, want.conceptus_short_mj)
     changed = state.death_day[kids] <= T + p.weaning_age_days
     assert 0.02 < changed.mean() < 0.6 and (state.conceptus_short_mj == 0).all()
+
+
+def _scenarios(nampo):
+    """Scenarios that take every stop of the ordinary day and every stage: nampo (batches
+    in quarantine, outbreaks, tests, parameter uncertainty; without the health processes,
+    the release from quarantine on an ordinary day), a farm whose hay runs short
+    (the responses to a shortage), male kids kept as bucks with lactating arrivals, an AI
+    group, bucks bought, and kids on milk replacer at the dam's farm."""
+    from test_feeding import farm, hay_only
+    from test_simulate import _bucks_from_male_kids
+
+    does = {"count": 80, "sex": "female", "age_months_min": 18, "age_months_max": 40,
+            "parity": 1}
+    ai = one_farm_dict(horizon_days=500, animals=[does], groups=[
+        {"name": "ai", "share": 0.5, "method": "ai", "window_start": "10-01",
+         "window_days": 40, "conception_rate_per_cycle": 0.6},
+        {"name": "season", "share": 0.5, "method": "natural", "window_start": "09-01",
+         "window_days": 60}], policy={"bucks": {"source": "bought",
+                                                 "purchase_date": "08-20"}})
+    from capra.scenario.health import Health
+
+    return {"nampo": nampo.model_copy(update={"horizon_days": 700}),
+            "nampo without health": nampo.model_copy(update={"horizon_days": 500,
+                                                             "health": Health()}),
+            "short of hay": farm(hay_only(5.0), horizon_days=700),
+            "kept bucks": build(_bucks_from_male_kids(700, 420)),
+            "ai and bought bucks": build(ai),
+            "milk replacer": farm(kid_rearing_table={"method": "milk_replacer",
+                                                     "male_kids_sold": "after_colostrum"},
+                                  horizon_days=600)}
+
+
+def test_ordinary_days_in_one_call_are_the_stages_one_by_one(nampo, monkeypatch):
+    """Every output of every day, every replicate: the same to the bit whether the
+    ordinary days run in one compiled call (stopping where Python is needed) or stage by
+    stage from Python."""
+    from capra.herd import processes
+    from capra.herd.simulate import simulate
+
+    stops = []
+    ordinary = day.ordinary
+
+    def counted(*args):
+        out = ordinary(*args)
+        stops.append(out[0])
+        return out
+
+    for name, sc in _scenarios(nampo).items():
+        monkeypatch.setattr(day, "ordinary", counted)
+        one_call = simulate(sc, 3, seed=5, batch_size=2)
+        monkeypatch.setattr(processes, "COMPILED_DAYS", False)
+        by_stage = simulate(sc, 3, seed=5, batch_size=2)
+        monkeypatch.setattr(processes, "COMPILED_DAYS", True)
+        assert set(one_call.data.data_vars) == set(by_stage.data.data_vars)
+        for var in one_call.data.data_vars:
+            np.testing.assert_array_equal(one_call.data[var].values,
+                                          by_stage.data[var].values, err_msg=f"{name} {var}")
+        assert one_call.data["head"].values.sum() > 0
+    # every way an ordinary day ends was taken
+    assert set(stops) == {day.STOP_RELEASE, day.STOP_BIRTHS, day.STOP_RESPOND, day.DONE}

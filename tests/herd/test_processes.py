@@ -38,5 +38,6 @@ def test_a_window_starts_a_new_season_for_the_bucks_even_with_no_doe_to_breed():
                  kidded=t - 200)                            # all pregnant: none to breed
     state.mated[:] = 30                                    # the last window's season
     rec = pr.Recorder(1, p.n_days, p.n_locations)
-    assert pr.conception(state, t, p, replicate_keys(0, 1), rec).size == 0
+    pr.breeding(state, t, p, replicate_keys(0, 1), rec)
+    assert rec.counts[t].sum() == 0                                  # no conception
     assert state.mated[0, :, 0].sum() == 0

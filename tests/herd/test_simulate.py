@@ -381,7 +381,7 @@ def test_the_agenda_by_next_days_is_the_full_agenda_every_day(nampo, monkeypatch
     a farm short of hay: deaths of starvation; male kids kept as bucks: retirements)."""
     from test_feeding import farm, hay_only
 
-    from capra.herd import kernels
+    from capra.herd import kernels, processes
 
     agenda = kernels.agenda
     days = []
@@ -394,6 +394,7 @@ def test_the_agenda_by_next_days_is_the_full_agenda_every_day(nampo, monkeypatch
         days.append(got[0].size)
         return got
 
+    monkeypatch.setattr(processes, "COMPILED_DAYS", False)      # the stages from Python
     monkeypatch.setattr(kernels, "agenda", both)
     bucks = _bucks_from_male_kids(900, 420)
     short = simulate(farm(hay_only(5.0), horizon_days=800), 2, seed=7)
@@ -404,21 +405,32 @@ def test_the_agenda_by_next_days_is_the_full_agenda_every_day(nampo, monkeypatch
 
 
 def test_outbreak_draws_in_spans_are_those_of_every_row(nampo, monkeypatch):
-    """Every day with an outbreak, the draws among the rows of the replicates with one
-    (HerdState.spans) are those among every row."""
-    from capra.herd import kernels
+    """Every day with an outbreak, the deaths and abortions among the rows of the
+    replicates with one (HerdState.spans) are those among every row (no replicate's rows
+    grouped: one span of every row), on a copy of the herd."""
+    from capra.herd import day, kernels, processes
 
-    draws = kernels.outbreak_draws
+    outbreaks = day.outbreaks
     days = []
 
-    def both(t, spans, active, survive, keep, cell, *rest):
-        every = np.array([[0, cell.size]])
-        got = draws(t, spans, active, survive, keep, cell, *rest)
-        for x, y in zip(got, draws(t, every, active, survive, keep, cell, *rest)):
+    def both(t, ob, rows, n, rep_rows, grouped, key, rules, counts):
+        on, active, survive, keep, _, spans = kernels.outbreak_cells(
+            t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, ob.death_daily, ob.abortion_daily,
+            ob.milk_factor, rep_rows, grouped, n, counts[day.OUTBREAK_STARTS].copy(),
+            counts.shape[2])
+        every = kernels.outbreak_draws(
+            t, np.array([[0, n]]), active, survive, keep, rows.cell, rows.alive.copy(),
+            rows.rep, rows.uid, rows.due, key, rules.pregnancy.gestation_days,
+            day.ABORTION_FROM_GESTATION_DAY, day.SLOT_OUTBREAK_DEATH,
+            day.SLOT_OUTBREAK_ABORTION)
+        got = outbreaks(t, ob, rows, n, rep_rows, grouped, key, rules, counts)
+        for x, y in zip(got[1:3], every):
             np.testing.assert_array_equal(x, y, err_msg=f"day {t}")
-        days.append((spans[:, 1] - spans[:, 0]).sum() < cell.size)
+        if on:
+            days.append((spans[:, 1] - spans[:, 0]).sum() < n)
         return got
 
-    monkeypatch.setattr(kernels, "outbreak_draws", both)
+    monkeypatch.setattr(processes, "COMPILED_DAYS", False)      # the stages from Python
+    monkeypatch.setattr(day, "outbreaks", both)
     res = simulate(nampo.model_copy(update={"horizon_days": 900}), 6, seed=4)
     assert res.data["outbreak_deaths"].sum() > 0 and any(days) and len(days) > 50

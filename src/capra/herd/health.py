@@ -408,15 +408,22 @@ def outbreak_record(p, hs):
 
 def hook_days(p) -> np.ndarray:
     """The days on which the health processes other than the outbreaks may act, (n_days,)
-    bool: the days of a batch's arrival (infected animals), its tests in quarantine,
-    and its reaching the farms (deaths of the journey, infected animals introduced)."""
+    bool: with diseases, the days of a batch's arrival (infected animals), its tests in
+    quarantine and its reaching the farms (infected animals introduced); with a risk of
+    death on the journey, the day a batch that travels reaches them."""
     days = np.zeros(p.n_days, bool)
     hp = p.health
     if hp is None:
         return days
-    offsets = np.unique(hp.test_days[hp.test_days >= 0])
+    diseases = bool(hp.diseases)
+    journey = np.any(_value(p, "transport_death_daily", np.arange(1)) > 0) or (
+        "health.transport_death_daily" in p.varying)
+    offsets = np.unique(hp.test_days[hp.test_days >= 0]) if diseases else []
     for b in p.batches:
-        for d in [b.day, b.day + b.quarantine_days, *(b.day + offsets)]:
+        marks = [b.day + o for o in offsets]
+        if diseases or (journey and b.transit_days > 0):
+            marks += [b.day, b.day + b.quarantine_days]
+        for d in marks:
             if 0 <= d < p.n_days:
                 days[d] = True
     return days
