@@ -1,6 +1,6 @@
 """The compiled stages of the day (capra.herd.day) against the rules written as NumPy
-expressions, and the ordinary day in one compiled call against the stages called one by
-one: the same herd to the bit."""
+expressions, and the day in compiled calls against the stages called one by one: the
+same herd to the bit."""
 
 import dataclasses
 
@@ -89,9 +89,9 @@ def test_newborn_risks_are_the_rule_on_arrays(method):
 
 
 def _scenarios(nampo):
-    """Scenarios that take every stop of the ordinary day and every stage: nampo (batches
+    """Scenarios that take every stage and every stop of the compiled day: nampo (batches
     in quarantine, outbreaks, tests, parameter uncertainty; without the health processes,
-    the release from quarantine on an ordinary day), a farm whose hay runs short
+    a release from quarantine found by the day's agenda), a farm whose hay runs short
     (the responses to a shortage), male kids kept as bucks with lactating arrivals, an AI
     group, bucks bought, and kids on milk replacer at the dam's farm."""
     from test_feeding import farm, hay_only
@@ -118,23 +118,23 @@ def _scenarios(nampo):
                                   horizon_days=600)}
 
 
-def test_ordinary_days_in_one_call_are_the_stages_one_by_one(nampo, monkeypatch):
-    """Every output of every day, every replicate: the same to the bit whether the
-    ordinary days run in one compiled call (stopping where Python is needed) or stage by
-    stage from Python."""
+def test_the_compiled_day_is_the_stages_one_by_one(nampo, monkeypatch):
+    """Every output of every day, every replicate: the same to the bit whether the days
+    run in compiled calls (stopping for the Python stages) or stage by stage from
+    Python."""
     from capra.herd import processes
     from capra.herd.simulate import simulate
 
     stops = []
-    ordinary = day.ordinary
+    run = day.run
 
     def counted(*args):
-        out = ordinary(*args)
+        out = run(*args)
         stops.append(out[0])
         return out
 
     for name, sc in _scenarios(nampo).items():
-        monkeypatch.setattr(day, "ordinary", counted)
+        monkeypatch.setattr(day, "run", counted)
         one_call = simulate(sc, 3, seed=5, batch_size=2)
         monkeypatch.setattr(processes, "COMPILED_DAYS", False)
         by_stage = simulate(sc, 3, seed=5, batch_size=2)
@@ -144,5 +144,5 @@ def test_ordinary_days_in_one_call_are_the_stages_one_by_one(nampo, monkeypatch)
             np.testing.assert_array_equal(one_call.data[var].values,
                                           by_stage.data[var].values, err_msg=f"{name} {var}")
         assert one_call.data["head"].values.sum() > 0
-    # every way an ordinary day ends was taken
-    assert set(stops) == {day.STOP_RELEASE, day.STOP_BIRTHS, day.STOP_RESPOND, day.DONE}
+    # every Python stage was stopped for
+    assert set(stops) == set(day.PYTHON_STAGES) | {day.END}

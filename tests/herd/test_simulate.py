@@ -413,17 +413,17 @@ def test_outbreak_draws_in_spans_are_those_of_every_row(nampo, monkeypatch):
     outbreaks = day.outbreaks
     days = []
 
-    def both(t, ob, rows, n, rep_rows, grouped, key, rules, counts):
+    def both(t, ob, rows, n, rep_rows, grouped, key, gestation_days, cull, counts):
         on, active, survive, keep, _, spans = kernels.outbreak_cells(
             t, ob.rep, ob.loc, ob.kind, ob.start, ob.end, ob.death_daily, ob.abortion_daily,
             ob.milk_factor, rep_rows, grouped, n, counts[day.OUTBREAK_STARTS].copy(),
             counts.shape[2])
         every = kernels.outbreak_draws(
             t, np.array([[0, n]]), active, survive, keep, rows.cell, rows.alive.copy(),
-            rows.rep, rows.uid, rows.due, key, rules.pregnancy.gestation_days,
+            rows.rep, rows.uid, rows.due, key, gestation_days,
             day.ABORTION_FROM_GESTATION_DAY, day.SLOT_OUTBREAK_DEATH,
             day.SLOT_OUTBREAK_ABORTION)
-        got = outbreaks(t, ob, rows, n, rep_rows, grouped, key, rules, counts)
+        got = outbreaks(t, ob, rows, n, rep_rows, grouped, key, gestation_days, cull, counts)
         for x, y in zip(got[1:3], every):
             np.testing.assert_array_equal(x, y, err_msg=f"day {t}")
         if on:

@@ -92,6 +92,18 @@ def compile_bucks(scenario, dates: pd.DatetimeIndex) -> BuckParams:
 
 def daily(state, t: int, p, keys, rec) -> None:
     """Rotation, purchases and the parents' ages of day ``t`` (module docstring)."""
+    if p.bucks is None:
+        return
+    hooks(state, t, p, keys, rec)
+    if t >= p.n_days - 365:
+        from capra.herd import day
+
+        day.parents_ages(t, state.rows(0), len(state), p.buck_min_breeding_age_days,
+                         rec.counts[t], rec.floats[t])
+
+
+def hooks(state, t: int, p, keys, rec) -> None:
+    """The rotation and the purchases of day ``t`` (on the days of :func:`hook_days`)."""
     b = p.bucks
     if b is None:
         return
@@ -99,13 +111,6 @@ def daily(state, t: int, p, keys, rec) -> None:
         _rotate(state, t, p, rec)
     if b.bought and b.purchase_days[t]:
         _buy(state, t, p, keys, rec)
-    if t >= p.n_days - 365:
-        from capra.herd import day
-        from capra.herd.processes import _day
-
-        rules, _ = _day(state, p, keys)
-        day.parents_ages(t, state.rows(0), len(state), rules.breeding, rec.counts[t],
-                         rec.floats[t])
 
 
 def hook_days(p) -> np.ndarray:

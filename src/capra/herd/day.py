@@ -37,6 +37,7 @@ from capra.herd.rule_kernels import (CullRule, KiddingRule, PregnancyRule, Repla
                                      rule_culls)
 
 _JIT = {"error_model": "numpy"}
+_STAGE = {"error_model": "numpy", "inline": "always"}
 
 #: Index of each flow in the recorder's counts (:attr:`Recorder.COUNTS
 #: <capra.herd.processes.Recorder.COUNTS>`, checked there).
@@ -148,8 +149,8 @@ class DayRules(NamedTuple):
     pregnancy: PregnancyRule
     breeding: BreedingRule
     replacement: ReplacementRule
-    own_male_sale_ages: bool         # some farm sells its male kids at its own age
-    male_sale_age_days: np.ndarray   # (L,) that age [days]
+    male_sale_age_days: np.ndarray   # (L,) each location's age of selling male kids
+                                     # [days]; empty: every farm's is the policy's
     census: CensusRule
     ages_from_day: int               # the parents' ages are recorded from this day on
                                      # (the last year, with a bucks policy)
@@ -188,7 +189,7 @@ def day_rules(p, n_replicates: int) -> DayRules:
     return DayRules(p.n_locations, p.n_groups, agenda, rule_kernels.cull_rule(p),
                     rule_kernels.kidding_rule(p), kid_risk(p), rule_kernels.pregnancy_rule(p),
                     breeding, rule_kernels.replacement_rule(p),
-                    bool((sale != p.male_sale_age_days).any()), sale, census,
+                    sale if (sale != p.male_sale_age_days).any() else sale[:0], census,
                     p.n_days - 365 if p.bucks is not None else p.n_days)
 
 
@@ -213,28 +214,30 @@ def kid_risk(p) -> KidRisk:
 
 
 @compiled(**_JIT)
-def count(counts, flow, idx, cell):
-    """Add the animals of rows ``idx`` to ``flow`` of the day's ``counts`` (variables,
-    replicates, locations), at their ``cell``."""
-    L = counts.shape[2]
+def count(out, idx, cell):
+    """Add the animals of rows ``idx`` to ``out``, one of the day's counts (replicates,
+    locations), at their ``cell``. (The count is handed over, not its index: a compiled
+    function given a constant is compiled for its value, and the on-disk cache does not
+    tell those versions apart.)"""
+    L = out.shape[1]
     for i in idx:
         c = cell[i]
-        counts[flow, c // L, c % L] += 1
+        out[c // L, c % L] += 1
 
 
-@compiled(**_JIT)
+@compiled(**_STAGE)
 def abort(t, idx, rows, rule, counts):
     """The pregnancies of does ``idx`` (alive, in row order) end today
     (:func:`capra.herd.rule_kernels.end_pregnancies`), counted; returns the does culled
     after it."""
     culled = end_pregnancies(t, idx, rows, rule)
-    count(counts, ABORTIONS, idx, rows.cell)
-    count(counts, CULLS, culled, rows.cell)
+    count(counts[ABORTIONS], idx, rows.cell)
+    count(counts[CULLS], culled, rows.cell)
     return culled
 
 
-@compiled(**_JIT)
-def removals(t, agenda_rows, marks, arrived, rows, rules, counts):
+@compiled(**_STAGE)
+def removals(t, agenda_rows, marks, arrived, rows, cull, counts):
     """Deaths on the day drawn when the animal joined the herd; culls (involuntary, by
     age, a kept buck's retirement: :func:`capra.herd.rule_kernels.cull_today`, and by rule
     of the does that arrived open and dry today, ``arrived``); abortions on the day drawn
@@ -244,38 +247,39 @@ def removals(t, agenda_rows, marks, arrived, rows, rules, counts):
     dead = on_agenda(agenda_rows, marks, kernels.AGENDA_DEATH, rows.alive, rows.death_day, t)
     for i in dead:
         rows.alive[i] = False
-    count(counts, DEATHS, dead, cell)
+    count(counts[DEATHS], dead, cell)
     due = on_agenda(agenda_rows, marks, kernels.AGENDA_CULL, rows.alive, _ANY_DAY, t)
-    culled = cull_today(t, due, rows, rules.cull)
-    count(counts, CULLS, culled, cell)
-    culled_arrived = rule_culls(t, arrived, rows, rules.cull)
-    count(counts, CULLS, culled_arrived, cell)
+    culled = cull_today(t, due, rows, cull)
+    count(counts[CULLS], culled, cell)
+    culled_arrived = rule_culls(t, arrived, rows, cull)
+    count(counts[CULLS], culled_arrived, cell)
     aborted = on_agenda(agenda_rows, marks, kernels.AGENDA_ABORTION, rows.alive,
                         rows.abort_day, t)
-    culled_aborted = abort(t, aborted, rows, rules.cull, counts)
+    culled_aborted = abort(t, aborted, rows, cull, counts)
     return dead, culled, culled_arrived, aborted, culled_aborted
 
 
-@compiled(**_JIT)
+@compiled(**_STAGE)
 def dams_due(t, agenda_rows, marks, rows):
     """The does that kid today (alive, due today), in row order."""
     return on_agenda(agenda_rows, marks, kernels.AGENDA_KIDDING, rows.alive, rows.due, t)
 
 
-@compiled(**_JIT)
-def births(t, dams, rows, n, rules, keys, counts, next_uid):
-    """The does ``dams`` kid (:func:`capra.herd.rule_kernels.kidding`; the herd's buffers
-    ``rows`` hold ``n`` rows and room for the largest litter of each), their kiddings,
+@compiled(**_STAGE)
+def births(t, dams, rows, n, rule, risk, n_locations, keys, counts, next_uid):
+    """The does ``dams`` kid (:func:`capra.herd.rule_kernels.kidding` under ``rule``; the
+    herd's buffers ``rows`` hold ``n`` rows and room for the largest litter of each; the
+    keys of the streams ``keys``), their kiddings,
     stillbirths and live kids counted, and the extra risks of the kids
     (:func:`newborn_risks`). Returns the litters, the dam row of each kid and whether
     it was stillborn, and the number of live kids appended (rows ``n`` on)."""
     litter, kid_dam, still, born = kidding(
-        t, dams, rows, n, rules.kidding, rules.n_locations, keys.kidding, keys.culling,
-        keys.grouping, keys.lactation, keys.mortality, next_uid)
-    count(counts, KIDDINGS, dams, rows.cell)
-    count(counts, STILLBIRTHS, kid_dam[still], rows.cell)
-    count(counts, BIRTHS, np.arange(n, n + born), rows.cell)
-    newborn_risks(t, dams, kid_dam[~still], n, rows, rules.kid_risk, keys.feeding)
+        t, dams, rows, n, rule, n_locations, keys.kidding, keys.culling, keys.grouping,
+        keys.lactation, keys.mortality, next_uid)
+    count(counts[KIDDINGS], dams, rows.cell)
+    count(counts[STILLBIRTHS], kid_dam[still], rows.cell)
+    count(counts[BIRTHS], np.arange(n, n + born), rows.cell)
+    newborn_risks(t, dams, kid_dam[~still], n, rows, risk, keys.feeding)
     return litter, kid_dam, still, born
 
 
@@ -329,7 +333,7 @@ def newborn_risks(t, dams, kid_dam, first, rows, risk, key):
             rows.conceptus_short_mj[i] = 0.0
 
 
-@compiled(**_JIT)
+@compiled(**_STAGE)
 def agenda(t, rows, n, rule):
     """What may happen to each of the herd's ``n`` rows today
     (:func:`capra.herd.kernels.agenda`): its rows and marks."""
@@ -349,8 +353,8 @@ def releases_today(marks):
     return False
 
 
-@compiled(**_JIT)
-def parents_ages(t, rows, n, rule, counts, floats):
+@compiled(**_STAGE)
+def parents_ages(t, rows, n, buck_age_days, counts, floats):
     """The ages of the does that kidded today and of the bucks, summed by cell, into the
     day's ``floats`` (:data:`capra.herd.bucks.BREEDING_OUTPUTS`, after the milk)
     (:func:`capra.herd.kernels.ages_by_cell`)."""
@@ -359,7 +363,7 @@ def parents_ages(t, rows, n, rule, counts, floats):
     for v in counts[KIDDINGS].ravel():
         kiddings |= v != 0
     ages = kernels.ages_by_cell(t, rows.kidded[:n], rows.sex[:n], rows.alive[:n],
-                                rows.birth[:n], kiddings, rule.buck_min_breeding_age_days,
+                                rows.birth[:n], kiddings, buck_age_days,
                                 rows.cell[:n], R * L)
     for k in range(2):
         for r in range(R):
@@ -390,15 +394,14 @@ def conception_today(t, rule, n_replicates):
     return out, by_ai
 
 
-@compiled(**_JIT)
-def conception(t, rows, n, rules, keys, counts, mated, intake_set):
+@compiled(**_STAGE)
+def conception(t, rows, n, rule, pregnancy, keys, counts, mated, intake_set):
     """The conceptions of the day (docs/herd-model.md, breeding): the eligible does draw
     (:func:`capra.herd.kernels.breeding_draws`, their intake share of yesterday when
     ``intake_set``), a group's does served by the farm's bucks up to ``does_per_buck``
     each in the group's window (``mated``, reset on its first day), the pregnancies
     (:func:`capra.herd.rule_kernels.conceive`), counted. Returns the eligible rows (for
     the failed windows), the does that conceived and whether by AI."""
-    rule = rules.breeding
     empty = np.empty(0, np.int64)
     open_ = False
     for g in range(rule.in_window.shape[0]):
@@ -432,43 +435,45 @@ def conception(t, rows, n, rules, keys, counts, mated, intake_set):
                 room[c * G + g] = max(bucks[c] * rule.does_per_buck
                                       - mated[c // L, c % L, g], 0.0)
     conceived, ai = conceive(t, drawn, rows, by_ai, room, mated.reshape(-1), G,
-                             rules.pregnancy, keys.bucks, keys.gestation)
-    count(counts, CONCEPTIONS, conceived, rows.cell)
+                             pregnancy, keys.bucks, keys.gestation)
+    count(counts[CONCEPTIONS], conceived, rows.cell)
     return idx, conceived, ai
 
 
-@compiled(**_JIT)
-def failed_windows(t, eligible, rows, rules, counts):
+@compiled(**_STAGE)
+def failed_windows(t, eligible, rows, window_last_day, cull, counts):
     """On the last day of a window, the does eligible today still open count one more
     failure (:func:`capra.herd.rule_kernels.count_failed_windows`); returns those culled
     then, counted."""
-    ending = np.ascontiguousarray(rules.breeding.window_last_day[:, t])
+    ending = np.ascontiguousarray(window_last_day[:, t])
     any_ending = False
     for e in ending:
         any_ending |= e
     if not any_ending or eligible.size == 0:
         return np.empty(0, np.int64)
-    culled = count_failed_windows(t, eligible, ending, rows, rules.cull)
-    count(counts, CULLS, culled, rows.cell)
+    culled = count_failed_windows(t, eligible, ending, rows, cull)
+    count(counts[CULLS], culled, rows.cell)
     return culled
 
 
-@compiled(**_JIT)
-def dry_off(t, rows, n, rules, counts):
+@compiled(**_STAGE)
+def dry_off(t, rows, n, cull, counts):
     """The does whose lactation ends by today dry off
     (:func:`capra.herd.rule_kernels.dry_off_today`); returns them and those culled then,
     counted."""
-    dried, culled = dry_off_today(t, rows, n, rules.cull)
-    count(counts, CULLS, culled, rows.cell)
+    dried, culled = dry_off_today(t, rows, n, cull)
+    count(counts[CULLS], culled, rows.cell)
     return dried, culled
 
 
-@compiled(**_JIT)
-def replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, n_replicates):
+@compiled(**_STAGE)
+def replacement(t, agenda_rows, marks, rows, n, rule, sale_ages, keys, counts, n_replicates):
     """The keep-or-sell decisions of the day (:func:`capra.herd.rule_kernels.replace`):
     the doelings at the decision age and the male kids at their sale age (their farm's
     own, where a farm has one), not yet kept; the moves and sales counted. Returns the
-    doelings moved, the location each left, and the animals sold."""
+    doelings moved, the location each left, and the animals sold. ``sale_ages`` (L,)
+    [days]: the age at which each location sells its male kids, empty when every farm
+    sells them at the policy's age."""
     # (animals born today, after the agenda was made, are not yet at either age: ages
     # of nil days are refused by the scenario)
     f = on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, _ANY_DAY, t)
@@ -477,12 +482,12 @@ def replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, n_replicate
     for i in f:
         females[nf] = i
         nf += (rows.sex[i] == FEMALE) & (not rows.kept[i])
-    if rules.own_male_sale_ages:       # every row: each farm's age
+    if sale_ages.size:                 # every row: each farm's age
         m = np.empty(n, np.int64)
         nm = 0
         for i in range(n):
             m[nm] = i
-            nm += ((np.int64(t) - rows.birth[i] >= rules.male_sale_age_days[rows.loc[i]])
+            nm += ((np.int64(t) - rows.birth[i] >= sale_ages[rows.loc[i]])
                    & (rows.sex[i] == MALE) & rows.alive[i] & (not rows.kept[i]))
         males = m[:nm]
     else:
@@ -497,14 +502,14 @@ def replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, n_replicate
     if nf == 0 and males.size == 0:
         return empty, empty, empty, empty
     moved, moved_from, sold_f, sold_m = replace(
-        t, females[:nf], males, rows, n, n_replicates, rules.n_locations, rules.replacement,
+        t, females[:nf], males, rows, n, n_replicates, counts.shape[2], rule,
         keys.replacement, keys.bucks)
     L = counts.shape[2]
     for j in range(moved.size):
         counts[TRANSFERS_OUT, rows.rep[moved[j]], moved_from[j]] += 1
-    count(counts, TRANSFERS_IN, moved, rows.cell)
-    count(counts, SALES, sold_f, rows.cell)
-    count(counts, SALES, sold_m, rows.cell)
+    count(counts[TRANSFERS_IN], moved, rows.cell)
+    count(counts[SALES], sold_f, rows.cell)
+    count(counts[SALES], sold_m, rows.cell)
     return moved, moved_from, sold_f, sold_m
 
 
@@ -522,8 +527,8 @@ class Outbreaks(NamedTuple):
     milk_factor: np.ndarray          # [-]
 
 
-@compiled(**_JIT)
-def outbreaks(t, ob, rows, n, rep_rows, grouped, key, rules, counts):
+@compiled(**_STAGE)
+def outbreaks(t, ob, rows, n, rep_rows, grouped, key, gestation_days, cull, counts):
     """The outbreaks going on today (:func:`capra.herd.kernels.outbreak_cells`, those
     starting counted): deaths and abortions in their cells
     (:func:`capra.herd.kernels.outbreak_draws`), counted. Returns the milk factor of
@@ -538,14 +543,14 @@ def outbreaks(t, ob, rows, n, rep_rows, grouped, key, rules, counts):
         return np.empty(0), empty, empty, empty
     dead, hit = kernels.outbreak_draws(
         t, spans, active, survive, keep, rows.cell, rows.alive, rows.rep, rows.uid,
-        rows.due, key, rules.pregnancy.gestation_days, ABORTION_FROM_GESTATION_DAY,
+        rows.due, key, gestation_days, ABORTION_FROM_GESTATION_DAY,
         SLOT_OUTBREAK_DEATH, SLOT_OUTBREAK_ABORTION)
     for i in dead:
         rows.alive[i] = False
-    count(counts, DEATHS, dead, rows.cell)
-    count(counts, OUTBREAK_DEATHS, dead, rows.cell)
-    count(counts, OUTBREAK_ABORTIONS, hit, rows.cell)
-    culled = abort(t, hit, rows, rules.cull, counts)
+    count(counts[DEATHS], dead, rows.cell)
+    count(counts[OUTBREAK_DEATHS], dead, rows.cell)
+    count(counts[OUTBREAK_ABORTIONS], hit, rows.cell)
+    culled = abort(t, hit, rows, cull, counts)
     return milk, dead, hit, culled
 
 
@@ -561,8 +566,8 @@ class Rearing(NamedTuple):
     kid_milk_kg_per_day: np.ndarray      # (R,) [kg/day], the replicate's own or the point
 
 
-@compiled(**_JIT)
-def census_and_feed(t, rows, n, rules, counts, outbreak_milk, intake_set, feed, farms,
+@compiled(**_STAGE)
+def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farms,
                     rearing, stock, pasture, lagging, active, new_month, day, source_dm,
                     closing, monthly):
     """The end-of-day census (:func:`capra.herd.kernels.census`, its stocks written to the
@@ -579,7 +584,6 @@ def census_and_feed(t, rows, n, rules, counts, outbreak_milk, intake_set, feed, 
     drinking milk per cell, whether some priority group went short and the share of its
     need each was fed (R, L, G) (empty with the feeding off)."""
     R, L = counts.shape[1], counts.shape[2]
-    c = rules.census
     c16, stocks, li, kg = kernels.census(
         t, rows.sex[:n], rows.parity[:n], rows.lactating[:n], rows.birth[:n],
         rows.alive[:n], rows.due[:n], rows.cell[:n], rows.kidded[:n], rows.effect[:n],
@@ -616,58 +620,118 @@ def census_and_feed(t, rows, n, rules, counts, outbreak_milk, intake_set, feed, 
     return c16, li, kg, drinking, short, share
 
 
-@compiled(**_JIT)
-def milk(t, li, kg, drinking, rows, rules, floats):
+@compiled(**_STAGE)
+def milk(t, li, kg, drinking, rows, c, floats):
     """The milk of the day by kind, the kids' and the milk delivered, into the day's
-    ``floats`` (:func:`capra.herd.kernels.milk_by_kind`); returns each doe's kind."""
-    c = rules.census
+    ``floats`` (:func:`capra.herd.kernels.milk_by_kind`, under the census rule ``c``);
+    returns each doe's kind."""
     return kernels.milk_by_kind(t, li, kg, rows.cell, rows.kidded, rows.loc, c.colostrum_days,
                                 c.quarantine_milk_lost[t], c.is_farm, drinking,
                                 c.kid_milk_kg_per_day, c.tank_milk, floats[:N_MILK])
 
 
-#: Where :func:`ordinary` stopped: the stage of :data:`capra.herd.processes.STAGES` to
-#: go on from in Python (a batch leaves quarantine; the herd's buffers need room for the
-#: day's kids; the animals respond to a shortage of feed), or the day is done.
-(STOP_RELEASE, STOP_BIRTHS, STOP_RESPOND, DONE) = range(4)
+#: The stages of a day, in order (docs/herd-model.md). Those marked Python are
+#: processes of :mod:`capra.herd.processes` (and of the health and bucks modules) that
+#: :func:`run` stops for, on the days they act: the batches arriving; the animals leaving
+#: quarantine; room in the herd's buffers for the day's kids; the health processes'
+#: tests, journeys and introductions; bucks rotated or bought; the responses to a
+#: shortage of feed.
+(STAGE_ARRIVALS, STAGE_AGENDA, STAGE_RELEASE, STAGE_REMOVALS, STAGE_ROOM, STAGE_BIRTHS,
+ STAGE_HEALTH, STAGE_OUTBREAKS, STAGE_BUCKS, STAGE_AGES, STAGE_BREEDING, STAGE_DRY_OFF,
+ STAGE_REPLACEMENT, STAGE_CENSUS_AND_FEED, STAGE_RESPOND, STAGE_MILK, END) = range(17)
+PYTHON_STAGES = (STAGE_ARRIVALS, STAGE_RELEASE, STAGE_ROOM, STAGE_HEALTH, STAGE_BUCKS,
+                 STAGE_RESPOND)
+#: The Python stages :func:`run` stops for on a day whatever the herd: arrivals, health,
+#: bucks (the columns of the ``hooks`` of a day).
+HOOK_ARRIVALS, HOOK_HEALTH, HOOK_BUCKS = range(3)
+
+
+class Carry(NamedTuple):
+    """What a stage of the day leaves for the later ones, across the stops of
+    :func:`run`: the day's agenda, the animals that arrived today, the outbreaks' milk
+    factor by cell, and the census and feeding's results (:func:`census_and_feed`)."""
+
+    agenda_rows: np.ndarray
+    marks: np.ndarray
+    arrived: np.ndarray
+    outbreak_milk: np.ndarray
+    c16: np.ndarray
+    li: np.ndarray
+    kg: np.ndarray
+    drinking: np.ndarray
+    short: bool
+    share: np.ndarray
+
+
+def fresh_carry() -> Carry:
+    """Nothing carried yet (the start of a day)."""
+    rows = np.zeros(0, np.int64)
+    return Carry(rows, np.zeros(0, np.int8), rows, np.zeros(0), np.zeros(0, np.int8), rows,
+                 np.zeros(0), rows, False, np.zeros((0, 0, 0)))
 
 
 @compiled(**_JIT)
-def ordinary(t, rows, n, rules, keys, counts, floats, next_uid, mated, intake_set, ob,
-             rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging, active,
-             new_month, day, source_dm, closing, monthly):
-    """An ordinary day, every stage in order (no batch arrives, no test or journey of
-    the health processes, no bucks rotated or bought; the outbreaks ``ob`` None without
-    any), until one needs Python: returns where it stopped (``STOP_*`` or
-    :data:`DONE`), the day's agenda, the herd's rows now (with the kids born), and what
-    the census and feeding left for the responses to a shortage (see
-    :func:`census_and_feed`)."""
-    no_rows = np.empty(0, np.int64)
-    c16, li, kg = np.empty(0, np.int8), no_rows, np.empty(0)
-    drinking, share = no_rows, np.empty((0, 0, 0))
-    agenda_rows, marks = agenda(t, rows, n, rules.agenda)
-    if releases_today(marks):
-        return STOP_RELEASE, agenda_rows, marks, n, c16, li, kg, drinking, False, share
-    removals(t, agenda_rows, marks, no_rows, rows, rules, counts)
-    dams = dams_due(t, agenda_rows, marks, rows)
-    if dams.size:
-        if n + dams.size * rules.kidding.litter_cdf.shape[1] > rows.uid.size:
-            return STOP_BIRTHS, agenda_rows, marks, n, c16, li, kg, drinking, False, share
-        n += births(t, dams, rows, n, rules, keys, counts, next_uid)[3]
-    milk_factor = np.empty(0)
-    if ob is not None:
-        milk_factor = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health, rules,
-                                counts)[0]
-    if t >= rules.ages_from_day:
-        parents_ages(t, rows, n, rules.breeding, counts, floats)
-    eligible = conception(t, rows, n, rules, keys, counts, mated, intake_set)[0]
-    failed_windows(t, eligible, rows, rules, counts)
-    dry_off(t, rows, n, rules, counts)
-    replacement(t, agenda_rows, marks, rows, n, rules, keys, counts, mated.shape[0])
-    c16, li, kg, drinking, short, share = census_and_feed(
-        t, rows, n, rules, counts, milk_factor, intake_set, feed, farms, rearing, stock,
-        pasture, lagging, active, new_month, day, source_dm, closing, monthly)
-    if feed is not None and (short or active or intake_set):
-        return STOP_RESPOND, agenda_rows, marks, n, c16, li, kg, drinking, short, share
-    milk(t, li, kg, drinking, rows, rules, floats)
-    return DONE, agenda_rows, marks, n, c16, li, kg, drinking, short, share
+def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, intake_set,
+        ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging, active,
+        new_month, day, source_dm, closing, monthly, carry):
+    """The stages of day ``t`` from stage ``first`` on, in order, until a Python stage
+    has something to do (``hooks`` of the day, and what the herd needs): returns that
+    stage (or :data:`END`), the herd's rows now (with the kids born) and what the stages
+    leave for the later ones (:class:`Carry`). The caller runs the Python stage and
+    calls again from the next one.
+
+    ``ob`` is the batch's outbreaks (None without any), ``feed``, ``farms`` and
+    ``rearing`` the feeding's records (None with the feeding off; see
+    :func:`census_and_feed` for the rest)."""
+    (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, drinking, short,
+     share) = carry
+    if first <= STAGE_ARRIVALS and hooks[HOOK_ARRIVALS]:
+        return STAGE_ARRIVALS, n, carry
+    if first <= STAGE_AGENDA:
+        agenda_rows, marks = agenda(t, rows, n, rules.agenda)
+    if first <= STAGE_RELEASE and releases_today(marks):
+        return STAGE_RELEASE, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
+                                 drinking, short, share)
+    if first <= STAGE_REMOVALS:
+        removals(t, agenda_rows, marks, arrived, rows, rules.cull, counts)
+    if first <= STAGE_BIRTHS:
+        dams = dams_due(t, agenda_rows, marks, rows)
+        if dams.size:
+            if (first <= STAGE_ROOM and n + dams.size * rules.kidding.litter_cdf.shape[1]
+                    > rows.uid.size):
+                return STAGE_ROOM, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li,
+                                      kg, drinking, short, share)
+            n += births(t, dams, rows, n, rules.kidding, rules.kid_risk, rules.n_locations,
+                        keys, counts, next_uid)[3]
+    if first <= STAGE_HEALTH and hooks[HOOK_HEALTH]:
+        return STAGE_HEALTH, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
+                                drinking, short, share)
+    if first <= STAGE_OUTBREAKS and ob is not None:
+        outbreak_milk = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health,
+                                  rules.pregnancy.gestation_days, rules.cull, counts)[0]
+    if first <= STAGE_BUCKS and hooks[HOOK_BUCKS]:
+        return STAGE_BUCKS, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
+                               drinking, short, share)
+    if first <= STAGE_AGES and t >= rules.ages_from_day:
+        parents_ages(t, rows, n, rules.breeding.buck_min_breeding_age_days, counts, floats)
+    if first <= STAGE_BREEDING:
+        eligible = conception(t, rows, n, rules.breeding, rules.pregnancy, keys, counts,
+                              mated, intake_set)[0]
+        failed_windows(t, eligible, rows, rules.breeding.window_last_day, rules.cull, counts)
+    if first <= STAGE_DRY_OFF:
+        dry_off(t, rows, n, rules.cull, counts)
+    if first <= STAGE_REPLACEMENT:
+        replacement(t, agenda_rows, marks, rows, n, rules.replacement,
+                    rules.male_sale_age_days, keys, counts, mated.shape[0])
+    if first <= STAGE_CENSUS_AND_FEED:
+        c16, li, kg, drinking, short, share = census_and_feed(
+            t, rows, n, rules.census, counts, outbreak_milk, intake_set, feed, farms,
+            rearing, stock, pasture, lagging, active, new_month, day, source_dm, closing,
+            monthly)
+    if first <= STAGE_RESPOND and feed is not None and (short or active or intake_set):
+        return STAGE_RESPOND, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
+                                 drinking, short, share)
+    if first <= STAGE_MILK:
+        milk(t, li, kg, drinking, rows, rules.census, floats)
+    return END, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, drinking,
+                         short, share)

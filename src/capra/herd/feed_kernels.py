@@ -21,6 +21,7 @@ import numpy as np
 from capra.compiled import compiled
 
 _JIT = {"error_model": "numpy"}
+_ONE_CALLER = {"error_model": "numpy", "inline": "always"}
 
 
 class FeedTables(NamedTuple):
@@ -54,7 +55,7 @@ class FeedTables(NamedTuple):
     group_of_code: np.ndarray   # (16,) priority group of each class code
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells):
     """Daily ME [MJ], DM intake [kg] and CP [g] needed without the milk, summed by
     (cell, class code): (n_cells * 16, 3).
@@ -114,7 +115,7 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     return sums
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def group_sums(sums, group_of_code, n_groups):
     """The requirements (R, L, 16 codes, 3 quantities) of the weaned classes (codes 2 to
     11) summed by priority group, (R, L, 3, n_groups), in the order of the codes."""
@@ -129,7 +130,7 @@ def group_sums(sums, group_of_code, n_groups):
     return out
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def class_sums(me, share, group_of_code):
     """ME (R, L, 16 codes) of the weaned classes (codes 2 to 11, two per class) times the
     share of its priority group fed (R, L, G), summed by class: (R, L, 5) [MJ]."""
@@ -144,7 +145,7 @@ def class_sums(me, share, group_of_code):
     return out
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def milk_sums(t, rows, kg, birth, c16, lag, cell, feed, n_cells):
     """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
     summed by cell: (2, n_cells), for the intake and protein of lactation (ADG at the
@@ -221,7 +222,7 @@ def _max(a, b):
     return a if a >= b else b
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def feed_groups(need_me, need_dm, kind, source_me, source_concentrate, concentrate_share,
                 dense_bought, all_bought, supply, tiny_mj):
     """Feed the priority groups of every (replicate, location) from its feeds, in order
@@ -456,7 +457,7 @@ def _np_sum(a, n):
     return res
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def feed_budget(fed, need, need_me, need_cp, kind, source_cp, supplement_per_cp, supplement_cp,
                 source_dm_fraction, source_concentrate, source_price_per_t,
                 supplement_cost_per_kg_dm, delivery_cost, all_bought, day):

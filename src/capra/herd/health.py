@@ -265,13 +265,28 @@ def daily(state, t: int, p, keys, rec) -> None:
     :attr:`HerdParams.health <capra.herd.params.HerdParams>`."""
     if p.health is None:
         return
-    hs = getattr(state, "health", None)
-    if hs is None:
-        hs = state.health = _HealthState(p, keys, state.n_replicates)
+    hooks(state, t, p, keys, rec)
+    _outbreaks_today(state, t, p, keys, rec, state.health)
+
+
+def hooks(state, t: int, p, keys, rec) -> None:
+    """The health processes of day ``t`` other than the outbreaks: infected arrivals,
+    tests in quarantine, the journey to the farms and the infected animals introduced
+    there (on the days of :func:`hook_days`)."""
+    if p.health is None:
+        return
+    hs = state_of(state, p, keys)
     _infect_arrivals(state, t, p, keys)
     _tests(state, t, p, keys, rec)
     _reach_farms(state, t, p, keys, rec, hs)
-    _outbreaks_today(state, t, p, keys, rec, hs)
+
+
+def state_of(state, p, keys):
+    """The health processes' state of the batch (its outbreaks drawn), made once."""
+    hs = getattr(state, "health", None)
+    if hs is None:
+        hs = state.health = _HealthState(p, keys, state.n_replicates)
+    return hs
 
 
 def _infect_arrivals(state, t, p, keys) -> None:
@@ -387,7 +402,7 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
     rules, k = _day(state, p, keys)
     milk, dead, hit, culled = day.outbreaks(
         t, outbreak_record(p, hs), state.rows(0), len(state), state.rep_rows, state.grouped,
-        k.health, rules, rec.counts[t])
+        k.health, rules.pregnancy.gestation_days, rules.cull, rec.counts[t])
     hs.milk = milk.reshape(state.n_replicates, p.n_locations) if milk.size else None
     if rec.events is not None:
         rec.log("deaths", state, dead)

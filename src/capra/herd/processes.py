@@ -255,7 +255,7 @@ def removals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     rules, _ = _day(state, p, keys)
     rows, marks = state.agenda
     dead, culled, culled_arrived, aborted, culled_aborted = day.removals(
-        t, rows, marks, state.arrived, state.rows(0), rules, rec.counts[t])
+        t, rows, marks, state.arrived, state.rows(0), rules.cull, rec.counts[t])
     if rec.events is not None:
         for name, idx in (("deaths", dead), ("culls", culled), ("culls", culled_arrived),
                           ("abortions", aborted), ("culls", culled_aborted)):
@@ -279,8 +279,8 @@ def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
         return
     n = len(state)
     litter, kid_dam, still, born_n = day.births(
-        t, dams, state.rows(rule_kernels.kid_room(p, dams)), n, rules, k, rec.counts[t],
-        state.next_uid)
+        t, dams, state.rows(rule_kernels.kid_room(p, dams)), n, rules.kidding,
+        rules.kid_risk, rules.n_locations, k, rec.counts[t], state.next_uid)
     idx = state.take(born_n)
     if rec.events is not None:
         rec.log("kiddings", state, dams, litter=litter, parity=state.parity[dams])
@@ -296,9 +296,10 @@ def breeding(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
     feed = state.feed
     rows = state.rows(0)
     eligible, conceived, by_ai = day.conception(
-        t, rows, len(state), rules, k, rec.counts[t], state.mated,
+        t, rows, len(state), rules.breeding, rules.pregnancy, k, rec.counts[t], state.mated,
         feed is not None and feed.intake_set)
-    culled = day.failed_windows(t, eligible, rows, rules, rec.counts[t])
+    culled = day.failed_windows(t, eligible, rows, rules.breeding.window_last_day,
+                                rules.cull, rec.counts[t])
     if rec.events is not None:
         rec.log("conceptions", state, conceived, due=state.due[conceived],
                 method=np.where(by_ai, "ai", "service"))
@@ -316,7 +317,7 @@ def dry_off(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
     """Dry off before kidding, at the end of the (extended) lactation, or on low yield:
     on the day set by :func:`_set_dry_day` (:func:`capra.herd.day.dry_off`)."""
     rules, _ = _day(state, p, keys)
-    dried, culled = day.dry_off(t, state.rows(0), len(state), rules, rec.counts[t])
+    dried, culled = day.dry_off(t, state.rows(0), len(state), rules.cull, rec.counts[t])
     rec.log("dry_offs", state, dried)
     rec.log("culls", state, culled)
 
@@ -326,8 +327,8 @@ def replacement(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Record
     (:func:`capra.herd.day.replacement`)."""
     rules, k = _day(state, p, keys)
     moved, moved_from, sold_f, sold_m = day.replacement(
-        t, *state.agenda, state.rows(0), len(state), rules, k, rec.counts[t],
-        state.n_replicates)
+        t, *state.agenda, state.rows(0), len(state), rules.replacement,
+        rules.male_sale_age_days, k, rec.counts[t], state.n_replicates)
     if rec.events is not None:
         rec.log("transfers_out", state, moved, loc=moved_from)
         rec.log("transfers_in", state, moved)
@@ -369,7 +370,8 @@ def census_and_feed(state: HerdState, t: int, p: HerdParams, keys: dict,
     rules, _ = _day(state, p, keys)
     feed = feeding.day_records(state, p, t, rec)
     fs = state.feed
-    state.evening = day.census_and_feed(t, state.rows(0), len(state), rules, rec.counts[t],
+    state.evening = day.census_and_feed(t, state.rows(0), len(state), rules.census,
+                                        rec.counts[t],
                                         health.outbreak_milk(state),
                                         fs is not None and fs.intake_set, *feed)
     if state.feed is not None:
@@ -395,65 +397,90 @@ def milk(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> 
     in the event log."""
     rules, _ = _day(state, p, keys)
     c16, li, kg, drinking = state.evening[:4]
-    kind = day.milk(t, li, kg, drinking, state.rows(0), rules, rec.floats[t])
+    kind = day.milk(t, li, kg, drinking, state.rows(0), rules.census, rec.floats[t])
     if rec.events is not None:
         test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
         rec.log("test_days", state, li[test], milk_kg=kg[test],
                 dim=t - state.kidded[li[test]])
 
 
-#: The stages of one day, in order (docs/herd-model.md): each a process of this module
-#: or of the health, bucks and feeding modules, most of them one compiled stage of
-#: :mod:`capra.herd.day`.
+#: The stages of one day, in order (docs/herd-model.md), each a process of this module
+#: or of the health, bucks and feeding modules, most of them a compiled stage of
+#: :mod:`capra.herd.day`: the day stage by stage from Python, when its events are logged
+#: (:data:`COMPILED_DAYS` False: every day).
 STAGES = (arrivals, day_agenda, quarantine_release, removals, kiddings, health.daily,
           bucks.daily, breeding, dry_off, replacement, census_and_feed, respond, milk)
-#: Where each stop of :func:`capra.herd.day.ordinary` goes on in :data:`STAGES`.
-_RESUME = {day.STOP_RELEASE: STAGES.index(quarantine_release),
-           day.STOP_BIRTHS: STAGES.index(kiddings), day.STOP_RESPOND: STAGES.index(respond),
-           day.DONE: len(STAGES)}
-#: Run ordinary days in one compiled call (:func:`capra.herd.day.ordinary`); False: every
-#: day stage by stage from Python (the same numbers; checks patch the stages' functions).
+#: Run the compiled stages of a day in compiled calls (:func:`capra.herd.day.run`), the
+#: Python ones between them; False: stage by stage from Python (the same numbers; checks
+#: patch the stages' functions).
 COMPILED_DAYS = True
 
 
 def run_day(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """The processes of day ``t``: an ordinary day in one compiled call until a stage
-    needs Python, the other days (and the rest of a day stopped) stage by stage."""
+    """The processes of day ``t``: the compiled stages in compiled calls
+    (:func:`capra.herd.day.run`), stopping for the Python stages on the days they act
+    (:data:`_PYTHON_STAGES`); with the event log, stage by stage (:data:`STAGES`)."""
     rules, k = _day(state, p, keys)
-    first = 0
-    if COMPILED_DAYS and rec.events is None and not state.hook_days[t]:
-        state.arrived = _NO_ROWS
-        first = _ordinary(state, t, p, rules, k, rec)
-    for stage in STAGES[first:]:
-        stage(state, t, p, keys, rec)
+    if not COMPILED_DAYS or rec.events is not None:
+        for stage in STAGES:
+            stage(state, t, p, keys, rec)
+        return
+    state.arrived = _NO_ROWS
+    state.carry = day.fresh_carry()
+    state.feed_today = feeding.day_records(state, p, t, rec)
+    first = day.STAGE_ARRIVALS
+    hs = None if p.health is None else health.state_of(state, p, keys)
+    while True:
+        fs = state.feed
+        n = len(state)
+        stop, n_now, state.carry = day.run(
+            t, first, state.hook_days[t], state.rows(0), n, rules, k, rec.counts[t],
+            rec.floats[t], state.next_uid, state.mated, fs is not None and fs.intake_set,
+            None if hs is None else health.outbreak_record(p, hs), state.rep_rows,
+            state.grouped, *state.feed_today, state.carry)
+        state.take(n_now - n)
+        state.agenda = state.carry[:2]
+        if stop == day.END:
+            return
+        _PYTHON_STAGES[stop](state, t, p, keys, rec)
+        first = stop + 1
 
 
-def _ordinary(state: HerdState, t: int, p: HerdParams, rules, k, rec: Recorder) -> int:
-    """Run :func:`capra.herd.day.ordinary` on day ``t``; returns the stage to go on from."""
-    hs = getattr(state, "health", None)
-    ob = health.outbreak_record(p, hs) if hs is not None else None
-    feed = feeding.day_records(state, p, t, rec)
-    fs = state.feed
-    n = len(state)
-    stop, agenda_rows, marks, n_now, *evening = day.ordinary(
-        t, state.rows(0), n, rules, k, rec.counts[t], rec.floats[t], state.next_uid,
-        state.mated, fs is not None and fs.intake_set, ob, state.rep_rows, state.grouped,
-        *feed)
-    state.agenda = (agenda_rows, marks)
-    state.take(n_now - n)
-    if stop == day.STOP_RESPOND:
-        state.evening = tuple(evening) + (feed[-4],)
-    if hs is not None:
-        hs.milk = None               # no outbreak's milk is read after the census
-    return _RESUME[stop]
+def _arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    arrivals(state, t, p, keys, rec)
+    state.carry = state.carry._replace(arrived=state.arrived)
+
+
+def _room(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    """Room in the herd's buffers for the largest litters of the does due today."""
+    dams = _on_agenda(state, kernels.AGENDA_KIDDING, state.due, t)
+    state.rows(rule_kernels.kid_room(p, dams))
+
+
+def _respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
+    c = state.carry
+    kg = feeding.respond(state, t, p, keys, rec, c.c16, c.li, c.kg, c.share,
+                         state.feed_today[-4])
+    state.carry = c._replace(kg=kg)
+
+
+#: The Python stages of a day by the stage :func:`capra.herd.day.run` stops at.
+_PYTHON_STAGES = {day.STAGE_ARRIVALS: _arrivals, day.STAGE_RELEASE: quarantine_release,
+                  day.STAGE_ROOM: _room, day.STAGE_HEALTH: health.hooks,
+                  day.STAGE_BUCKS: bucks.hooks, day.STAGE_RESPOND: _respond}
+assert set(_PYTHON_STAGES) == set(day.PYTHON_STAGES)
 
 
 def _hook_days(p: HerdParams) -> np.ndarray:
-    """The days on which a process runs in Python (n_days,) bool: a batch arrives, or the
-    health processes test, carry or introduce animals (:func:`capra.herd.health.hook_days`),
-    or bucks are rotated or bought (:func:`capra.herd.bucks.hook_days`)."""
-    days = health.hook_days(p) | bucks.hook_days(p)
+    """The days on which a Python stage acts whatever the herd, (n_days, 3) bool: a batch
+    arrives; the health processes test, carry or introduce animals
+    (:func:`capra.herd.health.hook_days`); bucks are rotated or bought
+    (:func:`capra.herd.bucks.hook_days`). Columns :data:`capra.herd.day.HOOK_ARRIVALS`,
+    ``HOOK_HEALTH`` and ``HOOK_BUCKS``."""
+    days = np.zeros((p.n_days, 3), bool)
     for b in p.batches:
         if 0 <= b.day < p.n_days:
-            days[b.day] = True
+            days[b.day, day.HOOK_ARRIVALS] = True
+    days[:, day.HOOK_HEALTH] = health.hook_days(p)
+    days[:, day.HOOK_BUCKS] = bucks.hook_days(p)
     return days

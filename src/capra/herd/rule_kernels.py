@@ -35,6 +35,7 @@ from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY, target_head
 from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
+_ONE_CALLER = {"error_model": "numpy", "inline": "always"}
 #: The rules of one animal, called row by row: compiled into their callers. (What a process
 #: does to one row is written in its loop, not in a function handed the herd's record: a
 #: call with the record of some 30 arrays costs ≈ 250 ns, measured, more than the rule:
@@ -224,11 +225,47 @@ def schedule_abortions(t, rows, conception_day, rep, uid, due, abort_day, key, r
 
 
 @compiled(**_JIT)
+def _lexsort(groups, u):
+    """``np.lexsort((u, groups))``: the elements in the order of ``groups``, then of
+    ``u``, then of their position (a merge sort, stable; written here rather than two
+    of numba's sorts, which take seconds each to compile)."""
+    n = groups.size
+    order = np.arange(n)
+    tmp = np.empty(n, np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            a, b, k = lo, mid, lo
+            while a < mid and b < hi:
+                i, j = order[a], order[b]
+                # j goes first only when strictly before i (equal keys: position order)
+                if groups[j] < groups[i] or (groups[j] == groups[i] and u[j] < u[i]):
+                    tmp[k] = j
+                    b += 1
+                else:
+                    tmp[k] = i
+                    a += 1
+                k += 1
+            while a < mid:
+                tmp[k] = order[a]
+                a += 1
+                k += 1
+            while b < hi:
+                tmp[k] = order[b]
+                b += 1
+                k += 1
+        order, tmp = tmp, order
+        width *= 2
+    return order
+
+
+@compiled(**_JIT)
 def random_rank(groups, u):
     """Rank of each element within its group, in the order of ``u`` (ties in row order):
     ``np.lexsort((u, groups))``'s order counted within each group."""
-    by_u = np.argsort(u, kind="mergesort")
-    order = by_u[np.argsort(groups[by_u], kind="mergesort")]
+    order = _lexsort(groups, u)
     rank = np.empty(groups.size, np.int64)
     n = 0
     for j in range(order.size):
@@ -239,7 +276,7 @@ def random_rank(groups, u):
     return rank
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def serve_by_bucks(t, drawn, served, rows, room, mated, n_groups, key):
     """Which of the does ``drawn`` that would conceive by service today (``served``, in
     place) a buck serves: those of a cell's group at most its ``room`` left (flat (cell,
@@ -420,7 +457,7 @@ def split_by_quota(rep, rank, quota):
     return slot
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def _head(t, rows, n, n_cells, rule):
     """The head counts of the replacement of the herd's ``n`` rows (3, cells)
     (:func:`capra.herd.kernels.head_for_replacement`)."""
@@ -429,7 +466,7 @@ def _head(t, rows, n, n_cells, rule):
                                 rule.min_breeding_age_days, n_cells)
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def _on_farms(idx, loc, is_farm):
     """The rows ``idx`` on a farm and those elsewhere (in quarantine), each in order."""
     on = np.empty(idx.size, np.int64)
@@ -445,7 +482,7 @@ def _on_farms(idx, loc, is_farm):
     return on[:a], off[:b]
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def _rank_in_cells(t, idx, rows, key, slot):
     """Rank of each of the rows ``idx`` among those of its cell in a random order (stream
     ``key``, ``slot``), and the uniform numbers of that order."""
@@ -458,7 +495,7 @@ def _rank_in_cells(t, idx, rows, key, slot):
     return random_rank(cells, u), u
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def keep_doelings(t, f, rows, head, n_replicates, n_locations, rule, key):
     """Doelings ``f`` on farms at the decision age: kept in a random order (stream
     ``key``) while their farm has room below its target head for animals older than the
@@ -508,7 +545,7 @@ def keep_doelings(t, f, rows, head, n_replicates, n_locations, rule, key):
     return moved[:a], moved_from[:a], sold[:b]
 
 
-@compiled(**_JIT)
+@compiled(**_ONE_CALLER)
 def keep_bucks(t, m, rows, head, rule, key):
     """Male kids ``m`` on farms at their keep-or-sell age: kept as bucks in a random order
     (stream ``key``, slot 2) while their farm lacks bucks for its breeding females
