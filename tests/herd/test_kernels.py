@@ -54,11 +54,12 @@ def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
     heat = np.random.default_rng(2).random((R, T + 5)) + 0.5      # each replicate's own
     outbreak = np.random.default_rng(4).random(R * L) + 0.5
     factor = np.repeat(heat[:, T], L) * outbreak
-    c16, stocks, rows, kg = kernels.census(
+    is_farm = np.array([True, True, True, False])
+    c16, stocks, rows, kg, kind, by_kind, milk = kernels.census(
         T, h["sex"], h["parity"], h["lactating"], h["birth"], h["alive"], h["due"],
-        h["cell"], h["kidded"], h["effect"], h["rep"], p.weaning_age_days,
+        h["cell"], h["kidded"], h["effect"], h["rep"], h["loc"], p.weaning_age_days,
         p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, heat, outbreak,
-        R * L)
+        True, is_farm, feeding.feed_tables(p), h["lag"], R * L)
     age = T - h["birth"]
     bits = (h["sex"].astype(np.int64) | (h["parity"] > 0) << 1 | h["lactating"] << 2
             | (age >= p.weaning_age_days) << 3 | (age >= p.buck_min_breeding_age_days) << 4
@@ -79,6 +80,27 @@ def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
     want_kg *= h["effect"][li]
     want_kg *= factor[h["cell"][li]]
     np.testing.assert_array_equal(kg, want_kg)        # the same operations: to the bit
+    # the kinds and the milk by kind: those of milk_by_kind
+    want_by, want_kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"],
+                                              p.colostrum_days, True, is_farm, R * L)
+    np.testing.assert_array_equal(kind, want_kind)
+    np.testing.assert_array_equal(by_kind, want_by)
+    assert (by_kind > 0).any(axis=0).all() and set(kind) == {0, 1, 2}
+    # the milk and ADG/FCM of the does for the feeding: the NumPy rule of the feeding
+    fp = p.feeding
+    fk = feeding._table_index(fp, T - h["birth"][li], c16[li], h["lag"][li])
+    np.testing.assert_array_equal(milk[0], np.bincount(h["cell"][li], kg, R * L))
+    np.testing.assert_array_equal(
+        milk[1], np.bincount(h["cell"][li], feeding._adg_per_fcm(fp, fk, kg), R * L))
+    # without the feeding: no sums for it, the rest the same
+    again = kernels.census(
+        T, h["sex"], h["parity"], h["lactating"], h["birth"], h["alive"], h["due"],
+        h["cell"], h["kidded"], h["effect"], h["rep"], h["loc"], p.weaning_age_days,
+        p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, heat, outbreak,
+        True, is_farm, None, h["lag"][:0], R * L)
+    assert again[6].shape == (2, 0)
+    for x, y in zip(again[:6], (c16, stocks, rows, kg, kind, by_kind)):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_milk_by_kind_is_the_weighted_count_and_the_deliverable_milk(herd):
@@ -89,14 +111,17 @@ def test_milk_by_kind_is_the_weighted_count_and_the_deliverable_milk(herd):
     drinking = np.random.default_rng(5).integers(0, 40, R * L)
     kid_milk = np.random.default_rng(6).random(R) * 1.5
     for lost, tank in ((False, np.ones(L, bool)), (True, np.array([True, False] * 2))):
-        out = np.full((5, R, L), np.nan, np.float32)
-        kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"], 3, lost,
-                                    is_farm, drinking, kid_milk, tank, out)
+        by_kind, kind = kernels.milk_by_kind(T, li, kg, h["cell"], h["kidded"], h["loc"], 3,
+                                             lost, is_farm, R * L)
         want_kind = (T - h["kidded"][li] < 3).astype(np.int8)
         if lost:
             want_kind = np.where((want_kind == 0) & ~is_farm[h["loc"][li]], 2, want_kind)
         np.testing.assert_array_equal(kind, want_kind)
-        by = np.bincount(h["cell"][li] * 3 + want_kind, kg, R * L * 3).reshape(R, L, 3)
+        by = np.bincount(h["cell"][li] * 3 + want_kind, kg, R * L * 3).reshape(R * L, 3)
+        np.testing.assert_array_equal(by_kind, by)
+        out = np.full((5, R, L), np.nan, np.float32)
+        kernels.milk_outputs(by_kind, drinking, kid_milk, tank, out)
+        by = by.reshape(R, L, 3)
         gross = by.sum(axis=2).astype(np.float32)
         np.testing.assert_array_equal(out[0], gross)
         np.testing.assert_array_equal(out[1], by[:, :, 1].astype(np.float32))
@@ -147,22 +172,6 @@ def test_requirement_sums_are_the_sums_of_the_row_requirements(herd, params, lag
     for q, values in enumerate((me, dmi, cp)):
         want = np.bincount(code[fed], values[fed], R * L * 16)
         np.testing.assert_array_equal(sums[:, q], want)
-
-
-def test_milk_sums_are_the_milk_and_adg_per_fcm_of_the_does(herd, params):
-    h, p = herd, params
-    fp = p.feeding
-    li = np.flatnonzero(h["lactating"] & h["alive"])
-    kg = np.random.default_rng(4).random(li.size) * 3
-    kg[::7] = 0.0                                           # dry does of the day: no ratio
-    c16 = np.full(N, 8, np.int8)
-    age = T - h["birth"]
-    out = feed_kernels.milk_sums(T, li, kg, h["birth"], c16, h["lag"], h["cell"],
-                                 feeding.feed_tables(p), R * L)
-    fk = feeding._table_index(fp, age[li], c16[li], h["lag"][li])
-    np.testing.assert_array_equal(out[0], np.bincount(h["cell"][li], kg, R * L))
-    np.testing.assert_array_equal(
-        out[1], np.bincount(h["cell"][li], feeding._adg_per_fcm(fp, fk, kg), R * L))
 
 
 def test_selections_are_those_of_the_masks(herd, params):
@@ -421,14 +430,16 @@ def test_feed_needs_are_the_requirement_milk_and_group_sums(herd, params):
     li = np.flatnonzero(h["lactating"] & h["alive"])
     kg = np.random.default_rng(14).random(li.size) * 3
     tables = feeding.feed_tables(p)
+    fk = feeding._table_index(p.feeding, T - h["birth"][li], c16[li], h["lag"][li])
+    milk = np.bincount(h["cell"][li], kg, R * L)
+    ratio = np.bincount(h["cell"][li], feeding._adg_per_fcm(p.feeding, fk, kg), R * L)
     sums, by_group = feed_kernels.feed_needs(T, h["birth"], c16, h["cell"], h["loc"],
                                              h["due"], h["parity"], h["lag"], h["lost_kg"],
-                                             li, kg, tables, 4, R * L)
+                                             np.stack([milk, ratio]), tables, 4, R * L)
     want = feed_kernels.requirement_sums(T, h["birth"], c16, h["cell"], h["loc"], h["due"],
                                          h["parity"], h["lag"], h["lost_kg"], tables, R * L)
     want = want.reshape(R, L, 16, 3)
-    milk, ratio = feed_kernels.milk_sums(T, li, kg, h["birth"], c16, h["lag"], h["cell"],
-                                         tables, R * L).reshape(2, R, L)
+    milk, ratio = milk.reshape(R, L), ratio.reshape(R, L)
     for q, part in enumerate(feeding._milk_parts(fp, milk, ratio)):     # the NumPy rule
         want[:, :, 8, q] += part
     assert (milk > 0).any()

@@ -415,7 +415,7 @@ def conception(t, rows, n, rule, pregnancy, keys, counts, mated, intake_set):
         np.ascontiguousarray(rule.in_window[:, t]), rows.loc[:n], rule.is_farm,
         rows.birth[:n], rows.lag[:n], rows.kidded[:n], rule.min_breeding_age_days,
         rule.postpartum_interval_days, rows.rep[:n], rows.uid[:n], keys.breeding,
-        probability, rows.intake[:n] if intake_set else np.empty(0, np.float32),
+        probability, rows.intake[:n] if intake_set else rows.intake[:0],
         rule.conception_factor_without_feed)
     drawn = idx[conceives]
     for g in range(G):
@@ -580,15 +580,20 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
     month's sums). ``outbreak_milk`` is the milk factor of the outbreaks by cell (empty:
     none).
 
-    Returns the class code of every row, the does in milk and their milk [kg], the kids
-    drinking milk per cell, whether some priority group went short and the share of its
-    need each was fed (R, L, G) (empty with the feeding off)."""
+    Returns the class code of every row, the does in milk, their milk [kg] and its kind,
+    the milk by cell and kind (:func:`capra.herd.kernels.census`), the kids drinking
+    milk per cell, whether some priority group went short and the share of its need each
+    was fed (R, L, G) (empty with the feeding off)."""
     R, L = counts.shape[1], counts.shape[2]
-    c16, stocks, li, kg = kernels.census(
+    # (an empty slice, not a new empty array: one type of array either way, which the
+    # compiled loops need to stay fast: 1.2 -> 4.8 ms a call, measured)
+    lag = rows.lag[:n] if lagging else rows.lag[:0]
+    c16, stocks, li, kg, kind, by_kind, milk_sums = kernels.census(
         t, rows.sex[:n], rows.parity[:n], rows.lactating[:n], rows.birth[:n],
         rows.alive[:n], rows.due[:n], rows.cell[:n], rows.kidded[:n], rows.effect[:n],
-        rows.rep[:n], c.weaning_age_days, c.buck_min_breeding_age_days, c.colostrum_days,
-        c.class_lut, c.milk_table, c.heat, outbreak_milk, R * L)
+        rows.rep[:n], rows.loc[:n], c.weaning_age_days, c.buck_min_breeding_age_days,
+        c.colostrum_days, c.class_lut, c.milk_table, c.heat, outbreak_milk,
+        c.quarantine_milk_lost[t], c.is_farm, feed, lag, R * L)
     for k in range(N_STOCKS):
         for r in range(R):
             for loc in range(L):
@@ -607,27 +612,25 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
                     powder = drinking[r * L + loc] * per_kid
                     day[r, loc, REPLACER_KG] = powder
                     day[r, loc, REPLACER_COST] = powder * rearing.powder_price_per_kg[loc]
-        none = np.empty(0, np.float32)
         G = N_FEED_GROUPS
         sums, by_group = feed_kernels.feed_needs(
             t, rows.birth[:n], c16, rows.cell[:n], rows.loc[:n], rows.due[:n],
-            rows.parity[:n], rows.lag[:n] if lagging else none,
-            rows.lost_kg[:n] if active else none, li, kg, feed, G, R * L)
+            rows.parity[:n], lag, rows.lost_kg[:n] if active else rows.lost_kg[:0], milk_sums,
+            feed, G, R * L)
         short, share = feed_kernels.feed_farms(
             t, by_group.reshape(R, L, 3, G), sums.reshape(R, L, 16, 3), stock, pasture,
             farms, new_month, TINY_MJ, day, source_dm, closing, monthly,
             active or intake_set)
-    return c16, li, kg, drinking, short, share
+    return c16, li, kg, kind, by_kind, drinking, short, share
 
 
 @compiled(**_STAGE)
-def milk(t, li, kg, drinking, rows, c, floats):
+def milk(by_kind, drinking, c, floats):
     """The milk of the day by kind, the kids' and the milk delivered, into the day's
-    ``floats`` (:func:`capra.herd.kernels.milk_by_kind`, under the census rule ``c``);
-    returns each doe's kind."""
-    return kernels.milk_by_kind(t, li, kg, rows.cell, rows.kidded, rows.loc, c.colostrum_days,
-                                c.quarantine_milk_lost[t], c.is_farm, drinking,
-                                c.kid_milk_kg_per_day, c.tank_milk, floats[:N_MILK])
+    ``floats`` (:func:`capra.herd.kernels.milk_outputs`, under the census rule ``c``),
+    from the milk by cell and kind ``by_kind``."""
+    kernels.milk_outputs(by_kind, drinking, c.kid_milk_kg_per_day, c.tank_milk,
+                         floats[:N_MILK])
 
 
 #: The stages of a day, in order (docs/herd-model.md). Those marked Python are
@@ -658,6 +661,8 @@ class Carry(NamedTuple):
     c16: np.ndarray
     li: np.ndarray
     kg: np.ndarray
+    kind: np.ndarray
+    by_kind: np.ndarray
     drinking: np.ndarray
     short: bool
     share: np.ndarray
@@ -667,7 +672,8 @@ def fresh_carry() -> Carry:
     """Nothing carried yet (the start of a day)."""
     rows = np.zeros(0, np.int64)
     return Carry(rows, np.zeros(0, np.int8), rows, np.zeros(0), np.zeros(0, np.int8), rows,
-                 np.zeros(0), rows, False, np.zeros((0, 0, 0)))
+                 np.zeros(0), np.zeros(0, np.int8), np.zeros((0, 3)), rows, False,
+                 np.zeros((0, 0, 0)))
 
 
 @compiled(**_JIT)
@@ -683,55 +689,62 @@ def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, 
     ``ob`` is the batch's outbreaks (None without any), ``feed``, ``farms`` and
     ``rearing`` the feeding's records (None with the feeding off; see
     :func:`census_and_feed` for the rest)."""
-    (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, drinking, short,
-     share) = carry
-    if first <= STAGE_ARRIVALS and hooks[HOOK_ARRIVALS]:
-        return STAGE_ARRIVALS, n, carry
-    if first <= STAGE_AGENDA:
-        agenda_rows, marks = agenda(t, rows, n, rules.agenda)
-    if first <= STAGE_RELEASE and releases_today(marks):
-        return STAGE_RELEASE, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
-                                 drinking, short, share)
-    if first <= STAGE_REMOVALS:
-        removals(t, agenda_rows, marks, arrived, rows, rules.cull, counts)
-    if first <= STAGE_BIRTHS:
-        dams = dams_due(t, agenda_rows, marks, rows)
-        if dams.size:
-            if (first <= STAGE_ROOM and n + dams.size * rules.kidding.litter_cdf.shape[1]
-                    > rows.uid.size):
-                return STAGE_ROOM, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li,
-                                      kg, drinking, short, share)
-            n += births(t, dams, rows, n, rules.kidding, rules.kid_risk, rules.n_locations,
-                        keys, counts, next_uid)[3]
-    if first <= STAGE_HEALTH and hooks[HOOK_HEALTH]:
-        return STAGE_HEALTH, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
-                                drinking, short, share)
-    if first <= STAGE_OUTBREAKS and ob is not None:
-        outbreak_milk = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health,
-                                  rules.pregnancy.gestation_days, rules.cull, counts)[0]
-    if first <= STAGE_BUCKS and hooks[HOOK_BUCKS]:
-        return STAGE_BUCKS, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
-                               drinking, short, share)
-    if first <= STAGE_AGES and t >= rules.ages_from_day:
-        parents_ages(t, rows, n, rules.breeding.buck_min_breeding_age_days, counts, floats)
-    if first <= STAGE_BREEDING:
-        eligible = conception(t, rows, n, rules.breeding, rules.pregnancy, keys, counts,
-                              mated, intake_set)[0]
-        failed_windows(t, eligible, rows, rules.breeding.window_last_day, rules.cull, counts)
-    if first <= STAGE_DRY_OFF:
-        dry_off(t, rows, n, rules.cull, counts)
-    if first <= STAGE_REPLACEMENT:
-        replacement(t, agenda_rows, marks, rows, n, rules.replacement,
-                    rules.male_sale_age_days, keys, counts, mated.shape[0])
-    if first <= STAGE_CENSUS_AND_FEED:
-        c16, li, kg, drinking, short, share = census_and_feed(
-            t, rows, n, rules.census, counts, outbreak_milk, intake_set, feed, farms,
-            rearing, stock, pasture, lagging, active, new_month, day, source_dm, closing,
-            monthly)
-    if first <= STAGE_RESPOND and feed is not None and (short or active or intake_set):
-        return STAGE_RESPOND, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg,
-                                 drinking, short, share)
-    if first <= STAGE_MILK:
-        milk(t, li, kg, drinking, rows, rules.census, floats)
-    return END, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, drinking,
-                         short, share)
+    (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind, drinking,
+     short, share) = carry
+    stop = END
+    while True:                     # once through the stages, or to the first stop
+        if first <= STAGE_ARRIVALS and hooks[HOOK_ARRIVALS]:
+            stop = STAGE_ARRIVALS
+            break
+        if first <= STAGE_AGENDA:
+            agenda_rows, marks = agenda(t, rows, n, rules.agenda)
+        if first <= STAGE_RELEASE and releases_today(marks):
+            stop = STAGE_RELEASE
+            break
+        if first <= STAGE_REMOVALS:
+            removals(t, agenda_rows, marks, arrived, rows, rules.cull, counts)
+        if first <= STAGE_BIRTHS:
+            dams = dams_due(t, agenda_rows, marks, rows)
+            if dams.size:
+                if (first <= STAGE_ROOM and n + dams.size
+                        * rules.kidding.litter_cdf.shape[1] > rows.uid.size):
+                    stop = STAGE_ROOM
+                    break
+                n += births(t, dams, rows, n, rules.kidding, rules.kid_risk,
+                            rules.n_locations, keys, counts, next_uid)[3]
+        if first <= STAGE_HEALTH and hooks[HOOK_HEALTH]:
+            stop = STAGE_HEALTH
+            break
+        if first <= STAGE_OUTBREAKS and ob is not None:
+            outbreak_milk = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health,
+                                      rules.pregnancy.gestation_days, rules.cull, counts)[0]
+        if first <= STAGE_BUCKS and hooks[HOOK_BUCKS]:
+            stop = STAGE_BUCKS
+            break
+        if first <= STAGE_AGES and t >= rules.ages_from_day:
+            parents_ages(t, rows, n, rules.breeding.buck_min_breeding_age_days, counts,
+                         floats)
+        if first <= STAGE_BREEDING:
+            eligible = conception(t, rows, n, rules.breeding, rules.pregnancy, keys, counts,
+                                  mated, intake_set)[0]
+            failed_windows(t, eligible, rows, rules.breeding.window_last_day, rules.cull,
+                           counts)
+        if first <= STAGE_DRY_OFF:
+            dry_off(t, rows, n, rules.cull, counts)
+        if first <= STAGE_REPLACEMENT:
+            replacement(t, agenda_rows, marks, rows, n, rules.replacement,
+                        rules.male_sale_age_days, keys, counts, mated.shape[0])
+        if first <= STAGE_CENSUS_AND_FEED:
+            c16, li, kg, kind, by_kind, drinking, short, share = census_and_feed(
+                t, rows, n, rules.census, counts, outbreak_milk, intake_set, feed, farms,
+                rearing, stock, pasture, lagging, active, new_month, day, source_dm,
+                closing, monthly)
+        if (first <= STAGE_RESPOND and feed is not None
+                and (short or active or intake_set)):
+            stop = STAGE_RESPOND
+            break
+        if first <= STAGE_MILK:
+            milk(by_kind, drinking, rules.census, floats)
+        break
+    return stop, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind,
+                          by_kind, drinking, short, share)

@@ -1,7 +1,7 @@
 """Compiled passes and loops of the feeding (:mod:`capra.herd.feeding`).
 
 The requirements of the day summed over the herd's rows (:func:`feed_needs`:
-:func:`requirement_sums`, and :func:`milk_sums` for the does in milk), with the feeding's
+:func:`requirement_sums`, with the milk the census sums), with the feeding's
 tables as one record (:class:`FeedTables`); their sums by priority group and by class
 (:func:`group_sums`, :func:`class_sums`); the feeding of the day on every farm
 (:func:`feed_farms`, with the farms' feeds as one record, :class:`FeedFarms`): the
@@ -145,49 +145,27 @@ def class_sums(me, share, group_of_code):
     return out
 
 
-@compiled(**_ONE_CALLER)
-def milk_sums(t, rows, kg, birth, c16, lag, cell, feed, n_cells):
-    """Milk [kg] and ADG/FCM [kg/kg] of the does in milk ``rows`` (their milk ``kg``),
-    summed by cell: (2, n_cells), for the intake and protein of lactation (ADG at the
-    table index of each doe, :func:`requirement_sums`; nil for a doe without milk)."""
-    row_of_code, oldest, adg_kg, fcm_per_kg_milk = (feed.row_of_code, feed.oldest,
-                                                    feed.adg_kg, feed.fcm_per_kg_milk)
-    out = np.zeros((2, n_cells))
-    has_lag = lag.size > 0
-    for j in range(rows.size):
-        i = rows[j]
-        a = np.int64(t) - np.int64(birth[i])
-        if has_lag:
-            a -= np.int64(lag[i])
-        a = min(max(a, 0), oldest)
-        fcm = kg[j] * fcm_per_kg_milk
-        c = cell[i]
-        out[0, c] += kg[j]
-        out[1, c] += adg_kg[row_of_code[c16[i]] + a] / fcm if fcm > 0 else 0.0
-    return out
-
-
 @compiled(**_JIT)
-def feed_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, li, kg, feed, n_groups,
+def feed_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, milk, feed, n_groups,
                n_cells):
     """The requirements of the day: by (cell, class code) ``sums`` (n_cells, 16, 3) (ME
-    [MJ], DM intake [kg], CP [g]; :func:`requirement_sums`), with the milk ``kg`` of the
-    does in milk ``li`` added to class code 8 (:func:`milk_sums`; the lactation ME, the
-    intake and protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and
-    ADG/FCM and so summed per cell first); and the same by priority group
-    (:func:`group_sums`), (n_cells, 3, n_groups)."""
+    [MJ], DM intake [kg], CP [g]; :func:`requirement_sums`), with the milk of the does in
+    milk added to class code 8 from ``milk`` (2, n_cells), their milk and ADG/FCM
+    summed by cell (:func:`capra.herd.kernels.census`; the lactation ME, the intake and
+    protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and ADG/FCM);
+    and the same by priority group (:func:`group_sums`), (n_cells, 3, n_groups)."""
     sums = requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed,
                             n_cells)
-    if li.size:
-        milk = milk_sums(t, li, kg, birth, c16, lag, cell, feed, n_cells)
-        dmi_per_kg = feed.dmi_per_kg_fcm * feed.fcm_per_kg_milk
-        for c in range(n_cells):
-            m, ratio = milk[0, c], milk[1, c]
-            dmi = dmi_per_kg * m + feed.dmi_adg_fcm_kg * ratio
-            sums[c * 16 + 8, 0] += m * feed.me_per_kg_milk
-            sums[c * 16 + 8, 1] += dmi
-            sums[c * 16 + 8, 2] += ((feed.mp_per_kg_dmi * dmi + feed.mp_per_kg_milk * m)
-                                    * feed.cp_per_mp)
+    dmi_per_kg = feed.dmi_per_kg_fcm * feed.fcm_per_kg_milk
+    for c in range(milk.shape[1]):
+        m, ratio = milk[0, c], milk[1, c]
+        if m == 0.0 and ratio == 0.0:
+            continue                              # no doe in milk: nothing to add
+        dmi = dmi_per_kg * m + feed.dmi_adg_fcm_kg * ratio
+        sums[c * 16 + 8, 0] += m * feed.me_per_kg_milk
+        sums[c * 16 + 8, 1] += dmi
+        sums[c * 16 + 8, 2] += ((feed.mp_per_kg_dmi * dmi + feed.mp_per_kg_milk * m)
+                                * feed.cp_per_mp)
     sums = sums.reshape(n_cells, 1, 16, 3)
     return sums.reshape(n_cells, 16, 3), group_sums(sums, feed.group_of_code,
                                                     n_groups).reshape(n_cells, 3, n_groups)

@@ -42,6 +42,7 @@ from capra.herd.rng import draw, exponential_draw, lognormal_of, normal_draw
 from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
+_INLINE = {"error_model": "numpy", "inline": "always"}
 
 #: Columns of the stocks of :func:`census`: the herd's classes (kids with those in their
 #: colostrum days), the pregnant females, the head, and the kids past their colostrum
@@ -64,9 +65,9 @@ def flagged(flags):
 
 
 @compiled(**_JIT)
-def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep,
+def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep, loc,
            weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table, heat,
-           outbreak_milk, n_cells):
+           outbreak_milk, quarantine_milk_lost, is_farm, feed, lag, n_cells):
     """Class code of every row, the rows counted by (cell, class code), and the milk of
     the does in milk before any shortage of feed.
 
@@ -77,7 +78,16 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     3+) and day in milk (each replicate's own table when it has one), times her animal
     effect and her cell's factor: the day's heat stress factor (``heat`` (replicates or
     1, days), each replicate's own row when it has one) times the milk left by the
-    outbreaks on the farm (``outbreak_milk`` per cell; empty: none).
+    outbreaks on the farm (``outbreak_milk`` per cell; empty: none); each doe's kind of
+    milk and the milk summed by cell and kind (:func:`milk_by_kind`: ``by_kind``
+    (n_cells, 3)); and with the feeding's tables ``feed`` (None: the feeding is off)
+    the milk and ADG/FCM of the does summed by cell, (2, n_cells), for the requirements
+    of lactation (:func:`capra.herd.feeding._adg_per_fcm`, ``lag`` the days of growth
+    missed, empty: none). All in one loop over the does, in their order: the same sums
+    as those functions'.
+
+    Returns ``c16``, ``stocks``, ``lactating_rows``, ``kg``, ``kind``, ``by_kind`` and
+    the milk sums for the feeding ((2, 0) without it).
     """
     n = sex.size
     own = milk_table.shape[0] > 1
@@ -114,13 +124,31 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     # 4.5 ns per doe, measured on nampo)
     n_par, n_dim = milk_table.shape[1], milk_table.shape[2]
     flat = milk_table.ravel()
+    kind = np.empty(n_lact, np.int8)
+    by_kind = np.zeros((n_cells, 3))
+    fed = feed is not None
+    milk = np.zeros((2, n_cells if fed else 0))
+    has_lag = lag.size > 0
+    if fed:
+        adg_kg, row_of_code, oldest, fcm_per_kg = (feed.adg_kg, feed.row_of_code,
+                                                   feed.oldest, feed.fcm_per_kg_milk)
+    else:
+        adg_kg, row_of_code, oldest, fcm_per_kg = np.zeros(0), np.zeros(0, np.int64), 0, 0.0
     for j in range(n_lact):
         i = rows[j]
         r = np.int64(rep[i]) if own else np.int64(0)
         v = flat[(r * n_par + min(parity[i], 3) - 1) * n_dim + (t - kidded[i])]
         v *= np.float64(effect[i])
-        v *= factor[cell[i]]
+        c = cell[i]
+        v *= factor[c]
         kg[j] = v
+        k = milk_kind(t, kidded[i], colostrum_days, quarantine_milk_lost, is_farm[loc[i]])
+        kind[j] = k
+        by_kind[c, k] += v
+        if fed:
+            milk[0, c] += v
+            milk[1, c] += adg_per_fcm(t, birth[i], lag[i] if has_lag else np.float32(0.0),
+                                      c16[i], v, adg_kg, row_of_code, oldest, fcm_per_kg)
     stocks = np.zeros((9, n_cells), np.int64)     # a stock's cells together (copied out)
     for cell_ in range(n_cells):
         cc = counts[cell_ * 16:(cell_ + 1) * 16]
@@ -132,32 +160,59 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
             stocks[6, cell_] += cc[2 * c + 1]             # pregnant
             stocks[7, cell_] += both                      # head
         stocks[8, cell_] = cc[0] + cc[1]                  # kids past their colostrum days
-    return c16, stocks, rows, kg
+    return c16, stocks, rows, kg, kind, by_kind, milk
+
+
+@compiled(**_INLINE)
+def milk_kind(t, kidded, colostrum_days, quarantine_milk_lost, on_farm):
+    """The kind of a doe's milk today: 1 colostrum (the first ``colostrum_days`` of her
+    lactation), 2 milk of a doe in quarantine when it is not used
+    (``quarantine_milk_lost``, off a farm), 0 milk for the tank."""
+    if t - kidded < colostrum_days:
+        return 1
+    if quarantine_milk_lost and not on_farm:
+        return 2
+    return 0
+
+
+@compiled(**_INLINE)
+def adg_per_fcm(t, birth, lag, c16, kg, adg_kg, row_of_code, oldest, fcm_per_kg_milk):
+    """ADG / FCM of a doe in milk (born on day ``birth``, ``lag`` days of growth missed,
+    class code ``c16``, milk ``kg``) at her index in the feeding's tables [kg/kg]: nil
+    without milk (:func:`capra.herd.feeding._adg_per_fcm`). (The tables are handed over
+    one by one: a function given their record costs some 250 ns a call.)"""
+    a = np.int64(t) - np.int64(birth) - np.int64(lag)
+    a = min(max(a, 0), oldest)
+    fcm = kg * fcm_per_kg_milk
+    return adg_kg[row_of_code[c16] + a] / fcm if fcm > 0 else 0.0
 
 
 @compiled(**_JIT)
 def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk_lost,
-                 is_farm, drinking, kid_milk, tank_milk, out):
-    """The milk of the day by kind into ``out`` (the five outputs of
-    :attr:`capra.herd.processes.Recorder.MILK`, replicates,
-    locations) [kg]: the milk ``kg`` of the does in milk ``rows`` summed by cell, gross,
-    colostrum (the first ``colostrum_days`` of a lactation) and milk of does in
-    quarantine when it is not used (``quarantine_milk_lost``); the milk the kids past
-    their colostrum days drink (``drinking`` per cell [head] times ``kid_milk`` of their
-    replicate [kg/day], where the location's kids drink the tank's milk, ``tank_milk``)
-    from what is left; and the rest, delivered (:func:`capra.herd.rules.deliverable_milk`,
-    in float32 as the outputs). Returns each doe's kind (1 colostrum, 2 quarantine, 0
-    tank)."""
-    R, L = out.shape[1], out.shape[2]
-    by_kind = np.zeros((R * L, 3))
+                 is_farm, n_cells):
+    """The milk ``kg`` of the does in milk ``rows`` summed by cell and kind, (n_cells, 3)
+    [kg] (kinds of :func:`milk_kind`), and each doe's kind."""
+    by_kind = np.zeros((n_cells, 3))
     kind = np.empty(rows.size, np.int8)
     for j in range(rows.size):
         i = rows[j]
-        k = 1 if t - kidded[i] < colostrum_days else 0
-        if k == 0 and quarantine_milk_lost and not is_farm[loc[i]]:
-            k = 2
+        k = milk_kind(t, kidded[i], colostrum_days, quarantine_milk_lost, is_farm[loc[i]])
         kind[j] = k
         by_kind[cell[i], k] += kg[j]
+    return by_kind, kind
+
+
+@compiled(**_JIT)
+def milk_outputs(by_kind, drinking, kid_milk, tank_milk, out):
+    """The milk of the day into ``out`` (the five outputs of
+    :attr:`capra.herd.processes.Recorder.MILK`, replicates, locations) [kg] from the milk
+    by cell and kind ``by_kind`` (:func:`milk_by_kind`): gross, colostrum and milk of does
+    in quarantine not used; the milk the kids past their colostrum days drink
+    (``drinking`` per cell [head] times ``kid_milk`` of their replicate [kg/day], where
+    the location's kids drink the tank's milk, ``tank_milk``) from what is left; and the
+    rest, delivered (:func:`capra.herd.rules.deliverable_milk`, in float32 as the
+    outputs)."""
+    R, L = out.shape[1], out.shape[2]
     zero = np.float32(0.0)
     for r in range(R):
         for loc_ in range(L):
@@ -175,7 +230,6 @@ def milk_by_kind(t, rows, kg, cell, kidded, loc, colostrum_days, quarantine_milk
             out[3, r, loc_] = quarantine
             out[2, r, loc_] = fed
             out[4, r, loc_] = max(available - fed, zero)
-    return kind
 
 
 @compiled(**_JIT)

@@ -368,27 +368,28 @@ def census_and_feed(state: HerdState, t: int, p: HerdParams, keys: dict,
     (:func:`capra.herd.day.census_and_feed`); what they leave for the next stages is
     kept in ``state.evening``."""
     rules, _ = _day(state, p, keys)
-    feed = feeding.day_records(state, p, t, rec)
+    state.feed_today = feeding.day_records(state, p, t, rec)
     fs = state.feed
     state.evening = day.census_and_feed(t, state.rows(0), len(state), rules.census,
-                                        rec.counts[t],
-                                        health.outbreak_milk(state),
-                                        fs is not None and fs.intake_set, *feed)
-    if state.feed is not None:
-        state.evening += (feed[-4],)                   # the day's feed budget
+                                        rec.counts[t], health.outbreak_milk(state),
+                                        fs is not None and fs.intake_set, *state.feed_today)
 
 
 def respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """The responses of the animals to a shortage of feed energy, where some group went
     short or animals still respond to an earlier one (:func:`capra.herd.feeding.respond`):
-    the milk a shortage withholds."""
+    the milk a shortage withholds, summed again by cell and kind."""
     fs = state.feed
-    if fs is None:
+    c16, li, kg, kind, by_kind, drinking, short, share = state.evening
+    if fs is None or not (short or fs.active or fs.intake_set):
         return
-    c16, li, kg, drinking, short, share, budget = state.evening
-    if short or fs.active or fs.intake_set:
-        kg = feeding.respond(state, t, p, keys, rec, c16, li, kg, share, budget)
-        state.evening = (c16, li, kg, drinking, short, share, budget)
+    kg = feeding.respond(state, t, p, keys, rec, c16, li, kg, share, state.feed_today[-4])
+    rules, _ = _day(state, p, keys)
+    c = rules.census
+    by_kind, kind = kernels.milk_by_kind(t, li, kg, state.cell, state.kidded, state.loc,
+                                         c.colostrum_days, c.quarantine_milk_lost[t],
+                                         c.is_farm, rec.nrl)
+    state.evening = (c16, li, kg, kind, by_kind, drinking, short, share)
 
 
 def milk(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -396,8 +397,8 @@ def milk(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> 
     (:func:`capra.herd.day.milk`), and the monthly test day of each doe after colostrum
     in the event log."""
     rules, _ = _day(state, p, keys)
-    c16, li, kg, drinking = state.evening[:4]
-    kind = day.milk(t, li, kg, drinking, state.rows(0), rules.census, rec.floats[t])
+    c16, li, kg, kind, by_kind, drinking = state.evening[:6]
+    day.milk(by_kind, drinking, rules.census, rec.floats[t])
     if rec.events is not None:
         test = ((state.uid[li] + t) % TEST_DAY_INTERVAL_DAYS == 0) & (kind != 1)
         rec.log("test_days", state, li[test], milk_kg=kg[test],
@@ -459,9 +460,10 @@ def _room(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) ->
 
 def _respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     c = state.carry
-    kg = feeding.respond(state, t, p, keys, rec, c.c16, c.li, c.kg, c.share,
-                         state.feed_today[-4])
-    state.carry = c._replace(kg=kg)
+    state.evening = (c.c16, c.li, c.kg, c.kind, c.by_kind, c.drinking, c.short, c.share)
+    respond(state, t, p, keys, rec)
+    kg, kind, by_kind = state.evening[2:5]
+    state.carry = c._replace(kg=kg, kind=kind, by_kind=by_kind)
 
 
 #: The Python stages of a day by the stage :func:`capra.herd.day.run` stops at.
