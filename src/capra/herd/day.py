@@ -1,22 +1,40 @@
-"""The herd's day as compiled stages, and an ordinary day as one compiled call.
+"""The herd's day as one compiled kernel: its stages in order, from Python only between
+stages that need it.
 
-The processes of a day (``docs/herd-model.md``, in its order) are grouped in stages, each
-a compiled function over the batch's herd (the buffers of :meth:`HerdState.rows
-<capra.herd.state.HerdState.rows>`), its parameters (one record, :class:`DayRules`), the
-random streams' keys (:class:`Keys`) and the day's outputs (the recorder's blocks of
-counts and floats for the day, :class:`capra.herd.processes.Recorder`), which it counts
-into itself:
+The processes of a day (``docs/herd-model.md``, in its order) are grouped in stages
+(:data:`STAGE_ARRIVALS` to :data:`STAGE_MILK`). Each compiled stage is a function over the
+batch's herd (the buffers of :meth:`HerdState.rows <capra.herd.state.HerdState.rows>`),
+the records of its rules (:class:`DayRules` holds them all for a batch), the random
+streams' keys (:class:`Keys`) and the day's outputs (the recorder's blocks of counts and
+floats for the day, :class:`capra.herd.processes.Recorder`), which it counts into
+itself: the agenda (:func:`agenda`); deaths, culls and abortions (:func:`removals`);
+kiddings with the kids' extra risks (:func:`births`, :func:`newborn_risks`); outbreaks
+(:func:`outbreaks`); the parents' ages (:func:`parents_ages`); conceptions and failed
+windows (:func:`conception`, :func:`failed_windows`); dry-off (:func:`dry_off`); the
+keep-or-sell decisions (:func:`replacement`); the census and the feeding
+(:func:`census_and_feed`); the milk (:func:`milk`). The rules they apply are those of
+:mod:`capra.herd.rule_kernels`, :mod:`capra.herd.kernels` and
+:mod:`capra.herd.feed_kernels`.
 
-1. the day's agenda (:func:`capra.herd.kernels.agenda`);
-2. :func:`removals`: deaths, culls, abortions;
-3. :func:`births`: the does due kid (:func:`capra.herd.rule_kernels.kidding`), with the
-   extra risks of their kids (:func:`newborn_risks`);
+:func:`run` runs the stages of a day in order in one compiled call, from a given stage
+until a Python stage has something to do (:data:`PYTHON_STAGES`: batches arriving or
+leaving quarantine, room in the buffers for the day's kids, the health processes' tests
+and journeys, bucks rotated or bought, the responses to a shortage of feed); what the
+stages leave for later ones crosses the stops in one record (:class:`Carry`).
+:func:`capra.herd.processes.run_day` runs the Python stage and calls again from the next
+one. When a day's events are logged animal by animal, the stages are called one by one
+from Python instead (:data:`capra.herd.processes.STAGES`): the same numbers
+(``tests/herd/test_day.py``).
 
-An ordinary day (no batch arriving or leaving quarantine, no test, no bucks rotated or
-bought, the day's outputs not logged animal by animal) runs every stage in one compiled
-call; on the other days :mod:`capra.herd.processes` calls the stages one by one and runs
-the processes that are Python between them. Both run the same stages, so the numbers are
-the same either way (``tests/herd/test_day.py``).
+The stages are compiled into :func:`run` (``inline``), and the helpers with one caller into
+it: each compiled function is a unit of machine code that also holds the code of all it
+calls, so a function called from several levels is compiled several times (cold
+compile of the day 58 -> 33 s, measured). A function handed a record (the herd's buffers,
+a rule's parameters) per animal costs some 250 ns a call: per-animal rules take arrays.
+
+Why one module of some 750 lines: the stages, their records and the kernel that runs
+them in order are the day of ``docs/herd-model.md`` in one place; each stage is short
+and calls the rules where they are written.
 """
 
 from __future__ import annotations

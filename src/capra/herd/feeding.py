@@ -1,8 +1,8 @@
 """Feed in the daily herd simulation: what the animals need, what each farm feeds them,
 how they respond when it is not enough, and how kids are reared.
 
-Every day, after the milk of the day is known (:func:`feed_day`, called from
-:func:`capra.herd.processes.record_day`):
+Every day, after the census has found the milk of the day (the stage
+:func:`capra.herd.day.census_and_feed`, with :func:`respond` after it on a shortage):
 
 1. **Requirements** of every weaned animal: metabolizable energy (ME), crude protein (CP)
    and the dry matter (DM) it can eat, from its sex, whether it has kidded, its age on the
@@ -71,14 +71,14 @@ FLAT_TOLERANCE = 1e-9
 #: same share of its requirement (the animals of a group share their intake capacity).
 GROUPS = ("does in milk", "pregnant", "young stock", "other adults")
 #: Classes of weaned animals whose energy balance is recorded (the herd's classes less the
-#: kids, who drink milk), in the order of their codes in capra.herd.processes.record_day.
+#: kids, who drink milk), in the order of their codes in the census (capra.herd.kernels.census).
 CLASSES = ("doelings", "bucklings", "bucks", "does_in_milk", "does_dry")
 #: Keys of the requirement tables: 0 females that have not kidded, 1 females that have
 #: (dry), 2 males (intact), 3 does in milk (the requirements of key 1 without the milk,
 #: fed first), 4 nothing (kids, who drink milk, and removed animals).
 _KEYS = (("female", False), ("female", True), ("male", False), ("female", True))
 _ZERO_KEY = len(_KEYS)
-#: Table key of each class code of record_day (class * 2 + pregnant; classes 0 kids,
+#: Table key of each class code of the census (class * 2 + pregnant; classes 0 kids,
 #: 1 doelings, 2 bucklings, 3 bucks, 4 does in milk, 5 dry does, 6 removed, 7 kids in
 #: their colostrum days).
 _KEY_OF_CODE = np.array([_ZERO_KEY, _ZERO_KEY, 0, 0, 2, 2, 2, 2, 3, 3, 1, 1, _ZERO_KEY,
@@ -725,7 +725,7 @@ def requirements(p: HerdParams, t: int, rows: dict) -> dict[str, np.ndarray]:
     """Requirements of animals as the simulation computes them, for checks against
     :mod:`capra.feed.requirements`.
 
-    ``rows`` gives per animal: ``age`` [days], ``c16`` (class code of record_day),
+    ``rows`` gives per animal: ``age`` [days], ``c16`` (class code of the census),
     ``loc``, ``due`` (kidding day, -1 open), ``parity``, ``milk_kg`` [kg/day] and
     optionally ``lag`` [days]. Returns ``me`` [MJ/day], ``dmi`` [kg DM/day] and ``cp``
     [g/day].

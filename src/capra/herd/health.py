@@ -3,8 +3,10 @@ deaths on the journey to the farms, outbreaks and abortion storms, heat stress.
 
 The scenario's ``[health]`` section (:mod:`capra.scenario.health`) is compiled once into
 :class:`HealthParams` (and, for heat stress, into the day factors of conception and milk of
-:class:`~capra.herd.params.HerdParams`). Each day, after the processes of
-:data:`capra.herd.processes.DAILY` and before conception, :func:`daily`:
+:class:`~capra.herd.params.HerdParams`). Each day, after the kiddings and before the bucks
+and conception (:data:`capra.herd.processes.STAGES`), :func:`daily` (the first four in
+:func:`hooks`, on the days of :func:`hook_days`; the outbreaks a compiled stage of the
+day, :func:`capra.herd.day.outbreaks`):
 
 1. draws the infections of the animals that arrived today (each tested disease with its
    prevalence; an infected doe gives ``1 - milk_loss`` of her milk for life);

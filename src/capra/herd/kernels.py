@@ -1,10 +1,10 @@
 """Compiled passes over the herd's rows.
 
-The daily processes are NumPy functions over a batch of replicates
-(:mod:`capra.herd.processes`). What reads every row every day is compiled here (numba,
-cached on disk) as one loop each, so that the herd's arrays are read once instead of
-through temporary arrays: the end-of-day census with the milk before feed
-(:func:`census`, :func:`milk_by_kind`); the selections of the day (the day's
+The day's stages (:mod:`capra.herd.day`) run over a batch of replicates. What reads every
+row every day is compiled here (numba, cached on disk) as one loop each, so that the
+herd's arrays are read once: the end-of-day census with the milk before feed, by kind
+and for the feeding (:func:`census`; :func:`milk_by_kind` and :func:`milk_outputs`); the
+selections of the day (the day's
 :func:`agenda`: whose quarantine ends, who dies, may be culled, aborts, kids, is at a
 keep-or-sell age, and a process's rows of it; who dries off; who may be bred and
 conceives, and the bucks that may serve; who dies or aborts in an outbreak, with the

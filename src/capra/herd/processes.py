@@ -1,18 +1,20 @@
-"""The daily processes of the herd model.
+"""The daily processes of the herd model, and the day that runs them.
 
 Each process is ``process(state, t, params, keys, rec)``: it reads and changes the
 :class:`~capra.herd.state.HerdState` in place, draws its random numbers from its own named
 stream (``keys[name][state.rep]``) and writes the events it causes to the recorder ``rec``.
-A process is NumPy expressions over index arrays, or compiled functions over the day's
-animals (culls, abortions, kidding, conception by service, failed windows, dry-off,
-replacement: :mod:`capra.herd.rule_kernels`) with the recorder's counts written here. The
-rules are stated in ``docs/herd-model.md``; those the mean path applies too are taken from
-:mod:`capra.herd.rules`, or compiled for one animal in :mod:`capra.herd.rule_kernels` and
-checked against them.
+Most are a compiled stage of :mod:`capra.herd.day` with the event log written here;
+the arrivals, the release from quarantine and the moves of the bucks are NumPy
+expressions over index arrays with compiled rules. :func:`run_day` runs a day: the
+compiled stages in compiled calls (:func:`capra.herd.day.run`), the Python ones between
+them on the days they act (:data:`_PYTHON_STAGES`); with the event log, every process in
+turn (:data:`STAGES`). The rules are stated in ``docs/herd-model.md``; those the mean
+path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal in
+:mod:`capra.herd.rule_kernels` and checked against them.
 
-Why one module: it holds every process of the day and the recorder they
-write to, in the order of ``docs/herd-model.md``, so that the day can be read in one place
-against the document; the parts that grew their own concepts live apart (feeding, health,
+Why one module: it holds every process of the day and the recorder they write to, in
+the order of ``docs/herd-model.md``, so that the day can be read in one place against
+the document; the parts that grew their own concepts live apart (feeding, health,
 bucks, uncertainty) and are called from here.
 """
 

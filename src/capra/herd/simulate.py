@@ -1,7 +1,8 @@
 """Run the daily herd model for many replicates.
 
 Replicates are simulated in batches: all animals of a batch of replicates share one set of
-arrays, so each daily process is a single vectorized pass. Batches are independent tasks;
+arrays, so each daily process is a single compiled pass over them (the day's stages run
+in compiled calls, :mod:`capra.herd.day`). Batches are independent tasks;
 because every random number is keyed by (replicate, process, animal, day), the results do
 not depend on the batch size or on the engine that runs the batches.
 """
