@@ -444,3 +444,16 @@ def test_the_intensive_preset_keeps_nampos_distributions(nampo):
         np.testing.assert_array_equal(a.data[name].values, b.data[name].values)
     np.testing.assert_array_equal(a.data["parameter_value"].values,
                                   b.data["parameter_value"].values)
+
+
+def test_does_in_milk_fed_as_kids_under_a_late_weaning_age_go_short_without_error():
+    """A weaning age later than the does' age (the limit the scenario allows): the does in
+    milk and in late pregnancy are fed as kids, and a shortage's responses pass over
+    them (they used to index the weaned animals out of range)."""
+    data = one_farm_dict(animals=copy.deepcopy(DOES), capacity=400, horizon_days=400,
+                         policy={"lactation": {"weaning_age_days": 14600}})
+    data["farms"][0]["feed"] = hay_only(5.0)
+    res = simulate(build(data), 2, seed=3)
+    assert res.data["feed_me_unmet_mj"].max() > 0
+    assert np.isfinite(res.data["milk_kg"].values).all()
+    assert (res.data["milk_kg"].values >= 0).all()

@@ -485,6 +485,17 @@ def dry_off(t, rows, n, cull, counts):
 
 
 @compiled(**_STAGE)
+def _undecided(idx, rows, sex):
+    """The rows ``idx`` of animals of ``sex`` not yet kept, in order."""
+    out = np.empty(idx.size, np.int64)
+    k = 0
+    for i in idx:
+        out[k] = i
+        k += (rows.sex[i] == sex) & (not rows.kept[i])
+    return out[:k]
+
+
+@compiled(**_STAGE)
 def replacement(t, agenda_rows, marks, rows, n, rule, sale_ages, keys, counts, n_replicates):
     """The keep-or-sell decisions of the day (:func:`capra.herd.rule_kernels.replace`):
     the doelings at the decision age and the male kids at their sale age (their farm's
@@ -494,35 +505,26 @@ def replacement(t, agenda_rows, marks, rows, n, rule, sale_ages, keys, counts, n
     sells them at the policy's age."""
     # (animals born today, after the agenda was made, are not yet at either age: ages
     # of nil days are refused by the scenario)
-    f = on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, _ANY_DAY, t)
-    females = np.empty(f.size, np.int64)
-    nf = 0
-    for i in f:
-        females[nf] = i
-        nf += (rows.sex[i] == FEMALE) & (not rows.kept[i])
+    females = _undecided(
+        on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, _ANY_DAY, t),
+        rows, FEMALE)
     if sale_ages.size:                 # every row: each farm's age
         m = np.empty(n, np.int64)
-        nm = 0
+        k = 0
         for i in range(n):
-            m[nm] = i
-            nm += ((np.int64(t) - rows.birth[i] >= sale_ages[rows.loc[i]])
-                   & (rows.sex[i] == MALE) & rows.alive[i] & (not rows.kept[i]))
-        males = m[:nm]
+            m[k] = i
+            k += (np.int64(t) - rows.birth[i] >= sale_ages[rows.loc[i]]) & rows.alive[i]
+        males = _undecided(m[:k], rows, MALE)
     else:
-        m = on_agenda(agenda_rows, marks, kernels.AGENDA_MALE_KID, rows.alive, _ANY_DAY, t)
-        males = np.empty(m.size, np.int64)
-        nm = 0
-        for i in m:
-            males[nm] = i
-            nm += (rows.sex[i] == MALE) & (not rows.kept[i])
-        males = males[:nm]
+        males = _undecided(
+            on_agenda(agenda_rows, marks, kernels.AGENDA_MALE_KID, rows.alive, _ANY_DAY, t),
+            rows, MALE)
     empty = np.empty(0, np.int64)
-    if nf == 0 and males.size == 0:
+    if females.size == 0 and males.size == 0:
         return empty, empty, empty, empty
     moved, moved_from, sold_f, sold_m = replace(
-        t, females[:nf], males, rows, n, n_replicates, counts.shape[2], rule,
-        keys.replacement, keys.bucks)
-    L = counts.shape[2]
+        t, females, males, rows, n, n_replicates, counts.shape[2], rule, keys.replacement,
+        keys.bucks)
     for j in range(moved.size):
         counts[TRANSFERS_OUT, rows.rep[moved[j]], moved_from[j]] += 1
     count(counts[TRANSFERS_IN], moved, rows.cell)

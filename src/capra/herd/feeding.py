@@ -230,13 +230,6 @@ def compile_rearing(scenario, p: HerdParams) -> RearingParams:
                          spreads_cae=np.array(cols[6], bool))
 
 
-def males_for_sale(state: HerdState, t: int, p: HerdParams) -> np.ndarray:
-    """Rows of the male kids whose keep-or-sell day has come at their location's sale age
-    (``male_kids_sold`` per farm): alive, not yet decided, at or past that age."""
-    age_ok = (t - state.birth) >= p.rearing.male_sale_age_days[state.loc]
-    return np.flatnonzero(age_ok & (state.sex == 1) & state.alive & ~state.kept)
-
-
 # --------------------------------------------------------------------------------------
 # Compiled feeding parameters
 # --------------------------------------------------------------------------------------
@@ -772,10 +765,18 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     cell = state.cell[idx]
     share = fed_share.reshape(-1)[cell * G + _GROUP_OF_CODE[c16[idx]]]
     me = me[idx]
+    # the does in milk among the weaned (a doe younger than a late weaning age is fed as
+    # a kid: her milk does not answer for her energy)
     pos_li = np.searchsorted(idx, li)
-    me[pos_li] += _milk_parts(fp, kg, 0.0)[0]
-    alive_late = state.alive[late]
-    pos_late = np.searchsorted(idx, late[alive_late])
+    weaned = pos_li < idx.size
+    weaned[weaned] = idx[pos_li[weaned]] == li[weaned]
+    pos_li = pos_li[weaned]
+    me[pos_li] += _milk_parts(fp, kg[weaned], 0.0)[0]
+    alive_late = state.alive[late]          # ... and those in late pregnancy, alike
+    pos_late = np.searchsorted(idx, late)
+    alive_late &= pos_late < idx.size
+    alive_late[alive_late] = idx[pos_late[alive_late]] == late[alive_late]
+    pos_late = pos_late[alive_late]
     short = (1.0 - share) * me
     lost = state.lost_kg[idx].astype(float)
     tissue = fp.tissue_me_mj_per_kg
@@ -804,8 +805,9 @@ def _respond(state, t, p, keys, fk, c16, me, fed_share, li, kg, late, preg_me,
     shape = (state.n_replicates, p.n_locations)
     # (d) milk
     if li.size:
-        cut_kg = np.minimum(kg, short[pos_li] / fp.me_per_kg_milk)
-        short[pos_li] -= cut_kg * fp.me_per_kg_milk
+        cut_kg = np.zeros(li.size)
+        cut_kg[weaned] = np.minimum(kg[weaned], short[pos_li] / fp.me_per_kg_milk)
+        short[pos_li] -= cut_kg[weaned] * fp.me_per_kg_milk
         day[:, :, _Q["feed_milk_forgone_kg"]] = np.bincount(state.cell[li], cut_kg,
                                                              nrl).reshape(shape)
         kg = kg - cut_kg

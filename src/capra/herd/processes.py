@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from capra.herd import bucks, day, feeding, health, kernels, rng, rule_kernels, rules
-from capra.herd.params import FEMALE, MALE, MAX_AGE_DAYS, HerdParams
+from capra.herd.params import FEMALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
 #: No rows (no animal arrived today).
@@ -262,15 +262,6 @@ def removals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder)
         for name, idx in (("deaths", dead), ("culls", culled), ("culls", culled_arrived),
                           ("abortions", aborted), ("culls", culled_aborted)):
             rec.log(name, state, idx)
-
-
-def abort(state: HerdState, t: int, p: HerdParams, rec: Recorder, idx: np.ndarray) -> None:
-    """The pregnancies of does ``idx`` (alive, in row order) end today
-    (:func:`capra.herd.day.abort`)."""
-    if idx.size:
-        culled = day.abort(t, idx, state.rows(0), rule_kernels.cull_rule(p), rec.counts[t])
-        rec.log("abortions", state, idx)
-        rec.log("culls", state, culled)
 
 
 def kiddings(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
