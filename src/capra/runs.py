@@ -42,7 +42,7 @@ __all__ = ["DEFAULT_REPLICATES", "Progress", "Run", "load_scenario", "plan", "ru
 #: Monte Carlo replicates of the herd, the same default for every command and function:
 #: P10 and P90 are then the 10th and 90th of 100 ordered values, and the herd of the
 #: bundled five-year scenario takes seconds (README benchmarks: 1,000 replicates with
-#: feed and parameter uncertainty in about 35 s on 2 cores). [-]
+#: feed and parameter uncertainty in about 25 to 30 s on 2 cores). [-]
 DEFAULT_REPLICATES = 100
 
 #: ``progress(step, done, total)``: called as the work advances. ``step`` is ``"herd"``
