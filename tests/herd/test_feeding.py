@@ -277,9 +277,9 @@ def test_first_breeding_waits_for_the_growth_missed():
     state.append(np.zeros(2, np.int32), birth=0, loc=farm_loc)
     state.lag[:] = [0.0, 30.7]
     t = p.min_breeding_age_days + 10
-    for day, bred in ((t, [0]), (t + 19, [0]), (t + 20, [0, 1])):
-        rows, _ = _breeding_draws(p, day, state, np.zeros(0, np.float32))
-        np.testing.assert_array_equal(rows, bred, err_msg=str(day))
+    for when, bred in ((t, [0]), (t + 19, [0]), (t + 20, [0, 1])):
+        rows, _ = _breeding_draws(p, when, state, np.zeros(0, np.float32))
+        np.testing.assert_array_equal(rows, bred, err_msg=str(when))
 
 
 def test_light_kids_die_more():

@@ -55,6 +55,7 @@ from capra.herd.rule_kernels import (CullRule, KiddingRule, PregnancyRule, Repla
                                      rule_culls)
 
 _JIT = {"error_model": "numpy"}
+#: The stages, compiled into :func:`run` (see the module's docstring).
 _STAGE = {"error_model": "numpy", "inline": "always"}
 
 #: Index of each flow in the recorder's counts (:attr:`Recorder.COUNTS

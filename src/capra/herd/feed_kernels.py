@@ -6,10 +6,11 @@ tables as one record (:class:`FeedTables`); their sums by priority group and by 
 (:func:`group_sums`, :func:`class_sums`); the feeding of the day on every farm
 (:func:`feed_farms`, with the farms' feeds as one record, :class:`FeedFarms`): the
 priority groups fed from its feeds (:func:`feed_groups`) and the day's feed budget
-(:func:`feed_budget`, summed as NumPy sums, :func:`_np_sum`). Like :mod:`capra.herd.kernels`, each does the arithmetic of the
-NumPy expressions it stands for in the same order and precision, so the numbers are the
-same to the bit; ``tests/herd/test_kernels.py`` checks each against them. The rules are
-those of :mod:`capra.herd.feeding` and ``docs/herd-model.md``.
+(:func:`feed_budget`, summed as NumPy sums, :func:`_np_sum`). Like
+:mod:`capra.herd.kernels`, each does the arithmetic of the NumPy expressions it stands
+for in the same order and precision, so the numbers are the same to the bit;
+``tests/herd/test_kernels.py`` checks each against them. The rules are those of
+:mod:`capra.herd.feeding` and ``docs/herd-model.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import numpy as np
 from capra.compiled import compiled
 
 _JIT = {"error_model": "numpy"}
+#: Helpers with one caller, compiled into it (a compiled function's machine code also
+#: holds all it calls: a helper compiled on its own is compiled again in each caller;
+#: capra.herd.day).
 _ONE_CALLER = {"error_model": "numpy", "inline": "always"}
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from capra import libm
-from capra.herd import kernels, rng
+from capra.herd import rng
 from capra.herd.params import FEMALE, calendar_fields
 from capra.rates import risk_to_step_probability
 

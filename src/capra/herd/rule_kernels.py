@@ -35,6 +35,9 @@ from capra.herd.rules import ABORTION_FIRST_GESTATION_DAY, target_head
 from capra.herd.state import LAST_DAY
 
 _JIT = {"error_model": "numpy"}
+#: Helpers with one caller, compiled into it (a compiled function's machine code also
+#: holds all it calls: a helper compiled on its own is compiled again in each caller;
+#: capra.herd.day).
 _ONE_CALLER = {"error_model": "numpy", "inline": "always"}
 #: The rules of one animal, called row by row: compiled into their callers. (What a process
 #: does to one row is written in its loop, not in a function handed the herd's record: a
