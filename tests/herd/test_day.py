@@ -146,3 +146,20 @@ def test_the_compiled_day_is_the_stages_one_by_one(nampo, monkeypatch):
         assert one_call.data["head"].values.sum() > 0
     # every Python stage was stopped for
     assert set(stops) == set(day.PYTHON_STAGES) | {day.END}
+
+
+def test_one_compiled_day_for_feed_on_and_off(nampo):
+    """The day is compiled once whatever the scenario: the feeding off, or no health
+    processes, hand over empty records of the same types (a second version of the kernel
+    would cost its whole compile again). (In one process: other tests of this process may
+    only call it with the same types.)"""
+    from capra.herd.simulate import simulate
+    from capra.scenario.health import Health
+
+    sc = nampo.model_copy(update={"horizon_days": 40})
+    for kwargs in ({}, {"feed": False}, {"parameter_uncertainty": False}):
+        simulate(sc, 2, seed=1, **kwargs)
+    simulate(sc.model_copy(update={"health": Health()}), 2, seed=1)
+    does = {"count": 30, "sex": "female", "age_months_min": 18, "age_months_max": 40}
+    simulate(build(one_farm_dict(horizon_days=40, animals=[does])), 2, seed=1)  # no health
+    assert len(day.run.signatures) == 1

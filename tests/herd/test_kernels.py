@@ -97,7 +97,7 @@ def test_census_counts_and_milk_are_those_of_the_class_table(herd, params):
         T, h["sex"], h["parity"], h["lactating"], h["birth"], h["alive"], h["due"],
         h["cell"], h["kidded"], h["effect"], h["rep"], h["loc"], p.weaning_age_days,
         p.buck_min_breeding_age_days, p.colostrum_days, _CLASS_LUT, table, heat, outbreak,
-        True, is_farm, None, h["lag"][:0], R * L)
+        True, is_farm, feeding._no_feed()[0], h["lag"][:0], R * L)
     assert again[6].shape == (2, 0)
     for x, y in zip(again[:6], (c16, stocks, rows, kg, kind, by_kind)):
         np.testing.assert_array_equal(x, y)

@@ -593,7 +593,7 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
                     closing, monthly):
     """The end-of-day census (:func:`capra.herd.kernels.census`, its stocks written to the
     day's ``counts``) with the milk of the does in milk before feed; with the feeding on
-    (``feed``, ``farms`` and ``rearing`` not None), the milk replacer of the kids, the
+    (``feed``'s tables not empty), the milk replacer of the kids, the
     requirements (:func:`capra.herd.feed_kernels.feed_needs`; the days of growth missed
     when ``lagging``, the tissue regained when ``active``) and the day's feeding
     (:func:`capra.herd.feed_kernels.feed_farms`, into ``day`` and, unless the animals
@@ -622,7 +622,7 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
     drinking = stocks[N_STOCKS].copy()
     short = False
     share = np.empty((0, 0, 0))
-    if feed is not None:
+    if feed.table.size:                             # the feeding is on
         if rearing.on_replacer:                     # milk replacer of the kids
             for r in range(R):
                 for loc in range(L):
@@ -707,8 +707,9 @@ def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, 
     leave for the later ones (:class:`Carry`). The caller runs the Python stage and
     calls again from the next one.
 
-    ``ob`` is the batch's outbreaks (None without any), ``feed``, ``farms`` and
-    ``rearing`` the feeding's records (None with the feeding off; see
+    ``ob`` is the batch's outbreaks (none without the health processes), ``feed``,
+    ``farms`` and ``rearing`` the feeding's records (empty with the feeding off): records
+    of the same types either way, so that the day is compiled once (see
     :func:`census_and_feed` for the rest)."""
     (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind, drinking,
      short, share) = carry
@@ -736,7 +737,7 @@ def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, 
         if first <= STAGE_HEALTH and hooks[HOOK_HEALTH]:
             stop = STAGE_HEALTH
             break
-        if first <= STAGE_OUTBREAKS and ob is not None:
+        if first <= STAGE_OUTBREAKS:
             outbreak_milk = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health,
                                       rules.pregnancy.gestation_days, rules.cull, counts)[0]
         if first <= STAGE_BUCKS and hooks[HOOK_BUCKS]:
@@ -760,7 +761,7 @@ def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, 
                 t, rows, n, rules.census, counts, outbreak_milk, intake_set, feed, farms,
                 rearing, stock, pasture, lagging, active, new_month, day, source_dm,
                 closing, monthly)
-        if (first <= STAGE_RESPOND and feed is not None
+        if (first <= STAGE_RESPOND and feed.table.size
                 and (short or active or intake_set)):
             stop = STAGE_RESPOND
             break

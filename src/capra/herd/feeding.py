@@ -599,6 +599,21 @@ def feed_farms(p: HerdParams) -> feed_kernels.FeedFarms:
         fp.supplement_cost_per_kg_dm, fp.delivery_cost, _GROUP_OF_CODE)
 
 
+@lru_cache(maxsize=1)
+def _no_feed() -> tuple:
+    """The feeding's records with empty tables, of the same types as a scenario's (the
+    feeding off), made once."""
+    from capra.herd.day import Rearing
+
+    f, i8, b, i = np.zeros(0), np.zeros(0, np.int8), np.zeros(0, bool), np.zeros(0, np.int64)
+    f2, b2 = np.zeros((0, 0)), np.zeros((0, 0), bool)
+    tables = feed_kernels.FeedTables(i, 0, b2, np.zeros((0, 0, 0)), b, f, 0, 0, f, f, f,
+                                     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, i)
+    farms = feed_kernels.FeedFarms(i8.reshape(0, 0), f2, b2, 0.0, f2, False, f2,
+                                   np.zeros((0, 0, 0)), f2, f, f, f2, f2, f, f2, i)
+    return tables, farms, Rearing(False, b, f, 0.0, f, f)
+
+
 def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
     """What the feeding of day ``t`` reads and writes, as
     :func:`capra.herd.day.census_and_feed` takes it: the tables (:func:`feed_tables`), the
@@ -606,14 +621,15 @@ def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
     (:class:`capra.herd.day.Rearing`), the farms' stocks and pasture, whether animals
     lag behind their growth curve or are rebuilding reserves, whether a month begins, a
     zeroed day of the budget (R, L, :data:`MONTHLY`) and the month's sums it adds to;
-    with the feeding off, None for the first three (and empty arrays)."""
+    with the feeding off, empty records and arrays of the same types (:func:`_no_feed`:
+    the day is compiled once for both)."""
     from capra.herd.day import Rearing
 
     fs = state.feed
     if fs is None:
         nothing = np.zeros((0, 0, 0))
-        return (None, None, None, nothing, nothing, False, False, False, nothing, nothing,
-                nothing, nothing)
+        return _no_feed() + (nothing, nothing, False, False, False, nothing, nothing,
+                             nothing, nothing)
     fp, r = p.feeding, p.rearing
     if getattr(fs, "records", None) is None:
         kid_milk = p.varying.get("kid_milk_kg_per_day")

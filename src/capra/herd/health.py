@@ -414,9 +414,13 @@ def _outbreaks_today(state, t, p, keys, rec, hs) -> None:
 
 def outbreak_record(p, hs):
     """The batch's outbreaks with the tables of their kinds, as
-    :func:`capra.herd.day.outbreaks` reads them."""
+    :func:`capra.herd.day.outbreaks` reads them; none, without the health processes
+    (``hs`` None: a record of the same types, so that the day is compiled once)."""
     from capra.herd.day import Outbreaks
 
+    if hs is None:
+        none, table = np.zeros(0, np.int64), np.zeros((1, 0))
+        return Outbreaks(none, none, none, none, none, table, table, table)
     ob = hs.outbreaks
     return Outbreaks(ob.rep, ob.loc, ob.kind, ob.start, ob.end,
                      _table(p, "outbreak_death_daily"), _table(p, "outbreak_abortion_daily"),

@@ -80,7 +80,8 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     1, days), each replicate's own row when it has one) times the milk left by the
     outbreaks on the farm (``outbreak_milk`` per cell; empty: none); each doe's kind of
     milk and the milk summed by cell and kind (:func:`milk_by_kind`: ``by_kind``
-    (n_cells, 3)); and with the feeding's tables ``feed`` (None: the feeding is off)
+    (n_cells, 3)); and with the feeding's tables ``feed`` (empty tables: the feeding is
+    off)
     the milk and ADG/FCM of the does summed by cell, (2, n_cells), for the requirements
     of lactation (:func:`capra.herd.feeding._adg_per_fcm`, ``lag`` the days of growth
     missed, empty: none). All in one loop over the does, in their order: the same sums
@@ -126,14 +127,11 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     flat = milk_table.ravel()
     kind = np.empty(n_lact, np.int8)
     by_kind = np.zeros((n_cells, 3))
-    fed = feed is not None
+    fed = feed.table.size > 0               # the feeding's tables: empty, feed off
     milk = np.zeros((2, n_cells if fed else 0))
     has_lag = lag.size > 0
-    if fed:
-        adg_kg, row_of_code, oldest, fcm_per_kg = (feed.adg_kg, feed.row_of_code,
-                                                   feed.oldest, feed.fcm_per_kg_milk)
-    else:
-        adg_kg, row_of_code, oldest, fcm_per_kg = np.zeros(0), np.zeros(0, np.int64), 0, 0.0
+    adg_kg, row_of_code, oldest, fcm_per_kg = (feed.adg_kg, feed.row_of_code, feed.oldest,
+                                               feed.fcm_per_kg_milk)
     for j in range(n_lact):
         i = rows[j]
         r = np.int64(rep[i]) if own else np.int64(0)

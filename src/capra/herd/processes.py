@@ -430,7 +430,7 @@ def run_day(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
         stop, n_now, state.carry = day.run(
             t, first, state.hook_days[t], state.rows(0), n, rules, k, rec.counts[t],
             rec.floats[t], state.next_uid, state.mated, fs is not None and fs.intake_set,
-            None if hs is None else health.outbreak_record(p, hs), state.rep_rows,
+            health.outbreak_record(p, hs), state.rep_rows,
             state.grouped, *state.feed_today, state.carry)
         state.take(n_now - n)
         state.agenda = state.carry[:2]
