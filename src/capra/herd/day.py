@@ -32,7 +32,7 @@ calls, so a function called from several levels is compiled several times (cold
 compile of the day 58 -> 33 s, measured). A function handed a record (the herd's buffers,
 a rule's parameters) per animal costs some 250 ns a call: per-animal rules take arrays.
 
-Why one module of some 750 lines: the stages, their records and the kernel that runs
+Why one module of some 770 lines: the stages, their records and the kernel that runs
 them in order are the day of ``docs/herd-model.md`` in one place; each stage is short
 and calls the rules where they are written.
 """
