@@ -163,3 +163,30 @@ def test_one_compiled_day_for_feed_on_and_off(nampo):
     does = {"count": 30, "sex": "female", "age_months_min": 18, "age_months_max": 40}
     simulate(build(one_farm_dict(horizon_days=40, animals=[does])), 2, seed=1)  # no health
     assert len(day.run.signatures) == 1
+
+
+def test_the_days_conception_probabilities_are_the_rule_of_the_mean_path(nampo):
+    """Every day, the probabilities of conception by group (each replicate's own tables,
+    under parameter uncertainty; AI on a group's first day) are those of
+    capra.herd.rules.conception_probability, which the mean path applies."""
+    from capra.herd import rules
+    from capra.herd.uncertainty import ParameterDraws
+
+    ai = _scenarios(nampo)["ai and bought bucks"]
+    cases = [(compile_params(ai), 1)]
+    p = compile_params(nampo)
+    cases.append((ParameterDraws.of(nampo).batch(p, [0, 1, 2], 4), 3))
+    for p, n_rep in cases:
+        rule = day.day_rules(p, n_rep).breeding
+        seen_ai = False
+        for t in range(p.n_days):
+            got, by_ai = day.conception_today(t, rule, n_rep)
+            want, want_ai = rules.conception_probability(
+                p, t, service_probability=p.varying.get("service_probability"),
+                ai_probability=p.varying.get("ai_probability"),
+                conception_factor_by_day=p.varying.get("conception_factor_by_day"))
+            np.testing.assert_array_equal(by_ai, want_ai)
+            np.testing.assert_array_equal(got, np.broadcast_to(want, got.shape))
+            assert got.shape[0] == (n_rep if np.ndim(want) == 2 else 1)
+            seen_ai |= bool(by_ai.any())
+        assert seen_ai == (n_rep == 1)            # the AI group's first days

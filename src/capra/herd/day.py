@@ -180,28 +180,23 @@ def day_rules(p, n_replicates: int) -> DayRules:
     ``n_replicates``."""
     from capra.herd.processes import _CLASS_LUT
 
-    def rows(name, ndim):            # a table with a leading axis of replicates or 1
-        own = p.varying.get(name)
-        value = np.asarray(getattr(p, name) if own is None else own, np.float64)
-        return value.reshape((1,) * (ndim - value.ndim) + value.shape)
+    def rows(name):                  # a table with a leading axis of replicates or 1
+        return np.ascontiguousarray(rule_kernels.per_replicate(p, name))
 
     agenda = AgendaRule(int(p.max_age_days), int(p.decision_age_days),
                         int(p.male_sale_age_days), int(p.buck_max_age_days))
     breeding = BreedingRule(
         p.in_window, p.window_first_day, p.window_last_day, p.group_method == AI,
-        rows("service_probability", 3), rows("ai_probability", 2),
-        rows("conception_factor_by_day", 2), p.is_farm, int(p.min_breeding_age_days),
+        rows("service_probability"), rows("ai_probability"),
+        rows("conception_factor_by_day"), p.is_farm, int(p.min_breeding_age_days),
         int(p.postpartum_interval_days), int(p.buck_min_breeding_age_days),
         float(p.does_per_buck),
         1.0 if p.feeding is None else float(p.feeding.conception_factor_without_feed))
-    kid_milk = p.varying.get("kid_milk_kg_per_day")
     census = CensusRule(
         int(p.weaning_age_days), int(p.buck_min_breeding_age_days), int(p.colostrum_days),
-        _CLASS_LUT, np.ascontiguousarray(rows("milk_table", 3)),
-        np.ascontiguousarray(rows("milk_factor_by_day", 2)),
+        _CLASS_LUT, rows("milk_table"), rows("milk_factor_by_day"),
         p.quarantine_on_day & (not p.quarantine_milk_used), p.is_farm,
-        np.asarray(kid_milk, np.float64) if kid_milk is not None
-        else np.full(n_replicates, max(p.kid_milk_kg_per_day, 0.0)),
+        kid_milk_of(p, n_replicates),
         np.ones(p.n_locations, bool) if p.rearing is None else p.rearing.tank_milk)
     sale = (np.full(p.n_locations, p.male_sale_age_days, np.int64) if p.rearing is None
             else np.asarray(p.rearing.male_sale_age_days, np.int64))
@@ -210,6 +205,14 @@ def day_rules(p, n_replicates: int) -> DayRules:
                     breeding, rule_kernels.replacement_rule(p),
                     sale if (sale != p.male_sale_age_days).any() else sale[:0], census,
                     p.n_days - 365 if p.bucks is not None else p.n_days)
+
+
+def kid_milk_of(p, n_replicates: int) -> np.ndarray:
+    """The milk a kid drinks a day after its colostrum days, of each of the batch's
+    ``n_replicates`` (each one's own under parameter uncertainty). [kg/day]"""
+    own = p.varying.get("kid_milk_kg_per_day")
+    return (np.full(n_replicates, float(p.kid_milk_kg_per_day)) if own is None
+            else np.asarray(own, np.float64))
 
 
 def kid_risk(p) -> KidRisk:
@@ -376,7 +379,7 @@ def releases_today(marks):
 def parents_ages(t, rows, n, buck_age_days, counts, floats):
     """The ages of the does that kidded today and of the bucks, summed by cell, into the
     day's ``floats`` (:data:`capra.herd.bucks.BREEDING_OUTPUTS`, after the milk)
-    (:func:`capra.herd.kernels.ages_by_cell`)."""
+    (:func:`capra.herd.kernels.ages_by_cell`; bucks from ``buck_age_days``). [days]"""
     R, L = counts.shape[1], counts.shape[2]
     kiddings = False
     for v in counts[KIDDINGS].ravel():

@@ -623,7 +623,7 @@ def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
     zeroed day of the budget (R, L, :data:`MONTHLY`) and the month's sums it adds to;
     with the feeding off, empty records and arrays of the same types (:func:`_no_feed`:
     the day is compiled once for both)."""
-    from capra.herd.day import Rearing
+    from capra.herd.day import Rearing, kid_milk_of
 
     fs = state.feed
     if fs is None:
@@ -632,12 +632,9 @@ def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
                              nothing, nothing)
     fp, r = p.feeding, p.rearing
     if getattr(fs, "records", None) is None:
-        kid_milk = p.varying.get("kid_milk_kg_per_day")
-        kid_milk = (np.full(state.n_replicates, p.kid_milk_kg_per_day) if kid_milk is None
-                    else np.asarray(kid_milk, np.float64))
         fs.records = (feed_tables(p), feed_farms(p), Rearing(
             not r.tank_milk.all(), r.powder_given, r.powder_kg_per_kid_day,
-            r.powder_per_kg_milk, r.powder_price_per_kg, kid_milk))
+            r.powder_per_kg_milk, r.powder_price_per_kg, kid_milk_of(p, state.n_replicates)))
     m = fp.month_of_day[t]
     data = rec.data
     day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))

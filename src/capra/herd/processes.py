@@ -447,8 +447,7 @@ def _arrivals(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder
 
 def _room(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
     """Room in the herd's buffers for the largest litters of the does due today."""
-    dams = _on_agenda(state, kernels.AGENDA_KIDDING, state.due, t)
-    state.rows(rule_kernels.kid_room(p, dams))
+    state.rows(rule_kernels.kid_room(p, day.dams_due(t, *state.agenda, state.rows(0))))
 
 
 def _respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
