@@ -612,12 +612,13 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
     # (an empty slice, not a new empty array: one type of array either way, which the
     # compiled loops need to stay fast: 1.2 -> 4.8 ms a call, measured)
     lag = rows.lag[:n] if lagging else rows.lag[:0]
-    c16, stocks, li, kg, kind, by_kind, milk_sums = kernels.census(
+    c16, stocks, li, kg, kind, by_kind, milk_sums, need = kernels.census(
         t, rows.sex[:n], rows.parity[:n], rows.lactating[:n], rows.birth[:n],
         rows.alive[:n], rows.due[:n], rows.cell[:n], rows.kidded[:n], rows.effect[:n],
         rows.rep[:n], rows.loc[:n], c.weaning_age_days, c.buck_min_breeding_age_days,
         c.colostrum_days, c.class_lut, c.milk_table, c.heat, outbreak_milk,
-        c.quarantine_milk_lost[t], c.is_farm, feed, lag, R * L)
+        c.quarantine_milk_lost[t], c.is_farm, feed, lag,
+        rows.lost_kg[:n] if active else rows.lost_kg[:0], R * L)
     for k in range(N_STOCKS):
         for r in range(R):
             for loc in range(L):
@@ -637,10 +638,7 @@ def census_and_feed(t, rows, n, c, counts, outbreak_milk, intake_set, feed, farm
                     day[r, loc, REPLACER_KG] = powder
                     day[r, loc, REPLACER_COST] = powder * rearing.powder_price_per_kg[loc]
         G = N_FEED_GROUPS
-        sums, by_group = feed_kernels.feed_needs(
-            t, rows.birth[:n], c16, rows.cell[:n], rows.loc[:n], rows.due[:n],
-            rows.parity[:n], lag, rows.lost_kg[:n] if active else rows.lost_kg[:0], milk_sums,
-            feed, G, R * L)
+        sums, by_group = feed_kernels.feed_needs(need, milk_sums, feed, G, R * L)
         short, share = feed_kernels.feed_farms(
             t, by_group.reshape(R, L, 3, G), sums.reshape(R, L, 16, 3), stock, pasture,
             farms, new_month, TINY_MJ, day, source_dm, closing, monthly,

@@ -1,8 +1,8 @@
 """Compiled passes and loops of the feeding (:mod:`capra.herd.feeding`).
 
-The requirements of the day summed over the herd's rows (:func:`feed_needs`:
-:func:`requirement_sums`, with the milk the census sums), with the feeding's
-tables as one record (:class:`FeedTables`); their sums by priority group and by class
+The requirements of the animals summed in the census's pass over the rows
+(:func:`count_and_sum_needs`, :func:`capra.herd.kernels.census`) and of the day (:func:`feed_needs`, with the
+milk the census sums), with the feeding's tables as one record (:class:`FeedTables`); their sums by priority group and by class
 (:func:`group_sums`, :func:`class_sums`); the feeding of the day on every farm
 (:func:`feed_farms`, with the farms' feeds as one record, :class:`FeedFarms`): the
 priority groups fed from its feeds (:func:`feed_groups`) and the day's feed budget
@@ -60,11 +60,17 @@ class FeedTables(NamedTuple):
 
 
 @compiled(**_ONE_CALLER)
-def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells):
-    """Daily ME [MJ], DM intake [kg] and CP [g] needed without the milk, summed by
-    (cell, class code): (n_cells * 16, 3).
+def count_and_sum_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, n_cells,
+                        counts):
+    """The rows counted by (cell, class code) into ``counts`` (n_cells * 16,), and with
+    the feeding on (``feed``'s tables not empty) the daily ME [MJ], DM intake [kg] and CP
+    [g] needed without the milk, summed by (cell, class code) in row order:
+    (n_cells * 16, 3) ((0, 3) with the feeding off). For the census
+    (:func:`capra.herd.kernels.census`), into which it is compiled: the count and the
+    sums in one pass, as the pass has the row's cell and code at hand (one pass less:
+    4.3 -> 3.6 ns per row, measured on nampo).
 
-    Rows of kids and removed animals (class codes below 2 and from 12) are skipped: their
+    Rows of kids and removed animals (class codes below 2 and from 12) are not fed: their
     sums stay nil. Per row: the ``table`` of ``feed`` (:class:`FeedTables`; grazing,
     index, quantity) at the row's key and age on day ``t`` (from its day of ``birth``)
     less its missed days of growth (``lag``, empty: none), the grazing table where its
@@ -75,8 +81,11 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     (row_of_code, oldest, grazing, table, mature, _, gestation_days, preg_first_day,
      preg_me, preg_mp, mean_litter, ration_me, mp_per_kg_dmi, cp_per_mp, max_regain_kg,
      tissue_me_mj_per_kg) = feed[:16]
-    sums = np.zeros((n_cells * 16, 3))
-    graze_of_loc = np.ascontiguousarray(grazing[:, t])
+    fed = table.size > 0
+    sums = np.zeros((n_cells * 16 if fed else 0, 3))
+    graze_of_loc = np.zeros(grazing.shape[0], np.bool_)     # where animals graze today
+    for loc_ in range(graze_of_loc.size if fed else 0):
+        graze_of_loc[loc_] = grazing[loc_, t]
     has_lag = lag.size > 0
     has_regain = lost_kg.size > 0
     last_gday = preg_me.size - 1
@@ -86,8 +95,10 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
     ration32 = np.float32(ration_me)
     for i in range(birth.size):
         c = c16[i]
-        if c < 2 or c >= 12:
-            continue             # kids and removed animals: not fed, their sums not read
+        b = cell[i] * 16 + c
+        counts[b] += 1
+        if not fed or c < 2 or c >= 12:
+            continue             # kids and removed animals: not fed
         a = np.int64(t) - np.int64(birth[i])
         if has_lag:
             a -= np.int64(lag[i])
@@ -112,7 +123,6 @@ def requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed, 
             r = min(lost_kg[i], max_regain32) * tissue32
             me += np.float64(r)
             dmi += np.float64(r / ration32)
-        b = cell[i] * 16 + c
         sums[b, 0] += me
         sums[b, 1] += dmi
         sums[b, 2] += cp
@@ -150,16 +160,15 @@ def class_sums(me, share, group_of_code):
 
 
 @compiled(**_JIT)
-def feed_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, milk, feed, n_groups,
-               n_cells):
-    """The requirements of the day: by (cell, class code) ``sums`` (n_cells, 16, 3) (ME
-    [MJ], DM intake [kg], CP [g]; :func:`requirement_sums`), with the milk of the does in
+def feed_needs(sums, milk, feed, n_groups, n_cells):
+    """The requirements of the day, in place in ``sums`` (n_cells * 16, 3) (ME [MJ], DM
+    intake [kg], CP [g] by cell and class code without the milk:
+    :func:`count_and_sum_needs`, in the census, :func:`capra.herd.kernels.census`): the milk of the does in
     milk added to class code 8 from ``milk`` (2, n_cells), their milk and ADG/FCM
-    summed by cell (:func:`capra.herd.kernels.census`; the lactation ME, the intake and
-    protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and ADG/FCM);
-    and the same by priority group (:func:`group_sums`), (n_cells, 3, n_groups)."""
-    sums = requirement_sums(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed,
-                            n_cells)
+    summed by cell (by the census too; the lactation ME, the intake and
+    protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and ADG/FCM).
+    Returns them as (n_cells, 16, 3), and summed by priority group (:func:`group_sums`),
+    (n_cells, 3, n_groups)."""
     dmi_per_kg = feed.dmi_per_kg_fcm * feed.fcm_per_kg_milk
     for c in range(milk.shape[1]):
         m, ratio = milk[0, c], milk[1, c]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from capra.compiled import compiled
+from capra.herd.feed_kernels import count_and_sum_needs
 from capra.herd.rng import draw, exponential_draw, lognormal_of, normal_draw
 from capra.herd.state import LAST_DAY
 
@@ -67,7 +68,7 @@ def flagged(flags):
 @compiled(**_JIT)
 def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, rep, loc,
            weaning_age_days, buck_age_days, colostrum_days, class_lut, milk_table, heat,
-           outbreak_milk, quarantine_milk_lost, is_farm, feed, lag, n_cells):
+           outbreak_milk, quarantine_milk_lost, is_farm, feed, lag, lost_kg, n_cells):
     """Class code of every row, the rows counted by (cell, class code), and the milk of
     the does in milk before any shortage of feed.
 
@@ -84,11 +85,15 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     off)
     the milk and ADG/FCM of the does summed by cell, (2, n_cells), for the requirements
     of lactation (:func:`capra.herd.feeding._adg_per_fcm`, ``lag`` the days of growth
-    missed, empty: none). All in one loop over the does, in their order: the same sums
-    as those functions'.
+    missed, empty: none), all in one loop over the does, in their order: the same sums
+    as those functions'; and in the pass that counts the rows, the requirements of the
+    weaned animals alive summed by (cell, class code), (n_cells * 16, 3)
+    (:func:`capra.herd.feed_kernels.count_and_sum_needs`, ``lost_kg`` the tissue being
+    regained, empty: none).
 
-    Returns ``c16``, ``stocks``, ``lactating_rows``, ``kg``, ``kind``, ``by_kind`` and
-    the milk sums for the feeding ((2, 0) without it).
+    Returns ``c16``, ``stocks``, ``lactating_rows``, ``kg``, ``kind``, ``by_kind``, the
+    milk sums for the feeding ((2, 0) without it) and the requirements ((0, 3) without
+    it).
     """
     n = sex.size
     own = milk_table.shape[0] > 1
@@ -112,8 +117,8 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
     for i in range(n):
         c16[i] = class_lut[bits[i]]
     counts = np.zeros(n_cells * 16, np.int64)
-    for i in range(n):
-        counts[cell[i] * 16 + c16[i]] += 1
+    need = count_and_sum_needs(t, birth, c16, cell, loc, due, parity, lag, lost_kg, feed,
+                               n_cells, counts)
     for i in range(n):
         bits[i] = lactating[i] & alive[i]
     rows = flagged(bits)
@@ -158,7 +163,7 @@ def census(t, sex, parity, lactating, birth, alive, due, cell, kidded, effect, r
             stocks[6, cell_] += cc[2 * c + 1]             # pregnant
             stocks[7, cell_] += both                      # head
         stocks[8, cell_] = cc[0] + cc[1]                  # kids past their colostrum days
-    return c16, stocks, rows, kg, kind, by_kind, milk
+    return c16, stocks, rows, kg, kind, by_kind, milk, need
 
 
 @compiled(**_INLINE)
