@@ -71,7 +71,7 @@ ScenarioArg = Annotated[str, typer.Argument(
     help="Scenario file (TOML) or the name of a bundled scenario.")]
 Replicates = Annotated[int, typer.Option("--replicates", "-n", min=1, help="Monte Carlo replicates.")]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
-Engine = Annotated[str, typer.Option(help="Where replicates run: serial, threads, processes or dask.")]
+Engine = Annotated[str, typer.Option(help="Where replicates and the plan's futures run: serial, threads (side by side in this process), processes or dask; the numbers are the same on each.")]
 Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes or Dask workers for --engine threads/processes/dask (default: the number of cores).")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[Optional[int], typer.Option(
@@ -170,7 +170,7 @@ def run(
     seed: Seed = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("capra-out"),
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")] = False,
-    engine: Engine = "serial",
+    engine: Engine = "threads",
     workers: Workers = None,
     scheduler: Scheduler = None,
     batch_size: BatchSize = None,
@@ -238,7 +238,7 @@ def simulate_cmd(
                                          help="Result file: .nc (NetCDF), .parquet or .csv.")] = Path("herd.nc"),
     replicates: Replicates = DEFAULT_REPLICATES,
     seed: Seed = 0,
-    engine: Engine = "serial",
+    engine: Engine = "threads",
     workers: Workers = None,
     scheduler: Scheduler = None,
     batch_size: BatchSize = None,

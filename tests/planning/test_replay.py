@@ -99,3 +99,14 @@ def test_order_statistic():
     assert order_statistic(np.arange(1.0, 101.0), 0.1) == 6.0
     assert order_statistic(np.array([np.nan, 3.0]), 0.5) == 3.0
     assert np.isnan(order_statistic(np.array([np.nan]), 0.5))
+
+
+def test_future_enrolments_are_the_same_on_threads(setting):
+    """Two tasks (50 futures and 10) solved side by side in threads (the command line's
+    engine) give the numbers of the serial run to the bit."""
+    sc, dates, warm, _, held = setting
+    base = plan_inputs(sc, held[0], dates, warm, stock_rule="cyclic")
+    serial = future_enrolments(base, held)
+    threads = future_enrolments(base, held, engine="threads", workers=2)
+    np.testing.assert_array_equal(threads[0], serial[0])
+    assert threads[1] == serial[1]
