@@ -6,6 +6,8 @@ names. Where none of them can be written (a read-only installation run by a user
 a home folder, say), the functions are compiled in memory in every process instead (a few
 seconds more at each start) and a :class:`CompileCacheWarning` says how to keep them.
 
+While the code is compiled (the first run on a machine: some 35 s for the herd's day), :func:`compile_notice` lets a command say so.
+
 numba is told not to use Intel's vector maths library (SVML) where it is installed
 (``NUMBA_DISABLE_INTEL_SVML``, unless set otherwise, and if numba was not imported before
 Capra): its functions differ from the C library's in the last bit, and the same seed must
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
@@ -53,3 +57,25 @@ def compiled(**options):
             return njit(cache=False, nogil=True, **options)(func)
 
     return decorate
+
+
+@contextmanager
+def compile_notice(notify: Callable[[], None]) -> Iterator[None]:
+    """Call ``notify()`` once if, while the block runs, some compiled function is not
+    found in the cache and is compiled (in any thread): a command's chance to say why its
+    first run on a machine is slow. Nothing is called when everything is cached."""
+    from numba.core import event
+
+    class _FirstCompile(event.Listener):
+        fired = False
+
+        def on_start(self, ev) -> None:
+            if not self.fired:
+                self.fired = True
+                notify()
+
+        def on_end(self, ev) -> None:
+            pass
+
+    with event.install_listener("numba:compile", _FirstCompile()):
+        yield

@@ -31,17 +31,25 @@ PLAN_STEPS = {"futures": "question (a) in each simulated future",
               "programme years": "the programme's years"}
 
 
+#: What a run says when it compiles code not yet in the cache (the first run on a machine).
+COMPILING = ("Compiling Capra's code for this machine, once: up to a minute (later runs "
+             "start at once).")
+
+
 @contextlib.contextmanager
 def run_progress(name: str):
     """The progress display of a run of scenario ``name`` on standard error: the herd's
     replicate-days, then the plan's steps (the ``progress`` callback of
-    :func:`capra.run`)."""
+    :func:`capra.run`); and a line (:data:`COMPILING`) if code is compiled on the way."""
+    from capra.compiled import compile_notice
     from capra.console import err_console, step_progress
 
     labels = {"herd": (f"simulating {name}", "replicate-days"),
               **{step: (f"planning: {text}", "") for step, text in PLAN_STEPS.items()}}
-    with step_progress(labels, err_console) as update:
+    with step_progress(labels, err_console) as update, compile_notice(
+            lambda: err_console.print(COMPILING, highlight=False)):
         yield update
+
 
 
 def _num(value, digits: int = 0) -> str:
