@@ -6,7 +6,8 @@ names. Where none of them can be written (a read-only installation run by a user
 a home folder, say), the functions are compiled in memory in every process instead (a few
 seconds more at each start) and a :class:`CompileCacheWarning` says how to keep them.
 
-While the code is compiled (the first run on a machine: some 35 s for the herd's day), :func:`compile_notice` lets a command say so.
+While the code is compiled (the first run on a machine: some 35 s for the herd's day),
+:func:`compile_notice` lets a command say so.
 
 numba is told not to use Intel's vector maths library (SVML) where it is installed
 (``NUMBA_DISABLE_INTEL_SVML``, unless set otherwise, and if numba was not imported before
