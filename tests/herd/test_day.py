@@ -130,7 +130,7 @@ def test_the_compiled_day_is_the_stages_one_by_one(nampo, monkeypatch):
 
     def counted(*args):
         out = run(*args)
-        stops.append(out[0])
+        stops.append(out[1])
         return out
 
     for name, sc in _scenarios(nampo).items():

@@ -16,23 +16,23 @@ keep-or-sell decisions (:func:`replacement`); the census and the feeding
 :mod:`capra.herd.rule_kernels`, :mod:`capra.herd.kernels` and
 :mod:`capra.herd.feed_kernels`.
 
-:func:`run` runs the stages of a day in order in one compiled call, from a given stage
-until a Python stage has something to do (:data:`PYTHON_STAGES`: batches arriving or
-leaving quarantine, room in the buffers for the day's kids, the health processes' tests
-and journeys, bucks rotated or bought, the responses to a shortage of feed); what the
-stages leave for later ones crosses the stops in one record (:class:`Carry`).
-:func:`capra.herd.processes.run_day` runs the Python stage and calls again from the next
-one. When a day's events are logged animal by animal, the stages are called one by one
-from Python instead (:data:`capra.herd.processes.STAGES`): the same numbers
-(``tests/herd/test_day.py``).
+:func:`the_day` runs the stages of a day in order, from a given stage until a Python stage
+has something to do (:data:`PYTHON_STAGES`: batches arriving or leaving quarantine, room
+in the buffers for the day's kids, the health processes' tests and journeys, bucks
+rotated or bought, the responses to a shortage of feed); what the stages leave for later
+ones crosses the stops in one record (:class:`Carry`). :func:`run` runs days one after
+the other in one compiled call until such a stop; :func:`capra.herd.processes.run_days`
+runs the Python stage and calls again from the next one. When a day's events are logged
+animal by animal, the stages are called one by one from Python instead
+(:data:`capra.herd.processes.STAGES`): the same numbers (``tests/herd/test_day.py``).
 
-The stages are compiled into :func:`run` (``inline``), and the helpers with one caller into
-it: each compiled function is a unit of machine code that also holds the code of all it
-calls, so a function called from several levels is compiled several times (cold
-compile of the day 58 -> 33 s, measured). A function handed a record (the herd's buffers,
+The stages are compiled into :func:`run` (``inline``, through :func:`the_day`), and the
+helpers with one caller into it: each compiled function is a unit of machine code that
+also holds the code of all it calls, so a function called from several levels is
+compiled several times (cold compile of the day 58 -> 33 s, measured). A function handed a record (the herd's buffers,
 a rule's parameters) per animal costs some 250 ns a call: per-animal rules take arrays.
 
-Why one module of some 770 lines: the stages, their records and the kernel that runs
+Why one module of some 800 lines: the stages, their records and the kernel that runs
 them in order are the day of ``docs/herd-model.md`` in one place; each stage is short
 and calls the rules where they are written.
 """
@@ -692,6 +692,12 @@ class Carry(NamedTuple):
 
 def fresh_carry() -> Carry:
     """Nothing carried yet (the start of a day)."""
+    return _fresh_carry()
+
+
+@compiled(**_STAGE)
+def _fresh_carry():
+    """:func:`fresh_carry`, compiled (:func:`run` starts each day with it)."""
     rows = np.zeros(0, np.int64)
     return Carry(rows, np.zeros(0, np.int8), rows, np.zeros(0), np.zeros(0, np.int8), rows,
                  np.zeros(0), np.zeros(0, np.int8), np.zeros((0, 3)), rows, False,
@@ -699,9 +705,41 @@ def fresh_carry() -> Carry:
 
 
 @compiled(**_JIT)
-def run(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated, intake_set,
-        ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging, active,
-        new_month, day, source_dm, closing, monthly, carry):
+def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts, floats, next_uid, mated,
+        intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging,
+        active, month_of_day, day, source_dm, closing, monthly, carry):
+    """The days from ``t`` to ``t_stop`` (excluded), each from stage ``first`` on (the
+    next days from the first stage), until a Python stage has something to do
+    (:func:`the_day`). Returns the day and the stage it stopped at (or :data:`END` on the
+    last day), the herd's rows now, what the stages leave for the later ones
+    (:class:`Carry`) and the feeding's budget of the day (``day``, R, L, k).
+
+    The day's inputs are those of :func:`the_day`, here for every day: the hooks
+    (``hook_days``, days, hooks), the recorder's blocks (``counts``, ``floats``, days
+    first), the month of each day and the feeding's monthly sums by month
+    (``source_dm``, ``closing``, ``monthly``: months first); a new month begins on the
+    first day and when the month changes. One call runs many days: the call itself costs
+    some 90 us (its records handed over from Python), as much as a day's work on a batch
+    of a few replicates."""
+    while True:
+        m = month_of_day[t]
+        stop, n, carry = the_day(
+            t, first, hook_days[t], rows, n, rules, keys, counts[t], floats[t], next_uid,
+            mated, intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture,
+            lagging, active, t == 0 or m != month_of_day[t - 1], day, source_dm[m],
+            closing[m], monthly[m], carry)
+        if stop != END or t + 1 >= t_stop:
+            return t, stop, n, carry, day
+        t += 1
+        first = STAGE_ARRIVALS
+        carry = _fresh_carry()
+        day = np.zeros_like(day)
+
+
+@compiled(**_STAGE)
+def the_day(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated,
+            intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging,
+            active, new_month, day, source_dm, closing, monthly, carry):
     """The stages of day ``t`` from stage ``first`` on, in order, until a Python stage
     has something to do (``hooks`` of the day, and what the herd needs): returns that
     stage (or :data:`END`), the herd's rows now (with the kids born) and what the stages

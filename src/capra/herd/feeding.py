@@ -614,34 +614,62 @@ def _no_feed() -> tuple:
     return tables, farms, Rearing(False, b, f, 0.0, f, f)
 
 
-def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
+def _records(state: HerdState, p: HerdParams) -> tuple:
+    """The feeding's records of the batch (:func:`feed_tables`, :func:`feed_farms`, the
+    milk replacer :class:`capra.herd.day.Rearing`), made once."""
+    from capra.herd.day import Rearing, kid_milk_of
+
+    fs, r = state.feed, p.rearing
+    if getattr(fs, "records", None) is None:
+        fs.records = (feed_tables(p), feed_farms(p), Rearing(
+            not r.tank_milk.all(), r.powder_given, r.powder_kg_per_kid_day,
+            r.powder_per_kg_milk, r.powder_price_per_kg, kid_milk_of(p, state.n_replicates)))
+    return fs.records
+
+
+def day_records(state: HerdState, p: HerdParams, t: int, rec,
+                day: np.ndarray | None = None) -> tuple:
     """What the feeding of day ``t`` reads and writes, as
     :func:`capra.herd.day.census_and_feed` takes it: the tables (:func:`feed_tables`), the
     farms' feeds (:func:`feed_farms`), the milk replacer
     (:class:`capra.herd.day.Rearing`), the farms' stocks and pasture, whether animals
-    lag behind their growth curve or are rebuilding reserves, whether a month begins, a
-    zeroed day of the budget (R, L, :data:`MONTHLY`) and the month's sums it adds to;
-    with the feeding off, empty records and arrays of the same types (:func:`_no_feed`:
-    the day is compiled once for both)."""
-    from capra.herd.day import Rearing, kid_milk_of
-
+    lag behind their growth curve or are rebuilding reserves, whether a month begins, the
+    day of the budget (R, L, :data:`MONTHLY`; ``day``, or zeros) and the month's sums it
+    adds to; with the feeding off, empty records and arrays of the same types
+    (:func:`_no_feed`: the day is compiled once for both)."""
     fs = state.feed
     if fs is None:
         nothing = np.zeros((0, 0, 0))
         return _no_feed() + (nothing, nothing, False, False, False, nothing, nothing,
                              nothing, nothing)
-    fp, r = p.feeding, p.rearing
-    if getattr(fs, "records", None) is None:
-        fs.records = (feed_tables(p), feed_farms(p), Rearing(
-            not r.tank_milk.all(), r.powder_given, r.powder_kg_per_kid_day,
-            r.powder_per_kg_milk, r.powder_price_per_kg, kid_milk_of(p, state.n_replicates)))
+    fp = p.feeding
     m = fp.month_of_day[t]
     data = rec.data
-    day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))
-    return fs.records + (fs.stock, fs.pasture, fs.lagging, fs.active,
-                         t == 0 or m != fp.month_of_day[t - 1], day,
-                         data["feed_source_dm_t"][:, m], data["feed_source_closing_t_dm"][:, m],
-                         data["feed_monthly"][:, m])
+    if day is None:
+        day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))
+    return _records(state, p) + (fs.stock, fs.pasture, fs.lagging, fs.active,
+                                 t == 0 or m != fp.month_of_day[t - 1], day,
+                                 data["feed_source_dm_t"][:, m],
+                                 data["feed_source_closing_t_dm"][:, m],
+                                 data["feed_monthly"][:, m])
+
+
+def span_records(state: HerdState, p: HerdParams, rec) -> tuple:
+    """What the feeding of days in one compiled call reads and writes
+    (:func:`capra.herd.day.run`): as :func:`day_records`, with the month of every day
+    in place of whether a month begins, and the month's sums of every month (months
+    first, as they are kept in memory)."""
+    fs = state.feed
+    if fs is None:
+        nothing, by_month = np.zeros((0, 0, 0)), np.zeros((1, 0, 0, 0))
+        return _no_feed() + (nothing, nothing, False, False, np.zeros(p.n_days, np.int64),
+                             nothing, by_month, by_month, by_month)
+    data = rec.data
+    return _records(state, p) + (
+        fs.stock, fs.pasture, fs.lagging, fs.active, p.feeding.month_of_day,
+        np.zeros((state.n_replicates, p.n_locations, len(MONTHLY))),
+        *(data[name].transpose(1, 0, 2, 3) for name in (
+            "feed_source_dm_t", "feed_source_closing_t_dm", "feed_monthly")))
 
 
 def respond(state: HerdState, t: int, p: HerdParams, keys: dict | None, rec,

@@ -5,10 +5,10 @@ Each process is ``process(state, t, params, keys, rec)``: it reads and changes t
 stream (``keys[name][state.rep]``) and writes the events it causes to the recorder ``rec``.
 Most are a compiled stage of :mod:`capra.herd.day` with the event log written here;
 the arrivals, the release from quarantine and the moves of the bucks are NumPy
-expressions over index arrays with compiled rules. :func:`run_day` runs a day: the
-compiled stages in compiled calls (:func:`capra.herd.day.run`), the Python ones between
-them on the days they act (:data:`_PYTHON_STAGES`); with the event log, every process in
-turn (:data:`STAGES`). The rules are stated in ``docs/herd-model.md``; those the mean
+expressions over index arrays with compiled rules. :func:`run_days` runs days: the
+compiled stages in compiled calls (:func:`capra.herd.day.run`, many days a call), the
+Python ones between them on the days they act (:data:`_PYTHON_STAGES`); with the event
+log, every process in turn (:data:`STAGES`). The rules are stated in ``docs/herd-model.md``; those the mean
 path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal in
 :mod:`capra.herd.rule_kernels` and checked against them.
 
@@ -410,33 +410,41 @@ STAGES = (arrivals, day_agenda, quarantine_release, removals, kiddings, health.d
 COMPILED_DAYS = True
 
 
-def run_day(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
-    """The processes of day ``t``: the compiled stages in compiled calls
-    (:func:`capra.herd.day.run`), stopping for the Python stages on the days they act
-    (:data:`_PYTHON_STAGES`); with the event log, stage by stage (:data:`STAGES`)."""
+def run_days(state: HerdState, t: int, t_stop: int, p: HerdParams, keys: dict,
+             rec: Recorder) -> None:
+    """The processes of days ``t`` to ``t_stop`` (excluded): the compiled stages in
+    compiled calls over many days (:func:`capra.herd.day.run`), stopping for the Python
+    stages on the days they act (:data:`_PYTHON_STAGES`); with the event log, every
+    process of every day in turn (:data:`STAGES`)."""
     rules, k = _day(state, p, keys)
     if not COMPILED_DAYS or rec.events is not None:
-        for stage in STAGES:
-            stage(state, t, p, keys, rec)
+        for day_ in range(t, t_stop):
+            rec.t = day_
+            for stage in STAGES:
+                stage(state, day_, p, keys, rec)
         return
-    state.arrived = _NO_ROWS
-    state.carry = day.fresh_carry()
-    state.feed_today = feeding.day_records(state, p, t, rec)
+    carry = day.fresh_carry()
     first = day.STAGE_ARRIVALS
-    hs = None if p.health is None else health.state_of(state, p, keys)
+    ob = health.outbreak_record(p, None if p.health is None else health.state_of(state, p, keys))
     while True:
         fs = state.feed
         n = len(state)
-        stop, n_now, state.carry = day.run(
-            t, first, state.hook_days[t], state.rows(0), n, rules, k, rec.counts[t],
-            rec.floats[t], state.next_uid, state.mated, fs is not None and fs.intake_set,
-            health.outbreak_record(p, hs), state.rep_rows,
-            state.grouped, *state.feed_today, state.carry)
+        rec.t = t
+        t, stop, n_now, carry, budget = day.run(
+            t, t_stop, first, state.hook_days, state.rows(0), n, rules, k, rec.counts,
+            rec.floats, state.next_uid, state.mated, fs is not None and fs.intake_set, ob,
+            state.rep_rows, state.grouped, *feeding.span_records(state, p, rec), carry)
         state.take(n_now - n)
-        state.agenda = state.carry[:2]
+        state.agenda = carry[:2]
         if stop == day.END:
             return
+        rec.t = t
+        state.arrived = carry.arrived
+        state.carry = carry
+        if stop == day.STAGE_RESPOND:
+            state.feed_today = feeding.day_records(state, p, t, rec, budget)
         _PYTHON_STAGES[stop](state, t, p, keys, rec)
+        carry = state.carry
         first = stop + 1
 
 

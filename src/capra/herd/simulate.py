@@ -68,12 +68,15 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
                                   health=params.health is not None)
     feeding.start(state, params, rec)
     step = max(params.n_days // 100, 1)
-    for t in range(params.n_days):
-        rec.t = t
-        pr.run_day(state, t, params, keys, rec)
-        if t % COMPACT_EVERY_DAYS == COMPACT_EVERY_DAYS - 1:
+    t = 0
+    while t < params.n_days:       # days in spans that end at a compaction or a step
+        stop = min(params.n_days, (t // COMPACT_EVERY_DAYS + 1) * COMPACT_EVERY_DAYS,
+                   (t // step + 1) * step)
+        pr.run_days(state, t, stop, params, keys, rec)
+        t = stop
+        if t % COMPACT_EVERY_DAYS == 0:
             state.compact()
-        if progress is not None and (t + 1) % step == 0:
+        if progress is not None and t % step == 0:
             progress(step)
     if progress is not None and params.n_days % step:
         progress(params.n_days % step)
