@@ -16,21 +16,23 @@ keep-or-sell decisions (:func:`replacement`); the census and the feeding
 :mod:`capra.herd.rule_kernels`, :mod:`capra.herd.kernels` and
 :mod:`capra.herd.feed_kernels`.
 
-:func:`the_day` runs the stages of a day in order, from a given stage until a Python stage
+:func:`run` runs the stages of a day in order, from a given stage until a Python stage
 has something to do (:data:`PYTHON_STAGES`: batches arriving or leaving quarantine, room
 in the buffers for the day's kids, the health processes' tests and journeys, bucks
-rotated or bought, the responses to a shortage of feed); what the stages leave for later
-ones crosses the stops in one record (:class:`Carry`). :func:`run` runs days one after
-the other in one compiled call until such a stop; :func:`capra.herd.processes.run_days`
-runs the Python stage and calls again from the next one. When a day's events are logged
-animal by animal, the stages are called one by one from Python instead
-(:data:`capra.herd.processes.STAGES`): the same numbers (``tests/herd/test_day.py``).
+rotated or bought, the responses to a shortage of feed), and the next days after it, in
+one compiled call; what the stages leave for later ones crosses the stops in one record
+(:class:`Carry`). :func:`capra.herd.processes.run_days` runs the Python stage and calls
+again from the next one. When a day's events are logged animal by animal, the stages
+are called one by one from Python instead (:data:`capra.herd.processes.STAGES`): the
+same numbers (``tests/herd/test_day.py``).
 
-The stages are compiled into :func:`run` (``inline``, through :func:`the_day`), and the
-helpers with one caller into it: each compiled function is a unit of machine code that
-also holds the code of all it calls, so a function called from several levels is
-compiled several times (cold compile of the day 58 -> 33 s, measured). A function handed a record (the herd's buffers,
-a rule's parameters) per animal costs some 250 ns a call: per-animal rules take arrays.
+The stages are compiled into :func:`run` (``inline``), and the helpers with one caller
+into it: each compiled function is a unit of machine code that also holds the code of
+all it calls, so a function called from several levels is compiled several times (cold
+compile of the day 58 -> 33 s, measured); the loop over the days adds some 5 s to it
+(LLVM's optimizer works longer on a loop that holds the whole day) and takes 5 % off
+every run. A function handed a record (the herd's buffers, a rule's parameters) per
+animal costs some 250 ns a call: per-animal rules take arrays.
 
 Why one module of some 800 lines: the stages, their records and the kernel that runs
 them in order are the day of ``docs/herd-model.md`` in one place; each stage is short
@@ -705,55 +707,39 @@ def _fresh_carry():
 
 
 @compiled(**_JIT)
-def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts, floats, next_uid, mated,
-        intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging,
-        active, month_of_day, day, source_dm, closing, monthly, carry):
-    """The days from ``t`` to ``t_stop`` (excluded), each from stage ``first`` on (the
-    next days from the first stage), until a Python stage has something to do
-    (:func:`the_day`). Returns the day and the stage it stopped at (or :data:`END` on the
-    last day), the herd's rows now, what the stages leave for the later ones
-    (:class:`Carry`) and the feeding's budget of the day (``day``, R, L, k).
+def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats_by_day,
+        next_uid, mated, intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock,
+        pasture, lagging, active, month_of_day, day, source_dm_by_month, closing_by_month,
+        monthly_by_month, carry):
+    """The stages of the days from ``t`` to ``t_stop`` (excluded), in order, the first
+    from stage ``first`` on, the next ones from the first stage, until a Python stage
+    has something to do (the day's ``hook_days``, and what the herd needs). Returns the
+    day and the stage it stopped at (or :data:`END` on the last day), the herd's rows
+    now (with the kids born), what the stages leave for the later ones (:class:`Carry`)
+    and the feeding's budget of the day (``day``, R, L, k). The caller runs the Python
+    stage and calls again from the next one.
 
-    The day's inputs are those of :func:`the_day`, here for every day: the hooks
-    (``hook_days``, days, hooks), the recorder's blocks (``counts``, ``floats``, days
-    first), the month of each day and the feeding's monthly sums by month
-    (``source_dm``, ``closing``, ``monthly``: months first); a new month begins on the
-    first day and when the month changes. One call runs many days: the call itself costs
-    some 90 us (its records handed over from Python), as much as a day's work on a batch
-    of a few replicates."""
-    while True:
-        m = month_of_day[t]
-        stop, n, carry = the_day(
-            t, first, hook_days[t], rows, n, rules, keys, counts[t], floats[t], next_uid,
-            mated, intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture,
-            lagging, active, t == 0 or m != month_of_day[t - 1], day, source_dm[m],
-            closing[m], monthly[m], carry)
-        if stop != END or t + 1 >= t_stop:
-            return t, stop, n, carry, day
-        t += 1
-        first = STAGE_ARRIVALS
-        carry = _fresh_carry()
-        day = np.zeros_like(day)
-
-
-@compiled(**_STAGE)
-def the_day(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mated,
-            intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock, pasture, lagging,
-            active, new_month, day, source_dm, closing, monthly, carry):
-    """The stages of day ``t`` from stage ``first`` on, in order, until a Python stage
-    has something to do (``hooks`` of the day, and what the herd needs): returns that
-    stage (or :data:`END`), the herd's rows now (with the kids born) and what the stages
-    leave for the later ones (:class:`Carry`). The caller runs the Python stage and
-    calls again from the next one.
-
-    ``ob`` is the batch's outbreaks (none without the health processes), ``feed``,
-    ``farms`` and ``rearing`` the feeding's records (empty with the feeding off): records
-    of the same types either way, so that the day is compiled once (see
-    :func:`census_and_feed` for the rest)."""
+    Per day, the recorder's blocks (``counts_by_day``, ``floats_by_day``), the month
+    (``month_of_day``: a month begins on the first day and when it changes) and the
+    feeding's sums of the month (``*_by_month``). ``ob`` is the batch's outbreaks (none
+    without the health processes), ``feed``, ``farms`` and ``rearing`` the feeding's
+    records (empty with the feeding off): records of the same types either way, so that
+    the day is compiled once (see :func:`census_and_feed` for the rest). One call runs
+    many days: a call costs some 90 us of handing its records over from Python, as much
+    as a day's work on a batch of a few replicates."""
     (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind, drinking,
      short, share) = carry
     stop = END
-    while True:                     # once through the stages, or to the first stop
+    while True:                     # day after day, each from its first stage, to a stop
+        if first == STAGE_ARRIVALS:     # a new day: nothing carried, the budget nil
+            (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind,
+             drinking, short, share) = _fresh_carry()
+            day = np.zeros_like(day)
+        hooks, counts, floats = hook_days[t], counts_by_day[t], floats_by_day[t]
+        m = month_of_day[t]
+        new_month = t == 0 or m != month_of_day[t - 1]
+        source_dm, closing, monthly = (source_dm_by_month[m], closing_by_month[m],
+                                       monthly_by_month[m])
         if first <= STAGE_ARRIVALS and hooks[HOOK_ARRIVALS]:
             stop = STAGE_ARRIVALS
             break
@@ -806,6 +792,9 @@ def the_day(t, first, hooks, rows, n, rules, keys, counts, floats, next_uid, mat
             break
         if first <= STAGE_MILK:
             milk(by_kind, drinking, rules.census, floats)
-        break
-    return stop, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind,
-                          by_kind, drinking, short, share)
+        if t + 1 >= t_stop:
+            break
+        t += 1
+        first = STAGE_ARRIVALS
+    return t, stop, n, Carry(agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind,
+                             by_kind, drinking, short, share), day
