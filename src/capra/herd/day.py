@@ -85,8 +85,6 @@ N_FEED_GROUPS = len(feeding.GROUPS)
 #: in one, and the slots of the draws of the ``"health"`` stream.
 ABORTION_FROM_GESTATION_DAY = health._ABORTION_FROM_GESTATION_DAY
 SLOT_OUTBREAK_DEATH, SLOT_OUTBREAK_ABORTION = health._SLOT_DEATH, health._SLOT_ABORT
-#: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
-_ANY_DAY = np.zeros(0, np.int32)
 
 Keys = NamedTuple("Keys", [(name, np.ndarray) for name in PROCESSES])
 Keys.__doc__ = ("The keys of the named random streams (:data:`capra.herd.rng.PROCESSES`), "
@@ -272,7 +270,9 @@ def removals(t, agenda_rows, marks, arrived, rows, cull, counts):
     for i in dead:
         rows.alive[i] = False
     count(counts[DEATHS], dead, cell)
-    due = on_agenda(agenda_rows, marks, kernels.AGENDA_CULL, rows.alive, _ANY_DAY, t)
+    # (an empty day field: any day; a field's empty slice, as a constant array would be
+    # read-only to the compiler and on_agenda compiled a second time)
+    due = on_agenda(agenda_rows, marks, kernels.AGENDA_CULL, rows.alive, rows.due[:0], t)
     culled = cull_today(t, due, rows, cull)
     count(counts[CULLS], culled, cell)
     culled_arrived = rule_culls(t, arrived, rows, cull)
@@ -512,7 +512,7 @@ def replacement(t, agenda_rows, marks, rows, n, rule, sale_ages, keys, counts, n
     # (animals born today, after the agenda was made, are not yet at either age: ages
     # of nil days are refused by the scenario)
     females = _undecided(
-        on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, _ANY_DAY, t),
+        on_agenda(agenda_rows, marks, kernels.AGENDA_DOELING, rows.alive, rows.due[:0], t),
         rows, FEMALE)
     if sale_ages.size:                 # every row: each farm's age
         m = np.empty(n, np.int64)
@@ -523,7 +523,8 @@ def replacement(t, agenda_rows, marks, rows, n, rule, sale_ages, keys, counts, n
         males = _undecided(m[:k], rows, MALE)
     else:
         males = _undecided(
-            on_agenda(agenda_rows, marks, kernels.AGENDA_MALE_KID, rows.alive, _ANY_DAY, t),
+            on_agenda(agenda_rows, marks, kernels.AGENDA_MALE_KID, rows.alive, rows.due[:0],
+                      t),
             rows, MALE)
     empty = np.empty(0, np.int64)
     if females.size == 0 and males.size == 0:

@@ -1,8 +1,9 @@
 """Compiled passes and loops of the feeding (:mod:`capra.herd.feeding`).
 
 The requirements of the animals summed in the census's pass over the rows
-(:func:`count_and_sum_needs`, :func:`capra.herd.kernels.census`) and of the day (:func:`feed_needs`, with the
-milk the census sums), with the feeding's tables as one record (:class:`FeedTables`); their sums by priority group and by class
+(:func:`count_and_sum_needs`, :func:`capra.herd.kernels.census`) and of the day
+(:func:`feed_needs`, with the milk the census sums), with the feeding's tables as one
+record (:class:`FeedTables`); their sums by priority group and by class
 (:func:`group_sums`, :func:`class_sums`); the feeding of the day on every farm
 (:func:`feed_farms`, with the farms' feeds as one record, :class:`FeedFarms`): the
 priority groups fed from its feeds (:func:`feed_groups`) and the day's feed budget
@@ -163,9 +164,9 @@ def class_sums(me, share, group_of_code):
 def feed_needs(sums, milk, feed, n_groups, n_cells):
     """The requirements of the day, in place in ``sums`` (n_cells * 16, 3) (ME [MJ], DM
     intake [kg], CP [g] by cell and class code without the milk:
-    :func:`count_and_sum_needs`, in the census, :func:`capra.herd.kernels.census`): the milk of the does in
-    milk added to class code 8 from ``milk`` (2, n_cells), their milk and ADG/FCM
-    summed by cell (by the census too; the lactation ME, the intake and
+    :func:`count_and_sum_needs`, in the census, :func:`capra.herd.kernels.census`): the
+    milk of the does in milk added to class code 8 from ``milk`` (2, n_cells), their milk
+    and ADG/FCM summed by cell (by the census too; the lactation ME, the intake and
     protein of :func:`capra.herd.feeding._milk_parts`, linear in the milk and ADG/FCM).
     Returns them as (n_cells, 16, 3), and summed by priority group (:func:`group_sums`),
     (n_cells, 3, n_groups)."""

@@ -8,9 +8,10 @@ the arrivals, the release from quarantine and the moves of the bucks are NumPy
 expressions over index arrays with compiled rules. :func:`run_days` runs days: the
 compiled stages in compiled calls (:func:`capra.herd.day.run`, many days a call), the
 Python ones between them on the days they act (:data:`_PYTHON_STAGES`); with the event
-log, every process in turn (:data:`STAGES`). The rules are stated in ``docs/herd-model.md``; those the mean
-path applies too are taken from :mod:`capra.herd.rules`, or compiled for one animal in
-:mod:`capra.herd.rule_kernels` and checked against them.
+log, every process in turn (:data:`STAGES`). The rules are stated in
+``docs/herd-model.md``; those the mean path applies too are taken from
+:mod:`capra.herd.rules`, or compiled for one animal in :mod:`capra.herd.rule_kernels` and
+checked against them.
 
 Why one module: it holds every process of the day and the recorder they write to, in
 the order of ``docs/herd-model.md``, so that the day can be read in one place against
@@ -114,7 +115,7 @@ def _split_by_quota(rep: np.ndarray, u: np.ndarray, quota: np.ndarray) -> np.nda
     """
     rep = np.asarray(rep, np.int64)
     return rule_kernels.split_by_quota(rep, rule_kernels.random_rank(rep, u),
-                                       np.asarray(quota, np.float64))
+                                       np.ascontiguousarray(quota, np.float64))
 
 
 def new_animals(state: HerdState, p: HerdParams, keys: dict, t: int, rep, *, sex, birth, loc,
@@ -142,7 +143,9 @@ def _draw_death_day(state, p, keys, idx, age_today) -> None:
     (:func:`capra.herd.kernels.death_days`).
     """
     rows = p.varying.get("cum_death_hazard")        # each replicate's own table, if any
-    kernels.death_days(idx, np.broadcast_to(np.asarray(age_today, np.int64), idx.shape),
+    ages = np.broadcast_to(age_today, idx.shape).astype(np.int64)
+    # (a writable array, as the compiled births hand over: the pass compiled once)
+    kernels.death_days(idx, ages,
                        state.rep, state.uid, state.sex, state.birth, keys["mortality"],
                        p.cum_death_hazard[None] if rows is None else rows, MAX_AGE_DAYS,
                        state.death_day)

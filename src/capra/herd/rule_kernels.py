@@ -526,7 +526,7 @@ def keep_doelings(t, f, rows, head, n_replicates, n_locations, rule, key):
             n += 1
     surplus, su = surplus[:n], su[:n]
     free = np.maximum(room - kept_per, 0.0).reshape(R, L)
-    srep = rep[surplus]
+    srep = rep[surplus].astype(np.int64)   # (the type of the other callers: one compile)
     slot = split_by_quota(srep, random_rank(srep, su), free)
     moved = np.empty(n, np.int64)
     moved_from = np.empty(n, np.int64)
