@@ -693,14 +693,9 @@ class Carry(NamedTuple):
     share: np.ndarray
 
 
-def fresh_carry() -> Carry:
-    """Nothing carried yet (the start of a day)."""
-    return _fresh_carry()
-
-
 @compiled(**_STAGE)
-def _fresh_carry():
-    """:func:`fresh_carry`, compiled (:func:`run` starts each day with it)."""
+def fresh_carry():
+    """Nothing carried yet (the start of a day: :func:`run` starts each day with it)."""
     rows = np.zeros(0, np.int64)
     return Carry(rows, np.zeros(0, np.int8), rows, np.zeros(0), np.zeros(0, np.int8), rows,
                  np.zeros(0), np.zeros(0, np.int8), np.zeros((0, 3)), rows, False,
@@ -734,7 +729,7 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
     while True:                     # day after day, each from its first stage, to a stop
         if first == STAGE_ARRIVALS:     # a new day: nothing carried, the budget nil
             (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind,
-             drinking, short, share) = _fresh_carry()
+             drinking, short, share) = fresh_carry()
             day = np.zeros_like(day)
         hooks, counts, floats = hook_days[t], counts_by_day[t], floats_by_day[t]
         m = month_of_day[t]

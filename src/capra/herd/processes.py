@@ -27,8 +27,6 @@ from capra.herd import bucks, day, feeding, health, kernels, rng, rule_kernels, 
 from capra.herd.params import FEMALE, MAX_AGE_DAYS, HerdParams
 from capra.herd.state import NEVER, HerdState
 
-#: No rows (no animal arrived today).
-_NO_ROWS = np.zeros(0, np.int64)
 #: An empty day field for :func:`capra.herd.kernels.on_agenda`: rows on any day.
 _ANY_DAY = np.zeros(0, np.int32)
 #: Interval between test days in the event log [days] (ICAR method A4: monthly recording).
