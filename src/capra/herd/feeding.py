@@ -627,16 +627,15 @@ def _records(state: HerdState, p: HerdParams) -> tuple:
     return fs.records
 
 
-def day_records(state: HerdState, p: HerdParams, t: int, rec,
-                day: np.ndarray | None = None) -> tuple:
+def day_records(state: HerdState, p: HerdParams, t: int, rec) -> tuple:
     """What the feeding of day ``t`` reads and writes, as
     :func:`capra.herd.day.census_and_feed` takes it: the tables (:func:`feed_tables`), the
     farms' feeds (:func:`feed_farms`), the milk replacer
     (:class:`capra.herd.day.Rearing`), the farms' stocks and pasture, whether animals
-    lag behind their growth curve or are rebuilding reserves, whether a month begins, the
-    day of the budget (R, L, :data:`MONTHLY`; ``day``, or zeros) and the month's sums it
-    adds to; with the feeding off, empty records and arrays of the same types
-    (:func:`_no_feed`: the day is compiled once for both)."""
+    lag behind their growth curve or are rebuilding reserves, whether a month begins, a
+    zeroed day of the budget (R, L, :data:`MONTHLY`) and the month's sums it adds to;
+    with the feeding off, empty records and arrays of the same types (:func:`_no_feed`:
+    the day is compiled once for both)."""
     fs = state.feed
     if fs is None:
         nothing = np.zeros((0, 0, 0))
@@ -645,8 +644,7 @@ def day_records(state: HerdState, p: HerdParams, t: int, rec,
     fp = p.feeding
     m = fp.month_of_day[t]
     data = rec.data
-    if day is None:
-        day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))
+    day = np.zeros((state.n_replicates, p.n_locations, len(MONTHLY)))
     return _records(state, p) + (fs.stock, fs.pasture, fs.lagging, fs.active,
                                  t == 0 or m != fp.month_of_day[t - 1], day,
                                  data["feed_source_dm_t"][:, m],

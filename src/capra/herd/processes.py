@@ -360,13 +360,14 @@ def census_and_feed(state: HerdState, t: int, p: HerdParams, keys: dict,
                     rec: Recorder) -> None:
     """End-of-day stocks by class, and the feeding of the day with feed on
     (:func:`capra.herd.day.census_and_feed`); what they leave for the next stages is
-    kept in ``state.evening``."""
+    kept in ``state.evening``, the day's feed budget in ``state.budget``."""
     rules, _ = _day(state, p, keys)
-    state.feed_today = feeding.day_records(state, p, t, rec)
+    today = feeding.day_records(state, p, t, rec)
+    state.budget = today[-4]
     fs = state.feed
     state.evening = day.census_and_feed(t, state.rows(0), len(state), rules.census,
                                         rec.counts[t], health.outbreak_milk(state),
-                                        fs is not None and fs.intake_set, *state.feed_today)
+                                        fs is not None and fs.intake_set, *today)
 
 
 def respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) -> None:
@@ -377,7 +378,7 @@ def respond(state: HerdState, t: int, p: HerdParams, keys: dict, rec: Recorder) 
     c16, li, kg, kind, by_kind, drinking, short, share = state.evening
     if fs is None or not (short or fs.active or fs.intake_set):
         return
-    kg = feeding.respond(state, t, p, keys, rec, c16, li, kg, share, state.feed_today[-4])
+    kg = feeding.respond(state, t, p, keys, rec, c16, li, kg, share, state.budget)
     rules, _ = _day(state, p, keys)
     c = rules.census
     by_kind, kind = kernels.milk_by_kind(t, li, kg, state.cell, state.kidded, state.loc,
@@ -442,8 +443,7 @@ def run_days(state: HerdState, t: int, t_stop: int, p: HerdParams, keys: dict,
         rec.t = t
         state.arrived = carry.arrived
         state.carry = carry
-        if stop == day.STAGE_RESPOND:
-            state.feed_today = feeding.day_records(state, p, t, rec, budget)
+        state.budget = budget
         _PYTHON_STAGES[stop](state, t, p, keys, rec)
         carry = state.carry
         first = stop + 1
