@@ -1,6 +1,6 @@
 """Benchmark: speed of the herd simulator, side by side with a per-animal object loop.
 
-Run ``python bench/herd.py [--replicates N] [--quick] [--json] [--profile]``.
+Run ``python bench/herd.py [--replicates N] [--quick] [--json] [--profile] [--stages]``.
 
 On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one process:
 
@@ -33,7 +33,11 @@ Timings are wall-clock (``time.perf_counter``); speeds are the best of ``--repea
 because other work on the machine only ever makes a run slower. ``--quick`` uses small
 sizes (a smoke test, under a minute) and extrapolates the large run. ``--json`` writes the
 figures to stdout as JSON (the table then goes to stderr). ``--profile`` adds a cProfile of
-the vectorized simulator on 100 replicates.
+the vectorized simulator on 100 replicates. ``--stages`` measures only where the time of
+a batch of 100 replicates of the full scenario (uncertainty and feed on) goes, stage by
+stage, from the compiled day's own clock (:data:`capra.herd.day.STAGE_CYCLES`: the
+processor's ticks, converted to seconds over the whole run), in nanoseconds per
+animal-day.
 """
 
 from __future__ import annotations
@@ -178,6 +182,31 @@ def profile_capra(scenario, replicates: int, batch: int, seed: int, top: int = 2
     return buf.getvalue()
 
 
+def stage_times(scenario, replicates: int, seed: int) -> dict[str, float]:
+    """Nanoseconds per animal-day in each compiled stage of the day
+    (:data:`capra.herd.day.TIMED_STAGES`) and outside them (the Python stages, the
+    compaction, the parameter draws and the results), for one batch of ``replicates``
+    of ``scenario`` with uncertainty and feed on. Empty where the processor has no
+    cycle counter."""
+    from capra.compiled import cycles_now
+    from capra.herd import day
+
+    simulate(scenario.model_copy(update={"horizon_days": 30}), 1, engine="serial")
+    day.STAGE_CYCLES[:] = 0
+    start, ticks0 = time.perf_counter(), cycles_now()
+    res = simulate(scenario, replicates, seed=seed, batch_size=replicates, engine="serial",
+                   parameter_uncertainty=True)
+    seconds, ticks = time.perf_counter() - start, cycles_now() - ticks0
+    if ticks <= 0:
+        return {}
+    ns_per_ad = seconds / int(res.data["head"].values.sum(dtype=np.int64)) * 1e9
+    out = {name: float(c) / ticks * ns_per_ad
+           for name, c in zip(day.TIMED_STAGES, day.STAGE_CYCLES)}
+    out["outside the compiled stages"] = ns_per_ad - sum(out.values())
+    out["total"] = ns_per_ad
+    return out
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -190,6 +219,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--json", action="store_true", help="figures as JSON on stdout")
     ap.add_argument("--profile", action="store_true",
                     help="also cProfile the vectorized simulator (100 replicates)")
+    ap.add_argument("--stages", action="store_true",
+                    help="only time the day's compiled stages (100 replicates)")
     ap.add_argument("--full-serial", action="store_true",
                     help="run the large run serially in full instead of extrapolating")
     ap.add_argument("--baseline-replicates", type=int, default=None,
@@ -227,6 +258,21 @@ def main(argv=None) -> dict:
     version = code_version()
     say(f"code: {version}; load average {os.getloadavg()[0]:.2f} at start")
     say()
+
+    if a.stages:      # only where the time goes
+        say("Where the time goes: 100 replicates of the full scenario (uncertainty and feed "
+            "on) in one batch, ns per animal-day, from the compiled day's clock")
+        times = stage_times(scenario, 100, a.seed)
+        for name, ns in times.items():
+            say(f"    {name:28s} {ns:6.2f}")
+        if not times:
+            say("    (this processor has no cycle counter)")
+        figures = {"scenario": SCENARIO, "machine": mach, "code": version,
+                   "stages_ns_per_animal_day": times}
+        if a.json:
+            json.dump(figures, sys.stdout, indent=2)
+            print()
+        return figures
 
     # -- baseline: object loop ----------------------------------------------------------
     loop_results, loop_rates, loop_cpu_rates, loop_time, loop_ad = [], [], [], 0.0, 0

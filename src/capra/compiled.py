@@ -7,7 +7,8 @@ a home folder, say), the functions are compiled in memory in every process inste
 seconds more at each start) and a :class:`CompileCacheWarning` says how to keep them.
 
 While the code is compiled (the first run on a machine: some 35 s for the herd's day),
-:func:`compile_notice` lets a command say so.
+:func:`compile_notice` lets a command say so. Compiled code can time its own parts with
+:func:`cycle_counter` (the herd's day does, for ``bench/herd.py --stages``).
 
 numba is told not to use Intel's vector maths library (SVML) where it is installed
 (``NUMBA_DISABLE_INTEL_SVML``, unless set otherwise, and if numba was not imported before
@@ -25,6 +26,9 @@ from contextlib import contextmanager
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 from numba import njit  # after the setting above
+from llvmlite import ir as llvm_ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 
 class CompileCacheWarning(UserWarning):
@@ -80,3 +84,24 @@ def compile_notice(notify: Callable[[], None]) -> Iterator[None]:
 
     with event.install_listener("numba:compile", _FirstCompile()):
         yield
+
+
+@intrinsic
+def cycle_counter(typingctx):
+    """In compiled code: the processor's cycle counter now (LLVM's ``readcyclecounter``:
+    the time-stamp counter on x86-64, which ticks at a constant rate; nil where the
+    processor has none) [ticks]. A few nanoseconds a read; differences of two reads time
+    a part of a compiled function."""
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(
+            builder.module, llvm_ir.FunctionType(llvm_ir.IntType(64), []),
+            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+@compiled()
+def cycles_now():
+    """:func:`cycle_counter` from Python (to convert ticks to seconds). [ticks]"""
+    return cycle_counter()

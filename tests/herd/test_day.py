@@ -165,6 +165,27 @@ def test_one_compiled_day_for_feed_on_and_off(nampo):
     assert len(day.run.signatures) == 1
 
 
+def test_the_compiled_day_times_its_stages(nampo):
+    """The compiled day's clock (for ``bench/herd.py --stages``): every stage that runs
+    every day counts ticks, and the stages' ticks fit within the run's."""
+    from capra.compiled import cycles_now
+    from capra.herd.simulate import simulate
+
+    if cycles_now() == 0:
+        pytest.skip("this processor has no cycle counter")
+    sc = nampo.model_copy(update={"horizon_days": 60})
+    simulate(sc, 2, seed=1, engine="serial")                  # compiled before the clock
+    day.STAGE_CYCLES[:] = 0
+    before = cycles_now()
+    simulate(sc, 2, seed=1, engine="serial")
+    elapsed = cycles_now() - before
+    ticks = dict(zip(day.TIMED_STAGES, day.STAGE_CYCLES.tolist()))
+    for stage in ("agenda", "removals", "births", "outbreaks", "breeding", "dry-off",
+                  "replacement", "census and feed", "milk"):
+        assert ticks[stage] > 0, stage
+    assert 0 < sum(ticks.values()) < elapsed
+
+
 def test_the_days_conception_probabilities_are_the_rule_of_the_mean_path(nampo):
     """Every day, the probabilities of conception by group (each replicate's own tables,
     under parameter uncertainty; AI on a group's first day) are those of

@@ -46,7 +46,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from capra.compiled import compiled
+from capra.compiled import compiled, cycle_counter
 from capra.herd import feed_kernels, feeding, health, kernels, rule_kernels
 from capra.herd.kernels import on_agenda
 from capra.herd.rng import PROCESSES, draw
@@ -702,11 +702,31 @@ def fresh_carry():
                  np.zeros((0, 0, 0)))
 
 
+#: The compiled stages :func:`run` times, in order: the processor's ticks spent in each
+#: are added to the ``cycles`` it is given (for ``bench/herd.py --stages``).
+TIMED_STAGES = ("agenda", "removals", "births", "outbreaks", "parents' ages", "breeding",
+                "dry-off", "replacement", "census and feed", "milk")
+(TIMED_AGENDA, TIMED_REMOVALS, TIMED_BIRTHS, TIMED_OUTBREAKS, TIMED_AGES, TIMED_BREEDING,
+ TIMED_DRY_OFF, TIMED_REPLACEMENT, TIMED_CENSUS_AND_FEED, TIMED_MILK) = range(10)
+#: The ticks of every batch's :func:`run` in this process since it started (or since the
+#: benchmark set them to nil), by stage (:data:`TIMED_STAGES`) [ticks]. Batches run on
+#: threads add to it at once: a measure for a batch run alone.
+STAGE_CYCLES = np.zeros(len(TIMED_STAGES), np.int64)
+
+
+@compiled(**_STAGE)
+def lap(cycles, stage, since):
+    """Add the ticks from ``since`` to now to ``cycles[stage]``; returns now."""
+    now = cycle_counter()
+    cycles[stage] += now - since
+    return now
+
+
 @compiled(**_JIT)
 def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats_by_day,
         next_uid, mated, intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock,
         pasture, lagging, active, month_of_day, day, source_dm_by_month, closing_by_month,
-        monthly_by_month, carry):
+        monthly_by_month, carry, cycles):
     """The stages of the days from ``t`` to ``t_stop`` (excluded), in order, the first
     from stage ``first`` on, the next ones from the first stage, until a Python stage
     has something to do (the day's ``hook_days``, and what the herd needs). Returns the
@@ -722,7 +742,8 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
     records (empty with the feeding off): records of the same types either way, so that
     the day is compiled once (see :func:`census_and_feed` for the rest). One call runs
     many days: a call costs some 90 us of handing its records over from Python, as much
-    as a day's work on a batch of a few replicates."""
+    as a day's work on a batch of a few replicates. The processor's ticks spent in each
+    compiled stage are added to ``cycles`` (:data:`TIMED_STAGES`)."""
     (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind, drinking,
      short, share) = carry
     stop = END
@@ -736,16 +757,19 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
         new_month = t == 0 or m != month_of_day[t - 1]
         source_dm, closing, monthly = (source_dm_by_month[m], closing_by_month[m],
                                        monthly_by_month[m])
+        tick = cycle_counter()
         if first <= STAGE_ARRIVALS and hooks[HOOK_ARRIVALS]:
             stop = STAGE_ARRIVALS
             break
         if first <= STAGE_AGENDA:
             agenda_rows, marks = agenda(t, rows, n, rules.agenda)
+            tick = lap(cycles, TIMED_AGENDA, tick)
         if first <= STAGE_RELEASE and releases_today(marks):
             stop = STAGE_RELEASE
             break
         if first <= STAGE_REMOVALS:
             removals(t, agenda_rows, marks, arrived, rows, rules.cull, counts)
+            tick = lap(cycles, TIMED_REMOVALS, tick)
         if first <= STAGE_BIRTHS:
             dams = dams_due(t, agenda_rows, marks, rows)
             if dams.size:
@@ -755,39 +779,47 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
                     break
                 n += births(t, dams, rows, n, rules.kidding, rules.kid_risk,
                             rules.n_locations, keys, counts, next_uid)[3]
+            tick = lap(cycles, TIMED_BIRTHS, tick)
         if first <= STAGE_HEALTH and hooks[HOOK_HEALTH]:
             stop = STAGE_HEALTH
             break
         if first <= STAGE_OUTBREAKS:
             outbreak_milk = outbreaks(t, ob, rows, n, rep_rows, grouped, keys.health,
                                       rules.pregnancy.gestation_days, rules.cull, counts)[0]
+            tick = lap(cycles, TIMED_OUTBREAKS, tick)
         if first <= STAGE_BUCKS and hooks[HOOK_BUCKS]:
             stop = STAGE_BUCKS
             break
         if first <= STAGE_AGES and t >= rules.ages_from_day:
             parents_ages(t, rows, n, rules.breeding.buck_min_breeding_age_days, counts,
                          floats)
+            tick = lap(cycles, TIMED_AGES, tick)
         if first <= STAGE_BREEDING:
             eligible = conception(t, rows, n, rules.breeding, rules.pregnancy, keys, counts,
                                   mated, intake_set)[0]
             failed_windows(t, eligible, rows, rules.breeding.window_last_day, rules.cull,
                            counts)
+            tick = lap(cycles, TIMED_BREEDING, tick)
         if first <= STAGE_DRY_OFF:
             dry_off(t, rows, n, rules.cull, counts)
+            tick = lap(cycles, TIMED_DRY_OFF, tick)
         if first <= STAGE_REPLACEMENT:
             replacement(t, agenda_rows, marks, rows, n, rules.replacement,
                         rules.male_sale_age_days, keys, counts, mated.shape[0])
+            tick = lap(cycles, TIMED_REPLACEMENT, tick)
         if first <= STAGE_CENSUS_AND_FEED:
             c16, li, kg, kind, by_kind, drinking, short, share = census_and_feed(
                 t, rows, n, rules.census, counts, outbreak_milk, intake_set, feed, farms,
                 rearing, stock, pasture, lagging, active, new_month, day, source_dm,
                 closing, monthly)
+            tick = lap(cycles, TIMED_CENSUS_AND_FEED, tick)
         if (first <= STAGE_RESPOND and feed.table.size
                 and (short or active or intake_set)):
             stop = STAGE_RESPOND
             break
         if first <= STAGE_MILK:
             milk(by_kind, drinking, rules.census, floats)
+            lap(cycles, TIMED_MILK, tick)
         if t + 1 >= t_stop:
             break
         t += 1

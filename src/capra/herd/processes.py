@@ -435,7 +435,8 @@ def run_days(state: HerdState, t: int, t_stop: int, p: HerdParams, keys: dict,
         t, stop, n_now, carry, budget = day.run(
             t, t_stop, first, state.hook_days, state.rows(0), n, rules, k, rec.counts,
             rec.floats, state.next_uid, state.mated, fs is not None and fs.intake_set, ob,
-            state.rep_rows, state.grouped, *feeding.span_records(state, p, rec), carry)
+            state.rep_rows, state.grouped, *feeding.span_records(state, p, rec), carry,
+            day.STAGE_CYCLES)
         state.take(n_now - n)
         state.agenda = carry[:2]
         if stop == day.END:
