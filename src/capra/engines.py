@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from capra.errors import ArgumentError
 
 ENGINES = ("serial", "threads", "processes", "dask")
+#: The engines that run the tasks in this process: a task may write into the caller's
+#: arrays.
+IN_PROCESS = ("serial", "threads")
 
 
 def check_engine(engine: str) -> str:

@@ -47,24 +47,35 @@ class Recorder:
     FLOATS = MILK + tuple(bucks.BREEDING_OUTPUTS)
 
     def __init__(self, n_replicates: int, n_days: int, n_locations: int,
-                 log_events: bool = False, health: bool = False):
+                 log_events: bool = False, health: bool = False,
+                 blocks: tuple[np.ndarray, np.ndarray] | None = None):
         self.shape = (n_replicates, n_days, n_locations)
         #: per-animal event log (only when asked for: farm records, checks), else None
         self.events: list[dict] | None = [] if log_events else None
         self.nrl = n_replicates * n_locations
         self.n_locations = n_locations
-        R, D, L = self.shape
+        counts, floats = blocks or self.blocks(n_replicates, n_days, n_locations)
         #: the counts (:attr:`COUNTS`) and the other daily outputs (:attr:`FLOATS`) of
-        #: every day, (day, variable, replicate, location): a day's outputs lie together,
-        #: and a compiled pass writes any of them through one array; ``data`` holds views
-        #: of them by name (the health outputs with ``health`` only)
-        self.counts = np.zeros((D, len(self.COUNTS), R, L), np.int32)
-        self.floats = np.zeros((D, len(self.FLOATS), R, L), np.float32)
+        #: every day, (day, variable, replicate, location): views of ``blocks``
+        #: (:meth:`blocks`, or the replicates' part of a larger run's), in which each
+        #: output by name is an array (replicate, day, location), as ``data`` holds them
+        #: (the health outputs with ``health`` only)
+        self.counts = counts.transpose(2, 0, 1, 3)
+        self.floats = floats.transpose(2, 0, 1, 3)
         ints = self.COUNTS if health else self.FLOWS + self.STOCKS
-        self.data = {name: self.counts[:, i].transpose(1, 0, 2) for i, name in enumerate(ints)}
-        self.data.update({name: self.floats[:, i].transpose(1, 0, 2)
-                          for i, name in enumerate(self.FLOATS)})
+        self.data = {name: counts[i] for i, name in enumerate(ints)}
+        self.data.update({name: floats[i] for i, name in enumerate(self.FLOATS)})
         self.t = 0
+
+    @classmethod
+    def blocks(cls, n_replicates: int, n_days: int, n_locations: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Nil counts and floats for ``n_replicates``, (variable, replicate, day,
+        location): a recorder of some of them writes into its slice of the replicates, and
+        each variable is then the run's result as it is, with nothing copied."""
+        shape = (n_replicates, n_days, n_locations)
+        return (np.zeros((len(cls.COUNTS),) + shape, np.int32),
+                np.zeros((len(cls.FLOATS),) + shape, np.float32))
 
     def cell(self, state: HerdState, idx) -> np.ndarray:
         """Replicate-location cell of the given animals."""

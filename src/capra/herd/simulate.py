@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from capra.engines import check_engine, map_tasks
+from capra.engines import IN_PROCESS, check_engine, map_tasks
 from capra.errors import ArgumentError
 from capra.herd import feeding
 from capra.herd import processes as pr
@@ -44,7 +44,9 @@ BATCH_SIZE = 100
 
 def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
                    progress: Callable[[int], None] | None = None,
-                   recorder: pr.Recorder | None = None) -> dict[str, np.ndarray]:
+                   recorder: pr.Recorder | None = None,
+                   blocks: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> dict[str, np.ndarray]:
     """Simulate the given replicates together; returns arrays (replicate, day, location).
 
     Parameters
@@ -65,7 +67,7 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
     keys = replicate_keys(seed, reps)
     state = HerdState(reps.size, params.n_locations, n_groups=params.n_groups)
     rec = recorder or pr.Recorder(reps.size, params.n_days, params.n_locations,
-                                  health=params.health is not None)
+                                  health=params.health is not None, blocks=blocks)
     feeding.start(state, params, rec)
     step = max(params.n_days // 100, 1)
     t = 0
@@ -85,32 +87,39 @@ def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
 
 def _run_one(args):
     """One batch of replicates, as a task of :func:`capra.engines.map_tasks`."""
-    params, reps, seed, draws = args
+    params, reps, seed, draws, blocks = args
     if draws is not None:
         params = draws.batch(params, reps, seed)
-    return simulate_batch(params, reps, seed)
+    return simulate_batch(params, reps, seed, blocks=blocks)
 
 
 def run_batches(params, batches: Sequence[Sequence[int]], seed: int,
                 on_part: Callable[[int, dict], None], *, engine: str = "serial",
                 workers: int | None = None, scheduler: str | None = None,
                 progress: Callable[[int], None] | None = None,
-                draws: ParameterDraws | None = None) -> None:
+                draws: ParameterDraws | None = None,
+                blocks: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
     """Simulate each batch of replicates on ``engine``, handing each part (the arrays of
     :func:`simulate_batch`) to ``on_part(batch index, part)`` as soon as it is done, in
     any order, and keeping none.
 
     ``progress`` is called with replicate-days done; ``draws``, if given, gives each
-    replicate its own uncertain parameters.
+    replicate its own uncertain parameters; ``blocks``, if given (engines of this process
+    only), the recorder's arrays of each batch (:meth:`capra.herd.processes.Recorder.
+    blocks`), which the part's arrays then are.
     """
     check_engine(engine)
+    if blocks is not None and engine not in IN_PROCESS:
+        raise ArgumentError(f"engine {engine!r}: the recorders' arrays can only be handed "
+                            f"to the engines of this process, {IN_PROCESS}")
+    blocks = blocks or [None] * len(batches)
     if engine == "serial":
         for i, reps in enumerate(batches):
             cb = None if progress is None else (lambda d, n=len(reps): progress(d * n))
             p = params if draws is None else draws.batch(params, reps, seed)
-            on_part(i, simulate_batch(p, reps, seed, progress=cb))
+            on_part(i, simulate_batch(p, reps, seed, progress=cb, blocks=blocks[i]))
         return
-    tasks = [(params, list(reps), seed, draws) for reps in batches]
+    tasks = [(params, list(reps), seed, draws, b) for reps, b in zip(batches, blocks)]
 
     def done(i, part):
         on_part(i, part)
@@ -190,19 +199,26 @@ def simulate(scenario, replicates: int = 100, seed: int = 0, *, batch_size: int 
         batch_size = batch_size_for(replicates, engine, workers)
     batches = [list(range(i, min(i + batch_size, replicates)))
                for i in range(0, replicates, batch_size)]
-    # each part copied into the results as it comes (while the other batches run), not
-    # concatenated at the end
+    # the daily outputs: on the engines of this process, each batch's recorder writes
+    # into its replicates' part of the results' arrays; parts from other processes are
+    # copied in as they come (while the other batches run), not concatenated at the end
     first = np.cumsum([0] + [len(b) for b in batches])
-    data: dict[str, np.ndarray] = {}
+    whole = pr.Recorder.blocks(replicates, params.n_days, params.n_locations)
+    data = dict(pr.Recorder(replicates, params.n_days, params.n_locations,
+                            health=params.health is not None, blocks=whole).data)
+    blocks = ([(whole[0][:, a:b], whole[1][:, a:b]) for a, b in zip(first[:-1], first[1:])]
+              if engine in IN_PROCESS else None)
 
     def keep(i: int, part: dict) -> None:
         for name, values in part.items():
             if name not in data:
                 data[name] = np.zeros((replicates,) + values.shape[1:], values.dtype)
+            elif np.may_share_memory(values, data[name]):
+                continue                            # written in place by the recorder
             data[name][first[i]:first[i + 1]] = values
 
     run_batches(params, batches, seed, keep, engine=engine, workers=workers,
-                scheduler=scheduler, progress=progress, draws=draws)
+                scheduler=scheduler, progress=progress, draws=draws, blocks=blocks)
     result = HerdResult.from_arrays(data, params, scenario=scenario, seed=seed)
     if draws is not None:
         result.add_parameter_draws(draws.parameters, draws.values(seed, replicates))
