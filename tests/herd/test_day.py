@@ -151,8 +151,10 @@ def test_the_compiled_day_is_the_stages_one_by_one(nampo, monkeypatch):
 def test_one_compiled_day_for_feed_on_and_off(nampo):
     """The day is compiled once whatever the scenario: the feeding off, or no health
     processes, hand over empty records of the same types (a second version of the kernel
-    would cost its whole compile again). (In one process: other tests of this process may
-    only call it with the same types.)"""
+    would cost its whole compile again), and the recorder's arrays are handed over as
+    their memory, shape and strides whatever their layout (a day's outputs of one day
+    only, or of one replicate at one location, are contiguous views). (In one process:
+    other tests of this process may only call it with the same types.)"""
     from capra.herd.simulate import simulate
     from capra.scenario.health import Health
 
@@ -162,6 +164,9 @@ def test_one_compiled_day_for_feed_on_and_off(nampo):
     simulate(sc.model_copy(update={"health": Health()}), 2, seed=1)
     does = {"count": 30, "sex": "female", "age_months_min": 18, "age_months_max": 40}
     simulate(build(one_farm_dict(horizon_days=40, animals=[does])), 2, seed=1)  # no health
+    simulate(build(one_farm_dict(horizon_days=40, animals=[does])), 1, seed=1)  # one place
+    simulate(sc.model_copy(update={"horizon_days": 1}), 2, seed=1)              # one day
+    simulate(sc, 3, seed=1, batch_size=2)                   # a part of the run's arrays
     assert len(day.run.signatures) == 1
 
 

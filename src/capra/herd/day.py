@@ -45,6 +45,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from capra.compiled import compiled, cycle_counter
 from capra.herd import feed_kernels, feeding, health, kernels, rule_kernels
@@ -723,7 +724,7 @@ def lap(cycles, stage, since):
 
 
 @compiled(**_JIT)
-def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats_by_day,
+def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_at, floats_at,
         next_uid, mated, intake_set, ob, rep_rows, grouped, feed, farms, rearing, stock,
         pasture, lagging, active, month_of_day, day, source_dm_by_month, closing_by_month,
         monthly_by_month, carry, cycles):
@@ -735,7 +736,10 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
     and the feeding's budget of the day (``day``, R, L, k). The caller runs the Python
     stage and calls again from the next one.
 
-    Per day, the recorder's blocks (``counts_by_day``, ``floats_by_day``), the month
+    Per day, the recorder's blocks (``counts_at`` and ``floats_at``: each its memory, the
+    shape and the strides of its view (day, variable, replicate, location),
+    :meth:`capra.herd.processes.Recorder.strided`: one type of argument whatever the
+    view's layout), the month
     (``month_of_day``: a month begins on the first day and when it changes) and the
     feeding's sums of the month (``*_by_month``). ``ob`` is the batch's outbreaks (none
     without the health processes), ``feed``, ``farms`` and ``rearing`` the feeding's
@@ -746,6 +750,8 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_by_day, floats
     compiled stage are added to ``cycles`` (:data:`TIMED_STAGES`)."""
     (agenda_rows, marks, arrived, outbreak_milk, c16, li, kg, kind, by_kind, drinking,
      short, share) = carry
+    counts_by_day = as_strided(counts_at[0], counts_at[1], counts_at[2])
+    floats_by_day = as_strided(floats_at[0], floats_at[1], floats_at[2])
     stop = END
     while True:                     # day after day, each from its first stage, to a stop
         if first == STAGE_ARRIVALS:     # a new day: nothing carried, the budget nil

@@ -62,6 +62,8 @@ class Recorder:
         #: (the health outputs with ``health`` only)
         self.counts = counts.transpose(2, 0, 1, 3)
         self.floats = floats.transpose(2, 0, 1, 3)
+        #: the same as the compiled day takes them (:meth:`strided`)
+        self.counts_at, self.floats_at = self.strided(self.counts), self.strided(self.floats)
         ints = self.COUNTS if health else self.FLOWS + self.STOCKS
         self.data = {name: counts[i] for i, name in enumerate(ints)}
         self.data.update({name: floats[i] for i, name in enumerate(self.FLOATS)})
@@ -76,6 +78,22 @@ class Recorder:
         shape = (n_replicates, n_days, n_locations)
         return (np.zeros((len(cls.COUNTS),) + shape, np.int32),
                 np.zeros((len(cls.FLOATS),) + shape, np.float32))
+
+    @staticmethod
+    def strided(view: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
+        """``view`` (of :attr:`counts` or :attr:`floats`) as the memory it spans, flat,
+        with its shape and strides [bytes], from which compiled code makes it again
+        (``as_strided``): a view of a batch's own blocks or of its replicates in a larger
+        run's, of any sizes, is then handed over as arguments of the same types (a
+        contiguous view is typed apart, and would compile the day again)."""
+        root = view
+        while root.base is not None:
+            root = root.base
+        first = ((view.__array_interface__["data"][0] - root.__array_interface__["data"][0])
+                 // view.itemsize)
+        size = 1 + sum((n - 1) * step for n, step in zip(view.shape, view.strides)
+                       ) // view.itemsize
+        return root.reshape(-1)[first:first + size], view.shape, view.strides
 
     def cell(self, state: HerdState, idx) -> np.ndarray:
         """Replicate-location cell of the given animals."""
@@ -444,8 +462,8 @@ def run_days(state: HerdState, t: int, t_stop: int, p: HerdParams, keys: dict,
         n = len(state)
         rec.t = t
         t, stop, n_now, carry, budget = day.run(
-            t, t_stop, first, state.hook_days, state.rows(0), n, rules, k, rec.counts,
-            rec.floats, state.next_uid, state.mated, fs is not None and fs.intake_set, ob,
+            t, t_stop, first, state.hook_days, state.rows(0), n, rules, k, rec.counts_at,
+            rec.floats_at, state.next_uid, state.mated, fs is not None and fs.intake_set, ob,
             state.rep_rows, state.grouped, *feeding.span_records(state, p, rec), carry,
             day.STAGE_CYCLES)
         state.take(n_now - n)

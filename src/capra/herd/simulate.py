@@ -34,12 +34,13 @@ if TYPE_CHECKING:
 #: batch of 100: 47.6, 43.8, 43.1, 44.3 and 48.0 ns per animal-day every 16, 32, 64,
 #: 128 and 256 days). No number depends on it. [days]
 COMPACT_EVERY_DAYS = 64
-#: Replicates simulated together in one set of arrays when the caller does not say: the
-#: fixed cost of a day (Python and NumPy calls) is shared by more animals, with less gain
-#: beyond about this size (measured on nampo: 20, 23–25, 23–24, 25 and 26 M animal-days
-#: per CPU second at 50, 100, 200, 250 and 500, each batch of 100 holding about 120 MB of
-#: daily results), and 1,000 replicates make 10 batches, even on 2 workers. [-]
-BATCH_SIZE = 100
+#: Replicates simulated together in one set of arrays when the caller does not say. The
+#: compiled day runs as fast per animal-day from 25 to 100 replicates a batch (its calls
+#: from Python, some 145 a batch over 5 years, cost little), and smaller batches share a
+#: parallel run's work more evenly at its end: measured on nampo, 1,000 replicates over
+#: 5 years on 2 threads in 23.0 s in batches of 100, 22.7 s of 50, 22.0 s of 25 and
+#: 22.7 s of 10; on 2 processes 25.7 s in batches of 100 and 25.0 s of 25. [-]
+BATCH_SIZE = 25
 
 
 def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
@@ -135,8 +136,8 @@ def batch_size_for(replicates: int, engine: str = "serial", workers: int | None 
     worker of a parallel engine gets a batch (``workers``, by default this machine's
     cores, also for a Dask cluster whose size is not given).
 
-    >>> batch_size_for(1000), batch_size_for(100, "processes", workers=2)
-    (100, 50)
+    >>> batch_size_for(1000), batch_size_for(30, "processes", workers=2)
+    (25, 15)
     """
     size = BATCH_SIZE
     if engine != "serial":
