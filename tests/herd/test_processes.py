@@ -41,3 +41,22 @@ def test_a_window_starts_a_new_season_for_the_bucks_even_with_no_doe_to_breed():
     pr.breeding(state, t, p, replicate_keys(0, 1), rec)
     assert rec.counts[t].sum() == 0                                  # no conception
     assert state.mated[0, :, 0].sum() == 0
+
+
+def test_a_recorder_writes_into_the_runs_arrays_and_refuses_others():
+    """A recorder of some replicates writes into their part of a run's arrays (the day's
+    views and the outputs by name are of that memory); arrays that are not C-ordered,
+    whose flat memory would be a copy, are refused."""
+    import pytest
+
+    from capra.herd import processes as pr
+
+    counts, floats = pr.Recorder.blocks(5, 4, 2)
+    rec = pr.Recorder(2, 4, 2, blocks=(counts[:, 3:5], floats[:, 3:5]))
+    flat, shape, strides = rec.counts_at
+    view = np.lib.stride_tricks.as_strided(flat, shape, strides)
+    view[2, pr.Recorder.COUNTS.index("deaths"), 1, 0] = 7
+    assert counts[pr.Recorder.COUNTS.index("deaths"), 4, 2, 0] == 7
+    assert rec.data["deaths"][1, 2, 0] == 7 and counts.sum() == 7
+    with pytest.raises(ValueError, match="C-ordered"):
+        pr.Recorder(5, 4, 2, blocks=(np.asfortranarray(counts), floats))

@@ -89,6 +89,9 @@ class Recorder:
         root = view
         while root.base is not None:
             root = root.base
+        if not root.flags.c_contiguous:
+            raise ValueError("a recorder's arrays must be views of C-ordered arrays "
+                             "(Recorder.blocks)")
         first = ((view.__array_interface__["data"][0] - root.__array_interface__["data"][0])
                  // view.itemsize)
         size = 1 + sum((n - 1) * step for n, step in zip(view.shape, view.strides)
