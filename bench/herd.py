@@ -19,9 +19,12 @@ On the bundled ``nampo`` scenario (five years, daily steps) it measures, in one 
    the full scenario (health, transport, outbreaks, buck rotation) with parameter
    uncertainty off and on (one parameter set drawn and compiled per replicate);
 3. the wall time of ``--replicates`` (default 1,000) replicates of the full scenario over
-   the full horizon with ``engine="processes"`` on all cores, with parameter uncertainty
-   on and off; with ``engine="threads"`` (uncertainty on); and serial (on; run in full
-   with ``--full-serial``, otherwise extrapolated from a 200-replicate run).
+   the full horizon, in the simulator's own batches, with ``engine="processes"`` on all
+   cores, with parameter uncertainty on and off; with ``engine="threads"`` (uncertainty
+   on); and serial (on; run in full with ``--full-serial``, otherwise extrapolated from a
+   200-replicate run).
+
+Each figure is set against the goals of the compiled herd engine (``GOAL_*``).
 
 Everything runs with feed on (the simulator's default: requirements, feeding from the
 farms' resources, the feed budget; ``capra.herd.feeding``); with ``--feed both`` (the
@@ -68,9 +71,13 @@ from capra.herd.simulate import simulate
 from capra.scenario import load_scenario
 
 SCENARIO = "nampo"
-GOAL_RATIO = 100.0
-GOAL_PER_CORE = 20e6            # animal-days per second per core
-GOAL_WALL_S = 60.0              # 1,000 replicates x 5 years, all cores
+# the goals of the compiled herd engine: >= 100 M animal-days/s per core (about 40 x the
+# object loop) with feed and parameter uncertainty on; 1,000 replicates x 5 years of the
+# full scenario in <= 10 s on 2 cores (compile cached); a cold compile in <= 15 s
+GOAL_RATIO = 40.0
+GOAL_PER_CORE = 100e6           # animal-days per second per core
+GOAL_WALL_S = 10.0              # 1,000 replicates x 5 years, all cores (any engine)
+GOAL_COMPILE_S = 15.0           # compiling the herd's code, once per machine
 EVENTS = ("births", "deaths", "culls", "sales", "conceptions", "abortions")
 
 
@@ -226,7 +233,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--baseline-replicates", type=int, default=None,
                     help="replicates of the object loop (default 4; 1 with --quick)")
     ap.add_argument("--batch-size", type=int, default=None,
-                    help="replicates per batch for Capra (default 100; 20 with --quick)")
+                    help="replicates per batch for Capra (default 100, 20 with --quick; "
+                         "the large runs: the simulator's own)")
     ap.add_argument("--repeats", type=int, default=None,
                     help="timing repeats of the serial runs, best taken (default 2; 1 quick)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
@@ -291,7 +299,8 @@ def main(argv=None) -> dict:
     cold, warm = compile_seconds()
     say(f"Start-up of a simulation (separate processes): with an empty compile cache "
         f"{cold:.1f} s, with the cache {warm:.1f} s; compiling costs {cold - warm:.1f} s "
-        f"once per machine")
+        f"once per machine   goal <= {GOAL_COMPILE_S:.0f} s: "
+        f"{verdict(cold - warm <= GOAL_COMPILE_S)}")
     say()
 
     # -- Capra serial ---------------------------------------------------------------------
@@ -377,7 +386,7 @@ def main(argv=None) -> dict:
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self_before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
-        res = simulate(scenario, big_n, seed=a.seed, batch_size=batch, engine=engine,
+        res = simulate(scenario, big_n, seed=a.seed, batch_size=a.batch_size, engine=engine,
                        workers=workers, parameter_uncertainty=on, feed=feed)
         proc_time = time.perf_counter() - start
         # CPU seconds of the workers (processes, or this process's threads) per wall
@@ -435,8 +444,9 @@ def main(argv=None) -> dict:
     say(f"  (load average above 0 before a run means other work shared the "
         f"{mach['cpus_usable']} CPUs)")
     proc_1000 = runs[True]["processes_s_for_1000"]
-    say(f"  goal for 1,000 replicates, all cores, uncertainty on: < {GOAL_WALL_S:.0f} s: "
-        f"{verdict(proc_1000 < GOAL_WALL_S)}")
+    best_1000 = min(proc_1000, run_threads["processes_s_for_1000"])
+    say(f"  goal for 1,000 replicates, all cores, uncertainty on: <= {GOAL_WALL_S:.0f} s: "
+        f"{verdict(best_1000 <= GOAL_WALL_S)}")
 
     figures = {
         "scenario": SCENARIO, "n_days": params.n_days, "machine": mach, "code": version,
@@ -459,9 +469,11 @@ def main(argv=None) -> dict:
                       "serial_s_for_1000": serial_1000},
         "agreement": agreement,
         "goals": {"ratio": GOAL_RATIO, "per_core": GOAL_PER_CORE, "wall_1000_s": GOAL_WALL_S,
+                  "compile_s": GOAL_COMPILE_S,
                   "ratio_met": ratio >= GOAL_RATIO,
                   "per_core_met": full[True]["animal_days_per_s"] >= GOAL_PER_CORE,
-                  "wall_met": proc_1000 < GOAL_WALL_S},
+                  "wall_met": best_1000 <= GOAL_WALL_S,
+                  "compile_met": cold - warm <= GOAL_COMPILE_S},
     }
 
     if a.profile:
