@@ -404,3 +404,15 @@ def test_json_never_holds_nan_or_infinity(capsys):
         "a": None, "b": [1.0, None], "c": {"d": None}, "e": 2.5}
     assert "3 values not a finite number, written as null: a, b[1], c.d" in capsys.readouterr().err
 
+
+
+def test_the_batch_size_help_gives_the_simulators_default():
+    """The command line's help says the default batch size the simulator uses (written
+    out, so that the help does not import the simulator)."""
+    import typing
+
+    from capra import cli
+    from capra.herd.simulate import BATCH_SIZE
+
+    option = typing.get_args(cli.BatchSize)[1]
+    assert f"[default: {BATCH_SIZE}," in option.help

@@ -76,8 +76,8 @@ Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes o
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[Optional[int], typer.Option(
     min=1, show_default=False,
-    help="Replicates simulated together in one set of arrays (memory against speed; the "
-         "numbers do not change) [default: 100, or fewer so that every worker gets some].")]
+    help="Replicates simulated together in one set of arrays (the numbers do not change) "
+         "[default: 25, or fewer so that every worker gets some].")]
 NoUncertainty = Annotated[bool, typer.Option(
     "--no-parameter-uncertainty",
     help="Use the point values of the scenario's uncertain parameters (distributions) in "
