@@ -405,7 +405,6 @@ def test_json_never_holds_nan_or_infinity(capsys):
     assert "3 values not a finite number, written as null: a, b[1], c.d" in capsys.readouterr().err
 
 
-
 def test_the_batch_size_help_gives_the_simulators_default():
     """The command line's help says the default batch size the simulator uses (written
     out, so that the help does not import the simulator)."""

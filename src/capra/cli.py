@@ -71,7 +71,9 @@ ScenarioArg = Annotated[str, typer.Argument(
     help="Scenario file (TOML) or the name of a bundled scenario.")]
 Replicates = Annotated[int, typer.Option("--replicates", "-n", min=1, help="Monte Carlo replicates.")]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
-Engine = Annotated[str, typer.Option(help="Where replicates and the plan's futures run: serial, threads (side by side in this process), processes or dask; the numbers are the same on each.")]
+Engine = Annotated[str, typer.Option(
+    help="Where replicates and the plan's futures run: serial, threads (side by side in "
+         "this process), processes or dask; the numbers are the same on each.")]
 Workers = Annotated[Optional[int], typer.Option(help="Threads, local processes or Dask workers for --engine threads/processes/dask (default: the number of cores).")]
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask scheduler address (--engine dask).")]
 BatchSize = Annotated[Optional[int], typer.Option(

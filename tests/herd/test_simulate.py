@@ -339,6 +339,22 @@ def test_no_replicates_or_empty_batches_are_refused_by_name(nampo, kwargs, field
         simulate(nampo, **kwargs)
 
 
+def test_recorders_arrays_are_refused_for_engines_of_other_processes(nampo):
+    """A batch's arrays of the run's results can be written in place only in this
+    process: handed to local processes or Dask, the call is refused, not run with results
+    written into copies that are lost."""
+    from capra.errors import ArgumentError
+    from capra.herd import processes as pr
+    from capra.herd.params import compile_params
+    from capra.herd.simulate import run_batches
+
+    p = compile_params(nampo)
+    blocks = [pr.Recorder.blocks(1, p.n_days, p.n_locations)]
+    for engine in ("processes", "dask"):
+        with pytest.raises(ArgumentError, match=f"engine '{engine}'.*this process"):
+            run_batches(p, [[0]], 1, lambda i, part: None, engine=engine, blocks=blocks)
+
+
 def _bucks_from_male_kids(horizon_days: int, buck_max_age_days: int) -> dict:
     """One farm of does in milk and three young bucks, the bucks of later years kept from
     the male kids."""

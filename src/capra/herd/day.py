@@ -739,9 +739,8 @@ def run(t, t_stop, first, hook_days, rows, n, rules, keys, counts_at, floats_at,
     Per day, the recorder's blocks (``counts_at`` and ``floats_at``: each its memory, the
     shape and the strides of its view (day, variable, replicate, location),
     :meth:`capra.herd.processes.Recorder.strided`: one type of argument whatever the
-    view's layout), the month
-    (``month_of_day``: a month begins on the first day and when it changes) and the
-    feeding's sums of the month (``*_by_month``). ``ob`` is the batch's outbreaks (none
+    view's layout), the month (``month_of_day``: a month begins on the first day and when
+    it changes) and the feeding's sums of the month (``*_by_month``). ``ob`` is the batch's outbreaks (none
     without the health processes), ``feed``, ``farms`` and ``rearing`` the feeding's
     records (empty with the feeding off): records of the same types either way, so that
     the day is compiled once (see :func:`census_and_feed` for the rest). One call runs

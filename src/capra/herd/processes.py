@@ -72,7 +72,8 @@ class Recorder:
     @classmethod
     def blocks(cls, n_replicates: int, n_days: int, n_locations: int
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Nil counts and floats for ``n_replicates``, (variable, replicate, day,
+        """Nil counts [head, or events a day] and floats (each in its variable's unit:
+        kg of milk a day, days of age) for ``n_replicates``, (variable, replicate, day,
         location): a recorder of some of them writes into its slice of the replicates, and
         each variable is then the run's result as it is, with nothing copied."""
         shape = (n_replicates, n_days, n_locations)
@@ -395,7 +396,7 @@ def census_and_feed(state: HerdState, t: int, p: HerdParams, keys: dict,
     kept in ``state.evening``, the day's feed budget in ``state.budget``."""
     rules, _ = _day(state, p, keys)
     today = feeding.day_records(state, p, t, rec)
-    state.budget = today[-4]
+    state.budget = today[-4]        # the day's budget (then the month's three sums)
     fs = state.feed
     state.evening = day.census_and_feed(t, state.rows(0), len(state), rules.census,
                                         rec.counts[t], health.outbreak_milk(state),

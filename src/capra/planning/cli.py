@@ -51,7 +51,6 @@ def run_progress(name: str):
         yield update
 
 
-
 def _num(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
