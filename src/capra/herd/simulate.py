@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from capra.compiled import compile_ahead
 from capra.engines import IN_PROCESS, check_engine, map_tasks
 from capra.errors import ArgumentError
 from capra.herd import feeding
@@ -41,6 +43,29 @@ COMPACT_EVERY_DAYS = 64
 #: 5 years on 2 threads in 23.0 s in batches of 100, 22.7 s of 50, 22.0 s of 25 and
 #: 22.7 s of 10; on 2 processes 25.7 s in batches of 100 and 25.0 s of 25. [-]
 BATCH_SIZE = 25
+#: The compiled functions of a simulation and their argument types, for the first compile
+#: on a machine to be shared by two processes (:func:`capra.compiled.compile_ahead`;
+#: written by ``scripts/record_compiled_signatures.py`` from :func:`record_simulation`).
+SIGNATURES = Path(__file__).resolve().parents[1] / "data" / "compiled" / "herd.pkl"
+_compiled_ahead = False
+
+
+def record_simulation() -> None:
+    """The simulation whose compiled functions :data:`SIGNATURES` lists: one replicate
+    of the bundled scenario for 30 days, all compiled here."""
+    from capra.scenario import load_scenario
+
+    global _compiled_ahead
+    _compiled_ahead = True
+    simulate(load_scenario("nampo").model_copy(update={"horizon_days": 30}), 1)
+
+
+def _compile_ahead() -> None:
+    """:func:`capra.compiled.compile_ahead` for the simulation, once per process."""
+    global _compiled_ahead
+    if not _compiled_ahead:
+        _compiled_ahead = True
+        compile_ahead(SIGNATURES)
 
 
 def simulate_batch(params: HerdParams, replicates: Sequence[int], seed: int,
@@ -110,6 +135,8 @@ def run_batches(params, batches: Sequence[Sequence[int]], seed: int,
     blocks`), which the part's arrays then are.
     """
     check_engine(engine)
+    if engine != "dask" or scheduler is None:     # not for another machine's workers
+        _compile_ahead()
     if blocks is not None and engine not in IN_PROCESS:
         raise ArgumentError(f"engine {engine!r}: the recorders' arrays can only be handed "
                             f"to the engines of this process, {IN_PROCESS}")
@@ -246,6 +273,7 @@ def simulate_events(scenario, seed: int = 0, replicate: int = 0, *,
     rec = pr.Recorder(1, params.n_days, params.n_locations, log_events=True,
                       health=params.health is not None)
     p = params if draws is None else draws.batch(params, [replicate], seed)
+    _compile_ahead()
     simulate_batch(p, [replicate], seed, recorder=rec)
     locs = np.asarray(params.locations, dtype=object)
     dates = params.dates
