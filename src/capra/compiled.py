@@ -35,8 +35,8 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 import numba  # after the setting above
-from numba import njit
 from llvmlite import ir as llvm_ir
+from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
