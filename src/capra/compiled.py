@@ -54,10 +54,8 @@ def compiled(**options):
 
     def decorate(func):
         global _warned
-        # no_cfunc_wrapper: no C entry point besides Python's (it serves functions handed
-        # over as first-class values, which Capra does not do; a cold compile 4 % shorter)
         try:
-            return njit(cache=True, nogil=True, no_cfunc_wrapper=True, **options)(func)
+            return njit(cache=True, nogil=True, **options)(func)
         except RuntimeError as exc:
             if "cannot cache" not in str(exc):
                 raise
@@ -71,7 +69,7 @@ def compiled(**options):
                     "again in every process, a few seconds at each start; set "
                     "NUMBA_CACHE_DIR to a folder this user can write to keep it"),
                     stacklevel=2)
-            return njit(cache=False, nogil=True, no_cfunc_wrapper=True, **options)(func)
+            return njit(cache=False, nogil=True, **options)(func)
 
     return decorate
 
@@ -180,8 +178,8 @@ def compile_ahead(path: Path) -> str:
     second process fails to compile is compiled here when it is called; a list out of
     date costs time, never a wrong result (types no call uses are compiled for nothing).
 
-    Measured on nampo (2 cores): the first simulation's start 45.6 s alone, 34.3 s with
-    the second process.
+    Measured on nampo (2 cores, alternating): the first simulation's start 46.0 and
+    45.6 s alone, 35.7 and 37.2 s with the second process.
     """
     try:
         record = pickle.loads(path.read_bytes())
