@@ -156,12 +156,16 @@ def test_the_halves_take_about_the_same_time_and_keep_the_order():
     assert abs(load[0] - load[1]) <= max(f[3] for f in functions)
 
 
-def test_nothing_is_done_ahead_when_the_entry_is_compiled_or_the_list_unreadable(tmp_path):
+def test_nothing_is_done_ahead_when_the_entry_is_compiled_or_the_list_unreadable(
+        tmp_path, monkeypatch):
     from capra.herd.simulate import SIGNATURES, simulate
     from capra.scenario import load_scenario
 
     simulate(load_scenario("nampo").model_copy(update={"horizon_days": 3}), 1)
     assert compiled_module.compile_ahead(SIGNATURES) == "cached"
+    monkeypatch.setenv("CAPRA_COMPILE_AHEAD", "0")                # no second process wanted
+    assert compiled_module.compile_ahead(SIGNATURES) == "skipped"
+    monkeypatch.delenv("CAPRA_COMPILE_AHEAD")
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a list")
     assert compiled_module.compile_ahead(bad) == "skipped"

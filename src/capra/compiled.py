@@ -181,14 +181,15 @@ def compile_ahead(path: Path) -> str:
     Measured on nampo (2 cores, alternating): the first simulation's start 46.0 and
     45.6 s alone, 35.7 and 37.2 s with the second process.
     """
+    if _warned or _cores() < 2 or os.environ.get("CAPRA_COMPILE_AHEAD") == "0":
+        return "skipped"
     try:
         record = pickle.loads(path.read_bytes())
-        entry = _dispatcher(record["entry"])
-        if entry.overloads.get(record["entry"][2]) is not None or _in_cache(entry, record):
+        entry, args = _dispatcher(record["entry"]), record["entry"][2]
+        if (entry.overloads.get(args) is not None
+                or entry._cache.load_overload(args, entry.targetctx) is not None):
             return "cached"
     except Exception:             # a list from another numba, or a function renamed
-        return "skipped"
-    if _warned or _cores() < 2 or os.environ.get("CAPRA_COMPILE_AHEAD") == "0":
         return "skipped"
     here, there = _halves(record["functions"])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -228,11 +229,6 @@ def _compile_all(functions: list) -> None:
             _dispatcher((module, name)).compile(args)
         except Exception:         # not the types of today's code: compiled when called
             continue
-
-
-def _in_cache(dispatcher, record: dict) -> bool:
-    return dispatcher._cache.load_overload(record["entry"][2],
-                                           dispatcher.targetctx) is not None
 
 
 def _dispatcher(name: tuple):
